@@ -1,0 +1,209 @@
+//! The command line, in two stages: `Cli` is the raw shape clap parses; `Options` is what the
+//! rest of the program sees, with the mode chosen and checked.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, ValueEnum};
+
+use crate::release::OpenOptions;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "adminsh",
+    version,
+    about = "Run one-off admin processes against your app's release: committed Rhai scripts and a console, with the app's config and dependency isolation",
+    after_help = "Exit codes: 0 success, 1 script or command failure, 2 usage error, n from exit(n), 130 interrupted (Ctrl-C).",
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Evaluate CODE and print its value
+    #[arg(short = 'e', long = "eval", value_name = "CODE")]
+    pub eval: Option<String>,
+
+    /// The release root [default: nearest ancestor with adminsh.toml, Procfile or .git]
+    #[arg(short = 'C', long = "dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Read config from FILE too, above .env (repeatable; the process environment still wins)
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+
+    /// The stage [default: $ADMINSH_STAGE, else the manifest's, else development]
+    #[arg(short = 's', long = "stage", value_name = "STAGE")]
+    pub stage: Option<String>,
+
+    /// Run a script that lives outside the release root
+    #[arg(long)]
+    pub allow_outside_release: bool,
+
+    /// List the scripts under scripts/ with their summaries
+    #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "check", "env", "completions"])]
+    pub list: bool,
+
+    /// Compile every script under scripts/ and report every error
+    #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "env", "completions"])]
+    pub check: bool,
+
+    /// Print the resolved config, secrets redacted, with the layer of each value
+    #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "completions"])]
+    pub env: bool,
+
+    /// Print a completion script for SHELL
+    #[arg(long, value_name = "SHELL", help_heading = "Modes")]
+    pub completions: Option<Shell>,
+
+    /// A script path, or a name under the release's scripts/ (`fix_records`), then its arguments
+    #[arg(
+        value_name = "SCRIPT [ARGS]...",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        num_args = 0..
+    )]
+    pub script: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// What adminsh was asked to do.
+#[derive(Debug)]
+pub enum Mode {
+    Script { script: String, args: Vec<String> },
+    Eval { code: String, args: Vec<String> },
+    Console,
+    List,
+    Check,
+    Env,
+    Completions(Shell),
+}
+
+#[derive(Debug)]
+pub struct Options {
+    pub mode: Mode,
+    pub release: OpenOptions,
+    pub allow_outside_release: bool,
+}
+
+/// A command line that makes no sense: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl Cli {
+    pub fn into_options(self) -> Result<Options, UsageError> {
+        let mut words = self
+            .script
+            .into_iter()
+            .map(|w| w.to_string_lossy().into_owned());
+        let first = words.next();
+        let rest: Vec<String> = words.collect();
+        let takes_no_script = |flag: &str, first: &Option<String>| match first {
+            Some(script) => Err(UsageError(format!(
+                "{flag} takes no script, but `{script}` was given"
+            ))),
+            None => Ok(()),
+        };
+        let mode = if let Some(shell) = self.completions {
+            takes_no_script("--completions", &first)?;
+            Mode::Completions(shell)
+        } else if self.list {
+            takes_no_script("--list", &first)?;
+            Mode::List
+        } else if self.check {
+            takes_no_script("--check", &first)?;
+            Mode::Check
+        } else if self.env {
+            takes_no_script("--env", &first)?;
+            Mode::Env
+        } else if let Some(code) = self.eval {
+            // With -e, every word is an argument of the code.
+            Mode::Eval {
+                code,
+                args: first.into_iter().chain(rest).collect(),
+            }
+        } else if let Some(script) = first {
+            Mode::Script { script, args: rest }
+        } else {
+            Mode::Console
+        };
+        Ok(Options {
+            mode,
+            release: OpenOptions {
+                dir: self.dir,
+                env_files: self.env_files,
+                stage: self.stage,
+            },
+            allow_outside_release: self.allow_outside_release,
+        })
+    }
+}
+
+pub fn completions(shell: Shell) -> String {
+    let mut out = Vec::new();
+    let mut command = Cli::command();
+    let generator = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(generator, &mut command, "adminsh", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Mode {
+        let cli =
+            Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied())).unwrap();
+        cli.into_options().unwrap().mode
+    }
+
+    #[test]
+    fn arguments_after_the_script_are_the_scripts() {
+        match parse(&["-C", "app", "fix", "--help", "-e", "x", "--list"]) {
+            Mode::Script { script, args } => {
+                assert_eq!(script, "fix");
+                assert_eq!(args, ["--help", "-e", "x", "--list"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["-e", "ARGS", "a", "--b"]) {
+            Mode::Eval { code, args } => assert_eq!(
+                (code.as_str(), args),
+                ("ARGS", vec!["a".to_owned(), "--b".to_owned()])
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(&[]), Mode::Console));
+        assert!(matches!(parse(&["--list"]), Mode::List));
+    }
+
+    #[test]
+    fn modes_take_no_script() {
+        let cli = Cli::try_parse_from(["adminsh", "--check", "fix"]).unwrap();
+        assert_eq!(
+            cli.into_options().unwrap_err().0,
+            "--check takes no script, but `fix` was given"
+        );
+        assert!(Cli::try_parse_from(["adminsh", "--list", "--check"]).is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,232 @@
+//! `cmd(...)`, `sh(...)` and the command value scripts build and run: argv only, lazy, each
+//! builder method returning a new command and leaving its receiver as it was.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use rhai::{Array, Blob, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
+
+use super::{RhaiResult, runtime_error};
+use crate::process::{self, Output, Spec, Stage};
+use crate::session::Session;
+
+/// A command as scripts see it.
+#[derive(Debug, Clone)]
+pub struct Cmd(Spec);
+
+impl Cmd {
+    fn new(program: &str, args: Vec<String>) -> Self {
+        Cmd(Spec {
+            stages: vec![Stage::new(program, args)],
+            stdin: None,
+            timeout: None,
+            checked: true,
+        })
+    }
+
+    fn with(&self, change: impl FnOnce(&mut Spec)) -> Self {
+        let mut spec = self.0.clone();
+        change(&mut spec);
+        Cmd(spec)
+    }
+
+    fn last_stage(spec: &mut Spec) -> &mut Stage {
+        spec.stages.last_mut().expect("a command has a stage")
+    }
+}
+
+/// One argv word from a script value: strings, numbers, booleans and characters only.
+fn word(value: &Dynamic, what: &str) -> Result<String, Box<EvalAltResult>> {
+    if value.is_string() || value.is_int() || value.is_float() || value.is_bool() || value.is_char()
+    {
+        Ok(value.to_string())
+    } else {
+        Err(runtime_error(format!(
+            "{what} must be a string or a number, not {}",
+            value.type_name()
+        )))
+    }
+}
+
+fn words(values: Array, what: &str) -> Result<Vec<String>, Box<EvalAltResult>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| word(v, &format!("{what} {}", i + 1)))
+        .collect()
+}
+
+pub fn register(engine: &mut Engine, session: &Rc<Session>) {
+    engine.register_type_with_name::<Cmd>("Cmd");
+    engine.register_fn("cmd", |program: &str| Cmd::new(program, Vec::new()));
+    engine.register_fn("cmd", |program: &str, args: Array| -> RhaiResult<Cmd> {
+        Ok(Cmd::new(program, words(args, "argument")?))
+    });
+    engine.register_fn("sh", |script: &str| {
+        Cmd::new("sh", vec!["-c".into(), script.into()])
+    });
+    engine.register_fn("arg", |c: &mut Cmd, arg: Dynamic| -> RhaiResult<Cmd> {
+        let arg = word(&arg, "argument")?;
+        Ok(c.with(|s| Cmd::last_stage(s).args.push(arg)))
+    });
+    engine.register_fn("args", |c: &mut Cmd, args: Array| -> RhaiResult<Cmd> {
+        let args = words(args, "argument")?;
+        Ok(c.with(|s| Cmd::last_stage(s).args.extend(args)))
+    });
+    engine.register_fn(
+        "env",
+        |c: &mut Cmd, key: &str, value: Dynamic| -> RhaiResult<Cmd> {
+            let value = word(&value, "an env value")?;
+            Ok(c.with(|s| {
+                for stage in &mut s.stages {
+                    stage.env.push((key.to_owned(), Some(value.clone())));
+                }
+            }))
+        },
+    );
+    engine.register_fn("env_remove", |c: &mut Cmd, key: &str| {
+        c.with(|s| {
+            for stage in &mut s.stages {
+                stage.env.push((key.to_owned(), None));
+            }
+        })
+    });
+    engine.register_fn("dir", |c: &mut Cmd, dir: &str| {
+        c.with(|s| {
+            for stage in &mut s.stages {
+                stage.dir = Some(dir.into());
+            }
+        })
+    });
+    engine.register_fn("stdin", |c: &mut Cmd, text: &str| {
+        c.with(|s| s.stdin = Some(text.as_bytes().to_vec()))
+    });
+    engine.register_fn("stdin", |c: &mut Cmd, bytes: Blob| {
+        c.with(|s| s.stdin = Some(bytes))
+    });
+    engine.register_fn("pipe", |c: &mut Cmd, next: Cmd| {
+        c.with(|s| s.stages.extend(next.0.stages))
+    });
+    engine.register_fn(
+        "timeout",
+        |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> { timeout(c, seconds as f64) },
+    );
+    engine.register_fn(
+        "timeout",
+        |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> { timeout(c, seconds) },
+    );
+    engine.register_fn("unchecked", |c: &mut Cmd| c.with(|s| s.checked = false));
+
+    let s = session.clone();
+    engine.register_fn("to_string", move |c: &mut Cmd| {
+        s.redact(&c.0.command_line())
+    });
+    let s = session.clone();
+    engine.register_fn("to_debug", move |c: &mut Cmd| {
+        format!("cmd({})", s.redact(&c.0.command_line()))
+    });
+
+    let s = session.clone();
+    engine.register_fn("run", move |c: &mut Cmd| -> RhaiResult<rhai::INT> {
+        let finished = s.run(&c.0, Output::Inherit).map_err(into_rhai)?;
+        Ok(finished.status.into())
+    });
+    let s = session.clone();
+    engine.register_fn("read", move |c: &mut Cmd| -> RhaiResult<String> {
+        let finished = s.run(&c.0, Output::Stdout).map_err(into_rhai)?;
+        let mut text = decode(finished.stdout, &s, &c.0);
+        text.truncate(text.trim_end_matches(['\n', '\r']).len());
+        Ok(text)
+    });
+    let s = session.clone();
+    engine.register_fn("read_bytes", move |c: &mut Cmd| -> RhaiResult<Blob> {
+        Ok(s.run(&c.0, Output::Stdout).map_err(into_rhai)?.stdout)
+    });
+    let s = session.clone();
+    engine.register_fn("lines", move |c: &mut Cmd| -> RhaiResult<Array> {
+        let finished = s.run(&c.0, Output::Stdout).map_err(into_rhai)?;
+        let text = decode(finished.stdout, &s, &c.0);
+        Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
+    });
+    let s = session.clone();
+    engine.register_fn("output", move |c: &mut Cmd| -> RhaiResult<Map> {
+        let finished = s.run(&c.0, Output::Both).map_err(into_rhai)?;
+        let mut map = Map::new();
+        map.insert("status".into(), (finished.status as rhai::INT).into());
+        map.insert("stdout".into(), decode(finished.stdout, &s, &c.0).into());
+        map.insert("stderr".into(), decode(finished.stderr, &s, &c.0).into());
+        Ok(map)
+    });
+    let s = session.clone();
+    engine.register_fn(
+        "each_line",
+        move |ctx: NativeCallContext, c: &mut Cmd, each: FnPtr| -> RhaiResult<rhai::INT> {
+            let mut failure = None;
+            let mut warned = false;
+            let mut callback = |line: &[u8]| {
+                let line = match std::str::from_utf8(line) {
+                    Ok(line) => line.to_owned(),
+                    Err(_) => {
+                        if !warned {
+                            warned = true;
+                            warn_not_utf8(&s, &c.0);
+                        }
+                        String::from_utf8_lossy(line).into_owned()
+                    }
+                };
+                match each.call_within_context::<Dynamic>(&ctx, (line,)) {
+                    Ok(go_on) => go_on.as_bool().unwrap_or(true),
+                    Err(e) => {
+                        failure = Some(e);
+                        false
+                    }
+                }
+            };
+            let finished = s.run(&c.0, Output::Lines(&mut callback));
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            Ok(finished.map_err(into_rhai)?.status.into())
+        },
+    );
+}
+
+fn timeout(c: &Cmd, seconds: f64) -> RhaiResult<Cmd> {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(runtime_error(format!(
+            "timeout must be a positive number of seconds, not {seconds}"
+        )));
+    }
+    Ok(c.with(|s| s.timeout = Some(Duration::from_secs_f64(seconds))))
+}
+
+/// Output as text. Bytes that are not UTF-8 become U+FFFD, with one warning saying so and
+/// pointing at `.read_bytes()` for the exact bytes.
+fn decode(bytes: Vec<u8>, session: &Session, spec: &Spec) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            warn_not_utf8(session, spec);
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    }
+}
+
+fn warn_not_utf8(session: &Session, spec: &Spec) {
+    super::log::emit(
+        super::log::Level::Warn,
+        &format!(
+            "`{}` printed bytes that are not UTF-8; they were replaced with U+FFFD (use .read_bytes() for the exact bytes)",
+            session.redact(&spec.command_line())
+        ),
+    );
+}
+
+/// A command failure as a script sees it: catchable, except an interruption, which ends the
+/// script (and the console's current input) whatever the script says.
+pub fn into_rhai(error: process::Error) -> Box<EvalAltResult> {
+    match error {
+        process::Error::Interrupted { signal } => super::control::interrupted(signal),
+        other => runtime_error(other.to_string()),
+    }
+}

@@ -1,0 +1,91 @@
+//! Config and release identity for scripts: `env`, `has_env`, `set_env`, `release()`.
+
+use std::rc::Rc;
+
+use rhai::{Dynamic, Engine, Map};
+
+use super::{RhaiResult, runtime_error};
+use crate::release::Isolation;
+use crate::session::Session;
+use crate::suggest;
+
+pub fn register(engine: &mut Engine, session: &Rc<Session>) {
+    let s = session.clone();
+    engine.register_fn("env", move |key: &str| -> RhaiResult<String> {
+        let config = s.release.config.borrow();
+        config.get(key).map(str::to_owned).ok_or_else(|| {
+            let hint = suggest::closest(key, config.keys())
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_default();
+            runtime_error(format!(
+                "config key `{key}` is not set (not in .env, an env file or the environment){hint}"
+            ))
+        })
+    });
+    let s = session.clone();
+    engine.register_fn("env", move |key: &str, default: Dynamic| {
+        match s.release.config.borrow().get(key) {
+            Some(value) => Dynamic::from(value.to_owned()),
+            None => default,
+        }
+    });
+    let s = session.clone();
+    engine.register_fn("has_env", move |key: &str| {
+        s.release.config.borrow().get(key).is_some()
+    });
+    let s = session.clone();
+    engine.register_fn(
+        "set_env",
+        move |key: &str, value: Dynamic| -> RhaiResult<()> {
+            if key.is_empty() || key.contains(['=', '\0']) {
+                return Err(runtime_error(format!(
+                    "`{key}` is not a valid variable name"
+                )));
+            }
+            s.set_env(key, &value.to_string());
+            Ok(())
+        },
+    );
+    let s = session.clone();
+    engine.register_fn("release", move || release_map(&s));
+}
+
+/// What `release()` returns.
+pub fn release_map(session: &Session) -> Map {
+    let release = &session.release;
+    let identity = release.identity();
+    let config = release.config.borrow();
+    let isolation = Isolation::detect(release.path(), &config);
+    let mut map = Map::new();
+    let path = |p: &std::path::Path| Dynamic::from(p.display().to_string());
+    map.insert("name".into(), release.name.clone().into());
+    map.insert("root".into(), path(release.path()));
+    map.insert(
+        "link".into(),
+        release.root.link.as_deref().map_or(Dynamic::UNIT, path),
+    );
+    map.insert(
+        "version".into(),
+        identity
+            .version
+            .clone()
+            .map_or(Dynamic::UNIT, Dynamic::from),
+    );
+    map.insert("version_source".into(), identity.source.into());
+    map.insert(
+        "dirty".into(),
+        identity.dirty.map_or(Dynamic::UNIT, Dynamic::from),
+    );
+    map.insert("stage".into(), release.stage.clone().into());
+    map.insert(
+        "isolation".into(),
+        Dynamic::from_array(
+            isolation
+                .describe()
+                .into_iter()
+                .map(Dynamic::from)
+                .collect(),
+        ),
+    );
+    map
+}

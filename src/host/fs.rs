@@ -1,0 +1,97 @@
+//! Files for scripts: `read_file`, `write_file` (atomic), `exists`, `glob`. Relative paths are
+//! relative to the release root, where commands run too.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use rhai::{Array, Dynamic, Engine};
+
+use super::{RhaiResult, runtime_error};
+use crate::session::Session;
+
+pub fn register(engine: &mut Engine, session: &Rc<Session>) {
+    let s = session.clone();
+    engine.register_fn("read_file", move |path: &str| -> RhaiResult<String> {
+        let full = in_release(&s, path);
+        let bytes = std::fs::read(&full)
+            .map_err(|e| runtime_error(format!("cannot read `{path}`: {}", io_reason(&e))))?;
+        String::from_utf8(bytes).map_err(|e| {
+            runtime_error(format!(
+                "`{path}` is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })
+    });
+    let s = session.clone();
+    engine.register_fn(
+        "write_file",
+        move |path: &str, text: &str| -> RhaiResult<()> {
+            write_atomically(&in_release(&s, path), text.as_bytes())
+                .map_err(|e| runtime_error(format!("cannot write `{path}`: {}", io_reason(&e))))
+        },
+    );
+    let s = session.clone();
+    engine.register_fn("exists", move |path: &str| in_release(&s, path).exists());
+    let s = session.clone();
+    engine.register_fn("glob", move |pattern: &str| -> RhaiResult<Array> {
+        let root = s.release.path();
+        let full = in_release(&s, pattern);
+        let paths = glob::glob(&full.to_string_lossy())
+            .map_err(|e| runtime_error(format!("bad glob pattern `{pattern}`: {e}")))?;
+        let mut found = Array::new();
+        for path in paths.flatten() {
+            // Shown as the script wrote them: relative patterns give release-relative paths.
+            let shown = if Path::new(pattern).is_absolute() {
+                path
+            } else {
+                path.strip_prefix(root)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path)
+            };
+            found.push(Dynamic::from(shown.to_string_lossy().into_owned()));
+        }
+        Ok(found)
+    });
+}
+
+fn in_release(session: &Session, path: &str) -> PathBuf {
+    session.release.path().join(path)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Writes to a temporary file beside the target, syncs it, then renames it over the target:
+/// readers see the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or(std::io::ErrorKind::InvalidInput)?;
+    let temp = dir.join(format!(
+        ".{}.adminsh-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temp, meta.permissions())?;
+        }
+        std::fs::rename(&temp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}

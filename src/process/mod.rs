@@ -1,0 +1,411 @@
+//! Running a command (or a pipeline) for a script: argv only, in its own process group, with the
+//! release's environment, fed and drained on the calling thread, stopped cleanly on Ctrl-C or a
+//! timeout, and failing with an error that names the (redacted) command line, the status and the
+//! tail of stderr.
+
+mod pump;
+pub mod resolve;
+mod terminal;
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::interrupt;
+use crate::release::secrets::Redactor;
+pub use pump::tail;
+use pump::{Pump, Pumped, StderrSink, StdoutSink};
+pub use resolve::ProgramCache;
+
+/// How long a command gets to exit after SIGTERM (timeout) before it is killed.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// One program of a pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub program: String,
+    pub args: Vec<String>,
+    /// Changes on top of the release environment: `None` removes the variable.
+    pub env: Vec<(String, Option<String>)>,
+    /// Working directory, relative to the release root; the root when `None`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Stage {
+    pub fn new(program: impl Into<String>, args: Vec<String>) -> Self {
+        Stage {
+            program: program.into(),
+            args,
+            env: Vec::new(),
+            dir: None,
+        }
+    }
+}
+
+/// A whole command: stages piped left to right, plus what applies to all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub stages: Vec<Stage>,
+    pub stdin: Option<Vec<u8>>,
+    pub timeout: Option<Duration>,
+    /// A non-zero exit is an error unless this is false (`.unchecked()`).
+    pub checked: bool,
+}
+
+impl Spec {
+    /// The command line as a user would type it (shell-quoted, stages joined by `|`).
+    pub fn command_line(&self) -> String {
+        let stages: Vec<String> = self
+            .stages
+            .iter()
+            .map(|stage| {
+                std::iter::once(&stage.program)
+                    .chain(&stage.args)
+                    .map(|word| quote(word))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        stages.join(" | ")
+    }
+}
+
+/// Quotes a word for display so that it would read back as one shell word.
+pub fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./:=@%+,".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Finds a program on `PATH` for a command running in a directory.
+pub type Resolve<'a> = dyn Fn(&str, Option<&OsStr>, &Path) -> Option<PathBuf> + 'a;
+
+/// Where the release's commands run and with what.
+pub struct Launch<'a> {
+    pub root: &'a Path,
+    /// The full environment of every command.
+    pub env: &'a [(OsString, OsString)],
+    pub resolve: &'a Resolve<'a>,
+    pub redactor: &'a Redactor,
+}
+
+/// What to do with the command's output.
+pub enum Output<'a> {
+    /// stdout and stderr go to adminsh's own (`run`).
+    Inherit,
+    /// stdout is kept; stderr is shown and its tail kept (`read`, `lines`).
+    Stdout,
+    /// Both are kept (`output`).
+    Both,
+    /// stdout is handed over line by line; `false` stops the command (`each_line`).
+    Lines(&'a mut dyn FnMut(&[u8]) -> bool),
+}
+
+#[derive(Debug)]
+pub struct Finished {
+    /// The exit code, or 128 + the signal number for a command killed by a signal.
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub enum Error {
+    NotFound {
+        command: String,
+        program: String,
+    },
+    Spawn {
+        command: String,
+        reason: String,
+    },
+    Failed {
+        command: String,
+        status: i32,
+        stderr_tail: String,
+    },
+    TimedOut {
+        command: String,
+        after: Duration,
+    },
+    /// Ctrl-C (or SIGTERM/SIGHUP) stopped the command; not for scripts to catch.
+    Interrupted {
+        signal: i32,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound { command, program } => write!(
+                f,
+                "command not found: `{program}` (in `{command}`); it is not on the release's PATH"
+            ),
+            Error::Spawn { command, reason } => write!(f, "cannot run `{command}`: {reason}"),
+            Error::Failed {
+                command,
+                status,
+                stderr_tail,
+            } => {
+                write!(
+                    f,
+                    "command `{command}` failed: {}",
+                    describe_status(*status)
+                )?;
+                if !stderr_tail.is_empty() {
+                    write!(f, "\nlast lines of its stderr:")?;
+                    for line in stderr_tail.lines() {
+                        write!(f, "\n  | {line}")?;
+                    }
+                }
+                Ok(())
+            }
+            Error::TimedOut { command, after } => write!(
+                f,
+                "command `{command}` timed out after {}s and was stopped",
+                after.as_secs_f64()
+            ),
+            Error::Interrupted { signal } => write!(f, "interrupted ({})", signal_name(*signal)),
+        }
+    }
+}
+
+pub fn describe_status(status: i32) -> String {
+    if status > 128 {
+        format!(
+            "killed by signal {} ({})",
+            status - 128,
+            signal_name(status - 128)
+        )
+    } else {
+        format!("exit status {status}")
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        _ => "signal",
+    }
+}
+
+/// Runs `spec` to completion.
+pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Finished, Error> {
+    let command = launch.redactor.redact(&spec.command_line());
+    let path = launch
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_os_str());
+    let foreground = spec.stages.len() == 1 && spec.stdin.is_none() && terminal::owns_terminal();
+
+    let mut expression: Option<duct::Expression> = None;
+    for stage in &spec.stages {
+        let dir = stage
+            .dir
+            .as_ref()
+            .map_or(launch.root.to_path_buf(), |d| launch.root.join(d));
+        let program =
+            (launch.resolve)(&stage.program, path, &dir).ok_or_else(|| Error::NotFound {
+                command: command.clone(),
+                program: stage.program.clone(),
+            })?;
+        let mut step = duct::cmd(program, &stage.args)
+            .dir(dir)
+            .full_env(launch.env.iter().cloned());
+        for (key, value) in &stage.env {
+            step = match value {
+                Some(value) => step.env(key, value),
+                None => step.env_remove(key),
+            };
+        }
+        expression = Some(match expression {
+            Some(left) => left.pipe(step),
+            None => step,
+        });
+    }
+    let mut expression = expression
+        .expect("a command has at least one stage")
+        .unchecked()
+        .before_spawn(move |command| {
+            command.process_group(0);
+            if foreground {
+                terminal::foreground_in_child(command);
+            }
+            Ok(())
+        });
+    if let Some(stdin) = &spec.stdin {
+        expression = expression.stdin_bytes(stdin.clone());
+    }
+
+    let spawn_error = |e: std::io::Error| Error::Spawn {
+        command: command.clone(),
+        reason: e.to_string(),
+    };
+    let (stdout_pipe, stderr_pipe) = {
+        let wants_stdout = !matches!(output, Output::Inherit);
+        // With `run` on a terminal, stderr stays the terminal (the user sees it live);
+        // otherwise it passes through adminsh so a failure can quote its tail.
+        // SAFETY: isatty on a standard descriptor.
+        let tee_stderr = !matches!(output, Output::Inherit) || unsafe { libc::isatty(2) } == 0;
+        let stdout_pipe = if wants_stdout {
+            let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
+            expression = expression.stdout_file(writer);
+            Some(reader)
+        } else {
+            None
+        };
+        let stderr_pipe = if tee_stderr {
+            let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
+            expression = expression.stderr_file(writer);
+            Some(reader)
+        } else {
+            None
+        };
+        (stdout_pipe, stderr_pipe)
+    };
+
+    let handle = expression.start().map_err(spawn_error)?;
+    // Dropping the expression closes adminsh's copies of the pipes' write ends, so end of
+    // file arrives when the command closes its own.
+    drop(expression);
+    let pids = handle.pids();
+    let guard = interrupt::Guard::watch(&pids);
+    let _terminal = foreground.then(|| terminal::hand_over(pids[0]));
+
+    let stderr_sink = match output {
+        Output::Both => StderrSink::Collect(Vec::new()),
+        _ => StderrSink::Tee(Vec::new()),
+    };
+    let stdout_sink = match output {
+        Output::Inherit => None,
+        Output::Stdout | Output::Both => Some(StdoutSink::Collect(Vec::new())),
+        Output::Lines(each) => Some(StdoutSink::Lines {
+            pending: Vec::new(),
+            each,
+            stopped: false,
+        }),
+    };
+    let mut pump = Pump::new(
+        stdout_pipe.zip(stdout_sink),
+        stderr_pipe.map(|pipe| (pipe, stderr_sink)),
+    );
+
+    let mut deadline = spec.timeout.map(|t| Instant::now() + t);
+    let mut timed_out = false;
+    loop {
+        let pumped = pump.pump(deadline).map_err(spawn_error)?;
+        let done = match pumped {
+            Pumped::Finished => match deadline {
+                None => {
+                    let _ = handle.wait();
+                    true
+                }
+                Some(at) => handle
+                    .wait_deadline(at)
+                    .map(|o| o.is_some())
+                    .unwrap_or(true),
+            },
+            Pumped::Deadline => false,
+        };
+        if done {
+            break;
+        }
+        // The deadline passed: ask politely, then insist.
+        if timed_out {
+            guard.kill(libc::SIGKILL);
+            deadline = None;
+        } else {
+            timed_out = true;
+            guard.kill(libc::SIGTERM);
+            deadline = Some(Instant::now() + GRACE);
+        }
+    }
+    let status = match handle.wait() {
+        Ok(out) => status_number(out.status),
+        Err(e) => return Err(spawn_error(e)),
+    };
+    drop(guard);
+    let (stdout_sink, stderr_sink) = pump.finish();
+
+    if let Some(signal) = interrupt::signal() {
+        return Err(Error::Interrupted { signal });
+    }
+    if foreground && status == 128 + libc::SIGINT {
+        // The terminal sent Ctrl-C to the command, not to adminsh: it was still the user's Ctrl-C.
+        return Err(Error::Interrupted {
+            signal: libc::SIGINT,
+        });
+    }
+    if timed_out {
+        return Err(Error::TimedOut {
+            command,
+            after: spec.timeout.unwrap_or_default(),
+        });
+    }
+    // A line callback that stopped early closed the pipe: a SIGPIPE then is expected.
+    let (stdout, stopped_early) = match stdout_sink {
+        Some(StdoutSink::Collect(bytes)) => (bytes, false),
+        Some(StdoutSink::Lines { stopped, .. }) => (Vec::new(), stopped),
+        None => (Vec::new(), false),
+    };
+    let stderr = stderr_sink.map(StderrSink::into_bytes).unwrap_or_default();
+    if spec.checked && status != 0 && !stopped_early {
+        return Err(Error::Failed {
+            command,
+            status,
+            stderr_tail: tail(&stderr),
+        });
+    }
+    Ok(Finished {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+fn status_number(status: std::process::ExitStatus) -> i32 {
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_quote_what_a_shell_would_split() {
+        let spec = Spec {
+            stages: vec![
+                Stage::new(
+                    "psql",
+                    vec!["-c".into(), "select 1; drop".into(), "it's".into()],
+                ),
+                Stage::new("grep", vec!["".into(), "a=b".into()]),
+            ],
+            stdin: None,
+            timeout: None,
+            checked: true,
+        };
+        assert_eq!(
+            spec.command_line(),
+            r"psql -c 'select 1; drop' 'it'\''s' | grep '' a=b"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! The release's config: every layer merged into one map, each value remembering the layer it
+//! came from. Lowest first: the manifest's `[defaults]`, `.env`, `.env.<stage>`, the manifest's
+//! `env_files`, each `--env-file`, then the real process environment, which always wins.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::dotenv;
+use super::secrets::{self, Redactor, SecretNames};
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layer {
+    ManifestDefault,
+    File { path: PathBuf, line: usize },
+    Process,
+    Script,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Layer::ManifestDefault => f.write_str("adminsh.toml [defaults]"),
+            Layer::File { path, line } => write!(f, "{}:{line}", path.display()),
+            Layer::Process => f.write_str("process environment"),
+            Layer::Script => f.write_str("set_env"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub value: String,
+    pub layer: Layer,
+}
+
+/// The files that make up the config, in layer order, and the process environment on top.
+pub struct Sources<'a> {
+    pub root: &'a Path,
+    pub defaults: &'a BTreeMap<String, String>,
+    /// Optional files: a missing one is skipped (`.env`, `.env.<stage>`).
+    pub optional_files: Vec<PathBuf>,
+    /// Files the user named: a missing one is an error.
+    pub required_files: Vec<PathBuf>,
+    pub process: Vec<(OsString, OsString)>,
+    pub secret_names: SecretNames,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    vars: BTreeMap<String, Var>,
+    /// Process variables whose name or value is not UTF-8: invisible to scripts, but passed on
+    /// to every command untouched so nothing is lost.
+    opaque: Vec<(OsString, OsString)>,
+    names: SecretNames,
+    redactor: Redactor,
+}
+
+impl Config {
+    pub fn load(sources: Sources<'_>) -> Result<Self> {
+        let mut config = Config {
+            vars: BTreeMap::new(),
+            opaque: Vec::new(),
+            names: sources.secret_names,
+            redactor: Redactor::default(),
+        };
+        for (key, value) in sources.defaults {
+            config.set(key, value, Layer::ManifestDefault);
+        }
+        let process: BTreeMap<String, String> = sources
+            .process
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v.to_str()?.to_owned())))
+            .collect();
+        let files = (sources.optional_files.into_iter().map(|p| (p, false)))
+            .chain(sources.required_files.into_iter().map(|p| (p, true)));
+        for (path, required) in files {
+            let text = match std::fs::read(&path) {
+                Ok(bytes) => String::from_utf8(bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))
+                    .context("env files must be UTF-8")?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot read {}", path.display()));
+                }
+            };
+            let shown = shown_path(sources.root, &path);
+            let entries = dotenv::parse(&text, &|name| process.get(name).cloned(), &|name| {
+                config.get(name).map(str::to_owned)
+            })
+            .map_err(|e| anyhow::anyhow!("{}:{e}", shown.display()))?;
+            for entry in entries {
+                let layer = Layer::File {
+                    path: shown.clone(),
+                    line: entry.line,
+                };
+                config.set(&entry.key, &entry.value, layer);
+            }
+        }
+        for (key, value) in sources.process {
+            match (key.to_str(), value.to_str()) {
+                (Some(k), Some(v)) => config.set(k, v, Layer::Process),
+                _ => config.opaque.push((key, value)),
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(|v| v.value.as_str())
+    }
+
+    pub fn var(&self, key: &str) -> Option<&Var> {
+        self.vars.get(key)
+    }
+
+    pub fn set(&mut self, key: &str, value: &str, layer: Layer) {
+        self.redactor.learn(&self.names, key, value);
+        self.vars.insert(
+            key.to_owned(),
+            Var {
+                value: value.to_owned(),
+                layer,
+            },
+        );
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Var)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.vars.keys().map(String::as_str)
+    }
+
+    pub fn opaque(&self) -> &[(OsString, OsString)] {
+        &self.opaque
+    }
+
+    /// The value as adminsh may print it: masked if the key is secret, a URL's password masked.
+    pub fn display_value(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .map(|value| secrets::display_value(&self.names, key, value))
+    }
+
+    pub fn is_secret(&self, key: &str) -> bool {
+        self.names.is_secret(key)
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Fails naming every required key that is not set.
+    pub fn check_required(&self, required: &[String]) -> Result<()> {
+        let missing: Vec<&str> = required
+            .iter()
+            .filter(|k| self.get(k).is_none())
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "required config {} not set: {} (adminsh.toml `required`; set {} in .env or the environment)",
+                if missing.len() == 1 {
+                    "key is"
+                } else {
+                    "keys are"
+                },
+                missing.join(", "),
+                if missing.len() == 1 { "it" } else { "them" },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A path as shown to the user: relative to the release root when it is inside it.
+fn shown_path(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_in_order_with_sources() {
+        let dir = std::env::temp_dir().join(format!("adminsh-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(".env"), "A=env\nB=env\nC=env\nURL=${C}/x\n").unwrap();
+        std::fs::write(dir.join("extra.env"), "B=extra\nC=extra\n").unwrap();
+        let defaults = BTreeMap::from([
+            ("A".to_owned(), "default".to_owned()),
+            ("D".to_owned(), "default".to_owned()),
+        ]);
+        let config = Config::load(Sources {
+            root: &dir,
+            defaults: &defaults,
+            optional_files: vec![dir.join(".env"), dir.join(".env.missing")],
+            required_files: vec![dir.join("extra.env")],
+            process: vec![("C".into(), "process".into())],
+            secret_names: SecretNames::default(),
+        })
+        .unwrap();
+        let got: Vec<(&str, String, String)> = config
+            .iter()
+            .map(|(k, v)| (k, v.value.clone(), v.layer.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", "env".into(), ".env:1".into()),
+                ("B", "extra".into(), "extra.env:1".into()),
+                ("C", "process".into(), "process environment".into()),
+                ("D", "default".into(), "adminsh.toml [defaults]".into()),
+                ("URL", "process/x".into(), ".env:4".into()),
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

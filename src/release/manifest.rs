@@ -1,0 +1,101 @@
+//! `adminsh.toml`, the optional release manifest. Every key is checked: an unknown key or a
+//! wrong type is an error naming the file, line and column, never silently ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+pub const FILE_NAME: &str = "adminsh.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The app's name; defaults to the release directory's name.
+    pub name: Option<String>,
+    /// The stage when neither `--stage` nor `$ADMINSH_STAGE` says.
+    pub stage: Option<String>,
+    /// Env files read after `.env`, relative to the release root.
+    #[serde(default)]
+    pub env_files: Vec<PathBuf>,
+    /// Config keys that must be set before a script runs.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// More secret key names (`*` wildcards allowed), on top of the built-in patterns.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// The lowest config layer: values used when nothing else sets the key.
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+}
+
+impl Manifest {
+    /// Reads `root/adminsh.toml`; a missing file is an empty manifest.
+    pub fn load(root: &Path) -> Result<Self> {
+        let path = root.join(FILE_NAME);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        Self::parse(&text, &path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        toml::from_str(text).or_else(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((1, 1), |span| line_and_column(text, span.start));
+            bail!(
+                "{}:{line}:{column}: {}",
+                path.display(),
+                e.message().trim_end()
+            )
+        })
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        Manifest::parse(text, Path::new("adminsh.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let m = Manifest::parse(
+            "name = \"shop\"\nstage = \"dev\"\nenv_files = [\".env.local\"]\nrequired = [\"DATABASE_URL\"]\nsecrets = [\"DSN\"]\n[defaults]\nPORT = \"8000\"\n",
+            Path::new("adminsh.toml"),
+        )
+        .unwrap();
+        assert_eq!(m.name.as_deref(), Some("shop"));
+        assert_eq!(m.required, ["DATABASE_URL"]);
+        assert_eq!(m.defaults["PORT"], "8000");
+    }
+
+    #[test]
+    fn errors_name_the_key_line_and_column() {
+        assert!(
+            error("name = \"x\"\ncolour = \"red\"\n")
+                .starts_with("adminsh.toml:2:1: unknown field `colour`"),
+            "{}",
+            error("name = \"x\"\ncolour = \"red\"\n")
+        );
+        assert!(error("name = 3\n").starts_with("adminsh.toml:1:8: invalid type: integer `3`"));
+        assert!(error("required = \"X\"\n").starts_with("adminsh.toml:1:12: invalid type"));
+        assert!(error("name = \n").starts_with("adminsh.toml:1:8: "));
+    }
+}

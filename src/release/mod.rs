@@ -1,0 +1,110 @@
+//! What a release is: the app's checkout (root), its manifest, its config with provenance and
+//! redaction, its identity and its dependency isolation. `Release::open` is the one way in.
+
+pub mod config;
+pub mod dotenv;
+pub mod identity;
+pub mod isolation;
+pub mod manifest;
+pub mod root;
+pub mod secrets;
+
+use std::cell::{OnceCell, RefCell};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+pub use config::{Config, Layer};
+pub use identity::Identity;
+pub use isolation::Isolation;
+pub use manifest::Manifest;
+pub use root::Root;
+
+/// The stage when nothing names one.
+pub const DEFAULT_STAGE: &str = "development";
+
+/// How the user pointed at a release.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    pub dir: Option<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+    pub stage: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Release {
+    pub root: Root,
+    pub name: String,
+    pub stage: String,
+    pub manifest: Manifest,
+    /// Mutable only through `set_env` in scripts.
+    pub config: RefCell<Config>,
+    identity: OnceCell<Identity>,
+}
+
+impl Release {
+    pub fn open(options: &OpenOptions, process_env: Vec<(OsString, OsString)>) -> Result<Self> {
+        let root = root::discover(options.dir.as_deref())?;
+        let manifest = Manifest::load(&root.path)?;
+        let from_env = process_env
+            .iter()
+            .find(|(k, _)| k == "ADMINSH_STAGE")
+            .and_then(|(_, v)| v.to_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let stage = (options.stage.clone())
+            .or(from_env)
+            .or_else(|| manifest.stage.clone())
+            .unwrap_or_else(|| DEFAULT_STAGE.to_owned());
+        let name = manifest.name.clone().unwrap_or_else(|| {
+            let named = root.link.as_deref().unwrap_or(&root.path);
+            dir_name(named)
+        });
+        let mut optional_files = vec![
+            root.path.join(".env"),
+            root.path.join(format!(".env.{stage}")),
+        ];
+        optional_files.extend(manifest.env_files.iter().map(|f| root.path.join(f)));
+        let config = Config::load(config::Sources {
+            root: &root.path,
+            defaults: &manifest.defaults,
+            optional_files,
+            required_files: options.env_files.clone(),
+            process: process_env,
+            secret_names: secrets::SecretNames::new(manifest.secrets.clone()),
+        })?;
+        Ok(Release {
+            root,
+            name,
+            stage,
+            manifest,
+            config: RefCell::new(config),
+            identity: OnceCell::new(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root.path
+    }
+
+    pub fn identity(&self) -> &Identity {
+        self.identity
+            .get_or_init(|| identity::identify(&self.root.path, &self.config.borrow()))
+    }
+}
+
+/// The last component of a path; a release under `releases/<timestamp>` behind a `current`
+/// link is named after the app directory above it.
+fn dir_name(path: &Path) -> String {
+    let last = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    match last.as_deref() {
+        Some("current") => path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "app".into()),
+        Some(name) => name.to_owned(),
+        None => "app".into(),
+    }
+}

@@ -1,0 +1,64 @@
+//! Finding the release root: `-C DIR`, else the nearest ancestor of the current directory
+//! holding `adminsh.toml`, else one holding a `Procfile`, else one holding `.git`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// Files that mark a release root, strongest first.
+pub const MARKERS: [&str; 3] = ["adminsh.toml", "Procfile", ".git"];
+
+/// The release root, resolved through symlinks, and the name the user reached it by.
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// The physical directory (symlinks resolved).
+    pub path: PathBuf,
+    /// The path as given or as the shell knows it (`/srv/app/current`), when it differs.
+    pub link: Option<PathBuf>,
+    /// Which marker found it; `None` when nothing did and the current directory is used.
+    pub marker: Option<&'static str>,
+}
+
+pub fn discover(dir: Option<&Path>) -> Result<Root> {
+    if let Some(dir) = dir {
+        if !dir.is_dir() {
+            bail!("-C {}: no such directory", dir.display());
+        }
+        let absolute = std::path::absolute(dir)
+            .with_context(|| format!("cannot resolve {}", dir.display()))?;
+        let path = dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve {}", dir.display()))?;
+        let marker = MARKERS.into_iter().find(|m| path.join(m).exists());
+        return Ok(Root {
+            link: (absolute != path).then_some(absolute),
+            path,
+            marker,
+        });
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let logical = logical_cwd(&cwd);
+    for marker in MARKERS {
+        for (depth, ancestor) in cwd.ancestors().enumerate() {
+            if ancestor.join(marker).exists() {
+                let link = logical.as_ref().and_then(|l| l.ancestors().nth(depth));
+                return Ok(Root {
+                    path: ancestor.to_path_buf(),
+                    link: link.map(Path::to_path_buf),
+                    marker: Some(marker),
+                });
+            }
+        }
+    }
+    Ok(Root {
+        path: cwd,
+        link: logical,
+        marker: None,
+    })
+}
+
+/// `$PWD`, when it names the current directory through a symlink (`cd /srv/app/current`).
+fn logical_cwd(physical: &Path) -> Option<PathBuf> {
+    let pwd = PathBuf::from(std::env::var_os("PWD")?);
+    (pwd.is_absolute() && pwd != physical && pwd.canonicalize().ok()? == physical).then_some(pwd)
+}

@@ -1,0 +1,139 @@
+//! One admin process: the release it runs against, the script's arguments, and what running
+//! commands needs between calls (the spawn environment, the program cache, the exit code a
+//! script asked for, the sources for error messages). The script runner and the console share it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::rc::Rc;
+
+use crate::process::{self, Finished, Output, ProgramCache, Spec};
+use crate::release::{Isolation, Release};
+
+pub struct Session {
+    pub release: Release,
+    /// The script's arguments, as given.
+    pub args: Vec<String>,
+    exit_code: Cell<Option<i32>>,
+    spawn: RefCell<SpawnState>,
+    sources: RefCell<HashMap<String, Rc<str>>>,
+}
+
+type SpawnEnv = Rc<Vec<(OsString, OsString)>>;
+
+#[derive(Default)]
+struct SpawnState {
+    cache: ProgramCache,
+    /// The environment of every command, rebuilt when config or isolation changes.
+    env: Option<(Isolation, SpawnEnv)>,
+}
+
+impl Session {
+    pub fn new(release: Release, args: Vec<String>) -> Rc<Self> {
+        Rc::new(Session {
+            release,
+            args,
+            exit_code: Cell::new(None),
+            spawn: RefCell::default(),
+            sources: RefCell::default(),
+        })
+    }
+
+    /// Runs a command of the app with the release's cwd, config and isolation.
+    pub fn run(&self, spec: &Spec, output: Output<'_>) -> Result<Finished, process::Error> {
+        let root = self.release.path();
+        let env = self.spawn_env();
+        let redactor = self.release.config.borrow().redactor().clone();
+        // No borrow is held while the command runs: an `each_line` callback may run commands
+        // or call `set_env` itself.
+        let resolve = |program: &str, path: Option<&std::ffi::OsStr>, dir: &std::path::Path| {
+            self.spawn.borrow_mut().cache.resolve(program, path, dir)
+        };
+        process::execute(
+            spec,
+            process::Launch {
+                root,
+                env: &env,
+                resolve: &resolve,
+                redactor: &redactor,
+            },
+            output,
+        )
+    }
+
+    fn spawn_env(&self) -> SpawnEnv {
+        let config = self.release.config.borrow();
+        let isolation = Isolation::detect(self.release.path(), &config);
+        let mut spawn = self.spawn.borrow_mut();
+        if let Some((_, env)) = spawn.env.as_ref().filter(|(d, _)| *d == isolation) {
+            return env.clone();
+        }
+        let mut env: Vec<(OsString, OsString)> = config
+            .iter()
+            .filter(|(key, _)| !matches!(*key, "PATH" | "VIRTUAL_ENV" | "PYTHONHOME"))
+            .map(|(key, var)| (key.into(), (&var.value).into()))
+            .collect();
+        env.extend(config.opaque().iter().cloned());
+        let prefix = isolation.path_prefix();
+        let path = std::env::join_paths(
+            prefix.iter().cloned().chain(
+                config
+                    .get("PATH")
+                    .map(std::env::split_paths)
+                    .into_iter()
+                    .flatten(),
+            ),
+        )
+        .unwrap_or_else(|_| config.get("PATH").unwrap_or_default().into());
+        env.push(("PATH".into(), path));
+        match (&isolation.venv, config.get("VIRTUAL_ENV")) {
+            (Some(venv), _) => env.push(("VIRTUAL_ENV".into(), venv.into())),
+            (None, Some(value)) => env.push(("VIRTUAL_ENV".into(), value.into())),
+            (None, None) => {}
+        }
+        if let (None, Some(home)) = (&isolation.venv, config.get("PYTHONHOME")) {
+            env.push(("PYTHONHOME".into(), home.into()));
+        }
+        let env = Rc::new(env);
+        spawn.env = Some((isolation, env.clone()));
+        env
+    }
+
+    /// Changes a config value for the commands that follow (`set_env`).
+    pub fn set_env(&self, key: &str, value: &str) {
+        let layer = crate::release::Layer::Script;
+        self.release.config.borrow_mut().set(key, value, layer);
+        self.spawn.borrow_mut().env = None;
+    }
+
+    pub fn request_exit(&self, code: i32) {
+        self.exit_code.set(Some(code));
+    }
+
+    /// The code a script passed to `exit(n)`, if it did.
+    pub fn requested_exit(&self) -> Option<i32> {
+        self.exit_code.get()
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        self.release.config.borrow().redactor().redact(text)
+    }
+
+    /// Keeps a source text so errors in it can be shown with a code frame.
+    pub fn remember_source(&self, name: &str, text: &str) {
+        self.sources
+            .borrow_mut()
+            .insert(name.to_owned(), text.into());
+    }
+
+    pub fn source(&self, name: &str) -> Option<Rc<str>> {
+        if let Some(text) = self.sources.borrow().get(name) {
+            return Some(text.clone());
+        }
+        let text: Rc<str> = crate::stdlib::source(name)
+            .map(Into::into)
+            .or_else(|| std::fs::read_to_string(name).ok().map(Into::into))?;
+        self.remember_source(name, &text);
+        Some(text)
+    }
+}
