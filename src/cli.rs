@@ -49,6 +49,10 @@ pub struct Cli {
     #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "completions"])]
     pub env: bool,
 
+    /// With --env: also list variables inherited from the process environment (HOME, TERM, ...)
+    #[arg(long, requires = "env", help_heading = "Modes")]
+    pub all: bool,
+
     /// Print a completion script for SHELL
     #[arg(long, value_name = "SHELL", help_heading = "Modes")]
     pub completions: Option<Shell>,
@@ -57,7 +61,6 @@ pub struct Cli {
     #[arg(
         value_name = "SCRIPT [ARGS]...",
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         num_args = 0..
     )]
     pub script: Vec<OsString>,
@@ -78,7 +81,7 @@ pub enum Mode {
     Console,
     List,
     Check,
-    Env,
+    Env { all: bool },
     Completions(Shell),
 }
 
@@ -126,7 +129,7 @@ impl Cli {
             Mode::Check
         } else if self.env {
             takes_no_script("--env", &first)?;
-            Mode::Env
+            Mode::Env { all: self.all }
         } else if let Some(code) = self.eval {
             // With -e, every word is an argument of the code.
             Mode::Eval {

@@ -19,8 +19,13 @@ pub fn render(
         error = match error {
             EvalAltResult::ErrorInFunctionCall(name, callee_source, inner, pos) => {
                 callers.push(format!("in `{name}`, called at {}", place(&current, pos)));
-                if !callee_source.is_empty() {
-                    current = callee_source;
+                if !callee_source.is_empty() && callee_source != current {
+                    // A function of an imported module names the module by its import path.
+                    current = if text_of(&callee_source).is_some() {
+                        callee_source
+                    } else {
+                        module_source(&callee_source, &current)
+                    };
                 }
                 *inner
             }

@@ -24,7 +24,7 @@ pub fn dispatch(options: Options) -> Result<i32> {
         Mode::Completions(_) => unreachable!("handled above"),
         Mode::List => Ok(list(&release)),
         Mode::Check => Ok(check(release)),
-        Mode::Env => Ok(env(&release)),
+        Mode::Env { all } => Ok(env(&release, all)),
         Mode::Eval { code, args } => {
             release
                 .config
@@ -160,7 +160,7 @@ fn check(release: Release) -> i32 {
     }
 }
 
-fn env(release: &Release) -> i32 {
+fn env(release: &Release, all: bool) -> i32 {
     let config = release.config.borrow();
     let isolation = Isolation::detect(release.path(), &config);
     let mut out = std::io::stdout().lock();
@@ -176,9 +176,32 @@ fn env(release: &Release) -> i32 {
     for part in isolation.describe() {
         let _ = writeln!(out, "# isolation: {part}");
     }
+    let required = &release.manifest.required;
+    let mut hidden = 0;
     for (key, var) in config.iter() {
+        if !(all || var.is_app_config() || required.iter().any(|r| r == key)) {
+            hidden += 1;
+            continue;
+        }
         let value = config.display_value(key).unwrap_or_default();
-        let _ = writeln!(out, "{key}={}  # {}", quote_env(&value), var.layer);
+        let _ = match &var.overrides {
+            Some(under) => writeln!(
+                out,
+                "{key}={}  # {} (overrides {under})",
+                quote_env(&value),
+                var.layer
+            ),
+            None => writeln!(out, "{key}={}  # {}", quote_env(&value), var.layer),
+        };
+    }
+    for key in required.iter().filter(|k| config.get(k).is_none()) {
+        let _ = writeln!(out, "# {key} is required (adminsh.toml) but not set");
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "# and {hidden} more inherited from the process environment (adminsh --env --all)"
+        );
     }
     0
 }

@@ -21,6 +21,10 @@ pub use resolve::ProgramCache;
 
 /// How long a command gets to exit after SIGTERM (timeout) before it is killed.
 const GRACE: Duration = Duration::from_secs(2);
+/// How long a command's process group gets to finish after Ctrl-C before it is killed: long
+/// enough to roll back a transaction, short enough that nothing (a background grandchild that
+/// ignores SIGINT, say) can keep adminsh waiting.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
 
 /// One program of a pipeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,15 +228,9 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
                 command: command.clone(),
                 program: stage.program.clone(),
             })?;
-        let mut step = duct::cmd(program, &stage.args)
+        let step = duct::cmd(program, &stage.args)
             .dir(dir)
-            .full_env(launch.env.iter().cloned());
-        for (key, value) in &stage.env {
-            step = match value {
-                Some(value) => step.env(key, value),
-                None => step.env_remove(key),
-            };
-        }
+            .full_env(stage_env(launch.env, &stage.env));
         expression = Some(match expression {
             Some(left) => left.pipe(step),
             None => step,
@@ -307,32 +305,54 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
 
     let mut deadline = spec.timeout.map(|t| Instant::now() + t);
     let mut timed_out = false;
+    let mut interrupt_deadline: Option<Instant> = None;
     loop {
-        let pumped = pump.pump(deadline).map_err(spawn_error)?;
-        let done = match pumped {
-            Pumped::Finished => match deadline {
-                None => {
-                    let _ = handle.wait();
-                    true
-                }
-                Some(at) => handle
-                    .wait_deadline(at)
-                    .map(|o| o.is_some())
-                    .unwrap_or(true),
-            },
-            Pumped::Deadline => false,
+        let next = match (deadline, interrupt_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        if done {
-            break;
+        let pumped = pump.pump(next).map_err(spawn_error)?;
+        match pumped {
+            Pumped::Finished => {
+                let finished = match next {
+                    None => {
+                        // Errors surface from the second wait below.
+                        let _ = handle.wait();
+                        true
+                    }
+                    Some(at) => handle
+                        .wait_deadline(at)
+                        .map(|o| o.is_some())
+                        .unwrap_or(true),
+                };
+                if finished {
+                    break;
+                }
+            }
+            Pumped::Signal => {
+                if interrupt::interrupted() && interrupt_deadline.is_none() {
+                    interrupt_deadline = Some(Instant::now() + INTERRUPT_GRACE);
+                }
+                continue;
+            }
+            Pumped::Deadline => {}
         }
-        // The deadline passed: ask politely, then insist.
-        if timed_out {
+        let now = Instant::now();
+        if interrupt_deadline.is_some_and(|at| at <= now) {
+            // Interrupted and still not done: stop the whole group for good.
             guard.kill(libc::SIGKILL);
+            interrupt_deadline = None;
             deadline = None;
-        } else {
-            timed_out = true;
-            guard.kill(libc::SIGTERM);
-            deadline = Some(Instant::now() + GRACE);
+        } else if deadline.is_some_and(|at| at <= now) {
+            // The timeout passed: ask politely, then insist.
+            if timed_out {
+                guard.kill(libc::SIGKILL);
+                deadline = None;
+            } else {
+                timed_out = true;
+                guard.kill(libc::SIGTERM);
+                deadline = Some(now + GRACE);
+            }
         }
     }
     let status = match handle.wait() {
@@ -376,6 +396,21 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
         stdout,
         stderr,
     })
+}
+
+/// The release environment with a stage's own changes applied.
+fn stage_env(
+    base: &[(OsString, OsString)],
+    changes: &[(String, Option<String>)],
+) -> Vec<(OsString, OsString)> {
+    let mut env = base.to_vec();
+    for (key, value) in changes {
+        env.retain(|(k, _)| k != key.as_str());
+        if let Some(value) = value {
+            env.push((key.into(), value.into()));
+        }
+    }
+    env
 }
 
 fn status_number(status: std::process::ExitStatus) -> i32 {

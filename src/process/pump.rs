@@ -52,6 +52,8 @@ pub enum Pumped {
     Finished,
     /// The deadline passed first.
     Deadline,
+    /// A signal arrived (the caller checks whether it was an interruption).
+    Signal,
 }
 
 impl<'a> Pump<'a> {
@@ -97,7 +99,7 @@ impl<'a> Pump<'a> {
             if ready < 0 {
                 let err = io::Error::last_os_error();
                 if err.kind() == io::ErrorKind::Interrupted {
-                    continue;
+                    return Ok(Pumped::Signal);
                 }
                 return Err(err);
             }

@@ -36,6 +36,16 @@ impl fmt::Display for Layer {
 pub struct Var {
     pub value: String,
     pub layer: Layer,
+    /// The layer whose value this one replaced, if any.
+    pub overrides: Option<Layer>,
+}
+
+impl Var {
+    /// True for the app's own config: set by a file, the manifest or a script, or a process
+    /// variable that overrides one of those. Inherited variables like `HOME` are not.
+    pub fn is_app_config(&self) -> bool {
+        self.layer != Layer::Process || self.overrides.is_some()
+    }
 }
 
 /// The files that make up the config, in layer order, and the process environment on top.
@@ -120,11 +130,13 @@ impl Config {
 
     pub fn set(&mut self, key: &str, value: &str, layer: Layer) {
         self.redactor.learn(&self.names, key, value);
+        let overrides = self.vars.get(key).map(|old| old.layer.clone());
         self.vars.insert(
             key.to_owned(),
             Var {
                 value: value.to_owned(),
                 layer,
+                overrides,
             },
         );
     }

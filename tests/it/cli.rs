@@ -1,0 +1,239 @@
+//! The command line: modes, script lookup, arguments, exit codes.
+
+use crate::support::Test;
+
+#[test]
+fn version_and_help() {
+    Test::new()
+        .args(&["--version"])
+        .stdout(&format!("adminsh {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
+    let help = Test::new().args(&["--help"]).any_stdout().run().stdout;
+    for part in [
+        "Usage: adminsh",
+        "--eval <CODE>",
+        "Modes:",
+        "--list",
+        "--check",
+        "--env",
+        "--completions",
+        "130 interrupted",
+    ] {
+        assert!(help.contains(part), "--help lacks {part:?}:\n{help}");
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef adminsh"),
+        ("fish", "complete -c adminsh"),
+    ] {
+        let out = Test::new()
+            .args(&["--completions", shell])
+            .any_stdout()
+            .run()
+            .stdout;
+        assert!(
+            out.contains(marker) && out.contains("env-file"),
+            "{shell}:\n{out}"
+        );
+    }
+    Test::new()
+        .args(&["--completions", "tcsh"])
+        .status(2)
+        .stderr_contains("invalid value 'tcsh'")
+        .run();
+}
+
+#[test]
+fn list_shows_scripts_with_summaries_and_hides_modules() {
+    let t = Test::new()
+        .file("adminsh.toml", "name = \"shop\"")
+        .script(
+            "fix_records",
+            "//! Fix the bad records.\n//! More detail.\nprint(1);",
+        )
+        .script(
+            "db/backfill",
+            "#!/usr/bin/env adminsh\n//! Backfill a column.\n",
+        )
+        .script("no_doc", "print(1);")
+        .script("lib/helpers", "//! A module.\nfn f() {}")
+        .script("_private", "//! Hidden.\n")
+        .args(&["--list"]);
+    let scripts = t.path().join("scripts").display().to_string();
+    t.stdout(&format!(
+        "Scripts of shop in {scripts}:\n    db/backfill  # Backfill a column.\n    fix_records  # Fix the bad records.\n    no_doc\n"
+    ))
+    .run();
+}
+
+#[test]
+fn check_reports_every_broken_script() {
+    Test::new()
+        .script("good", "let x = 1;")
+        .script("bad_syntax", "let x = ;\n")
+        .script("bad_var", "print(y);\n")
+        .args(&["--check"])
+        .status(1)
+        .stderr(
+            "
+            scripts/bad_syntax.rhai:1:9: Syntax error: Unexpected ';'
+             1 | let x = ;
+               |         ^
+            scripts/bad_var.rhai:1:7: Syntax error: Undefined variable: y
+             1 | print(y);
+               |       ^
+            2 of 3 scripts failed to compile
+            ",
+        )
+        .run();
+    Test::new()
+        .script("good", "let x = ARGS;")
+        .args(&["--check"])
+        .stdout("1 script ok\n")
+        .run();
+}
+
+#[test]
+fn scripts_by_name_by_path_and_with_extension() {
+    for how in ["hello", "hello.rhai", "scripts/hello.rhai"] {
+        Test::new()
+            .script("hello", "print(`hello ${ARGS}`);")
+            .args(&[how, "a", "b"])
+            .stdout("hello [\"a\", \"b\"]\n")
+            .run();
+    }
+}
+
+#[test]
+fn unknown_script_suggests_close_names() {
+    let t = Test::new()
+        .script("fix_records", "")
+        .script("fix_orders", "")
+        .script("report", "")
+        .args(&["fix_record"]);
+    let dir = t.path().join("scripts").display().to_string();
+    t.status(2)
+        .stderr(&format!(
+            "adminsh: no script `fix_record`: it is neither a file nor a script in {dir}\n  did you mean `fix_records`?\n"
+        ))
+        .run();
+    Test::new()
+        .script("fix_records", "")
+        .script("fix_orders", "")
+        .args(&["fix"])
+        .status(2)
+        .stderr_contains("did you mean one of: fix_orders, fix_records?")
+        .run();
+    Test::new()
+        .script("report", "")
+        .args(&["zzz"])
+        .status(2)
+        .stderr_contains("(adminsh --list shows them)")
+        .run();
+}
+
+#[test]
+fn arguments_reach_the_script_untouched() {
+    let tricky = [
+        "--flag",
+        "-e",
+        "a b",
+        "$(touch pwned)",
+        "x; rm -rf /",
+        "'\"",
+        "ünï",
+        "",
+        "--help",
+    ];
+    let t = Test::new()
+        .script("args", "for a in ARGS { print(`<${a}>`); }")
+        .arg("args");
+    let t = tricky.iter().fold(t, |t, a| t.arg(a));
+    let expected: String = tricky.iter().map(|a| format!("<{a}>\n")).collect();
+    let done = t.stdout(&expected).run();
+    assert!(!done.path().join("pwned").exists());
+}
+
+#[test]
+fn eval_prints_the_value() {
+    Test::new().args(&["-e", "1 + 2"]).stdout("3\n").run();
+    Test::new().args(&["-e", "\"text\""]).stdout("text\n").run();
+    Test::new().args(&["-e", "let x = 1;"]).stdout("").run();
+    Test::new()
+        .args(&["-e", "[1, \"a\"]"])
+        .stdout("[1, \"a\"]\n")
+        .run();
+    Test::new()
+        .args(&["-e", "ARGS", "x", "--y"])
+        .stdout("[\"x\", \"--y\"]\n")
+        .run();
+}
+
+#[test]
+fn piped_console_runs_stdin_as_a_script() {
+    Test::new()
+        .stdin("let x = 2;\nprint(x * 3);\n")
+        .stdout("6\n")
+        .run();
+    Test::new()
+        .stdin("print(1);\nfail(\"stop\");\nprint(2);\n")
+        .stdout("1\n")
+        .status(1)
+        .stderr_contains("<stdin>:2:1: stop")
+        .run();
+}
+
+#[test]
+fn exit_codes() {
+    Test::new().args(&["-e", "exit(7)"]).status(7).run();
+    Test::new().args(&["-e", "exit()"]).status(0).run();
+    Test::new()
+        .args(&["-e", "fn f() { exit(4); } f(); print(1);"])
+        .status(4)
+        .run();
+    Test::new()
+        .args(&["-e", "let c = || exit(5); c.call(); print(1);"])
+        .status(5)
+        .run();
+    Test::new()
+        .args(&["-e", "try { exit(6); } catch { print(\"caught\"); }"])
+        .status(6)
+        .run();
+    Test::new()
+        .args(&["-e", "fail(\"no good\")"])
+        .status(1)
+        .stderr("-e:1:1: no good\n 1 | fail(\"no good\")\n   | ^\n")
+        .run();
+    Test::new()
+        .args(&["--bogus"])
+        .status(2)
+        .stderr_contains("unexpected argument '--bogus'")
+        .run();
+    Test::new()
+        .args(&["--list", "x"])
+        .status(2)
+        .stderr("adminsh: --list takes no script, but `x` was given\n")
+        .run();
+}
+
+#[test]
+fn scripts_outside_the_release_are_refused_unless_allowed() {
+    let outside = tempfile::tempdir().unwrap();
+    let script = outside.path().join("elsewhere.rhai");
+    std::fs::write(&script, "print(\"ran\");").unwrap();
+    Test::new()
+        .arg(&script)
+        .status(2)
+        .stderr_contains("is outside the release at")
+        .stderr_contains("--allow-outside-release")
+        .run();
+    Test::new()
+        .arg("--allow-outside-release")
+        .arg(&script)
+        .stdout("ran\n")
+        .run();
+}

@@ -1,0 +1,253 @@
+//! The command host API: building, running, capturing, failing.
+
+use crate::support::Test;
+
+#[test]
+fn run_streams_output_and_returns_the_status() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"let s = cmd("sh", ["-c", "echo out; echo err >&2"]).run(); print(`status ${s}`);"#,
+        ])
+        .stdout("out\nstatus 0\n")
+        .stderr("err\n")
+        .run();
+    Test::new()
+        .args(&["-e", r#"cmd("sh", ["-c", "exit 3"]).unchecked().run()"#])
+        .stdout("3\n")
+        .run();
+}
+
+#[test]
+fn read_lines_output() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            let r = cmd("printf", ["a\nb\n\n"]).read();
+            let l = cmd("printf", ["x\r\ny\nz"]).lines();
+            let o = cmd("sh", ["-c", "echo o; echo e >&2; exit 2"]).unchecked().output();
+            print(to_json([r, l, o]));
+            "#,
+        ])
+        .stdout("[\"a\\nb\",[\"x\",\"y\",\"z\"],{\"status\":2,\"stderr\":\"e\\n\",\"stdout\":\"o\\n\"}]\n")
+        .run();
+}
+
+#[test]
+fn each_line_streams_and_can_stop_early() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            let seen = [];
+            cmd("seq", ["5"]).each_line(|line| seen.push(line));
+            print(seen);
+            let n = 0;
+            cmd("seq", ["1000000"]).each_line(|line| { n += 1; n < 3 });
+            print(n);
+            "#,
+        ])
+        .stdout("[\"1\", \"2\", \"3\", \"4\", \"5\"]\n3\n")
+        .run();
+}
+
+#[test]
+fn builder_methods_return_new_commands() {
+    Test::new()
+        .file("sub/marker", "")
+        .args(&[
+            "-e",
+            r#"
+            let base = cmd("sh", ["-c"]);
+            let a = base.arg("echo $X $Y; pwd; cat").env("X", "1").env("Y", 2).env_remove("Y").dir("sub").stdin("piped in");
+            print(a.read());
+            print(base);
+            print(cmd("echo").args(["a", 1, true]).read());
+            print(cmd("printf", ["b\na\n"]).pipe(cmd("sort")).pipe(cmd("tr", ["a-z", "A-Z"])).read());
+            print(sh("echo one | tr o O").read());
+            "#,
+        ])
+        .stdout_contains("1\n")
+        .stdout_contains("/sub\npiped in\nsh -c\na 1 true\nA\nB\nOne\n")
+        .stdout_contains("1\n/")
+        .run();
+}
+
+#[test]
+fn arguments_are_never_reinterpreted_by_a_shell() {
+    let t = Test::new().args(&[
+        "-e",
+        r#"print(cmd("printf", ["%s|", "$(touch pwned)", "a b", "*", "; ls", "`id`"]).read())"#,
+    ]);
+    let done = t.stdout("$(touch pwned)|a b|*|; ls|`id`|\n").run();
+    assert!(!done.path().join("pwned").exists());
+}
+
+#[test]
+fn commands_run_in_the_release_root_with_its_config() {
+    Test::new()
+        .file(".env", "FROM_DOTENV=yes")
+        .current_dir("scripts")
+        .args(&[
+            "-e",
+            r#"cmd("sh", ["-c", "pwd; echo $FROM_DOTENV"]).lines()"#,
+        ])
+        .any_stdout()
+        .run();
+    let t = Test::new()
+        .file(".env", "FROM_DOTENV=yes")
+        .current_dir("scripts")
+        .args(&[
+            "-e",
+            r#"cmd("sh", ["-c", "pwd -P; echo $FROM_DOTENV"]).read()"#,
+        ]);
+    let root = t.path().canonicalize().unwrap().display().to_string();
+    t.stdout(&format!("{root}\nyes\n")).run();
+}
+
+#[test]
+fn node_modules_bin_is_on_path() {
+    Test::new()
+        .executable(
+            "node_modules/.bin/tool",
+            "#!/bin/sh\necho \"node tool $1\"\n",
+        )
+        .args(&["-e", r#"cmd("tool", ["x"]).read()"#])
+        .stdout("node tool x\n")
+        .run();
+}
+
+#[test]
+fn a_real_virtualenv_is_used_and_one_created_mid_script_too() {
+    let t = Test::new().args(&[
+        "-e",
+        r#"
+        let before = cmd("sh", ["-c", "echo ${VIRTUAL_ENV:-none}"]).read();
+        cmd("python3", ["-m", "venv", ".venv"]).run();
+        let prefix = cmd("python", ["-c", "import sys; print(sys.prefix == sys.base_prefix, sys.prefix)"]).read();
+        print(before);
+        print(prefix);
+        print(cmd("sh", ["-c", "echo $VIRTUAL_ENV"]).read());
+        print(release().isolation);
+        "#,
+    ]);
+    let venv = t
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join(".venv")
+        .display()
+        .to_string();
+    t.stdout(&format!(
+        "none\nFalse {venv}\n{venv}\n[\"python virtualenv {venv}\"]\n"
+    ))
+    .run();
+}
+
+#[test]
+fn failures_name_the_command_status_and_stderr_tail() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            try {
+                cmd("sh", ["-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i >&2; done; exit 4"]).read();
+            } catch (e) {
+                print(e);
+            }
+            "#,
+        ])
+        .stdout(
+            "
+            command `sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i >&2; done; exit 4'` failed: exit status 4
+            last lines of its stderr:
+              | line3
+              | line4
+              | line5
+              | line6
+              | line7
+              | line8
+              | line9
+              | line10
+              | line11
+              | line12
+            ",
+        )
+        .any_stderr()
+        .run();
+    Test::new()
+        .args(&["-e", "\n\ncmd(\"sh\", [\"-c\", \"kill -9 $$\"]).run()"])
+        .status(1)
+        .stderr(
+            "
+            -e:3:33: command `sh -c 'kill -9 $$'` failed: killed by signal 9 (SIGKILL)
+             3 | cmd(\"sh\", [\"-c\", \"kill -9 $$\"]).run()
+               |                                 ^
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn command_not_found_is_a_catchable_error() {
+    Test::new()
+        .args(&["-e", r#"try { cmd("no-such-program", ["x"]).run() } catch (e) { print(e) }"#])
+        .stdout("command not found: `no-such-program` (in `no-such-program x`); it is not on the release's PATH\n")
+        .run();
+    Test::new()
+        .args(&["-e", r#"cmd("./bin/missing").run()"#])
+        .status(1)
+        .stderr_contains("cannot run `./bin/missing`: No such file or directory")
+        .run();
+}
+
+#[test]
+fn timeouts_stop_the_command() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"try { cmd("sleep", ["30"]).timeout(0.2).run() } catch (e) { print(e) } print(cmd("echo", ["after"]).timeout(5).read());"#,
+        ])
+        .stdout("command `sleep 30` timed out after 0.2s and was stopped\nafter\n")
+        .run();
+    Test::new()
+        .args(&["-e", r#"cmd("true").timeout(-1)"#])
+        .status(1)
+        .stderr_contains("timeout must be a positive number of seconds, not -1")
+        .run();
+}
+
+#[test]
+fn output_that_is_not_utf8_is_replaced_with_a_warning_and_kept_in_read_bytes() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            let text = cmd("printf", ["a\\377b"]).read();
+            let bytes = cmd("printf", ["a\\377b"]).read_bytes();
+            print(text);
+            print(bytes);
+            "#,
+        ])
+        .stdout("a\u{fffd}b\n[61ff62]\n")
+        .stderr("warning: `printf 'a\\377b'` printed bytes that are not UTF-8; they were replaced with U+FFFD (use .read_bytes() for the exact bytes)\n")
+        .run();
+    Test::new()
+        .args(&[
+            "-e",
+            r#"cmd("printf", ["ok\\377\\n"]).each_line(|l| print(l.len()))"#,
+        ])
+        .stdout("3\n0\n")
+        .any_stderr()
+        .run();
+}
+
+#[test]
+fn bad_argument_types_are_named() {
+    Test::new()
+        .args(&["-e", r#"cmd("echo", ["a", #{b: 1}])"#])
+        .status(1)
+        .stderr_contains("argument 2 must be a string or a number, not map")
+        .run();
+}

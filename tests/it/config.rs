@@ -1,0 +1,257 @@
+//! Release discovery and config: layers and their precedence, provenance, redaction, errors.
+
+use crate::support::Test;
+
+#[test]
+fn root_is_found_from_a_subdirectory_and_with_dash_c() {
+    let t = Test::bare()
+        .file("Procfile", "web: x")
+        .file(".env", "WHO=app")
+        .current_dir("deep/er")
+        .args(&["-e", "release().root + \" \" + env(\"WHO\")"]);
+    let root = t.path().canonicalize().unwrap().display().to_string();
+    t.stdout(&format!("{root} app\n")).run();
+
+    let other = Test::new().file(".env", "WHO=other");
+    let other_root = other.path().canonicalize().unwrap();
+    Test::new()
+        .arg("-C")
+        .arg(&other_root)
+        .args(&["-e", "env(\"WHO\")"])
+        .stdout("other\n")
+        .run();
+    Test::new()
+        .args(&["-C", "/no/such/dir", "-e", "1"])
+        .status(1)
+        .stderr("adminsh: -C /no/such/dir: no such directory\n")
+        .run();
+}
+
+#[test]
+fn adminsh_toml_wins_over_procfile_and_git_further_up() {
+    // The app (with adminsh.toml) sits inside a repo whose root has a Procfile and .git.
+    let t = Test::bare()
+        .file("Procfile", "web: x")
+        .file(".git/HEAD", "")
+        .file("apps/shop/adminsh.toml", "")
+        .current_dir("apps/shop/scripts")
+        .args(&["-e", "release().root"]);
+    let shop = t
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("apps/shop")
+        .display()
+        .to_string();
+    t.stdout(&format!("{shop}\n")).run();
+}
+
+#[test]
+fn a_symlinked_release_reports_both_paths() {
+    let t = Test::bare()
+        .file("releases/20261125/adminsh.toml", "name = \"shop\"")
+        .file("releases/20261125/REVISION", "abc123\n");
+    let base = t.path().canonicalize().unwrap();
+    std::os::unix::fs::symlink(base.join("releases/20261125"), base.join("current")).unwrap();
+    t.arg("-C")
+        .arg(base.join("current"))
+        .args(&[
+            "-e",
+            "let r = release(); `${r.root} ${r.link} ${r.version} ${r.version_source} ${r.name}`",
+        ])
+        .stdout(&format!(
+            "{0}/releases/20261125 {0}/current abc123 REVISION shop\n",
+            base.display()
+        ))
+        .run();
+}
+
+#[test]
+fn layers_in_order_process_environment_wins() {
+    let t = Test::new()
+        .file("adminsh.toml", "stage = \"staging\"\n[defaults]\nA = \"default\"\nB = \"default\"\nC = \"default\"\nD = \"default\"\nE = \"default\"")
+        .file(".env", "B=dotenv\nC=dotenv\nD=dotenv\nE=dotenv\n")
+        .file(".env.staging", "C=stage\nD=stage\nE=stage\n")
+        .file("extra.env", "D=file\nE=file\n")
+        .env("E", "process")
+        .args(&["--env-file", "extra.env", "-e", "[\"A\",\"B\",\"C\",\"D\",\"E\"].map(|k| env(k))"]);
+    t.stdout("[\"default\", \"dotenv\", \"stage\", \"file\", \"process\"]\n")
+        .run();
+}
+
+#[test]
+fn env_mode_shows_values_sources_and_hides_secrets() {
+    let t = Test::new()
+        .file(
+            "adminsh.toml",
+            "name = \"shop\"\nsecrets = [\"STRIPE_*\"]\nrequired = [\"NEEDED\"]",
+        )
+        .file(
+            ".env",
+            "
+            DATABASE_URL=postgres://app:hunter22@db:5432/shop
+            DB_PASSWORD=pw-one
+            SECRET_KEY_BASE=sekrit
+            GITHUB_TOKEN=tok-123
+            AWS_ACCESS_KEY=AKIAXYZ
+            STRIPE_LIVE=sk_live_1
+            GREETING=\"hello world\"
+            PORT=8000
+            ",
+        )
+        .env("PORT", "9000")
+        .env("SHELL_ONLY", "x")
+        .args(&["--env"]);
+    let root = t.path().canonicalize().unwrap().display().to_string();
+    t.stdout(&format!(
+        "
+        # release {root} (shop, stage development)
+        AWS_ACCESS_KEY=****  # .env:5
+        DATABASE_URL=postgres://app:****@db:5432/shop  # .env:1
+        DB_PASSWORD=****  # .env:2
+        GITHUB_TOKEN=****  # .env:4
+        GREETING=hello world  # .env:7
+        PORT=9000  # process environment (overrides .env:8)
+        SECRET_KEY_BASE=****  # .env:3
+        STRIPE_LIVE=****  # .env:6
+        # NEEDED is required (adminsh.toml) but not set
+        # and 4 more inherited from the process environment (adminsh --env --all)
+        "
+    ))
+    .run();
+}
+
+#[test]
+fn env_all_includes_inherited_variables() {
+    Test::new()
+        .env("SHELL_ONLY", "x")
+        .args(&["--env", "--all"])
+        .stdout_contains("SHELL_ONLY=x  # process environment\n")
+        .stdout_contains("LANG=C.UTF-8  # process environment\n")
+        .run();
+}
+
+#[test]
+fn broken_env_line_names_file_line_and_column() {
+    Test::new()
+        .file(".env", "A=1\nB 2\n")
+        .args(&["-e", "1"])
+        .status(1)
+        .stderr("adminsh: .env:2:3: expected `=` after `B`, found `2`\n")
+        .run();
+    Test::new()
+        .file("prod.env", "OK=1\nQUOTED=\"never closed\n")
+        .args(&["--env-file", "prod.env", "--env"])
+        .status(1)
+        .stderr("adminsh: prod.env:2:8: the quote `\"` opened here is never closed\n")
+        .run();
+    Test::new()
+        .args(&["--env-file", "missing.env", "-e", "1"])
+        .status(1)
+        .stderr_contains("cannot read missing.env")
+        .run();
+}
+
+#[test]
+fn bad_manifest_names_key_line_and_column() {
+    Test::new()
+        .file("adminsh.toml", "name = \"shop\"\ncolour = \"red\"\n")
+        .args(&["-e", "1"])
+        .status(1)
+        .stderr_contains("adminsh.toml:2:1: unknown field `colour`, expected one of")
+        .run();
+    Test::new()
+        .file("adminsh.toml", "required = \"DATABASE_URL\"\n")
+        .args(&["-e", "1"])
+        .status(1)
+        .stderr_contains(
+            "adminsh.toml:1:12: invalid type: string \"DATABASE_URL\", expected a sequence",
+        )
+        .run();
+}
+
+#[test]
+fn missing_required_keys_are_all_named_before_anything_runs() {
+    Test::new()
+        .file("adminsh.toml", "required = [\"DATABASE_URL\", \"PORT\", \"REDIS_URL\"]")
+        .file(".env", "PORT=1")
+        .script("touch", "write_file(\"ran\", \"yes\");")
+        .args(&["touch"])
+        .status(1)
+        .stderr("adminsh: required config keys are not set: DATABASE_URL, REDIS_URL (adminsh.toml `required`; set them in .env or the environment)\n")
+        .run();
+}
+
+#[test]
+fn env_functions() {
+    Test::new()
+        .file(".env", "DATABASE_URL=sqlite:///x.db\nEMPTY=\n")
+        .args(&[
+            "-e",
+            r#"[env("DATABASE_URL"), env("NOPE", "fallback"), env("NOPE", 3), has_env("EMPTY"), has_env("NOPE")]"#,
+        ])
+        .stdout("[\"sqlite:///x.db\", \"fallback\", 3, true, false]\n")
+        .run();
+    Test::new()
+        .file(".env", "DATABASE_URL=x")
+        .args(&["-e", "env(\"DATABASE_ULR\")"])
+        .status(1)
+        .stderr(
+            "
+            -e:1:1: config key `DATABASE_ULR` is not set (not in .env, an env file or the environment); did you mean `DATABASE_URL`?
+             1 | env(\"DATABASE_ULR\")
+               | ^
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn set_env_reaches_later_commands() {
+    Test::new()
+        .args(&["-e", r#"set_env("GREETING", "hi"); cmd("sh", ["-c", "echo $GREETING"]).read() + " " + env("GREETING")"#])
+        .stdout("hi hi\n")
+        .run();
+}
+
+#[test]
+fn stage_comes_from_flag_env_or_manifest() {
+    let script = "release().stage + \" \" + env(\"WHERE\")";
+    let t = || {
+        Test::new()
+            .file("adminsh.toml", "stage = \"staging\"")
+            .file(".env.staging", "WHERE=staging-file")
+            .file(".env.production", "WHERE=production-file")
+            .file(".env.qa", "WHERE=qa-file")
+    };
+    t().args(&["-e", script])
+        .stdout("staging staging-file\n")
+        .run();
+    t().env("ADMINSH_STAGE", "qa")
+        .args(&["-e", script])
+        .stdout("qa qa-file\n")
+        .run();
+    t().env("ADMINSH_STAGE", "qa")
+        .args(&["-s", "production", "-e", script])
+        .stdout("production production-file\n")
+        .run();
+}
+
+#[test]
+fn secrets_never_appear_in_error_messages() {
+    Test::new()
+        .file(".env", "API_TOKEN=tok-abcdef\nDATABASE_URL=postgres://u:pa55word@h/db\n")
+        .args(&["-e", r#"cmd("sh", ["-c", "echo $API_TOKEN >&2; exit 3", env("DATABASE_URL")]).run()"#])
+        .status(1)
+        .stderr_contains("command `sh -c 'echo $API_TOKEN >&2; exit 3' postgres://u:****@h/db` failed: exit status 3")
+        .stderr_contains("  | ****\n")
+        .run()
+        .stderr
+        .contains("pa55word")
+        .then(|| panic!("password leaked"));
+    Test::new()
+        .file(".env", "API_TOKEN=tok-abcdef\n")
+        .args(&["-e", "env(\"API_TOKEN\")"])
+        .stdout("****\n")
+        .run();
+}

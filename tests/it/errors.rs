@@ -1,0 +1,72 @@
+//! Script errors as the user sees them: position, code frame, the calls that led there.
+
+use crate::support::Test;
+
+#[test]
+fn syntax_error_shows_path_line_column_and_frame() {
+    Test::new()
+        .script("broken", "let a = 1;\nlet b = (a + ;\n")
+        .args(&["broken"])
+        .status(1)
+        .stderr(
+            "
+            scripts/broken.rhai:2:14: Syntax error: Unexpected ';'
+             2 | let b = (a + ;
+               |              ^
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn errors_inside_functions_and_modules_show_the_call_chain() {
+    Test::new()
+        .script("lib/helpers", "fn explode(x) {\n    fail(`bad ${x}`);\n}\n")
+        .script(
+            "main",
+            "import \"lib/helpers\" as h;\nfn outer() { h::explode(42) }\n\nouter();\n",
+        )
+        .args(&["main"])
+        .status(1)
+        .stderr(
+            "
+            scripts/lib/helpers.rhai:2:5: bad 42
+             2 |     fail(`bad ${x}`);
+               |     ^
+              in `explode`, called at scripts/main.rhai:2:17
+              in `outer`, called at scripts/main.rhai:4:1
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn a_syntax_error_in_an_imported_module_points_into_that_module() {
+    Test::new()
+        .script("lib/broken", "fn f() {\n  let = 1;\n}\n")
+        .script("main", "import \"lib/broken\" as b;\n")
+        .args(&["main"])
+        .status(1)
+        .stderr_contains("scripts/lib/broken.rhai:2:7: Syntax error")
+        .stderr_contains("in module `lib/broken`, imported at scripts/main.rhai:1:8")
+        .run();
+}
+
+#[test]
+fn uncaught_throw_of_a_value() {
+    Test::new()
+        .args(&["-e", "throw #{code: 3}"])
+        .status(1)
+        .stderr("-e:1:1: uncaught exception: #{\"code\": 3}\n 1 | throw #{code: 3}\n   | ^\n")
+        .run();
+}
+
+#[test]
+fn a_missing_module_is_named() {
+    Test::new()
+        .script("main", "import \"nowhere\" as n;\n")
+        .args(&["main"])
+        .status(1)
+        .stderr_contains("scripts/main.rhai:1:8: Module not found: nowhere")
+        .run();
+}

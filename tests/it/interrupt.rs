@@ -1,0 +1,129 @@
+//! Ctrl-C (SIGINT) and SIGTERM: the running command's whole process group stops, the script
+//! stops, and adminsh exits 130 (128 + the signal).
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::Test;
+
+fn wait_for_file(path: &Path) -> String {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Some(text) = std::fs::read_to_string(path)
+            .ok()
+            .filter(|t| t.ends_with('\n'))
+        {
+            return text.trim().to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{} never appeared", path.display());
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie is dead for our purposes; /proc shows its state.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.split(' ').nth(2).is_none_or(|state| state != "Z"))
+        .unwrap_or(false)
+}
+
+/// Starts a script whose command starts a grandchild, signals adminsh, and checks everything
+/// stopped: exit code, message, the grandchild gone, nothing after the command ran.
+fn interrupt_during_a_command(signal: i32, expected_status: i32) {
+    let t = Test::new().script(
+        "slow",
+        r#"
+        cmd("sh", ["-c", "sleep 100 & echo $! > grandchild.pid; wait"]).run();
+        write_file("after.txt", "should not run");
+        "#,
+    );
+    let mut child = t
+        .command()
+        .arg("slow")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let grandchild: i32 = wait_for_file(&t.path().join("grandchild.pid"))
+        .parse()
+        .unwrap();
+    assert!(alive(grandchild));
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let start = Instant::now();
+    let output = loop {
+        if child.try_wait().unwrap().is_some() {
+            break child.wait_with_output().unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "adminsh did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(output.status.code(), Some(expected_status));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "adminsh: interrupted\n"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!alive(grandchild), "the command's grandchild survived");
+    assert!(!t.path().join("after.txt").exists());
+}
+
+#[test]
+fn ctrl_c_stops_the_commands_process_group_and_exits_130() {
+    interrupt_during_a_command(libc::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_stops_it_too() {
+    interrupt_during_a_command(libc::SIGTERM, 143);
+}
+
+#[test]
+fn a_runaway_loop_is_interruptible() {
+    let t = Test::new().script("spin", "write_file(\"started\", \"yes\\n\");\nloop { }\n");
+    let child = t
+        .command()
+        .arg("spin")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_file(&t.path().join("started"));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "adminsh: interrupted\n"
+    );
+}
+
+#[test]
+fn try_catch_cannot_swallow_an_interrupt() {
+    let t = Test::new().script(
+        "stubborn",
+        r#"
+        try {
+            write_file("started", "yes\n");
+            cmd("sleep", ["100"]).run();
+        } catch (e) {
+            write_file("caught.txt", "caught");
+        }
+        "#,
+    );
+    let child = t
+        .command()
+        .arg("stubborn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_file(&t.path().join("started"));
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert!(!t.path().join("caught.txt").exists());
+}

@@ -1,0 +1,13 @@
+//! adminsh's integration tests: each one builds an app in a temp dir and runs the real binary
+//! in it, as a user would.
+
+mod support;
+
+mod cli;
+mod commands;
+mod config;
+mod db;
+mod errors;
+mod interrupt;
+mod scripts;
+mod shop;

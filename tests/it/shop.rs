@@ -1,0 +1,52 @@
+//! The README's first command: the example shop's fix-up script, on a fresh copy of the app,
+//! twice in a row.
+
+use std::path::Path;
+
+use crate::support::Test;
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        // A developer's local venv or database is not part of the app.
+        if name == ".venv" || name == "shop.db" || name == "__pycache__" || name == ".adminsh" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn fix_records_fixes_then_finds_nothing() {
+    let app = Test::bare();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+        app.path(),
+    );
+    let first = app
+        .args(&["fix_records"])
+        .stdout("applied 0001_create_customers_and_orders\napplied 0002_seed_sample_data\nfixed 3 emails, 2 negative totals, 2 statuses\n")
+        .any_stderr()
+        .run();
+    assert!(
+        first
+            .stderr
+            .contains("info: no .venv yet: creating the virtualenv"),
+        "{}",
+        first.stderr
+    );
+    assert!(first.path().join(".venv/pyvenv.cfg").is_file());
+    first
+        .again()
+        .args(&["fix_records"])
+        .stdout("no migrations to apply\nnothing to fix\n")
+        .any_stderr()
+        .run();
+}

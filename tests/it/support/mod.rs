@@ -1,0 +1,285 @@
+//! The test builder: an app directory in a temp dir, the real adminsh binary run in it with
+//! chosen arguments, environment and stdin, and exact expectations on stdout, stderr and the
+//! exit code, with both streams shown when something differs.
+
+pub mod postgres;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_adminsh");
+
+/// Removes the common indentation and the first newline, so expected text can be written
+/// indented in the test.
+pub fn unindent(text: &str) -> String {
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    // A last line holding only the closing indentation is not content.
+    let trailing = lines.len() > 1 && lines.last().is_some_and(|l| l.trim().is_empty());
+    if trailing {
+        lines.pop();
+    }
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if trailing {
+        out.push('\n');
+    }
+    out
+}
+
+enum Expect {
+    Exact(String),
+    Contains(Vec<String>),
+    Any,
+}
+
+impl Expect {
+    fn check(&self, what: &str, actual: &str) -> Option<String> {
+        match self {
+            Expect::Exact(expected) if expected != actual => Some(format!(
+                "{what} differs\n--- expected\n{expected}\n--- actual\n{actual}\n---"
+            )),
+            Expect::Contains(parts) => parts
+                .iter()
+                .find(|p| !actual.contains(p.as_str()))
+                .map(|p| format!("{what} lacks {p:?}\n--- actual\n{actual}\n---")),
+            _ => None,
+        }
+    }
+}
+
+#[must_use = "a Test does nothing until .run()"]
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    cwd: Option<PathBuf>,
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    stdin: Option<Vec<u8>>,
+    status: i32,
+    stdout: Expect,
+    stderr: Expect,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Test {
+    /// An empty app: a temp dir with an empty `adminsh.toml`.
+    pub fn new() -> Self {
+        Self::bare().file("adminsh.toml", "")
+    }
+
+    /// A temp dir with nothing in it.
+    pub fn bare() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("adminsh-test-")
+            .tempdir()
+            .unwrap();
+        Test {
+            dir,
+            cwd: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            status: 0,
+            stdout: Expect::Exact(String::new()),
+            stderr: Expect::Exact(String::new()),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file of the app (text unindented).
+    pub fn file(self, path: &str, text: &str) -> Self {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, unindent(text)).unwrap();
+        self
+    }
+
+    /// Writes `scripts/<name>.rhai`.
+    pub fn script(self, name: &str, text: &str) -> Self {
+        self.file(&format!("scripts/{name}.rhai"), text)
+    }
+
+    /// Makes an executable file (a fake program of the app).
+    pub fn executable(self, path: &str, text: &str) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let this = self.file(path, text);
+        let full = this.dir.path().join(path);
+        std::fs::set_permissions(full, std::fs::Permissions::from_mode(0o755)).unwrap();
+        this
+    }
+
+    /// Runs adminsh from this subdirectory of the app instead of its root.
+    pub fn current_dir(mut self, dir: &str) -> Self {
+        let full = self.dir.path().join(dir);
+        std::fs::create_dir_all(&full).unwrap();
+        self.cwd = Some(full);
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(OsString::from));
+        self
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(unindent(text).into_bytes());
+        self
+    }
+
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = code;
+        self
+    }
+
+    pub fn stdout(mut self, text: &str) -> Self {
+        self.stdout = Expect::Exact(unindent(text));
+        self
+    }
+
+    pub fn stdout_contains(mut self, part: &str) -> Self {
+        self.stdout = append(self.stdout, part);
+        self
+    }
+
+    pub fn any_stdout(mut self) -> Self {
+        self.stdout = Expect::Any;
+        self
+    }
+
+    pub fn stderr(mut self, text: &str) -> Self {
+        self.stderr = Expect::Exact(unindent(text));
+        self
+    }
+
+    pub fn stderr_contains(mut self, part: &str) -> Self {
+        self.stderr = append(self.stderr, part);
+        self
+    }
+
+    pub fn any_stderr(mut self) -> Self {
+        self.stderr = Expect::Any;
+        self
+    }
+
+    /// The command this test runs: a clean environment (PATH, HOME, LANG) plus the test's own.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(&self.args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("LANG", "C.UTF-8")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// Runs adminsh and checks every expectation; returns the output and the app dir.
+    pub fn run(self) -> Finished {
+        let mut child = self
+            .command()
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = &self.stdin {
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let mut problems = Vec::new();
+        if output.status.code() != Some(self.status) {
+            problems.push(format!(
+                "exit status: expected {}, got {:?}",
+                self.status, output.status
+            ));
+        }
+        problems.extend(self.stdout.check("stdout", &stdout));
+        problems.extend(self.stderr.check("stderr", &stderr));
+        if !problems.is_empty() {
+            panic!(
+                "adminsh {:?} in {}:\n{}\n=== stdout\n{stdout}=== stderr\n{stderr}===",
+                self.args,
+                self.dir.path().display(),
+                problems.join("\n")
+            );
+        }
+        Finished {
+            stdout,
+            stderr,
+            dir: self.dir,
+        }
+    }
+}
+
+fn append(expect: Expect, part: &str) -> Expect {
+    match expect {
+        Expect::Contains(mut parts) => {
+            parts.push(part.to_owned());
+            Expect::Contains(parts)
+        }
+        _ => Expect::Contains(vec![part.to_owned()]),
+    }
+}
+
+pub struct Finished {
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Finished {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Another run in the same app directory.
+    pub fn again(self) -> Test {
+        Test {
+            dir: self.dir,
+            ..Test::bare()
+        }
+    }
+}
+
+#[test]
+fn unindent_strips_common_indentation() {
+    assert_eq!(unindent("\n    a\n      b\n    "), "a\n  b\n");
+    assert_eq!(unindent("x"), "x");
+}

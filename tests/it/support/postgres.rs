@@ -1,0 +1,147 @@
+//! A throwaway PostgreSQL cluster for tests: initdb in a temp dir, a free port on 127.0.0.1,
+//! password authentication (so the password really has to reach psql), stopped on drop.
+//! PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+    pub password: &'static str,
+}
+
+impl Cluster {
+    /// `DATABASE_URL` for the `postgres` database as the `postgres` user.
+    pub fn url(&self) -> String {
+        // The password holds `:`, `@` and `/`, so it must be percent-encoded in a URL.
+        let encoded = self
+            .password
+            .replace(':', "%3A")
+            .replace('@', "%40")
+            .replace('/', "%2F");
+        format!(
+            "postgres://postgres:{encoded}@127.0.0.1:{}/postgres",
+            self.port
+        )
+    }
+
+    pub fn start() -> Cluster {
+        let bin = pg_bin().expect("PostgreSQL server binaries (initdb, pg_ctl) not found");
+        let dir = tempfile::Builder::new()
+            .prefix("adminsh-pg-")
+            .tempdir()
+            .unwrap();
+        let password = "s3cr3t-pw:@/x";
+        let data = dir.path().join("data");
+        std::fs::write(dir.path().join("pwfile"), password).unwrap();
+        let is_root = unsafe { libc::geteuid() } == 0;
+        if is_root {
+            chown_postgres(dir.path());
+            chown_postgres(&dir.path().join("pwfile"));
+        }
+        let port = free_port();
+        let run = |args: &[&str]| {
+            let mut command = if is_root {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]);
+                c
+            } else {
+                Command::new(args[0])
+            };
+            if is_root {
+                command.arg(args[0]);
+            }
+            let status = command
+                .args(&args[1..])
+                .current_dir(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "{args:?} failed: {status}");
+        };
+        let initdb = bin.join("initdb").to_string_lossy().into_owned();
+        let pg_ctl = bin.join("pg_ctl").to_string_lossy().into_owned();
+        let data_s = data.to_string_lossy().into_owned();
+        let pwfile = dir.path().join("pwfile").to_string_lossy().into_owned();
+        run(&[
+            &initdb,
+            "-D",
+            &data_s,
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            &format!("--pwfile={pwfile}"),
+            "-E",
+            "UTF8",
+            "--no-instructions",
+        ]);
+        let options = format!(
+            "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
+            dir.path().display()
+        );
+        let log = dir.path().join("log").to_string_lossy().into_owned();
+        run(&[
+            &pg_ctl, "-D", &data_s, "-l", &log, "-o", &options, "-w", "start",
+        ]);
+        Cluster {
+            dir,
+            bin,
+            port,
+            password,
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let pg_ctl = self.bin.join("pg_ctl");
+        let is_root = unsafe { libc::geteuid() } == 0;
+        let mut command = if is_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
+            c
+        } else {
+            Command::new(&pg_ctl)
+        };
+        let _ = command
+            .args(["-D"])
+            .arg(&data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .status();
+    }
+}
+
+/// Where `initdb` and `pg_ctl` live: on PATH, or Debian's versioned directory.
+fn pg_bin() -> Option<PathBuf> {
+    let on_path =
+        std::env::split_paths(&std::env::var_os("PATH")?).find(|dir| dir.join("initdb").is_file());
+    on_path.or_else(|| {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("initdb").is_file())
+            .collect();
+        versions.sort();
+        versions.pop()
+    })
+}
+
+fn chown_postgres(path: &Path) {
+    let status = Command::new("chown")
+        .arg("postgres")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
