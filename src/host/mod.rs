@@ -55,3 +55,69 @@ pub fn engine(session: &Rc<Session>) -> Engine {
     log::register(&mut engine);
     engine
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::{OpenOptions, Release};
+
+    fn session() -> (tempfile::TempDir, Rc<Session>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("adminsh.toml"), "").unwrap();
+        let options = OpenOptions {
+            dir: Some(dir.path().to_path_buf()),
+            ..OpenOptions::default()
+        };
+        let release = Release::open(&options, Vec::new()).unwrap();
+        (dir, Session::new(release, Vec::new()))
+    }
+
+    fn readme() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+    }
+
+    /// The names of the functions adminsh registers (not Rhai's own packages).
+    pub fn host_function_names(engine: &Engine) -> Vec<String> {
+        let mut names: Vec<String> = engine
+            .gen_fn_signatures(false)
+            .into_iter()
+            .filter_map(|sig| sig.split_once('(').map(|(name, _)| name.to_owned()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn readme_documents_every_host_function() {
+        let (_dir, session) = session();
+        let names = host_function_names(&engine(&session));
+        assert!(names.len() > 30, "{names:?}");
+        let readme = readme();
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|name| !readme.contains(&format!("{name}(")))
+            .collect();
+        assert!(missing.is_empty(), "README.md does not mention {missing:?}");
+    }
+
+    #[test]
+    fn readme_examples_compile() {
+        let (_dir, session) = session();
+        let mut engine = engine(&session);
+        // The examples use variables defined elsewhere in a real script.
+        engine.set_strict_variables(false);
+        let readme = readme();
+        let blocks: Vec<&str> = readme
+            .split("```rust\n")
+            .skip(1)
+            .map(|rest| rest.split("```").next().unwrap())
+            .collect();
+        assert!(blocks.len() >= 8);
+        for block in blocks {
+            if let Err(e) = engine.compile(block) {
+                panic!("README example does not compile: {e}\n{block}");
+            }
+        }
+    }
+}
