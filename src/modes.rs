@@ -24,7 +24,10 @@ pub fn dispatch(options: Options) -> Result<i32> {
         Mode::Completions(_) => unreachable!("handled above"),
         Mode::List => Ok(list(&release)),
         Mode::Check => Ok(check(release)),
-        Mode::Env { all } => Ok(env(&release, all)),
+        Mode::Env { all } => {
+            print!("{}", env_listing(&release, all));
+            Ok(0)
+        }
         Mode::Eval { code, args } => {
             release
                 .config
@@ -160,10 +163,12 @@ fn check(release: Release) -> i32 {
     }
 }
 
-fn env(release: &Release, all: bool) -> i32 {
+/// The resolved config as `adminsh --env` and the console's `:env` show it.
+pub fn env_listing(release: &Release, all: bool) -> String {
+    use std::fmt::Write as _;
     let config = release.config.borrow();
     let isolation = Isolation::detect(release.path(), &config);
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     let root = match &release.root.link {
         Some(link) => format!("{} -> {}", link.display(), release.path().display()),
         None => release.path().display().to_string(),
@@ -203,7 +208,7 @@ fn env(release: &Release, all: bool) -> i32 {
             "# and {hidden} more inherited from the process environment (adminsh --env --all)"
         );
     }
-    0
+    out
 }
 
 /// Quotes a value so the line reads back as the same value in a `.env` file.

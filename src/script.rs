@@ -53,14 +53,21 @@ impl Stop {
 impl Runner {
     pub fn new(session: Rc<Session>) -> Self {
         let engine = host::engine(&session);
-        let mut scope = Scope::new();
-        let args: rhai::Array = session.args.iter().cloned().map(Dynamic::from).collect();
-        scope.push_constant("ARGS", args);
-        Runner {
+        let mut runner = Runner {
             session,
             engine,
-            scope,
-        }
+            scope: Scope::new(),
+        };
+        runner.reset_scope();
+        runner
+    }
+
+    /// Forgets every variable: the scope holds only what adminsh defines (`ARGS`).
+    pub fn reset_scope(&mut self) {
+        let args = self.session.args.iter().cloned().map(Dynamic::from);
+        self.scope = Scope::new();
+        self.scope
+            .push_constant("ARGS", args.collect::<rhai::Array>());
     }
 
     /// Compiles `text` as the source `name` (a path, `-e`, ...).

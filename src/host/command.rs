@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rhai::{Array, Blob, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
 
-use super::{RhaiResult, runtime_error};
+use super::{RhaiResult, def, runtime_error};
 use crate::process::{self, Output, Spec, Stage};
 use crate::session::Session;
 
@@ -58,23 +58,53 @@ fn words(values: Array, what: &str) -> Result<Vec<String>, Box<EvalAltResult>> {
 
 pub fn register(engine: &mut Engine, session: &Rc<Session>) {
     engine.register_type_with_name::<Cmd>("Cmd");
-    engine.register_fn("cmd", |program: &str| Cmd::new(program, Vec::new()));
-    engine.register_fn("cmd", |program: &str, args: Array| -> RhaiResult<Cmd> {
+    def(
+        "cmd",
+        "prog: String -> Cmd",
+        "A command running `prog` (found on the release's PATH) with no arguments",
+    )
+    .register_into_engine(engine, |program: &str| Cmd::new(program, Vec::new()));
+    def(
+        "cmd",
+        "prog: String, args: Array -> Cmd",
+        "A command running `prog` with these arguments (strings, numbers, booleans)",
+    )
+    .register_into_engine(engine, |program: &str, args: Array| -> RhaiResult<Cmd> {
         Ok(Cmd::new(program, words(args, "argument")?))
     });
-    engine.register_fn("sh", |script: &str| {
+    def(
+        "sh",
+        "script: String -> Cmd",
+        "The explicit shell form: `sh -c script`",
+    )
+    .register_into_engine(engine, |script: &str| {
         Cmd::new("sh", vec!["-c".into(), script.into()])
     });
-    engine.register_fn("arg", |c: &mut Cmd, arg: Dynamic| -> RhaiResult<Cmd> {
+    def(
+        "arg",
+        "cmd: Cmd, arg: ? -> Cmd",
+        "The command with one more argument",
+    )
+    .register_into_engine(engine, |c: &mut Cmd, arg: Dynamic| -> RhaiResult<Cmd> {
         let arg = word(&arg, "argument")?;
         Ok(c.with(|s| Cmd::last_stage(s).args.push(arg)))
     });
-    engine.register_fn("args", |c: &mut Cmd, args: Array| -> RhaiResult<Cmd> {
+    def(
+        "args",
+        "cmd: Cmd, args: Array -> Cmd",
+        "The command with more arguments",
+    )
+    .register_into_engine(engine, |c: &mut Cmd, args: Array| -> RhaiResult<Cmd> {
         let args = words(args, "argument")?;
         Ok(c.with(|s| Cmd::last_stage(s).args.extend(args)))
     });
-    engine.register_fn(
+    def(
         "env",
+        "cmd: Cmd, key: String, value: ? -> Cmd",
+        "The command with an environment variable set",
+    )
+    .register_into_engine(
+        engine,
         |c: &mut Cmd, key: &str, value: Dynamic| -> RhaiResult<Cmd> {
             let value = word(&value, "an env value")?;
             Ok(c.with(|s| {
@@ -84,72 +114,145 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
             }))
         },
     );
-    engine.register_fn("env_remove", |c: &mut Cmd, key: &str| {
+    def(
+        "env_remove",
+        "cmd: Cmd, key: String -> Cmd",
+        "The command with an environment variable removed",
+    )
+    .register_into_engine(engine, |c: &mut Cmd, key: &str| {
         c.with(|s| {
             for stage in &mut s.stages {
                 stage.env.push((key.to_owned(), None));
             }
         })
     });
-    engine.register_fn("dir", |c: &mut Cmd, dir: &str| {
+    def(
+        "dir",
+        "cmd: Cmd, path: String -> Cmd",
+        "The command running in `path` (relative to the release root)",
+    )
+    .register_into_engine(engine, |c: &mut Cmd, dir: &str| {
         c.with(|s| {
             for stage in &mut s.stages {
                 stage.dir = Some(dir.into());
             }
         })
     });
-    engine.register_fn("stdin", |c: &mut Cmd, text: &str| {
+    def(
+        "stdin",
+        "cmd: Cmd, text: String -> Cmd",
+        "The command with `text` fed to its stdin",
+    )
+    .register_into_engine(engine, |c: &mut Cmd, text: &str| {
         c.with(|s| s.stdin = Some(text.as_bytes().to_vec()))
     });
-    engine.register_fn("stdin", |c: &mut Cmd, bytes: Blob| {
+    def(
+        "stdin",
+        "cmd: Cmd, bytes: Blob -> Cmd",
+        "The command with `bytes` fed to its stdin",
+    )
+    .register_into_engine(engine, |c: &mut Cmd, bytes: Blob| {
         c.with(|s| s.stdin = Some(bytes))
     });
-    engine.register_fn("pipe", |c: &mut Cmd, next: Cmd| {
+    def(
+        "pipe",
+        "cmd: Cmd, next: Cmd -> Cmd",
+        "A pipeline: this command's stdout into `next`",
+    )
+    .register_into_engine(engine, |c: &mut Cmd, next: Cmd| {
         c.with(|s| s.stages.extend(next.0.stages))
     });
-    engine.register_fn(
+    def(
         "timeout",
+        "cmd: Cmd, seconds: int -> Cmd",
+        "The command, stopped if it runs longer than `seconds`",
+    )
+    .register_into_engine(
+        engine,
         |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> { timeout(c, seconds as f64) },
     );
-    engine.register_fn(
+    def(
         "timeout",
+        "cmd: Cmd, seconds: float -> Cmd",
+        "The command, stopped if it runs longer than `seconds`",
+    )
+    .register_into_engine(
+        engine,
         |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> { timeout(c, seconds) },
     );
-    engine.register_fn("unchecked", |c: &mut Cmd| c.with(|s| s.checked = false));
+    def(
+        "unchecked",
+        "cmd: Cmd -> Cmd",
+        "The command, with a non-zero exit not an error",
+    )
+    .register_into_engine(engine, |c: &mut Cmd| c.with(|s| s.checked = false));
 
     let s = session.clone();
-    engine.register_fn("to_string", move |c: &mut Cmd| {
-        s.redact(&c.0.command_line())
-    });
+    def(
+        "to_string",
+        "cmd: Cmd -> String",
+        "The command line, shell-quoted, secrets masked",
+    )
+    .register_into_engine(engine, move |c: &mut Cmd| s.redact(&c.0.command_line()));
     let s = session.clone();
-    engine.register_fn("to_debug", move |c: &mut Cmd| {
+    def(
+        "to_debug",
+        "cmd: Cmd -> String",
+        "The command line, for debug()",
+    )
+    .register_into_engine(engine, move |c: &mut Cmd| {
         format!("cmd({})", s.redact(&c.0.command_line()))
     });
 
     let s = session.clone();
-    engine.register_fn("run", move |c: &mut Cmd| -> RhaiResult<rhai::INT> {
+    def(
+        "run",
+        "cmd: Cmd -> int",
+        "Runs it, output to the terminal; returns the exit status",
+    )
+    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<rhai::INT> {
         let finished = s.run(&c.0, Output::Inherit).map_err(into_rhai)?;
         Ok(finished.status.into())
     });
     let s = session.clone();
-    engine.register_fn("read", move |c: &mut Cmd| -> RhaiResult<String> {
+    def(
+        "read",
+        "cmd: Cmd -> String",
+        "Runs it; returns stdout, trailing newlines trimmed",
+    )
+    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<String> {
         let finished = s.run(&c.0, Output::Stdout).map_err(into_rhai)?;
         let mut text = decode(finished.stdout, &s, &c.0);
         text.truncate(text.trim_end_matches(['\n', '\r']).len());
         Ok(text)
     });
     let s = session.clone();
-    engine.register_fn("read_bytes", move |c: &mut Cmd| -> RhaiResult<Blob> {
+    def(
+        "read_bytes",
+        "cmd: Cmd -> Blob",
+        "Runs it; returns stdout byte for byte",
+    )
+    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Blob> {
         Ok(s.run(&c.0, Output::Stdout).map_err(into_rhai)?.stdout)
     });
     let s = session.clone();
-    engine.register_fn("lines", move |c: &mut Cmd| -> RhaiResult<Array> {
+    def(
+        "lines",
+        "cmd: Cmd -> Array",
+        "Runs it; returns the lines of stdout",
+    )
+    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Array> {
         let finished = s.run(&c.0, Output::Stdout).map_err(into_rhai)?;
         let text = decode(finished.stdout, &s, &c.0);
         Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
     });
     let s = session.clone();
-    engine.register_fn("output", move |c: &mut Cmd| -> RhaiResult<Map> {
+    def(
+        "output",
+        "cmd: Cmd -> Map",
+        "Runs it; returns #{status, stdout, stderr}",
+    )
+    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Map> {
         let finished = s.run(&c.0, Output::Both).map_err(into_rhai)?;
         let mut map = Map::new();
         map.insert("status".into(), (finished.status as rhai::INT).into());
@@ -158,8 +261,13 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
         Ok(map)
     });
     let s = session.clone();
-    engine.register_fn(
+    def(
         "each_line",
+        "cmd: Cmd, callback: FnPtr -> int",
+        "Runs it, calling `callback` per stdout line (false stops); returns the exit status",
+    )
+    .register_into_engine(
+        engine,
         move |ctx: NativeCallContext, c: &mut Cmd, each: FnPtr| -> RhaiResult<rhai::INT> {
             let mut failure = None;
             let mut warned = false;

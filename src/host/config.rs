@@ -4,14 +4,19 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, Map};
 
-use super::{RhaiResult, runtime_error};
+use super::{RhaiResult, def, runtime_error};
 use crate::release::Isolation;
 use crate::session::Session;
 use crate::suggest;
 
 pub fn register(engine: &mut Engine, session: &Rc<Session>) {
     let s = session.clone();
-    engine.register_fn("env", move |key: &str| -> RhaiResult<String> {
+    def(
+        "env",
+        "key: String -> String",
+        "The config value of `key`; an error if it is not set",
+    )
+    .register_into_engine(engine, move |key: &str| -> RhaiResult<String> {
         let config = s.release.config.borrow();
         config.get(key).map(str::to_owned).ok_or_else(|| {
             let hint = suggest::closest(key, config.keys())
@@ -23,31 +28,48 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
         })
     });
     let s = session.clone();
-    engine.register_fn("env", move |key: &str, default: Dynamic| {
+    def(
+        "env",
+        "key: String, default: ? -> ?",
+        "The config value of `key`, or `default`",
+    )
+    .register_into_engine(engine, move |key: &str, default: Dynamic| {
         match s.release.config.borrow().get(key) {
             Some(value) => Dynamic::from(value.to_owned()),
             None => default,
         }
     });
     let s = session.clone();
-    engine.register_fn("has_env", move |key: &str| {
+    def(
+        "has_env",
+        "key: String -> bool",
+        "Whether the config has `key`",
+    )
+    .register_into_engine(engine, move |key: &str| {
         s.release.config.borrow().get(key).is_some()
     });
     let s = session.clone();
-    engine.register_fn(
+    def(
         "set_env",
-        move |key: &str, value: Dynamic| -> RhaiResult<()> {
-            if key.is_empty() || key.contains(['=', '\0']) {
-                return Err(runtime_error(format!(
-                    "`{key}` is not a valid variable name"
-                )));
-            }
-            s.set_env(key, &value.to_string());
-            Ok(())
-        },
-    );
+        "key: String, value: ?",
+        "Sets a config value for the commands that follow",
+    )
+    .register_into_engine(engine, move |key: &str, value: Dynamic| -> RhaiResult<()> {
+        if key.is_empty() || key.contains(['=', '\0']) {
+            return Err(runtime_error(format!(
+                "`{key}` is not a valid variable name"
+            )));
+        }
+        s.set_env(key, &value.to_string());
+        Ok(())
+    });
     let s = session.clone();
-    engine.register_fn("release", move || release_map(&s));
+    def(
+        "release",
+        " -> Map",
+        "The release: #{name, root, link, version, version_source, dirty, stage, isolation}",
+    )
+    .register_into_engine(engine, move || release_map(&s));
 }
 
 /// What `release()` returns.
@@ -74,7 +96,7 @@ pub fn release_map(session: &Session) -> Map {
     map.insert("version_source".into(), identity.source.into());
     map.insert(
         "dirty".into(),
-        identity.dirty.map_or(Dynamic::UNIT, Dynamic::from),
+        release.dirty().map_or(Dynamic::UNIT, Dynamic::from),
     );
     map.insert("stage".into(), release.stage.clone().into());
     map.insert(

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
-use super::{RhaiResult, runtime_error};
+use super::{RhaiResult, def, runtime_error};
 use crate::session::Session;
 
 /// The token of an `ErrorTerminated` that `exit(n)` raised.
@@ -15,18 +15,25 @@ const INTERRUPTED: &str = "interrupted:";
 
 pub fn register(engine: &mut Engine, session: &Rc<Session>) {
     let s = session.clone();
-    engine.register_fn("exit", move |code: rhai::INT| -> RhaiResult<()> {
-        s.request_exit(i32::try_from(code).unwrap_or(1));
-        Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
-    });
+    def("exit", "code: int", "Ends the script with exit code `code`").register_into_engine(
+        engine,
+        move |code: rhai::INT| -> RhaiResult<()> {
+            s.request_exit(i32::try_from(code).unwrap_or(1));
+            Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
+        },
+    );
     let s = session.clone();
-    engine.register_fn("exit", move || -> RhaiResult<()> {
-        s.request_exit(0);
-        Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
-    });
-    engine.register_fn("fail", |message: Dynamic| -> RhaiResult<()> {
-        Err(runtime_error(message.to_string()))
-    });
+    def("exit", "", "Ends the script with exit code 0").register_into_engine(
+        engine,
+        move || -> RhaiResult<()> {
+            s.request_exit(0);
+            Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
+        },
+    );
+    def("fail", "message: ?", "Raises an error with `message`")
+        .register_into_engine(engine, |message: Dynamic| -> RhaiResult<()> {
+            Err(runtime_error(message.to_string()))
+        });
 }
 
 pub fn interrupt_token(signal: i32) -> Dynamic {

@@ -2,11 +2,16 @@
 
 use rhai::{Dynamic, Engine, Map};
 
-use super::{RhaiResult, runtime_error};
+use super::{RhaiResult, def, runtime_error};
 use crate::release::secrets::percent_decode;
 
 pub fn register(engine: &mut Engine) {
-    engine.register_fn("parse_json", |text: &str| -> RhaiResult<Dynamic> {
+    def(
+        "parse_json",
+        "text: String -> ?",
+        "JSON text to maps and arrays",
+    )
+    .register_into_engine(engine, |text: &str| -> RhaiResult<Dynamic> {
         serde_json::from_str::<Dynamic>(text).map_err(|e| {
             runtime_error(format!(
                 "parse_json: {} at line {} column {}",
@@ -16,11 +21,22 @@ pub fn register(engine: &mut Engine) {
             ))
         })
     });
-    engine.register_fn("to_json", |value: Dynamic| to_json(&value, false));
-    engine.register_fn("to_json", |value: Dynamic, pretty: bool| {
+    def("to_json", "value: ? -> String", "A value as compact JSON")
+        .register_into_engine(engine, |value: Dynamic| to_json(&value, false));
+    def(
+        "to_json",
+        "value: ?, pretty: bool -> String",
+        "A value as JSON, indented if `pretty`",
+    )
+    .register_into_engine(engine, |value: Dynamic, pretty: bool| {
         to_json(&value, pretty)
     });
-    engine.register_fn("parse_url", |url: &str| -> RhaiResult<Map> {
+    def(
+        "parse_url",
+        "url: String -> Map",
+        "#{scheme, user, password, host, port, path, query, without_password}",
+    )
+    .register_into_engine(engine, |url: &str| -> RhaiResult<Map> {
         parse_url(url).ok_or_else(|| {
             runtime_error(
                 "parse_url: expected `scheme://[user[:password]@]host[:port][/path][?query]`",

@@ -7,12 +7,17 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic, Engine};
 
-use super::{RhaiResult, runtime_error};
+use super::{RhaiResult, def, runtime_error};
 use crate::session::Session;
 
 pub fn register(engine: &mut Engine, session: &Rc<Session>) {
     let s = session.clone();
-    engine.register_fn("read_file", move |path: &str| -> RhaiResult<String> {
+    def(
+        "read_file",
+        "path: String -> String",
+        "The text of a file (relative to the release root)",
+    )
+    .register_into_engine(engine, move |path: &str| -> RhaiResult<String> {
         let full = in_release(&s, path);
         let bytes = std::fs::read(&full)
             .map_err(|e| runtime_error(format!("cannot read `{path}`: {}", io_reason(&e))))?;
@@ -24,17 +29,25 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
         })
     });
     let s = session.clone();
-    engine.register_fn(
+    def(
         "write_file",
-        move |path: &str, text: &str| -> RhaiResult<()> {
-            write_atomically(&in_release(&s, path), text.as_bytes())
-                .map_err(|e| runtime_error(format!("cannot write `{path}`: {}", io_reason(&e))))
-        },
-    );
+        "path: String, text: String",
+        "Writes a file atomically",
+    )
+    .register_into_engine(engine, move |path: &str, text: &str| -> RhaiResult<()> {
+        write_atomically(&in_release(&s, path), text.as_bytes())
+            .map_err(|e| runtime_error(format!("cannot write `{path}`: {}", io_reason(&e))))
+    });
     let s = session.clone();
-    engine.register_fn("exists", move |path: &str| in_release(&s, path).exists());
+    def("exists", "path: String -> bool", "Whether a path exists")
+        .register_into_engine(engine, move |path: &str| in_release(&s, path).exists());
     let s = session.clone();
-    engine.register_fn("glob", move |pattern: &str| -> RhaiResult<Array> {
+    def(
+        "glob",
+        "pattern: String -> Array",
+        "The paths matching a glob pattern, sorted",
+    )
+    .register_into_engine(engine, move |pattern: &str| -> RhaiResult<Array> {
         let root = s.release.path();
         let full = in_release(&s, pattern);
         let paths = glob::glob(&full.to_string_lossy())

@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
+use super::def;
 use rhai::{Dynamic, Engine};
 
 #[derive(Debug, Clone, Copy)]
@@ -13,15 +14,18 @@ pub enum Level {
 }
 
 pub fn register(engine: &mut Engine) {
-    engine.register_fn("info", |message: Dynamic| {
-        emit(Level::Info, &message.to_string())
-    });
-    engine.register_fn("warn", |message: Dynamic| {
-        emit(Level::Warn, &message.to_string())
-    });
-    engine.register_fn("error", |message: Dynamic| {
-        emit(Level::Error, &message.to_string())
-    });
+    def("info", "message: ?", "Logs `info: message` to stderr")
+        .register_into_engine(engine, |message: Dynamic| {
+            emit(Level::Info, &message.to_string())
+        });
+    def("warn", "message: ?", "Logs `warning: message` to stderr")
+        .register_into_engine(engine, |message: Dynamic| {
+            emit(Level::Warn, &message.to_string())
+        });
+    def("error", "message: ?", "Logs `error: message` to stderr")
+        .register_into_engine(engine, |message: Dynamic| {
+            emit(Level::Error, &message.to_string())
+        });
 }
 
 pub fn emit(level: Level, message: &str) {

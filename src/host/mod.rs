@@ -11,7 +11,7 @@ pub mod modules;
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, EvalAltResult, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Position};
 
 use crate::interrupt;
 use crate::session::Session;
@@ -21,6 +21,26 @@ pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 /// A catchable script error with this message; the evaluator adds the call site's position.
 pub fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE).into()
+}
+
+/// Describes a host function for registration: its signature (`name: Type, ... -> Return`,
+/// `?` for any type) and a one-line description; `.register_into_engine(engine, f)` registers
+/// it. The console's `:help` and completion are generated from these, so they cannot drift
+/// from what is registered.
+pub fn def(name: &str, signature: &str, doc: &str) -> FuncRegistration {
+    let (params, returns) = match signature.split_once("->") {
+        Some((params, returns)) => (params, Some(returns.trim())),
+        None => (signature, None),
+    };
+    let mut info: Vec<&str> = params
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    info.extend(returns);
+    FuncRegistration::new(name)
+        .with_params_info(info)
+        .with_comments([format!("/// {doc}")])
 }
 
 /// The Engine for one session: limits set explicitly (debug and release builds behave alike),

@@ -1,7 +1,8 @@
 //! Which code a release is: its version and whether its tree has uncommitted changes.
-//! Worked out only when asked for, since asking git costs a process.
+//! The version is read from files (no process spawned, so the console starts fast); whether
+//! the tree is dirty asks git, so it is worked out only when asked for.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::config::Config;
 
@@ -9,58 +10,84 @@ use super::config::Config;
 pub struct Identity {
     /// `None` when no source says.
     pub version: Option<String>,
-    /// Where the version came from: `REVISION`, `$SOURCE_VERSION`, `$GIT_SHA` or `git`.
+    /// Where the version came from: `REVISION`, `$SOURCE_VERSION`, `$GIT_SHA`, `git` or `none`.
     pub source: &'static str,
-    /// Only known for a git checkout.
-    pub dirty: Option<bool>,
 }
 
 pub fn identify(root: &Path, config: &Config) -> Identity {
     if let Ok(text) = std::fs::read_to_string(root.join("REVISION")) {
         let version = text.trim();
         if !version.is_empty() {
-            return Identity {
-                version: Some(version.to_owned()),
-                source: "REVISION",
-                dirty: None,
-            };
+            return found(version.to_owned(), "REVISION");
         }
     }
-    for key in ["SOURCE_VERSION", "GIT_SHA"] {
+    for (key, source) in [
+        ("SOURCE_VERSION", "$SOURCE_VERSION"),
+        ("GIT_SHA", "$GIT_SHA"),
+    ] {
         if let Some(version) = config.get(key).filter(|v| !v.is_empty()) {
-            let source = if key == "GIT_SHA" {
-                "$GIT_SHA"
-            } else {
-                "$SOURCE_VERSION"
-            };
-            return Identity {
-                version: Some(version.to_owned()),
-                source,
-                dirty: None,
-            };
+            return found(version.to_owned(), source);
         }
     }
-    let git = |args: &[&str]| -> Option<String> {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    match git(&["rev-parse", "HEAD"]) {
-        Some(version) => Identity {
-            version: Some(version),
-            source: "git",
-            dirty: git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()),
-        },
+    match git_head(root).or_else(|| git(root, &["rev-parse", "HEAD"])) {
+        Some(version) => found(version, "git"),
         None => Identity {
             version: None,
             source: "none",
-            dirty: None,
         },
     }
+}
+
+fn found(version: String, source: &'static str) -> Identity {
+    Identity {
+        version: Some(version),
+        source,
+    }
+}
+
+/// Whether a git checkout has uncommitted changes to tracked files; `None` outside git.
+pub fn dirty(root: &Path) -> Option<bool> {
+    git(root, &["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty())
+}
+
+fn git(root: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The commit `HEAD` names, read from the `.git` directory of the root or an ancestor. `None`
+/// where that takes more than reading files (a worktree, an unusual layout): git is asked then.
+fn git_head(root: &Path) -> Option<String> {
+    let git_dir: PathBuf = root
+        .ancestors()
+        .map(|a| a.join(".git"))
+        .find(|g| g.exists())?;
+    if !git_dir.is_dir() {
+        return None;
+    }
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let Some(reference) = head.strip_prefix("ref: ") else {
+        return is_sha(head).then(|| head.to_owned());
+    };
+    if let Ok(sha) = std::fs::read_to_string(git_dir.join(reference)) {
+        let sha = sha.trim();
+        return is_sha(sha).then(|| sha.to_owned());
+    }
+    let packed = std::fs::read_to_string(git_dir.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (sha, name) = line.split_once(' ')?;
+        (name == reference && is_sha(sha)).then(|| sha.to_owned())
+    })
+}
+
+fn is_sha(text: &str) -> bool {
+    text.len() >= 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }

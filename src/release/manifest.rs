@@ -25,6 +25,9 @@ pub struct Manifest {
     /// More secret key names (`*` wildcards allowed), on top of the built-in patterns.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// Stages whose console is shown in red, like `production` always is.
+    #[serde(default)]
+    pub dangerous_stages: Vec<String>,
     /// The lowest config layer: values used when nothing else sets the key.
     #[serde(default)]
     pub defaults: BTreeMap<String, String>,

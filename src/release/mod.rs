@@ -41,6 +41,7 @@ pub struct Release {
     /// Mutable only through `set_env` in scripts.
     pub config: RefCell<Config>,
     identity: OnceCell<Identity>,
+    dirty: OnceCell<Option<bool>>,
 }
 
 impl Release {
@@ -81,6 +82,7 @@ impl Release {
             manifest,
             config: RefCell::new(config),
             identity: OnceCell::new(),
+            dirty: OnceCell::new(),
         })
     }
 
@@ -91,6 +93,16 @@ impl Release {
     pub fn identity(&self) -> &Identity {
         self.identity
             .get_or_init(|| identity::identify(&self.root.path, &self.config.borrow()))
+    }
+
+    /// Whether the checkout has uncommitted changes (asks git; `None` outside git).
+    pub fn dirty(&self) -> Option<bool> {
+        *self.dirty.get_or_init(|| identity::dirty(&self.root.path))
+    }
+
+    /// Whether the manifest (or the name `production`) marks this stage as dangerous.
+    pub fn is_dangerous(&self) -> bool {
+        self.stage == "production" || self.manifest.dangerous_stages.contains(&self.stage)
     }
 }
 

@@ -251,3 +251,11 @@ fn bad_argument_types_are_named() {
         .stderr_contains("argument 2 must be a string or a number, not map")
         .run();
 }
+
+#[test]
+fn programs_see_the_name_they_were_given_as_argv0() {
+    Test::new()
+        .args(&["-e", r#"cmd("sh", ["-c", "echo $0"]).read()"#])
+        .stdout("sh\n")
+        .run();
+}

@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod commands;
 mod config;
+mod console;
 mod db;
 mod errors;
 mod interrupt;

@@ -1,0 +1,330 @@
+//! The console's core, apart from the terminal: one engine and scope for the session, each
+//! input compiled against that scope and run, functions kept from one input to the next, meta
+//! commands, and whether an input is complete or needs more lines. The terminal loop and the
+//! piped-stdin loop both drive this.
+
+use std::rc::Rc;
+
+use rhai::{AST, Dynamic, Module, ParseErrorType, Scope};
+
+use super::help::{self, Function};
+use crate::catalog;
+use crate::host::config::release_map;
+use crate::interrupt;
+use crate::modes::env_listing;
+use crate::script::{Runner, Stop};
+use crate::session::Session;
+use crate::stdlib;
+
+/// What one input led to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Text to show on stdout (a result as `=> ...`, or a meta command's output); may be empty.
+    Output(String),
+    /// An error (or an interruption), for stderr; the console goes on.
+    Error(String),
+    /// Leave the console with this exit code (`:quit`, Ctrl-D, `exit(n)`).
+    Quit(i32),
+}
+
+pub struct Console {
+    runner: Runner,
+    /// Functions defined so far; merged with each input so later inputs can call them.
+    functions: AST,
+    /// Host and stdlib functions, for `:help` and completion.
+    pub catalog: Vec<Function>,
+}
+
+impl Console {
+    pub fn new(session: Rc<Session>) -> Self {
+        let mut runner = Runner::new(session);
+        let mut catalog = help::host_functions(&runner.engine);
+        // Imports last one input only, so the stdlib is always there, as `db::...`.
+        for (name, source) in stdlib::MODULES {
+            match load_module(&runner, name, source) {
+                Ok(module) => {
+                    runner.engine.register_static_module(*name, module.into());
+                }
+                Err(e) => eprintln!("adminsh: std/{name} is unavailable: {e}"),
+            }
+            catalog.extend(help::module_functions(name, source));
+        }
+        Console {
+            runner,
+            functions: AST::empty(),
+            catalog,
+        }
+    }
+
+    pub fn session(&self) -> &Rc<Session> {
+        &self.runner.session
+    }
+
+    /// The names of the variables in scope, for completion.
+    pub fn variables(&self) -> Vec<String> {
+        self.runner
+            .scope
+            .iter()
+            .map(|(name, _, _)| name.to_owned())
+            .collect()
+    }
+
+    /// False when `input` is a statement still going on (an open block, string, bracket): the
+    /// console then asks for another line.
+    pub fn is_complete(&self, input: &str) -> bool {
+        if input.trim_start().starts_with(':') {
+            return true;
+        }
+        let Err(error) = self
+            .runner
+            .engine
+            .compile_with_scope(&self.runner.scope, input)
+        else {
+            return true;
+        };
+        let last_line = input.trim_end_matches('\n').lines().count().max(1);
+        let unfinished = match error.err_type() {
+            ParseErrorType::UnexpectedEOF => true,
+            // A missing `}`, `)` or `]` is reported where the input ended.
+            ParseErrorType::MissingToken(..) => {
+                error.position().line().is_none_or(|line| line >= last_line)
+            }
+            // Only back-tick strings (and `\`-continued ones) may span lines.
+            ParseErrorType::BadInput(rhai::LexError::UnterminatedString) => {
+                input.contains('`') || input.trim_end().ends_with('\\')
+            }
+            _ => false,
+        };
+        !unfinished
+    }
+
+    /// Runs one input (code or a `:command`). `first_line` numbers its first line, so errors
+    /// in piped input point at the right line of stdin.
+    pub fn eval(&mut self, input: &str, source: &str, first_line: usize) -> Outcome {
+        let trimmed = input.trim();
+        if let Some(command) = trimmed.strip_prefix(':') {
+            return self.meta(command);
+        }
+        interrupt::clear();
+        let padded = format!("{}{input}", "\n".repeat(first_line.saturating_sub(1)));
+        let ast = match self.runner.compile(&padded, source) {
+            Ok(ast) => ast,
+            Err(stop) => return self.stopped(stop),
+        };
+        let merged = self.functions.merge(&ast);
+        let result = self.runner.eval(&merged);
+        self.functions = merged.clone_functions_only();
+        match result {
+            Ok(value) => Outcome::Output(self.show(&value)),
+            Err(stop) => self.stopped(stop),
+        }
+    }
+
+    fn stopped(&self, stop: Stop) -> Outcome {
+        match stop {
+            Stop::Exit(code) => Outcome::Quit(code),
+            Stop::Error(text) => Outcome::Error(text),
+            Stop::Interrupted(_) => Outcome::Error("interrupted".into()),
+        }
+    }
+
+    /// `=> value`, maps and arrays laid out over lines when long; nothing for `()`.
+    fn show(&self, value: &Dynamic) -> String {
+        if value.is_unit() {
+            return String::new();
+        }
+        format!("=> {}\n", self.runner.session.redact(&pretty(value, 0)))
+    }
+
+    fn meta(&mut self, command: &str) -> Outcome {
+        let (name, argument) = command
+            .split_once(char::is_whitespace)
+            .map_or((command, ""), |(n, a)| (n, a.trim()));
+        let session = self.runner.session.clone();
+        match name {
+            "help" | "h" | "?" => Outcome::Output(help::text(&self.catalog)),
+            "env" => Outcome::Output(env_listing(&session.release, argument == "--all")),
+            "release" => Outcome::Output(format!(
+                "{}\n",
+                pretty(&Dynamic::from_map(release_map(&session)), 0)
+            )),
+            "vars" => Outcome::Output(self.vars()),
+            "load" if argument.is_empty() => {
+                Outcome::Error(":load needs a file: :load FILE".into())
+            }
+            "load" => self.load(argument),
+            "reset" => {
+                self.runner.reset_scope();
+                self.functions = AST::empty();
+                Outcome::Output("session reset: variables and functions forgotten\n".into())
+            }
+            "quit" | "q" | "exit" => Outcome::Quit(0),
+            _ => Outcome::Error(format!(
+                "unknown console command `:{name}` (:help lists them)"
+            )),
+        }
+    }
+
+    fn vars(&self) -> String {
+        let mut out = String::new();
+        for (name, constant, value) in self.runner.scope.iter() {
+            let keyword = if constant { "const" } else { "let" };
+            let value = self.runner.session.redact(&pretty(&value, 0));
+            out.push_str(&format!("{keyword} {name} = {value};\n"));
+        }
+        if out.is_empty() {
+            out.push_str("no variables\n");
+        }
+        out
+    }
+
+    fn load(&mut self, wanted: &str) -> Outcome {
+        let root = self.runner.session.release.path().to_path_buf();
+        let path = match catalog::find(&root, wanted) {
+            Ok(path) => path,
+            Err(e) => return Outcome::Error(e.to_string()),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => self.eval(&text, &path.display().to_string(), 1),
+            Err(e) => Outcome::Error(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+}
+
+/// Evaluates a stdlib module so it can be registered as `name::`.
+fn load_module(runner: &Runner, name: &str, source: &str) -> Result<Module, String> {
+    let mut ast = runner.engine.compile(source).map_err(|e| e.to_string())?;
+    ast.set_source(format!("{}{name}", stdlib::PREFIX));
+    Module::eval_ast_as_new(Scope::new(), &ast, &runner.engine).map_err(|e| e.to_string())
+}
+
+/// A value in Rhai notation, one line when it fits in 80 columns, else one element a line.
+pub fn pretty(value: &Dynamic, indent: usize) -> String {
+    let flat = if value.is_unit() {
+        "()".to_owned()
+    } else if value.is_string() {
+        format!("{value:?}")
+    } else {
+        value.to_string()
+    };
+    if flat.len() + indent <= 80 {
+        return flat;
+    }
+    let pad = "  ".repeat(indent + 1);
+    let close = "  ".repeat(indent);
+    if value.is_array() {
+        let items = value.clone().into_array().unwrap_or_default();
+        let body: Vec<String> = items
+            .iter()
+            .map(|item| format!("{pad}{},", pretty(item, indent + 1)))
+            .collect();
+        format!("[\n{}\n{close}]", body.join("\n"))
+    } else if value.is_map() {
+        let map = value.clone().cast::<rhai::Map>();
+        let body: Vec<String> = map
+            .iter()
+            .map(|(key, item)| format!("{pad}{key:?}: {},", pretty(item, indent + 1)))
+            .collect();
+        format!("#{{\n{}\n{close}}}", body.join("\n"))
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::{OpenOptions, Release};
+
+    fn console() -> (tempfile::TempDir, Console) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("adminsh.toml"), "").unwrap();
+        let options = OpenOptions {
+            dir: Some(dir.path().to_path_buf()),
+            ..OpenOptions::default()
+        };
+        let release = Release::open(&options, Vec::new()).unwrap();
+        (dir, Console::new(Session::new(release, Vec::new())))
+    }
+
+    #[test]
+    fn incomplete_inputs_ask_for_more() {
+        let (_dir, c) = console();
+        for input in [
+            "fn f() {",
+            "let a = [1, 2,",
+            "if true {\n  1",
+            "let s = `open",
+            "(1 +",
+        ] {
+            assert!(!c.is_complete(input), "{input:?} should be incomplete");
+        }
+        for input in [
+            "1 + 1",
+            "let x = ;",
+            "fn f() { 1 }",
+            ":help",
+            "let a = [1, 2];",
+            "\"open",
+        ] {
+            assert!(c.is_complete(input), "{input:?} should be complete");
+        }
+    }
+
+    #[test]
+    fn scope_and_functions_persist_across_inputs() {
+        let (_dir, mut c) = console();
+        assert!(
+            matches!(c.eval("let x = 41;", "<console>", 1), Outcome::Output(s) if s.is_empty())
+        );
+        assert!(matches!(
+            c.eval("fn twice(n) { n * 2 }", "<console>", 1),
+            Outcome::Output(_)
+        ));
+        match c.eval("twice(x + 1)", "<console>", 1) {
+            Outcome::Output(s) => assert_eq!(s, "=> 84\n"),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(c.eval(":bogus", "<console>", 1), Outcome::Error(e) if e.contains(":bogus"))
+        );
+        assert!(matches!(c.eval(":quit", "<console>", 1), Outcome::Quit(0)));
+    }
+
+    #[test]
+    fn help_lists_every_registered_host_function_and_the_stdlib() {
+        let (_dir, c) = console();
+        let text = help::text(&c.catalog);
+        for signature in c.runner.engine.gen_fn_signatures(false) {
+            // Static modules registered for the console show up as `db::...` signatures too.
+            let name = signature.split('(').next().unwrap();
+            assert!(
+                text.contains(&format!("  {name}(")),
+                ":help lacks {signature}"
+            );
+        }
+        for name in [
+            "db::query(sql)",
+            "db::exec(sql)",
+            "db::scalar(sql)",
+            ":load FILE",
+        ] {
+            assert!(text.contains(name), ":help lacks {name}");
+        }
+        assert!(
+            !text.contains("client"),
+            "private stdlib functions are not listed"
+        );
+    }
+
+    #[test]
+    fn long_values_are_laid_out_over_lines() {
+        let value: Dynamic = rhai::Engine::new()
+            .eval("#{name: \"a very long name that goes on\", items: [1, 2, 3], more: \"and on and on and on\"}")
+            .unwrap();
+        assert_eq!(
+            pretty(&value, 0),
+            "#{\n  \"items\": [1, 2, 3],\n  \"more\": \"and on and on and on\",\n  \"name\": \"a very long name that goes on\",\n}"
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! The console in a real terminal (tmux): persistence, multi-line input, history, completion,
+//! Ctrl-C, :help, the production banner; and piped stdin without a terminal.
+
+use crate::support::Test;
+use crate::support::tmux::Tmux;
+
+const PROMPT: &str = "app (development)> ";
+/// The continuation prompt, as wide as the prompt.
+const MORE: &str = "               ... ";
+
+fn app() -> Test {
+    Test::new().file("adminsh.toml", "name = \"app\"").file(
+        ".env",
+        "DATABASE_URL=sqlite:///var/app.db\nAPI_TOKEN=tok-very-secret\n",
+    )
+}
+
+#[test]
+fn variables_and_functions_persist_and_multi_line_input_continues() {
+    let t = app();
+    let tty = Tmux::start(t.path(), &[], &[]);
+    tty.wait_for(PROMPT);
+    tty.line("let x = 20;");
+    tty.line("fn twice(n) {");
+    tty.wait_for(MORE);
+    tty.line("  n * 2");
+    tty.line("}");
+    tty.line("twice(x + 1)");
+    let screen = tty.wait_for("=> 42");
+    let typed = format!("{PROMPT}fn twice(n) {{\n{MORE}  n * 2\n{MORE}}}\n");
+    assert!(screen.contains(&typed), "{screen}");
+    // An error does not leave the console, and the scope survives it.
+    tty.line("fail(\"boom\")");
+    tty.wait_for("<console>:1:1: boom");
+    tty.line("[x, env(\"API_TOKEN\")]");
+    tty.wait_for("=> [20, \"****\"]");
+    tty.keys(&["C-d"]);
+    tty.wait_for("[exited 0]");
+}
+
+#[test]
+fn a_blank_line_or_ctrl_c_abandons_an_unfinished_input() {
+    let t = app();
+    let tty = Tmux::start(t.path(), &[], &[]);
+    tty.wait_for(PROMPT);
+    tty.line("let a = [1,");
+    tty.line("");
+    tty.wait_for_count(PROMPT, 2);
+    tty.line("let b = (2 +");
+    tty.keys(&["C-c"]);
+    tty.wait_for_count(PROMPT, 3);
+    tty.line(":vars");
+    tty.wait_for_count(PROMPT, 4);
+    let screen = tty.screen();
+    // Neither abandoned input ran: the only variable is adminsh's own.
+    assert!(
+        screen.contains(&format!(
+            "{PROMPT}:vars\nconst ARGS = [];\n{}",
+            PROMPT.trim_end()
+        )),
+        "{screen}"
+    );
+}
+
+#[test]
+fn history_is_kept_across_sessions_with_secrets_masked() {
+    let t = app();
+    let state = t.path().join("state");
+    let state_env = state.display().to_string();
+    {
+        let tty = Tmux::start(t.path(), &[], &[("XDG_STATE_HOME", &state_env)]);
+        tty.wait_for(PROMPT);
+        tty.line("let marker = 12345;");
+        tty.line("let t = \"tok-very-secret\";");
+        tty.line(":quit");
+        tty.wait_for("[exited 0]");
+    }
+    let files: Vec<_> = std::fs::read_dir(state.join("adminsh"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1);
+    let name = files[0].file_name().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("app-") && name.ends_with(".history"),
+        "{name}"
+    );
+    let history = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(history.contains("let marker = 12345;"), "{history}");
+    assert!(history.contains("let t = \"****\";"), "{history}");
+    assert!(!history.contains("tok-very-secret"), "{history}");
+
+    let tty = Tmux::start(t.path(), &[], &[("XDG_STATE_HOME", &state_env)]);
+    tty.wait_for(PROMPT);
+    tty.keys(&["Up", "Up", "Up"]);
+    tty.wait_for(&format!("{PROMPT}let marker = 12345;"));
+}
+
+#[test]
+fn tab_completes_host_functions_methods_and_config_keys() {
+    let t = app();
+    let tty = Tmux::start(t.path(), &[], &[]);
+    tty.wait_for(PROMPT);
+    tty.type_text("has_e");
+    tty.keys(&["Tab"]);
+    tty.wait_for(&format!("{PROMPT}has_env("));
+    tty.type_text("\"API_T");
+    tty.keys(&["Tab"]);
+    tty.wait_for(&format!("{PROMPT}has_env(\"API_TOKEN"));
+    tty.keys(&["C-u"]);
+    // Several candidates are listed with their parameters.
+    tty.type_text("cmd(\"true\").read");
+    tty.keys(&["Tab", "Tab"]);
+    let screen = tty.wait_for("read_bytes(cmd: Cmd) -> Blob");
+    assert!(screen.contains("read(cmd: Cmd) -> String"), "{screen}");
+    tty.keys(&["C-u"]);
+    tty.type_text("db::sca");
+    tty.keys(&["Tab"]);
+    tty.wait_for(&format!("{PROMPT}db::scalar("));
+}
+
+#[test]
+fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
+    let t = app();
+    let tty = Tmux::start(t.path(), &[], &[]);
+    tty.wait_for(PROMPT);
+    tty.line("let kept = \"still here\";");
+    tty.line("cmd(\"sleep\", [\"4321\"]).run()");
+    // Ctrl-C typed before the command starts would reach the line editor instead.
+    wait_until(|| sleeping("sleep 4321"));
+    tty.keys(&["C-c"]);
+    tty.wait_for("interrupted");
+    tty.wait_for_count(PROMPT, 3);
+    tty.line("kept");
+    tty.wait_for("=> \"still here\"");
+    // A runaway loop stops too.
+    tty.line("write_file(\"spinning\", \"\"); loop { }");
+    wait_until(|| t.path().join("spinning").exists());
+    tty.keys(&["C-c"]);
+    tty.wait_for_count("interrupted", 2);
+    assert!(!sleeping("sleep 4321"));
+}
+
+fn sleeping(command_line: &str) -> bool {
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .any(|l| l == command_line)
+}
+
+fn wait_until(condition: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !condition() {
+        assert!(start.elapsed().as_secs() < 15, "gave up waiting");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn help_lists_every_host_function() {
+    let t = app();
+    let piped = Test::new().stdin(":help\n").any_stdout().run().stdout;
+    let tty = Tmux::start(t.path(), &[], &[]);
+    tty.wait_for(PROMPT);
+    tty.line(":help");
+    let screen = tty.wait_for("Keys: Tab completes");
+    for line in piped.lines() {
+        assert!(screen.contains(line), ":help on a terminal lacks {line:?}");
+    }
+    for name in [
+        "cmd(prog: String, args: Array) -> Cmd",
+        "each_line(cmd: Cmd, callback: FnPtr) -> int",
+        "db::query(sql)",
+        ":load FILE",
+    ] {
+        assert!(piped.contains(name), ":help lacks {name}:\n{piped}");
+    }
+    tty.line(":nope");
+    tty.wait_for("unknown console command `:nope` (:help lists them)");
+}
+
+#[test]
+fn production_is_announced_in_red_and_in_the_prompt() {
+    let t = app().file(
+        "adminsh.toml",
+        "name = \"app\"\ndangerous_stages = [\"live\"]",
+    );
+    for stage in ["production", "live"] {
+        let tty = Tmux::start(t.path(), &["-s", stage], &[]);
+        let upper = stage.to_uppercase();
+        let screen = tty.wait_for(&format!("app ({upper})> "));
+        assert!(
+            screen.contains(&format!(
+                "{upper}: commands run against the live {stage} release"
+            )),
+            "{screen}"
+        );
+        let coloured = tty.screen_with_colours();
+        let prompt_line = coloured
+            .lines()
+            .find(|l| l.contains(&format!("app ({upper})>")))
+            .unwrap();
+        assert!(
+            prompt_line.contains("31m"),
+            "the prompt is not red: {prompt_line:?}"
+        );
+    }
+    // An ordinary stage is not red.
+    let tty = Tmux::start(t.path(), &["-s", "staging"], &[]);
+    tty.wait_for("app (staging)> ");
+    let coloured = tty.screen_with_colours();
+    assert!(!coloured.contains("31m"), "{coloured:?}");
+}
+
+#[test]
+fn piped_stdin_runs_inputs_in_order_and_stops_at_the_first_error() {
+    Test::new()
+        .stdin(
+            "let x = 1;\nx + 1\nfn f() {\n  x\n}\n:vars\nfail(\"stop here\");\nprint(\"never\");\n",
+        )
+        .stdout("=> 2\nconst ARGS = [];\nlet x = 1;\n")
+        .status(1)
+        .stderr("<stdin>:7:1: stop here\n 7 | fail(\"stop here\");\n   | ^\n")
+        .run();
+}

@@ -1,0 +1,129 @@
+//! A real terminal for console tests: adminsh runs inside tmux (its own server per test), keys
+//! are typed with send-keys, and the screen is read with capture-pane.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::BIN;
+
+pub struct Tmux {
+    socket: String,
+}
+
+fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+impl Tmux {
+    /// Starts `adminsh ARGS` in `dir`, with a clean environment plus `env`. When adminsh exits,
+    /// the pane shows `[exited N]`.
+    pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Tmux {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let socket = format!(
+            "adminsh-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let mut vars = vec![
+            format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
+            format!("HOME={}", dir.display()),
+            "TERM=xterm-256color".to_owned(),
+            "LANG=C.UTF-8".to_owned(),
+        ];
+        vars.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        let command = format!(
+            "cd {} && env -i {} {} {}; echo \"[exited $?]\"; sleep 600",
+            quote(&dir.display().to_string()),
+            vars.iter().map(|v| quote(v)).collect::<Vec<_>>().join(" "),
+            quote(BIN),
+            args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
+        );
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "50",
+            ])
+            .arg(command)
+            .status()
+            .expect("tmux is needed for the console tests");
+        assert!(status.success());
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types text literally (no Enter).
+    pub fn type_text(&self, text: &str) {
+        // tmux reads an argument ending in `;` as a command separator unless escaped.
+        let text = match text.strip_suffix(';') {
+            Some(rest) => format!("{rest}\\;"),
+            None => text.to_owned(),
+        };
+        self.tmux(&["send-keys", "-t", "0", "-l", &text]);
+    }
+
+    /// Types a line and Enter.
+    pub fn line(&self, text: &str) {
+        self.type_text(text);
+        self.keys(&["Enter"]);
+    }
+
+    /// Presses keys by tmux name: `Enter`, `Tab`, `C-c`, `C-d`, `Up`.
+    pub fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", "0", key]);
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-t", "0", "-S", "-500"])
+    }
+
+    /// The screen with its colours, as escape sequences.
+    pub fn screen_with_colours(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-J", "-t", "0"])
+    }
+
+    /// Waits until the screen holds `needle` `times` times; panics showing the screen if not.
+    /// Trailing spaces do not count: tmux trims them from captured lines.
+    pub fn wait_for_count(&self, needle: &str, times: usize) -> String {
+        let needle = needle.trim_end_matches(' ');
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.matches(needle).count() >= times {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                panic!("the screen never showed {needle:?} {times} times:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn wait_for(&self, needle: &str) -> String {
+        self.wait_for_count(needle, 1)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
