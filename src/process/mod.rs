@@ -228,9 +228,15 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
                 command: command.clone(),
                 program: stage.program.clone(),
             })?;
+        // The program runs by its full path, but sees the name the script gave as argv[0].
+        let name = stage.program.clone();
         let step = duct::cmd(program, &stage.args)
             .dir(dir)
-            .full_env(stage_env(launch.env, &stage.env));
+            .full_env(stage_env(launch.env, &stage.env))
+            .before_spawn(move |command| {
+                command.arg0(&name);
+                Ok(())
+            });
         expression = Some(match expression {
             Some(left) => left.pipe(step),
             None => step,
