@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::catalog;
 use crate::cli::{self, Mode, Options, UsageError};
 use crate::interrupt;
-use crate::release::{Isolation, Release};
+use crate::release::Release;
 use crate::repl;
 use crate::script::{Runner, Stop};
 use crate::session::Session;
@@ -54,6 +54,9 @@ pub fn dispatch(options: Options) -> Result<i32> {
                 .check_required(&release.manifest.required)?;
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read script {}", path.display()))?;
+            for warning in release.warnings() {
+                crate::host::log::emit(crate::host::log::Level::Warn, &warning);
+            }
             interrupt::install();
             let mut runner = Runner::new(Session::new(release, args));
             Ok(match runner.run(&text, &shown(&path)) {
@@ -167,7 +170,7 @@ fn check(release: Release) -> i32 {
 pub fn env_listing(release: &Release, all: bool) -> String {
     use std::fmt::Write as _;
     let config = release.config.borrow();
-    let isolation = Isolation::detect(release.path(), &config);
+    let isolation = release.isolation();
     let mut out = String::new();
     let root = match &release.root.link {
         Some(link) => format!("{} -> {}", link.display(), release.path().display()),

@@ -62,8 +62,8 @@ impl Session {
     }
 
     fn spawn_env(&self) -> SpawnEnv {
+        let isolation = self.release.isolation();
         let config = self.release.config.borrow();
-        let isolation = Isolation::detect(self.release.path(), &config);
         let mut spawn = self.spawn.borrow_mut();
         if let Some((_, env)) = spawn.env.as_ref().filter(|(d, _)| *d == isolation) {
             return env.clone();
@@ -74,7 +74,7 @@ impl Session {
             .map(|(key, var)| (key.into(), (&var.value).into()))
             .collect();
         env.extend(config.opaque().iter().cloned());
-        let prefix = isolation.path_prefix();
+        let prefix = isolation.path_prefix(self.release.path());
         let path = std::env::join_paths(
             prefix.iter().cloned().chain(
                 config
@@ -93,6 +93,10 @@ impl Session {
         }
         if let (None, Some(home)) = (&isolation.venv, config.get("PYTHONHOME")) {
             env.push(("PYTHONHOME".into(), home.into()));
+        }
+        if let Some(gemfile) = &isolation.gemfile {
+            env.retain(|(k, _)| k != "BUNDLE_GEMFILE");
+            env.push(("BUNDLE_GEMFILE".into(), gemfile.into()));
         }
         let env = Rc::new(env);
         spawn.env = Some((isolation, env.clone()));

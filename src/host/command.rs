@@ -24,6 +24,11 @@ impl Cmd {
         })
     }
 
+    /// `sh -c script`: the explicit shell form.
+    pub fn shell(script: &str) -> Self {
+        Cmd::new("sh", vec!["-c".into(), script.into()])
+    }
+
     fn with(&self, change: impl FnOnce(&mut Spec)) -> Self {
         let mut spec = self.0.clone();
         change(&mut spec);
@@ -77,9 +82,26 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
         "script: String -> Cmd",
         "The explicit shell form: `sh -c script`",
     )
-    .register_into_engine(engine, |script: &str| {
-        Cmd::new("sh", vec!["-c".into(), script.into()])
-    });
+    .register_into_engine(engine, Cmd::shell);
+    let s = session.clone();
+    def(
+        "app",
+        "prog: String -> Cmd",
+        "Like cmd, run through the app's runner (bundle exec, poetry run, uv run, adminsh.toml)",
+    )
+    .register_into_engine(engine, move |program: &str| app(&s, program, Vec::new()));
+    let s = session.clone();
+    def(
+        "app",
+        "prog: String, args: Array -> Cmd",
+        "Like cmd, run through the app's runner (bundle exec, poetry run, uv run, adminsh.toml)",
+    )
+    .register_into_engine(
+        engine,
+        move |program: &str, args: Array| -> RhaiResult<Cmd> {
+            Ok(app(&s, program, words(args, "argument")?))
+        },
+    );
     def(
         "arg",
         "cmd: Cmd, arg: ? -> Cmd",
@@ -297,6 +319,19 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
             Ok(finished.map_err(into_rhai)?.status.into())
         },
     );
+}
+
+/// A command of the app: its runner's words, then the program and its arguments.
+fn app(session: &Session, program: &str, args: Vec<String>) -> Cmd {
+    match session.release.isolation().runner {
+        Some(runner) => {
+            let mut words = runner.words.into_iter();
+            let first = words.next().unwrap_or_default();
+            let rest = words.chain([program.to_owned()]).chain(args).collect();
+            Cmd::new(&first, rest)
+        }
+        None => Cmd::new(program, args),
+    }
 }
 
 fn timeout(c: &Cmd, seconds: f64) -> RhaiResult<Cmd> {

@@ -5,7 +5,6 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, Map};
 
 use super::{RhaiResult, def, runtime_error};
-use crate::release::Isolation;
 use crate::session::Session;
 use crate::suggest;
 
@@ -67,7 +66,7 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
     def(
         "release",
         " -> Map",
-        "The release: #{name, root, link, version, version_source, dirty, stage, isolation}",
+        "The release: #{name, root, link, version, version_source, dirty, stage, state_dir, isolation}",
     )
     .register_into_engine(engine, move || release_map(&s));
 }
@@ -76,8 +75,7 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
 pub fn release_map(session: &Session) -> Map {
     let release = &session.release;
     let identity = release.identity();
-    let config = release.config.borrow();
-    let isolation = Isolation::detect(release.path(), &config);
+    let isolation = release.isolation();
     let mut map = Map::new();
     let path = |p: &std::path::Path| Dynamic::from(p.display().to_string());
     map.insert("name".into(), release.name.clone().into());
@@ -99,6 +97,7 @@ pub fn release_map(session: &Session) -> Map {
         release.dirty().map_or(Dynamic::UNIT, Dynamic::from),
     );
     map.insert("stage".into(), release.stage.clone().into());
+    map.insert("state_dir".into(), path(&release.state_dir()));
     map.insert(
         "isolation".into(),
         Dynamic::from_array(

@@ -8,6 +8,7 @@ pub mod data;
 pub mod fs;
 pub mod log;
 pub mod modules;
+pub mod procfile;
 
 use std::rc::Rc;
 
@@ -73,6 +74,7 @@ pub fn engine(session: &Rc<Session>) -> Engine {
     data::register(&mut engine);
     fs::register(&mut engine, session);
     log::register(&mut engine);
+    procfile::register(&mut engine, session);
     engine
 }
 

@@ -31,6 +31,25 @@ pub struct Manifest {
     /// The lowest config layer: values used when nothing else sets the key.
     #[serde(default)]
     pub defaults: BTreeMap<String, String>,
+    /// The program that runs the app's commands in its isolation (`["bundle", "exec"]`,
+    /// `["docker", "compose", "exec", "web"]`), overriding detection; `[]` for none.
+    #[serde(default, deserialize_with = "runner")]
+    pub runner: Option<Vec<String>>,
+    /// Where adminsh keeps its state for this release, relative to the root.
+    pub state_dir: Option<PathBuf>,
+    /// The version this release should be; a script run elsewhere gets a warning first.
+    pub expected_version: Option<String>,
+}
+
+/// A runner is a program and its arguments: an empty string as the program is a mistake.
+fn runner<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let words = Vec::<String>::deserialize(d)?;
+    if words.first().is_some_and(|w| w.trim().is_empty()) {
+        return Err(serde::de::Error::custom(
+            "the runner's first word must name a program",
+        ));
+    }
+    Ok(Some(words))
 }
 
 impl Manifest {
@@ -100,5 +119,13 @@ mod tests {
         assert!(error("name = 3\n").starts_with("adminsh.toml:1:8: invalid type: integer `3`"));
         assert!(error("required = \"X\"\n").starts_with("adminsh.toml:1:12: invalid type"));
         assert!(error("name = \n").starts_with("adminsh.toml:1:8: "));
+        assert_eq!(
+            error("runner = [\"\", \"exec\"]\n"),
+            "adminsh.toml:1:10: the runner's first word must name a program"
+        );
+        assert!(
+            error("[defaults]\nPORT = 8000\n")
+                .starts_with("adminsh.toml:2:8: invalid type: integer `8000`, expected a string")
+        );
     }
 }

@@ -6,6 +6,7 @@ pub mod dotenv;
 pub mod identity;
 pub mod isolation;
 pub mod manifest;
+pub mod procfile;
 pub mod root;
 pub mod secrets;
 
@@ -93,6 +94,45 @@ impl Release {
     pub fn identity(&self) -> &Identity {
         self.identity
             .get_or_init(|| identity::identify(&self.root.path, &self.config.borrow()))
+    }
+
+    /// The dependency isolation in force now (it can change as a script creates a venv).
+    pub fn isolation(&self) -> Isolation {
+        let config = self.config.borrow();
+        Isolation::detect(&self.root.path, &config, self.manifest.runner.as_deref())
+    }
+
+    /// Where adminsh keeps its state for this release: the manifest's `state_dir`, else
+    /// `.adminsh/` in the root.
+    pub fn state_dir(&self) -> PathBuf {
+        let dir = self
+            .manifest
+            .state_dir
+            .as_deref()
+            .unwrap_or(Path::new(".adminsh"));
+        self.root.path.join(dir)
+    }
+
+    /// What an operator should know before a script runs against this release: code that did
+    /// not ship (uncommitted changes, outside development) and a version other than expected.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let version = self.identity().version.as_deref();
+        if let Some(expected) = &self.manifest.expected_version
+            && version != Some(expected.as_str())
+        {
+            warnings.push(format!(
+                "this release is version {}, but adminsh.toml expects {expected}",
+                version.unwrap_or("unknown")
+            ));
+        }
+        if self.stage != DEFAULT_STAGE && self.dirty() == Some(true) {
+            warnings.push(format!(
+                "the release at {} has uncommitted changes: the code that runs is not the code that shipped",
+                self.root.path.display()
+            ));
+        }
+        warnings
     }
 
     /// Whether the checkout has uncommitted changes (asks git; `None` outside git).

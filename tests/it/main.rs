@@ -10,5 +10,6 @@ mod console;
 mod db;
 mod errors;
 mod interrupt;
+mod release;
 mod scripts;
 mod shop;
