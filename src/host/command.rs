@@ -4,10 +4,12 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use rhai::{Array, Blob, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
+use rhai::{
+    Array, Blob, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext,
+};
 
 use super::{RhaiResult, def, runtime_error};
-use crate::process::{self, Output, Spec, Stage};
+use crate::process::{self, Captured, Output, Spec, Stage};
 use crate::session::Session;
 
 /// A command as scripts see it.
@@ -242,10 +244,13 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
         "cmd: Cmd -> String",
         "Runs it; returns stdout, trailing newlines trimmed",
     )
-    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<String> {
-        let finished = s.run(&c.0, Output::Stdout).map_err(into_rhai)?;
+    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<ImmutableString> {
+        let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
         let mut text = decode(finished.stdout, &s, &c.0);
-        text.truncate(text.trim_end_matches(['\n', '\r']).len());
+        let kept = text.trim_end_matches(['\n', '\r']).len();
+        if kept < text.len() {
+            text.make_mut().truncate(kept);
+        }
         Ok(text)
     });
     let s = session.clone();
@@ -255,7 +260,10 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
         "Runs it; returns stdout byte for byte",
     )
     .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Blob> {
-        Ok(s.run(&c.0, Output::Stdout).map_err(into_rhai)?.stdout)
+        match s.run(&c.0, Output::Bytes).map_err(into_rhai)?.stdout {
+            Captured::Bytes(bytes) => Ok(bytes),
+            _ => Ok(Blob::new()),
+        }
     });
     let s = session.clone();
     def(
@@ -264,7 +272,7 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
         "Runs it; returns the lines of stdout",
     )
     .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Array> {
-        let finished = s.run(&c.0, Output::Stdout).map_err(into_rhai)?;
+        let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
         let text = decode(finished.stdout, &s, &c.0);
         Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
     });
@@ -343,16 +351,14 @@ fn timeout(c: &Cmd, seconds: f64) -> RhaiResult<Cmd> {
     Ok(c.with(|s| s.timeout = Some(Duration::from_secs_f64(seconds))))
 }
 
-/// Output as text. Bytes that are not UTF-8 become U+FFFD, with one warning saying so and
-/// pointing at `.read_bytes()` for the exact bytes.
-fn decode(bytes: Vec<u8>, session: &Session, spec: &Spec) -> String {
-    match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            warn_not_utf8(session, spec);
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
-        }
+/// Captured output as text. Bytes that were not UTF-8 became U+FFFD; say so once, pointing at
+/// `.read_bytes()` for the exact bytes.
+fn decode(captured: Captured, session: &Session, spec: &Spec) -> ImmutableString {
+    let (text, first_invalid) = captured.into_text();
+    if first_invalid.is_some() {
+        warn_not_utf8(session, spec);
     }
+    text
 }
 
 fn warn_not_utf8(session: &Session, spec: &Spec) {

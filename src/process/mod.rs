@@ -6,6 +6,7 @@
 mod pump;
 pub mod resolve;
 mod terminal;
+mod text;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -18,6 +19,8 @@ use crate::release::secrets::Redactor;
 pub use pump::tail;
 use pump::{Pump, Pumped, StderrSink, StdoutSink};
 pub use resolve::ProgramCache;
+use rhai::ImmutableString;
+use text::TextBuilder;
 
 /// How long a command gets to exit after SIGTERM (timeout) before it is killed.
 const GRACE: Duration = Duration::from_secs(2);
@@ -105,9 +108,11 @@ pub struct Launch<'a> {
 pub enum Output<'a> {
     /// stdout and stderr go to adminsh's own (`run`).
     Inherit,
-    /// stdout is kept; stderr is shown and its tail kept (`read`, `lines`).
-    Stdout,
-    /// Both are kept (`output`).
+    /// stdout is kept as bytes; stderr is shown and its tail kept (`read_bytes`).
+    Bytes,
+    /// stdout is kept as text; stderr is shown and its tail kept (`read`, `lines`).
+    Text,
+    /// Both are kept as text (`output`).
     Both,
     /// stdout is handed over line by line; `false` stops the command (`each_line`).
     Lines(&'a mut dyn FnMut(&[u8]) -> bool),
@@ -117,8 +122,29 @@ pub enum Output<'a> {
 pub struct Finished {
     /// The exit code, or 128 + the signal number for a command killed by a signal.
     pub status: i32,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
+    pub stdout: Captured,
+    /// Only kept for `Output::Both`.
+    pub stderr: Captured,
+}
+
+/// Output a command produced, as it was asked for.
+#[derive(Debug, Default)]
+pub enum Captured {
+    #[default]
+    Nothing,
+    Bytes(Vec<u8>),
+    /// Text, with the offset of the first byte that was not UTF-8 (replaced by U+FFFD).
+    Text(ImmutableString, Option<usize>),
+}
+
+impl Captured {
+    pub fn into_text(self) -> (ImmutableString, Option<usize>) {
+        match self {
+            Captured::Text(text, invalid) => (text, invalid),
+            Captured::Bytes(bytes) => (String::from_utf8_lossy(&bytes).as_ref().into(), None),
+            Captured::Nothing => (ImmutableString::new(), None),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -135,6 +161,8 @@ pub enum Error {
         command: String,
         status: i32,
         stderr_tail: String,
+        /// stderr went straight to the terminal or log, so the user has seen it already.
+        stderr_shown: bool,
     },
     TimedOut {
         command: String,
@@ -158,12 +186,16 @@ impl fmt::Display for Error {
                 command,
                 status,
                 stderr_tail,
+                stderr_shown,
             } => {
                 write!(
                     f,
                     "command `{command}` failed: {}",
                     describe_status(*status)
                 )?;
+                if *stderr_shown {
+                    return write!(f, " (its stderr is above)");
+                }
                 if !stderr_tail.is_empty() {
                     write!(f, "\nlast lines of its stderr:")?;
                     for line in stderr_tail.lines() {
@@ -209,13 +241,15 @@ fn signal_name(signal: i32) -> &'static str {
 
 /// Runs `spec` to completion.
 pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Finished, Error> {
-    let command = launch.redactor.redact(&spec.command_line());
+    // Only needed for an error message, and then with secrets masked.
+    let command = || launch.redactor.redact(&spec.command_line());
     let path = launch
         .env
         .iter()
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.as_os_str());
     let foreground = spec.stages.len() == 1 && spec.stdin.is_none() && terminal::owns_terminal();
+    let stderr_shown = matches!(output, Output::Inherit);
 
     let mut expression: Option<duct::Expression> = None;
     for stage in &spec.stages {
@@ -225,18 +259,21 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
             .map_or(launch.root.to_path_buf(), |d| launch.root.join(d));
         let program =
             (launch.resolve)(&stage.program, path, &dir).ok_or_else(|| Error::NotFound {
-                command: command.clone(),
+                command: command(),
                 program: stage.program.clone(),
             })?;
         // The program runs by its full path, but sees the name the script gave as argv[0].
         let name = stage.program.clone();
-        let step = duct::cmd(program, &stage.args)
-            .dir(dir)
-            .full_env(stage_env(launch.env, &stage.env))
-            .before_spawn(move |command| {
-                command.arg0(&name);
-                Ok(())
-            });
+        let step = duct::cmd(program, &stage.args).dir(dir);
+        let step = if stage.env.is_empty() {
+            step.full_env(launch.env.iter().cloned())
+        } else {
+            step.full_env(stage_env(launch.env, &stage.env))
+        };
+        let step = step.before_spawn(move |command| {
+            command.arg0(&name);
+            Ok(())
+        });
         expression = Some(match expression {
             Some(left) => left.pipe(step),
             None => step,
@@ -257,30 +294,47 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
     }
 
     let spawn_error = |e: std::io::Error| Error::Spawn {
-        command: command.clone(),
+        command: command(),
         reason: e.to_string(),
     };
-    let (stdout_pipe, stderr_pipe) = {
-        let wants_stdout = !matches!(output, Output::Inherit);
-        // With `run` on a terminal, stderr stays the terminal (the user sees it live);
-        // otherwise it passes through adminsh so a failure can quote its tail.
-        // SAFETY: isatty on a standard descriptor.
-        let tee_stderr = !matches!(output, Output::Inherit) || unsafe { libc::isatty(2) } == 0;
-        let stdout_pipe = if wants_stdout {
-            let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
-            expression = expression.stdout_file(writer);
-            Some(reader)
-        } else {
-            None
-        };
-        let stderr_pipe = if tee_stderr {
-            let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
-            expression = expression.stderr_file(writer);
-            Some(reader)
-        } else {
-            None
-        };
-        (stdout_pipe, stderr_pipe)
+    // `run` leaves stdout and stderr to the command: the user sees both live, and a failure
+    // says its stderr is above. Captured forms read stdout, and pass stderr through adminsh so
+    // a failure can quote its tail.
+    let mut pipe = |set: &dyn Fn(duct::Expression, std::io::PipeWriter) -> duct::Expression| {
+        let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
+        expression = set(expression.clone(), writer);
+        Ok::<_, Error>(reader)
+    };
+    let (stdout_sink, stderr_sink) = match output {
+        Output::Inherit => (None, None),
+        Output::Bytes => (
+            Some(StdoutSink::Collect(Vec::new())),
+            Some(StderrSink::Tee(Vec::new())),
+        ),
+        Output::Text => (
+            Some(StdoutSink::Text(TextBuilder::default())),
+            Some(StderrSink::Tee(Vec::new())),
+        ),
+        Output::Both => (
+            Some(StdoutSink::Text(TextBuilder::default())),
+            Some(StderrSink::Text(TextBuilder::default())),
+        ),
+        Output::Lines(each) => (
+            Some(StdoutSink::Lines {
+                pending: Vec::new(),
+                each,
+                stopped: false,
+            }),
+            Some(StderrSink::Tee(Vec::new())),
+        ),
+    };
+    let stdout_pipe = match stdout_sink {
+        Some(sink) => Some((pipe(&|e, w| e.stdout_file(w))?, sink)),
+        None => None,
+    };
+    let stderr_pipe = match stderr_sink {
+        Some(sink) => Some((pipe(&|e, w| e.stderr_file(w))?, sink)),
+        None => None,
     };
 
     let handle = expression.start().map_err(spawn_error)?;
@@ -290,24 +344,7 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
     let pids = handle.pids();
     let guard = interrupt::Guard::watch(&pids);
     let _terminal = foreground.then(|| terminal::hand_over(pids[0]));
-
-    let stderr_sink = match output {
-        Output::Both => StderrSink::Collect(Vec::new()),
-        _ => StderrSink::Tee(Vec::new()),
-    };
-    let stdout_sink = match output {
-        Output::Inherit => None,
-        Output::Stdout | Output::Both => Some(StdoutSink::Collect(Vec::new())),
-        Output::Lines(each) => Some(StdoutSink::Lines {
-            pending: Vec::new(),
-            each,
-            stopped: false,
-        }),
-    };
-    let mut pump = Pump::new(
-        stdout_pipe.zip(stdout_sink),
-        stderr_pipe.map(|pipe| (pipe, stderr_sink)),
-    );
+    let mut pump = Pump::new(stdout_pipe, stderr_pipe);
 
     let mut deadline = spec.timeout.map(|t| Instant::now() + t);
     let mut timed_out = false;
@@ -317,8 +354,7 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let pumped = pump.pump(next).map_err(spawn_error)?;
-        match pumped {
+        match pump.pump(next).map_err(spawn_error)? {
             Pumped::Finished => {
                 let finished = match next {
                     None => {
@@ -379,22 +415,35 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
     }
     if timed_out {
         return Err(Error::TimedOut {
-            command,
+            command: command(),
             after: spec.timeout.unwrap_or_default(),
         });
     }
     // A line callback that stopped early closed the pipe: a SIGPIPE then is expected.
     let (stdout, stopped_early) = match stdout_sink {
-        Some(StdoutSink::Collect(bytes)) => (bytes, false),
-        Some(StdoutSink::Lines { stopped, .. }) => (Vec::new(), stopped),
-        None => (Vec::new(), false),
+        Some(StdoutSink::Collect(bytes)) => (Captured::Bytes(bytes), false),
+        Some(StdoutSink::Text(text)) => {
+            let (text, invalid) = text.finish();
+            (Captured::Text(text, invalid), false)
+        }
+        Some(StdoutSink::Lines { stopped, .. }) => (Captured::Nothing, stopped),
+        None => (Captured::Nothing, false),
     };
-    let stderr = stderr_sink.map(StderrSink::into_bytes).unwrap_or_default();
+    let (stderr, stderr_tail) = match stderr_sink {
+        Some(StderrSink::Tee(tail_bytes)) => (Captured::Nothing, tail(&tail_bytes)),
+        Some(StderrSink::Text(text)) => {
+            let (text, invalid) = text.finish();
+            let shown = tail(text.as_bytes());
+            (Captured::Text(text, invalid), shown)
+        }
+        None => (Captured::Nothing, String::new()),
+    };
     if spec.checked && status != 0 && !stopped_early {
         return Err(Error::Failed {
-            command,
+            command: command(),
             status,
-            stderr_tail: tail(&stderr),
+            stderr_tail,
+            stderr_shown,
         });
     }
     Ok(Finished {

@@ -5,6 +5,8 @@ use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::time::Instant;
 
+use super::text::TextBuilder;
+
 const CHUNK: usize = 64 * 1024;
 /// How much of stderr a failure message keeps.
 const TAIL_LINES: usize = 10;
@@ -12,8 +14,10 @@ const TAIL_BYTES: usize = 8 * 1024;
 
 /// What to do with the bytes of stdout.
 pub enum StdoutSink<'a> {
-    /// Keep everything (`read`, `lines`, `output`).
+    /// Keep every byte (`read_bytes`).
     Collect(Vec<u8>),
+    /// Keep it as text (`read`, `lines`, `output`).
+    Text(TextBuilder),
     /// Hand over each line without its newline (`each_line`); `false` stops reading.
     Lines {
         pending: Vec<u8>,
@@ -26,16 +30,8 @@ pub enum StdoutSink<'a> {
 pub enum StderrSink {
     /// Copy to adminsh's stderr as they come, keeping the tail for error messages.
     Tee(Vec<u8>),
-    /// Keep everything (`output`).
-    Collect(Vec<u8>),
-}
-
-impl StderrSink {
-    pub fn into_bytes(self) -> Vec<u8> {
-        match self {
-            StderrSink::Tee(bytes) | StderrSink::Collect(bytes) => bytes,
-        }
-    }
+    /// Keep it as text (`output`).
+    Text(TextBuilder),
 }
 
 pub struct Pump<'a> {
@@ -129,6 +125,11 @@ impl<'a> Pump<'a> {
                 }
                 read_into_spare(pipe, out)?
             }
+            StdoutSink::Text(text) => {
+                let n = read_retrying(pipe, buf)?;
+                text.push(&buf[..n]);
+                n
+            }
             StdoutSink::Lines {
                 pending,
                 each,
@@ -166,7 +167,7 @@ impl<'a> Pump<'a> {
         };
         let n = read_retrying(pipe, buf)?;
         match sink {
-            StderrSink::Collect(out) => out.extend_from_slice(&buf[..n]),
+            StderrSink::Text(text) => text.push(&buf[..n]),
             StderrSink::Tee(tail) => {
                 use std::io::Write;
                 // A closed or full stderr of adminsh must not stop the command.

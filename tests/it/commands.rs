@@ -181,7 +181,7 @@ fn failures_name_the_command_status_and_stderr_tail() {
         .status(1)
         .stderr(
             "
-            -e:3:33: command `sh -c 'kill -9 $$'` failed: killed by signal 9 (SIGKILL)
+            -e:3:33: command `sh -c 'kill -9 $$'` failed: killed by signal 9 (SIGKILL) (its stderr is above)
              3 | cmd(\"sh\", [\"-c\", \"kill -9 $$\"]).run()
                |                                 ^
             ",

@@ -241,7 +241,7 @@ fn stage_comes_from_flag_env_or_manifest() {
 fn secrets_never_appear_in_error_messages() {
     Test::new()
         .file(".env", "API_TOKEN=tok-abcdef\nDATABASE_URL=postgres://u:pa55word@h/db\n")
-        .args(&["-e", r#"cmd("sh", ["-c", "echo $API_TOKEN >&2; exit 3", env("DATABASE_URL")]).run()"#])
+        .args(&["-e", r#"cmd("sh", ["-c", "echo $API_TOKEN >&2; exit 3", env("DATABASE_URL")]).read()"#])
         .status(1)
         .stderr_contains("command `sh -c 'echo $API_TOKEN >&2; exit 3' postgres://u:****@h/db` failed: exit status 3")
         .stderr_contains("  | ****\n")
