@@ -57,9 +57,10 @@ BASH_BIN=$(command -v bash)
 # --- Build -----------------------------------------------------------------------------------
 
 cd "$ROOT"
-log "cargo build --release"
-cargo build --release
-ADMINSH="$ROOT/target/release/adminsh"
+# The binary adminsh ships: `cargo dist` (.cargo/config.toml), statically linked.
+log "cargo dist"
+cargo dist
+ADMINSH="$ROOT/target/x86_64-unknown-linux-gnu/release/adminsh"
 
 # The floor program, with the release profile so the library built just above is reused
 # (`cargo bench --no-run` would build it all again under the bench profile).

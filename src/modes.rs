@@ -35,7 +35,7 @@ pub fn dispatch(options: Options) -> Result<i32> {
                 .check_required(&release.manifest.required)?;
             interrupt::install();
             let mut runner = Runner::new(Session::new(release, args));
-            Ok(match runner.run(&code, "-e") {
+            let code = match runner.run(&code, "-e") {
                 Ok(value) => {
                     if let Some(text) = runner.show(&value) {
                         println!("{text}");
@@ -43,7 +43,9 @@ pub fn dispatch(options: Options) -> Result<i32> {
                     0
                 }
                 Err(stop) => finish(stop),
-            })
+            };
+            leave(runner);
+            Ok(code)
         }
         Mode::Script { script, args } => {
             let path = catalog::find(release.path(), &script)?;
@@ -59,16 +61,24 @@ pub fn dispatch(options: Options) -> Result<i32> {
             }
             interrupt::install();
             let mut runner = Runner::new(Session::new(release, args));
-            Ok(match runner.run(&text, &shown(&path)) {
+            let code = match runner.run(&text, &shown(&path)) {
                 Ok(_) => 0,
                 Err(stop) => finish(stop),
-            })
+            };
+            leave(runner);
+            Ok(code)
         }
         Mode::Console => {
             interrupt::install();
             repl::run(Session::new(release, Vec::new()))
         }
     }
+}
+
+/// The process exits next: freeing the engine's thousand functions one by one would only
+/// delay that, so the runner is left for the operating system to reclaim.
+fn leave(runner: Runner) {
+    std::mem::forget(runner);
 }
 
 fn finish(stop: Stop) -> i32 {

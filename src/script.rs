@@ -17,6 +17,8 @@ pub const EXIT_FAILURE: i32 = 1;
 pub struct Runner {
     pub session: Rc<Session>,
     pub engine: Engine,
+    /// The host functions registered on `engine`, for `:help` and completion.
+    pub docs: Vec<host::FnDoc>,
     pub scope: Scope<'static>,
 }
 
@@ -52,10 +54,11 @@ impl Stop {
 
 impl Runner {
     pub fn new(session: Rc<Session>) -> Self {
-        let engine = host::engine(&session);
+        let host = host::engine(&session);
         let mut runner = Runner {
             session,
-            engine,
+            engine: host.engine,
+            docs: host.docs,
             scope: Scope::new(),
         };
         runner.reset_scope();

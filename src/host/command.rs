@@ -4,11 +4,9 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use rhai::{
-    Array, Blob, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext,
-};
+use rhai::{Array, Blob, Dynamic, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext};
 
-use super::{RhaiResult, def, runtime_error};
+use super::{Host, RhaiResult, runtime_error};
 use crate::process::{self, Captured, Output, Spec, Stage};
 use crate::session::Session;
 
@@ -63,72 +61,66 @@ fn words(values: Array, what: &str) -> Result<Vec<String>, Box<EvalAltResult>> {
         .collect()
 }
 
-pub fn register(engine: &mut Engine, session: &Rc<Session>) {
-    engine.register_type_with_name::<Cmd>("Cmd");
-    def(
+pub fn register(host: &mut Host, session: &Rc<Session>) {
+    host.engine.register_type_with_name::<Cmd>("Cmd");
+    host.def(
         "cmd",
         "prog: String -> Cmd",
         "A command running `prog` (found on the release's PATH) with no arguments",
-    )
-    .register_into_engine(engine, |program: &str| Cmd::new(program, Vec::new()));
-    def(
+        |program: &str| Cmd::new(program, Vec::new()),
+    );
+    host.def(
         "cmd",
         "prog: String, args: Array -> Cmd",
         "A command running `prog` with these arguments (strings, numbers, booleans)",
-    )
-    .register_into_engine(engine, |program: &str, args: Array| -> RhaiResult<Cmd> {
-        Ok(Cmd::new(program, words(args, "argument")?))
-    });
-    def(
+        |program: &str, args: Array| -> RhaiResult<Cmd> {
+            Ok(Cmd::new(program, words(args, "argument")?))
+        },
+    );
+    host.def(
         "sh",
         "script: String -> Cmd",
         "The explicit shell form: `sh -c script`",
-    )
-    .register_into_engine(engine, Cmd::shell);
+        Cmd::shell,
+    );
     let s = session.clone();
-    def(
+    host.def(
         "app",
         "prog: String -> Cmd",
         "Like cmd, run through the app's runner (bundle exec, poetry run, uv run, adminsh.toml)",
-    )
-    .register_into_engine(engine, move |program: &str| app(&s, program, Vec::new()));
+        move |program: &str| app(&s, program, Vec::new()),
+    );
     let s = session.clone();
-    def(
+    host.def(
         "app",
         "prog: String, args: Array -> Cmd",
         "Like cmd, run through the app's runner (bundle exec, poetry run, uv run, adminsh.toml)",
-    )
-    .register_into_engine(
-        engine,
         move |program: &str, args: Array| -> RhaiResult<Cmd> {
             Ok(app(&s, program, words(args, "argument")?))
         },
     );
-    def(
+    host.def(
         "arg",
         "cmd: Cmd, arg: ? -> Cmd",
         "The command with one more argument",
-    )
-    .register_into_engine(engine, |c: &mut Cmd, arg: Dynamic| -> RhaiResult<Cmd> {
-        let arg = word(&arg, "argument")?;
-        Ok(c.with(|s| Cmd::last_stage(s).args.push(arg)))
-    });
-    def(
+        |c: &mut Cmd, arg: Dynamic| -> RhaiResult<Cmd> {
+            let arg = word(&arg, "argument")?;
+            Ok(c.with(|s| Cmd::last_stage(s).args.push(arg)))
+        },
+    );
+    host.def(
         "args",
         "cmd: Cmd, args: Array -> Cmd",
         "The command with more arguments",
-    )
-    .register_into_engine(engine, |c: &mut Cmd, args: Array| -> RhaiResult<Cmd> {
-        let args = words(args, "argument")?;
-        Ok(c.with(|s| Cmd::last_stage(s).args.extend(args)))
-    });
-    def(
+        |c: &mut Cmd, args: Array| -> RhaiResult<Cmd> {
+            let args = words(args, "argument")?;
+            Ok(c.with(|s| Cmd::last_stage(s).args.extend(args)))
+        },
+    );
+    host.def(
         "env",
         "cmd: Cmd, key: String, value: ? -> Cmd",
         "The command with an environment variable set",
-    )
-    .register_into_engine(
-        engine,
         |c: &mut Cmd, key: &str, value: Dynamic| -> RhaiResult<Cmd> {
             let value = word(&value, "an env value")?;
             Ok(c.with(|s| {
@@ -138,166 +130,149 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
             }))
         },
     );
-    def(
+    host.def(
         "env_remove",
         "cmd: Cmd, key: String -> Cmd",
         "The command with an environment variable removed",
-    )
-    .register_into_engine(engine, |c: &mut Cmd, key: &str| {
-        c.with(|s| {
-            for stage in &mut s.stages {
-                stage.env.push((key.to_owned(), None));
-            }
-        })
-    });
-    def(
+        |c: &mut Cmd, key: &str| {
+            c.with(|s| {
+                for stage in &mut s.stages {
+                    stage.env.push((key.to_owned(), None));
+                }
+            })
+        },
+    );
+    host.def(
         "dir",
         "cmd: Cmd, path: String -> Cmd",
         "The command running in `path` (relative to the release root)",
-    )
-    .register_into_engine(engine, |c: &mut Cmd, dir: &str| {
-        c.with(|s| {
-            for stage in &mut s.stages {
-                stage.dir = Some(dir.into());
-            }
-        })
-    });
-    def(
+        |c: &mut Cmd, dir: &str| {
+            c.with(|s| {
+                for stage in &mut s.stages {
+                    stage.dir = Some(dir.into());
+                }
+            })
+        },
+    );
+    host.def(
         "stdin",
         "cmd: Cmd, text: String -> Cmd",
         "The command with `text` fed to its stdin",
-    )
-    .register_into_engine(engine, |c: &mut Cmd, text: &str| {
-        c.with(|s| s.stdin = Some(text.as_bytes().to_vec()))
-    });
-    def(
+        |c: &mut Cmd, text: &str| c.with(|s| s.stdin = Some(text.as_bytes().to_vec())),
+    );
+    host.def(
         "stdin",
         "cmd: Cmd, bytes: Blob -> Cmd",
         "The command with `bytes` fed to its stdin",
-    )
-    .register_into_engine(engine, |c: &mut Cmd, bytes: Blob| {
-        c.with(|s| s.stdin = Some(bytes))
-    });
-    def(
+        |c: &mut Cmd, bytes: Blob| c.with(|s| s.stdin = Some(bytes)),
+    );
+    host.def(
         "pipe",
         "cmd: Cmd, next: Cmd -> Cmd",
         "A pipeline: this command's stdout into `next`",
-    )
-    .register_into_engine(engine, |c: &mut Cmd, next: Cmd| {
-        c.with(|s| s.stages.extend(next.0.stages))
-    });
-    def(
+        |c: &mut Cmd, next: Cmd| c.with(|s| s.stages.extend(next.0.stages)),
+    );
+    host.def(
         "timeout",
         "cmd: Cmd, seconds: int -> Cmd",
         "The command, stopped if it runs longer than `seconds`",
-    )
-    .register_into_engine(
-        engine,
         |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> { timeout(c, seconds as f64) },
     );
-    def(
+    host.def(
         "timeout",
         "cmd: Cmd, seconds: float -> Cmd",
         "The command, stopped if it runs longer than `seconds`",
-    )
-    .register_into_engine(
-        engine,
         |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> { timeout(c, seconds) },
     );
-    def(
+    host.def(
         "unchecked",
         "cmd: Cmd -> Cmd",
         "The command, with a non-zero exit not an error",
-    )
-    .register_into_engine(engine, |c: &mut Cmd| c.with(|s| s.checked = false));
+        |c: &mut Cmd| c.with(|s| s.checked = false),
+    );
 
     let s = session.clone();
-    def(
+    host.def(
         "to_string",
         "cmd: Cmd -> String",
         "The command line, shell-quoted, secrets masked",
-    )
-    .register_into_engine(engine, move |c: &mut Cmd| s.redact(&c.0.command_line()));
+        move |c: &mut Cmd| s.redact(&c.0.command_line()),
+    );
     let s = session.clone();
-    def(
+    host.def(
         "to_debug",
         "cmd: Cmd -> String",
         "The command line, for debug()",
-    )
-    .register_into_engine(engine, move |c: &mut Cmd| {
-        format!("cmd({})", s.redact(&c.0.command_line()))
-    });
+        move |c: &mut Cmd| format!("cmd({})", s.redact(&c.0.command_line())),
+    );
 
     let s = session.clone();
-    def(
+    host.def(
         "run",
         "cmd: Cmd -> int",
         "Runs it, output to the terminal; returns the exit status",
-    )
-    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<rhai::INT> {
-        let finished = s.run(&c.0, Output::Inherit).map_err(into_rhai)?;
-        Ok(finished.status.into())
-    });
+        move |c: &mut Cmd| -> RhaiResult<rhai::INT> {
+            let finished = s.run(&c.0, Output::Inherit).map_err(into_rhai)?;
+            Ok(finished.status.into())
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "read",
         "cmd: Cmd -> String",
         "Runs it; returns stdout, trailing newlines trimmed",
-    )
-    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<ImmutableString> {
-        let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
-        let mut text = decode(finished.stdout, &s, &c.0);
-        let kept = text.trim_end_matches(['\n', '\r']).len();
-        if kept < text.len() {
-            text.make_mut().truncate(kept);
-        }
-        Ok(text)
-    });
+        move |c: &mut Cmd| -> RhaiResult<ImmutableString> {
+            let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
+            let mut text = decode(finished.stdout, &s, &c.0);
+            let kept = text.trim_end_matches(['\n', '\r']).len();
+            if kept < text.len() {
+                text.make_mut().truncate(kept);
+            }
+            Ok(text)
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "read_bytes",
         "cmd: Cmd -> Blob",
         "Runs it; returns stdout byte for byte",
-    )
-    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Blob> {
-        match s.run(&c.0, Output::Bytes).map_err(into_rhai)?.stdout {
-            Captured::Bytes(bytes) => Ok(bytes),
-            _ => Ok(Blob::new()),
-        }
-    });
+        move |c: &mut Cmd| -> RhaiResult<Blob> {
+            match s.run(&c.0, Output::Bytes).map_err(into_rhai)?.stdout {
+                Captured::Bytes(bytes) => Ok(bytes),
+                _ => Ok(Blob::new()),
+            }
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "lines",
         "cmd: Cmd -> Array",
         "Runs it; returns the lines of stdout",
-    )
-    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Array> {
-        let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
-        let text = decode(finished.stdout, &s, &c.0);
-        Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
-    });
+        move |c: &mut Cmd| -> RhaiResult<Array> {
+            let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
+            let text = decode(finished.stdout, &s, &c.0);
+            Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "output",
         "cmd: Cmd -> Map",
         "Runs it; returns #{status, stdout, stderr}",
-    )
-    .register_into_engine(engine, move |c: &mut Cmd| -> RhaiResult<Map> {
-        let finished = s.run(&c.0, Output::Both).map_err(into_rhai)?;
-        let mut map = Map::new();
-        map.insert("status".into(), (finished.status as rhai::INT).into());
-        map.insert("stdout".into(), decode(finished.stdout, &s, &c.0).into());
-        map.insert("stderr".into(), decode(finished.stderr, &s, &c.0).into());
-        Ok(map)
-    });
+        move |c: &mut Cmd| -> RhaiResult<Map> {
+            let finished = s.run(&c.0, Output::Both).map_err(into_rhai)?;
+            let mut map = Map::new();
+            map.insert("status".into(), (finished.status as rhai::INT).into());
+            map.insert("stdout".into(), decode(finished.stdout, &s, &c.0).into());
+            map.insert("stderr".into(), decode(finished.stderr, &s, &c.0).into());
+            Ok(map)
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "each_line",
         "cmd: Cmd, callback: FnPtr -> int",
         "Runs it, calling `callback` per stdout line (false stops); returns the exit status",
-    )
-    .register_into_engine(
-        engine,
         move |ctx: NativeCallContext, c: &mut Cmd, each: FnPtr| -> RhaiResult<rhai::INT> {
             let mut failure = None;
             let mut warned = false;

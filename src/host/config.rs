@@ -2,22 +2,21 @@
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 
-use super::{RhaiResult, def, runtime_error};
+use super::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 use crate::suggest;
 
-pub fn register(engine: &mut Engine, session: &Rc<Session>) {
+pub fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
-    def(
+    host.def(
         "env",
         "key: String -> String",
         "The config value of `key`; an error if it is not set",
-    )
-    .register_into_engine(engine, move |key: &str| -> RhaiResult<String> {
-        let config = s.release.config.borrow();
-        config.get(key).map(str::to_owned).ok_or_else(|| {
+        move |key: &str| -> RhaiResult<String> {
+            let config = s.release.config.borrow();
+            config.get(key).map(str::to_owned).ok_or_else(|| {
             let hint = suggest::closest(key, config.keys())
                 .map(|k| format!("; did you mean `{k}`?"))
                 .unwrap_or_default();
@@ -25,50 +24,42 @@ pub fn register(engine: &mut Engine, session: &Rc<Session>) {
                 "config key `{key}` is not set (not in .env, an env file or the environment){hint}"
             ))
         })
-    });
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "env",
         "key: String, default: ? -> ?",
         "The config value of `key`, or `default`",
-    )
-    .register_into_engine(engine, move |key: &str, default: Dynamic| {
-        match s.release.config.borrow().get(key) {
+        move |key: &str, default: Dynamic| match s.release.config.borrow().get(key) {
             Some(value) => Dynamic::from(value.to_owned()),
             None => default,
-        }
-    });
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "has_env",
         "key: String -> bool",
         "Whether the config has `key`",
-    )
-    .register_into_engine(engine, move |key: &str| {
-        s.release.config.borrow().get(key).is_some()
-    });
+        move |key: &str| s.release.config.borrow().get(key).is_some(),
+    );
     let s = session.clone();
-    def(
+    host.def(
         "set_env",
         "key: String, value: ?",
         "Sets a config value for the commands that follow",
-    )
-    .register_into_engine(engine, move |key: &str, value: Dynamic| -> RhaiResult<()> {
-        if key.is_empty() || key.contains(['=', '\0']) {
-            return Err(runtime_error(format!(
-                "`{key}` is not a valid variable name"
-            )));
-        }
-        s.set_env(key, &value.to_string());
-        Ok(())
-    });
+        move |key: &str, value: Dynamic| -> RhaiResult<()> {
+            if key.is_empty() || key.contains(['=', '\0']) {
+                return Err(runtime_error(format!(
+                    "`{key}` is not a valid variable name"
+                )));
+            }
+            s.set_env(key, &value.to_string());
+            Ok(())
+        },
+    );
     let s = session.clone();
-    def(
-        "release",
-        " -> Map",
-        "The release: #{name, root, link, version, version_source, dirty, stage, state_dir, isolation}",
-    )
-    .register_into_engine(engine, move || release_map(&s));
+    host.def("release", " -> Map", "The release: #{name, root, link, version, version_source, dirty, stage, state_dir, isolation}", move || release_map(&s));
 }
 
 /// What `release()` returns.

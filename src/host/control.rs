@@ -3,9 +3,9 @@
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, EvalAltResult, Position};
+use rhai::{Dynamic, EvalAltResult, Position};
 
-use super::{RhaiResult, def, runtime_error};
+use super::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 
 /// The token of an `ErrorTerminated` that `exit(n)` raised.
@@ -13,27 +13,33 @@ const EXIT: &str = "exit";
 /// The prefix of the token of an `ErrorTerminated` that a signal raised.
 const INTERRUPTED: &str = "interrupted:";
 
-pub fn register(engine: &mut Engine, session: &Rc<Session>) {
+pub fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
-    def("exit", "code: int", "Ends the script with exit code `code`").register_into_engine(
-        engine,
+    host.def(
+        "exit",
+        "code: int",
+        "Ends the script with exit code `code`",
         move |code: rhai::INT| -> RhaiResult<()> {
             s.request_exit(i32::try_from(code).unwrap_or(1));
             Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
         },
     );
     let s = session.clone();
-    def("exit", "", "Ends the script with exit code 0").register_into_engine(
-        engine,
+    host.def(
+        "exit",
+        "",
+        "Ends the script with exit code 0",
         move || -> RhaiResult<()> {
             s.request_exit(0);
             Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
         },
     );
-    def("fail", "message: ?", "Raises an error with `message`")
-        .register_into_engine(engine, |message: Dynamic| -> RhaiResult<()> {
-            Err(runtime_error(message.to_string()))
-        });
+    host.def(
+        "fail",
+        "message: ?",
+        "Raises an error with `message`",
+        |message: Dynamic| -> RhaiResult<()> { Err(runtime_error(message.to_string())) },
+    );
 }
 
 pub fn interrupt_token(signal: i32) -> Dynamic {

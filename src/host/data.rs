@@ -1,48 +1,50 @@
 //! Data formats for scripts: `parse_json`, `to_json`, `parse_url`.
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 
-use super::{RhaiResult, def, runtime_error};
+use super::{Host, RhaiResult, runtime_error};
 use crate::release::secrets::percent_decode;
 
-pub fn register(engine: &mut Engine) {
-    def(
+pub fn register(host: &mut Host) {
+    host.def(
         "parse_json",
         "text: String -> ?",
         "JSON text to maps and arrays",
-    )
-    .register_into_engine(engine, |text: &str| -> RhaiResult<Dynamic> {
-        serde_json::from_str::<Dynamic>(text).map_err(|e| {
-            runtime_error(format!(
-                "parse_json: {} at line {} column {}",
-                strip_position(&e.to_string()),
-                e.line(),
-                e.column()
-            ))
-        })
-    });
-    def("to_json", "value: ? -> String", "A value as compact JSON")
-        .register_into_engine(engine, |value: Dynamic| to_json(&value, false));
-    def(
+        |text: &str| -> RhaiResult<Dynamic> {
+            serde_json::from_str::<Dynamic>(text).map_err(|e| {
+                runtime_error(format!(
+                    "parse_json: {} at line {} column {}",
+                    strip_position(&e.to_string()),
+                    e.line(),
+                    e.column()
+                ))
+            })
+        },
+    );
+    host.def(
+        "to_json",
+        "value: ? -> String",
+        "A value as compact JSON",
+        |value: Dynamic| to_json(&value, false),
+    );
+    host.def(
         "to_json",
         "value: ?, pretty: bool -> String",
         "A value as JSON, indented if `pretty`",
-    )
-    .register_into_engine(engine, |value: Dynamic, pretty: bool| {
-        to_json(&value, pretty)
-    });
-    def(
+        |value: Dynamic, pretty: bool| to_json(&value, pretty),
+    );
+    host.def(
         "parse_url",
         "url: String -> Map",
         "#{scheme, user, password, host, port, path, query, without_password}",
-    )
-    .register_into_engine(engine, |url: &str| -> RhaiResult<Map> {
-        parse_url(url).ok_or_else(|| {
-            runtime_error(
-                "parse_url: expected `scheme://[user[:password]@]host[:port][/path][?query]`",
-            )
-        })
-    });
+        |url: &str| -> RhaiResult<Map> {
+            parse_url(url).ok_or_else(|| {
+                runtime_error(
+                    "parse_url: expected `scheme://[user[:password]@]host[:port][/path][?query]`",
+                )
+            })
+        },
+    );
 }
 
 fn to_json(value: &Dynamic, pretty: bool) -> RhaiResult<String> {

@@ -3,8 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::def;
-use rhai::{Dynamic, Engine};
+use super::Host;
+use rhai::Dynamic;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Level {
@@ -13,19 +13,25 @@ pub enum Level {
     Error,
 }
 
-pub fn register(engine: &mut Engine) {
-    def("info", "message: ?", "Logs `info: message` to stderr")
-        .register_into_engine(engine, |message: Dynamic| {
-            emit(Level::Info, &message.to_string())
-        });
-    def("warn", "message: ?", "Logs `warning: message` to stderr")
-        .register_into_engine(engine, |message: Dynamic| {
-            emit(Level::Warn, &message.to_string())
-        });
-    def("error", "message: ?", "Logs `error: message` to stderr")
-        .register_into_engine(engine, |message: Dynamic| {
-            emit(Level::Error, &message.to_string())
-        });
+pub fn register(host: &mut Host) {
+    host.def(
+        "info",
+        "message: ?",
+        "Logs `info: message` to stderr",
+        |message: Dynamic| emit(Level::Info, &message.to_string()),
+    );
+    host.def(
+        "warn",
+        "message: ?",
+        "Logs `warning: message` to stderr",
+        |message: Dynamic| emit(Level::Warn, &message.to_string()),
+    );
+    host.def(
+        "error",
+        "message: ?",
+        "Logs `error: message` to stderr",
+        |message: Dynamic| emit(Level::Error, &message.to_string()),
+    );
 }
 
 pub fn emit(level: Level, message: &str) {

@@ -12,7 +12,7 @@ pub mod procfile;
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, Position, RhaiNativeFunc, Variant};
 
 use crate::interrupt;
 use crate::session::Session;
@@ -24,30 +24,58 @@ pub fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE).into()
 }
 
-/// Describes a host function for registration: its signature (`name: Type, ... -> Return`,
-/// `?` for any type) and a one-line description; `.register_into_engine(engine, f)` registers
-/// it. The console's `:help` and completion are generated from these, so they cannot drift
-/// from what is registered.
-pub fn def(name: &str, signature: &str, doc: &str) -> FuncRegistration {
-    let (params, returns) = match signature.split_once("->") {
-        Some((params, returns)) => (params, Some(returns.trim())),
-        None => (signature, None),
-    };
-    let mut info: Vec<&str> = params
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    info.extend(returns);
-    FuncRegistration::new(name)
-        .with_params_info(info)
-        .with_comments([format!("/// {doc}")])
+/// A host function as the console's `:help` and completion show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnDoc {
+    pub name: &'static str,
+    /// `prog: String, args: Array -> Cmd` (`?` for any type).
+    pub params: &'static str,
+    pub doc: &'static str,
+}
+
+impl FnDoc {
+    /// `cmd(prog: String, args: Array) -> Cmd`
+    pub fn signature(&self) -> String {
+        match self.params.split_once("->") {
+            Some((params, returns)) => {
+                format!("{}({}) -> {}", self.name, params.trim(), returns.trim())
+            }
+            None => format!("{}({})", self.name, self.params.trim()),
+        }
+    }
+
+    /// Called as a method on a command: `cmd(...).run()`.
+    pub fn is_method(&self) -> bool {
+        self.params.starts_with("cmd: Cmd")
+    }
+}
+
+/// The engine being built, and the description of every function registered on it.
+pub struct Host {
+    pub engine: Engine,
+    pub docs: Vec<FnDoc>,
+}
+
+impl Host {
+    /// Registers a host function with its parameters (`name: Type, ... -> Return`) and a
+    /// one-line description. Every host function goes through here, so `:help` and completion,
+    /// generated from `docs`, cannot drift from what scripts can call.
+    pub fn def<A: 'static, const N: usize, const X: bool, R: Variant + Clone, const F: bool>(
+        &mut self,
+        name: &'static str,
+        params: &'static str,
+        doc: &'static str,
+        func: impl RhaiNativeFunc<A, N, X, R, F> + 'static,
+    ) {
+        self.engine.register_fn(name, func);
+        self.docs.push(FnDoc { name, params, doc });
+    }
 }
 
 /// The Engine for one session: limits set explicitly (debug and release builds behave alike),
 /// undefined variables caught at compile time, Ctrl-C stopping runaway loops, and the host API
 /// and the embedded stdlib registered.
-pub fn engine(session: &Rc<Session>) -> Engine {
+pub fn engine(session: &Rc<Session>) -> Host {
     let mut engine = Engine::new();
     engine.set_strict_variables(true);
     engine.set_fail_on_invalid_map_property(true);
@@ -68,14 +96,18 @@ pub fn engine(session: &Rc<Session>) -> Engine {
         eprintln!("{place}{text}");
     });
     engine.set_module_resolver(modules::Resolver::default());
-    command::register(&mut engine, session);
-    config::register(&mut engine, session);
-    control::register(&mut engine, session);
-    data::register(&mut engine);
-    fs::register(&mut engine, session);
-    log::register(&mut engine);
-    procfile::register(&mut engine, session);
-    engine
+    let mut host = Host {
+        engine,
+        docs: Vec::with_capacity(64),
+    };
+    command::register(&mut host, session);
+    config::register(&mut host, session);
+    control::register(&mut host, session);
+    data::register(&mut host);
+    fs::register(&mut host, session);
+    log::register(&mut host);
+    procfile::register(&mut host, session);
+    host
 }
 
 #[cfg(test)]
@@ -98,25 +130,16 @@ mod tests {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
     }
 
-    /// The names of the functions adminsh registers (not Rhai's own packages).
-    pub fn host_function_names(engine: &Engine) -> Vec<String> {
-        let mut names: Vec<String> = engine
-            .gen_fn_signatures(false)
-            .into_iter()
-            .filter_map(|sig| sig.split_once('(').map(|(name, _)| name.to_owned()))
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    }
-
     #[test]
     fn readme_documents_every_host_function() {
         let (_dir, session) = session();
-        let names = host_function_names(&engine(&session));
+        let host = engine(&session);
+        let mut names: Vec<&str> = host.docs.iter().map(|d| d.name).collect();
+        names.sort();
+        names.dedup();
         assert!(names.len() > 30, "{names:?}");
         let readme = readme();
-        let missing: Vec<&String> = names
+        let missing: Vec<&&str> = names
             .iter()
             .filter(|name| !readme.contains(&format!("{name}(")))
             .collect();
@@ -126,7 +149,7 @@ mod tests {
     #[test]
     fn readme_examples_compile() {
         let (_dir, session) = session();
-        let mut engine = engine(&session);
+        let mut engine = engine(&session).engine;
         // The examples use variables defined elsewhere in a real script.
         engine.set_strict_variables(false);
         let readme = readme();

@@ -3,52 +3,54 @@
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 
 use super::command::Cmd;
-use super::{RhaiResult, def, runtime_error};
+use super::{Host, RhaiResult, runtime_error};
 use crate::release::procfile;
 use crate::session::Session;
 use crate::suggest;
 
-pub fn register(engine: &mut Engine, session: &Rc<Session>) {
+pub fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
-    def(
+    host.def(
         "procfile",
         " -> Map",
         "The Procfile's process types: #{name: command}",
-    )
-    .register_into_engine(engine, move || -> RhaiResult<Map> {
-        let types = procfile::load(s.release.path()).map_err(|e| runtime_error(e.to_string()))?;
-        Ok(types
-            .into_iter()
-            .map(|t| (t.name.into(), Dynamic::from(t.command)))
-            .collect())
-    });
+        move || -> RhaiResult<Map> {
+            let types =
+                procfile::load(s.release.path()).map_err(|e| runtime_error(e.to_string()))?;
+            Ok(types
+                .into_iter()
+                .map(|t| (t.name.into(), Dynamic::from(t.command)))
+                .collect())
+        },
+    );
     let s = session.clone();
-    def(
+    host.def(
         "proc",
         "name: String -> Cmd",
         "The command of a Procfile process type, as `sh -c`",
-    )
-    .register_into_engine(engine, move |name: &str| -> RhaiResult<Cmd> {
-        let types = procfile::load(s.release.path()).map_err(|e| runtime_error(e.to_string()))?;
-        if let Some(found) = types.iter().find(|t| t.name == name) {
-            return Ok(Cmd::shell(&found.command));
-        }
-        if types.is_empty() {
-            return Err(runtime_error(format!(
-                "no process type `{name}`: there is no Procfile in {}",
-                s.release.path().display()
-            )));
-        }
-        let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
-        let hint = suggest::closest(name, names.iter().copied())
-            .map(|c| format!("; did you mean `{c}`?"))
-            .unwrap_or_default();
-        Err(runtime_error(format!(
-            "no process type `{name}` in the Procfile (it has {}){hint}",
-            names.join(", ")
-        )))
-    });
+        move |name: &str| -> RhaiResult<Cmd> {
+            let types =
+                procfile::load(s.release.path()).map_err(|e| runtime_error(e.to_string()))?;
+            if let Some(found) = types.iter().find(|t| t.name == name) {
+                return Ok(Cmd::shell(&found.command));
+            }
+            if types.is_empty() {
+                return Err(runtime_error(format!(
+                    "no process type `{name}`: there is no Procfile in {}",
+                    s.release.path().display()
+                )));
+            }
+            let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+            let hint = suggest::closest(name, names.iter().copied())
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            Err(runtime_error(format!(
+                "no process type `{name}` in the Procfile (it has {}){hint}",
+                names.join(", ")
+            )))
+        },
+    );
 }

@@ -29,7 +29,12 @@ pub fn identify(root: &Path, config: &Config) -> Identity {
             return found(version.to_owned(), source);
         }
     }
-    match git_head(root).or_else(|| git(root, &["rev-parse", "HEAD"])) {
+    let version = match git_dir(root) {
+        Some(dir) => git_head(&dir).or_else(|| git(root, &["rev-parse", "HEAD"])),
+        // Not a git checkout: asking git would only cost a process.
+        None => None,
+    };
+    match version {
         Some(version) => found(version, "git"),
         None => Identity {
             version: None,
@@ -47,6 +52,7 @@ fn found(version: String, source: &'static str) -> Identity {
 
 /// Whether a git checkout has uncommitted changes to tracked files; `None` outside git.
 pub fn dirty(root: &Path) -> Option<bool> {
+    git_dir(root)?;
     git(root, &["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty())
 }
 
@@ -62,13 +68,16 @@ fn git(root: &Path, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// The commit `HEAD` names, read from the `.git` directory of the root or an ancestor. `None`
-/// where that takes more than reading files (a worktree, an unusual layout): git is asked then.
-fn git_head(root: &Path) -> Option<String> {
-    let git_dir: PathBuf = root
-        .ancestors()
+/// The `.git` of the root or an ancestor (a directory, or a worktree's file).
+fn git_dir(root: &Path) -> Option<PathBuf> {
+    root.ancestors()
         .map(|a| a.join(".git"))
-        .find(|g| g.exists())?;
+        .find(|g| g.exists())
+}
+
+/// The commit `HEAD` names, read from the `.git` directory. `None` where that takes more than
+/// reading files (a worktree, an unusual layout): git is asked then.
+fn git_head(git_dir: &Path) -> Option<String> {
     if !git_dir.is_dir() {
         return None;
     }

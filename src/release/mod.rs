@@ -117,10 +117,10 @@ impl Release {
     /// not ship (uncommitted changes, outside development) and a version other than expected.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
-        let version = self.identity().version.as_deref();
         if let Some(expected) = &self.manifest.expected_version
-            && version != Some(expected.as_str())
+            && self.identity().version.as_deref() != Some(expected.as_str())
         {
+            let version = self.identity().version.as_deref();
             warnings.push(format!(
                 "this release is version {}, but adminsh.toml expects {expected}",
                 version.unwrap_or("unknown")

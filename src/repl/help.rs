@@ -1,8 +1,8 @@
 //! What the console knows about the host API, generated from the functions registered on the
-//! engine (their signatures and one-line docs) and the stdlib modules, so `:help` and
+//! engine (their signatures and one-line docs, recorded as each is registered) and the stdlib modules, so `:help` and
 //! completion can never drift from what scripts can call.
 
-use rhai::Engine;
+use crate::host::FnDoc;
 
 /// One callable function as the console shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,35 +17,14 @@ pub struct Function {
 }
 
 /// The host functions, sorted by name then signature.
-pub fn host_functions(engine: &Engine) -> Vec<Function> {
-    let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
-    let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let mut functions: Vec<Function> = value["functions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| {
-            let name = f["name"].as_str()?.to_owned();
-            let signature = f["signature"].as_str()?.to_owned();
-            let doc = f["docComments"]
-                .as_array()
-                .and_then(|d| d.first())
-                .and_then(|d| d.as_str())
-                .unwrap_or_default()
-                .trim_start_matches("///")
-                .trim()
-                .to_owned();
-            let is_method = f["params"]
-                .as_array()
-                .and_then(|p| p.first())
-                .and_then(|p| p["name"].as_str())
-                .is_some_and(|first| first == "cmd");
-            Some(Function {
-                name,
-                signature,
-                doc,
-                is_method,
-            })
+pub fn host_functions(docs: &[FnDoc]) -> Vec<Function> {
+    let mut functions: Vec<Function> = docs
+        .iter()
+        .map(|d| Function {
+            name: d.name.to_owned(),
+            signature: d.signature(),
+            doc: d.doc.to_owned(),
+            is_method: d.is_method(),
         })
         .collect();
     functions.sort_by(|a, b| (&a.name, &a.signature).cmp(&(&b.name, &b.signature)));
