@@ -7,10 +7,12 @@ use rhai::{EvalAltResult, Position};
 
 /// Renders an error raised while compiling or running the script named `source`.
 /// `text_of` gives the text of a source name (script file, module, `-e`, stdlib).
+/// `show` turns a source name into what the user sees (a path relative to where they are).
 pub fn render(
     error: EvalAltResult,
     source: &str,
     text_of: &dyn Fn(&str) -> Option<std::rc::Rc<str>>,
+    show: &dyn Fn(&str) -> String,
 ) -> String {
     let mut current = source.to_owned();
     let mut callers = Vec::new();
@@ -18,7 +20,10 @@ pub fn render(
     loop {
         error = match error {
             EvalAltResult::ErrorInFunctionCall(name, callee_source, inner, pos) => {
-                callers.push(format!("in `{name}`, called at {}", place(&current, pos)));
+                callers.push(format!(
+                    "in `{name}`, called at {}",
+                    place(&show(&current), pos)
+                ));
                 if !callee_source.is_empty() && callee_source != current {
                     // A function of an imported module names the module by its import path.
                     current = if text_of(&callee_source).is_some() {
@@ -32,7 +37,7 @@ pub fn render(
             EvalAltResult::ErrorInModule(path, inner, pos) => {
                 callers.push(format!(
                     "in module `{path}`, imported at {}",
-                    place(&current, pos)
+                    place(&show(&current), pos)
                 ));
                 current = module_source(&path, &current);
                 *inner
@@ -49,7 +54,7 @@ pub fn render(
         EvalAltResult::ErrorRuntime(value, _) => format!("uncaught exception: {value}"),
         other => other.to_string(),
     };
-    let mut out = format!("{}: {message}", place(&current, pos));
+    let mut out = format!("{}: {message}", place(&show(&current), pos));
     if let (Some(line), Some(text)) = (pos.line(), text_of(&current)) {
         out.push_str(&frame(&text, line, pos.position().unwrap_or(1)));
     }

@@ -34,7 +34,9 @@ pub fn dispatch(options: Options) -> Result<i32> {
                 .borrow()
                 .check_required(&release.manifest.required)?;
             interrupt::install();
-            let mut runner = Runner::new(Session::new(release, args));
+            let session = Session::new(release, args);
+            session.enter()?;
+            let mut runner = Runner::new(session);
             let code = match runner.run(&code, "-e") {
                 Ok(value) => {
                     if let Some(text) = runner.show(&value) {
@@ -60,8 +62,10 @@ pub fn dispatch(options: Options) -> Result<i32> {
                 crate::host::log::emit(crate::host::log::Level::Warn, &warning);
             }
             interrupt::install();
-            let mut runner = Runner::new(Session::new(release, args));
-            let code = match runner.run(&text, &shown(&path)) {
+            let session = Session::new(release, args);
+            session.enter()?;
+            let mut runner = Runner::new(session);
+            let code = match runner.run(&text, &absolute(&path)) {
                 Ok(_) => 0,
                 Err(stop) => finish(stop),
             };
@@ -70,7 +74,9 @@ pub fn dispatch(options: Options) -> Result<i32> {
         }
         Mode::Console => {
             interrupt::install();
-            repl::run(Session::new(release, Vec::new()))
+            let session = Session::new(release, Vec::new());
+            session.enter()?;
+            repl::run(session)
         }
     }
 }
@@ -104,14 +110,11 @@ fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<()> {
     .into())
 }
 
-/// A path as the user would want to click it: relative to the current directory when under it.
-fn shown(path: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    absolute
-        .strip_prefix(&cwd)
-        .map(Path::to_path_buf)
-        .unwrap_or(absolute)
+/// A script's name as a source: its absolute path, so imports beside it resolve wherever
+/// adminsh runs; messages show it relative to where the user is (`Session::display_name`).
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
         .display()
         .to_string()
 }
@@ -149,11 +152,11 @@ fn check(release: Release) -> i32 {
     let runner = Runner::new(Session::new(release, Vec::new()));
     let mut failed = 0;
     for script in &scripts {
-        let name = shown(&script.path);
+        let name = absolute(&script.path);
         let text = match std::fs::read_to_string(&script.path) {
             Ok(text) => text,
             Err(e) => {
-                eprintln!("{name}: cannot read: {e}");
+                eprintln!("{}: cannot read: {e}", runner.session.display_name(&name));
                 failed += 1;
                 continue;
             }

@@ -103,7 +103,12 @@ impl Runner {
             Some(control::Ended::Exit) => Stop::Exit(self.session.requested_exit().unwrap_or(0)),
             Some(control::Ended::Interrupted(signal)) => Stop::Interrupted(signal),
             None => {
-                let text = diagnostic::render(error, name, &|source| self.session.source(source));
+                let text = diagnostic::render(
+                    error,
+                    name,
+                    &|source| self.session.source(source),
+                    &|source| self.session.display_name(source),
+                );
                 Stop::Error(self.session.redact(&text))
             }
         }

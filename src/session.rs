@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::process::{self, Finished, Output, ProgramCache, Spec};
@@ -14,6 +15,10 @@ pub struct Session {
     pub release: Release,
     /// The script's arguments, as given.
     pub args: Vec<String>,
+    /// Where the user ran adminsh from: paths in messages are shown relative to it.
+    origin: PathBuf,
+    /// Whether adminsh itself now runs in the release root (`enter`).
+    entered: Cell<bool>,
     exit_code: Cell<Option<i32>>,
     spawn: RefCell<SpawnState>,
     sources: RefCell<HashMap<String, Rc<str>>>,
@@ -33,10 +38,35 @@ impl Session {
         Rc::new(Session {
             release,
             args,
+            origin: std::env::current_dir().unwrap_or_default(),
+            entered: Cell::new(false),
             exit_code: Cell::new(None),
             spawn: RefCell::default(),
             sources: RefCell::default(),
         })
+    }
+
+    /// Makes the release root adminsh's working directory, as it is every command's: commands
+    /// then start without a change of directory each (and so on the fast spawn path).
+    pub fn enter(&self) -> anyhow::Result<()> {
+        let root = self.release.path();
+        std::env::set_current_dir(root).map_err(|e| {
+            anyhow::anyhow!("cannot enter the release root {}: {e}", root.display())
+        })?;
+        self.entered.set(true);
+        Ok(())
+    }
+
+    /// A source name (a script path, `-e`, `std/db`) as the user should see it: a file under
+    /// the directory adminsh was started in, relative to it.
+    pub fn display_name(&self, source: &str) -> String {
+        let path = Path::new(source);
+        match path.strip_prefix(&self.origin) {
+            Ok(relative) if path.is_absolute() && !self.origin.as_os_str().is_empty() => {
+                relative.display().to_string()
+            }
+            _ => source.to_owned(),
+        }
     }
 
     /// Runs a command of the app with the release's cwd, config and isolation.
@@ -56,6 +86,7 @@ impl Session {
                 env: &env,
                 resolve: &resolve,
                 redactor: &redactor,
+                in_root: self.entered.get(),
             },
             output,
         )
@@ -70,7 +101,7 @@ impl Session {
         }
         let mut env: Vec<(OsString, OsString)> = config
             .iter()
-            .filter(|(key, _)| !matches!(*key, "PATH" | "VIRTUAL_ENV" | "PYTHONHOME"))
+            .filter(|(key, _)| !matches!(*key, "PATH" | "VIRTUAL_ENV" | "PYTHONHOME" | "PWD"))
             .map(|(key, var)| (key.into(), (&var.value).into()))
             .collect();
         env.extend(config.opaque().iter().cloned());
@@ -86,6 +117,12 @@ impl Session {
         )
         .unwrap_or_else(|_| config.get("PATH").unwrap_or_default().into());
         env.push(("PATH".into(), path));
+        // Commands run in the release root; a shell trusts PWD to say so.
+        let root = &self.release.root;
+        env.push((
+            "PWD".into(),
+            root.link.as_ref().unwrap_or(&root.path).into(),
+        ));
         match (&isolation.venv, config.get("VIRTUAL_ENV")) {
             (Some(venv), _) => env.push(("VIRTUAL_ENV".into(), venv.into())),
             (None, Some(value)) => env.push(("VIRTUAL_ENV".into(), value.into())),

@@ -102,6 +102,9 @@ pub struct Launch<'a> {
     pub env: &'a [(OsString, OsString)],
     pub resolve: &'a Resolve<'a>,
     pub redactor: &'a Redactor,
+    /// adminsh already runs in `root`, so a command without a `dir` needs no change of
+    /// directory.
+    pub in_root: bool,
 }
 
 /// What to do with the command's output.
@@ -264,7 +267,12 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
             })?;
         // The program runs by its full path, but sees the name the script gave as argv[0].
         let name = stage.program.clone();
-        let step = duct::cmd(program, &stage.args).dir(dir);
+        let step = duct::cmd(program, &stage.args);
+        let step = if launch.in_root && stage.dir.is_none() {
+            step
+        } else {
+            step.dir(dir)
+        };
         let step = if stage.env.is_empty() {
             step.full_env(launch.env.iter().cloned())
         } else {
@@ -401,6 +409,11 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
         Ok(out) => status_number(out.status),
         Err(e) => return Err(spawn_error(e)),
     };
+    if interrupt::interrupted() {
+        // What the command started and left behind (a background job that ignores Ctrl-C)
+        // goes with it.
+        guard.kill(libc::SIGKILL);
+    }
     drop(guard);
     let (stdout_sink, stderr_sink) = pump.finish();
 

@@ -100,10 +100,10 @@ fn commands_run_in_the_release_root_with_its_config() {
         .current_dir("scripts")
         .args(&[
             "-e",
-            r#"cmd("sh", ["-c", "pwd -P; echo $FROM_DOTENV"]).read()"#,
+            r#"cmd("sh", ["-c", "pwd -P; echo $PWD; echo $FROM_DOTENV"]).read()"#,
         ]);
     let root = t.path().canonicalize().unwrap().display().to_string();
-    t.stdout(&format!("{root}\nyes\n")).run();
+    t.stdout(&format!("{root}\n{root}\nyes\n")).run();
 }
 
 #[test]

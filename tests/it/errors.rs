@@ -70,3 +70,29 @@ fn a_missing_module_is_named() {
         .stderr_contains("scripts/main.rhai:1:8: Module not found: nowhere")
         .run();
 }
+
+#[test]
+fn error_paths_are_relative_to_where_adminsh_was_started() {
+    Test::new()
+        .script("broken", "let = 1;\n")
+        .current_dir("scripts")
+        .args(&["broken"])
+        .status(1)
+        .stderr("broken.rhai:1:5: Syntax error: Expecting name of a variable\n 1 | let = 1;\n   |     ^\n")
+        .run();
+    let app = Test::new().script("broken", "let = 1;\n");
+    let outside = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(crate::support::BIN)
+        .arg("-C")
+        .arg(app.path())
+        .arg("broken")
+        .current_dir(outside.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "{}/scripts/broken.rhai:1:5: Syntax error",
+        app.path().canonicalize().unwrap().display()
+    );
+    assert!(stderr.starts_with(&expected), "{stderr}");
+}
