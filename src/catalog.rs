@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::params::{Header, HeaderError};
 use crate::suggest;
 
 pub const DIR: &str = "scripts";
@@ -17,6 +18,8 @@ pub struct Script {
     pub path: PathBuf,
     /// The first line of the script's `//!` doc comment.
     pub summary: Option<String>,
+    /// What its header declares, or why it cannot be read.
+    pub header: Result<Header, HeaderError>,
 }
 
 /// Every script under `root/scripts`, sorted by name; modules for `import` left out unless
@@ -36,11 +39,12 @@ pub fn scripts(root: &Path, with_modules: bool) -> Vec<Script> {
             return;
         }
         let name = relative.with_extension("").to_string_lossy().into_owned();
-        let summary = std::fs::read_to_string(path).ok().and_then(|t| summary(&t));
+        let text = std::fs::read_to_string(path).unwrap_or_default();
         found.push(Script {
             name,
             path: path.to_path_buf(),
-            summary,
+            summary: summary(&text),
+            header: Header::parse(&text),
         });
     });
     found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -62,14 +66,10 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&Path)) {
     }
 }
 
-/// The first line of the leading `//!` comment block (after an optional `#!` line).
+/// The first line of text of the leading `//!` comment block (after an optional `#!` line),
+/// declarations (`@param ...`) left out.
 pub fn summary(text: &str) -> Option<String> {
-    text.lines()
-        .skip_while(|l| l.starts_with("#!"))
-        .take_while(|l| l.trim_start().starts_with("//!"))
-        .map(|l| l.trim_start().trim_start_matches("//!").trim())
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
+    crate::params::summary(text)
 }
 
 /// Why a script could not be found.

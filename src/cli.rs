@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, ValueEnum};
+use clap::{Parser, ValueEnum};
 
 use crate::release::OpenOptions;
 
@@ -37,11 +37,16 @@ pub struct Cli {
     #[arg(long)]
     pub allow_outside_release: bool,
 
-    /// List the scripts under scripts/ with their summaries
+    /// Report the run as one JSON document on stdout (exit code, duration, commands, value);
+    /// the script's own output goes to stderr
+    #[arg(long, conflicts_with_all = ["list", "check", "env", "completions"])]
+    pub json: bool,
+
+    /// List the scripts under scripts/ with their parameters and summaries
     #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "check", "env", "completions"])]
     pub list: bool,
 
-    /// Compile every script under scripts/ and report every error
+    /// Check the header of every script under scripts/, compile it, and report every error
     #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "env", "completions"])]
     pub check: bool,
 
@@ -57,7 +62,13 @@ pub struct Cli {
     #[arg(long, value_name = "SHELL", help_heading = "Modes")]
     pub completions: Option<Shell>,
 
+    /// What completion scripts call: `--complete-words -- SHELL CWORD WORDS...` prints the
+    /// candidates for word CWORD of WORDS
+    #[arg(long, hide = true, conflicts_with_all = ["list", "check", "env", "completions", "eval", "json"])]
+    pub complete_words: bool,
+
     /// A script path, or a name under the release's scripts/ (`fix_records`), then its arguments
+    /// (`adminsh SCRIPT --help` shows the parameters a script declares)
     #[arg(
         value_name = "SCRIPT [ARGS]...",
         trailing_var_arg = true,
@@ -76,13 +87,25 @@ pub enum Shell {
 /// What adminsh was asked to do.
 #[derive(Debug)]
 pub enum Mode {
-    Script { script: String, args: Vec<String> },
-    Eval { code: String, args: Vec<String> },
+    Script {
+        script: String,
+        args: Vec<String>,
+    },
+    Eval {
+        code: String,
+        args: Vec<String>,
+    },
     Console,
     List,
     Check,
-    Env { all: bool },
+    Env {
+        all: bool,
+    },
     Completions(Shell),
+    /// `--complete-words`: the words after it.
+    Complete {
+        words: Vec<String>,
+    },
 }
 
 #[derive(Debug)]
@@ -90,6 +113,8 @@ pub struct Options {
     pub mode: Mode,
     pub release: OpenOptions,
     pub allow_outside_release: bool,
+    /// `--json`: report a script's or `-e`'s run as JSON on stdout.
+    pub json: bool,
 }
 
 /// A command line that makes no sense: exit code 2.
@@ -118,7 +143,11 @@ impl Cli {
             ))),
             None => Ok(()),
         };
-        let mode = if let Some(shell) = self.completions {
+        let mode = if self.complete_words {
+            Mode::Complete {
+                words: first.into_iter().chain(rest).collect(),
+            }
+        } else if let Some(shell) = self.completions {
             takes_no_script("--completions", &first)?;
             Mode::Completions(shell)
         } else if self.list {
@@ -141,6 +170,11 @@ impl Cli {
         } else {
             Mode::Console
         };
+        if self.json && !matches!(mode, Mode::Script { .. } | Mode::Eval { .. }) {
+            return Err(UsageError(
+                "--json reports the run of a script or of -e CODE, and neither was given".into(),
+            ));
+        }
         Ok(Options {
             mode,
             release: OpenOptions {
@@ -149,25 +183,15 @@ impl Cli {
                 stage: self.stage,
             },
             allow_outside_release: self.allow_outside_release,
+            json: self.json,
         })
     }
-}
-
-pub fn completions(shell: Shell) -> String {
-    let mut out = Vec::new();
-    let mut command = Cli::command();
-    let generator = match shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
-    };
-    clap_complete::generate(generator, &mut command, "adminsh", &mut out);
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     fn parse(args: &[&str]) -> Mode {
         let cli =
@@ -203,6 +227,26 @@ mod tests {
             "--check takes no script, but `fix` was given"
         );
         assert!(Cli::try_parse_from(["adminsh", "--list", "--check"]).is_err());
+    }
+
+    #[test]
+    fn json_needs_a_run_and_completion_words_are_raw() {
+        let cli = Cli::try_parse_from(["adminsh", "--json"]).unwrap();
+        assert_eq!(
+            cli.into_options().unwrap_err().0,
+            "--json reports the run of a script or of -e CODE, and neither was given"
+        );
+        assert!(Cli::try_parse_from(["adminsh", "--json", "--list"]).is_err());
+        let options = Cli::try_parse_from(["adminsh", "--json", "fix", "--json"])
+            .unwrap()
+            .into_options()
+            .unwrap();
+        assert!(options.json);
+        assert!(matches!(options.mode, Mode::Script { args, .. } if args == ["--json"]));
+        match parse(&["--complete-words", "--", "bash", "2", "adminsh", "-C", "x"]) {
+            Mode::Complete { words } => assert_eq!(words, ["bash", "2", "adminsh", "-C", "x"]),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

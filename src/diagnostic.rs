@@ -64,6 +64,15 @@ pub fn render(
     out
 }
 
+/// An error found in a script's text by adminsh itself (its header, say), rendered as Rhai's
+/// are: `shown:line:col: message` and a code frame.
+pub fn at(shown: &str, text: &str, line: usize, column: usize, message: &str) -> String {
+    format!(
+        "{shown}:{line}:{column}: {message}{}",
+        frame(text, line, column)
+    )
+}
+
 /// `source:line:col`, or just `source` when there is no position.
 fn place(source: &str, pos: Position) -> String {
     match (pos.line(), pos.position()) {

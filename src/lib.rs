@@ -2,17 +2,23 @@
 //! release: committed Rhai scripts and a console, with the app's config and dependency
 //! isolation. `run` is the whole program; `main` only exits with what it returns.
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
+pub mod completion;
 pub mod diagnostic;
 pub mod host;
 pub mod interrupt;
 pub mod modes;
+pub mod params;
 pub mod process;
 pub mod release;
 pub mod repl;
+pub mod report;
+pub mod run;
 pub mod script;
 pub mod session;
+pub mod state;
 pub mod stdlib;
 pub mod suggest;
 
@@ -43,13 +49,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("adminsh: {e:#}");
-            let usage = e.downcast_ref::<cli::UsageError>().is_some()
-                || e.downcast_ref::<catalog::Unknown>().is_some();
-            if usage {
-                EXIT_USAGE
-            } else {
-                script::EXIT_FAILURE
-            }
+            exit_code(&e)
         }
+    }
+}
+
+/// The exit code for an error that stopped adminsh before or instead of a script's run.
+pub fn exit_code(error: &anyhow::Error) -> i32 {
+    let usage = error.downcast_ref::<cli::UsageError>().is_some()
+        || error.downcast_ref::<catalog::Unknown>().is_some();
+    if usage {
+        EXIT_USAGE
+    } else {
+        script::EXIT_FAILURE
     }
 }

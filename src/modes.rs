@@ -2,76 +2,60 @@
 //! list or check the scripts, show the config, print completions.
 
 use std::io::Write;
-use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::catalog;
-use crate::cli::{self, Mode, Options, UsageError};
+use crate::cli::{Mode, Options};
+use crate::completion;
+use crate::diagnostic;
 use crate::interrupt;
+use crate::params::Header;
 use crate::release::Release;
 use crate::repl;
-use crate::script::{Runner, Stop};
-use crate::session::Session;
+use crate::run::{self, Code, Job};
+use crate::script::Runner;
+use crate::session::{Session, Setup};
 
 pub fn dispatch(options: Options) -> Result<i32> {
-    if let Mode::Completions(shell) = options.mode {
-        print!("{}", cli::completions(shell));
-        return Ok(0);
+    match options.mode {
+        Mode::Completions(shell) => {
+            print!("{}", completion::script(shell));
+            return Ok(0);
+        }
+        Mode::Complete { words } => {
+            print!("{}", completion::answer(&words));
+            return Ok(0);
+        }
+        _ => {}
     }
     let release = Release::open(&options.release, std::env::vars_os().collect())?;
     match options.mode {
-        Mode::Completions(_) => unreachable!("handled above"),
+        Mode::Completions(_) | Mode::Complete { .. } => unreachable!("handled above"),
         Mode::List => Ok(list(&release)),
         Mode::Check => Ok(check(release)),
         Mode::Env { all } => {
             print!("{}", env_listing(&release, all));
             Ok(0)
         }
-        Mode::Eval { code, args } => {
-            release
-                .config
-                .borrow()
-                .check_required(&release.manifest.required)?;
-            interrupt::install();
-            let session = Session::new(release, args);
-            session.enter()?;
-            let mut runner = Runner::new(session);
-            let code = match runner.run(&code, "-e") {
-                Ok(value) => {
-                    if let Some(text) = runner.show(&value) {
-                        println!("{text}");
-                    }
-                    0
-                }
-                Err(stop) => finish(stop),
-            };
-            leave(runner);
-            Ok(code)
-        }
-        Mode::Script { script, args } => {
-            let path = catalog::find(release.path(), &script)?;
-            check_inside(&release, &path, options.allow_outside_release)?;
-            release
-                .config
-                .borrow()
-                .check_required(&release.manifest.required)?;
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read script {}", path.display()))?;
-            for warning in release.warnings() {
-                crate::host::log::emit(crate::host::log::Level::Warn, &warning);
-            }
-            interrupt::install();
-            let session = Session::new(release, args);
-            session.enter()?;
-            let mut runner = Runner::new(session);
-            let code = match runner.run(&text, &absolute(&path)) {
-                Ok(_) => 0,
-                Err(stop) => finish(stop),
-            };
-            leave(runner);
-            Ok(code)
-        }
+        Mode::Eval { code, args } => run::run(
+            release,
+            Job {
+                code: Code::Eval(code),
+                args,
+                allow_outside_release: options.allow_outside_release,
+                json: options.json,
+            },
+        ),
+        Mode::Script { script, args } => run::run(
+            release,
+            Job {
+                code: Code::Script(script),
+                args,
+                allow_outside_release: options.allow_outside_release,
+                json: options.json,
+            },
+        ),
         Mode::Console => {
             interrupt::install();
             let session = Session::new(release, Vec::new());
@@ -79,44 +63,6 @@ pub fn dispatch(options: Options) -> Result<i32> {
             repl::run(session)
         }
     }
-}
-
-/// The process exits next: freeing the engine's thousand functions one by one would only
-/// delay that, so the runner is left for the operating system to reclaim.
-fn leave(runner: Runner) {
-    std::mem::forget(runner);
-}
-
-fn finish(stop: Stop) -> i32 {
-    stop.report();
-    stop.exit_code()
-}
-
-/// Admin code ships with the release: a script from elsewhere needs the user's explicit say-so.
-fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<()> {
-    let real = script
-        .canonicalize()
-        .with_context(|| format!("cannot resolve {}", script.display()))?;
-    if allowed || real.starts_with(release.path()) {
-        return Ok(());
-    }
-    Err(UsageError(format!(
-        "{} is outside the release at {}: admin code must ship with the release it runs against, \
-         so commit the script under {}/scripts/ (or pass --allow-outside-release to run it anyway)",
-        script.display(),
-        release.path().display(),
-        release.path().display(),
-    ))
-    .into())
-}
-
-/// A script's name as a source: its absolute path, so imports beside it resolve wherever
-/// adminsh runs; messages show it relative to where the user is (`Session::display_name`).
-fn absolute(path: &Path) -> String {
-    std::path::absolute(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
 }
 
 fn list(release: &Release) -> i32 {
@@ -128,7 +74,15 @@ fn list(release: &Release) -> i32 {
         );
         return 0;
     }
-    let width = scripts.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    // The names in a column; then the parameters in short, if any, and the summary.
+    let usages: Vec<String> = scripts
+        .iter()
+        .map(|s| match &s.header {
+            Ok(header) => header.usage(),
+            Err(_) => "(a broken header: adminsh --check)".to_owned(),
+        })
+        .collect();
+    let name_width = scripts.iter().map(|s| s.name.len()).max().unwrap_or(0);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -136,23 +90,29 @@ fn list(release: &Release) -> i32 {
         release.name,
         release.path().join(catalog::DIR).display()
     );
-    for script in &scripts {
-        let _ = match &script.summary {
-            Some(summary) => writeln!(out, "    {:width$}  # {summary}", script.name),
-            None => writeln!(out, "    {}", script.name),
-        };
+    for (script, usage) in scripts.iter().zip(&usages) {
+        let mut line = format!("    {:name_width$}", script.name);
+        if !usage.is_empty() {
+            line.push_str(&format!("  {usage}"));
+        }
+        if let Some(summary) = &script.summary {
+            line.push_str(&format!("  # {summary}"));
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     0
 }
 
-/// Compiles every script and module; every error is reported, not just the first.
+/// Reads the header of every script and module and compiles it; every error is reported, not
+/// just the first.
 fn check(release: Release) -> i32 {
     let root = release.path().to_path_buf();
     let scripts = catalog::scripts(&root, true);
-    let runner = Runner::new(Session::new(release, Vec::new()));
+    // A script's session: `PARAMS` is defined.
+    let mut runner = Runner::new(Session::with(release, Setup::default()));
     let mut failed = 0;
     for script in &scripts {
-        let name = absolute(&script.path);
+        let name = run::absolute(&script.path);
         let text = match std::fs::read_to_string(&script.path) {
             Ok(text) => text,
             Err(e) => {
@@ -161,6 +121,17 @@ fn check(release: Release) -> i32 {
                 continue;
             }
         };
+        // The script compiles with the PARAMS its header declares.
+        match Header::parse(&text) {
+            Ok(header) => runner.set_params(header.shape()),
+            Err(e) => {
+                let shown = runner.session.display_name(&name);
+                let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
+                eprintln!("{rendered}");
+                failed += 1;
+                continue;
+            }
+        }
         if let Err(stop) = runner.compile(&text, &name) {
             stop.report();
             failed += 1;

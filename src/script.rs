@@ -9,6 +9,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 use crate::diagnostic;
 use crate::host::{self, control};
 use crate::interrupt;
+use crate::params;
 use crate::session::Session;
 
 pub const EXIT_FAILURE: i32 = 1;
@@ -65,21 +66,47 @@ impl Runner {
         runner
     }
 
-    /// Forgets every variable: the scope holds only what adminsh defines (`ARGS`).
+    /// Forgets every variable: the scope holds only what adminsh defines (`ARGS`, and for a
+    /// script or `-e` its `PARAMS`).
     pub fn reset_scope(&mut self) {
+        self.fill_scope(self.session.params.clone());
+    }
+
+    /// Compiles what follows with this `PARAMS` (`--check`, which binds no command line, gives
+    /// each script the shape its header declares).
+    pub fn set_params(&mut self, params: rhai::Map) {
+        self.fill_scope(Some(params));
+    }
+
+    fn fill_scope(&mut self, params: Option<rhai::Map>) {
         let args = self.session.args.iter().cloned().map(Dynamic::from);
         self.scope = Scope::new();
         self.scope
             .push_constant("ARGS", args.collect::<rhai::Array>());
+        if let Some(params) = params {
+            self.scope.push_constant("PARAMS", params);
+        }
     }
 
     /// Compiles `text` as the source `name` (a path, `-e`, ...).
     pub fn compile(&self, text: &str, name: &str) -> Result<AST, Stop> {
         self.session.remember_source(name, text);
+        let text = without_shebang(text);
         let mut ast = self
             .engine
-            .compile_with_scope(&self.scope, without_shebang(text))
+            .compile_with_scope(&self.scope, &text)
             .map_err(|e| self.stop(e.into(), name))?;
+        if let Some(params) = self
+            .scope
+            .get("PARAMS")
+            .and_then(|p| p.read_lock::<rhai::Map>())
+        {
+            let declared: Vec<&str> = params.keys().map(|k| k.as_str()).collect();
+            params::check_uses(&self.engine, &text, &declared).map_err(|(pos, message)| {
+                let error = EvalAltResult::ErrorRuntime(message.into(), pos);
+                self.stop(error, name)
+            })?;
+        }
         ast.set_source(name);
         Ok(ast)
     }

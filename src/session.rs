@@ -1,12 +1,14 @@
 //! One admin process: the release it runs against, the script's arguments, and what running
 //! commands needs between calls (the spawn environment, the program cache, the exit code a
-//! script asked for, the sources for error messages). The script runner and the console share it.
+//! script asked for, the sources for error messages), and, for `--json`, the commands it ran.
+//! The script runner and the console share it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use crate::process::{self, Finished, Output, ProgramCache, Spec};
 use crate::release::{Isolation, Release};
@@ -15,6 +17,12 @@ pub struct Session {
     pub release: Release,
     /// The script's arguments, as given.
     pub args: Vec<String>,
+    /// The script's declared parameters, bound (`PARAMS`); `None` in the console.
+    pub params: Option<rhai::Map>,
+    /// `--json`: stdout carries the run's report only, so `print` and the stdout of `run()`
+    /// commands go to stderr, and every command is recorded.
+    json: bool,
+    commands: RefCell<Vec<CommandRecord>>,
     /// Where the user ran adminsh from: paths in messages are shown relative to it.
     origin: PathBuf,
     /// Whether adminsh itself now runs in the release root (`enter`).
@@ -22,6 +30,26 @@ pub struct Session {
     exit_code: Cell<Option<i32>>,
     spawn: RefCell<SpawnState>,
     sources: RefCell<HashMap<String, Rc<str>>>,
+}
+
+/// How a script or `-e` runs (the console uses `Session::new`).
+#[derive(Debug, Default)]
+pub struct Setup {
+    pub args: Vec<String>,
+    pub params: rhai::Map,
+    pub json: bool,
+}
+
+/// A command a session ran, for the `--json` report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandRecord {
+    /// The argv of each program of the pipeline, secrets masked.
+    pub stages: Vec<Vec<String>>,
+    /// The exit status; `None` when there is none (not found, timed out, interrupted).
+    pub status: Option<i32>,
+    pub duration: Duration,
+    /// Why it raised an error, when it did.
+    pub error: Option<String>,
 }
 
 type SpawnEnv = Rc<Vec<(OsString, OsString)>>;
@@ -34,10 +62,28 @@ struct SpawnState {
 }
 
 impl Session {
+    /// A session with no `PARAMS` (the console's).
     pub fn new(release: Release, args: Vec<String>) -> Rc<Self> {
+        Session::build(release, args, None, false)
+    }
+
+    /// A session for a script or `-e`: its arguments, its `PARAMS`, whether `--json`.
+    pub fn with(release: Release, setup: Setup) -> Rc<Self> {
+        Session::build(release, setup.args, Some(setup.params), setup.json)
+    }
+
+    fn build(
+        release: Release,
+        args: Vec<String>,
+        params: Option<rhai::Map>,
+        json: bool,
+    ) -> Rc<Self> {
         Rc::new(Session {
             release,
             args,
+            params,
+            json,
+            commands: RefCell::default(),
             origin: std::env::current_dir().unwrap_or_default(),
             entered: Cell::new(false),
             exit_code: Cell::new(None),
@@ -79,7 +125,9 @@ impl Session {
         let resolve = |program: &str, path: Option<&std::ffi::OsStr>, dir: &std::path::Path| {
             self.spawn.borrow_mut().cache.resolve(program, path, dir)
         };
-        process::execute(
+        // Recorded as it starts, so a command an `each_line` callback runs comes after it.
+        let record = self.json.then(|| self.start_record(spec, &redactor));
+        let result = process::execute(
             spec,
             process::Launch {
                 root,
@@ -87,9 +135,66 @@ impl Session {
                 resolve: &resolve,
                 redactor: &redactor,
                 in_root: self.entered.get(),
+                stdout_to_stderr: self.json,
             },
             output,
-        )
+        );
+        if let Some((index, started)) = record {
+            let mut commands = self.commands.borrow_mut();
+            let entry = &mut commands[index];
+            entry.duration = started.elapsed();
+            match &result {
+                Ok(finished) => entry.status = Some(finished.status),
+                Err(error) => {
+                    if let process::Error::Failed { status, .. } = error {
+                        entry.status = Some(*status);
+                    }
+                    entry.error = Some(error.to_string());
+                }
+            }
+        }
+        result
+    }
+
+    fn start_record(
+        &self,
+        spec: &Spec,
+        redactor: &crate::release::secrets::Redactor,
+    ) -> (usize, Instant) {
+        let stages = spec
+            .stages
+            .iter()
+            .map(|stage| {
+                std::iter::once(&stage.program)
+                    .chain(&stage.args)
+                    .map(|word| redactor.redact(word))
+                    .collect()
+            })
+            .collect();
+        let mut commands = self.commands.borrow_mut();
+        commands.push(CommandRecord {
+            stages,
+            status: None,
+            duration: Duration::ZERO,
+            error: None,
+        });
+        (commands.len() - 1, Instant::now())
+    }
+
+    /// The commands run so far, in the order they started (recorded with `--json` only).
+    pub fn commands(&self) -> Vec<CommandRecord> {
+        self.commands.borrow().clone()
+    }
+
+    /// A script's `print`: on stdout, or on stderr when stdout carries the `--json` report.
+    pub fn print(&self, text: &str) {
+        use std::io::Write;
+        // A closed stdout (`adminsh x | head`) must not panic mid-script.
+        let _ = if self.json {
+            writeln!(std::io::stderr().lock(), "{text}")
+        } else {
+            writeln!(std::io::stdout().lock(), "{text}")
+        };
     }
 
     fn spawn_env(&self) -> SpawnEnv {

@@ -1,7 +1,6 @@
 //! Files for scripts: `read_file`, `write_file` (atomic), `exists`, `glob`. Relative paths are
 //! relative to the release root, where commands run too.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -34,7 +33,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "path: String, text: String",
         "Writes a file atomically",
         move |path: &str, text: &str| -> RhaiResult<()> {
-            write_atomically(&in_release(&s, path), text.as_bytes())
+            crate::state::write_atomically(&in_release(&s, path), text.as_bytes())
                 .map_err(|e| runtime_error(format!("cannot write `{path}`: {}", io_reason(&e))))
         },
     );
@@ -82,33 +81,4 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
     }
-}
-
-/// Writes to a temporary file beside the target, syncs it, then renames it over the target:
-/// readers see the old file or the new one, never half of one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or(std::io::ErrorKind::InvalidInput)?;
-    let temp = dir.join(format!(
-        ".{}.adminsh-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temp, meta.permissions())?;
-        }
-        std::fs::rename(&temp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }

@@ -9,6 +9,7 @@ pub mod fs;
 pub mod log;
 pub mod modules;
 pub mod procfile;
+pub mod step_code;
 
 use std::rc::Rc;
 
@@ -82,12 +83,9 @@ pub fn engine(session: &Rc<Session>) -> Host {
     engine.set_max_call_levels(64);
     engine.set_max_expr_depths(64, 64);
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
-    engine.on_print(|text| {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (`adminsh x | head`) must not panic mid-script.
-        let _ = writeln!(out, "{text}");
-    });
+    // stdout, or stderr when stdout carries the `--json` report.
+    let s = session.clone();
+    engine.on_print(move |text| s.print(text));
     engine.on_debug(|text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),

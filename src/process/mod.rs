@@ -105,6 +105,9 @@ pub struct Launch<'a> {
     /// adminsh already runs in `root`, so a command without a `dir` needs no change of
     /// directory.
     pub in_root: bool,
+    /// stdout is adminsh's report (`--json`): what a command would print there (`run`) goes
+    /// to stderr instead.
+    pub stdout_to_stderr: bool,
 }
 
 /// What to do with the command's output.
@@ -299,6 +302,9 @@ pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Fi
         });
     if let Some(stdin) = &spec.stdin {
         expression = expression.stdin_bytes(stdin.clone());
+    }
+    if launch.stdout_to_stderr && matches!(output, Output::Inherit) {
+        expression = expression.stdout_to_stderr();
     }
 
     let spawn_error = |e: std::io::Error| Error::Spawn {

@@ -10,6 +10,7 @@ mod console;
 mod db;
 mod errors;
 mod interrupt;
+mod params;
 mod release;
 mod scripts;
 mod shop;

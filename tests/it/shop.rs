@@ -1,5 +1,5 @@
 //! The README's first command: the example shop's fix-up script, on a fresh copy of the app,
-//! twice in a row.
+//! twice in a row; then its report script, with parameters.
 
 use std::path::Path;
 
@@ -43,10 +43,25 @@ fn fix_records_fixes_then_finds_nothing() {
         first.stderr
     );
     assert!(first.path().join(".venv/pyvenv.cfg").is_file());
-    first
+    let second = first
         .again()
         .args(&["fix_records"])
         .stdout("no migrations to apply\nnothing to fix\n")
         .any_stderr()
+        .run();
+    // The report script declares its parameters: checked, converted, defaulted.
+    second
+        .again()
+        .args(&["report", "--since", "2024-01-07", "--min-total", "1000"])
+        .stdout("\"paid\": 1\n\"shipped\": 1\n")
+        .run()
+        .again()
+        .args(&["report", "--format", "json"])
+        .stdout("{\"cancelled\":1,\"paid\":2,\"pending\":2,\"shipped\":1}\n")
+        .run()
+        .again()
+        .args(&["report", "--since", "2024-02-30"])
+        .status(2)
+        .stderr("adminsh: report: `--since` expects a date (YYYY-MM-DD), got `2024-02-30`: February 2024 has 29 days\n  (adminsh report --help shows its parameters)\n")
         .run();
 }

@@ -1,0 +1,202 @@
+//! `--json`: the outcome of a run as one JSON document on stdout, for CI pipelines and release
+//! phases: the exit code, how long it took, the arguments and `PARAMS`, every command with its
+//! (redacted) argv and status, and the script's value or error.
+
+use std::time::Duration;
+
+use rhai::Dynamic;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::release::secrets::Redactor;
+use crate::session::CommandRecord;
+
+/// What a run came to; `to_json` turns it into the document.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub exit_code: i32,
+    pub duration: Duration,
+    /// The script as error messages name it; `None` for `-e`.
+    pub script: Option<String>,
+    pub args: Vec<String>,
+    /// `None` when the run stopped before the parameters were bound.
+    pub params: Option<rhai::Map>,
+    pub commands: Vec<CommandRecord>,
+    pub value: Option<Dynamic>,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Document {
+    exit_code: i32,
+    duration_ms: f64,
+    script: Option<String>,
+    args: Vec<String>,
+    params: Value,
+    /// Named steps of the script: none until scripts can declare them.
+    steps: Vec<Value>,
+    commands: Vec<Command>,
+    value: Value,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Command {
+    argv: Vec<String>,
+    /// The programs `argv` pipes into, each an argv.
+    pipe: Vec<Vec<String>>,
+    status: Option<i32>,
+    duration_ms: f64,
+    error: Option<String>,
+}
+
+impl Report {
+    /// The document, on one line, secrets masked in every string.
+    pub fn to_json(&self, redactor: &Redactor) -> String {
+        let strings = |list: &[String]| list.iter().map(|s| redactor.redact(s)).collect();
+        let document = Document {
+            exit_code: self.exit_code,
+            duration_ms: millis(self.duration),
+            script: self.script.clone(),
+            args: strings(&self.args),
+            params: match &self.params {
+                Some(params) => json_value(&Dynamic::from(params.clone()), redactor),
+                None => Value::Null,
+            },
+            steps: Vec::new(),
+            commands: self
+                .commands
+                .iter()
+                .map(|c| {
+                    let mut stages = c.stages.iter().cloned();
+                    Command {
+                        argv: stages.next().unwrap_or_default(),
+                        pipe: stages.collect(),
+                        status: c.status,
+                        duration_ms: millis(c.duration),
+                        error: c.error.as_ref().map(|e| redactor.redact(e)),
+                    }
+                })
+                .collect(),
+            value: self
+                .value
+                .as_ref()
+                .map_or(Value::Null, |v| json_value(v, redactor)),
+            error: self.error.as_ref().map(|e| redactor.redact(e)),
+        };
+        serde_json::to_string(&document).unwrap_or_else(|e| {
+            let error = format!("cannot write the report: {e}");
+            serde_json::json!({"exit_code": self.exit_code, "error": error}).to_string()
+        })
+    }
+}
+
+/// Milliseconds, to the microsecond.
+fn millis(duration: Duration) -> f64 {
+    (duration.as_micros() as f64) / 1000.0
+}
+
+/// `value` with what JSON cannot hold (a command, a function) replaced by `text(part)`, the
+/// way the script would print it.
+pub fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dynamic {
+    if value.is_array() {
+        let array = value.cast::<rhai::Array>();
+        array
+            .into_iter()
+            .map(|v| printable(v, text))
+            .collect::<rhai::Array>()
+            .into()
+    } else if value.is_map() {
+        let map = value.cast::<rhai::Map>();
+        let map: rhai::Map = map
+            .into_iter()
+            .map(|(k, v)| (k, printable(v, text)))
+            .collect();
+        map.into()
+    } else if value.is_unit()
+        || value.is_bool()
+        || value.is_int()
+        || value.is_float()
+        || value.is_string()
+        || value.is_char()
+        || value.is_blob()
+    {
+        value
+    } else {
+        text(&value).into()
+    }
+}
+
+/// A script value as JSON; what JSON cannot hold as Rhai's text for it.
+fn json_value(value: &Dynamic, redactor: &Redactor) -> Value {
+    if value.is_unit() {
+        Value::Null
+    } else if let Ok(b) = value.as_bool() {
+        Value::Bool(b)
+    } else if let Ok(i) = value.as_int() {
+        Value::from(i)
+    } else if let Ok(f) = value.as_float() {
+        serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+    } else if value.is_string() || value.is_char() {
+        Value::String(redactor.redact(&value.to_string()))
+    } else if value.is_array() {
+        let array = value.read_lock::<rhai::Array>();
+        let items = array.iter().flat_map(|a| a.iter());
+        Value::Array(items.map(|v| json_value(v, redactor)).collect())
+    } else if value.is_blob() {
+        let blob = value.read_lock::<rhai::Blob>();
+        Value::Array(
+            blob.iter()
+                .flat_map(|b| b.iter())
+                .map(|&b| b.into())
+                .collect(),
+        )
+    } else if value.is_map() {
+        let map = value.read_lock::<rhai::Map>();
+        let entries = map.iter().flat_map(|m| m.iter());
+        Value::Object(
+            entries
+                .map(|(k, v)| (k.to_string(), json_value(v, redactor)))
+                .collect(),
+        )
+    } else {
+        Value::String(redactor.redact(&value.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_become_json() {
+        let redactor = Redactor::default();
+        let value: Dynamic = rhai::Engine::new()
+            .eval(r#"#{a: [1, 2.5, (), true, 'c'], b: "x", blob: blob(2, 7)}"#)
+            .unwrap();
+        assert_eq!(
+            json_value(&value, &redactor).to_string(),
+            r#"{"a":[1,2.5,null,true,"c"],"b":"x","blob":[7,7]}"#
+        );
+        let function: Dynamic = rhai::Engine::new().eval("[|| 1]").unwrap();
+        assert!(json_value(&function, &redactor)[0].is_string());
+        let described = printable(function, &|_| "a function".into());
+        assert_eq!(
+            json_value(&described, &redactor),
+            serde_json::json!(["a function"])
+        );
+    }
+
+    #[test]
+    fn an_empty_report() {
+        let report = Report {
+            exit_code: 2,
+            error: Some("no script".into()),
+            ..Report::default()
+        };
+        assert_eq!(
+            report.to_json(&Redactor::default()),
+            r#"{"exit_code":2,"duration_ms":0.0,"script":null,"args":[],"params":null,"steps":[],"commands":[],"value":null,"error":"no script"}"#
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! Running a script or `-e CODE`: finding the script, reading its header and binding its
+//! declared parameters before its first line runs (or answering `--help`), running it, and
+//! telling how it went: on the terminal, or as the `--json` report on stdout.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rhai::{Dynamic, Map};
+
+use crate::catalog;
+use crate::cli::UsageError;
+use crate::diagnostic;
+use crate::interrupt;
+use crate::params::{Header, Places};
+use crate::release::Release;
+use crate::report::{self, Report};
+use crate::script::{EXIT_FAILURE, Runner, Stop};
+use crate::session::{Session, Setup};
+
+/// What to run.
+pub enum Code {
+    /// A script, as the user named it (a path or a name under `scripts/`).
+    Script(String),
+    /// `-e CODE`.
+    Eval(String),
+}
+
+pub struct Job {
+    pub code: Code,
+    pub args: Vec<String>,
+    pub allow_outside_release: bool,
+    pub json: bool,
+}
+
+/// Ready to run, or done before running.
+enum Prepared {
+    Run {
+        /// The source name: the script's absolute path, or `-e`.
+        name: String,
+        text: String,
+        params: Map,
+    },
+    /// `SCRIPT --help`: the text to print.
+    Help(String),
+    /// A header that cannot be read, rendered as a script error.
+    Broken(String),
+}
+
+/// Runs the job and returns the exit code; an error is one adminsh stops on before the run
+/// (without `--json`, which reports those too).
+pub fn run(release: Release, job: Job) -> Result<i32> {
+    let started = Instant::now();
+    // The user's directory, before adminsh moves into the release root.
+    let origin = std::env::current_dir().unwrap_or_default();
+    let mut report = Report {
+        args: job.args.clone(),
+        ..Report::default()
+    };
+    let prepared = prepare(&release, &job, &origin, &mut report);
+    let finish_early = |mut report: Report, code: i32, error: Option<String>| {
+        report.exit_code = code;
+        report.duration = started.elapsed();
+        report.error = error;
+        emit(&report, &release);
+        Ok(code)
+    };
+    let (name, text, params) = match prepared {
+        Ok(Prepared::Run { name, text, params }) => (name, text, params),
+        Ok(Prepared::Help(text)) => {
+            let _ = write!(std::io::stdout().lock(), "{text}");
+            return Ok(0);
+        }
+        Ok(Prepared::Broken(text)) => {
+            eprintln!("{text}");
+            return match job.json {
+                true => finish_early(report, EXIT_FAILURE, Some(text)),
+                false => Ok(EXIT_FAILURE),
+            };
+        }
+        Err(e) if job.json => {
+            eprintln!("adminsh: {e:#}");
+            let code = crate::exit_code(&e);
+            return finish_early(report, code, Some(format!("{e:#}")));
+        }
+        Err(e) => return Err(e),
+    };
+    report.params = Some(params.clone());
+    let eval = matches!(job.code, Code::Eval(_));
+    interrupt::install();
+    let session = Session::with(
+        release,
+        Setup {
+            args: job.args,
+            params,
+            json: job.json,
+        },
+    );
+    session.enter()?;
+    let mut runner = Runner::new(session);
+    let outcome = runner.run(&text, &name);
+    let code = match &outcome {
+        Ok(value) => {
+            if eval
+                && !job.json
+                && let Some(text) = runner.show(value)
+            {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+            0
+        }
+        Err(stop) => {
+            stop.report();
+            stop.exit_code()
+        }
+    };
+    if job.json {
+        report.exit_code = code;
+        report.duration = started.elapsed();
+        report.commands = runner.session.commands();
+        match outcome {
+            Ok(value) => report.value = Some(report::printable(value, &|v| as_text(&runner, v))),
+            Err(Stop::Error(text)) => report.error = Some(text),
+            Err(Stop::Interrupted(_)) => report.error = Some("interrupted".into()),
+            Err(Stop::Exit(_)) => {}
+        }
+        emit(&report, &runner.session.release);
+    }
+    leave(runner);
+    Ok(code)
+}
+
+/// Everything that can stop a run before its first line: the script not found or outside the
+/// release, its header unreadable, its command line wrong, required config missing.
+fn prepare(release: &Release, job: &Job, origin: &Path, report: &mut Report) -> Result<Prepared> {
+    let (name, text, params) = match &job.code {
+        Code::Eval(code) => ("-e".to_owned(), code.clone(), Map::new()),
+        Code::Script(script) => {
+            let path = catalog::find(release.path(), script)?;
+            check_inside(release, &path, job.allow_outside_release)?;
+            let name = absolute(&path);
+            report.script = Some(shown(&name, origin));
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read script {}", path.display()))?;
+            let header = match Header::parse(&text) {
+                Ok(header) => header,
+                Err(e) => {
+                    let shown = shown(&name, origin);
+                    let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
+                    return Ok(Prepared::Broken(rendered));
+                }
+            };
+            if header.wants_help(&job.args) {
+                return Ok(Prepared::Help(header.help(script)));
+            }
+            let params = if header.declares {
+                let places = Places {
+                    cwd: origin,
+                    root: release.path(),
+                };
+                header.bind(script, &job.args, places)?
+            } else {
+                Map::new()
+            };
+            (name, text, params)
+        }
+    };
+    release
+        .config
+        .borrow()
+        .check_required(&release.manifest.required)?;
+    if let Code::Script(_) = job.code {
+        for warning in release.warnings() {
+            crate::host::log::emit(crate::host::log::Level::Warn, &warning);
+        }
+    }
+    Ok(Prepared::Run { name, text, params })
+}
+
+/// A value as the script's `print` would show it (a command as its command line).
+fn as_text(runner: &Runner, value: &Dynamic) -> String {
+    let mut scope = rhai::Scope::new();
+    scope.push("value", value.clone());
+    runner
+        .engine
+        .eval_with_scope::<String>(&mut scope, "value.to_string()")
+        .unwrap_or_else(|_| runner.engine.map_type_name(value.type_name()).to_owned())
+}
+
+/// Writes the `--json` report on stdout, as one line.
+fn emit(report: &Report, release: &Release) {
+    let redactor = release.config.borrow().redactor().clone();
+    let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json(&redactor));
+}
+
+/// The process exits next: freeing the engine's thousand functions one by one would only
+/// delay that, so the runner is left for the operating system to reclaim.
+fn leave(runner: Runner) {
+    std::mem::forget(runner);
+}
+
+/// Admin code ships with the release: a script from elsewhere needs the user's explicit say-so.
+fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<()> {
+    let real = script
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", script.display()))?;
+    if allowed || real.starts_with(release.path()) {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "{} is outside the release at {}: admin code must ship with the release it runs against, \
+         so commit the script under {}/scripts/ (or pass --allow-outside-release to run it anyway)",
+        script.display(),
+        release.path().display(),
+        release.path().display(),
+    ))
+    .into())
+}
+
+/// A script's name as a source: its absolute path, so imports beside it resolve wherever
+/// adminsh runs; messages show it relative to where the user is (`Session::display_name`).
+pub fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// A source name relative to the user's directory when under it, as `Session::display_name`
+/// shows it once a session exists.
+fn shown(name: &str, origin: &Path) -> String {
+    let path = PathBuf::from(name);
+    match path.strip_prefix(origin) {
+        Ok(relative) if !origin.as_os_str().is_empty() => relative.display().to_string(),
+        _ => name.to_owned(),
+    }
+}
