@@ -95,6 +95,160 @@ impl AuditLog {
     }
 }
 
+/// One admin process's pair of lines: `begin` writes the start line, `end` the finish line.
+pub struct Trail {
+    log: Option<AuditLog>,
+    id: String,
+    started: std::time::Instant,
+}
+
+/// What is starting, for the start line.
+pub struct What<'a> {
+    /// `script`, `eval` or `console`.
+    pub kind: &'a str,
+    /// The script's path and text.
+    pub script: Option<(&'a str, &'a str)>,
+    pub args: &'a [String],
+    pub reason: Option<&'a str>,
+    pub dry_run: bool,
+}
+
+/// Where a release's audit log is: `$ADMINSH_AUDIT_LOG`, else the manifest's `audit_log`, else
+/// `.adminsh/audit.jsonl` in the release.
+pub fn path(release: &crate::release::Release) -> PathBuf {
+    let from_env = release
+        .config
+        .borrow()
+        .get("ADMINSH_AUDIT_LOG")
+        .map(PathBuf::from);
+    let configured = from_env.or_else(|| release.manifest.audit_log.clone());
+    release
+        .path()
+        .join(configured.unwrap_or_else(|| PathBuf::from(".adminsh/audit.jsonl")))
+}
+
+impl Trail {
+    /// Writes the start line. When the log cannot be written: an error if the manifest says
+    /// `audit_required`, else a warning and no audit for this process.
+    pub fn begin(release: &crate::release::Release, what: What<'_>) -> Result<Trail> {
+        let id = new_id();
+        let redactor = release.config.borrow().redactor().clone();
+        let start = Start {
+            event: "start".into(),
+            id: id.clone(),
+            time: crate::state::now_rfc3339(),
+            user: crate::state::user(),
+            host: crate::state::host(),
+            root: release.path().display().to_string(),
+            version: release.identity().version.clone(),
+            stage: release.stage.clone(),
+            kind: what.kind.into(),
+            script: what.script.map(|(path, _)| path.to_owned()),
+            script_sha256: what.script.map(|(_, text)| sha256_hex(text.as_bytes())),
+            args: what.args.iter().map(|a| redactor.redact(a)).collect(),
+            reason: what.reason.map(|r| redactor.redact(r)),
+            dry_run: what.dry_run,
+        };
+        let written = AuditLog::open(&path(release)).and_then(|mut log| {
+            log.append(&start)?;
+            Ok(log)
+        });
+        let log = match written {
+            Ok(log) => Some(log),
+            Err(e) if release.manifest.audit_required => {
+                return Err(e.context(
+                    "the audit log is required (adminsh.toml `audit_required`), so nothing runs",
+                ));
+            }
+            Err(e) => {
+                crate::host::log::emit(
+                    crate::host::log::Level::Warn,
+                    &format!("{e:#}; this run is not audited"),
+                );
+                None
+            }
+        };
+        Ok(Trail {
+            log,
+            id,
+            started: std::time::Instant::now(),
+        })
+    }
+
+    /// Writes the finish line: the outcome and what ran.
+    pub fn end(
+        mut self,
+        session: &crate::session::Session,
+        exit_code: i32,
+        interrupted: bool,
+        error: Option<String>,
+    ) {
+        let Some(log) = &mut self.log else { return };
+        let outcome = match (interrupted, exit_code) {
+            (true, _) => "interrupted",
+            (false, 0) => "success",
+            _ => "failure",
+        };
+        let finish = Finish {
+            event: "finish".into(),
+            id: self.id.clone(),
+            time: crate::state::now_rfc3339(),
+            outcome: outcome.into(),
+            exit_code,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            commands: session
+                .commands()
+                .into_iter()
+                .map(|c| Command {
+                    argv: c.stages,
+                    status: c.status,
+                    duration_ms: c.duration.as_millis() as u64,
+                })
+                .collect(),
+            steps: session.step_log(),
+            error: error.map(|e| session.redact(&e)),
+        };
+        if let Err(e) = log.append(&finish) {
+            crate::host::log::emit(crate::host::log::Level::Warn, &format!("{e:#}"));
+        }
+    }
+}
+
+/// The reason this admin process runs: `--reason`, or, where the manifest requires one for the
+/// stage, asked for at the terminal; without a terminal a missing reason is a usage error.
+pub fn reason(release: &crate::release::Release, given: Option<&str>) -> Result<Option<String>> {
+    let required = release
+        .manifest
+        .require_reason
+        .iter()
+        .any(|stage| stage == "*" || *stage == release.stage);
+    match given {
+        Some(reason) if !reason.trim().is_empty() => return Ok(Some(reason.to_owned())),
+        _ if !required => return Ok(None),
+        _ => {}
+    }
+    let refuse = || {
+        crate::cli::UsageError(format!(
+            "stage {} requires a reason for every admin process: pass --reason \"...\"",
+            release.stage
+        ))
+    };
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(refuse().into());
+    }
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let answer = editor
+        .readline(&format!(
+            "Reason for this admin process on {}: ",
+            release.stage
+        ))
+        .unwrap_or_default();
+    if answer.trim().is_empty() {
+        return Err(refuse().into());
+    }
+    Ok(Some(answer.trim().to_owned()))
+}
+
 /// A fresh id tying a start line to its finish line.
 pub fn new_id() -> String {
     let now = std::time::SystemTime::now()

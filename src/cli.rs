@@ -13,7 +13,7 @@ use crate::release::OpenOptions;
     name = "adminsh",
     version,
     about = "Run one-off admin processes against your app's release: committed Rhai scripts and a console, with the app's config and dependency isolation",
-    after_help = "Exit codes: 0 success, 1 script or command failure, 2 usage error, n from exit(n), 130 interrupted (Ctrl-C).",
+    after_help = "Exit codes: 0 success, 1 script or command failure, 2 usage error, n from exit(n), 130 interrupted (Ctrl-C), 255 target unreachable (-t).",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -42,6 +42,35 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["list", "check", "env", "completions"])]
     pub json: bool,
 
+    /// Print the commands (and file writes) that would run instead of running them; commands
+    /// marked .read_only() still run
+    #[arg(short = 'n', long, help_heading = "Maintenance")]
+    pub dry_run: bool,
+
+    /// Refuse, with an error, every command not marked .read_only() and every file write
+    #[arg(long, help_heading = "Maintenance")]
+    pub read_only: bool,
+
+    /// Answer yes to confirm() and take ask()'s defaults
+    #[arg(short = 'y', long, help_heading = "Maintenance")]
+    pub yes: bool,
+
+    /// Run every step again, ignoring what an earlier failed run completed
+    #[arg(long, help_heading = "Maintenance")]
+    pub restart: bool,
+
+    /// Wait for another run of the same script to finish instead of refusing to start
+    #[arg(long, help_heading = "Maintenance")]
+    pub wait: bool,
+
+    /// Why this admin process runs, for the audit log
+    #[arg(long, value_name = "TEXT", help_heading = "Maintenance")]
+    pub reason: Option<String>,
+
+    /// Show the audit log's recent entries as a table
+    #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "list", "check", "env", "completions"])]
+    pub audit: bool,
+
     /// List the scripts under scripts/ with their parameters and summaries
     #[arg(long, help_heading = "Modes", conflicts_with_all = ["eval", "check", "env", "completions"])]
     pub list: bool,
@@ -66,6 +95,30 @@ pub struct Cli {
     /// candidates for word CWORD of WORDS
     #[arg(long, hide = true, conflicts_with_all = ["list", "check", "env", "completions", "eval", "json"])]
     pub complete_words: bool,
+
+    /// Run on target NAME of adminsh.toml (ssh or kubectl exec), in the release deployed there
+    #[arg(short = 't', long = "target", value_name = "NAME", help_heading = "Remote", conflicts_with_all = ["completions", "complete_words"])]
+    pub target: Option<String>,
+
+    /// With -t: run on every host of the target's `hosts`, one after another
+    #[arg(long, requires = "target", help_heading = "Remote")]
+    pub each: bool,
+
+    /// With -t: run on every host of the target's `hosts`, N at a time
+    #[arg(long, value_name = "N", requires = "target", help_heading = "Remote", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallel: Option<u16>,
+
+    /// List the targets of adminsh.toml and how each is reached
+    #[arg(long, help_heading = "Modes", conflicts_with_all = ["target", "eval", "list", "check", "env", "audit", "completions", "complete_words", "json"])]
+    pub targets: bool,
+
+    /// The target's side of -t: run the argv encoded in PAYLOAD
+    #[arg(long, hide = true, value_name = "PAYLOAD")]
+    pub remote_argv: Option<String>,
+
+    /// Say on stderr which release runs, as run through target NAME
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub announce: Option<String>,
 
     /// A script path, or a name under the release's scripts/ (`fix_records`), then its arguments
     /// (`adminsh SCRIPT --help` shows the parameters a script declares)
@@ -102,6 +155,9 @@ pub enum Mode {
         all: bool,
     },
     Completions(Shell),
+    Audit,
+    /// `--targets`.
+    Targets,
     /// `--complete-words`: the words after it.
     Complete {
         words: Vec<String>,
@@ -115,6 +171,22 @@ pub struct Options {
     pub allow_outside_release: bool,
     /// `--json`: report a script's or `-e`'s run as JSON on stdout.
     pub json: bool,
+    pub run: RunOptions,
+    /// `-t NAME` (with `--each`, `--parallel N`): run on that target instead of here.
+    pub remote: Option<crate::remote::Request>,
+    /// `--announce NAME`: this run came through target NAME (the remote side of `-t`).
+    pub announce: Option<String>,
+}
+
+/// How scripts, `-e` and the console run: dry, read-only, answering yes.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    pub read_only: bool,
+    pub yes: bool,
+    pub restart: bool,
+    pub wait: bool,
+    pub reason: Option<String>,
 }
 
 /// A command line that makes no sense: exit code 2.
@@ -150,12 +222,18 @@ impl Cli {
         } else if let Some(shell) = self.completions {
             takes_no_script("--completions", &first)?;
             Mode::Completions(shell)
+        } else if self.targets {
+            takes_no_script("--targets", &first)?;
+            Mode::Targets
         } else if self.list {
             takes_no_script("--list", &first)?;
             Mode::List
         } else if self.check {
             takes_no_script("--check", &first)?;
             Mode::Check
+        } else if self.audit {
+            takes_no_script("--audit", &first)?;
+            Mode::Audit
         } else if self.env {
             takes_no_script("--env", &first)?;
             Mode::Env { all: self.all }
@@ -184,6 +262,23 @@ impl Cli {
             },
             allow_outside_release: self.allow_outside_release,
             json: self.json,
+            run: RunOptions {
+                dry_run: self.dry_run,
+                read_only: self.read_only,
+                yes: self.yes,
+                restart: self.restart,
+                wait: self.wait,
+                reason: self.reason,
+            },
+            remote: self.target.map(|target| crate::remote::Request {
+                target,
+                each: match (self.parallel, self.each) {
+                    (Some(n), _) => Some(usize::from(n)),
+                    (None, true) => Some(1),
+                    (None, false) => None,
+                },
+            }),
+            announce: self.announce,
         })
     }
 }

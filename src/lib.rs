@@ -13,6 +13,7 @@ pub mod modes;
 pub mod params;
 pub mod process;
 pub mod release;
+pub mod remote;
 pub mod repl;
 pub mod report;
 pub mod run;
@@ -38,6 +39,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if e.use_stderr() { EXIT_USAGE } else { 0 };
         }
     };
+    if let Some(payload) = &cli.remote_argv {
+        // The target's side of `-t`: the real command line is in the payload.
+        return remote::serve(cli.dir, payload);
+    }
     let options = match cli.into_options() {
         Ok(options) => options,
         Err(e) => {

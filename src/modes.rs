@@ -5,6 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use crate::audit;
 use crate::catalog;
 use crate::cli::{Mode, Options};
 use crate::completion;
@@ -18,6 +19,9 @@ use crate::script::Runner;
 use crate::session::{Session, Setup};
 
 pub fn dispatch(options: Options) -> Result<i32> {
+    if options.remote.is_some() {
+        return crate::remote::run(options);
+    }
     match options.mode {
         Mode::Completions(shell) => {
             print!("{}", completion::script(shell));
@@ -27,11 +31,17 @@ pub fn dispatch(options: Options) -> Result<i32> {
             print!("{}", completion::answer(&words));
             return Ok(0);
         }
+        Mode::Targets => return crate::remote::list(&options.release),
         _ => {}
     }
     let release = Release::open(&options.release, std::env::vars_os().collect())?;
+    if let Some(target) = &options.announce {
+        crate::remote::announce(target, &release);
+    }
     match options.mode {
-        Mode::Completions(_) | Mode::Complete { .. } => unreachable!("handled above"),
+        Mode::Completions(_) | Mode::Complete { .. } | Mode::Targets => {
+            unreachable!("handled above")
+        }
         Mode::List => Ok(list(&release)),
         Mode::Check => Ok(check(release)),
         Mode::Env { all } => {
@@ -45,6 +55,7 @@ pub fn dispatch(options: Options) -> Result<i32> {
                 args,
                 allow_outside_release: options.allow_outside_release,
                 json: options.json,
+                options: options.run.clone(),
             },
         ),
         Mode::Script { script, args } => run::run(
@@ -54,13 +65,40 @@ pub fn dispatch(options: Options) -> Result<i32> {
                 args,
                 allow_outside_release: options.allow_outside_release,
                 json: options.json,
+                options: options.run.clone(),
             },
         ),
         Mode::Console => {
+            let reason = audit::reason(&release, options.run.reason.as_deref())?;
             interrupt::install();
-            let session = Session::new(release, Vec::new());
+            let what = audit::What {
+                kind: "console",
+                script: None,
+                args: &[],
+                reason: reason.as_deref(),
+                dry_run: options.run.dry_run,
+            };
+            let trail = audit::Trail::begin(&release, what)?;
+            let setup = Setup {
+                options: options.run,
+                record: true,
+                ..Setup::default()
+            };
+            let session = Session::with(release, setup);
             session.enter()?;
-            repl::run(session)
+            let code = repl::run(session.clone());
+            let exit = *code.as_ref().unwrap_or(&1);
+            trail.end(
+                &session,
+                exit,
+                false,
+                code.as_ref().err().map(|e| format!("{e:#}")),
+            );
+            code
+        }
+        Mode::Audit => {
+            print!("{}", audit::table(&audit::path(&release), 20)?);
+            Ok(0)
         }
     }
 }

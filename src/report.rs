@@ -22,6 +22,7 @@ pub struct Report {
     /// `None` when the run stopped before the parameters were bound.
     pub params: Option<rhai::Map>,
     pub commands: Vec<CommandRecord>,
+    pub steps: Vec<crate::audit::Step>,
     pub value: Option<Dynamic>,
     pub error: Option<String>,
 }
@@ -33,8 +34,8 @@ struct Document {
     script: Option<String>,
     args: Vec<String>,
     params: Value,
-    /// Named steps of the script: none until scripts can declare them.
-    steps: Vec<Value>,
+    /// The script's named steps: name, outcome (`done`, `skipped`, `failed`), duration.
+    steps: Vec<crate::audit::Step>,
     commands: Vec<Command>,
     value: Value,
     error: Option<String>,
@@ -63,7 +64,7 @@ impl Report {
                 Some(params) => json_value(&Dynamic::from(params.clone()), redactor),
                 None => Value::Null,
             },
-            steps: Vec::new(),
+            steps: self.steps.clone(),
             commands: self
                 .commands
                 .iter()

@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use rhai::{Dynamic, Map};
 
+use crate::audit::{self, Trail, What};
 use crate::catalog;
+use crate::cli::RunOptions;
 use crate::cli::UsageError;
 use crate::diagnostic;
 use crate::interrupt;
@@ -18,6 +20,7 @@ use crate::release::Release;
 use crate::report::{self, Report};
 use crate::script::{EXIT_FAILURE, Runner, Stop};
 use crate::session::{Session, Setup};
+use crate::state::lock::{self, LockError};
 
 /// What to run.
 pub enum Code {
@@ -32,6 +35,7 @@ pub struct Job {
     pub args: Vec<String>,
     pub allow_outside_release: bool,
     pub json: bool,
+    pub options: RunOptions,
 }
 
 /// Ready to run, or done before running.
@@ -88,18 +92,55 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
     };
     report.params = Some(params.clone());
     let eval = matches!(job.code, Code::Eval(_));
+    let reason = audit::reason(&release, job.options.reason.as_deref())?;
     interrupt::install();
+    // One run of a script at a time: the lock is held until adminsh exits.
+    let _lock = match job.code {
+        Code::Script(_) => Some(lock_script(&release, &name, job.options.wait)?),
+        Code::Eval(_) => None,
+    };
+    let trail = Trail::begin(
+        &release,
+        What {
+            kind: if eval { "eval" } else { "script" },
+            script: (!eval).then_some((name.as_str(), text.as_str())),
+            args: &job.args,
+            reason: reason.as_deref(),
+            dry_run: job.options.dry_run,
+        },
+    )?;
     let session = Session::with(
         release,
         Setup {
             args: job.args,
-            params,
+            params: Some(params),
             json: job.json,
+            options: job.options,
+            record: true,
         },
     );
     session.enter()?;
+    if !eval {
+        session.use_checkpoint(&name)?;
+    }
     let mut runner = Runner::new(session);
     let outcome = runner.run(&text, &name);
+    if outcome.is_ok() {
+        runner.session.clear_checkpoint()?;
+    }
+    if runner.session.options().dry_run {
+        let summary = runner.session.dry_run_summary();
+        let mut text = String::from("dry run: nothing was changed.");
+        if summary.is_empty() {
+            text.push_str(" It would have run no command and written no file.");
+        } else {
+            text.push_str(" It would have run:");
+            for line in &summary {
+                text.push_str(&format!("\n  {line}"));
+            }
+        }
+        eprintln!("{text}");
+    }
     let code = match &outcome {
         Ok(value) => {
             if eval
@@ -115,10 +156,17 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
             stop.exit_code()
         }
     };
+    let (interrupted, error) = match &outcome {
+        Err(Stop::Interrupted(_)) => (true, Some("interrupted".to_owned())),
+        Err(Stop::Error(text)) => (false, Some(text.clone())),
+        _ => (false, None),
+    };
+    trail.end(&runner.session, code, interrupted, error);
     if job.json {
         report.exit_code = code;
         report.duration = started.elapsed();
         report.commands = runner.session.commands();
+        report.steps = runner.session.step_log();
         match outcome {
             Ok(value) => report.value = Some(report::printable(value, &|v| as_text(&runner, v))),
             Err(Stop::Error(text)) => report.error = Some(text),
@@ -198,6 +246,25 @@ fn emit(report: &Report, release: &Release) {
 /// delay that, so the runner is left for the operating system to reclaim.
 fn leave(runner: Runner) {
     std::mem::forget(runner);
+}
+
+/// Takes the script's lock, or says who holds it (or waits, with `--wait`).
+fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock> {
+    let file = format!("{}.lock", lock::file_name(script));
+    let path = release.state_dir().join("locks").join(file);
+    let shown = Path::new(script)
+        .strip_prefix(release.path())
+        .map_or(script.to_owned(), |p| p.display().to_string());
+    lock::acquire(&path, wait, &mut |holder| {
+        eprintln!("adminsh: {shown} is already running: {holder}; waiting");
+    })
+    .map_err(|e| match e {
+        LockError::Held { holder } => {
+            anyhow::anyhow!("{shown} is already running: {holder}; pass --wait to wait for it")
+        }
+        LockError::Interrupted(_) => anyhow::anyhow!("interrupted while waiting for {shown}"),
+        LockError::Io(e) => anyhow::anyhow!("cannot take the lock {}: {e}", path.display()),
+    })
 }
 
 /// Admin code ships with the release: a script from elsewhere needs the user's explicit say-so.

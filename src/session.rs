@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::audit;
+use crate::cli::RunOptions;
 use crate::process::{self, Finished, Output, ProgramCache, Spec};
 use crate::release::{Isolation, Release};
+use crate::state::checkpoint::{self, Checkpoint, DoneStep};
 
 pub struct Session {
     pub release: Release,
@@ -20,9 +23,16 @@ pub struct Session {
     /// The script's declared parameters, bound (`PARAMS`); `None` in the console.
     pub params: Option<rhai::Map>,
     /// `--json`: stdout carries the run's report only, so `print` and the stdout of `run()`
-    /// commands go to stderr, and every command is recorded.
+    /// commands go to stderr.
     json: bool,
+    /// Dry run, read-only, `--yes`, ...
+    options: RunOptions,
+    /// Whether commands are recorded (for `--json` and the audit log).
+    record: bool,
     commands: RefCell<Vec<CommandRecord>>,
+    steps: RefCell<Steps>,
+    /// What a dry run would have done, one line each.
+    dry: RefCell<Vec<String>>,
     /// Where the user ran adminsh from: paths in messages are shown relative to it.
     origin: PathBuf,
     /// Whether adminsh itself now runs in the release root (`enter`).
@@ -32,12 +42,37 @@ pub struct Session {
     sources: RefCell<HashMap<String, Rc<str>>>,
 }
 
-/// How a script or `-e` runs (the console uses `Session::new`).
+/// How a script, `-e` or the console runs (`Session::new` is a plain one).
 #[derive(Debug, Default)]
 pub struct Setup {
     pub args: Vec<String>,
-    pub params: rhai::Map,
+    /// `None` in the console.
+    pub params: Option<rhai::Map>,
     pub json: bool,
+    pub options: RunOptions,
+    /// Record every command (for `--json` and the audit log).
+    pub record: bool,
+}
+
+/// The steps of a run and the checkpoint they resume from.
+#[derive(Debug, Default)]
+struct Steps {
+    /// Where the checkpoint is kept; `None` for `-e` and the console, and in a dry run.
+    path: Option<PathBuf>,
+    checkpoint: Checkpoint,
+    /// How many steps have started.
+    started: usize,
+    /// The first step that differed from the checkpoint: it and all after it run again.
+    diverged: bool,
+    /// The step running now, for dry-run listings.
+    current: Option<String>,
+    log: Vec<audit::Step>,
+}
+
+/// What `step()` should do.
+pub enum StepStart {
+    Skip { number: usize, finished_at: String },
+    Run { number: usize, changed: bool },
 }
 
 /// A command a session ran, for the `--json` report.
@@ -62,28 +97,32 @@ struct SpawnState {
 }
 
 impl Session {
-    /// A session with no `PARAMS` (the console's).
+    /// A plain session: these arguments, no `PARAMS`, default options.
     pub fn new(release: Release, args: Vec<String>) -> Rc<Self> {
-        Session::build(release, args, None, false)
+        Session::with(
+            release,
+            Setup {
+                args,
+                ..Setup::default()
+            },
+        )
     }
 
-    /// A session for a script or `-e`: its arguments, its `PARAMS`, whether `--json`.
+    /// A session for a script, `-e` or the console.
     pub fn with(release: Release, setup: Setup) -> Rc<Self> {
-        Session::build(release, setup.args, Some(setup.params), setup.json)
-    }
-
-    fn build(
-        release: Release,
-        args: Vec<String>,
-        params: Option<rhai::Map>,
-        json: bool,
-    ) -> Rc<Self> {
+        let mut options = setup.options;
+        // The manifest can make a stage read-only, as for a production console.
+        options.read_only |= release.manifest.read_only_stages.contains(&release.stage);
         Rc::new(Session {
             release,
-            args,
-            params,
-            json,
+            args: setup.args,
+            params: setup.params,
+            json: setup.json,
+            record: setup.record || setup.json,
+            options,
             commands: RefCell::default(),
+            steps: RefCell::default(),
+            dry: RefCell::default(),
             origin: std::env::current_dir().unwrap_or_default(),
             entered: Cell::new(false),
             exit_code: Cell::new(None),
@@ -115,8 +154,25 @@ impl Session {
         }
     }
 
-    /// Runs a command of the app with the release's cwd, config and isolation.
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// Runs a command of the app with the release's cwd, config and isolation (or, in a dry
+    /// run, says it would; in read-only mode, refuses it, unless it is marked read-only).
     pub fn run(&self, spec: &Spec, output: Output<'_>) -> Result<Finished, process::Error> {
+        if !spec.read_only && (self.options.dry_run || self.options.read_only) {
+            let command = self.redact(&spec.command_line());
+            if self.options.read_only {
+                return Err(process::Error::Refused { command });
+            }
+            self.would(&format!("run `{command}`"), &command);
+            return Ok(Finished {
+                status: 0,
+                stdout: process::Captured::Nothing,
+                stderr: process::Captured::Nothing,
+            });
+        }
         let root = self.release.path();
         let env = self.spawn_env();
         let redactor = self.release.config.borrow().redactor().clone();
@@ -126,7 +182,7 @@ impl Session {
             self.spawn.borrow_mut().cache.resolve(program, path, dir)
         };
         // Recorded as it starts, so a command an `each_line` callback runs comes after it.
-        let record = self.json.then(|| self.start_record(spec, &redactor));
+        let record = self.record.then(|| self.start_record(spec, &redactor));
         let result = process::execute(
             spec,
             process::Launch {
@@ -179,6 +235,113 @@ impl Session {
             error: None,
         });
         (commands.len() - 1, Instant::now())
+    }
+
+    /// In a dry run, says on stderr what would have been done and keeps it for the summary.
+    pub fn would(&self, action: &str, listed: &str) {
+        eprintln!("dry run: would {action}");
+        let step = self.steps.borrow().current.clone();
+        let line = match step {
+            Some(step) => format!("step {step}: {listed}"),
+            None => listed.to_owned(),
+        };
+        self.dry.borrow_mut().push(line);
+    }
+
+    /// What the dry run would have done, in order.
+    pub fn dry_run_summary(&self) -> Vec<String> {
+        self.dry.borrow().clone()
+    }
+
+    /// Starts keeping the checkpoint of this script run (unless `--restart`, or a dry run,
+    /// which changes nothing).
+    pub fn use_checkpoint(&self, script: &str) -> anyhow::Result<()> {
+        if self.options.dry_run {
+            return Ok(());
+        }
+        let path = checkpoint::path(&self.release.state_dir(), script, &self.args);
+        let found = if self.options.restart {
+            None
+        } else {
+            checkpoint::load(&path)?
+        };
+        let mut steps = self.steps.borrow_mut();
+        steps.checkpoint = found.unwrap_or_else(|| Checkpoint {
+            script: script.to_owned(),
+            args: self.args.iter().map(|a| self.redact(a)).collect(),
+            steps: Vec::new(),
+        });
+        steps.path = Some(path);
+        Ok(())
+    }
+
+    /// The run finished: its checkpoint has served its purpose.
+    pub fn clear_checkpoint(&self) -> anyhow::Result<()> {
+        match &self.steps.borrow().path {
+            Some(path) => checkpoint::clear(path),
+            None => Ok(()),
+        }
+    }
+
+    /// A step begins: skip it if it completed in an earlier run with the same code.
+    pub fn start_step(&self, name: &str, code: &str) -> StepStart {
+        let mut steps = self.steps.borrow_mut();
+        let index = steps.started;
+        steps.started += 1;
+        let number = index + 1;
+        let done = steps.checkpoint.steps.get(index).cloned();
+        let changed = match done {
+            Some(done) if !steps.diverged && done.name == name && done.code == code => {
+                steps.log.push(audit::Step {
+                    name: name.to_owned(),
+                    outcome: "skipped".into(),
+                    duration_ms: 0,
+                });
+                return StepStart::Skip {
+                    number,
+                    finished_at: done.finished_at,
+                };
+            }
+            Some(_) if !steps.diverged => {
+                steps.checkpoint.steps.truncate(index);
+                steps.diverged = true;
+                true
+            }
+            _ => false,
+        };
+        steps.current = Some(name.to_owned());
+        StepStart::Run { number, changed }
+    }
+
+    /// A step ended: log it and, when it succeeded, checkpoint it.
+    pub fn end_step(&self, name: &str, code: &str, took: Duration, ok: bool) -> anyhow::Result<()> {
+        let mut steps = self.steps.borrow_mut();
+        steps.current = None;
+        steps.log.push(audit::Step {
+            name: name.to_owned(),
+            outcome: if ok { "done" } else { "failed" }.into(),
+            duration_ms: took.as_millis() as u64,
+        });
+        // Once a step failed or diverged, later steps cannot be trusted as a prefix.
+        let index = steps.checkpoint.steps.len();
+        if !ok || steps.started != index + 1 {
+            return Ok(());
+        }
+        steps.checkpoint.steps.push(DoneStep {
+            name: name.to_owned(),
+            code: code.to_owned(),
+            finished_at: crate::state::now_rfc3339(),
+            duration_ms: took.as_millis() as u64,
+        });
+        match &steps.path {
+            Some(path) => checkpoint::save(path, &steps.checkpoint),
+            None => Ok(()),
+        }
+    }
+
+    /// The steps so far, for the audit log and the `--json` report.
+    pub fn step_log(&self) -> Vec<audit::Step> {
+        self.steps.borrow().log.clone()
     }
 
     /// The commands run so far, in the order they started (recorded with `--json` only).

@@ -21,6 +21,7 @@ impl Cmd {
             stdin: None,
             timeout: None,
             checked: true,
+            read_only: false,
         })
     }
 
@@ -183,6 +184,12 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "cmd: Cmd, seconds: float -> Cmd",
         "The command, stopped if it runs longer than `seconds`",
         |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> { timeout(c, seconds) },
+    );
+    host.def(
+        "read_only",
+        "cmd: Cmd -> Cmd",
+        "The command, marked as changing nothing: it runs in a dry run and in read-only mode",
+        |c: &mut Cmd| c.with(|s| s.read_only = true),
     );
     host.def(
         "unchecked",

@@ -33,6 +33,18 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "path: String, text: String",
         "Writes a file atomically",
         move |path: &str, text: &str| -> RhaiResult<()> {
+            if s.options().read_only {
+                return Err(runtime_error(format!(
+                    "refused in read-only mode: write_file({path:?})"
+                )));
+            }
+            if s.options().dry_run {
+                s.would(
+                    &format!("write {path} ({} bytes)", text.len()),
+                    &format!("write {path}"),
+                );
+                return Ok(());
+            }
             crate::state::write_atomically(&in_release(&s, path), text.as_bytes())
                 .map_err(|e| runtime_error(format!("cannot write `{path}`: {}", io_reason(&e))))
         },

@@ -9,7 +9,10 @@ pub mod fs;
 pub mod log;
 pub mod modules;
 pub mod procfile;
+pub mod progress;
+pub mod prompt;
 pub mod step_code;
+pub mod steps;
 
 use std::rc::Rc;
 
@@ -47,7 +50,7 @@ impl FnDoc {
 
     /// Called as a method on a command: `cmd(...).run()`.
     pub fn is_method(&self) -> bool {
-        self.params.starts_with("cmd: Cmd")
+        self.params.starts_with("cmd: Cmd") || self.params.starts_with("bar: Progress")
     }
 }
 
@@ -105,6 +108,9 @@ pub fn engine(session: &Rc<Session>) -> Host {
     fs::register(&mut host, session);
     log::register(&mut host);
     procfile::register(&mut host, session);
+    progress::register(&mut host);
+    prompt::register(&mut host, session);
+    steps::register(&mut host, session);
     host
 }
 

@@ -59,6 +59,9 @@ pub struct Spec {
     pub timeout: Option<Duration>,
     /// A non-zero exit is an error unless this is false (`.unchecked()`).
     pub checked: bool,
+    /// The script says it changes nothing (`.read_only()`): it runs in a dry run and in
+    /// read-only mode.
+    pub read_only: bool,
 }
 
 impl Spec {
@@ -178,6 +181,10 @@ pub enum Error {
     Interrupted {
         signal: i32,
     },
+    /// Read-only mode: the command is not marked `.read_only()`.
+    Refused {
+        command: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -216,6 +223,10 @@ impl fmt::Display for Error {
                 after.as_secs_f64()
             ),
             Error::Interrupted { signal } => write!(f, "interrupted ({})", signal_name(*signal)),
+            Error::Refused { command } => write!(
+                f,
+                "refused in read-only mode: `{command}` is not marked .read_only()"
+            ),
         }
     }
 }
@@ -511,6 +522,7 @@ mod tests {
             stdin: None,
             timeout: None,
             checked: true,
+            read_only: false,
         };
         assert_eq!(
             spec.command_line(),

@@ -39,6 +39,23 @@ pub struct Manifest {
     pub state_dir: Option<PathBuf>,
     /// The version this release should be; a script run elsewhere gets a warning first.
     pub expected_version: Option<String>,
+    /// Where the audit log goes, relative to the root (default `.adminsh/audit.jsonl`).
+    pub audit_log: Option<PathBuf>,
+    /// Refuse to run anything when the audit log cannot be written.
+    #[serde(default)]
+    pub audit_required: bool,
+    /// Stages (`"*"` for all) whose admin processes must say why they run (`--reason`).
+    #[serde(default)]
+    pub require_reason: Vec<String>,
+    /// Stages where everything runs as with `--read-only`.
+    #[serde(default)]
+    pub read_only_stages: Vec<String>,
+    /// Where deployed releases run (`[targets.production]`), for `adminsh -t NAME`.
+    #[serde(
+        default,
+        deserialize_with = "crate::remote::target::deserialize_targets"
+    )]
+    pub targets: BTreeMap<String, crate::remote::target::Target>,
 }
 
 /// A runner is a program and its arguments: an empty string as the program is a mistake.

@@ -102,14 +102,14 @@ impl Release {
         Isolation::detect(&self.root.path, &config, self.manifest.runner.as_deref())
     }
 
-    /// Where adminsh keeps its state for this release: the manifest's `state_dir`, else
-    /// `.adminsh/` in the root.
+    /// Where adminsh keeps step checkpoints and locks for this release: the manifest's
+    /// `state_dir`, else `.adminsh/state/` in the root.
     pub fn state_dir(&self) -> PathBuf {
         let dir = self
             .manifest
             .state_dir
             .as_deref()
-            .unwrap_or(Path::new(".adminsh"));
+            .unwrap_or(Path::new(".adminsh/state"));
         self.root.path.join(dir)
     }
 

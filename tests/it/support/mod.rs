@@ -3,6 +3,7 @@
 //! exit code, with both streams shown when something differs.
 
 pub mod postgres;
+pub mod sshd;
 pub mod tmux;
 
 use std::ffi::OsString;

@@ -1,0 +1,168 @@
+//! Progress for long work: `progress(total)` gives a bar with `.inc(n)`, `.message(text)`,
+//! `.finish()`; `each_progress(items, |item| ...)` runs a closure per item with a bar. Drawn in
+//! place on stderr when it is a terminal; as a plain line every tenth of the way otherwise
+//! (logs, CI), so output stays readable in both.
+
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rhai::{Array, Dynamic, FnPtr, NativeCallContext};
+
+use super::{Host, RhaiResult};
+
+/// Redraws at most this often on a terminal.
+const REDRAW: Duration = Duration::from_millis(100);
+const WIDTH: usize = 30;
+
+#[derive(Clone)]
+pub struct Progress(Rc<RefCell<Bar>>);
+
+struct Bar {
+    total: u64,
+    done: u64,
+    message: String,
+    terminal: bool,
+    last_draw: Option<Instant>,
+    /// Tenths of the way already reported as plain lines.
+    reported_tenths: u64,
+    finished: bool,
+}
+
+impl Progress {
+    pub fn new(total: u64) -> Self {
+        Progress(Rc::new(RefCell::new(Bar {
+            total,
+            done: 0,
+            message: String::new(),
+            terminal: std::io::stderr().is_terminal(),
+            last_draw: None,
+            reported_tenths: 0,
+            finished: false,
+        })))
+    }
+
+    pub fn inc(&self, n: u64) {
+        let mut bar = self.0.borrow_mut();
+        bar.done = bar.done.saturating_add(n);
+        bar.draw(false);
+    }
+
+    pub fn message(&self, text: &str) {
+        let mut bar = self.0.borrow_mut();
+        bar.message = text.to_owned();
+        bar.draw(false);
+    }
+
+    pub fn finish(&self) {
+        let mut bar = self.0.borrow_mut();
+        if !bar.finished {
+            bar.finished = true;
+            bar.draw(true);
+        }
+    }
+}
+
+impl Bar {
+    fn draw(&mut self, last: bool) {
+        let mut err = std::io::stderr().lock();
+        let shown = self.done.min(self.total.max(self.done));
+        if self.terminal {
+            let now = Instant::now();
+            if !last && self.last_draw.is_some_and(|at| now - at < REDRAW) {
+                return;
+            }
+            self.last_draw = Some(now);
+            let filled = if self.total == 0 {
+                WIDTH
+            } else {
+                (shown * WIDTH as u64 / self.total.max(1)) as usize
+            }
+            .min(WIDTH);
+            let _ = write!(
+                err,
+                "\r\x1b[2K[{}{}] {shown}/{} {}",
+                "=".repeat(filled),
+                " ".repeat(WIDTH - filled),
+                self.total,
+                self.message
+            );
+            if last {
+                let _ = writeln!(err);
+            }
+        } else {
+            let tenths = if self.total == 0 {
+                10
+            } else {
+                shown * 10 / self.total.max(1)
+            };
+            if tenths > self.reported_tenths || last {
+                self.reported_tenths = tenths;
+                let percent = if self.total == 0 {
+                    100
+                } else {
+                    shown * 100 / self.total.max(1)
+                };
+                let message = if self.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", self.message)
+                };
+                let _ = writeln!(
+                    err,
+                    "progress: {shown}/{} ({percent}%){message}",
+                    self.total
+                );
+            }
+        }
+    }
+}
+
+pub fn register(host: &mut Host) {
+    host.engine.register_type_with_name::<Progress>("Progress");
+    host.def(
+        "progress",
+        "total: int -> Progress",
+        "A progress bar on stderr for `total` units of work",
+        |total: rhai::INT| Progress::new(total.max(0) as u64),
+    );
+    host.def(
+        "inc",
+        "bar: Progress",
+        "Advances the bar by one",
+        |p: &mut Progress| p.inc(1),
+    );
+    host.def(
+        "inc",
+        "bar: Progress, n: int",
+        "Advances the bar by `n`",
+        |p: &mut Progress, n: rhai::INT| p.inc(n.max(0) as u64),
+    );
+    host.def(
+        "message",
+        "bar: Progress, text: String",
+        "Shows `text` beside the bar",
+        |p: &mut Progress, text: &str| p.message(text),
+    );
+    host.def(
+        "finish",
+        "bar: Progress",
+        "Draws the bar one last time and ends its line",
+        |p: &mut Progress| p.finish(),
+    );
+    host.def(
+        "each_progress",
+        "items: Array, callback: FnPtr",
+        "Calls `callback` with each item, showing a progress bar",
+        |ctx: NativeCallContext, items: Array, each: FnPtr| -> RhaiResult<()> {
+            let bar = Progress::new(items.len() as u64);
+            for item in items {
+                let _ = each.call_within_context::<Dynamic>(&ctx, (item,))?;
+                bar.inc(1);
+            }
+            bar.finish();
+            Ok(())
+        },
+    );
+}

@@ -1,0 +1,95 @@
+//! Multi-step maintenance for scripts: `step(name, || ...)` runs one named step, prints its
+//! outcome and duration and checkpoints it, so a re-run after a failure skips what completed;
+//! `lock(name, || ...)` runs a closure holding a named lock between admin processes.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use rhai::{Dynamic, FnPtr, NativeCallContext};
+
+use super::step_code::call_text;
+use super::{Host, RhaiResult, runtime_error};
+use crate::session::{Session, StepStart};
+use crate::state::lock::{self, LockError};
+
+pub fn register(host: &mut Host, session: &Rc<Session>) {
+    let s = session.clone();
+    host.def(
+        "step",
+        "name: String, body: FnPtr -> ?",
+        "Runs a named step: skipped if it completed in an earlier run of this script and arguments",
+        move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
+            let code = step_code(&s, &ctx, name);
+            let number = match s.start_step(name, &code) {
+                StepStart::Skip { number, finished_at } => {
+                    eprintln!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped");
+                    return Ok(Dynamic::UNIT);
+                }
+                StepStart::Run { number, changed } => {
+                    if changed {
+                        eprintln!(
+                            "step {number}: {name}: the script changed here since the last run: this step and the ones after it run again"
+                        );
+                    }
+                    number
+                }
+            };
+            eprintln!("step {number}: {name}");
+            let started = Instant::now();
+            let result = body.call_within_context::<Dynamic>(&ctx, ());
+            let took = started.elapsed();
+            let seconds = took.as_secs_f64();
+            match &result {
+                Ok(_) => eprintln!("step {number}: {name}: done in {seconds:.2}s"),
+                Err(_) => eprintln!("step {number}: {name}: failed after {seconds:.2}s"),
+            }
+            s.end_step(name, &code, took, result.is_ok())
+                .map_err(|e| runtime_error(format!("{e:#}")))?;
+            result
+        },
+    );
+    let s = session.clone();
+    host.def(
+        "lock",
+        "name: String, body: FnPtr -> ?",
+        "Runs `body` holding the named lock (waiting for it if another admin process has it)",
+        move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
+            let path = s
+                .release
+                .state_dir()
+                .join("locks")
+                .join(format!("{}.lock", lock::file_name(&format!("lock:{name}"))));
+            let held = lock::acquire(&path, true, &mut |holder| {
+                eprintln!("lock `{name}` is held by {holder}; waiting");
+            })
+            .map_err(|e| match e {
+                LockError::Interrupted(signal) => super::control::interrupted(signal),
+                LockError::Held { holder } => {
+                    runtime_error(format!("lock `{name}` is held by {holder}"))
+                }
+                LockError::Io(e) => runtime_error(format!(
+                    "cannot take lock `{name}` ({}): {e}",
+                    path.display()
+                )),
+            })?;
+            let result = body.call_within_context::<Dynamic>(&ctx, ());
+            drop(held);
+            result
+        },
+    );
+}
+
+/// A hash of the text of this `step(...)` call in its script; the name alone when the text
+/// cannot be found (the step then counts as changed only when renamed).
+fn step_code(session: &Session, ctx: &NativeCallContext, name: &str) -> String {
+    let pos = ctx.call_position();
+    let text = ctx
+        .call_source()
+        .and_then(|source| session.source(source))
+        .and_then(|source| {
+            let (line, column) = (pos.line()?, pos.position().unwrap_or(1));
+            call_text(&source, line, column).map(str::to_owned)
+        });
+    let text = text.unwrap_or_else(|| name.to_owned());
+    format!("{:016x}", crate::state::fnv(text.as_bytes()))
+}

@@ -1,0 +1,434 @@
+//! The exact command lines: what adminsh asks the remote adminsh to do (the forwarded argv),
+//! and the `ssh` and `kubectl exec` argvs that carry it there. Pure functions, so the tests
+//! can hold them to the last word.
+
+use crate::cli::{Mode, Options};
+
+use super::payload;
+use super::target::{Host, Kubectl, Ssh, Target};
+
+/// What the remote process's stdin is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdin {
+    /// This terminal, through a remote terminal (`ssh -t`, `kubectl exec -it`): the console.
+    Terminal,
+    /// adminsh's stdin, as a stream (`ssh -T`, `kubectl exec -i`).
+    Forward,
+    /// Nothing (`ssh -n`): `--each`, where hosts cannot share one stdin.
+    Closed,
+}
+
+/// The argv the remote adminsh runs, without the program name: the same mode, script and
+/// arguments as this command line, announced as run through target `name`.
+pub fn forwarded(options: &Options, name: &str, stage: Option<&str>) -> Vec<String> {
+    let mut argv = vec!["--announce".to_owned(), name.to_owned()];
+    if let Some(stage) = options.release.stage.as_deref().or(stage) {
+        argv.extend(["--stage".to_owned(), stage.to_owned()]);
+    }
+    for file in &options.release.env_files {
+        argv.extend(["--env-file".to_owned(), file.display().to_string()]);
+    }
+    if options.allow_outside_release {
+        argv.push("--allow-outside-release".into());
+    }
+    if options.json {
+        argv.push("--json".into());
+    }
+    let run = &options.run;
+    for (set, flag) in [
+        (run.dry_run, "--dry-run"),
+        (run.read_only, "--read-only"),
+        (run.yes, "--yes"),
+        (run.restart, "--restart"),
+        (run.wait, "--wait"),
+    ] {
+        if set {
+            argv.push(flag.into());
+        }
+    }
+    if let Some(reason) = &run.reason {
+        argv.extend(["--reason".to_owned(), reason.clone()]);
+    }
+    match &options.mode {
+        Mode::Script { script, args } => {
+            argv.extend(["--".to_owned(), script.clone()]);
+            argv.extend(args.iter().cloned());
+        }
+        Mode::Eval { code, args } => {
+            argv.extend(["--eval".to_owned(), code.clone(), "--".to_owned()]);
+            argv.extend(args.iter().cloned());
+        }
+        Mode::Console => {}
+        Mode::List => argv.push("--list".into()),
+        Mode::Check => argv.push("--check".into()),
+        Mode::Audit => argv.push("--audit".into()),
+        Mode::Env { all } => {
+            argv.push("--env".into());
+            if *all {
+                argv.push("--all".into());
+            }
+        }
+        // Refused with -t by the command line itself.
+        Mode::Completions(_) | Mode::Complete { .. } | Mode::Targets => {}
+    }
+    argv
+}
+
+/// `PROGRAM [-C DIR] --remote-argv PAYLOAD`: what runs on the target.
+pub fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
+    let mut words = vec![target.program.clone()];
+    if let Some(dir) = &target.dir {
+        words.extend(["-C".to_owned(), dir.clone()]);
+    }
+    words.extend(["--remote-argv".to_owned(), payload::encode(forwarded)]);
+    words
+}
+
+/// The one string ssh hands to the remote login shell: `exec 'PROGRAM' -C 'DIR'
+/// --remote-argv PAYLOAD`. `exec`, so adminsh is the session's own child and learns when the
+/// connection goes (see `serve`).
+pub fn remote_command(target: &Target, forwarded: &[String]) -> String {
+    let words = remote_words(target, forwarded);
+    let mut line = String::from("exec");
+    for (i, word) in words.iter().enumerate() {
+        line.push(' ');
+        // The program and the directory are quoted; the flags and the payload need not be.
+        let quoted = i == 0 || words.get(i.wrapping_sub(1)).is_some_and(|w| w == "-C");
+        if quoted {
+            line.push_str(&sh_quote(word));
+        } else {
+            line.push_str(word);
+        }
+    }
+    line
+}
+
+/// Quotes a word for a POSIX shell: single quotes, `'\''` for a quote, and a leading `~/`
+/// left outside so the shell still expands it to the remote home.
+pub fn sh_quote(word: &str) -> String {
+    let quote = |w: &str| format!("'{}'", w.replace('\'', r"'\''"));
+    match word.strip_prefix("~/") {
+        Some("") => "~/".to_owned(),
+        Some(rest) => format!("~/{}", quote(rest)),
+        None if word == "~" => "~".to_owned(),
+        None => quote(word),
+    }
+}
+
+pub fn ssh(
+    target: &Target,
+    ssh: &Ssh,
+    host: &Host,
+    forwarded: &[String],
+    stdin: Stdin,
+) -> Vec<String> {
+    let mut argv = vec!["ssh".to_owned()];
+    argv.extend(ssh.options.iter().cloned());
+    let mut push = |words: &[&str]| argv.extend(words.iter().map(|w| (*w).to_owned()));
+    if stdin != Stdin::Terminal {
+        // No prompt for a password or a passphrase can be answered: fail instead of hanging.
+        push(&["-o", "BatchMode=yes"]);
+    }
+    push(&["-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]);
+    if let Some(port) = host.port {
+        push(&["-p", &port.to_string()]);
+    }
+    if let Some(identity) = &ssh.identity {
+        push(&["-i", identity]);
+    }
+    match stdin {
+        Stdin::Terminal => push(&["-t"]),
+        Stdin::Forward => push(&["-T"]),
+        Stdin::Closed => push(&["-T", "-n"]),
+    }
+    push(&["--", &host.destination()]);
+    argv.push(remote_command(target, forwarded));
+    argv
+}
+
+pub fn kubectl(target: &Target, k: &Kubectl, forwarded: &[String], stdin: Stdin) -> Vec<String> {
+    let mut argv = vec!["kubectl".to_owned()];
+    if let Some(context) = &k.context {
+        argv.extend(["--context".to_owned(), context.clone()]);
+    }
+    argv.push("exec".into());
+    match stdin {
+        Stdin::Terminal => argv.extend(["-i".to_owned(), "-t".to_owned()]),
+        Stdin::Forward => argv.push("-i".into()),
+        Stdin::Closed => {}
+    }
+    if let Some(namespace) = &k.namespace {
+        argv.extend(["-n".to_owned(), namespace.clone()]);
+    }
+    if let Some(container) = &k.container {
+        argv.extend(["-c".to_owned(), container.clone()]);
+    }
+    argv.extend([k.resource.clone(), "--".to_owned()]);
+    // No shell in between: the words arrive as they are.
+    argv.extend(remote_words(target, forwarded));
+    argv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::target::Via;
+
+    fn ssh_target(options: Vec<String>) -> (Target, Ssh) {
+        let destination = Host::parse("deploy@app1", None, Some(2222)).unwrap();
+        let ssh = Ssh {
+            hosts: vec![destination.clone()],
+            destination,
+            identity: Some("~/.ssh/deploy".into()),
+            options,
+        };
+        let target = Target {
+            dir: Some("/srv/shop's app/current".into()),
+            program: "/usr/local/bin/adminsh".into(),
+            stage: None,
+            via: Via::Ssh(ssh.clone()),
+        };
+        (target, ssh)
+    }
+
+    #[test]
+    fn the_ssh_argv_for_a_script() {
+        let (target, ssh) = ssh_target(vec![]);
+        let forwarded = [
+            "--announce".into(),
+            "production".into(),
+            "--".into(),
+            "fix".into(),
+        ];
+        let argv = super::ssh(&target, &ssh, &ssh.destination, &forwarded, Stdin::Forward);
+        let payload = payload::encode(&forwarded);
+        assert_eq!(payload, "v1,LS1hbm5vdW5jZQ,cHJvZHVjdGlvbg,LS0,Zml4");
+        assert_eq!(
+            argv,
+            [
+                "ssh",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=10",
+                "-o",
+                "LogLevel=ERROR",
+                "-p",
+                "2222",
+                "-i",
+                "~/.ssh/deploy",
+                "-T",
+                "--",
+                "deploy@app1",
+                &format!(
+                    r"exec '/usr/local/bin/adminsh' -C '/srv/shop'\''s app/current' --remote-argv {payload}"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_console_gets_a_terminal_and_each_gets_no_stdin() {
+        let (target, ssh) = ssh_target(vec!["-F".into(), "/dev/null".into()]);
+        let argv = super::ssh(&target, &ssh, &ssh.destination, &[], Stdin::Terminal);
+        assert_eq!(
+            argv[..10],
+            [
+                "ssh",
+                "-F",
+                "/dev/null",
+                "-o",
+                "ConnectTimeout=10",
+                "-o",
+                "LogLevel=ERROR",
+                "-p",
+                "2222",
+                "-i"
+            ]
+        );
+        assert_eq!(argv[11..13], ["-t", "--"]);
+        let argv = super::ssh(&target, &ssh, &ssh.destination, &[], Stdin::Closed);
+        assert!(argv.windows(3).any(|w| w == ["-T", "-n", "--"]), "{argv:?}");
+        assert!(argv.last().unwrap().ends_with("--remote-argv v1"));
+    }
+
+    #[test]
+    fn the_kubectl_argv_has_no_shell() {
+        let k = Kubectl {
+            resource: "deploy/shop".into(),
+            namespace: Some("shop".into()),
+            container: Some("web".into()),
+            context: Some("prod-eu".into()),
+        };
+        let target = Target {
+            dir: Some("/app".into()),
+            program: "adminsh".into(),
+            stage: None,
+            via: Via::Kubectl(k.clone()),
+        };
+        let forwarded: Vec<String> = ["--announce", "k8s", "--", "fix", "it's $(x); y"]
+            .map(String::from)
+            .to_vec();
+        let payload = payload::encode(&forwarded);
+        let tail = [
+            "deploy/shop",
+            "--",
+            "adminsh",
+            "-C",
+            "/app",
+            "--remote-argv",
+            payload.as_str(),
+        ];
+        let argv = super::kubectl(&target, &k, &forwarded, Stdin::Forward);
+        let mut expected = vec![
+            "kubectl",
+            "--context",
+            "prod-eu",
+            "exec",
+            "-i",
+            "-n",
+            "shop",
+            "-c",
+            "web",
+        ];
+        expected.extend(tail);
+        assert_eq!(argv, expected);
+        let argv = super::kubectl(&target, &k, &forwarded, Stdin::Terminal);
+        assert_eq!(argv[3..6], ["exec", "-i", "-t"]);
+        let bare = Kubectl {
+            resource: "shop-7d9f".into(),
+            namespace: None,
+            container: None,
+            context: None,
+        };
+        let target = Target {
+            dir: None,
+            ..target
+        };
+        assert_eq!(
+            super::kubectl(&target, &bare, &[], Stdin::Closed),
+            [
+                "kubectl",
+                "exec",
+                "shop-7d9f",
+                "--",
+                "adminsh",
+                "--remote-argv",
+                "v1"
+            ]
+        );
+    }
+
+    fn options(args: &[&str]) -> Options {
+        use clap::Parser;
+        let cli =
+            crate::cli::Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()));
+        cli.unwrap().into_options().unwrap()
+    }
+
+    #[test]
+    fn the_forwarded_argv_repeats_the_command_line_but_the_target() {
+        let o = options(&[
+            "-C",
+            "app",
+            "-t",
+            "prod",
+            "--parallel",
+            "3",
+            "-s",
+            "qa",
+            "fix",
+            "--each",
+            "-t",
+            "x",
+        ]);
+        assert_eq!(
+            o.remote,
+            Some(crate::remote::Request {
+                target: "prod".into(),
+                each: Some(3)
+            })
+        );
+        assert_eq!(
+            forwarded(&o, "prod", Some("production")),
+            [
+                "--announce",
+                "prod",
+                "--stage",
+                "qa",
+                "--",
+                "fix",
+                "--each",
+                "-t",
+                "x"
+            ]
+        );
+        let o = options(&[
+            "-t",
+            "prod",
+            "--each",
+            "--json",
+            "-e",
+            "ARGS",
+            "-n",
+            "--env-file",
+            "e",
+        ]);
+        assert_eq!(o.remote.as_ref().unwrap().each, Some(1));
+        assert_eq!(
+            forwarded(&o, "prod", Some("production")),
+            [
+                "--announce",
+                "prod",
+                "--stage",
+                "production",
+                "--env-file",
+                "e",
+                "--json",
+                "--dry-run",
+                "--eval",
+                "ARGS",
+                "--"
+            ]
+        );
+        let o = options(&[
+            "--target",
+            "prod",
+            "--env",
+            "--all",
+            "--yes",
+            "--reason",
+            "ticket 12",
+        ]);
+        assert_eq!(o.remote.as_ref().unwrap().each, None);
+        assert_eq!(
+            forwarded(&o, "prod", None),
+            [
+                "--announce",
+                "prod",
+                "--yes",
+                "--reason",
+                "ticket 12",
+                "--env",
+                "--all"
+            ]
+        );
+        assert_eq!(
+            forwarded(&options(&["-t", "p"]), "p", None),
+            ["--announce", "p"]
+        );
+        assert_eq!(
+            forwarded(&options(&["-t", "p", "--list"]), "p", None),
+            ["--announce", "p", "--list"]
+        );
+    }
+
+    #[test]
+    fn quoting_for_the_remote_shell() {
+        assert_eq!(sh_quote("/srv/app"), "'/srv/app'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(sh_quote("~/apps/$shop"), "~/'apps/$shop'");
+        assert_eq!(sh_quote("~"), "~");
+        assert_eq!(sh_quote("~x"), "'~x'");
+    }
+}

@@ -1,0 +1,167 @@
+//! Remote targets: `adminsh -t NAME ...` runs the same admin process on a deployed release,
+//! over ssh or `kubectl exec`, with the engines people already operate and no agent of
+//! adminsh's own. The local side finds the target in `adminsh.toml`, turns its own command line
+//! into an argv for the remote adminsh, and runs the client; the remote side
+//! (`--remote-argv`) decodes that argv and runs it there.
+//!
+//! | file | what it holds |
+//! | --- | --- |
+//! | `target.rs` | `[targets.NAME]`: the tables, checked as the manifest is read |
+//! | `payload.rs` | the argv as shell-safe text, and back |
+//! | `argv.rs` | the forwarded argv and the exact `ssh` and `kubectl` command lines |
+//! | `runner.rs` | running the client: output relayed, failures to connect told apart, Ctrl-C |
+//! | `fanout.rs` | `--each` / `--parallel N` over a target's hosts |
+//! | `serve.rs` | the target's side: `--remote-argv`, `--announce` |
+
+pub mod argv;
+pub mod fanout;
+pub mod payload;
+pub mod runner;
+pub mod serve;
+pub mod target;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::{Mode, Options, UsageError};
+use crate::interrupt;
+use crate::release::{OpenOptions, manifest, root};
+use crate::suggest;
+
+use argv::Stdin;
+use runner::{Ended, Transport};
+pub use serve::{announce, serve};
+use target::{Target, Via};
+
+/// Exit code when a target cannot be reached, or adminsh does not start there (as ssh's own).
+pub const EXIT_UNREACHABLE: i32 = 255;
+
+/// `-t NAME`, with `--each` / `--parallel N`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub target: String,
+    /// `Some(n)`: on every host of the target, `n` at a time.
+    pub each: Option<usize>,
+}
+
+/// Runs this command line on the target it names and returns the exit code.
+pub fn run(options: Options) -> Result<i32> {
+    let Some(request) = options.remote.clone() else {
+        unreachable!("remote::run without -t");
+    };
+    let (path, mut targets) = load(&options.release)?;
+    let Some(target) = targets.remove(&request.target) else {
+        return Err(unknown(&request.target, &targets, &path).into());
+    };
+    let name = request.target.as_str();
+    let forwarded = argv::forwarded(&options, name, target.stage.as_deref());
+    let console = matches!(options.mode, Mode::Console);
+    interrupt::install();
+    match (&target.via, request.each) {
+        (_, Some(_)) if console => Err(UsageError(
+            "the console opens on one host: --each and --parallel run a script, -e, --list, --env or --check on every host"
+                .into(),
+        )
+        .into()),
+        (Via::Kubectl(_), Some(_)) => Err(UsageError(format!(
+            "target `{name}` is reached by kubectl: --each and --parallel run on the `hosts` of an ssh target"
+        ))
+        .into()),
+        (Via::Ssh(ssh), Some(parallel)) => Ok(fanout::run(name, &target, ssh, &forwarded, parallel)),
+        (via, None) => {
+            let stdin = if console && std::io::stdin().is_terminal() {
+                Stdin::Terminal
+            } else {
+                Stdin::Forward
+            };
+            let (argv, transport, how) = match via {
+                Via::Ssh(ssh) => (
+                    argv::ssh(&target, ssh, &ssh.destination, &forwarded, stdin),
+                    Transport::Ssh,
+                    ssh.destination.to_string(),
+                ),
+                Via::Kubectl(k) => (
+                    argv::kubectl(&target, k, &forwarded, stdin),
+                    Transport::Kubectl,
+                    format!("kubectl {}", k.describe()),
+                ),
+            };
+            let ended = runner::run(&argv, transport, stdin, None).unwrap_or_else(|e| {
+                Ended::Unreachable(format!("cannot run `{}`: {e}", argv[0]))
+            });
+            if let Some(message) = failure(name, &how, &ended) {
+                eprintln!("adminsh: {message}");
+            }
+            Ok(match ended {
+                Ended::Ran(code) => code,
+                Ended::Unreachable(_) | Ended::NotStarted(..) => EXIT_UNREACHABLE,
+                Ended::Interrupted(signal) => interrupt::exit_code(signal),
+            })
+        }
+    }
+}
+
+/// What to say about a run that did not simply end with the remote adminsh's exit code.
+fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
+    let said = |text: &str, status: i32| {
+        if text.is_empty() {
+            format!("the client exited with status {status}")
+        } else {
+            text.to_owned()
+        }
+    };
+    match ended {
+        Ended::Ran(_) => None,
+        Ended::Unreachable(text) => Some(format!(
+            "cannot reach target `{name}` ({how}): {}",
+            said(text, EXIT_UNREACHABLE)
+        )),
+        Ended::NotStarted(status, text) => Some(format!(
+            "adminsh did not start on target `{name}` ({how}): {}",
+            said(text, *status)
+        )),
+        Ended::Interrupted(_) => Some("interrupted".to_owned()),
+    }
+}
+
+/// `--targets`: each target and how it is reached, one per line.
+pub fn list(release: &OpenOptions) -> Result<i32> {
+    let (path, targets) = load(release)?;
+    if targets.is_empty() {
+        eprintln!("adminsh: no targets in {}", path.display());
+        return Ok(0);
+    }
+    let width = targets.keys().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (name, target) in &targets {
+        println!("{name:width$}  {}", target.describe());
+    }
+    Ok(0)
+}
+
+/// The targets of the local release's manifest, and the manifest's path.
+fn load(release: &OpenOptions) -> Result<(PathBuf, BTreeMap<String, Target>)> {
+    let root = root::discover(release.dir.as_deref())?;
+    let manifest = manifest::Manifest::load(&root.path)?;
+    Ok((root.path.join(manifest::FILE_NAME), manifest.targets))
+}
+
+fn unknown(wanted: &str, targets: &BTreeMap<String, Target>, path: &std::path::Path) -> UsageError {
+    if targets.is_empty() {
+        return UsageError(format!(
+            "no target `{wanted}`: {} has no [targets.NAME] tables",
+            path.display()
+        ));
+    }
+    let mut message = format!("no target `{wanted}` in {}", path.display());
+    match suggest::closest(wanted, targets.keys().map(String::as_str)) {
+        Some(close) => message.push_str(&format!("\n  did you mean `{close}`?")),
+        None => {
+            let names: Vec<&str> = targets.keys().map(String::as_str).collect();
+            message.push_str(&format!(" (its targets: {})", names.join(", ")));
+        }
+    }
+    UsageError(message)
+}

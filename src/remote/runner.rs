@@ -1,0 +1,355 @@
+//! Running `ssh` or `kubectl exec` for a target as if the remote adminsh ran here: stdout
+//! straight through (or prefixed line by line for `--each`), stderr relayed from the line the
+//! remote adminsh starts with (`serve::STARTED`), so that what came before it, ssh's own
+//! complaint when it cannot connect, becomes one clear error instead; exit codes as they are;
+//! Ctrl-C passed on to the client, which ends the connection and so the remote process.
+
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::interrupt;
+
+use super::argv::Stdin;
+use super::serve::STARTED;
+
+/// How long the client gets to end after Ctrl-C before it is killed.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Ssh,
+    Kubectl,
+}
+
+/// How a run on a target ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The remote adminsh ran and exited with this code.
+    Ran(i32),
+    /// The connection could not be made: the client's own words on stderr.
+    Unreachable(String),
+    /// Connected, but adminsh did not start there (not installed, not at that path, too old):
+    /// the exit status and stderr.
+    NotStarted(i32, String),
+    /// Ctrl-C (or SIGTERM, SIGHUP) here: the signal.
+    Interrupted(i32),
+}
+
+/// Runs the client `argv` to the end. `label` prefixes every line of output (`[label] `);
+/// without it stdout is the client's own.
+pub fn run(
+    argv: &[String],
+    transport: Transport,
+    stdin: Stdin,
+    label: Option<&str>,
+) -> io::Result<Ended> {
+    let mut command = Command::new(&argv[0]);
+    command
+        .args(&argv[1..])
+        .stdin(match stdin {
+            Stdin::Closed => Stdio::null(),
+            Stdin::Terminal | Stdin::Forward => Stdio::inherit(),
+        })
+        .stdout(if label.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
+        .stderr(Stdio::piped());
+    // The client stays in adminsh's process group: it reads the terminal as adminsh may, and
+    // Ctrl-C typed there reaches it as it reaches adminsh.
+    let mut child = command.spawn()?;
+    let mut relay = Relay {
+        label,
+        // Through a remote terminal, the remote stderr arrives on stdout: the client's own
+        // stderr holds only its own messages.
+        expect_start: stdin != Stdin::Terminal,
+        started: false,
+        held: Vec::new(),
+        out_line: Vec::new(),
+        err_line: Vec::new(),
+    };
+    let status = pump(&mut child, &mut relay)?;
+    relay.finish();
+    if let Some(signal) = interrupt::signal() {
+        return Ok(Ended::Interrupted(signal));
+    }
+    let held = String::from_utf8_lossy(&relay.held).trim_end().to_owned();
+    if relay.expect_start {
+        if relay.started {
+            return Ok(Ended::Ran(status));
+        }
+        return Ok(match transport {
+            Transport::Ssh if status == 255 => Ended::Unreachable(held),
+            // kubectl exits 1 on its own failures (no cluster, no such pod).
+            Transport::Kubectl if status == 1 => Ended::Unreachable(held),
+            _ => Ended::NotStarted(status, held),
+        });
+    }
+    let failed = !held.is_empty()
+        && match transport {
+            Transport::Ssh => status == 255,
+            Transport::Kubectl => {
+                status != 0 && !held.starts_with("command terminated with exit code")
+            }
+        };
+    if failed {
+        return Ok(Ended::Unreachable(held));
+    }
+    if !relay.held.is_empty() {
+        let _ = io::stderr().write_all(&relay.held);
+    }
+    Ok(Ended::Ran(status))
+}
+
+/// Reads the child's pipes until it exits, passing Ctrl-C on. Returns its exit code (128 +
+/// the signal for a client killed by one).
+fn pump(child: &mut Child, relay: &mut Relay) -> io::Result<i32> {
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut interrupted_at: Option<Instant> = None;
+    let mut killed = false;
+    let status = loop {
+        if let Some(signal) = interrupt::signal() {
+            match interrupted_at {
+                None => {
+                    // The client ends the connection; the remote adminsh gets SIGHUP.
+                    // SAFETY: kill(2) on our own child, which has not been reaped yet.
+                    unsafe { libc::kill(child.id() as i32, signal) };
+                    interrupted_at = Some(Instant::now());
+                }
+                Some(at) if !killed && at.elapsed() > INTERRUPT_GRACE => {
+                    let _ = child.kill();
+                    killed = true;
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            // What is still in the pipes, without waiting on anything the client left behind.
+            while read_ready(&mut stdout, &mut stderr, &mut buffer, relay, 0)? {}
+            break status;
+        }
+        if stdout.is_none() && stderr.is_none() {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        read_ready(&mut stdout, &mut stderr, &mut buffer, relay, 100)?;
+    };
+    Ok(status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1))
+}
+
+/// Waits up to `timeout_ms` for output and hands what arrived to the relay; a pipe at its end
+/// is closed. Returns whether anything was read.
+fn read_ready<O: Read + AsRawFd, E: Read + AsRawFd>(
+    stdout: &mut Option<O>,
+    stderr: &mut Option<E>,
+    buffer: &mut [u8],
+    relay: &mut Relay,
+    timeout_ms: i32,
+) -> io::Result<bool> {
+    let fd = |pipe: Option<i32>| libc::pollfd {
+        fd: pipe.unwrap_or(-1),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let mut fds = [
+        fd(stdout.as_ref().map(AsRawFd::as_raw_fd)),
+        fd(stderr.as_ref().map(AsRawFd::as_raw_fd)),
+    ];
+    if fds.iter().all(|f| f.fd < 0) {
+        return Ok(false);
+    }
+    // SAFETY: `fds` is a valid array of pollfd for its length; a negative fd is ignored.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if ready < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    let mut read_any = false;
+    if fds[0].revents != 0
+        && let Some(pipe) = stdout
+    {
+        match pipe.read(buffer)? {
+            0 => *stdout = None,
+            n => {
+                relay.stdout(&buffer[..n]);
+                read_any = true;
+            }
+        }
+    }
+    if fds[1].revents != 0
+        && let Some(pipe) = stderr
+    {
+        match pipe.read(buffer)? {
+            0 => *stderr = None,
+            n => {
+                relay.stderr(&buffer[..n]);
+                read_any = true;
+            }
+        }
+    }
+    Ok(read_any)
+}
+
+/// Where the client's output goes.
+struct Relay<'a> {
+    label: Option<&'a str>,
+    /// Whether the remote adminsh announces its start on stderr (not through a terminal).
+    expect_start: bool,
+    started: bool,
+    /// stderr not shown yet: before the start line, the client's own.
+    held: Vec<u8>,
+    /// Unfinished lines, for prefixing.
+    out_line: Vec<u8>,
+    err_line: Vec<u8>,
+}
+
+impl Relay<'_> {
+    fn stdout(&mut self, bytes: &[u8]) {
+        match self.label {
+            Some(label) => prefix_lines(label, bytes, &mut self.out_line, &mut io::stdout().lock()),
+            None => {
+                let _ = io::stdout().lock().write_all(bytes);
+            }
+        }
+    }
+
+    fn stderr(&mut self, bytes: &[u8]) {
+        if self.started {
+            self.show_stderr(bytes);
+            return;
+        }
+        self.held.extend_from_slice(bytes);
+        if !self.expect_start {
+            return;
+        }
+        if let Some(at) = start_line(&self.held) {
+            let held = std::mem::take(&mut self.held);
+            self.started = true;
+            self.show_stderr(&held[..at]);
+            self.show_stderr(&held[at + STARTED.len()..]);
+        }
+    }
+
+    fn show_stderr(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        match self.label {
+            Some(label) => prefix_lines(label, bytes, &mut self.err_line, &mut io::stderr().lock()),
+            None => {
+                let _ = io::stderr().lock().write_all(bytes);
+            }
+        }
+    }
+
+    /// Ends unfinished prefixed lines.
+    fn finish(&mut self) {
+        let Some(label) = self.label else {
+            return;
+        };
+        if !self.out_line.is_empty() {
+            self.out_line.push(b'\n');
+            let _ = io::stdout()
+                .lock()
+                .write_all(&prefixed(label, &self.out_line));
+            self.out_line.clear();
+        }
+        if !self.err_line.is_empty() {
+            self.err_line.push(b'\n');
+            let _ = io::stderr()
+                .lock()
+                .write_all(&prefixed(label, &self.err_line));
+            self.err_line.clear();
+        }
+    }
+}
+
+/// Where the start line begins in `held`, if it is there as a whole line.
+fn start_line(held: &[u8]) -> Option<usize> {
+    let wanted = STARTED.as_bytes();
+    (0..held.len().saturating_sub(wanted.len() - 1))
+        .find(|&i| held[i..].starts_with(wanted) && (i == 0 || held[i - 1] == b'\n'))
+}
+
+/// Writes the complete lines of `pending + bytes`, each prefixed `[label] `, in one write per
+/// chunk so lines of hosts running at once never mix; keeps the unfinished rest in `pending`.
+pub fn prefix_lines(label: &str, bytes: &[u8], pending: &mut Vec<u8>, out: &mut dyn Write) {
+    pending.extend_from_slice(bytes);
+    let Some(last) = pending.iter().rposition(|&b| b == b'\n') else {
+        return;
+    };
+    let rest = pending.split_off(last + 1);
+    let _ = out.write_all(&prefixed(label, pending));
+    let _ = out.flush();
+    *pending = rest;
+}
+
+/// Complete lines, each with `[label] ` in front.
+fn prefixed(label: &str, lines: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(lines.len() + 16);
+    for line in lines.split_inclusive(|&b| b == b'\n') {
+        out.extend_from_slice(format!("[{label}] ").as_bytes());
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_prefixed_whole() {
+        let mut pending = Vec::new();
+        let mut out = Vec::new();
+        prefix_lines("app1", b"one\ntw", &mut pending, &mut out);
+        assert_eq!(out, b"[app1] one\n");
+        prefix_lines("app1", b"o\n\nthree", &mut pending, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[app1] one\n[app1] two\n[app1] \n"
+        );
+        assert_eq!(pending, b"three");
+    }
+
+    #[test]
+    fn the_start_line_is_found_only_as_a_whole_line() {
+        assert_eq!(start_line(STARTED.as_bytes()), Some(0));
+        let held = format!("Warning: something\n{STARTED}hello");
+        assert_eq!(start_line(held.as_bytes()), Some(19));
+        assert_eq!(start_line(format!("x{STARTED}").as_bytes()), None);
+        assert_eq!(start_line(&STARTED.as_bytes()[..5]), None);
+        assert_eq!(start_line(b""), None);
+    }
+
+    #[test]
+    fn stderr_before_the_start_line_is_held_and_after_it_shown() {
+        let mut relay = Relay {
+            label: Some("h"),
+            expect_start: true,
+            started: false,
+            held: Vec::new(),
+            out_line: Vec::new(),
+            err_line: Vec::new(),
+        };
+        relay.stderr(b"adminsh-rem");
+        assert!(!relay.started);
+        relay.stderr(b"ote: started\nfirst");
+        assert!(relay.started);
+        assert!(relay.held.is_empty());
+        assert_eq!(relay.err_line, b"first");
+    }
+}

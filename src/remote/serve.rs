@@ -1,0 +1,85 @@
+//! The target's side of `-t`: the hidden `--remote-argv PAYLOAD` mode decodes the argv the
+//! local adminsh sent and runs it as if typed there, tied to the connection it came by, and the
+//! hidden `--announce NAME` says which release ran it.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::release::Release;
+
+/// The first line the remote adminsh writes on stderr (when that is not a terminal): what came
+/// before it on the connection was ssh's or kubectl's, what comes after is adminsh's.
+pub const STARTED: &str = "adminsh-remote: started\n";
+
+/// Runs the argv in `payload` (in release `dir`, when given) and returns its exit code.
+pub fn serve(dir: Option<PathBuf>, payload: &str) -> i32 {
+    if tie_to_parent() {
+        return crate::interrupt::exit_code(libc::SIGHUP);
+    }
+    let decoded = match super::payload::decode(payload) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("adminsh: --remote-argv: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    let mut stderr = std::io::stderr();
+    if !stderr.is_terminal() {
+        let _ = stderr.write_all(STARTED.as_bytes());
+    }
+    let mut argv = vec![OsString::from("adminsh")];
+    if let Some(dir) = dir {
+        argv.extend([OsString::from("-C"), dir.into_os_string()]);
+    }
+    argv.extend(decoded);
+    crate::run(argv)
+}
+
+/// Asks for SIGHUP when the parent (the ssh session, which `exec` made our parent) exits: a
+/// connection without a terminal sends no signal when the client goes, so this is how Ctrl-C
+/// on the local side, which ends the client, reaches the admin process and what it started
+/// (SIGHUP is handled like Ctrl-C: the running commands' groups get it, exit 129). Returns
+/// true when the parent is gone already.
+#[cfg(target_os = "linux")]
+fn tie_to_parent() -> bool {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) and getppid only affect this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGHUP);
+        // Orphaned before the request: reparented to init already.
+        libc::getppid() == 1
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tie_to_parent() -> bool {
+    false
+}
+
+/// `adminsh: production: shop 4f2c9e1 at /srv/shop/releases/7 on app1, stage production`, on
+/// stderr, before anything runs on a target.
+pub fn announce(name: &str, release: &Release) {
+    let version = (release.identity().version.as_deref())
+        .map_or("(unknown version)".to_owned(), |v| {
+            v.chars().take(12).collect()
+        });
+    eprintln!(
+        "adminsh: {name}: {} {version} at {} on {}, stage {}",
+        release.name,
+        release.path().display(),
+        hostname(),
+        release.stage
+    );
+}
+
+fn hostname() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: gethostname writes at most `len` bytes into the buffer.
+    let ok = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0;
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    if ok && end > 0 {
+        String::from_utf8_lossy(&buffer[..end]).into_owned()
+    } else {
+        "an unknown host".to_owned()
+    }
+}

@@ -1,0 +1,437 @@
+//! A target of `adminsh.toml`: where a deployed release runs and how to reach it, an ssh
+//! destination (one host, or several for `--each`) or a resource for `kubectl exec`. Read
+//! from `[targets.NAME]` tables and checked as they are read, so a mistake is an error naming
+//! the file, line and column like every other manifest error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+/// The program a target runs when it does not say: `adminsh` on the remote `PATH`.
+pub const DEFAULT_PROGRAM: &str = "adminsh";
+
+/// One `[targets.NAME]` table, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The release root there; `None` (kubectl only) lets adminsh discover it from the
+    /// container's working directory.
+    pub dir: Option<String>,
+    /// The adminsh binary there.
+    pub program: String,
+    /// The stage to run at there, unless `-s` says.
+    pub stage: Option<String>,
+    pub via: Via,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Via {
+    Ssh(Ssh),
+    Kubectl(Kubectl),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ssh {
+    /// Where `-t NAME` runs: the `ssh` key.
+    pub destination: Host,
+    /// Where `--each` runs: the `hosts` key, else the destination alone.
+    pub hosts: Vec<Host>,
+    pub identity: Option<String>,
+    /// More ssh arguments, put before adminsh's own so they win (ssh takes an option's first
+    /// value).
+    pub options: Vec<String>,
+}
+
+/// One ssh host: `[user@]host[:port]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    /// As the manifest wrote it: the prefix of its lines in `--each`.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kubectl {
+    /// `deploy/shop`, `pod/shop-7d9f`, a pod name.
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub container: Option<String>,
+    pub context: Option<String>,
+}
+
+/// The table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    ssh: Option<String>,
+    kubectl: Option<String>,
+    dir: Option<String>,
+    adminsh: Option<String>,
+    stage: Option<String>,
+    port: Option<u16>,
+    identity: Option<String>,
+    hosts: Option<Vec<String>>,
+    ssh_options: Option<Vec<String>>,
+    namespace: Option<String>,
+    container: Option<String>,
+    context: Option<String>,
+}
+
+/// `[targets.*]`: each table read and checked, the error naming the target.
+pub fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Target>, D::Error> {
+    struct Tables;
+    impl<'de> serde::de::Visitor<'de> for Tables {
+        type Value = BTreeMap<String, Target>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a table of targets, `[targets.NAME]`")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut targets = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let fields: Fields = map.next_value()?;
+                let target = Target::check(fields)
+                    .map_err(|e| serde::de::Error::custom(format!("target `{name}`: {e}")))?;
+                targets.insert(name, target);
+            }
+            Ok(targets)
+        }
+    }
+    d.deserialize_map(Tables)
+}
+
+impl Target {
+    fn check(f: Fields) -> Result<Target, String> {
+        let program = match f.adminsh {
+            Some(p) if p.trim().is_empty() => return Err("`adminsh` is empty".into()),
+            Some(p) => p,
+            None => DEFAULT_PROGRAM.to_owned(),
+        };
+        if f.dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err("`dir` is empty".into());
+        }
+        let via = match (f.ssh, f.kubectl) {
+            (Some(_), Some(_)) => {
+                return Err("it has both `ssh` and `kubectl`; a target is reached one way".into());
+            }
+            (None, None) => {
+                return Err(
+                    "it says neither `ssh = \"user@host\"` nor `kubectl = \"deploy/NAME\"`: how is it reached?"
+                        .into(),
+                );
+            }
+            (Some(ssh), None) => {
+                only_for(
+                    "kubectl",
+                    &[
+                        ("namespace", f.namespace.is_some()),
+                        ("container", f.container.is_some()),
+                        ("context", f.context.is_some()),
+                    ],
+                )?;
+                if f.dir.is_none() {
+                    return Err("an ssh target needs `dir`, the release root on the host".into());
+                }
+                let destination = Host::parse(&ssh, None, f.port)?;
+                let hosts = match f.hosts {
+                    Some(hosts) if hosts.is_empty() => return Err("`hosts` is empty".into()),
+                    Some(hosts) => hosts
+                        .iter()
+                        .map(|h| Host::parse(h, destination.user.as_deref(), f.port))
+                        .collect::<Result<_, _>>()?,
+                    None => vec![destination.clone()],
+                };
+                Via::Ssh(Ssh {
+                    destination,
+                    hosts,
+                    identity: f.identity,
+                    options: f.ssh_options.unwrap_or_default(),
+                })
+            }
+            (None, Some(resource)) => {
+                only_for(
+                    "ssh",
+                    &[
+                        ("port", f.port.is_some()),
+                        ("identity", f.identity.is_some()),
+                        ("hosts", f.hosts.is_some()),
+                        ("ssh_options", f.ssh_options.is_some()),
+                    ],
+                )?;
+                if resource.trim().is_empty() {
+                    return Err("`kubectl` is empty: name a pod or `deploy/NAME`".into());
+                }
+                Via::Kubectl(Kubectl {
+                    resource,
+                    namespace: f.namespace,
+                    container: f.container,
+                    context: f.context,
+                })
+            }
+        };
+        Ok(Target {
+            dir: f.dir,
+            program,
+            stage: f.stage,
+            via,
+        })
+    }
+
+    /// How the target is reached, one line: `ssh deploy@app1:2222 /srv/shop/current` or
+    /// `kubectl exec deploy/shop -n shop -c web /app`.
+    pub fn describe(&self) -> String {
+        let mut text = match &self.via {
+            Via::Ssh(ssh) => format!("ssh {}", ssh.destination),
+            Via::Kubectl(k) => format!("kubectl {}", k.describe()),
+        };
+        match &self.dir {
+            Some(dir) => text.push_str(&format!(" {dir}")),
+            None => text.push_str(" (its working directory)"),
+        }
+        if self.program != DEFAULT_PROGRAM {
+            text.push_str(&format!(", adminsh {}", self.program));
+        }
+        if let Some(stage) = &self.stage {
+            text.push_str(&format!(", stage {stage}"));
+        }
+        if let Via::Ssh(ssh) = &self.via
+            && ssh.hosts != [ssh.destination.clone()]
+        {
+            let labels: Vec<&str> = ssh.hosts.iter().map(|h| h.label.as_str()).collect();
+            text.push_str(&format!(", --each on {}", labels.join(" ")));
+        }
+        text
+    }
+}
+
+fn only_for(kind: &str, present: &[(&str, bool)]) -> Result<(), String> {
+    match present.iter().find(|(_, set)| *set) {
+        Some((key, _)) => Err(format!("`{key}` is for {kind} targets")),
+        None => Ok(()),
+    }
+}
+
+impl Host {
+    /// Reads `[user@]host[:port]`; the user and port default to the target's.
+    pub fn parse(text: &str, user: Option<&str>, port: Option<u16>) -> Result<Host, String> {
+        let invalid = |why: &str| Err(format!("`{text}` is not `[user@]host[:port]`: {why}"));
+        let (own_user, rest) = match text.rsplit_once('@') {
+            Some((u, rest)) => (Some(u), rest),
+            None => (None, text),
+        };
+        if own_user.is_some_and(str::is_empty) {
+            return invalid("the user is empty");
+        }
+        // `[::1]:22`, `app1:22`, `app1`, `::1`.
+        let (host, own_port) = if let Some(inner) = rest.strip_prefix('[') {
+            match inner.split_once(']') {
+                Some((h, "")) => (h, None),
+                Some((h, p)) => match p.strip_prefix(':') {
+                    Some(p) => (h, Some(p)),
+                    None => return invalid("a `]` must end the address or come before `:port`"),
+                },
+                None => return invalid("a `[` without its `]`"),
+            }
+        } else {
+            match rest.split_once(':') {
+                Some((h, p)) if !p.contains(':') => (h, Some(p)),
+                _ => (rest, None),
+            }
+        };
+        if host.is_empty() {
+            return invalid("the host is empty");
+        }
+        if host.starts_with('-') || host.contains(char::is_whitespace) {
+            return invalid("a host name has no spaces and does not start with `-`");
+        }
+        let port = match own_port {
+            Some(p) => match p.parse::<u16>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return invalid("the port is not a number from 1 to 65535"),
+            },
+            None => port,
+        };
+        Ok(Host {
+            user: own_user.or(user).map(str::to_owned),
+            host: host.to_owned(),
+            port,
+            label: text.to_owned(),
+        })
+    }
+
+    /// What ssh is given as the destination: `user@host`.
+    pub fn destination(&self) -> String {
+        match &self.user {
+            Some(user) => format!("{user}@{}", self.host),
+            None => self.host.clone(),
+        }
+    }
+}
+
+/// `user@host:port` (the port when one is set).
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match (&self.user, self.port) {
+            (Some(user), Some(port)) => write!(f, "{user}@{host}:{port}"),
+            (Some(user), None) => write!(f, "{user}@{host}"),
+            (None, Some(port)) => write!(f, "{host}:{port}"),
+            (None, None) => write!(f, "{host}"),
+        }
+    }
+}
+
+impl Kubectl {
+    /// `exec deploy/shop -n shop -c web`, with `--context` first when set.
+    pub fn describe(&self) -> String {
+        let mut words = Vec::new();
+        if let Some(context) = &self.context {
+            words.push(format!("--context {context}"));
+        }
+        words.push(format!("exec {}", self.resource));
+        if let Some(namespace) = &self.namespace {
+            words.push(format!("-n {namespace}"));
+        }
+        if let Some(container) = &self.container {
+            words.push(format!("-c {container}"));
+        }
+        words.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(text: &str) -> Host {
+        Host::parse(text, Some("deploy"), Some(2222)).unwrap()
+    }
+
+    #[test]
+    fn hosts_take_the_targets_user_and_port_unless_they_say() {
+        let h = host("app1");
+        assert_eq!(
+            (h.destination(), h.port),
+            ("deploy@app1".to_owned(), Some(2222))
+        );
+        assert_eq!(h.to_string(), "deploy@app1:2222");
+        let h = host("root@app2:22");
+        assert_eq!(
+            (h.destination(), h.port),
+            ("root@app2".to_owned(), Some(22))
+        );
+        assert_eq!(h.label, "root@app2:22");
+        let h = host("[::1]:2200");
+        assert_eq!((h.host.as_str(), h.port), ("::1", Some(2200)));
+        assert_eq!(h.to_string(), "deploy@[::1]:2200");
+        assert_eq!(host("::1").host, "::1");
+        let bare = Host::parse("app1", None, None).unwrap();
+        assert_eq!(bare.to_string(), "app1");
+    }
+
+    #[test]
+    fn bad_hosts_say_why() {
+        let error = |text: &str| Host::parse(text, None, None).unwrap_err();
+        assert_eq!(
+            error("app1:http"),
+            "`app1:http` is not `[user@]host[:port]`: the port is not a number from 1 to 65535"
+        );
+        assert_eq!(
+            error("@app1"),
+            "`@app1` is not `[user@]host[:port]`: the user is empty"
+        );
+        assert_eq!(
+            error("deploy@"),
+            "`deploy@` is not `[user@]host[:port]`: the host is empty"
+        );
+        assert!(error("-oProxyCommand=x").contains("does not start with `-`"));
+        assert!(error("[::1").contains("without its `]`"));
+    }
+}
+
+#[cfg(test)]
+mod manifest_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::release::Manifest;
+
+    fn parse(text: &str) -> Result<BTreeMap<String, Target>, String> {
+        Manifest::parse(text, Path::new("adminsh.toml"))
+            .map(|m| m.targets)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn targets_are_read_with_their_defaults() {
+        let targets = parse(
+            "[targets.production]\nssh = \"deploy@app1\"\ndir = \"/srv/shop/current\"\nport = 2222\nhosts = [\"app1\", \"root@app2:22\"]\n\
+             [targets.k8s]\nkubectl = \"deploy/shop\"\nnamespace = \"shop\"\ncontainer = \"web\"\nadminsh = \"/usr/local/bin/adminsh\"\nstage = \"production\"\n",
+        )
+        .unwrap();
+        let production = &targets["production"];
+        assert_eq!(production.program, "adminsh");
+        let Via::Ssh(ssh) = &production.via else {
+            panic!("{production:?}")
+        };
+        let hosts: Vec<String> = ssh.hosts.iter().map(Host::to_string).collect();
+        assert_eq!(hosts, ["deploy@app1:2222", "root@app2:22"]);
+        assert_eq!(
+            production.describe(),
+            "ssh deploy@app1:2222 /srv/shop/current, --each on app1 root@app2:22"
+        );
+        assert_eq!(
+            targets["k8s"].describe(),
+            "kubectl exec deploy/shop -n shop -c web (its working directory), adminsh /usr/local/bin/adminsh, stage production"
+        );
+    }
+
+    #[test]
+    fn mistakes_name_the_target_and_where_it_is() {
+        assert_eq!(
+            parse("name = \"shop\"\n\n[targets.production]\nssh = \"deploy@app1\"\nkubectl = \"deploy/shop\"\n")
+                .unwrap_err(),
+            "adminsh.toml:3:2: target `production`: it has both `ssh` and `kubectl`; a target is reached one way"
+        );
+        assert_eq!(
+            parse("[targets.production]\ndir = \"/srv\"\n").unwrap_err(),
+            "adminsh.toml:1:2: target `production`: it says neither `ssh = \"user@host\"` nor `kubectl = \"deploy/NAME\"`: how is it reached?"
+        );
+        assert_eq!(
+            parse("[targets]\nproduction = { ssh = \"x\" }\n").unwrap_err(),
+            "adminsh.toml:1:1: target `production`: an ssh target needs `dir`, the release root on the host"
+        );
+        assert!(
+            parse("[targets.p]\nssh = \"x\"\ndir = \"/srv\"\ncolour = 1\n")
+                .unwrap_err()
+                .starts_with("adminsh.toml:4:1: unknown field `colour`, expected one of `ssh`")
+        );
+        assert_eq!(
+            parse("[targets.k]\nkubectl = \"deploy/shop\"\nport = 22\n").unwrap_err(),
+            "adminsh.toml:1:2: target `k`: `port` is for ssh targets"
+        );
+        assert_eq!(
+            parse("[targets.s]\nssh = \"app1\"\ndir = \"/srv\"\nnamespace = \"x\"\n").unwrap_err(),
+            "adminsh.toml:1:2: target `s`: `namespace` is for kubectl targets"
+        );
+        assert_eq!(
+            parse("[targets.s]\nssh = \"app1\"\ndir = \"/srv\"\nhosts = [\"a:x\"]\n").unwrap_err(),
+            "adminsh.toml:1:2: target `s`: `a:x` is not `[user@]host[:port]`: the port is not a number from 1 to 65535"
+        );
+        assert!(
+            parse("targets = 3\n")
+                .unwrap_err()
+                .starts_with("adminsh.toml:1:11: invalid type")
+        );
+    }
+}

@@ -1,0 +1,428 @@
+//! Multi-step maintenance: steps that resume, locks, dry-run and read-only, confirmations,
+//! progress, and the audit log.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::Test;
+
+const THREE_STEPS: &str = r#"
+//! Three steps; the second fails while a file named `fail` exists.
+step("one", || cmd("sh", ["-c", "echo one >> log"]).run());
+step("two", || {
+    if exists("fail") { fail("two failed") }
+    cmd("sh", ["-c", "echo two >> log"]).run();
+});
+step("three", || cmd("sh", ["-c", "echo three >> log"]).run());
+"#;
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_default()
+}
+
+fn checkpoints(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir.join(".adminsh/state"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".json"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_failed_run_resumes_at_the_failed_step() {
+    let first = Test::new()
+        .script("migrate", THREE_STEPS)
+        .file("fail", "")
+        .args(&["migrate"])
+        .status(1)
+        .stderr_contains("step 1: one\nstep 1: one: done in ")
+        .stderr_contains("step 2: two\n")
+        .stderr_contains("step 2: two: failed after ")
+        .stderr_contains("two failed")
+        .run();
+    assert_eq!(read(first.path(), "log"), "one\n");
+    assert_eq!(checkpoints(first.path()).len(), 1);
+    std::fs::remove_file(first.path().join("fail")).unwrap();
+    let second = first
+        .again()
+        .args(&["migrate"])
+        .stderr_contains("step 1: one: completed in an earlier run (")
+        .stderr_contains("), skipped\nstep 2: two\n")
+        .stderr_contains("step 3: three: done in ")
+        .run();
+    assert_eq!(read(second.path(), "log"), "one\ntwo\nthree\n");
+    // A run that finished clears its checkpoint: the next run does everything again.
+    assert!(checkpoints(second.path()).is_empty());
+    let third = second.again().args(&["migrate"]).any_stderr().run();
+    assert_eq!(
+        read(third.path(), "log"),
+        "one\ntwo\nthree\none\ntwo\nthree\n"
+    );
+}
+
+#[test]
+fn checkpoints_are_per_arguments_and_restart_ignores_them() {
+    let first = Test::new()
+        .script("migrate", THREE_STEPS)
+        .file("fail", "")
+        .args(&["migrate", "a"])
+        .status(1)
+        .any_stderr()
+        .run();
+    std::fs::remove_file(first.path().join("fail")).unwrap();
+    // Other arguments: a run of its own, from the start.
+    let other = first.again().args(&["migrate", "b"]).any_stderr().run();
+    assert_eq!(read(other.path(), "log"), "one\none\ntwo\nthree\n");
+    let restarted = other
+        .again()
+        .args(&["--restart", "migrate", "a"])
+        .any_stderr()
+        .run();
+    assert_eq!(
+        read(restarted.path(), "log"),
+        "one\none\ntwo\nthree\none\ntwo\nthree\n"
+    );
+}
+
+#[test]
+fn editing_a_completed_step_runs_it_again() {
+    let first = Test::new()
+        .script("migrate", THREE_STEPS)
+        .file("fail", "")
+        .args(&["migrate"])
+        .status(1)
+        .any_stderr()
+        .run();
+    std::fs::remove_file(first.path().join("fail")).unwrap();
+    // Lines added above the steps change nothing; an edit inside step one does.
+    let edited = format!(
+        "// a comment above\n{}",
+        THREE_STEPS.replace("echo one", "echo ONE")
+    );
+    std::fs::write(first.path().join("scripts/migrate.rhai"), edited).unwrap();
+    let second = first
+        .again()
+        .args(&["migrate"])
+        .stderr_contains("step 1: one: the script changed here since the last run: this step and the ones after it run again\n")
+        .run();
+    assert_eq!(read(second.path(), "log"), "one\nONE\ntwo\nthree\n");
+}
+
+#[test]
+fn kill_9_during_a_step_leaves_a_checkpoint_to_resume_from() {
+    let t = Test::new().script(
+        "long",
+        r#"
+        step("one", || cmd("sh", ["-c", "echo one >> log"]).run());
+        step("two", || {
+            if !exists("resume") { write_file("started", "yes"); cmd("sleep", ["100"]).run(); }
+            cmd("sh", ["-c", "echo two >> log"]).run();
+        });
+        "#,
+    );
+    let mut child = t
+        .command()
+        .arg("long")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !t.path().join("started").exists() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let files = checkpoints(t.path());
+    assert_eq!(files.len(), 1);
+    let text = read(&t.path().join(".adminsh/state"), &files[0]);
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["steps"][0]["name"], "one");
+    assert_eq!(parsed["steps"].as_array().unwrap().len(), 1);
+    let t = t
+        .file("resume", "")
+        .args(&["long"])
+        .stderr_contains("step 1: one: completed in an earlier run")
+        .run();
+    assert_eq!(read(t.path(), "log"), "one\ntwo\n");
+}
+
+#[test]
+fn a_second_run_of_the_same_script_is_refused_or_waits() {
+    let t = Test::new().script(
+        "slow",
+        "write_file(`started-${ARGS[0]}`, \"\"); while !exists(\"go\") { cmd(\"sleep\", [\"0.05\"]).run(); } print(`done ${ARGS[0]}`);",
+    );
+    let first = t
+        .command()
+        .args(["slow", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !t.path().join("started-1").exists() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused = t.command().args(["slow", "2"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("is already running: ")
+            && message.contains(&format!("(pid {})", first.id())),
+        "{message}"
+    );
+    assert!(message.contains("pass --wait to wait for it"), "{message}");
+    let waiting = t
+        .command()
+        .args(["--wait", "slow", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !t.path().join("started-3").exists(),
+        "the waiting run started early"
+    );
+    std::fs::write(t.path().join("go"), "").unwrap();
+    let first = first.wait_with_output().unwrap();
+    let waited = waiting.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&first.stdout), "done 1\n");
+    assert_eq!(String::from_utf8_lossy(&waited.stdout), "done 3\n");
+    assert!(
+        String::from_utf8_lossy(&waited.stderr).contains("is already running"),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+}
+
+#[test]
+fn lock_serialises_a_section_between_processes() {
+    Test::new()
+        .args(&["-e", r#"lock("reindex", || { print("inside"); 42 })"#])
+        .stdout("inside\n42\n")
+        .run();
+}
+
+#[test]
+fn dry_run_changes_nothing_but_runs_read_only_queries() {
+    let done = Test::new()
+        .script(
+            "change",
+            r#"
+            let n = cmd("sh", ["-c", "echo 3"]).read_only().read();
+            step("touch", || cmd("touch", ["made"]).run());
+            write_file("written.txt", "x");
+            print(`found ${n}`);
+            "#,
+        )
+        .args(&["--dry-run", "change"])
+        .stdout("found 3\n")
+        .stderr_contains("dry run: would run `touch made`\n")
+        .stderr_contains("dry run: would write written.txt (1 bytes)\n")
+        .stderr_contains("dry run: nothing was changed. It would have run:\n  step touch: touch made\n  write written.txt\n")
+        .run();
+    assert!(!done.path().join("made").exists());
+    assert!(!done.path().join("written.txt").exists());
+    assert!(checkpoints(done.path()).is_empty());
+}
+
+#[test]
+fn read_only_refuses_changes_with_an_error() {
+    Test::new()
+        .args(&[
+            "--read-only",
+            "-e",
+            r#"print(cmd("echo", ["q"]).read_only().read()); cmd("touch", ["x"]).run()"#,
+        ])
+        .status(1)
+        .stdout("q\n")
+        .stderr_contains("refused in read-only mode: `touch x` is not marked .read_only()")
+        .run();
+    Test::new()
+        .args(&["--read-only", "-e", r#"write_file("x", "y")"#])
+        .status(1)
+        .stderr_contains("refused in read-only mode: write_file(\"x\")")
+        .run();
+    Test::new()
+        .file("adminsh.toml", "read_only_stages = [\"production\"]")
+        .args(&["-s", "production", "-e", r#"cmd("touch", ["x"]).run()"#])
+        .status(1)
+        .stderr_contains("refused in read-only mode")
+        .run();
+}
+
+#[test]
+fn confirm_without_a_terminal_fails_fast_with_the_hint() {
+    Test::new()
+        .args(&["-e", r#"confirm("Delete 12 rows?")"#])
+        .stdin("y\n")
+        .status(1)
+        .stderr_contains("confirm(\"Delete 12 rows?\") needs an answer, but stdin is not a terminal: pass --yes to answer yes")
+        .run();
+    Test::new()
+        .args(&[
+            "--yes",
+            "-e",
+            r#"[confirm("Delete 12 rows?"), ask("Batch size", "100")]"#,
+        ])
+        .stdout("[true, \"100\"]\n")
+        .any_stderr()
+        .run();
+}
+
+#[test]
+fn progress_on_a_pipe_prints_plain_lines() {
+    Test::new()
+        .args(&["-e", r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish(); each_progress([1, 2], |x| x);"#])
+        .stderr("progress: 1/4 (25%) rows\nprogress: 2/4 (50%) rows\nprogress: 3/4 (75%) rows\nprogress: 4/4 (100%) rows\nprogress: 4/4 (100%) rows\nprogress: 1/2 (50%)\nprogress: 2/2 (100%)\nprogress: 2/2 (100%)\n")
+        .run();
+}
+
+fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
+    read(dir, ".adminsh/audit.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn audit_records_start_and_finish_without_secrets() {
+    let ok = Test::new()
+        .file(".env", "API_TOKEN=tok-very-secret\n")
+        .script(
+            "hello",
+            "cmd(\"echo\", [env(\"API_TOKEN\")]).read(); exit(3);",
+        )
+        .args(&["--reason", "ticket 42", "hello", "tok-very-secret"])
+        .status(3)
+        .run();
+    let lines = audit_lines(ok.path());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let (start, finish) = (&lines[0], &lines[1]);
+    assert_eq!(start["event"], "start");
+    assert_eq!(start["kind"], "script");
+    assert_eq!(start["reason"], "ticket 42");
+    assert_eq!(start["args"], serde_json::json!(["****"]));
+    assert_eq!(start["script_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(finish["event"], "finish");
+    assert_eq!(finish["id"], start["id"]);
+    assert_eq!(finish["exit_code"], 3);
+    assert_eq!(
+        finish["commands"][0]["argv"],
+        serde_json::json!([["echo", "****"]])
+    );
+    assert_eq!(finish["commands"][0]["status"], 0);
+    let text = read(ok.path(), ".adminsh/audit.jsonl");
+    assert!(!text.contains("tok-very-secret"), "{text}");
+
+    let failed = ok
+        .again()
+        .args(&["-e", "fail(\"boom\")"])
+        .status(1)
+        .any_stderr()
+        .run();
+    let lines = audit_lines(failed.path());
+    assert_eq!(lines[3]["outcome"], "failure");
+    assert!(lines[3]["error"].as_str().unwrap().contains("boom"));
+}
+
+#[test]
+fn audit_of_an_interrupted_and_a_killed_run() {
+    let t = Test::new().script(
+        "wait",
+        "write_file(\"started\", \"\"); cmd(\"sleep\", [\"100\"]).run();",
+    );
+    for (signal, finish) in [(libc::SIGINT, true), (libc::SIGKILL, false)] {
+        let _ = std::fs::remove_file(t.path().join("started"));
+        let child = t
+            .command()
+            .arg("wait")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !t.path().join("started").exists() {
+            assert!(start.elapsed() < Duration::from_secs(20));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        unsafe { libc::kill(child.id() as i32, signal) };
+        child.wait_with_output().unwrap();
+        let lines = audit_lines(t.path());
+        let last = lines.last().unwrap();
+        if finish {
+            assert_eq!(last["event"], "finish");
+            assert_eq!(last["outcome"], "interrupted");
+            assert_eq!(last["exit_code"], 130);
+        } else {
+            assert_eq!(
+                last["event"], "start",
+                "a killed run leaves its start line only"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_required_reason_is_asked_for_and_the_audit_shown() {
+    let t = Test::new().file("adminsh.toml", "require_reason = [\"production\"]");
+    let refused = t
+        .args(&["-s", "production", "-e", "1"])
+        .status(2)
+        .stderr("adminsh: stage production requires a reason for every admin process: pass --reason \"...\"\n")
+        .run();
+    let ran = refused
+        .again()
+        .args(&["-s", "production", "--reason", "INC-7", "-e", "1"])
+        .stdout("1\n")
+        .run();
+    ran.again()
+        .args(&["--audit"])
+        .stdout_contains("INC-7")
+        .stdout_contains("production")
+        .stdout_contains("success")
+        .run();
+}
+
+#[test]
+fn an_audit_log_that_cannot_be_written_stops_everything_when_required() {
+    Test::new()
+        .file(
+            "adminsh.toml",
+            "audit_log = \"/proc/adminsh-cannot-write/audit.jsonl\"\naudit_required = true",
+        )
+        .args(&["-e", "write_file(\"ran\", \"\")"])
+        .status(1)
+        .stderr_contains("cannot create /proc/adminsh-cannot-write")
+        .run()
+        .path()
+        .join("ran")
+        .exists()
+        .then(|| panic!("the script ran without its audit log"));
+}
+
+#[test]
+fn progress_on_a_terminal_draws_in_place() {
+    let t = Test::new();
+    let tty = crate::support::tmux::Tmux::start(
+        t.path(),
+        &[
+            "-e",
+            r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish(); "ok""#,
+        ],
+        &[],
+    );
+    let screen = tty.wait_for("[exited 0]");
+    assert!(
+        screen.contains("[==============================] 4/4 rows\nok\n"),
+        "{screen}"
+    );
+    assert!(!screen.contains("progress:"), "{screen}");
+}
