@@ -10,6 +10,8 @@
 #                      cat > /dev/null and python3 subprocess.run(capture_output=True).
 #   4. .each_line():   seq 10000000 streamed line by line: lines/s and peak RSS, vs python3
 #                      reading a Popen pipe line by line and seq | wc -l.
+#   5. The console:    launch to first prompt and idle RSS in a pty (benches/console.py), vs
+#                      python3, node and irb.
 #
 # Run from anywhere:
 #   benches/run.sh                  full sizes (a few minutes)
@@ -212,6 +214,11 @@ measure "lines:adminsh" "" "$ADMINSH" -C "$TMP" -e "cmd(\"seq\", [\"$BENCH_LINES
 measure "lines:python3" "" "$PY" -S "$TMP/lines.py" "$BENCH_LINES"
 measure "lines:wc" "$BENCH_LINES" "$BASH_BIN" -c 'set -o pipefail; seq "$1" | wc -l' _ "$BENCH_LINES"
 
+# --- 5. The console -------------------------------------------------------------------------
+
+log "console: first prompt and idle RSS"
+"$PY" "$BENCH_DIR/console.py" "$ADMINSH" "$([[ $QUICK == 1 ]] && echo 5 || echo 20)" > "$TMP/console.md"
+
 # --- Report ----------------------------------------------------------------------------------
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
@@ -229,3 +236,4 @@ BENCH_HYPERFINE=$(hyperfine --version) \
 BENCH_SPAWNS=$BENCH_SPAWNS BENCH_READ_BYTES=$BENCH_READ_BYTES BENCH_LINES=$BENCH_LINES \
 BENCH_SPAWN_RUNS=$BENCH_SPAWN_RUNS BENCH_RUNS=$BENCH_RUNS BENCH_QUICK=$QUICK \
     "$PY" "$BENCH_DIR/report.py" "$TMP/out" | tee "$BENCH_DIR/results.md"
+{ printf '\n## 5. Console: launch to first prompt, idle RSS (in a pty)\n\n'; cat "$TMP/console.md"; } | tee -a "$BENCH_DIR/results.md"

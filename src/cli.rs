@@ -38,8 +38,8 @@ pub struct Cli {
     pub allow_outside_release: bool,
 
     /// Report the run as one JSON document on stdout (exit code, duration, commands, value);
-    /// the script's own output goes to stderr
-    #[arg(long, conflicts_with_all = ["list", "check", "env", "completions"])]
+    /// the script's own output goes to stderr. With --env: the config as JSON
+    #[arg(long, conflicts_with_all = ["list", "check", "completions"])]
     pub json: bool,
 
     /// Print the commands (and file writes) that would run instead of running them; commands
@@ -248,9 +248,14 @@ impl Cli {
         } else {
             Mode::Console
         };
-        if self.json && !matches!(mode, Mode::Script { .. } | Mode::Eval { .. }) {
+        if self.json
+            && !matches!(
+                mode,
+                Mode::Script { .. } | Mode::Eval { .. } | Mode::Env { .. }
+            )
+        {
             return Err(UsageError(
-                "--json reports the run of a script or of -e CODE, and neither was given".into(),
+                "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given".into(),
             ));
         }
         Ok(Options {
@@ -329,7 +334,7 @@ mod tests {
         let cli = Cli::try_parse_from(["adminsh", "--json"]).unwrap();
         assert_eq!(
             cli.into_options().unwrap_err().0,
-            "--json reports the run of a script or of -e CODE, and neither was given"
+            "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given"
         );
         assert!(Cli::try_parse_from(["adminsh", "--json", "--list"]).is_err());
         let options = Cli::try_parse_from(["adminsh", "--json", "fix", "--json"])

@@ -44,6 +44,10 @@ pub fn dispatch(options: Options) -> Result<i32> {
         }
         Mode::List => Ok(list(&release)),
         Mode::Check => Ok(check(release)),
+        Mode::Env { all } if options.json => {
+            println!("{}", env_json(&release, all));
+            Ok(0)
+        }
         Mode::Env { all } => {
             print!("{}", env_listing(&release, all));
             Ok(0)
@@ -234,6 +238,40 @@ pub fn env_listing(release: &Release, all: bool) -> String {
         );
     }
     out
+}
+
+/// The resolved config for machines (`--env --json`): the release, its isolation, and each
+/// variable with its value (masked where secret), its layer and the layer it overrides.
+pub fn env_json(release: &Release, all: bool) -> String {
+    let config = release.config.borrow();
+    let required = &release.manifest.required;
+    let vars: Vec<serde_json::Value> = config
+        .iter()
+        .filter(|(key, var)| all || var.is_app_config() || required.iter().any(|r| r == key))
+        .map(|(key, var)| {
+            serde_json::json!({
+                "key": key,
+                "value": config.display_value(key),
+                "secret": config.is_secret(key),
+                "layer": var.layer.to_string(),
+                "overrides": var.overrides.as_ref().map(ToString::to_string),
+            })
+        })
+        .collect();
+    let missing: Vec<&String> = required
+        .iter()
+        .filter(|k| config.get(k).is_none())
+        .collect();
+    serde_json::json!({
+        "root": release.path(),
+        "link": release.root.link,
+        "name": release.name,
+        "stage": release.stage,
+        "isolation": release.isolation().describe(),
+        "vars": vars,
+        "missing_required": missing,
+    })
+    .to_string()
 }
 
 /// Quotes a value so the line reads back as the same value in a `.env` file.

@@ -255,3 +255,37 @@ fn secrets_never_appear_in_error_messages() {
         .stdout("****\n")
         .run();
 }
+
+#[test]
+fn env_as_json_for_machines() {
+    let done = Test::new()
+        .file(
+            "adminsh.toml",
+            "name = \"shop\"\nrequired = [\"REDIS_URL\"]",
+        )
+        .file(
+            ".env",
+            "DATABASE_URL=postgres://u:pw-secret@db/shop\nAPI_TOKEN=tok-secret\nPORT=1\n",
+        )
+        .env("PORT", "2")
+        .args(&["--env", "--json"])
+        .any_stdout()
+        .run();
+    assert!(
+        !done.stdout.contains("pw-secret") && !done.stdout.contains("tok-secret"),
+        "{}",
+        done.stdout
+    );
+    let doc: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(doc["name"], "shop");
+    assert_eq!(doc["stage"], "development");
+    assert_eq!(doc["missing_required"], serde_json::json!(["REDIS_URL"]));
+    let vars = doc["vars"].as_array().unwrap();
+    let find = |key: &str| vars.iter().find(|v| v["key"] == key).unwrap().clone();
+    assert_eq!(find("DATABASE_URL")["value"], "postgres://u:****@db/shop");
+    assert_eq!(find("API_TOKEN")["value"], "****");
+    assert_eq!(find("API_TOKEN")["secret"], true);
+    assert_eq!(find("PORT")["value"], "2");
+    assert_eq!(find("PORT")["layer"], "process environment");
+    assert_eq!(find("PORT")["overrides"], ".env:3");
+}

@@ -20,11 +20,16 @@ fn variables_and_functions_persist_and_multi_line_input_continues() {
     let t = app();
     let tty = Tmux::start(t.path(), &[], &[]);
     tty.wait_for(PROMPT);
+    // Each input is typed once the console is back at its prompt: the line editor loses input
+    // typed ahead while an input runs (a known limitation, in the README).
     tty.line("let x = 20;");
+    tty.wait_for_count(PROMPT, 2);
     tty.line("fn twice(n) {");
     tty.wait_for(MORE);
     tty.line("  n * 2");
+    tty.wait_for_count(MORE, 2);
     tty.line("}");
+    tty.wait_for_count(PROMPT, 3);
     tty.line("twice(x + 1)");
     let screen = tty.wait_for("=> 42");
     let typed = format!("{PROMPT}fn twice(n) {{\n{MORE}  n * 2\n{MORE}}}\n");
@@ -32,6 +37,7 @@ fn variables_and_functions_persist_and_multi_line_input_continues() {
     // An error does not leave the console, and the scope survives it.
     tty.line("fail(\"boom\")");
     tty.wait_for("<console>:1:1: boom");
+    tty.wait_for_count(PROMPT, 5);
     tty.line("[x, env(\"API_TOKEN\")]");
     tty.wait_for("=> [20, \"****\"]");
     tty.keys(&["C-d"]);
@@ -71,7 +77,9 @@ fn history_is_kept_across_sessions_with_secrets_masked() {
         let tty = Tmux::start(t.path(), &[], &[("XDG_STATE_HOME", &state_env)]);
         tty.wait_for(PROMPT);
         tty.line("let marker = 12345;");
+        tty.wait_for_count(PROMPT, 2);
         tty.line("let t = \"tok-very-secret\";");
+        tty.wait_for_count(PROMPT, 3);
         tty.line(":quit");
         tty.wait_for("[exited 0]");
     }
@@ -125,6 +133,7 @@ fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
     let tty = Tmux::start(t.path(), &[], &[]);
     tty.wait_for(PROMPT);
     tty.line("let kept = \"still here\";");
+    tty.wait_for_count(PROMPT, 2);
     tty.line("cmd(\"sleep\", [\"4321\"]).run()");
     // Ctrl-C typed before the command starts would reach the line editor instead.
     wait_until(|| sleeping("sleep 4321"));
@@ -133,6 +142,7 @@ fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
     tty.wait_for_count(PROMPT, 3);
     tty.line("kept");
     tty.wait_for("=> \"still here\"");
+    tty.wait_for_count(PROMPT, 4);
     // A runaway loop stops too.
     tty.line("write_file(\"spinning\", \"\"); loop { }");
     wait_until(|| t.path().join("spinning").exists());

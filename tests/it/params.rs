@@ -710,7 +710,7 @@ fn json_reports_failures_exits_and_usage_errors() {
         .args(&["--json"])
         .status(2)
         .stderr(
-            "adminsh: --json reports the run of a script or of -e CODE, and neither was given\n",
+            "adminsh: --json reports the run of a script or of -e CODE (or the config, with --env), and none was given\n",
         )
         .run();
 }
