@@ -446,3 +446,16 @@ impl Session {
         Some(text)
     }
 }
+
+/// A session over an empty release in a temp dir, for unit tests.
+#[cfg(test)]
+pub fn for_tests() -> (tempfile::TempDir, Rc<Session>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("adminsh.toml"), "").unwrap();
+    let options = crate::release::OpenOptions {
+        dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let release = Release::open(&options, Vec::new()).unwrap();
+    (dir, Session::new(release, Vec::new()))
+}

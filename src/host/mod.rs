@@ -117,18 +117,7 @@ pub fn engine(session: &Rc<Session>) -> Host {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::release::{OpenOptions, Release};
-
-    fn session() -> (tempfile::TempDir, Rc<Session>) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("adminsh.toml"), "").unwrap();
-        let options = OpenOptions {
-            dir: Some(dir.path().to_path_buf()),
-            ..OpenOptions::default()
-        };
-        let release = Release::open(&options, Vec::new()).unwrap();
-        (dir, Session::new(release, Vec::new()))
-    }
+    use crate::session::for_tests as session;
 
     fn readme() -> String {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()

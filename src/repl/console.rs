@@ -234,17 +234,10 @@ pub fn pretty(value: &Dynamic, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::release::{OpenOptions, Release};
 
     fn console() -> (tempfile::TempDir, Console) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("adminsh.toml"), "").unwrap();
-        let options = OpenOptions {
-            dir: Some(dir.path().to_path_buf()),
-            ..OpenOptions::default()
-        };
-        let release = Release::open(&options, Vec::new()).unwrap();
-        (dir, Console::new(Session::new(release, Vec::new())))
+        let (dir, session) = crate::session::for_tests();
+        (dir, Console::new(session))
     }
 
     #[test]

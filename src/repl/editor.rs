@@ -181,10 +181,7 @@ pub fn history_path(session: &Session) -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
     let root = session.release.path().to_string_lossy();
-    // FNV-1a: a stable short name for the root path.
-    let hash = root.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    });
+    let hash = crate::state::fnv(root.as_bytes());
     Some(base.join("adminsh").join(format!(
         "{}-{:08x}.history",
         session.release.name, hash as u32
