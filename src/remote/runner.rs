@@ -1,8 +1,10 @@
 //! Running `ssh` or `kubectl exec` for a target as if the remote adminsh ran here: stdout
 //! straight through (or prefixed line by line for `--each`), stderr relayed from the line the
-//! remote adminsh starts with (`serve::STARTED`), so that what came before it, ssh's own
-//! complaint when it cannot connect, becomes one clear error instead; exit codes as they are;
-//! Ctrl-C passed on to the client, which ends the connection and so the remote process.
+//! remote adminsh starts with (`serve::STARTED`); what came before that line is ssh's or the
+//! remote login shell's (a `.bashrc` complaining), not the admin process's: it becomes the
+//! error when adminsh never starts (ssh's "Connection refused"), and is left out when it does.
+//! Exit codes as they are; Ctrl-C passed on to the client, which ends the connection and so the
+//! remote process.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -238,7 +240,6 @@ impl Relay<'_> {
         if let Some(at) = start_line(&self.held) {
             let held = std::mem::take(&mut self.held);
             self.started = true;
-            self.show_stderr(&held[..at]);
             self.show_stderr(&held[at + STARTED.len()..]);
         }
     }

@@ -63,13 +63,15 @@ pub fn announce(name: &str, release: &Release) {
         .map_or("(unknown version)".to_owned(), |v| {
             v.chars().take(12).collect()
         });
-    eprintln!(
-        "adminsh: {name}: {} {version} at {} on {}, stage {}",
+    let line = format!(
+        "adminsh: {name}: {} {version} at {} on {}, stage {}\n",
         release.name,
         release.path().display(),
         hostname(),
         release.stage
     );
+    // One write, so the line travels whole.
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 fn hostname() -> String {

@@ -4,6 +4,7 @@
 //! `--each` and `--parallel` over two servers, `--targets`; kubectl through a stand-in that
 //! records its argv and runs the command after `--` as `kubectl exec` would in the pod.
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -310,15 +311,20 @@ fn the_console_opens_there_in_a_terminal() {
         )),
         "{screen}"
     );
+    // Each input waits for the prompt: the line editor loses input typed ahead.
     tty.line("let x = 40 + 2;");
+    tty.wait_for_count(prompt, 2);
     tty.line("x");
     tty.wait_for("=> 42");
+    tty.wait_for_count(prompt, 3);
     // Ctrl-C reaches the remote console, which clears the line and stays.
     tty.type_text("not run");
+    tty.wait_for(&format!("{prompt}not run"));
     tty.keys(&["C-c"]);
     tty.wait_for_count(prompt, 4);
     tty.line("release().root");
     tty.wait_for(&format!("=> \"{}\"", root(&remote).display()));
+    tty.wait_for_count(prompt, 5);
     tty.keys(&["C-d"]);
     tty.wait_for("[exited 0]");
 }
@@ -360,7 +366,7 @@ fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
         "#,
     );
     let app = local(&client, &sshd, &remote, "");
-    let child = app
+    let mut child = app
         .command()
         .args(["-t", "production", "slow"])
         .stdin(Stdio::null())
@@ -368,21 +374,21 @@ fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The remote side has announced itself (Ctrl-C may cut off what is still on its way).
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert_eq!(first, announce("production", &remote, "development"));
     let sleeper: i32 = wait_for_file(&remote.path().join("sleeper.pid"))
         .parse()
         .unwrap();
     let remote_adminsh = parent(sleeper);
     assert!(alive(sleeper) && alive(remote_adminsh));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        format!(
-            "{}adminsh: interrupted\n",
-            announce("production", &remote, "development")
-        )
-    );
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(rest, "adminsh: interrupted\n");
     let start = Instant::now();
     while alive(sleeper) || alive(remote_adminsh) {
         assert!(
