@@ -2,6 +2,7 @@
 //! Ctrl-C, :help, the production banner; and piped stdin without a terminal.
 
 use crate::support::Test;
+use crate::support::processes::{running, wait_until};
 use crate::support::tmux::Tmux;
 
 const PROMPT: &str = "app (development)> ";
@@ -136,7 +137,7 @@ fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
     tty.wait_for_count(PROMPT, 2);
     tty.line("cmd(\"sleep\", [\"4321\"]).run()");
     // Ctrl-C typed before the command starts would reach the line editor instead.
-    wait_until(|| sleeping("sleep 4321"));
+    wait_until(|| running("sleep 4321"));
     tty.keys(&["C-c"]);
     tty.wait_for("interrupted");
     tty.wait_for_count(PROMPT, 3);
@@ -148,25 +149,7 @@ fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
     wait_until(|| t.path().join("spinning").exists());
     tty.keys(&["C-c"]);
     tty.wait_for_count("interrupted", 2);
-    assert!(!sleeping("sleep 4321"));
-}
-
-fn sleeping(command_line: &str) -> bool {
-    let ps = std::process::Command::new("ps")
-        .args(["-eo", "args"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&ps.stdout)
-        .lines()
-        .any(|l| l == command_line)
-}
-
-fn wait_until(condition: impl Fn() -> bool) {
-    let start = std::time::Instant::now();
-    while !condition() {
-        assert!(start.elapsed().as_secs() < 15, "gave up waiting");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    assert!(!running("sleep 4321"));
 }
 
 #[test]

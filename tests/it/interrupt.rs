@@ -1,32 +1,11 @@
 //! Ctrl-C (SIGINT) and SIGTERM: the running command's whole process group stops, the script
 //! stops, and adminsh exits 130 (128 + the signal).
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::Test;
-
-fn wait_for_file(path: &Path) -> String {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if let Some(text) = std::fs::read_to_string(path)
-            .ok()
-            .filter(|t| t.ends_with('\n'))
-        {
-            return text.trim().to_owned();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("{} never appeared", path.display());
-}
-
-fn alive(pid: i32) -> bool {
-    // A zombie is dead for our purposes; /proc shows its state.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.split(' ').nth(2).is_none_or(|state| state != "Z"))
-        .unwrap_or(false)
-}
+use crate::support::processes::{alive, wait_for_file};
 
 /// Starts a script whose command starts a grandchild, signals adminsh, and checks everything
 /// stopped: exit code, message, the grandchild gone, nothing after the command ran.

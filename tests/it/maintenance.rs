@@ -3,9 +3,10 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::Test;
+use crate::support::processes::wait_until;
 
 const THREE_STEPS: &str = r#"
 //! Three steps; the second fails while a file named `fail` exists.
@@ -131,11 +132,7 @@ fn kill_9_during_a_step_leaves_a_checkpoint_to_resume_from() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while !t.path().join("started").exists() {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(|| t.path().join("started").exists());
     child.kill().unwrap();
     child.wait().unwrap();
     let files = checkpoints(t.path());
@@ -165,11 +162,7 @@ fn a_second_run_of_the_same_script_is_refused_or_waits() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while !t.path().join("started-1").exists() {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(|| t.path().join("started-1").exists());
     let refused = t.command().args(["slow", "2"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     let message = String::from_utf8_lossy(&refused.stderr);
@@ -348,11 +341,7 @@ fn audit_of_an_interrupted_and_a_killed_run() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while !t.path().join("started").exists() {
-            assert!(start.elapsed() < Duration::from_secs(20));
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until(|| t.path().join("started").exists());
         unsafe { libc::kill(child.id() as i32, signal) };
         child.wait_with_output().unwrap();
         let lines = audit_lines(t.path());

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::processes::{alive, wait_for_file};
 use crate::support::sshd::{Client, Sshd, free_port, user};
 use crate::support::tmux::Tmux;
 use crate::support::{BIN, Test};
@@ -329,31 +330,11 @@ fn the_console_opens_there_in_a_terminal() {
     tty.wait_for("[exited 0]");
 }
 
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.split(' ').nth(2).is_none_or(|state| state != "Z"))
-        .unwrap_or(false)
-}
-
 fn parent(pid: i32) -> i32 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // The command name is in parentheses and may hold spaces: fields count from its end.
     let after = &stat[stat.rfind(')').unwrap() + 2..];
     after.split(' ').nth(1).unwrap().parse().unwrap()
-}
-
-fn wait_for_file(path: &Path) -> String {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if let Some(text) = std::fs::read_to_string(path)
-            .ok()
-            .filter(|t| t.ends_with('\n'))
-        {
-            return text.trim().to_owned();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("{} never appeared", path.display());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! exit code, with both streams shown when something differs.
 
 pub mod postgres;
+pub mod processes;
 pub mod sshd;
 pub mod tmux;
 
