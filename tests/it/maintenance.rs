@@ -415,3 +415,18 @@ fn progress_on_a_terminal_draws_in_place() {
     );
     assert!(!screen.contains("progress:"), "{screen}");
 }
+
+#[test]
+fn confirm_and_ask_at_a_terminal() {
+    let t = Test::new().script(
+        "ask",
+        r#"let sure = confirm("Delete 12 rows?"); let size = ask("Batch size", "100"); print(`answers: ${sure} ${size}`);"#,
+    );
+    let tty = crate::support::tmux::Tmux::start(t.path(), &["ask"], &[]);
+    tty.wait_for("Delete 12 rows? [y/N]");
+    tty.line("y");
+    tty.wait_for("Batch size [100]:");
+    tty.line("");
+    tty.wait_for("answers: true 100");
+    tty.wait_for("[exited 0]");
+}
