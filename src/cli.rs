@@ -14,7 +14,8 @@ use crate::release::OpenOptions;
     version,
     about = "Run one-off admin processes against your app's release: committed Rhai scripts and a console, with the app's config and dependency isolation",
     after_help = "Exit codes: 0 success, 1 script or command failure, 2 usage error, n from exit(n), 130 interrupted (Ctrl-C), 255 target unreachable (-t).",
-    max_term_width = 100
+    max_term_width = 100,
+    override_usage = "adminsh [OPTIONS] [SCRIPT [ARGS]...]"
 )]
 pub struct Cli {
     /// Evaluate CODE and print its value
@@ -123,7 +124,7 @@ pub struct Cli {
     /// A script path, or a name under the release's scripts/ (`fix_records`), then its arguments
     /// (`adminsh SCRIPT --help` shows the parameters a script declares)
     #[arg(
-        value_name = "SCRIPT [ARGS]...",
+        value_name = "SCRIPT ARGS",
         trailing_var_arg = true,
         num_args = 0..
     )]
