@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 
@@ -67,7 +68,8 @@ pub struct Config {
     /// to every command untouched so nothing is lost.
     opaque: Vec<(OsString, OsString)>,
     names: SecretNames,
-    redactor: Redactor,
+    /// Shared, so a command can hold it while it runs without copying every secret.
+    redactor: Rc<Redactor>,
 }
 
 impl Config {
@@ -76,7 +78,7 @@ impl Config {
             vars: BTreeMap::new(),
             opaque: Vec::new(),
             names: sources.secret_names,
-            redactor: Redactor::default(),
+            redactor: Rc::default(),
         };
         for (key, value) in sources.defaults {
             config.set(key, value, Layer::ManifestDefault);
@@ -124,12 +126,8 @@ impl Config {
         self.vars.get(key).map(|v| v.value.as_str())
     }
 
-    pub fn var(&self, key: &str) -> Option<&Var> {
-        self.vars.get(key)
-    }
-
     pub fn set(&mut self, key: &str, value: &str, layer: Layer) {
-        self.redactor.learn(&self.names, key, value);
+        Rc::make_mut(&mut self.redactor).learn(&self.names, key, value);
         let overrides = self.vars.get(key).map(|old| old.layer.clone());
         self.vars.insert(
             key.to_owned(),
@@ -163,7 +161,7 @@ impl Config {
         self.names.is_secret(key)
     }
 
-    pub fn redactor(&self) -> &Redactor {
+    pub fn redactor(&self) -> &Rc<Redactor> {
         &self.redactor
     }
 
