@@ -67,21 +67,9 @@ pub fn announce(name: &str, release: &Release) {
         "adminsh: {name}: {} {version} at {} on {}, stage {}\n",
         release.name,
         release.path().display(),
-        hostname(),
+        crate::state::host(),
         release.stage
     );
     // One write, so the line travels whole.
     let _ = std::io::stderr().write_all(line.as_bytes());
-}
-
-fn hostname() -> String {
-    let mut buffer = [0u8; 256];
-    // SAFETY: gethostname writes at most `len` bytes into the buffer.
-    let ok = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } == 0;
-    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-    if ok && end > 0 {
-        String::from_utf8_lossy(&buffer[..end]).into_owned()
-    } else {
-        "an unknown host".to_owned()
-    }
 }
