@@ -513,12 +513,16 @@ fn bash_completes_a_scripts_flags_end_to_end() {
     );
 }
 
-/// Whether a program is on PATH (zsh and fish are optional for the test suite).
-fn installed(program: &str) -> bool {
-    std::process::Command::new("sh")
+/// Fails unless a shell the test needs is on PATH (`.ci/run` installs zsh and fish).
+fn require(program: &str) {
+    let found = std::process::Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{program} is needed for this test: apt-get install {program}"
+    );
 }
 
 /// Runs `shell -c script` in the app, with the adminsh under test first on PATH.
@@ -543,7 +547,9 @@ fn shell(t: &Test, shell: &str, flag: &str, script: &str) -> String {
 #[test]
 fn fish_and_zsh_complete_a_scripts_flags() {
     let t = fix();
-    if installed("fish") {
+    require("fish");
+    require("zsh");
+    {
         let out = shell(
             &t,
             "fish",
@@ -554,7 +560,7 @@ fn fish_and_zsh_complete_a_scripts_flags() {
         );
         assert_eq!(out, "--dry-run\tPrint what would change\nfast\nsafe\n");
     }
-    if installed("zsh") {
+    {
         // compsys itself needs a terminal: its two functions the script calls are stand-ins.
         let out = shell(
             &t,
