@@ -1,6 +1,7 @@
 //! The command host API: building, running, capturing, failing.
 
 use crate::support::Test;
+use crate::support::tools::require;
 
 #[test]
 fn run_streams_output_and_returns_the_status() {
@@ -120,11 +121,13 @@ fn node_modules_bin_is_on_path() {
 
 #[test]
 fn a_real_virtualenv_is_used_and_one_created_mid_script_too() {
+    require!(Python);
+    // Without pip: the venv's own python is what is under test, and pip takes seconds.
     let t = Test::new().args(&[
         "-e",
         r#"
         let before = cmd("sh", ["-c", "echo ${VIRTUAL_ENV:-none}"]).read();
-        cmd("python3", ["-m", "venv", ".venv"]).run();
+        cmd("python3", ["-m", "venv", "--without-pip", ".venv"]).run();
         let prefix = cmd("python", ["-c", "import sys; print(sys.prefix == sys.base_prefix, sys.prefix)"]).read();
         print(before);
         print(prefix);

@@ -1,6 +1,7 @@
 //! `std/db` against real databases: a SQLite file through `sqlite3`, and a throwaway
 //! PostgreSQL cluster through `psql`, with a password that must travel in PGPASSWORD.
 
+use crate::support::tools::require;
 use crate::support::{Test, postgres::Cluster};
 
 /// The same script works on both databases.
@@ -26,6 +27,7 @@ failed: true
 
 #[test]
 fn sqlite_file() {
+    require!(Sqlite3);
     let done = Test::new()
         .file(".env", "DATABASE_URL=sqlite:///var/app.db")
         .file("var/.keep", "")
@@ -39,6 +41,7 @@ fn sqlite_file() {
 
 #[test]
 fn postgres_cluster() {
+    require!(Postgres);
     let cluster = Cluster::start();
     let done = Test::new()
         .env("DATABASE_URL", cluster.url())

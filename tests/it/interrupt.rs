@@ -2,14 +2,15 @@
 //! stops, and adminsh exits 130 (128 + the signal).
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use crate::support::Test;
-use crate::support::processes::{alive, wait_for_file};
+use crate::support::processes::{Signal, alive, child_running, finish, signal};
+use crate::support::wait::{wait_for_file, wait_until};
 
 /// Starts a script whose command starts a grandchild, signals adminsh, and checks everything
 /// stopped: exit code, message, the grandchild gone, nothing after the command ran.
-fn interrupt_during_a_command(signal: i32, expected_status: i32) {
+#[track_caller]
+fn interrupt_during_a_command(sent: Signal, expected_status: i32) {
     let t = Test::new().script(
         "slow",
         r#"
@@ -17,7 +18,7 @@ fn interrupt_during_a_command(signal: i32, expected_status: i32) {
         write_file("after.txt", "should not run");
         "#,
     );
-    let mut child = t
+    let child = t
         .command()
         .arg("slow")
         .stdin(Stdio::null())
@@ -25,40 +26,29 @@ fn interrupt_during_a_command(signal: i32, expected_status: i32) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let grandchild: i32 = wait_for_file(&t.path().join("grandchild.pid"))
+    let grandchild: u32 = wait_for_file(&t.path().join("grandchild.pid"))
         .parse()
         .unwrap();
     assert!(alive(grandchild));
-    unsafe { libc::kill(child.id() as i32, signal) };
-    let start = Instant::now();
-    let output = loop {
-        if child.try_wait().unwrap().is_some() {
-            break child.wait_with_output().unwrap();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "adminsh did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    signal(child.id(), sent);
+    let output = finish(child, "adminsh to stop");
     assert_eq!(output.status.code(), Some(expected_status));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
         "adminsh: interrupted\n"
     );
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(!alive(grandchild), "the command's grandchild survived");
+    wait_until("the command's grandchild to stop", || !alive(grandchild));
     assert!(!t.path().join("after.txt").exists());
 }
 
 #[test]
 fn ctrl_c_stops_the_commands_process_group_and_exits_130() {
-    interrupt_during_a_command(libc::SIGINT, 130);
+    interrupt_during_a_command(Signal::Int, 130);
 }
 
 #[test]
 fn sigterm_stops_it_too() {
-    interrupt_during_a_command(libc::SIGTERM, 143);
+    interrupt_during_a_command(Signal::Term, 143);
 }
 
 #[test]
@@ -71,8 +61,8 @@ fn a_runaway_loop_is_interruptible() {
         .spawn()
         .unwrap();
     wait_for_file(&t.path().join("started"));
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
+    signal(child.id(), Signal::Int);
+    let output = finish(child, "adminsh to stop the loop");
     assert_eq!(output.status.code(), Some(130));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
@@ -100,9 +90,12 @@ fn try_catch_cannot_swallow_an_interrupt() {
         .spawn()
         .unwrap();
     wait_for_file(&t.path().join("started"));
-    std::thread::sleep(Duration::from_millis(100));
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
+    // Inside the `try`, the command has started.
+    wait_until("adminsh to start `sleep 100`", || {
+        child_running(child.id(), "sleep 100")
+    });
+    signal(child.id(), Signal::Int);
+    let output = finish(child, "adminsh to stop");
     assert_eq!(output.status.code(), Some(130));
     assert!(!t.path().join("caught.txt").exists());
 }

@@ -16,3 +16,4 @@ mod release;
 mod remote;
 mod scripts;
 mod shop;
+mod tidy;

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
-use crate::support::Test;
-use crate::support::processes::wait_until;
+use crate::support::processes::{Signal, finish, signal};
+use crate::support::tools::require;
+use crate::support::wait::{wait_for_path, wait_for_text};
+use crate::support::{Test, tmux::Tmux};
 
 const THREE_STEPS: &str = r#"
 //! Three steps; the second fails while a file named `fail` exists.
@@ -126,15 +127,15 @@ fn kill_9_during_a_step_leaves_a_checkpoint_to_resume_from() {
         });
         "#,
     );
-    let mut child = t
+    let child = t
         .command()
         .arg("long")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until(|| t.path().join("started").exists());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    wait_for_path(&t.path().join("started"));
+    signal(child.id(), Signal::Kill);
+    finish(child, "adminsh to die");
     let files = checkpoints(t.path());
     assert_eq!(files.len(), 1);
     let text = read(&t.path().join(".adminsh/state"), &files[0]);
@@ -162,7 +163,7 @@ fn a_second_run_of_the_same_script_is_refused_or_waits() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until(|| t.path().join("started-1").exists());
+    wait_for_path(&t.path().join("started-1"));
     let refused = t.command().args(["slow", "2"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     let message = String::from_utf8_lossy(&refused.stderr);
@@ -172,28 +173,26 @@ fn a_second_run_of_the_same_script_is_refused_or_waits() {
         "{message}"
     );
     assert!(message.contains("pass --wait to wait for it"), "{message}");
+    // Its stderr goes to a file, to be read while it waits.
+    let waiting_stderr = t.path().join("waiting.stderr");
     let waiting = t
         .command()
         .args(["--wait", "slow", "3"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&waiting_stderr).unwrap())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // It says it waits; then it has found the lock taken and not started.
+    wait_for_text(&waiting_stderr, "is already running");
     assert!(
         !t.path().join("started-3").exists(),
         "the waiting run started early"
     );
     std::fs::write(t.path().join("go"), "").unwrap();
-    let first = first.wait_with_output().unwrap();
-    let waited = waiting.wait_with_output().unwrap();
+    let first = finish(first, "the first run to end");
+    let waited = finish(waiting, "the waiting run to end");
     assert_eq!(String::from_utf8_lossy(&first.stdout), "done 1\n");
     assert_eq!(String::from_utf8_lossy(&waited.stdout), "done 3\n");
-    assert!(
-        String::from_utf8_lossy(&waited.stderr).contains("is already running"),
-        "{}",
-        String::from_utf8_lossy(&waited.stderr)
-    );
 }
 
 #[test]
@@ -279,6 +278,7 @@ fn progress_on_a_pipe_prints_plain_lines() {
         .run();
 }
 
+#[track_caller]
 fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
     read(dir, ".adminsh/audit.jsonl")
         .lines()
@@ -333,7 +333,7 @@ fn audit_of_an_interrupted_and_a_killed_run() {
         "wait",
         "write_file(\"started\", \"\"); cmd(\"sleep\", [\"100\"]).run();",
     );
-    for (signal, finish) in [(libc::SIGINT, true), (libc::SIGKILL, false)] {
+    for (sent, finishes) in [(Signal::Int, true), (Signal::Kill, false)] {
         let _ = std::fs::remove_file(t.path().join("started"));
         let child = t
             .command()
@@ -341,12 +341,12 @@ fn audit_of_an_interrupted_and_a_killed_run() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        wait_until(|| t.path().join("started").exists());
-        unsafe { libc::kill(child.id() as i32, signal) };
-        child.wait_with_output().unwrap();
+        wait_for_path(&t.path().join("started"));
+        signal(child.id(), sent);
+        finish(child, "adminsh to stop");
         let lines = audit_lines(t.path());
         let last = lines.last().unwrap();
-        if finish {
+        if finishes {
             assert_eq!(last["event"], "finish");
             assert_eq!(last["outcome"], "interrupted");
             assert_eq!(last["exit_code"], 130);
@@ -399,8 +399,9 @@ fn an_audit_log_that_cannot_be_written_stops_everything_when_required() {
 
 #[test]
 fn progress_on_a_terminal_draws_in_place() {
+    require!(Tmux);
     let t = Test::new();
-    let tty = crate::support::tmux::Tmux::start(
+    let tty = Tmux::start(
         t.path(),
         &[
             "-e",
@@ -418,11 +419,12 @@ fn progress_on_a_terminal_draws_in_place() {
 
 #[test]
 fn confirm_and_ask_at_a_terminal() {
+    require!(Tmux);
     let t = Test::new().script(
         "ask",
         r#"let sure = confirm("Delete 12 rows?"); let size = ask("Batch size", "100"); print(`answers: ${sure} ${size}`);"#,
     );
-    let tty = crate::support::tmux::Tmux::start(t.path(), &["ask"], &[]);
+    let tty = Tmux::start(t.path(), &["ask"], &[]);
     tty.wait_for("Delete 12 rows? [y/N]");
     tty.line("y");
     tty.wait_for("Batch size [100]:");

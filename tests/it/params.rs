@@ -3,6 +3,9 @@
 //! completion, and the `--json` report of a run.
 
 use crate::support::Test;
+use crate::support::processes::{Signal, finish, signal};
+use crate::support::tools::{self, Tool, require};
+use crate::support::wait::wait_for_path;
 
 /// A script declaring every type, printing what it received.
 const FIX: &str = "
@@ -89,6 +92,7 @@ fn defaults_fill_in_and_optional_parameters_are_unit() {
 
 /// Runs fix_records with `--since 2026-11-01` and these arguments, expecting a usage error
 /// before the script's first line.
+#[track_caller]
 fn refused(args: &[&str], message: &str) {
     fix()
         .args(&["fix_records", "--since", "2026-11-01"])
@@ -374,6 +378,7 @@ fn misspelt_params_and_assignments_are_caught_before_the_script_runs() {
 }
 
 /// `adminsh --complete-words -- SHELL CWORD WORDS...`, as the completion scripts call it.
+#[track_caller]
 fn complete(t: Test, shell: &str, words: &[&str]) -> String {
     let cword = (words.len() - 1).to_string();
     t.args(&["--complete-words", "--", shell, &cword, "adminsh"])
@@ -513,20 +518,14 @@ fn bash_completes_a_scripts_flags_end_to_end() {
     );
 }
 
-/// Fails unless a shell the test needs is on PATH (`.ci/run` installs zsh and fish).
-fn require(program: &str) {
-    let found = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{program} is needed for this test: apt-get install {program}"
-    );
-}
-
 /// Runs `shell -c script` in the app, with the adminsh under test first on PATH.
+#[track_caller]
 fn shell(t: &Test, shell: &str, flag: &str, script: &str) -> String {
+    match shell {
+        "fish" => tools::used(Tool::Fish),
+        "zsh" => tools::used(Tool::Zsh),
+        _ => {}
+    }
     let bin_dir = std::path::Path::new(crate::support::BIN).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
     let output = std::process::Command::new(shell)
@@ -546,9 +545,8 @@ fn shell(t: &Test, shell: &str, flag: &str, script: &str) -> String {
 
 #[test]
 fn fish_and_zsh_complete_a_scripts_flags() {
+    require!(Fish, Zsh);
     let t = fix();
-    require("fish");
-    require("zsh");
     {
         let out = shell(
             &t,
@@ -581,6 +579,7 @@ fn fish_and_zsh_complete_a_scripts_flags() {
 }
 
 /// Parses the one JSON document a `--json` run printed.
+#[track_caller]
 fn report(stdout: &str) -> serde_json::Value {
     assert_eq!(stdout.lines().count(), 1, "one line of JSON:\n{stdout}");
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}:\n{stdout}"))
@@ -735,17 +734,9 @@ fn json_reports_an_interrupted_run() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = t.path().join("started.txt");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the command never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
+    wait_for_path(&t.path().join("started.txt"));
+    signal(child.id(), Signal::Int);
+    let output = finish(child, "adminsh to stop");
     assert_eq!(output.status.code(), Some(130));
     let r = report(&String::from_utf8_lossy(&output.stdout));
     assert_eq!(r["exit_code"], 130);

@@ -2,9 +2,11 @@
 //! runner), the Procfile, Capistrano layouts, warnings, and config precedence in full.
 
 use crate::support::Test;
+use crate::support::tools::require;
 
 #[test]
 fn ruby_app_runs_through_bundle_exec_with_binstubs() {
+    require!(Ruby, Bundler);
     let t = Test::new()
         .file("Gemfile", "# no gems: bundler resolves this offline\n")
         .executable("bin/hello", "#!/bin/sh\necho \"binstub $BUNDLE_GEMFILE\"\n")

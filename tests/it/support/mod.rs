@@ -6,6 +6,8 @@ pub mod postgres;
 pub mod processes;
 pub mod sshd;
 pub mod tmux;
+pub mod tools;
+pub mod wait;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -75,6 +77,7 @@ pub struct Test {
 }
 
 impl Default for Test {
+    #[track_caller]
     fn default() -> Self {
         Self::new()
     }
@@ -82,11 +85,13 @@ impl Default for Test {
 
 impl Test {
     /// An empty app: a temp dir with an empty `adminsh.toml`.
+    #[track_caller]
     pub fn new() -> Self {
         Self::bare().file("adminsh.toml", "")
     }
 
     /// A temp dir with nothing in it.
+    #[track_caller]
     pub fn bare() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("adminsh-test-")
@@ -109,6 +114,7 @@ impl Test {
     }
 
     /// Writes a file of the app (text unindented).
+    #[track_caller]
     pub fn file(self, path: &str, text: &str) -> Self {
         let full = self.dir.path().join(path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
@@ -117,11 +123,13 @@ impl Test {
     }
 
     /// Writes `scripts/<name>.rhai`.
+    #[track_caller]
     pub fn script(self, name: &str, text: &str) -> Self {
         self.file(&format!("scripts/{name}.rhai"), text)
     }
 
     /// Makes an executable file (a fake program of the app).
+    #[track_caller]
     pub fn executable(self, path: &str, text: &str) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let this = self.file(path, text);
@@ -131,6 +139,7 @@ impl Test {
     }
 
     /// Runs adminsh from this subdirectory of the app instead of its root.
+    #[track_caller]
     pub fn current_dir(mut self, dir: &str) -> Self {
         let full = self.dir.path().join(dir);
         std::fs::create_dir_all(&full).unwrap();
@@ -208,6 +217,7 @@ impl Test {
     }
 
     /// Runs adminsh and checks every expectation; returns the output and the app dir.
+    #[track_caller]
     pub fn run(self) -> Finished {
         let mut child = self
             .command()
@@ -220,10 +230,17 @@ impl Test {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        if let Some(input) = &self.stdin {
-            child.stdin.take().unwrap().write_all(input).unwrap();
-        }
+        // Fed from a thread while the output is read, so neither side can fill a pipe and wait
+        // for the other.
+        let feeding = child
+            .stdin
+            .take()
+            .zip(self.stdin.clone())
+            .map(|(pipe, input)| std::thread::spawn(move || feed(pipe, &input)));
         let output = child.wait_with_output().unwrap();
+        if let Some(Err(e)) = feeding.map(|f| f.join().unwrap()) {
+            panic!("cannot write adminsh's stdin: {e}");
+        }
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let mut problems = Vec::new();
@@ -251,6 +268,15 @@ impl Test {
     }
 }
 
+/// Writes a child's stdin and closes it. A child may exit without reading all of it (adminsh
+/// refusing to start, a script that never reads): the broken pipe that leaves is no error.
+fn feed(mut pipe: impl Write, input: &[u8]) -> std::io::Result<()> {
+    match pipe.write_all(input) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written,
+    }
+}
+
 fn append(expect: Expect, part: &str) -> Expect {
     match expect {
         Expect::Contains(mut parts) => {
@@ -273,12 +299,24 @@ impl Finished {
     }
 
     /// Another run in the same app directory.
+    #[track_caller]
     pub fn again(self) -> Test {
         Test {
             dir: self.dir,
             ..Test::bare()
         }
     }
+}
+
+#[test]
+fn stdin_that_adminsh_never_reads_is_no_error() {
+    // More than a pipe holds: the write is still going on when adminsh exits without reading.
+    let input = "x\n".repeat(1 << 20);
+    Test::new()
+        .args(&["-e", "1"])
+        .stdin(&input)
+        .stdout("1\n")
+        .run();
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 pub struct Cluster {
     dir: tempfile::TempDir,
@@ -27,8 +27,11 @@ impl Cluster {
         )
     }
 
+    /// Starts a cluster; the test must have `require!(Postgres)`.
+    #[track_caller]
     pub fn start() -> Cluster {
-        let bin = pg_bin().expect("PostgreSQL server binaries (initdb, pg_ctl) not found");
+        super::tools::used(super::tools::Tool::Postgres);
+        let bin = server_bin().expect("PostgreSQL server binaries (initdb, pg_ctl) not found");
         let dir = tempfile::Builder::new()
             .prefix("adminsh-pg-")
             .tempdir()
@@ -36,7 +39,7 @@ impl Cluster {
         let password = "s3cr3t-pw:@/x";
         let data = dir.path().join("data");
         std::fs::write(dir.path().join("pwfile"), password).unwrap();
-        let is_root = unsafe { libc::geteuid() } == 0;
+        let is_root = is_root();
         if is_root {
             chown_postgres(dir.path());
             chown_postgres(&dir.path().join("pwfile"));
@@ -53,12 +56,20 @@ impl Cluster {
             if is_root {
                 command.arg(args[0]);
             }
-            let status = command
+            // What they print is shown only if they fail.
+            let output = command
                 .args(&args[1..])
                 .current_dir(dir.path())
-                .status()
+                .stdin(Stdio::null())
+                .output()
                 .unwrap();
-            assert!(status.success(), "{args:?} failed: {status}");
+            assert!(
+                output.status.success(),
+                "{args:?} failed: {}\n{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
         };
         let initdb = bin.join("initdb").to_string_lossy().into_owned();
         let pg_ctl = bin.join("pg_ctl").to_string_lossy().into_owned();
@@ -97,8 +108,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
         let pg_ctl = self.bin.join("pg_ctl");
-        let is_root = unsafe { libc::geteuid() } == 0;
-        let mut command = if is_root {
+        let mut command = if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
             c
@@ -109,12 +119,25 @@ impl Drop for Cluster {
             .args(["-D"])
             .arg(&data)
             .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
             .status();
     }
 }
 
+/// PostgreSQL refuses to run as root, so as root the cluster runs as `postgres`.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid(2) takes nothing and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Whether the `postgres` account exists (the server package creates it).
+pub fn user_exists() -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .is_ok_and(|p| p.lines().any(|l| l.starts_with("postgres:")))
+}
+
 /// Where `initdb` and `pg_ctl` live: on PATH, or Debian's versioned directory.
-fn pg_bin() -> Option<PathBuf> {
+pub fn server_bin() -> Option<PathBuf> {
     let on_path =
         std::env::split_paths(&std::env::var_os("PATH")?).find(|dir| dir.join("initdb").is_file());
     on_path.or_else(|| {

@@ -3,12 +3,14 @@
 //! `Client` is the other end: a key pair and the ssh options that keep the client away from
 //! the machine's own ssh config and known hosts. As root, sshd needs `/run/sshd`; it is made.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-const SSHD: &str = "/usr/sbin/sshd";
+use super::tools::{self, Tool};
+use super::wait::wait_for_port;
+
+pub const SSHD: &str = "/usr/sbin/sshd";
 
 fn keygen(path: &Path) {
     let status = Command::new("ssh-keygen")
@@ -47,7 +49,10 @@ impl Default for Client {
 }
 
 impl Client {
+    /// A new key pair; the test must have `require!(Ssh)`.
+    #[track_caller]
     pub fn new() -> Client {
+        tools::used(Tool::Ssh);
         let dir = tempfile::Builder::new()
             .prefix("adminsh-ssh-client-")
             .tempdir()
@@ -72,7 +77,9 @@ impl Client {
         )
     }
 
-    /// Starts a server that lets this client in, with `env` set in every session.
+    /// Starts a server that lets this client in, with `env` set in every session; the test
+    /// must have `require!(Sshd)`.
+    #[track_caller]
     pub fn sshd(&self, env: &[(&str, &str)]) -> Sshd {
         Sshd::start(&self.public_key(), env)
     }
@@ -85,11 +92,9 @@ pub struct Sshd {
 }
 
 impl Sshd {
+    #[track_caller]
     fn start(authorized_key: &str, env: &[(&str, &str)]) -> Sshd {
-        assert!(
-            Path::new(SSHD).exists(),
-            "{SSHD} is needed for the remote tests (openssh-server; .ci/run installs it)"
-        );
+        tools::used(Tool::Sshd);
         // The privilege separation directory sshd insists on when it runs as root.
         let _ = std::fs::create_dir_all("/run/sshd");
         let dir = tempfile::Builder::new()
@@ -126,13 +131,7 @@ impl Sshd {
             .spawn()
             .unwrap();
         let sshd = Sshd { port, dir, child };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("sshd did not start listening:\n{}", sshd.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port(port, || sshd.log());
         sshd
     }
 
