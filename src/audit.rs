@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Ending, Error};
+use crate::release::secrets::Redactor;
+use crate::spawner::CommandRecord;
+use crate::state::steps::Step;
+
 /// The first line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Start {
@@ -49,14 +54,6 @@ pub struct Finish {
 pub struct Command {
     pub argv: Vec<Vec<String>>,
     pub status: Option<i32>,
-    pub duration_ms: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Step {
-    pub name: String,
-    /// `done`, `skipped` (completed in an earlier run), `failed`.
-    pub outcome: String,
     pub duration_ms: u64,
 }
 
@@ -175,10 +172,7 @@ impl Trail {
                 ));
             }
             Err(e) => {
-                crate::host::log::emit(
-                    crate::host::log::Level::Warn,
-                    &format!("{e:#}; this run is not audited"),
-                );
+                crate::log::warn(&format!("{e:#}; this run is not audited"));
                 None
             }
         };
@@ -190,17 +184,12 @@ impl Trail {
     }
 
     /// Writes the finish line: the outcome and what ran.
-    pub fn end(
-        mut self,
-        session: &crate::session::Session,
-        exit_code: i32,
-        interrupted: bool,
-        error: Option<String>,
-    ) {
+    pub fn end(mut self, ran: &Ran<'_>) {
         let Some(log) = &mut self.log else { return };
-        let outcome = match (interrupted, exit_code) {
-            (true, _) => "interrupted",
-            (false, 0) => "success",
+        let exit_code = ran.ending.map_or(0, Ending::code);
+        let outcome = match (ran.ending, exit_code) {
+            (Some(Ending::Interrupted(_)), _) => "interrupted",
+            (_, 0) => "success",
             _ => "failure",
         };
         let finish = Finish {
@@ -209,28 +198,47 @@ impl Trail {
             time: crate::state::now_rfc3339(),
             outcome: outcome.into(),
             exit_code,
-            duration_ms: self.started.elapsed().as_millis() as u64,
-            commands: session
-                .commands()
-                .into_iter()
+            duration_ms: millis(self.started.elapsed()),
+            commands: ran
+                .commands
+                .iter()
                 .map(|c| Command {
-                    argv: c.stages,
+                    argv: c.stages.clone(),
                     status: c.status,
-                    duration_ms: c.duration.as_millis() as u64,
+                    duration_ms: millis(c.duration),
                 })
                 .collect(),
-            steps: session.step_log(),
-            error: error.map(|e| session.redact(&e)),
+            steps: ran.steps.to_vec(),
+            error: ran
+                .ending
+                .and_then(Ending::error)
+                .map(|e| ran.redactor.redact(&e)),
         };
         if let Err(e) = log.append(&finish) {
-            crate::host::log::emit(crate::host::log::Level::Warn, &format!("{e:#}"));
+            crate::log::warn(&format!("{e:#}"));
         }
     }
 }
 
+/// What an admin process did, for its finish line.
+pub struct Ran<'a> {
+    /// How it ended when it did not simply succeed.
+    pub ending: Option<&'a Ending>,
+    pub commands: &'a [CommandRecord],
+    pub steps: &'a [Step],
+    pub redactor: &'a Redactor,
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The reason this admin process runs: `--reason`, or, where the manifest requires one for the
 /// stage, asked for at the terminal; without a terminal a missing reason is a usage error.
-pub fn reason(release: &crate::release::Release, given: Option<&str>) -> Result<Option<String>> {
+pub fn reason(
+    release: &crate::release::Release,
+    given: Option<&str>,
+) -> Result<Option<String>, Error> {
     let required = release
         .manifest
         .require_reason
@@ -242,15 +250,15 @@ pub fn reason(release: &crate::release::Release, given: Option<&str>) -> Result<
         _ => {}
     }
     let refuse = || {
-        crate::cli::UsageError(format!(
+        Error::usage(format!(
             "stage {} requires a reason for every admin process: pass --reason \"...\"",
             release.stage
         ))
     };
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        return Err(refuse().into());
+        return Err(refuse());
     }
-    let mut editor = rustyline::DefaultEditor::new()?;
+    let mut editor = rustyline::DefaultEditor::new().map_err(anyhow::Error::from)?;
     let answer = editor
         .readline(&format!(
             "Reason for this admin process on {}: ",
@@ -258,7 +266,7 @@ pub fn reason(release: &crate::release::Release, given: Option<&str>) -> Result<
         ))
         .unwrap_or_default();
     if answer.trim().is_empty() {
-        return Err(refuse().into());
+        return Err(refuse());
     }
     Ok(Some(answer.trim().to_owned()))
 }

@@ -4,8 +4,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
+use crate::error::Error;
+use crate::options::{Flags, Mode, Options, ReleaseMode, Request, RunOptions, Shell};
 use crate::release::OpenOptions;
 
 #[derive(Debug, Parser)]
@@ -113,10 +115,6 @@ pub struct Cli {
     #[arg(long, help_heading = "Modes", conflicts_with_all = ["target", "eval", "list", "check", "env", "audit", "completions", "complete_words", "json"])]
     pub targets: bool,
 
-    /// The target's side of -t: run the argv encoded in PAYLOAD
-    #[arg(long, hide = true, value_name = "PAYLOAD")]
-    pub remote_argv: Option<String>,
-
     /// Say on stderr which release runs, as run through target NAME
     #[arg(long, hide = true, value_name = "NAME")]
     pub announce: Option<String>,
@@ -131,79 +129,8 @@ pub struct Cli {
     pub script: Vec<OsString>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-/// What adminsh was asked to do.
-#[derive(Debug)]
-pub enum Mode {
-    Script {
-        script: String,
-        args: Vec<String>,
-    },
-    Eval {
-        code: String,
-        args: Vec<String>,
-    },
-    Console,
-    List,
-    Check,
-    Env {
-        all: bool,
-    },
-    Completions(Shell),
-    Audit,
-    /// `--targets`.
-    Targets,
-    /// `--complete-words`: the words after it.
-    Complete {
-        words: Vec<String>,
-    },
-}
-
-#[derive(Debug)]
-pub struct Options {
-    pub mode: Mode,
-    pub release: OpenOptions,
-    pub allow_outside_release: bool,
-    /// `--json`: report a script's or `-e`'s run as JSON on stdout.
-    pub json: bool,
-    pub run: RunOptions,
-    /// `-t NAME` (with `--each`, `--parallel N`): run on that target instead of here.
-    pub remote: Option<crate::remote::Request>,
-    /// `--announce NAME`: this run came through target NAME (the remote side of `-t`).
-    pub announce: Option<String>,
-}
-
-/// How scripts, `-e` and the console run: dry, read-only, answering yes.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    pub dry_run: bool,
-    pub read_only: bool,
-    pub yes: bool,
-    pub restart: bool,
-    pub wait: bool,
-    pub reason: Option<String>,
-}
-
-/// A command line that makes no sense: exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
 impl Cli {
-    pub fn into_options(self) -> Result<Options, UsageError> {
+    pub(crate) fn into_options(self) -> Result<Options, Error> {
         let mut words = self
             .script
             .into_iter()
@@ -211,7 +138,7 @@ impl Cli {
         let first = words.next();
         let rest: Vec<String> = words.collect();
         let takes_no_script = |flag: &str, first: &Option<String>| match first {
-            Some(script) => Err(UsageError(format!(
+            Some(script) => Err(Error::usage(format!(
                 "{flag} takes no script, but `{script}` was given"
             ))),
             None => Ok(()),
@@ -228,63 +155,67 @@ impl Cli {
             Mode::Targets
         } else if self.list {
             takes_no_script("--list", &first)?;
-            Mode::List
+            Mode::Release(ReleaseMode::List)
         } else if self.check {
             takes_no_script("--check", &first)?;
-            Mode::Check
+            Mode::Release(ReleaseMode::Check)
         } else if self.audit {
             takes_no_script("--audit", &first)?;
-            Mode::Audit
+            Mode::Release(ReleaseMode::Audit)
         } else if self.env {
             takes_no_script("--env", &first)?;
-            Mode::Env { all: self.all }
+            Mode::Release(ReleaseMode::Env { all: self.all })
         } else if let Some(code) = self.eval {
             // With -e, every word is an argument of the code.
-            Mode::Eval {
+            Mode::Release(ReleaseMode::Eval {
                 code,
                 args: first.into_iter().chain(rest).collect(),
-            }
+            })
         } else if let Some(script) = first {
-            Mode::Script { script, args: rest }
+            Mode::Release(ReleaseMode::Script { script, args: rest })
         } else {
-            Mode::Console
+            Mode::Release(ReleaseMode::Console)
         };
         if self.json
             && !matches!(
                 mode,
-                Mode::Script { .. } | Mode::Eval { .. } | Mode::Env { .. }
+                Mode::Release(
+                    ReleaseMode::Script { .. } | ReleaseMode::Eval { .. } | ReleaseMode::Env { .. }
+                )
             )
         {
-            return Err(UsageError(
-                "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given".into(),
+            return Err(Error::usage(
+                "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given",
             ));
         }
         Ok(Options {
             mode,
-            release: OpenOptions {
-                dir: self.dir,
-                env_files: self.env_files,
-                stage: self.stage,
-            },
-            allow_outside_release: self.allow_outside_release,
-            json: self.json,
-            run: RunOptions {
-                dry_run: self.dry_run,
-                read_only: self.read_only,
-                yes: self.yes,
-                restart: self.restart,
-                wait: self.wait,
-                reason: self.reason,
-            },
-            remote: self.target.map(|target| crate::remote::Request {
-                target,
-                each: match (self.parallel, self.each) {
-                    (Some(n), _) => Some(usize::from(n)),
-                    (None, true) => Some(1),
-                    (None, false) => None,
+            flags: Flags {
+                release: OpenOptions {
+                    dir: self.dir,
+                    env_files: self.env_files,
+                    stage: self.stage,
                 },
-            }),
-            announce: self.announce,
+                allow_outside_release: self.allow_outside_release,
+                json: self.json,
+                run: RunOptions {
+                    dry_run: self.dry_run,
+                    read_only: self.read_only,
+                    yes: self.yes,
+                    restart: self.restart,
+                    wait: self.wait,
+                    reason: self.reason,
+                },
+                remote: self.target.map(|target| Request {
+                    target,
+                    each: match (self.parallel, self.each) {
+                        (Some(n), _) => Some(usize::from(n)),
+                        (None, true) => Some(1),
+                        (None, false) => None,
+                    },
+                }),
+                announce: self.announce,
+            },
         })
     }
 }
@@ -300,31 +231,41 @@ mod tests {
         cli.into_options().unwrap().mode
     }
 
+    fn usage_error(args: &[&str]) -> String {
+        let cli = Cli::try_parse_from(args).unwrap();
+        match cli.into_options().unwrap_err() {
+            Error::Usage(message) => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn arguments_after_the_script_are_the_scripts() {
         match parse(&["-C", "app", "fix", "--help", "-e", "x", "--list"]) {
-            Mode::Script { script, args } => {
+            Mode::Release(ReleaseMode::Script { script, args }) => {
                 assert_eq!(script, "fix");
                 assert_eq!(args, ["--help", "-e", "x", "--list"]);
             }
             other => panic!("{other:?}"),
         }
         match parse(&["-e", "ARGS", "a", "--b"]) {
-            Mode::Eval { code, args } => assert_eq!(
+            Mode::Release(ReleaseMode::Eval { code, args }) => assert_eq!(
                 (code.as_str(), args),
                 ("ARGS", vec!["a".to_owned(), "--b".to_owned()])
             ),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse(&[]), Mode::Console));
-        assert!(matches!(parse(&["--list"]), Mode::List));
+        assert!(matches!(parse(&[]), Mode::Release(ReleaseMode::Console)));
+        assert!(matches!(
+            parse(&["--list"]),
+            Mode::Release(ReleaseMode::List)
+        ));
     }
 
     #[test]
     fn modes_take_no_script() {
-        let cli = Cli::try_parse_from(["adminsh", "--check", "fix"]).unwrap();
         assert_eq!(
-            cli.into_options().unwrap_err().0,
+            usage_error(&["adminsh", "--check", "fix"]),
             "--check takes no script, but `fix` was given"
         );
         assert!(Cli::try_parse_from(["adminsh", "--list", "--check"]).is_err());
@@ -332,9 +273,8 @@ mod tests {
 
     #[test]
     fn json_needs_a_run_and_completion_words_are_raw() {
-        let cli = Cli::try_parse_from(["adminsh", "--json"]).unwrap();
         assert_eq!(
-            cli.into_options().unwrap_err().0,
+            usage_error(&["adminsh", "--json"]),
             "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given"
         );
         assert!(Cli::try_parse_from(["adminsh", "--json", "--list"]).is_err());
@@ -342,8 +282,10 @@ mod tests {
             .unwrap()
             .into_options()
             .unwrap();
-        assert!(options.json);
-        assert!(matches!(options.mode, Mode::Script { args, .. } if args == ["--json"]));
+        assert!(options.flags.json);
+        assert!(
+            matches!(options.mode, Mode::Release(ReleaseMode::Script { args, .. }) if args == ["--json"])
+        );
         match parse(&["--complete-words", "--", "bash", "2", "adminsh", "-C", "x"]) {
             Mode::Complete { words } => assert_eq!(words, ["bash", "2", "adminsh", "-C", "x"]),
             other => panic!("{other:?}"),

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 
 use crate::catalog;
-use crate::cli::{Cli, Shell};
+use crate::cli::Cli;
+use crate::options::Shell;
 use crate::params::{Header, Kind};
 use crate::release::root;
 

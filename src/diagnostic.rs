@@ -1,9 +1,65 @@
 //! Script errors as people read them: `path:line:col: message`, the source line, a caret under
 //! the column, then the calls and imports that led there, innermost first.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use rhai::{EvalAltResult, Position};
+
+/// The texts of the sources a run compiled (scripts, modules, `-e`, console inputs), kept so
+/// an error in any of them can be shown with its code frame, and where the user stands, so a
+/// path is shown as they would type it.
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// Where the user ran adminsh from.
+    origin: PathBuf,
+    texts: RefCell<HashMap<String, Rc<str>>>,
+}
+
+impl Sources {
+    pub fn new(origin: PathBuf) -> Self {
+        Sources {
+            origin,
+            texts: RefCell::default(),
+        }
+    }
+
+    /// Keeps a source text so errors in it can be shown with a code frame.
+    pub fn remember(&self, name: &str, text: &str) {
+        self.texts.borrow_mut().insert(name.to_owned(), text.into());
+    }
+
+    /// The text of source `name`: remembered, embedded (`std/...`) or read from its file.
+    pub fn text(&self, name: &str) -> Option<Rc<str>> {
+        if let Some(text) = self.texts.borrow().get(name) {
+            return Some(text.clone());
+        }
+        let text: Rc<str> = crate::stdlib::source(name)
+            .map(Into::into)
+            .or_else(|| std::fs::read_to_string(name).ok().map(Into::into))?;
+        self.remember(name, &text);
+        Some(text)
+    }
+
+    /// A source name as the user should see it.
+    pub fn shown(&self, name: &str) -> String {
+        shown(name, &self.origin)
+    }
+}
+
+/// A source name (a script path, `-e`, `std/db`) as the user should see it: a file under the
+/// directory adminsh was started in (`origin`), relative to it.
+pub fn shown(name: &str, origin: &Path) -> String {
+    let path = Path::new(name);
+    match path.strip_prefix(origin) {
+        Ok(relative) if path.is_absolute() && !origin.as_os_str().is_empty() => {
+            relative.display().to_string()
+        }
+        _ => name.to_owned(),
+    }
+}
 
 /// Renders an error raised while compiling or running the script named `source`.
 /// `text_of` gives the text of a source name (script file, module, `-e`, stdlib).

@@ -57,11 +57,6 @@ pub fn clear() {
     SIGNAL.store(0, Ordering::SeqCst);
 }
 
-/// The exit code for an interruption by `signal`: 128 + the signal number (130 for Ctrl-C).
-pub fn exit_code(signal: i32) -> i32 {
-    128 + signal
-}
-
 /// Records a running command's process groups for forwarding; removes them when dropped.
 pub struct Guard {
     slots: Vec<usize>,

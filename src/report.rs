@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::release::secrets::Redactor;
-use crate::session::CommandRecord;
+use crate::spawner::CommandRecord;
+use crate::state::steps::Step;
 
 /// What a run came to; `to_json` turns it into the document.
 #[derive(Debug, Default)]
@@ -22,7 +23,7 @@ pub struct Report {
     /// `None` when the run stopped before the parameters were bound.
     pub params: Option<rhai::Map>,
     pub commands: Vec<CommandRecord>,
-    pub steps: Vec<crate::audit::Step>,
+    pub steps: Vec<Step>,
     pub value: Option<Dynamic>,
     pub error: Option<String>,
 }
@@ -35,7 +36,7 @@ struct Document {
     args: Vec<String>,
     params: Value,
     /// The script's named steps: name, outcome (`done`, `skipped`, `failed`), duration.
-    steps: Vec<crate::audit::Step>,
+    steps: Vec<Step>,
     commands: Vec<Command>,
     value: Value,
     error: Option<String>,

@@ -3,22 +3,22 @@
 //! telling how it went: on the terminal, or as the `--json` report on stdout.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use rhai::{Dynamic, Map};
 
-use crate::audit::{self, Trail, What};
+use crate::audit::{self, Ran, Trail, What};
 use crate::catalog;
-use crate::cli::RunOptions;
-use crate::cli::UsageError;
 use crate::diagnostic;
+use crate::error::{EXIT_FAILURE, Error};
 use crate::interrupt;
+use crate::options::RunOptions;
 use crate::params::{Header, Places};
 use crate::release::Release;
 use crate::report::{self, Report};
-use crate::script::{EXIT_FAILURE, Runner, Stop};
+use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 use crate::state::lock::{self, LockError};
 
@@ -54,9 +54,9 @@ enum Prepared {
 
 /// Runs the job and returns the exit code; an error is one adminsh stops on before the run
 /// (without `--json`, which reports those too).
-pub fn run(release: Release, job: Job) -> Result<i32> {
+pub fn run(release: Release, job: Job) -> Result<i32, Error> {
     let started = Instant::now();
-    // The user's directory, before adminsh moves into the release root.
+    // The user's directory: paths they typed are relative to it.
     let origin = std::env::current_dir().unwrap_or_default();
     let mut report = Report {
         args: job.args.clone(),
@@ -84,9 +84,9 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
             };
         }
         Err(e) if job.json => {
-            eprintln!("adminsh: {e:#}");
-            let code = crate::exit_code(&e);
-            return finish_early(report, code, Some(format!("{e:#}")));
+            eprintln!("adminsh: {e}");
+            let code = e.code();
+            return finish_early(report, code, Some(e.to_string()));
         }
         Err(e) => return Err(e),
     };
@@ -109,7 +109,7 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
             dry_run: job.options.dry_run,
         },
     )?;
-    let session = Session::with(
+    let session = Session::new(
         release,
         Setup {
             args: job.args,
@@ -119,17 +119,16 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
             record: true,
         },
     );
-    session.enter()?;
     if !eval {
         session.use_checkpoint(&name)?;
     }
     let mut runner = Runner::new(session);
     let outcome = runner.run(&text, &name);
     if outcome.is_ok() {
-        runner.session.clear_checkpoint()?;
+        runner.session.steps.borrow().clear_checkpoint()?;
     }
     if runner.session.options().dry_run {
-        let summary = runner.session.dry_run_summary();
+        let summary = runner.session.sink.dry_run_summary();
         let mut text = String::from("dry run: nothing was changed.");
         if summary.is_empty() {
             text.push_str(" It would have run no command and written no file.");
@@ -151,27 +150,29 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
             }
             0
         }
-        Err(stop) => {
-            stop.report();
-            stop.exit_code()
+        Err(ending) => {
+            script::report(ending);
+            ending.code()
         }
     };
-    let (interrupted, error) = match &outcome {
-        Err(Stop::Interrupted(_)) => (true, Some("interrupted".to_owned())),
-        Err(Stop::Error(text)) => (false, Some(text.clone())),
-        _ => (false, None),
-    };
-    trail.end(&runner.session, code, interrupted, error);
+    let session = &runner.session;
+    let commands = session.spawner.commands();
+    let steps = session.steps.borrow().log().to_vec();
+    let redactor = session.release.config.borrow().redactor().clone();
+    trail.end(&Ran {
+        ending: outcome.as_ref().err(),
+        commands: &commands,
+        steps: &steps,
+        redactor: &redactor,
+    });
     if job.json {
         report.exit_code = code;
         report.duration = started.elapsed();
-        report.commands = runner.session.commands();
-        report.steps = runner.session.step_log();
+        report.commands = commands;
+        report.steps = steps;
         match outcome {
             Ok(value) => report.value = Some(report::printable(value, &|v| as_text(&runner, v))),
-            Err(Stop::Error(text)) => report.error = Some(text),
-            Err(Stop::Interrupted(_)) => report.error = Some("interrupted".into()),
-            Err(Stop::Exit(_)) => {}
+            Err(ending) => report.error = ending.error(),
         }
         emit(&report, &runner.session.release);
     }
@@ -181,20 +182,27 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
 
 /// Everything that can stop a run before its first line: the script not found or outside the
 /// release, its header unreadable, its command line wrong, required config missing.
-fn prepare(release: &Release, job: &Job, origin: &Path, report: &mut Report) -> Result<Prepared> {
+fn prepare(
+    release: &Release,
+    job: &Job,
+    origin: &Path,
+    report: &mut Report,
+) -> Result<Prepared, Error> {
     let (name, text, params) = match &job.code {
         Code::Eval(code) => ("-e".to_owned(), code.clone(), Map::new()),
         Code::Script(script) => {
-            let path = catalog::find(release.path(), script)?;
+            let path = catalog::find(release.path(), script)
+                .map_err(|unknown| Error::usage(unknown.to_string()))?;
             check_inside(release, &path, job.allow_outside_release)?;
             let name = absolute(&path);
-            report.script = Some(shown(&name, origin));
+            report.script = Some(diagnostic::shown(&name, origin));
             let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read script {}", path.display()))?;
+                .with_context(|| format!("cannot read script {}", path.display()))
+                .map_err(Error::Failed)?;
             let header = match Header::parse(&text) {
                 Ok(header) => header,
                 Err(e) => {
-                    let shown = shown(&name, origin);
+                    let shown = diagnostic::shown(&name, origin);
                     let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
                     return Ok(Prepared::Broken(rendered));
                 }
@@ -220,7 +228,7 @@ fn prepare(release: &Release, job: &Job, origin: &Path, report: &mut Report) -> 
         .check_required(&release.manifest.required)?;
     if let Code::Script(_) = job.code {
         for warning in release.warnings() {
-            crate::host::log::emit(crate::host::log::Level::Warn, &warning);
+            crate::log::warn(&warning);
         }
     }
     Ok(Prepared::Run { name, text, params })
@@ -249,7 +257,7 @@ fn leave(runner: Runner) {
 }
 
 /// Takes the script's lock, or says who holds it (or waits, with `--wait`).
-fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock> {
+fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock, Error> {
     let file = format!("{}.lock", lock::file_name(script));
     let path = release.state_dir().join("locks").join(file);
     let shown = Path::new(script)
@@ -259,47 +267,40 @@ fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock
         eprintln!("adminsh: {shown} is already running: {holder}; waiting");
     })
     .map_err(|e| match e {
-        LockError::Held { holder } => {
-            anyhow::anyhow!("{shown} is already running: {holder}; pass --wait to wait for it")
-        }
-        LockError::Interrupted(_) => anyhow::anyhow!("interrupted while waiting for {shown}"),
-        LockError::Io(e) => anyhow::anyhow!("cannot take the lock {}: {e}", path.display()),
+        LockError::Held { holder } => Error::Failed(anyhow::anyhow!(
+            "{shown} is already running: {holder}; pass --wait to wait for it"
+        )),
+        LockError::Interrupted(signal) => Error::Interrupted(signal),
+        LockError::Io(e) => Error::Failed(anyhow::anyhow!(
+            "cannot take the lock {}: {e}",
+            path.display()
+        )),
     })
 }
 
 /// Admin code ships with the release: a script from elsewhere needs the user's explicit say-so.
-fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<()> {
+fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<(), Error> {
     let real = script
         .canonicalize()
-        .with_context(|| format!("cannot resolve {}", script.display()))?;
+        .with_context(|| format!("cannot resolve {}", script.display()))
+        .map_err(Error::Failed)?;
     if allowed || real.starts_with(release.path()) {
         return Ok(());
     }
-    Err(UsageError(format!(
+    Err(Error::usage(format!(
         "{} is outside the release at {}: admin code must ship with the release it runs against, \
          so commit the script under {}/scripts/ (or pass --allow-outside-release to run it anyway)",
         script.display(),
         release.path().display(),
         release.path().display(),
-    ))
-    .into())
+    )))
 }
 
 /// A script's name as a source: its absolute path, so imports beside it resolve wherever
-/// adminsh runs; messages show it relative to where the user is (`Session::display_name`).
+/// adminsh runs; messages show it relative to where the user is (`diagnostic::shown`).
 pub fn absolute(path: &Path) -> String {
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
         .to_string()
-}
-
-/// A source name relative to the user's directory when under it, as `Session::display_name`
-/// shows it once a session exists.
-fn shown(name: &str, origin: &Path) -> String {
-    let path = PathBuf::from(name);
-    match path.strip_prefix(origin) {
-        Ok(relative) if !origin.as_os_str().is_empty() => relative.display().to_string(),
-        _ => name.to_owned(),
-    }
 }

@@ -7,12 +7,10 @@ use std::rc::Rc;
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::diagnostic;
+use crate::error::Ending;
 use crate::host::{self, control};
-use crate::interrupt;
 use crate::params;
 use crate::session::Session;
-
-pub const EXIT_FAILURE: i32 = 1;
 
 /// The engine and scope of one session; the console keeps one across inputs.
 pub struct Runner {
@@ -23,33 +21,13 @@ pub struct Runner {
     pub scope: Scope<'static>,
 }
 
-/// How evaluating some code ended, when it did not return a value.
-#[derive(Debug)]
-pub enum Stop {
-    /// An error, already rendered for the user.
-    Error(String),
-    /// `exit(n)`.
-    Exit(i32),
-    /// A signal (Ctrl-C) interrupted it.
-    Interrupted(i32),
-}
-
-impl Stop {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Stop::Error(_) => EXIT_FAILURE,
-            Stop::Exit(code) => *code,
-            Stop::Interrupted(signal) => interrupt::exit_code(*signal),
-        }
-    }
-
-    /// Tells the user, on stderr, what stopped the code (an `exit` says nothing).
-    pub fn report(&self) {
-        match self {
-            Stop::Error(text) => eprintln!("{text}"),
-            Stop::Exit(_) => {}
-            Stop::Interrupted(_) => eprintln!("adminsh: interrupted"),
-        }
+/// Tells the user, on stderr, how code ended when it did not return a value (an `exit` says
+/// nothing).
+pub fn report(ending: &Ending) {
+    match ending {
+        Ending::Failed(text) => eprintln!("{text}"),
+        Ending::Exit(_) => {}
+        Ending::Interrupted(_) => eprintln!("adminsh: interrupted"),
     }
 }
 
@@ -89,8 +67,8 @@ impl Runner {
     }
 
     /// Compiles `text` as the source `name` (a path, `-e`, ...).
-    pub fn compile(&self, text: &str, name: &str) -> Result<AST, Stop> {
-        self.session.remember_source(name, text);
+    pub fn compile(&self, text: &str, name: &str) -> Result<AST, Ending> {
+        self.session.sources.remember(name, text);
         let text = without_shebang(text);
         let mut ast = self
             .engine
@@ -112,7 +90,7 @@ impl Runner {
     }
 
     /// Runs a compiled AST in the session's scope and returns its value.
-    pub fn eval(&mut self, ast: &AST) -> Result<Dynamic, Stop> {
+    pub fn eval(&mut self, ast: &AST) -> Result<Dynamic, Ending> {
         let name = ast.source().unwrap_or_default().to_owned();
         self.engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast)
@@ -120,25 +98,19 @@ impl Runner {
     }
 
     /// Compiles and runs `text`.
-    pub fn run(&mut self, text: &str, name: &str) -> Result<Dynamic, Stop> {
+    pub fn run(&mut self, text: &str, name: &str) -> Result<Dynamic, Ending> {
         let ast = self.compile(text, name)?;
         self.eval(&ast)
     }
 
-    fn stop(&self, error: EvalAltResult, name: &str) -> Stop {
-        match control::ended(&error) {
-            Some(control::Ended::Exit) => Stop::Exit(self.session.requested_exit().unwrap_or(0)),
-            Some(control::Ended::Interrupted(signal)) => Stop::Interrupted(signal),
-            None => {
-                let text = diagnostic::render(
-                    error,
-                    name,
-                    &|source| self.session.source(source),
-                    &|source| self.session.display_name(source),
-                );
-                Stop::Error(self.session.redact(&text))
-            }
-        }
+    fn stop(&self, error: EvalAltResult, name: &str) -> Ending {
+        control::ended(&error).unwrap_or_else(|| {
+            let sources = &self.session.sources;
+            let text = diagnostic::render(error, name, &|source| sources.text(source), &|source| {
+                sources.shown(source)
+            });
+            Ending::Failed(self.session.redact(&text))
+        })
     }
 
     /// A value as adminsh prints it: strings as they are, other values in Rhai's notation,

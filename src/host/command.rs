@@ -344,8 +344,8 @@ fn decode(captured: Captured, session: &Session, spec: &Spec) -> ImmutableString
 }
 
 fn warn_not_utf8(session: &Session, spec: &Spec) {
-    super::log::emit(
-        super::log::Level::Warn,
+    crate::log::emit(
+        crate::log::Level::Warn,
         &format!(
             "`{}` printed bytes that are not UTF-8; they were replaced with U+FFFD (use .read_bytes() for the exact bytes)",
             session.redact(&spec.command_line())

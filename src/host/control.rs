@@ -1,38 +1,30 @@
 //! Ending a script: `exit(n)` with an exit code and `fail(msg)` with an error, plus the
 //! interruption that Ctrl-C causes. `exit` and interruptions cannot be caught by `try`.
 
-use std::rc::Rc;
-
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::{Host, RhaiResult, runtime_error};
-use crate::session::Session;
+use crate::error::{EXIT_SCRIPT_RANGE, Ending};
 
-/// The token of an `ErrorTerminated` that `exit(n)` raised.
-const EXIT: &str = "exit";
-/// The prefix of the token of an `ErrorTerminated` that a signal raised.
-const INTERRUPTED: &str = "interrupted:";
-
-pub fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
+pub fn register(host: &mut Host) {
     host.def(
         "exit",
         "code: int",
-        "Ends the script with exit code `code`",
-        move |code: rhai::INT| -> RhaiResult<()> {
-            s.request_exit(i32::try_from(code).unwrap_or(1));
-            Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
+        "Ends the script with exit code `code` (0 to 125)",
+        |code: rhai::INT| -> RhaiResult<()> {
+            match i32::try_from(code) {
+                Ok(code) if EXIT_SCRIPT_RANGE.contains(&i64::from(code)) => Err(end(Ending::Exit(code))),
+                _ => Err(runtime_error(format!(
+                    "exit({code}): an exit code is 0 to 125 (126 and up mean a signal, a command that cannot run, or an unreachable target)"
+                ))),
+            }
         },
     );
-    let s = session.clone();
     host.def(
         "exit",
         "",
         "Ends the script with exit code 0",
-        move || -> RhaiResult<()> {
-            s.request_exit(0);
-            Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
-        },
+        || -> RhaiResult<()> { Err(end(Ending::Exit(0))) },
     );
     host.def(
         "fail",
@@ -42,33 +34,26 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
     );
 }
 
+/// The value an interruption by `signal` stops the engine with (`on_progress`).
 pub fn interrupt_token(signal: i32) -> Dynamic {
-    format!("{INTERRUPTED}{signal}").into()
+    Dynamic::from(Ending::Interrupted(signal))
 }
 
+/// The error that stops a script interrupted by `signal`; no `try` can catch it.
 pub fn interrupted(signal: i32) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorTerminated(interrupt_token(signal), Position::NONE).into()
+    end(Ending::Interrupted(signal))
 }
 
-/// How a script run that was terminated ended.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Ended {
-    Exit,
-    Interrupted(i32),
+/// The error that ends a script this way; no `try` can catch it.
+fn end(ending: Ending) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(Dynamic::from(ending), Position::NONE).into()
 }
 
-/// Tells an `exit(n)` or an interruption from other errors, looking through call layers.
-pub fn ended(error: &EvalAltResult) -> Option<Ended> {
-    let EvalAltResult::ErrorTerminated(token, _) = error.unwrap_inner() else {
+/// The ending an `exit(n)` or an interruption raised, looking through call layers; `None` for
+/// every other error.
+pub fn ended(error: &EvalAltResult) -> Option<Ending> {
+    let EvalAltResult::ErrorTerminated(value, _) = error.unwrap_inner() else {
         return None;
     };
-    let token = token.clone().into_string().ok()?;
-    if token == EXIT {
-        return Some(Ended::Exit);
-    }
-    token
-        .strip_prefix(INTERRUPTED)?
-        .parse()
-        .ok()
-        .map(Ended::Interrupted)
+    value.clone().try_cast::<Ending>()
 }

@@ -1,19 +1,11 @@
-//! `info`, `warn` and `error`: a script's messages to the operator, on stderr, so stdout stays
-//! the script's output.
+//! `info`, `warn` and `error`: a script's messages to the operator, through adminsh's own log.
 
-use std::io::{IsTerminal, Write};
-
-use super::Host;
 use rhai::Dynamic;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
+use super::Host;
+use crate::log::{Level, emit};
 
-pub fn register(host: &mut Host) {
+pub(super) fn register(host: &mut Host) {
     host.def(
         "info",
         "message: ?",
@@ -32,19 +24,4 @@ pub fn register(host: &mut Host) {
         "Logs `error: message` to stderr",
         |message: Dynamic| emit(Level::Error, &message.to_string()),
     );
-}
-
-pub fn emit(level: Level, message: &str) {
-    let (label, colour) = match level {
-        Level::Info => ("info", "\x1b[36m"),
-        Level::Warn => ("warning", "\x1b[33m"),
-        Level::Error => ("error", "\x1b[31m"),
-    };
-    let stderr = std::io::stderr();
-    let label = if stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        format!("{colour}{label}\x1b[0m")
-    } else {
-        label.to_owned()
-    };
-    let _ = writeln!(stderr.lock(), "{label}: {message}");
 }

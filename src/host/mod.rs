@@ -88,7 +88,7 @@ pub fn engine(session: &Rc<Session>) -> Host {
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
     let s = session.clone();
-    engine.on_print(move |text| s.print(text));
+    engine.on_print(move |text| s.sink.print(text));
     engine.on_debug(|text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
@@ -103,7 +103,7 @@ pub fn engine(session: &Rc<Session>) -> Host {
     };
     command::register(&mut host, session);
     config::register(&mut host, session);
-    control::register(&mut host, session);
+    control::register(&mut host);
     data::register(&mut host);
     fs::register(&mut host, session);
     log::register(&mut host);

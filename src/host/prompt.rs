@@ -18,7 +18,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "Asks a yes/no question (no by default); --yes answers yes",
         move |question: &str| -> RhaiResult<bool> {
             if s.options().yes {
-                super::log::emit(super::log::Level::Info, &format!("{question} yes (--yes)"));
+                crate::log::emit(crate::log::Level::Info, &format!("{question} yes (--yes)"));
                 return Ok(true);
             }
             loop {
@@ -41,8 +41,8 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "Asks for a value, with a default (Enter takes it); --yes takes the default",
         move |question: &str, default: &str| -> RhaiResult<String> {
             if s.options().yes {
-                super::log::emit(
-                    super::log::Level::Info,
+                crate::log::emit(
+                    crate::log::Level::Info,
                     &format!("{question}: {default} (--yes)"),
                 );
                 return Ok(default.to_owned());

@@ -9,8 +9,9 @@ use rhai::{Dynamic, FnPtr, NativeCallContext};
 
 use super::step_code::call_text;
 use super::{Host, RhaiResult, runtime_error};
-use crate::session::{Session, StepStart};
+use crate::session::Session;
 use crate::state::lock::{self, LockError};
+use crate::state::steps::StepStart;
 
 pub fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
@@ -20,7 +21,9 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "Runs a named step: skipped if it completed in an earlier run of this script and arguments",
         move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
             let code = step_code(&s, &ctx, name);
-            let number = match s.start_step(name, &code) {
+            // Bound first: no borrow of the steps may be held while the body runs.
+            let start = s.steps.borrow_mut().start(name, &code);
+            let number = match start {
                 StepStart::Skip { number, finished_at } => {
                     eprintln!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped");
                     return Ok(Dynamic::UNIT);
@@ -43,7 +46,9 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
                 Ok(_) => eprintln!("step {number}: {name}: done in {seconds:.2}s"),
                 Err(_) => eprintln!("step {number}: {name}: failed after {seconds:.2}s"),
             }
-            s.end_step(name, &code, took, result.is_ok())
+            s.steps
+                .borrow_mut()
+                .end(name, &code, took, result.is_ok())
                 .map_err(|e| runtime_error(format!("{e:#}")))?;
             result
         },
@@ -85,7 +90,7 @@ fn step_code(session: &Session, ctx: &NativeCallContext, name: &str) -> String {
     let pos = ctx.call_position();
     let text = ctx
         .call_source()
-        .and_then(|source| session.source(source))
+        .and_then(|source| session.sources.text(source))
         .and_then(|source| {
             let (line, column) = (pos.line()?, pos.position().unwrap_or(1));
             call_text(&source, line, column).map(str::to_owned)

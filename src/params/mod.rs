@@ -21,7 +21,7 @@ use std::path::Path;
 
 use rhai::{Dynamic, Map};
 
-use crate::cli::UsageError;
+use crate::error::Error;
 use crate::suggest;
 
 pub use header::summary;
@@ -122,9 +122,9 @@ impl Header {
 
     /// The command line as `PARAMS`: every declared name, converted, defaults filled in.
     /// Words after `--` are left alone (the script finds them in `ARGS`).
-    pub fn bind(&self, script: &str, args: &[String], places: Places) -> Result<Map, UsageError> {
+    pub fn bind(&self, script: &str, args: &[String], places: Places) -> Result<Map, Error> {
         let usage = |message: String| {
-            UsageError(format!(
+            Error::usage(format!(
                 "{script}: {message}\n  (adminsh {script} --help shows its parameters)"
             ))
         };
@@ -235,7 +235,7 @@ pub(crate) mod tests {
             root: Path::new("/srv/app"),
         };
         header.bind("fix", &args, places).map_err(|e| {
-            let text = e.0;
+            let text = e.to_string();
             let text = text.strip_prefix("fix: ").unwrap_or(&text);
             text.strip_suffix("\n  (adminsh fix --help shows its parameters)")
                 .unwrap_or(text)

@@ -53,9 +53,9 @@ pub struct Manifest {
     /// Where deployed releases run (`[targets.production]`), for `adminsh -t NAME`.
     #[serde(
         default,
-        deserialize_with = "crate::remote::target::deserialize_targets"
+        deserialize_with = "crate::release::targets::deserialize_targets"
     )]
-    pub targets: BTreeMap<String, crate::remote::target::Target>,
+    pub targets: BTreeMap<String, crate::release::targets::Target>,
 }
 
 /// A runner is a program and its arguments: an empty string as the program is a mistake.

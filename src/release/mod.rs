@@ -5,10 +5,12 @@ pub mod config;
 pub mod dotenv;
 pub mod identity;
 pub mod isolation;
+pub mod listing;
 pub mod manifest;
 pub mod procfile;
 pub mod root;
 pub mod secrets;
+pub mod targets;
 
 use std::cell::{OnceCell, RefCell};
 use std::ffi::OsString;

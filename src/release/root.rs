@@ -15,8 +15,6 @@ pub struct Root {
     pub path: PathBuf,
     /// The path as given or as the shell knows it (`/srv/app/current`), when it differs.
     pub link: Option<PathBuf>,
-    /// Which marker found it; `None` when nothing did and the current directory is used.
-    pub marker: Option<&'static str>,
 }
 
 pub fn discover(dir: Option<&Path>) -> Result<Root> {
@@ -29,11 +27,9 @@ pub fn discover(dir: Option<&Path>) -> Result<Root> {
         let path = dir
             .canonicalize()
             .with_context(|| format!("cannot resolve {}", dir.display()))?;
-        let marker = MARKERS.into_iter().find(|m| path.join(m).exists());
         return Ok(Root {
             link: (absolute != path).then_some(absolute),
             path,
-            marker,
         });
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -45,7 +41,6 @@ pub fn discover(dir: Option<&Path>) -> Result<Root> {
                 return Ok(Root {
                     path: ancestor.to_path_buf(),
                     link: link.map(Path::to_path_buf),
-                    marker: Some(marker),
                 });
             }
         }
@@ -53,7 +48,6 @@ pub fn discover(dir: Option<&Path>) -> Result<Root> {
     Ok(Root {
         path: cwd,
         link: logical,
-        marker: None,
     })
 }
 

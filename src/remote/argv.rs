@@ -2,10 +2,10 @@
 //! and the `ssh` and `kubectl exec` argvs that carry it there. Pure functions, so the tests
 //! can hold them to the last word.
 
-use crate::cli::{Mode, Options};
+use crate::options::{Flags, ReleaseMode};
 
 use super::payload;
-use super::target::{Host, Kubectl, Ssh, Target};
+use crate::release::targets::{Host, Kubectl, Ssh, Target};
 
 /// What the remote process's stdin is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,12 @@ pub enum Stdin {
 
 /// The argv the remote adminsh runs, without the program name: the same mode, script and
 /// arguments as this command line, announced as run through target `name`.
-pub fn forwarded(options: &Options, name: &str, stage: Option<&str>) -> Vec<String> {
+pub fn forwarded(
+    mode: &ReleaseMode,
+    options: &Flags,
+    name: &str,
+    stage: Option<&str>,
+) -> Vec<String> {
     let mut argv = vec!["--announce".to_owned(), name.to_owned()];
     if let Some(stage) = options.release.stage.as_deref().or(stage) {
         argv.extend(["--stage".to_owned(), stage.to_owned()]);
@@ -49,27 +54,25 @@ pub fn forwarded(options: &Options, name: &str, stage: Option<&str>) -> Vec<Stri
     if let Some(reason) = &run.reason {
         argv.extend(["--reason".to_owned(), reason.clone()]);
     }
-    match &options.mode {
-        Mode::Script { script, args } => {
+    match mode {
+        ReleaseMode::Script { script, args } => {
             argv.extend(["--".to_owned(), script.clone()]);
             argv.extend(args.iter().cloned());
         }
-        Mode::Eval { code, args } => {
+        ReleaseMode::Eval { code, args } => {
             argv.extend(["--eval".to_owned(), code.clone(), "--".to_owned()]);
             argv.extend(args.iter().cloned());
         }
-        Mode::Console => {}
-        Mode::List => argv.push("--list".into()),
-        Mode::Check => argv.push("--check".into()),
-        Mode::Audit => argv.push("--audit".into()),
-        Mode::Env { all } => {
+        ReleaseMode::Console => {}
+        ReleaseMode::List => argv.push("--list".into()),
+        ReleaseMode::Check => argv.push("--check".into()),
+        ReleaseMode::Audit => argv.push("--audit".into()),
+        ReleaseMode::Env { all } => {
             argv.push("--env".into());
             if *all {
                 argv.push("--all".into());
             }
         }
-        // Refused with -t by the command line itself.
-        Mode::Completions(_) | Mode::Complete { .. } | Mode::Targets => {}
     }
     argv
 }
@@ -172,7 +175,7 @@ pub fn kubectl(target: &Target, k: &Kubectl, forwarded: &[String], stdin: Stdin)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::target::Via;
+    use crate::release::targets::Via;
 
     fn ssh_target(options: Vec<String>) -> (Target, Ssh) {
         let destination = Host::parse("deploy@app1", None, Some(2222)).unwrap();
@@ -319,11 +322,19 @@ mod tests {
         );
     }
 
-    fn options(args: &[&str]) -> Options {
+    fn options(args: &[&str]) -> crate::options::Options {
         use clap::Parser;
         let cli =
             crate::cli::Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()));
         cli.unwrap().into_options().unwrap()
+    }
+
+    /// The argv forwarded for this command line, as run through target `name`.
+    fn forward(options: &crate::options::Options, name: &str, stage: Option<&str>) -> Vec<String> {
+        let crate::options::Mode::Release(mode) = &options.mode else {
+            panic!("{options:?} runs no release");
+        };
+        forwarded(mode, &options.flags, name, stage)
     }
 
     #[test]
@@ -343,14 +354,14 @@ mod tests {
             "x",
         ]);
         assert_eq!(
-            o.remote,
-            Some(crate::remote::Request {
+            o.flags.remote,
+            Some(crate::options::Request {
                 target: "prod".into(),
                 each: Some(3)
             })
         );
         assert_eq!(
-            forwarded(&o, "prod", Some("production")),
+            forward(&o, "prod", Some("production")),
             [
                 "--announce",
                 "prod",
@@ -374,9 +385,9 @@ mod tests {
             "--env-file",
             "e",
         ]);
-        assert_eq!(o.remote.as_ref().unwrap().each, Some(1));
+        assert_eq!(o.flags.remote.as_ref().unwrap().each, Some(1));
         assert_eq!(
-            forwarded(&o, "prod", Some("production")),
+            forward(&o, "prod", Some("production")),
             [
                 "--announce",
                 "prod",
@@ -400,9 +411,9 @@ mod tests {
             "--reason",
             "ticket 12",
         ]);
-        assert_eq!(o.remote.as_ref().unwrap().each, None);
+        assert_eq!(o.flags.remote.as_ref().unwrap().each, None);
         assert_eq!(
-            forwarded(&o, "prod", None),
+            forward(&o, "prod", None),
             [
                 "--announce",
                 "prod",
@@ -414,11 +425,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            forwarded(&options(&["-t", "p"]), "p", None),
+            forward(&options(&["-t", "p"]), "p", None),
             ["--announce", "p"]
         );
         assert_eq!(
-            forwarded(&options(&["-t", "p", "--list"]), "p", None),
+            forward(&options(&["-t", "p", "--list"]), "p", None),
             ["--announce", "p", "--list"]
         );
     }

@@ -8,7 +8,7 @@ use crate::interrupt;
 
 use super::argv::{self, Stdin};
 use super::runner::{self, Ended, Transport};
-use super::target::{Ssh, Target};
+use crate::release::targets::{Ssh, Target};
 
 /// Runs on every host, `parallel` at a time, and returns the exit code: 0 when every host
 /// exited 0, 128 + the signal when interrupted, else 1.
@@ -55,7 +55,7 @@ pub fn run(name: &str, target: &Target, ssh: &Ssh, forwarded: &[String], paralle
     let labels: Vec<&str> = hosts.iter().map(|h| h.label.as_str()).collect();
     eprint!("{}", summary(name, &labels, &ended));
     if let Some(signal) = interrupt::signal() {
-        return interrupt::exit_code(signal);
+        return crate::error::interrupted_code(signal);
     }
     if ended.iter().all(|e| *e == Some(Ended::Ran(0))) {
         0

@@ -9,10 +9,11 @@ use rhai::{AST, Dynamic, Module, ParseErrorType, Scope};
 
 use super::help::{self, Function};
 use crate::catalog;
+use crate::error::Ending;
 use crate::host::config::release_map;
 use crate::interrupt;
-use crate::modes::env_listing;
-use crate::script::{Runner, Stop};
+use crate::release::listing;
+use crate::script::Runner;
 use crate::session::Session;
 use crate::stdlib;
 
@@ -120,11 +121,11 @@ impl Console {
         }
     }
 
-    fn stopped(&self, stop: Stop) -> Outcome {
+    fn stopped(&self, stop: Ending) -> Outcome {
         match stop {
-            Stop::Exit(code) => Outcome::Quit(code),
-            Stop::Error(text) => Outcome::Error(text),
-            Stop::Interrupted(_) => Outcome::Error("interrupted".into()),
+            Ending::Exit(code) => Outcome::Quit(code),
+            Ending::Failed(text) => Outcome::Error(text),
+            Ending::Interrupted(_) => Outcome::Error("interrupted".into()),
         }
     }
 
@@ -143,7 +144,7 @@ impl Console {
         let session = self.runner.session.clone();
         match name {
             "help" | "h" | "?" => Outcome::Output(help::text(&self.catalog)),
-            "env" => Outcome::Output(env_listing(&session.release, argument == "--all")),
+            "env" => Outcome::Output(listing::text(&session.release, argument == "--all")),
             "release" => Outcome::Output(format!(
                 "{}\n",
                 pretty(&Dynamic::from_map(release_map(&session)), 0)

@@ -21,8 +21,6 @@ use crate::session::Session;
 use console::{Console, Outcome};
 use editor::{Completion, Prompt};
 
-pub use console::pretty;
-
 pub fn run(session: Rc<Session>) -> Result<i32> {
     let console = Console::new(session);
     if std::io::stdin().is_terminal() {

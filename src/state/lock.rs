@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::interrupt;
@@ -14,7 +14,6 @@ use crate::interrupt;
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
-    pub path: PathBuf,
 }
 
 /// Why a lock could not be taken.
@@ -88,10 +87,7 @@ pub fn acquire(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result
     file.rewind().map_err(LockError::Io)?;
     writeln!(file, "{}", holder_description()).map_err(LockError::Io)?;
     file.flush().map_err(LockError::Io)?;
-    Ok(Lock {
-        _file: file,
-        path: path.to_path_buf(),
-    })
+    Ok(Lock { _file: file })
 }
 
 /// A file name for a lock or checkpoint of `key` (a script path, a lock name): readable, and

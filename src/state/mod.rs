@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod lock;
+pub mod steps;
 
 use std::io::Write;
 use std::path::Path;
