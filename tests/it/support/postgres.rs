@@ -27,6 +27,81 @@ impl Cluster {
         )
     }
 
+    /// Runs SQL with psql as `postgres`, outside adminsh (to set up and to check); its output
+    /// unaligned, without headers.
+    pub fn psql(&self, sql: &str) -> String {
+        let output = Command::new(self.tool("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+            ])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .args(["-c", sql])
+            .env("PGPASSWORD", self.password)
+            .env_remove("PGOPTIONS")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "psql -c {sql:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The whole `postgres` database as pg_dump prints it: schema, rows, sequence values and
+    /// large objects, so that two dumps are equal only if nothing changed.
+    pub fn dump(&self) -> String {
+        let output = Command::new(self.tool("pg_dump"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["--blobs", "-d", "postgres"])
+            .env("PGPASSWORD", self.password)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // Newer pg_dumps fence their output with a random `\restrict` key.
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .filter(|line| !line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A client program beside the server's, else the one on PATH.
+    fn tool(&self, name: &str) -> PathBuf {
+        let beside = self.bin.join(name);
+        if beside.is_file() {
+            beside
+        } else {
+            PathBuf::from(name)
+        }
+    }
+
     /// Starts a cluster; the test must have `require!(Postgres)`.
     #[track_caller]
     pub fn start() -> Cluster {
