@@ -190,7 +190,6 @@ impl Session {
                 env: &env,
                 resolve: &resolve,
                 redactor: &redactor,
-                in_root: self.entered.get(),
                 stdout_to_stderr: self.json,
             },
             output,
