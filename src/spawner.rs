@@ -70,7 +70,6 @@ impl Spawner {
                 env: &env,
                 resolve: &resolve,
                 redactor: &redactor,
-                in_root: false,
                 stdout_to_stderr: self.stdout_to_stderr,
             },
             output,

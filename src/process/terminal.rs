@@ -34,8 +34,10 @@ pub fn foreground_in_child(command: &mut Command) {
 /// Gives the terminal to `group` from the parent's side too (whichever runs first wins the race
 /// harmlessly), and returns a guard that takes it back.
 pub fn hand_over(group: u32) -> Reclaim {
-    // SAFETY: tcsetpgrp on stdin with SIGTTOU blocked cannot stop us.
-    unsafe { with_sigttou_blocked(|| libc::tcsetpgrp(TTY, group as libc::pid_t)) };
+    with_sigttou_blocked(|| {
+        // SAFETY: tcsetpgrp on stdin; with SIGTTOU blocked it cannot stop us.
+        unsafe { libc::tcsetpgrp(TTY, group as libc::pid_t) };
+    });
     Reclaim
 }
 
@@ -43,20 +45,25 @@ pub struct Reclaim;
 
 impl Drop for Reclaim {
     fn drop(&mut self) {
-        // SAFETY: as in hand_over; we are a background group now, so SIGTTOU must be blocked.
-        unsafe { with_sigttou_blocked(|| libc::tcsetpgrp(TTY, libc::getpgrp())) };
+        with_sigttou_blocked(|| {
+            // SAFETY: as in hand_over; we are a background group now, hence SIGTTOU blocked.
+            unsafe { libc::tcsetpgrp(TTY, libc::getpgrp()) };
+        });
     }
 }
 
-unsafe fn with_sigttou_blocked(f: impl FnOnce() -> i32) {
-    // SAFETY: sigset manipulation on local values, then restoring the old mask.
+/// Runs `f` with SIGTTOU blocked in this thread, so a background process group may change
+/// the terminal's foreground group.
+fn with_sigttou_blocked(f: impl FnOnce()) {
+    // SAFETY: zeroed sigset_t values are valid to initialise with sigemptyset.
+    let (mut block, mut old): (libc::sigset_t, libc::sigset_t) = unsafe { std::mem::zeroed() };
+    // SAFETY: sigset manipulation on local values, then this thread's mask changed and restored.
     unsafe {
-        let mut block: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut block);
         libc::sigaddset(&mut block, libc::SIGTTOU);
         libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-        f();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
     }
+    f();
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
 }

@@ -3,6 +3,7 @@
 //! can hold them to the last word.
 
 use crate::options::{Flags, ReleaseMode};
+use crate::process::quote::quote_home;
 
 use super::payload;
 use crate::release::targets::{Host, Kubectl, Ssh, Target};
@@ -87,35 +88,23 @@ pub fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
     words
 }
 
-/// The one string ssh hands to the remote login shell: `exec 'PROGRAM' -C 'DIR'
-/// --remote-argv PAYLOAD`. `exec`, so adminsh is the session's own child and learns when the
-/// connection goes (see `serve`).
+/// The one string ssh hands to the remote login shell: `exec PROGRAM -C DIR --remote-argv
+/// PAYLOAD`, the program and the directory quoted as they need. `exec`, so adminsh is the
+/// session's own child and learns when the connection goes (see `serve`).
 pub fn remote_command(target: &Target, forwarded: &[String]) -> String {
     let words = remote_words(target, forwarded);
     let mut line = String::from("exec");
     for (i, word) in words.iter().enumerate() {
         line.push(' ');
-        // The program and the directory are quoted; the flags and the payload need not be.
+        // The program and the directory may need quotes; the flags and the payload never do.
         let quoted = i == 0 || words.get(i.wrapping_sub(1)).is_some_and(|w| w == "-C");
         if quoted {
-            line.push_str(&sh_quote(word));
+            line.push_str(&quote_home(word));
         } else {
             line.push_str(word);
         }
     }
     line
-}
-
-/// Quotes a word for a POSIX shell: single quotes, `'\''` for a quote, and a leading `~/`
-/// left outside so the shell still expands it to the remote home.
-pub fn sh_quote(word: &str) -> String {
-    let quote = |w: &str| format!("'{}'", w.replace('\'', r"'\''"));
-    match word.strip_prefix("~/") {
-        Some("") => "~/".to_owned(),
-        Some(rest) => format!("~/{}", quote(rest)),
-        None if word == "~" => "~".to_owned(),
-        None => quote(word),
-    }
 }
 
 pub fn ssh(
@@ -224,7 +213,7 @@ mod tests {
                 "--",
                 "deploy@app1",
                 &format!(
-                    r"exec '/usr/local/bin/adminsh' -C '/srv/shop'\''s app/current' --remote-argv {payload}"
+                    r"exec /usr/local/bin/adminsh -C '/srv/shop'\''s app/current' --remote-argv {payload}"
                 ),
             ]
         );
@@ -432,14 +421,5 @@ mod tests {
             forward(&options(&["-t", "p", "--list"]), "p", None),
             ["--announce", "p", "--list"]
         );
-    }
-
-    #[test]
-    fn quoting_for_the_remote_shell() {
-        assert_eq!(sh_quote("/srv/app"), "'/srv/app'");
-        assert_eq!(sh_quote("it's"), r"'it'\''s'");
-        assert_eq!(sh_quote("~/apps/$shop"), "~/'apps/$shop'");
-        assert_eq!(sh_quote("~"), "~");
-        assert_eq!(sh_quote("~x"), "'~x'");
     }
 }

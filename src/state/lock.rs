@@ -2,9 +2,8 @@
 //! directory, so two operators cannot run the same maintenance at once. The kernel releases it
 //! when the process dies, however it dies. The file says who holds it, for the one refused.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -53,14 +52,11 @@ pub fn acquire(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result
         .map_err(LockError::Io)?;
     let mut told = false;
     loop {
-        // SAFETY: flock on a descriptor we own.
-        let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if got {
-            break;
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(LockError::Io(err));
+        // On Linux this is flock(LOCK_EX | LOCK_NB): held by this open file, gone with the process.
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => return Err(LockError::Io(e)),
         }
         let mut holder = String::new();
         let _ = file.rewind();

@@ -262,3 +262,37 @@ fn programs_see_the_name_they_were_given_as_argv0() {
         .stdout("sh\n")
         .run();
 }
+
+/// `each_line` splits in linear time (a 128 MiB line once took 35 s): a 32 MiB line arrives
+/// whole, and a line past the 64 MiB limit is a clear error after the lines before it.
+#[test]
+fn each_line_takes_a_long_line_whole_up_to_a_limit() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            let seen = [];
+            cmd("sh", ["-c", "echo first; head -c 33554432 /dev/zero | tr '\\0' x; echo; echo last"])
+                .each_line(|line| seen.push([line.len(), line.sub_string(0, 3), line.sub_string(-3)]));
+            print(seen);
+            "#,
+        ])
+        .stdout("[[5, \"fir\", \"rst\"], [33554432, \"xxx\", \"xxx\"], [4, \"las\", \"ast\"]]\n")
+        .run();
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            let seen = [];
+            try {
+                cmd("sh", ["-c", "echo first; head -c 67108865 /dev/zero | tr '\\0' x; echo; echo last"])
+                    .each_line(|line| seen.push(line));
+            } catch (e) {
+                print(seen);
+                print(e);
+            }
+            "#,
+        ])
+        .stdout("[\"first\"]\ncommand `sh -c 'echo first; head -c 67108865 /dev/zero | tr '\\''\\0'\\'' x; echo; echo last'` printed a line longer than 64 MiB, the most each_line takes; it was stopped (.read() and .read_bytes() take output of any shape)\n")
+        .run();
+}

@@ -99,3 +99,59 @@ fn try_catch_cannot_swallow_an_interrupt() {
     assert_eq!(output.status.code(), Some(130));
     assert!(!t.path().join("caught.txt").exists());
 }
+
+/// Every stage of a pipeline runs in a process group of its own, so a 40-stage pipeline is 40
+/// groups alive at once: a signal to adminsh reaches every one of them (forwarding once stopped
+/// silently at 32 groups). Each stage traps the signal and records that it got it.
+fn interrupt_reaches_every_group(sent: Signal, expected_status: i32) {
+    const STAGES: usize = 40;
+    let t = Test::new().script(
+        "pipeline",
+        r#"
+        let stage = cmd("sh", ["-c", "trap 'echo $$ >> got; exit 0' INT TERM; echo $$ >> started; sleep 100 & wait"]);
+        let pipeline = stage;
+        for i in 1..40 {
+            pipeline = pipeline.pipe(stage);
+        }
+        pipeline.run();
+        write_file("after.txt", "should not run");
+        "#,
+    );
+    let child = t
+        .command()
+        .arg("pipeline")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pids = |file: &str| -> Vec<i32> {
+        let mut pids: Vec<i32> = std::fs::read_to_string(t.path().join(file))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        pids.sort_unstable();
+        pids
+    };
+    wait_until("all 40 stages to start", || pids("started").len() == STAGES);
+    signal(child.id(), sent);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(expected_status));
+    assert_eq!(
+        pids("got"),
+        pids("started"),
+        "a stage did not get the signal"
+    );
+    assert!(!t.path().join("after.txt").exists());
+}
+
+#[test]
+fn ctrl_c_reaches_every_process_group_of_a_40_stage_pipeline() {
+    interrupt_reaches_every_group(Signal::Int, 130);
+}
+
+#[test]
+fn sigterm_reaches_every_process_group_of_a_40_stage_pipeline() {
+    interrupt_reaches_every_group(Signal::Term, 143);
+}

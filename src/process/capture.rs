@@ -1,0 +1,166 @@
+//! What a command's output is for (`Output`), as the pipes adminsh reads and the sinks their
+//! bytes go to. `run` leaves stdout and stderr to the command: the user sees both live, and a
+//! failure says its stderr is above. The captured forms read stdout, and pass stderr through
+//! adminsh so a failure can quote its tail.
+
+use std::io::{self, Write};
+
+use super::lines::{Lines, Stopped};
+use super::pump::{Sinks, keep_tail, tail};
+use super::text::TextBuilder;
+use super::{Captured, Output};
+
+/// The sinks of one command's pipes; `None` for an output left to the command.
+pub struct Capture<'a> {
+    stdout: Option<StdoutSink<'a>>,
+    stderr: Option<StderrSink>,
+}
+
+enum StdoutSink<'a> {
+    /// Every byte (`read_bytes`).
+    Collect(Vec<u8>),
+    /// As text (`read`, `lines`, `output`).
+    Text(TextBuilder),
+    /// Line by line (`each_line`).
+    Lines(Lines<'a>),
+}
+
+enum StderrSink {
+    /// Copied to adminsh's stderr as it comes, keeping the tail for error messages.
+    Tee(Vec<u8>),
+    /// As text (`output`).
+    Text(TextBuilder),
+}
+
+/// The pipes a command writes to, for `Pump`.
+pub struct Pipes {
+    pub stdout: Option<io::PipeReader>,
+    pub stderr: Option<io::PipeReader>,
+}
+
+/// What the sinks kept, once the command is done.
+pub struct Collected {
+    pub stdout: Captured,
+    /// Only kept for `Output::Both`.
+    pub stderr: Captured,
+    /// The end of stderr, for an error message (empty when stderr was not read).
+    pub stderr_tail: String,
+    /// Why `each_line` stopped reading before the end.
+    pub lines_stopped: Option<Stopped>,
+}
+
+impl<'a> Capture<'a> {
+    pub fn new(output: Output<'a>) -> Self {
+        let (stdout, stderr) = match output {
+            Output::Inherit => (None, None),
+            Output::Bytes => (
+                Some(StdoutSink::Collect(Vec::new())),
+                Some(StderrSink::Tee(Vec::new())),
+            ),
+            Output::Text => (
+                Some(StdoutSink::Text(TextBuilder::default())),
+                Some(StderrSink::Tee(Vec::new())),
+            ),
+            Output::Both => (
+                Some(StdoutSink::Text(TextBuilder::default())),
+                Some(StderrSink::Text(TextBuilder::default())),
+            ),
+            Output::Lines(each) => (
+                Some(StdoutSink::Lines(Lines::new(each))),
+                Some(StderrSink::Tee(Vec::new())),
+            ),
+        };
+        Capture { stdout, stderr }
+    }
+
+    /// Whether the command writes to adminsh's own stdout and stderr (so the user has seen
+    /// its stderr already when it fails).
+    pub fn inherits(&self) -> bool {
+        self.stdout.is_none() && self.stderr.is_none()
+    }
+
+    /// Points the expression's stdout and stderr at new pipes for the sinks, or, with
+    /// `stdout_to_stderr`, an inherited stdout at adminsh's stderr.
+    pub fn attach(
+        &self,
+        mut expression: duct::Expression,
+        stdout_to_stderr: bool,
+    ) -> io::Result<(duct::Expression, Pipes)> {
+        let mut pipes = Pipes {
+            stdout: None,
+            stderr: None,
+        };
+        if self.stdout.is_some() {
+            let (reader, writer) = io::pipe()?;
+            expression = expression.stdout_file(writer);
+            pipes.stdout = Some(reader);
+        } else if stdout_to_stderr {
+            expression = expression.stdout_to_stderr();
+        }
+        if self.stderr.is_some() {
+            let (reader, writer) = io::pipe()?;
+            expression = expression.stderr_file(writer);
+            pipes.stderr = Some(reader);
+        }
+        Ok((expression, pipes))
+    }
+
+    pub fn finish(self) -> Collected {
+        let (stdout, lines_stopped) = match self.stdout {
+            Some(StdoutSink::Collect(bytes)) => (Captured::Bytes(bytes), None),
+            Some(StdoutSink::Text(text)) => {
+                let (text, invalid) = text.finish();
+                (Captured::Text(text, invalid), None)
+            }
+            Some(StdoutSink::Lines(lines)) => (Captured::Nothing, lines.stopped()),
+            None => (Captured::Nothing, None),
+        };
+        let (stderr, stderr_tail) = match self.stderr {
+            Some(StderrSink::Tee(kept)) => (Captured::Nothing, tail(&kept)),
+            Some(StderrSink::Text(text)) => {
+                let (text, invalid) = text.finish();
+                let shown = tail(text.as_bytes());
+                (Captured::Text(text, invalid), shown)
+            }
+            None => (Captured::Nothing, String::new()),
+        };
+        Collected {
+            stdout,
+            stderr,
+            stderr_tail,
+            lines_stopped,
+        }
+    }
+}
+
+impl Sinks for Capture<'_> {
+    fn stdout(&mut self, bytes: &[u8]) -> bool {
+        match &mut self.stdout {
+            Some(StdoutSink::Collect(out)) => out.extend_from_slice(bytes),
+            Some(StdoutSink::Text(text)) => text.push(bytes),
+            Some(StdoutSink::Lines(lines)) if bytes.is_empty() => lines.end(),
+            Some(StdoutSink::Lines(lines)) => return lines.push(bytes),
+            None => {}
+        }
+        true
+    }
+
+    fn stderr(&mut self, bytes: &[u8]) {
+        match &mut self.stderr {
+            Some(StderrSink::Tee(kept)) => {
+                // A closed or full stderr of adminsh must not stop the command.
+                let _ = io::stderr().write_all(bytes);
+                keep_tail(kept, bytes);
+            }
+            Some(StderrSink::Text(text)) => text.push(bytes),
+            None => {}
+        }
+    }
+
+    fn stdout_buffer(&mut self) -> Option<&mut Vec<u8>> {
+        match &mut self.stdout {
+            Some(StdoutSink::Collect(out)) => Some(out),
+            _ => None,
+        }
+    }
+}
