@@ -17,7 +17,7 @@ use crate::state::steps::Step;
 
 /// The first line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Start {
+pub(crate) struct Start {
     pub event: String,
     pub id: String,
     pub time: String,
@@ -37,7 +37,7 @@ pub struct Start {
 
 /// The last line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Finish {
+pub(crate) struct Finish {
     pub event: String,
     pub id: String,
     pub time: String,
@@ -51,13 +51,13 @@ pub struct Finish {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Command {
+pub(crate) struct Command {
     pub argv: Vec<Vec<String>>,
     pub status: Option<i32>,
     pub duration_ms: u64,
 }
 
-pub struct AuditLog {
+pub(crate) struct AuditLog {
     path: PathBuf,
     file: File,
     /// Also force each line to the disk (`fdatasync`), not only to the kernel: survives a
@@ -67,7 +67,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Opens the log for appending, creating it (and its directory) if needed.
-    pub fn open(path: &Path, durable: bool) -> Result<Self> {
+    pub(crate) fn open(path: &Path, durable: bool) -> Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -86,7 +86,7 @@ impl AuditLog {
 
     /// Appends one record as one line, flushed to the kernel at once (and to the disk when
     /// durable).
-    pub fn append(&mut self, record: &impl Serialize) -> Result<()> {
+    pub(crate) fn append(&mut self, record: &impl Serialize) -> Result<()> {
         let mut line = serde_json::to_string(record)?;
         line.push('\n');
         // One write of the whole line: appends from several processes do not interleave.
@@ -104,14 +104,14 @@ impl AuditLog {
 }
 
 /// One admin process's pair of lines: `begin` writes the start line, `end` the finish line.
-pub struct Trail {
+pub(crate) struct Trail {
     log: Option<AuditLog>,
     id: String,
     started: std::time::Instant,
 }
 
 /// What is starting, for the start line.
-pub struct What<'a> {
+pub(crate) struct What<'a> {
     /// `script`, `eval` or `console`.
     pub kind: &'a str,
     /// The script's path and text.
@@ -123,7 +123,7 @@ pub struct What<'a> {
 
 /// Where a release's audit log is: `$ADMINSH_AUDIT_LOG`, else the manifest's `audit_log`, else
 /// `.adminsh/audit.jsonl` in the release.
-pub fn path(release: &crate::release::Release) -> PathBuf {
+pub(crate) fn path(release: &crate::release::Release) -> PathBuf {
     let from_env = release
         .config
         .borrow()
@@ -138,7 +138,7 @@ pub fn path(release: &crate::release::Release) -> PathBuf {
 impl Trail {
     /// Writes the start line. When the log cannot be written: an error if the manifest says
     /// `audit_required`, else a warning and no audit for this process.
-    pub fn begin(release: &crate::release::Release, what: What<'_>) -> Result<Trail> {
+    pub(crate) fn begin(release: &crate::release::Release, what: What<'_>) -> Result<Trail> {
         let id = new_id();
         let redactor = release.config.borrow().redactor().clone();
         let start = Start {
@@ -184,7 +184,7 @@ impl Trail {
     }
 
     /// Writes the finish line: the outcome and what ran.
-    pub fn end(mut self, ran: &Ran<'_>) {
+    pub(crate) fn end(mut self, ran: &Ran<'_>) {
         let Some(log) = &mut self.log else { return };
         let exit_code = ran.ending.map_or(0, Ending::code);
         let outcome = match (ran.ending, exit_code) {
@@ -221,7 +221,7 @@ impl Trail {
 }
 
 /// What an admin process did, for its finish line.
-pub struct Ran<'a> {
+pub(crate) struct Ran<'a> {
     /// How it ended when it did not simply succeed.
     pub ending: Option<&'a Ending>,
     pub commands: &'a [CommandRecord],
@@ -235,7 +235,7 @@ fn millis(duration: std::time::Duration) -> u64 {
 
 /// The reason this admin process runs: `--reason`, or, where the manifest requires one for the
 /// stage, asked for at the terminal; without a terminal a missing reason is a usage error.
-pub fn reason(
+pub(crate) fn reason(
     release: &crate::release::Release,
     given: Option<&str>,
 ) -> Result<Option<String>, Error> {
@@ -272,23 +272,26 @@ pub fn reason(
 }
 
 /// A fresh id tying a start line to its finish line.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     format!("{:x}-{:x}", now.as_micros(), std::process::id())
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
+    use std::fmt::Write as _;
     sha2::Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// The last `count` admin processes of a log, newest last, as table rows for `adminsh --audit`.
-pub fn table(path: &Path, count: usize) -> Result<String> {
+pub(crate) fn table(path: &Path, count: usize) -> Result<String> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -19,7 +19,7 @@ use crate::release::OpenOptions;
     max_term_width = 100,
     override_usage = "adminsh [OPTIONS] [SCRIPT [ARGS]...]"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Evaluate CODE and print its value
     #[arg(short = 'e', long = "eval", value_name = "CODE")]
     pub eval: Option<String>,
@@ -32,7 +32,7 @@ pub struct Cli {
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
 
-    /// The stage [default: $ADMINSH_STAGE, else the manifest's, else development]
+    /// The stage [default: `$ADMINSH_STAGE`, else the manifest's, else development]
     #[arg(short = 's', long = "stage", value_name = "STAGE")]
     pub stage: Option<String>,
 
@@ -46,15 +46,15 @@ pub struct Cli {
     pub json: bool,
 
     /// Print the commands (and file writes) that would run instead of running them; commands
-    /// marked .read_only() still run
+    /// marked `.read_only()` still run
     #[arg(short = 'n', long, help_heading = "Maintenance")]
     pub dry_run: bool,
 
-    /// Refuse, with an error, every command not marked .read_only() and every file write
+    /// Refuse, with an error, every command not marked `.read_only()` and every file write
     #[arg(long, help_heading = "Maintenance")]
     pub read_only: bool,
 
-    /// Answer yes to confirm() and take ask()'s defaults
+    /// Answer yes to `confirm()` and take `ask()`'s defaults
     #[arg(short = 'y', long, help_heading = "Maintenance")]
     pub yes: bool,
 

@@ -12,14 +12,14 @@ use rhai::{EvalAltResult, Position};
 /// an error in any of them can be shown with its code frame, and where the user stands, so a
 /// path is shown as they would type it.
 #[derive(Debug, Default)]
-pub struct Sources {
+pub(crate) struct Sources {
     /// Where the user ran adminsh from.
     origin: PathBuf,
     texts: RefCell<HashMap<String, Rc<str>>>,
 }
 
 impl Sources {
-    pub fn new(origin: PathBuf) -> Self {
+    pub(crate) fn new(origin: PathBuf) -> Self {
         Sources {
             origin,
             texts: RefCell::default(),
@@ -27,12 +27,12 @@ impl Sources {
     }
 
     /// Keeps a source text so errors in it can be shown with a code frame.
-    pub fn remember(&self, name: &str, text: &str) {
+    pub(crate) fn remember(&self, name: &str, text: &str) {
         self.texts.borrow_mut().insert(name.to_owned(), text.into());
     }
 
     /// The text of source `name`: remembered, embedded (`std/...`) or read from its file.
-    pub fn text(&self, name: &str) -> Option<Rc<str>> {
+    pub(crate) fn text(&self, name: &str) -> Option<Rc<str>> {
         if let Some(text) = self.texts.borrow().get(name) {
             return Some(text.clone());
         }
@@ -44,14 +44,14 @@ impl Sources {
     }
 
     /// A source name as the user should see it.
-    pub fn shown(&self, name: &str) -> String {
+    pub(crate) fn shown(&self, name: &str) -> String {
         shown(name, &self.origin)
     }
 }
 
 /// A source name (a script path, `-e`, `std/db`) as the user should see it: a file under the
 /// directory adminsh was started in (`origin`), relative to it.
-pub fn shown(name: &str, origin: &Path) -> String {
+pub(crate) fn shown(name: &str, origin: &Path) -> String {
     let path = Path::new(name);
     match path.strip_prefix(origin) {
         Ok(relative) if path.is_absolute() && !origin.as_os_str().is_empty() => {
@@ -64,7 +64,7 @@ pub fn shown(name: &str, origin: &Path) -> String {
 /// Renders an error raised while compiling or running the script named `source`.
 /// `text_of` gives the text of a source name (script file, module, `-e`, stdlib).
 /// `show` turns a source name into what the user sees (a path relative to where they are).
-pub fn render(
+pub(crate) fn render(
     error: EvalAltResult,
     source: &str,
     text_of: &dyn Fn(&str) -> Option<std::rc::Rc<str>>,
@@ -122,7 +122,7 @@ pub fn render(
 
 /// An error found in a script's text by adminsh itself (its header, say), rendered as Rhai's
 /// are: `shown:line:col: message` and a code frame.
-pub fn at(shown: &str, text: &str, line: usize, column: usize, message: &str) -> String {
+pub(crate) fn at(shown: &str, text: &str, line: usize, column: usize, message: &str) -> String {
     format!(
         "{shown}:{line}:{column}: {message}{}",
         frame(text, line, column)
@@ -144,7 +144,10 @@ fn module_source(path: &str, importer: &str) -> String {
     if path.starts_with(crate::stdlib::PREFIX) {
         return path.to_owned();
     }
-    let file = if path.ends_with(".rhai") {
+    let file = if std::path::Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("rhai"))
+    {
         path.to_owned()
     } else {
         format!("{path}.rhai")

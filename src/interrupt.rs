@@ -69,7 +69,9 @@ fn claim() -> &'static Slot {
         slot.sent.store(0, Ordering::SeqCst);
         return slot;
     }
-    let _grow = GROW.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _grow = GROW
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let slot: &'static Slot = Box::leak(Box::new(Slot {
         group: AtomicI32::new(CLAIMING),
         sent: AtomicUsize::new(0),
@@ -80,7 +82,7 @@ fn claim() -> &'static Slot {
 }
 
 /// Installs the handlers once; later calls do nothing.
-pub fn install() {
+pub(crate) fn install() {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return;
     }
@@ -105,30 +107,30 @@ fn on_signal(signal: i32) {
 }
 
 /// The signal that interrupted us, if any.
-pub fn signal() -> Option<i32> {
+pub(crate) fn signal() -> Option<i32> {
     match SIGNAL.load(Ordering::SeqCst) {
         0 => None,
         s => Some(s),
     }
 }
 
-pub fn interrupted() -> bool {
+pub(crate) fn interrupted() -> bool {
     signal().is_some()
 }
 
 /// Forgets an interruption (the console does this before each input).
-pub fn clear() {
+pub(crate) fn clear() {
     SIGNAL.store(0, Ordering::SeqCst);
     FORWARDED.store(0, Ordering::SeqCst);
 }
 
 /// Records a running command's process groups for forwarding; removes them when dropped.
-pub struct Guard {
+pub(crate) struct Guard {
     slots: Vec<&'static Slot>,
 }
 
 impl Guard {
-    pub fn watch(groups: &[u32]) -> Guard {
+    pub(crate) fn watch(groups: &[u32]) -> Guard {
         let mut slots = Vec::with_capacity(groups.len());
         for &group in groups {
             let Ok(group) = i32::try_from(group) else {
@@ -148,7 +150,7 @@ impl Guard {
     }
 
     /// Sends `signal` to every watched group.
-    pub fn kill(&self, signal: i32) {
+    pub(crate) fn kill(&self, signal: i32) {
         for slot in &self.slots {
             let group = slot.group.load(Ordering::SeqCst);
             if group > 0 {
@@ -177,7 +179,7 @@ mod tests {
         let guard = Guard::watch(&groups);
         let watched = |group: u32| {
             slots()
-                .filter(|slot| slot.group.load(Ordering::SeqCst) == group as i32)
+                .filter(|slot| i64::from(slot.group.load(Ordering::SeqCst)) == i64::from(group))
                 .count()
         };
         assert!(groups.iter().all(|&g| watched(g) == 1));

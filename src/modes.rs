@@ -19,7 +19,7 @@ use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 
 /// Does what the command line asked and returns the exit code.
-pub fn dispatch(options: Options) -> Result<i32, Error> {
+pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
     let Options { mode, flags } = options;
     match mode {
         Mode::Completions(shell) => Ok(say(completion::script(shell))),

@@ -14,7 +14,7 @@ use crate::state::steps::Step;
 
 /// What a run came to; `to_json` turns it into the document.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub exit_code: i32,
     pub duration: Duration,
     /// The script as error messages name it; `None` for `-e`.
@@ -54,7 +54,7 @@ struct Command {
 
 impl Report {
     /// The document, on one line, secrets masked in every string.
-    pub fn to_json(&self, redactor: &Redactor) -> String {
+    pub(crate) fn to_json(&self, redactor: &Redactor) -> String {
         let strings = |list: &[String]| list.iter().map(|s| redactor.redact(s)).collect();
         let document = Document {
             exit_code: self.exit_code,
@@ -100,7 +100,7 @@ fn millis(duration: Duration) -> f64 {
 
 /// `value` with what JSON cannot hold (a command, a function) replaced by `text(part)`, the
 /// way the script would print it.
-pub fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dynamic {
+pub(crate) fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dynamic {
     if value.is_array() {
         let array = value.cast::<rhai::Array>();
         array

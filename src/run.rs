@@ -23,14 +23,14 @@ use crate::session::{Session, Setup};
 use crate::state::lock::{self, LockError};
 
 /// What to run.
-pub enum Code {
+pub(crate) enum Code {
     /// A script, as the user named it (a path or a name under `scripts/`).
     Script(String),
     /// `-e CODE`.
     Eval(String),
 }
 
-pub struct Job {
+pub(crate) struct Job {
     pub code: Code,
     pub args: Vec<String>,
     pub allow_outside_release: bool,
@@ -54,7 +54,9 @@ enum Prepared {
 
 /// Runs the job and returns the exit code; an error is one adminsh stops on before the run
 /// (without `--json`, which reports those too).
-pub fn run(release: Release, job: Job) -> Result<i32, Error> {
+// The run's life in order (prepare, lock, audit, run, report) reads best as one function.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     let started = Instant::now();
     // The user's directory: paths they typed are relative to it.
     let origin = std::env::current_dir().unwrap_or_default();
@@ -78,9 +80,10 @@ pub fn run(release: Release, job: Job) -> Result<i32, Error> {
         }
         Ok(Prepared::Broken(text)) => {
             eprintln!("{text}");
-            return match job.json {
-                true => finish_early(report, EXIT_FAILURE, Some(text)),
-                false => Ok(EXIT_FAILURE),
+            return if job.json {
+                finish_early(report, EXIT_FAILURE, Some(text))
+            } else {
+                Ok(EXIT_FAILURE)
             };
         }
         Err(e) if job.json => {
@@ -298,7 +301,7 @@ fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<(), E
 
 /// A script's name as a source: its absolute path, so imports beside it resolve wherever
 /// adminsh runs; messages show it relative to where the user is (`diagnostic::shown`).
-pub fn absolute(path: &Path) -> String {
+pub(crate) fn absolute(path: &Path) -> String {
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()

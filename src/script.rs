@@ -13,7 +13,7 @@ use crate::params;
 use crate::session::Session;
 
 /// The engine and scope of one session; the console keeps one across inputs.
-pub struct Runner {
+pub(crate) struct Runner {
     pub session: Rc<Session>,
     pub engine: Engine,
     /// The host functions registered on `engine`, for `:help` and completion.
@@ -23,7 +23,7 @@ pub struct Runner {
 
 /// Tells the user, on stderr, how code ended when it did not return a value (an `exit` says
 /// nothing).
-pub fn report(ending: &Ending) {
+pub(crate) fn report(ending: &Ending) {
     match ending {
         Ending::Failed(text) => eprintln!("{text}"),
         Ending::Exit(_) => {}
@@ -32,7 +32,7 @@ pub fn report(ending: &Ending) {
 }
 
 impl Runner {
-    pub fn new(session: Rc<Session>) -> Self {
+    pub(crate) fn new(session: Rc<Session>) -> Self {
         let host = host::engine(&session);
         let mut runner = Runner {
             session,
@@ -46,13 +46,13 @@ impl Runner {
 
     /// Forgets every variable: the scope holds only what adminsh defines (`ARGS`, and for a
     /// script or `-e` its `PARAMS`).
-    pub fn reset_scope(&mut self) {
+    pub(crate) fn reset_scope(&mut self) {
         self.fill_scope(self.session.params.clone());
     }
 
     /// Compiles what follows with this `PARAMS` (`--check`, which binds no command line, gives
     /// each script the shape its header declares).
-    pub fn set_params(&mut self, params: rhai::Map) {
+    pub(crate) fn set_params(&mut self, params: rhai::Map) {
         self.fill_scope(Some(params));
     }
 
@@ -67,7 +67,7 @@ impl Runner {
     }
 
     /// Compiles `text` as the source `name` (a path, `-e`, ...).
-    pub fn compile(&self, text: &str, name: &str) -> Result<AST, Ending> {
+    pub(crate) fn compile(&self, text: &str, name: &str) -> Result<AST, Ending> {
         self.session.sources.remember(name, text);
         let text = without_shebang(text);
         let mut ast = self
@@ -77,9 +77,9 @@ impl Runner {
         if let Some(params) = self
             .scope
             .get("PARAMS")
-            .and_then(|p| p.read_lock::<rhai::Map>())
+            .and_then(Dynamic::read_lock::<rhai::Map>)
         {
-            let declared: Vec<&str> = params.keys().map(|k| k.as_str()).collect();
+            let declared: Vec<&str> = params.keys().map(rhai::Identifier::as_str).collect();
             params::check_uses(&self.engine, &text, &declared).map_err(|(pos, message)| {
                 let error = EvalAltResult::ErrorRuntime(message.into(), pos);
                 self.stop(error, name)
@@ -90,7 +90,7 @@ impl Runner {
     }
 
     /// Runs a compiled AST in the session's scope and returns its value.
-    pub fn eval(&mut self, ast: &AST) -> Result<Dynamic, Ending> {
+    pub(crate) fn eval(&mut self, ast: &AST) -> Result<Dynamic, Ending> {
         let name = ast.source().unwrap_or_default().to_owned();
         self.engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast)
@@ -98,7 +98,7 @@ impl Runner {
     }
 
     /// Compiles and runs `text`.
-    pub fn run(&mut self, text: &str, name: &str) -> Result<Dynamic, Ending> {
+    pub(crate) fn run(&mut self, text: &str, name: &str) -> Result<Dynamic, Ending> {
         let ast = self.compile(text, name)?;
         self.eval(&ast)
     }
@@ -115,7 +115,7 @@ impl Runner {
 
     /// A value as adminsh prints it: strings as they are, other values in Rhai's notation,
     /// secrets masked; nothing for `()`.
-    pub fn show(&self, value: &Dynamic) -> Option<String> {
+    pub(crate) fn show(&self, value: &Dynamic) -> Option<String> {
         if value.is_unit() {
             return None;
         }

@@ -15,7 +15,7 @@ use crate::sink::Sink;
 use crate::spawner::Spawner;
 use crate::state::steps::Steps;
 
-pub struct Session {
+pub(crate) struct Session {
     pub release: Release,
     /// The script's arguments, as given.
     pub args: Vec<String>,
@@ -31,7 +31,7 @@ pub struct Session {
 
 /// How a script, `-e` or the console runs (`Setup::default()` is a plain one).
 #[derive(Debug, Default)]
-pub struct Setup {
+pub(crate) struct Setup {
     pub args: Vec<String>,
     /// `None` in the console.
     pub params: Option<rhai::Map>,
@@ -43,7 +43,7 @@ pub struct Setup {
 
 impl Session {
     /// A session for a script, `-e` or the console.
-    pub fn new(release: Release, setup: Setup) -> Rc<Self> {
+    pub(crate) fn new(release: Release, setup: Setup) -> Rc<Self> {
         let mut options = setup.options;
         // The manifest can make a stage read-only, as for a production console.
         options.read_only |= release.manifest.read_only_stages.contains(&release.stage);
@@ -59,13 +59,13 @@ impl Session {
         })
     }
 
-    pub fn options(&self) -> &RunOptions {
+    pub(crate) fn options(&self) -> &RunOptions {
         &self.options
     }
 
     /// Runs a command of the app with the release's cwd, config and isolation (or, in a dry
     /// run, says it would; in read-only mode, refuses it, unless it is marked read-only).
-    pub fn run(&self, spec: &Spec, output: Output<'_>) -> Result<Finished, process::Error> {
+    pub(crate) fn run(&self, spec: &Spec, output: Output<'_>) -> Result<Finished, process::Error> {
         if !spec.read_only && (self.options.dry_run || self.options.read_only) {
             let command = self.redact(&spec.command_line());
             if self.options.read_only {
@@ -82,14 +82,14 @@ impl Session {
     }
 
     /// In a dry run, says what would have been done, under the step running now.
-    pub fn would(&self, action: &str, listed: &str) {
+    pub(crate) fn would(&self, action: &str, listed: &str) {
         let steps = self.steps.borrow();
         self.sink.would(action, listed, steps.current());
     }
 
     /// Starts keeping the checkpoint of this script run (unless `--restart`, or a dry run,
     /// which changes nothing).
-    pub fn use_checkpoint(&self, script: &str) -> anyhow::Result<()> {
+    pub(crate) fn use_checkpoint(&self, script: &str) -> anyhow::Result<()> {
         if self.options.dry_run {
             return Ok(());
         }
@@ -104,20 +104,20 @@ impl Session {
     }
 
     /// Changes a config value for the commands that follow (`set_env`).
-    pub fn set_env(&self, key: &str, value: &str) {
+    pub(crate) fn set_env(&self, key: &str, value: &str) {
         let layer = crate::release::Layer::Script;
         self.release.config.borrow_mut().set(key, value, layer);
         self.spawner.forget_env();
     }
 
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         self.release.config.borrow().redactor().redact(text)
     }
 }
 
 /// A session over an empty release in a temp dir, for unit tests.
 #[cfg(test)]
-pub fn for_tests() -> (tempfile::TempDir, Rc<Session>) {
+pub(crate) fn for_tests() -> (tempfile::TempDir, Rc<Session>) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("adminsh.toml"), "").unwrap();
     let options = crate::release::OpenOptions {

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::io::Write;
 
 #[derive(Debug, Default)]
-pub struct Sink {
+pub(crate) struct Sink {
     /// stdout carries the `--json` report.
     json: bool,
     /// What a dry run would have done, one line each.
@@ -14,7 +14,7 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub fn new(json: bool) -> Self {
+    pub(crate) fn new(json: bool) -> Self {
         Sink {
             json,
             would: RefCell::default(),
@@ -22,7 +22,7 @@ impl Sink {
     }
 
     /// A script's `print`.
-    pub fn print(&self, text: &str) {
+    pub(crate) fn print(&self, text: &str) {
         // A closed stdout (`adminsh x | head`) must not stop a script mid-way.
         let _ = if self.json {
             writeln!(std::io::stderr().lock(), "{text}")
@@ -33,7 +33,7 @@ impl Sink {
 
     /// In a dry run: says on stderr what would have been done (`action`) and keeps `listed`
     /// (under the step running now, if any) for the summary.
-    pub fn would(&self, action: &str, listed: &str, step: Option<&str>) {
+    pub(crate) fn would(&self, action: &str, listed: &str, step: Option<&str>) {
         let _ = writeln!(std::io::stderr().lock(), "dry run: would {action}");
         let line = match step {
             Some(step) => format!("step {step}: {listed}"),
@@ -43,7 +43,7 @@ impl Sink {
     }
 
     /// What the dry run would have done, in order.
-    pub fn dry_run_summary(&self) -> Vec<String> {
+    pub(crate) fn dry_run_summary(&self) -> Vec<String> {
         self.would.borrow().clone()
     }
 }

@@ -14,7 +14,7 @@ use crate::release::{Isolation, Release};
 
 /// A command an admin process ran, for the `--json` report and the audit log.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CommandRecord {
+pub(crate) struct CommandRecord {
     /// The argv of each program of the pipeline, secrets masked.
     pub stages: Vec<Vec<String>>,
     /// The exit status; `None` when there is none (not found, timed out, interrupted).
@@ -27,7 +27,7 @@ pub struct CommandRecord {
 type SpawnEnv = Rc<Vec<(OsString, OsString)>>;
 
 #[derive(Default)]
-pub struct Spawner {
+pub(crate) struct Spawner {
     /// Whether commands are recorded.
     record: bool,
     /// stdout carries the `--json` report: what commands print there goes to stderr.
@@ -39,7 +39,7 @@ pub struct Spawner {
 }
 
 impl Spawner {
-    pub fn new(record: bool, stdout_to_stderr: bool) -> Self {
+    pub(crate) fn new(record: bool, stdout_to_stderr: bool) -> Self {
         Spawner {
             record,
             stdout_to_stderr,
@@ -50,7 +50,7 @@ impl Spawner {
     /// Runs `spec` in `release`: its root as the working directory, its config and isolation as
     /// the environment. No borrow is held while the command runs, so an `each_line` callback
     /// may run commands or change the config itself.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         release: &Release,
         spec: &Spec,
@@ -113,12 +113,12 @@ impl Spawner {
     }
 
     /// The commands run so far, in the order they started.
-    pub fn commands(&self) -> Vec<CommandRecord> {
+    pub(crate) fn commands(&self) -> Vec<CommandRecord> {
         self.commands.borrow().clone()
     }
 
     /// The config changed (`set_env`): the next command's environment is built anew.
-    pub fn forget_env(&self) {
+    pub(crate) fn forget_env(&self) {
         self.env.borrow_mut().take();
     }
 

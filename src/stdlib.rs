@@ -2,13 +2,13 @@
 //! `import "std/<name>" as <name>;`. This table is the list; a test checks it matches the folder.
 
 /// The import path prefix of stdlib modules.
-pub const PREFIX: &str = "std/";
+pub(crate) const PREFIX: &str = "std/";
 
 /// Each module's name and source.
-pub const MODULES: &[(&str, &str)] = &[("db", include_str!("../stdlib/db.rhai"))];
+pub(crate) const MODULES: &[(&str, &str)] = &[("db", include_str!("../stdlib/db.rhai"))];
 
 /// The source of `std/<name>`.
-pub fn source(path: &str) -> Option<&'static str> {
+pub(crate) fn source(path: &str) -> Option<&'static str> {
     let name = path.strip_prefix(PREFIX)?;
     MODULES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }

@@ -1,12 +1,18 @@
 //! "Did you mean": the closest of some names to a mistyped one.
 
 /// The candidate closest to `wanted` by edit distance, if it is close enough to be a typo.
-pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     ranked(wanted, candidates).into_iter().next()
 }
 
 /// Candidates close enough to `wanted` to be what was meant, closest first.
-pub fn ranked<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+pub(crate) fn ranked<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
     let wanted_lower = wanted.to_lowercase();
     let limit = (wanted.chars().count() / 3).max(1);
     let mut scored: Vec<(usize, &str)> = candidates
@@ -21,7 +27,7 @@ pub fn ranked<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -
             (distance <= limit).then_some((distance, c))
         })
         .collect();
-    scored.sort();
+    scored.sort_unstable();
     scored.into_iter().map(|(_, c)| c).collect()
 }
 

@@ -12,7 +12,7 @@ use crate::session::Session;
 
 /// A command as scripts see it.
 #[derive(Debug, Clone)]
-pub struct Cmd(Spec);
+pub(crate) struct Cmd(Spec);
 
 impl Cmd {
     fn new(program: &str, args: Vec<String>) -> Self {
@@ -26,7 +26,7 @@ impl Cmd {
     }
 
     /// `sh -c script`: the explicit shell form.
-    pub fn shell(script: &str) -> Self {
+    pub(crate) fn shell(script: &str) -> Self {
         Cmd::new("sh", vec!["-c".into(), script.into()])
     }
 
@@ -62,7 +62,9 @@ fn words(values: Array, what: &str) -> Result<Vec<String>, Box<EvalAltResult>> {
         .collect()
 }
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+// One flat list of the command family's host functions reads best whole.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     host.engine.register_type_with_name::<Cmd>("Cmd");
     host.def(
         "cmd",
@@ -269,7 +271,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         move |c: &mut Cmd| -> RhaiResult<Map> {
             let finished = s.run(&c.0, Output::Both).map_err(into_rhai)?;
             let mut map = Map::new();
-            map.insert("status".into(), (finished.status as rhai::INT).into());
+            map.insert("status".into(), rhai::INT::from(finished.status).into());
             map.insert("stdout".into(), decode(finished.stdout, &s, &c.0).into());
             map.insert("stderr".into(), decode(finished.stderr, &s, &c.0).into());
             Ok(map)
@@ -284,15 +286,14 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
             let mut failure = None;
             let mut warned = false;
             let mut callback = |line: &[u8]| {
-                let line = match std::str::from_utf8(line) {
-                    Ok(line) => line.to_owned(),
-                    Err(_) => {
-                        if !warned {
-                            warned = true;
-                            warn_not_utf8(&s, &c.0);
-                        }
-                        String::from_utf8_lossy(line).into_owned()
+                let line = if let Ok(line) = std::str::from_utf8(line) {
+                    line.to_owned()
+                } else {
+                    if !warned {
+                        warned = true;
+                        warn_not_utf8(&s, &c.0);
                     }
+                    String::from_utf8_lossy(line).into_owned()
                 };
                 match each.call_within_context::<Dynamic>(&ctx, (line,)) {
                     Ok(go_on) => go_on.as_bool().unwrap_or(true),
@@ -355,7 +356,7 @@ fn warn_not_utf8(session: &Session, spec: &Spec) {
 
 /// A command failure as a script sees it: catchable, except an interruption, which ends the
 /// script (and the console's current input) whatever the script says.
-pub fn into_rhai(error: process::Error) -> Box<EvalAltResult> {
+pub(crate) fn into_rhai(error: process::Error) -> Box<EvalAltResult> {
     match error {
         process::Error::Interrupted { signal } => super::control::interrupted(signal),
         other => runtime_error(other.to_string()),

@@ -8,7 +8,7 @@ use super::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 use crate::suggest;
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(
         "env",
@@ -63,7 +63,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
 }
 
 /// What `release()` returns.
-pub fn release_map(session: &Session) -> Map {
+pub(crate) fn release_map(session: &Session) -> Map {
     let release = &session.release;
     let identity = release.identity();
     let isolation = release.isolation();

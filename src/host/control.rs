@@ -6,7 +6,7 @@ use rhai::{Dynamic, EvalAltResult, Position};
 use super::{Host, RhaiResult, runtime_error};
 use crate::error::{EXIT_SCRIPT_RANGE, Ending};
 
-pub fn register(host: &mut Host) {
+pub(crate) fn register(host: &mut Host) {
     host.def(
         "exit",
         "code: int",
@@ -35,12 +35,12 @@ pub fn register(host: &mut Host) {
 }
 
 /// The value an interruption by `signal` stops the engine with (`on_progress`).
-pub fn interrupt_token(signal: i32) -> Dynamic {
+pub(crate) fn interrupt_token(signal: i32) -> Dynamic {
     Dynamic::from(Ending::Interrupted(signal))
 }
 
 /// The error that stops a script interrupted by `signal`; no `try` can catch it.
-pub fn interrupted(signal: i32) -> Box<EvalAltResult> {
+pub(crate) fn interrupted(signal: i32) -> Box<EvalAltResult> {
     end(Ending::Interrupted(signal))
 }
 
@@ -51,7 +51,7 @@ fn end(ending: Ending) -> Box<EvalAltResult> {
 
 /// The ending an `exit(n)` or an interruption raised, looking through call layers; `None` for
 /// every other error.
-pub fn ended(error: &EvalAltResult) -> Option<Ending> {
+pub(crate) fn ended(error: &EvalAltResult) -> Option<Ending> {
     let EvalAltResult::ErrorTerminated(value, _) = error.unwrap_inner() else {
         return None;
     };

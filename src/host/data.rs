@@ -5,7 +5,7 @@ use rhai::{Dynamic, Map};
 use super::{Host, RhaiResult, runtime_error};
 use crate::release::secrets::percent_decode;
 
-pub fn register(host: &mut Host) {
+pub(crate) fn register(host: &mut Host) {
     host.def(
         "parse_json",
         "text: String -> ?",
@@ -56,7 +56,7 @@ fn to_json(value: &Dynamic, pretty: bool) -> RhaiResult<String> {
     text.map_err(|e| runtime_error(format!("to_json: {e}")))
 }
 
-/// serde_json appends " at line L column C"; the message says it in its own words.
+/// `serde_json` appends " at line L column C"; the message says it in its own words.
 fn strip_position(message: &str) -> &str {
     message.rsplit_once(" at line ").map_or(message, |(m, _)| m)
 }
@@ -97,7 +97,7 @@ fn parse_url(url: &str) -> Option<Map> {
     map.insert("host".into(), host.to_owned().into());
     map.insert(
         "port".into(),
-        port.map_or(Dynamic::UNIT, |p| Dynamic::from(p as rhai::INT)),
+        port.map_or(Dynamic::UNIT, |p| Dynamic::from(rhai::INT::from(p))),
     );
     map.insert("path".into(), path.to_owned().into());
     map.insert("query".into(), query.to_owned().into());

@@ -9,7 +9,7 @@ use rhai::{Array, Dynamic};
 use super::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(
         "read_file",

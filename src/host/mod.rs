@@ -1,18 +1,18 @@
 //! The Rhai host API: the functions admin scripts call, one file per family, and `engine`, which
 //! builds the one Engine both the script runner and the console use.
 
-pub mod command;
-pub mod config;
-pub mod control;
-pub mod data;
-pub mod fs;
-pub mod log;
-pub mod modules;
-pub mod procfile;
-pub mod progress;
-pub mod prompt;
-pub mod step_code;
-pub mod steps;
+pub(crate) mod command;
+pub(crate) mod config;
+pub(crate) mod control;
+pub(crate) mod data;
+pub(crate) mod fs;
+pub(crate) mod log;
+pub(crate) mod modules;
+pub(crate) mod procfile;
+pub(crate) mod progress;
+pub(crate) mod prompt;
+pub(crate) mod step_code;
+pub(crate) mod steps;
 
 use std::rc::Rc;
 
@@ -21,16 +21,16 @@ use rhai::{Dynamic, Engine, EvalAltResult, Position, RhaiNativeFunc, Variant};
 use crate::interrupt;
 use crate::session::Session;
 
-pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+pub(crate) type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// A catchable script error with this message; the evaluator adds the call site's position.
-pub fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
+pub(crate) fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE).into()
 }
 
 /// A host function as the console's `:help` and completion show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FnDoc {
+pub(crate) struct FnDoc {
     pub name: &'static str,
     /// `prog: String, args: Array -> Cmd` (`?` for any type).
     pub params: &'static str,
@@ -39,7 +39,7 @@ pub struct FnDoc {
 
 impl FnDoc {
     /// `cmd(prog: String, args: Array) -> Cmd`
-    pub fn signature(&self) -> String {
+    pub(crate) fn signature(&self) -> String {
         match self.params.split_once("->") {
             Some((params, returns)) => {
                 format!("{}({}) -> {}", self.name, params.trim(), returns.trim())
@@ -49,13 +49,13 @@ impl FnDoc {
     }
 
     /// Called as a method on a command: `cmd(...).run()`.
-    pub fn is_method(&self) -> bool {
+    pub(crate) fn is_method(&self) -> bool {
         self.params.starts_with("cmd: Cmd") || self.params.starts_with("bar: Progress")
     }
 }
 
 /// The engine being built, and the description of every function registered on it.
-pub struct Host {
+pub(crate) struct Host {
     pub engine: Engine,
     pub docs: Vec<FnDoc>,
 }
@@ -64,7 +64,13 @@ impl Host {
     /// Registers a host function with its parameters (`name: Type, ... -> Return`) and a
     /// one-line description. Every host function goes through here, so `:help` and completion,
     /// generated from `docs`, cannot drift from what scripts can call.
-    pub fn def<A: 'static, const N: usize, const X: bool, R: Variant + Clone, const F: bool>(
+    pub(crate) fn def<
+        A: 'static,
+        const N: usize,
+        const X: bool,
+        R: Variant + Clone,
+        const F: bool,
+    >(
         &mut self,
         name: &'static str,
         params: &'static str,
@@ -79,7 +85,7 @@ impl Host {
 /// The Engine for one session: limits set explicitly (debug and release builds behave alike),
 /// undefined variables caught at compile time, Ctrl-C stopping runaway loops, and the host API
 /// and the embedded stdlib registered.
-pub fn engine(session: &Rc<Session>) -> Host {
+pub(crate) fn engine(session: &Rc<Session>) -> Host {
     let mut engine = Engine::new();
     engine.set_strict_variables(true);
     engine.set_fail_on_invalid_map_property(true);
@@ -128,7 +134,7 @@ mod tests {
         let (_dir, session) = session();
         let host = engine(&session);
         let mut names: Vec<&str> = host.docs.iter().map(|d| d.name).collect();
-        names.sort();
+        names.sort_unstable();
         names.dedup();
         assert!(names.len() > 30, "{names:?}");
         let readme = readme();

@@ -11,7 +11,7 @@ type SharedModule = Shared<Module>;
 
 use crate::stdlib;
 
-pub struct Resolver {
+pub(crate) struct Resolver {
     files: FileModuleResolver,
     /// Stdlib modules are evaluated once per session, on first import.
     std: RefCell<HashMap<String, SharedModule>>,

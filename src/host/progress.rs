@@ -17,7 +17,7 @@ const REDRAW: Duration = Duration::from_millis(100);
 const WIDTH: usize = 30;
 
 #[derive(Clone)]
-pub struct Progress(Rc<RefCell<Bar>>);
+pub(crate) struct Progress(Rc<RefCell<Bar>>);
 
 struct Bar {
     total: u64,
@@ -31,7 +31,7 @@ struct Bar {
 }
 
 impl Progress {
-    pub fn new(total: u64) -> Self {
+    pub(crate) fn new(total: u64) -> Self {
         Progress(Rc::new(RefCell::new(Bar {
             total,
             done: 0,
@@ -43,19 +43,19 @@ impl Progress {
         })))
     }
 
-    pub fn inc(&self, n: u64) {
+    pub(crate) fn inc(&self, n: u64) {
         let mut bar = self.0.borrow_mut();
         bar.done = bar.done.saturating_add(n);
         bar.draw(false);
     }
 
-    pub fn message(&self, text: &str) {
+    pub(crate) fn message(&self, text: &str) {
         let mut bar = self.0.borrow_mut();
-        bar.message = text.to_owned();
+        text.clone_into(&mut bar.message);
         bar.draw(false);
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         let mut bar = self.0.borrow_mut();
         if !bar.finished {
             bar.finished = true;
@@ -77,7 +77,8 @@ impl Bar {
             let filled = if self.total == 0 {
                 WIDTH
             } else {
-                (shown * WIDTH as u64 / self.total.max(1)) as usize
+                usize::try_from(shown.saturating_mul(WIDTH as u64) / self.total.max(1))
+                    .unwrap_or(WIDTH)
             }
             .min(WIDTH);
             let _ = write!(
@@ -119,13 +120,13 @@ impl Bar {
     }
 }
 
-pub fn register(host: &mut Host) {
+pub(crate) fn register(host: &mut Host) {
     host.engine.register_type_with_name::<Progress>("Progress");
     host.def(
         "progress",
         "total: int -> Progress",
         "A progress bar on stderr for `total` units of work",
-        |total: rhai::INT| Progress::new(total.max(0) as u64),
+        |total: rhai::INT| Progress::new(u64::try_from(total).unwrap_or(0)),
     );
     host.def(
         "inc",
@@ -137,7 +138,7 @@ pub fn register(host: &mut Host) {
         "inc",
         "bar: Progress, n: int",
         "Advances the bar by `n`",
-        |p: &mut Progress, n: rhai::INT| p.inc(n.max(0) as u64),
+        |p: &mut Progress, n: rhai::INT| p.inc(u64::try_from(n).unwrap_or(0)),
     );
     host.def(
         "message",

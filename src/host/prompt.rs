@@ -10,7 +10,7 @@ use rustyline::error::ReadlineError;
 use super::{Host, RhaiResult, control, runtime_error};
 use crate::session::Session;
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(
         "confirm",

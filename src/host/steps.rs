@@ -13,7 +13,7 @@ use crate::session::Session;
 use crate::state::lock::{self, LockError};
 use crate::state::steps::StepStart;
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(
         "step",

@@ -45,7 +45,7 @@ fn doc_text(line: &str) -> Option<&str> {
 
 /// The first line of the header's text, however its directives read: what `--list` shows
 /// even for a header with an error.
-pub fn summary(text: &str) -> Option<String> {
+pub(crate) fn summary(text: &str) -> Option<String> {
     header_lines(text)
         .0
         .iter()
@@ -58,7 +58,7 @@ const DIRECTIVES: [&str; 3] = ["@param", "@flag", "@no-params"];
 
 impl Header {
     /// Reads the header of a script's text.
-    pub fn parse(text: &str) -> Result<Header, HeaderError> {
+    pub(crate) fn parse(text: &str) -> Result<Header, HeaderError> {
         let (lines, after) = header_lines(text);
         let mut header = Header::default();
         let mut texts: Vec<&str> = Vec::new();
@@ -251,7 +251,7 @@ fn parse_param(cursor: &mut Cursor, flag: bool) -> Result<Param, HeaderError> {
             }
             _ => {}
         }
-        param.doc = cursor.rest.trim().to_owned();
+        cursor.rest.trim().clone_into(&mut param.doc);
         return Ok(param);
     }
     cursor.skip_spaces();
@@ -298,7 +298,7 @@ fn parse_param(cursor: &mut Cursor, flag: bool) -> Result<Param, HeaderError> {
             cursor.found()
         )));
     }
-    param.doc = cursor.rest.trim().to_owned();
+    cursor.rest.trim().clone_into(&mut param.doc);
     Ok(param)
 }
 
@@ -382,13 +382,14 @@ fn parse_default(cursor: &mut Cursor) -> Result<String, HeaderError> {
                 cursor.advance(i + 1);
                 return Ok(value);
             }
-            '\\' => match chars.next() {
-                Some((_, e @ ('"' | '\\'))) => value.push(e),
-                _ => {
+            '\\' => {
+                if let Some((_, e @ ('"' | '\\'))) = chars.next() {
+                    value.push(e);
+                } else {
                     cursor.advance(i);
                     return Err(cursor.error("only `\\\"` and `\\\\` are escapes in a default"));
                 }
-            },
+            }
             c => value.push(c),
         }
     }
@@ -471,6 +472,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one table of malformed headers
     fn header_errors_point_at_the_line_and_column() {
         assert_eq!(
             error("//! Fix.\n//! @param batch: integer = 5"),

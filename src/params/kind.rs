@@ -9,12 +9,12 @@ use super::Kind;
 use crate::suggest;
 
 impl Kind {
-    pub fn takes_value(&self) -> bool {
+    pub(crate) fn takes_value(&self) -> bool {
         !matches!(self, Kind::Flag)
     }
 
     /// `int`, `date`, `fast|safe`: what `<...>` shows after the option.
-    pub fn placeholder(&self) -> String {
+    pub(crate) fn placeholder(&self) -> String {
         match self {
             Kind::String => "string".into(),
             Kind::Int => "int".into(),
@@ -28,7 +28,7 @@ impl Kind {
     }
 
     /// Converts one command-line value; the error says what was expected.
-    pub fn convert(&self, text: &str, base: &Path) -> Result<Dynamic, String> {
+    pub(crate) fn convert(&self, text: &str, base: &Path) -> Result<Dynamic, String> {
         let expected = |what: &str| format!("expects {what}, got `{text}`");
         match self {
             Kind::String => Ok(text.to_owned().into()),
@@ -85,6 +85,7 @@ fn check_date(text: &str) -> Result<(), String> {
     }
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(0);
     let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    #[allow(clippy::items_after_statements)] // the names sit beside the one use
     const MONTHS: [&str; 12] = [
         "January",
         "February",

@@ -9,7 +9,7 @@ use rhai::{Engine, Position, Token};
 use crate::suggest;
 
 /// Finds the first misuse of `PARAMS` in `text`; `declared` are its keys.
-pub fn check_uses(
+pub(crate) fn check_uses(
     engine: &Engine,
     text: &str,
     declared: &[&str],

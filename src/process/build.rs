@@ -5,7 +5,7 @@
 //! group of its own, so Ctrl-C and timeouts reach everything it starts.
 //!
 //! A stage whose directory is the one adminsh runs in is started without a change of directory:
-//! the same directory, on the fast path. std sets a child's directory with posix_spawn only
+//! the same directory, on the fast path. std sets a child's directory with `posix_spawn` only
 //! where it finds `posix_spawn_file_actions_addchdir_np` at run time, which a statically linked
 //! glibc binary (`cargo dist`) never does, so there a change of directory costs a fork + exec.
 
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use super::{Error, Launch, Spec, Stage, terminal};
 
 /// The expression for `spec`; with `foreground`, its (only) stage takes the terminal.
-pub fn expression(
+pub(super) fn expression(
     spec: &Spec,
     launch: &Launch<'_>,
     foreground: bool,

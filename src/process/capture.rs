@@ -11,7 +11,7 @@ use super::text::TextBuilder;
 use super::{Captured, Output};
 
 /// The sinks of one command's pipes; `None` for an output left to the command.
-pub struct Capture<'a> {
+pub(super) struct Capture<'a> {
     stdout: Option<StdoutSink<'a>>,
     stderr: Option<StderrSink>,
 }
@@ -33,13 +33,13 @@ enum StderrSink {
 }
 
 /// The pipes a command writes to, for `Pump`.
-pub struct Pipes {
+pub(super) struct Pipes {
     pub stdout: Option<io::PipeReader>,
     pub stderr: Option<io::PipeReader>,
 }
 
 /// What the sinks kept, once the command is done.
-pub struct Collected {
+pub(super) struct Collected {
     pub stdout: Captured,
     /// Only kept for `Output::Both`.
     pub stderr: Captured,
@@ -50,7 +50,7 @@ pub struct Collected {
 }
 
 impl<'a> Capture<'a> {
-    pub fn new(output: Output<'a>) -> Self {
+    pub(super) fn new(output: Output<'a>) -> Self {
         let (stdout, stderr) = match output {
             Output::Inherit => (None, None),
             Output::Bytes => (
@@ -75,13 +75,13 @@ impl<'a> Capture<'a> {
 
     /// Whether the command writes to adminsh's own stdout and stderr (so the user has seen
     /// its stderr already when it fails).
-    pub fn inherits(&self) -> bool {
+    pub(super) fn inherits(&self) -> bool {
         self.stdout.is_none() && self.stderr.is_none()
     }
 
     /// Points the expression's stdout and stderr at new pipes for the sinks, or, with
     /// `stdout_to_stderr`, an inherited stdout at adminsh's stderr.
-    pub fn attach(
+    pub(super) fn attach(
         &self,
         mut expression: duct::Expression,
         stdout_to_stderr: bool,
@@ -105,7 +105,7 @@ impl<'a> Capture<'a> {
         Ok((expression, pipes))
     }
 
-    pub fn finish(self) -> Collected {
+    pub(super) fn finish(self) -> Collected {
         let (stdout, lines_stopped) = match self.stdout {
             Some(StdoutSink::Collect(bytes)) => (Captured::Bytes(bytes), None),
             Some(StdoutSink::Text(text)) => {

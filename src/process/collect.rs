@@ -8,7 +8,7 @@ use super::{Error, Finished, Launch, Spec};
 use crate::interrupt;
 
 /// How the command ended.
-pub struct Ended {
+pub(super) struct Ended {
     /// The exit code, or 128 + the signal that killed it.
     pub status: i32,
     pub timed_out: bool,
@@ -18,7 +18,7 @@ pub struct Ended {
     pub stderr_shown: bool,
 }
 
-pub fn collect(
+pub(super) fn collect(
     spec: &Spec,
     launch: &Launch<'_>,
     ended: Ended,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::status;
 
 #[derive(Debug)]
-pub enum Error {
+pub(crate) enum Error {
     NotFound {
         command: String,
         program: String,

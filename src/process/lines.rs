@@ -8,18 +8,18 @@
 //! limit. `.read()` and `.read_bytes()` take output of any shape.
 
 /// The longest line `each_line` hands over, in bytes without the newline.
-pub const MAX_LINE: usize = 64 * 1024 * 1024;
+pub(super) const MAX_LINE: usize = 64 * 1024 * 1024;
 
 /// Why line splitting stopped before the end of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stopped {
+pub(super) enum Stopped {
     /// The callback returned `false` (or failed).
     ByCallback,
     /// A line was longer than the limit.
     LineTooLong,
 }
 
-pub struct Lines<'a> {
+pub(super) struct Lines<'a> {
     each: &'a mut dyn FnMut(&[u8]) -> bool,
     /// The start of a line cut off at the end of the last read.
     pending: Vec<u8>,
@@ -28,7 +28,7 @@ pub struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(each: &'a mut dyn FnMut(&[u8]) -> bool) -> Self {
+    pub(super) fn new(each: &'a mut dyn FnMut(&[u8]) -> bool) -> Self {
         Lines::with_max(each, MAX_LINE)
     }
 
@@ -42,7 +42,7 @@ impl<'a> Lines<'a> {
     }
 
     /// Hands over the lines `bytes` completes; `false` once splitting has stopped.
-    pub fn push(&mut self, bytes: &[u8]) -> bool {
+    pub(super) fn push(&mut self, bytes: &[u8]) -> bool {
         let mut rest = bytes;
         while self.stopped.is_none() {
             let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
@@ -69,14 +69,14 @@ impl<'a> Lines<'a> {
     }
 
     /// Hands over the last line, if the output did not end with a newline.
-    pub fn end(&mut self) {
+    pub(super) fn end(&mut self) {
         if self.stopped.is_none() && !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
             self.hand_over(&line);
         }
     }
 
-    pub fn stopped(&self) -> Option<Stopped> {
+    pub(super) fn stopped(&self) -> Option<Stopped> {
         self.stopped
     }
 
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn lines_across_and_within_reads() {
-        let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let lines = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(
             split(&[b"a\nb", b"c\r", b"\n\nd"], 100, None),
             (lines(&["a", "bc", "", "d"]), None)

@@ -13,13 +13,13 @@ mod capture;
 mod collect;
 mod error;
 mod lines;
-pub mod pump;
-pub mod quote;
-pub mod resolve;
-pub mod status;
+pub(crate) mod pump;
+pub(crate) mod quote;
+pub(crate) mod resolve;
+pub(crate) mod status;
 mod terminal;
 mod text;
-pub mod wait;
+pub(crate) mod wait;
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -30,15 +30,15 @@ use std::time::{Duration, Instant};
 use crate::interrupt;
 use crate::release::secrets::Redactor;
 use capture::Capture;
-pub use error::Error;
+pub(crate) use error::Error;
 use pump::Pump;
 use quote::quote;
-pub use resolve::ProgramCache;
+pub(crate) use resolve::ProgramCache;
 use rhai::ImmutableString;
 
 /// One program of a pipeline.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
+pub(crate) struct Stage {
     pub program: String,
     pub args: Vec<String>,
     /// Changes on top of the release environment: `None` removes the variable.
@@ -48,7 +48,7 @@ pub struct Stage {
 }
 
 impl Stage {
-    pub fn new(program: impl Into<String>, args: Vec<String>) -> Self {
+    pub(crate) fn new(program: impl Into<String>, args: Vec<String>) -> Self {
         Stage {
             program: program.into(),
             args,
@@ -60,7 +60,7 @@ impl Stage {
 
 /// A whole command: stages piped left to right, plus what applies to all of them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub stages: Vec<Stage>,
     pub stdin: Option<Vec<u8>>,
     pub timeout: Option<Duration>,
@@ -73,7 +73,7 @@ pub struct Spec {
 
 impl Spec {
     /// The command line as a user would type it (shell-quoted, stages joined by `|`).
-    pub fn command_line(&self) -> String {
+    pub(crate) fn command_line(&self) -> String {
         let stages: Vec<String> = self
             .stages
             .iter()
@@ -90,10 +90,10 @@ impl Spec {
 }
 
 /// Finds a program on `PATH` for a command running in a directory.
-pub type Resolve<'a> = dyn Fn(&str, Option<&OsStr>, &Path) -> Option<PathBuf> + 'a;
+pub(crate) type Resolve<'a> = dyn Fn(&str, Option<&OsStr>, &Path) -> Option<PathBuf> + 'a;
 
 /// Where the release's commands run and with what.
-pub struct Launch<'a> {
+pub(crate) struct Launch<'a> {
     /// The release root: every command's working directory, or the base of its `dir`.
     pub root: &'a Path,
     /// The full environment of every command.
@@ -113,7 +113,7 @@ impl Launch<'_> {
 }
 
 /// What to do with the command's output.
-pub enum Output<'a> {
+pub(crate) enum Output<'a> {
     /// stdout and stderr go to adminsh's own (`run`).
     Inherit,
     /// stdout is kept as bytes; stderr is shown and its tail kept (`read_bytes`).
@@ -127,7 +127,7 @@ pub enum Output<'a> {
 }
 
 #[derive(Debug)]
-pub struct Finished {
+pub(crate) struct Finished {
     /// The exit code, or 128 + the signal number for a command killed by a signal.
     pub status: i32,
     pub stdout: Captured,
@@ -137,7 +137,7 @@ pub struct Finished {
 
 /// Output a command produced, as it was asked for.
 #[derive(Debug, Default)]
-pub enum Captured {
+pub(crate) enum Captured {
     #[default]
     Nothing,
     Bytes(Vec<u8>),
@@ -146,7 +146,7 @@ pub enum Captured {
 }
 
 impl Captured {
-    pub fn into_text(self) -> (ImmutableString, Option<usize>) {
+    pub(crate) fn into_text(self) -> (ImmutableString, Option<usize>) {
         match self {
             Captured::Text(text, invalid) => (text, invalid),
             Captured::Bytes(bytes) => (String::from_utf8_lossy(&bytes).as_ref().into(), None),
@@ -156,7 +156,11 @@ impl Captured {
 }
 
 /// Runs `spec` to completion.
-pub fn execute(spec: &Spec, launch: Launch<'_>, output: Output<'_>) -> Result<Finished, Error> {
+pub(crate) fn execute(
+    spec: &Spec,
+    launch: Launch<'_>,
+    output: Output<'_>,
+) -> Result<Finished, Error> {
     let spawn_error = |e: io::Error| Error::Spawn {
         command: launch.shown(spec),
         reason: e.to_string(),
@@ -212,11 +216,11 @@ fn spawn(expression: duct::Expression, foreground: bool) -> io::Result<Running> 
     drop(expression);
     let pids = handle.pids();
     let guard = interrupt::Guard::watch(&pids);
-    let _terminal = foreground.then(|| terminal::hand_over(pids[0]));
+    let terminal = foreground.then(|| terminal::hand_over(pids[0]));
     Ok(Running {
         handle,
         guard,
-        _terminal,
+        _terminal: terminal,
     })
 }
 
@@ -246,7 +250,7 @@ mod tests {
                     "psql",
                     vec!["-c".into(), "select 1; drop".into(), "it's".into()],
                 ),
-                Stage::new("grep", vec!["".into(), "a=b".into()]),
+                Stage::new("grep", vec![String::new(), "a=b".into()]),
             ],
             stdin: None,
             timeout: None,

@@ -8,13 +8,13 @@ use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 /// How much is read at a time.
-pub const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 /// How much of stderr a failure message keeps.
 const TAIL_LINES: usize = 10;
 const TAIL_BYTES: usize = 8 * 1024;
 
 /// Where the bytes read from the pipes go.
-pub trait Sinks {
+pub(crate) trait Sinks {
     /// Takes bytes read from stdout, or `&[]` at its end; `false` stops reading it (the pipe
     /// is closed, so the child gets SIGPIPE if it writes more).
     fn stdout(&mut self, bytes: &[u8]) -> bool;
@@ -27,7 +27,7 @@ pub trait Sinks {
     }
 }
 
-pub struct Pump<S> {
+pub(crate) struct Pump<S> {
     stdout: Option<io::PipeReader>,
     stderr: Option<io::PipeReader>,
     pub sinks: S,
@@ -36,7 +36,7 @@ pub struct Pump<S> {
 
 /// Why `pump` returned.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Pumped {
+pub(crate) enum Pumped {
     /// Every pipe reached end of file (or its sink stopped reading).
     Finished,
     /// The deadline passed first.
@@ -46,7 +46,11 @@ pub enum Pumped {
 }
 
 impl<S: Sinks> Pump<S> {
-    pub fn new(stdout: Option<io::PipeReader>, stderr: Option<io::PipeReader>, sinks: S) -> Self {
+    pub(crate) fn new(
+        stdout: Option<io::PipeReader>,
+        stderr: Option<io::PipeReader>,
+        sinks: S,
+    ) -> Self {
         Pump {
             stdout,
             stderr,
@@ -57,7 +61,7 @@ impl<S: Sinks> Pump<S> {
 
     /// Reads until every pipe is closed or `deadline` passes. Can be called again after a
     /// deadline or a signal to go on reading.
-    pub fn pump(&mut self, deadline: Option<Instant>) -> io::Result<Pumped> {
+    pub(crate) fn pump(&mut self, deadline: Option<Instant>) -> io::Result<Pumped> {
         loop {
             let timeout = match deadline {
                 None => -1,
@@ -84,7 +88,7 @@ impl<S: Sinks> Pump<S> {
 
     /// Reads what the pipes hold now, without waiting for more: what a child that has exited
     /// left behind, when something it started may keep the pipes open.
-    pub fn drain(&mut self) -> io::Result<()> {
+    pub(crate) fn drain(&mut self) -> io::Result<()> {
         loop {
             match self.poll_once(0) {
                 Ok(0) => return Ok(()),
@@ -96,12 +100,12 @@ impl<S: Sinks> Pump<S> {
     }
 
     /// Whether every pipe is closed.
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.stdout.is_none() && self.stderr.is_none()
     }
 
     /// The sinks, once pumping is over (or abandoned).
-    pub fn into_sinks(self) -> S {
+    pub(crate) fn into_sinks(self) -> S {
         self.sinks
     }
 
@@ -172,7 +176,7 @@ impl<S: Sinks> Pump<S> {
 fn read_retrying(pipe: &mut io::PipeReader, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         match pipe.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => return other,
         }
     }
@@ -199,7 +203,7 @@ fn read_into_spare(pipe: &io::PipeReader, out: &mut Vec<u8>) -> io::Result<usize
 
 /// Keeps the end of stderr for an error message: appends `bytes` to `tail`, dropping what is
 /// well before the last `TAIL_BYTES`.
-pub fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
     tail.extend_from_slice(bytes);
     if tail.len() > 2 * TAIL_BYTES {
         tail.drain(..tail.len() - TAIL_BYTES);
@@ -207,7 +211,7 @@ pub fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// The last lines of stderr, for an error message.
-pub fn tail(stderr: &[u8]) -> String {
+pub(crate) fn tail(stderr: &[u8]) -> String {
     let start = stderr.len().saturating_sub(TAIL_BYTES);
     let text = String::from_utf8_lossy(&stderr[start..]);
     let lines: Vec<&str> = text.trim_end().lines().collect();

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 /// `word` as a shell reads it back as one word: as it is when made only of characters no shell
 /// treats specially, else in single quotes (a `'` inside becomes `'\''`).
-pub fn quote(word: &str) -> Cow<'_, str> {
+pub(crate) fn quote(word: &str) -> Cow<'_, str> {
     // `=` and `%` are plain inside a word, but zsh expands a leading `=` (`=ls`) and old fish
     // versions a leading `%`.
     let plain = !word.is_empty()
@@ -23,7 +23,7 @@ pub fn quote(word: &str) -> Cow<'_, str> {
 
 /// `quote` for a path on another host: a leading `~/` (or a lone `~`) stays outside the quotes,
 /// so that host's shell expands it to the home directory there.
-pub fn quote_home(path: &str) -> Cow<'_, str> {
+pub(crate) fn quote_home(path: &str) -> Cow<'_, str> {
     match path.strip_prefix("~/") {
         Some("") => Cow::Borrowed(path),
         Some(rest) => Cow::Owned(format!("~/{}", quote(rest))),

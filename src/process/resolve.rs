@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default)]
-pub struct ProgramCache {
+pub(crate) struct ProgramCache {
     hits: HashMap<(String, OsString), PathBuf>,
 }
 
@@ -17,7 +17,12 @@ impl ProgramCache {
     /// The program to execute: the path it names when it holds a `/` (a relative one taken
     /// from the command's directory `cwd`, as a shell there would, never from adminsh's own),
     /// else the first executable file of that name on `path`.
-    pub fn resolve(&mut self, program: &str, path: Option<&OsStr>, cwd: &Path) -> Option<PathBuf> {
+    pub(crate) fn resolve(
+        &mut self,
+        program: &str,
+        path: Option<&OsStr>,
+        cwd: &Path,
+    ) -> Option<PathBuf> {
         if program.contains('/') {
             return Some(cwd.join(program));
         }

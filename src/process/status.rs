@@ -6,7 +6,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
 /// The exit code, or 128 + the signal for a process killed by one.
-pub fn code(status: ExitStatus) -> i32 {
+pub(crate) fn code(status: ExitStatus) -> i32 {
     status
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
@@ -14,7 +14,7 @@ pub fn code(status: ExitStatus) -> i32 {
 }
 
 /// `exit status N`, or `killed by signal N (NAME)` above 128.
-pub fn describe(status: i32) -> String {
+pub(crate) fn describe(status: i32) -> String {
     if status > 128 {
         format!(
             "killed by signal {} ({})",
@@ -26,7 +26,7 @@ pub fn describe(status: i32) -> String {
     }
 }
 
-pub fn signal_name(signal: i32) -> &'static str {
+pub(crate) fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGINT => "SIGINT",
         libc::SIGTERM => "SIGTERM",

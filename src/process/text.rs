@@ -6,7 +6,7 @@
 use rhai::ImmutableString;
 
 #[derive(Default)]
-pub struct TextBuilder {
+pub(super) struct TextBuilder {
     text: ImmutableString,
     /// The start of a character split across two chunks (at most 3 bytes).
     carry: Vec<u8>,
@@ -16,7 +16,7 @@ pub struct TextBuilder {
 }
 
 impl TextBuilder {
-    pub fn push(&mut self, mut bytes: &[u8]) {
+    pub(super) fn push(&mut self, mut bytes: &[u8]) {
         if !self.carry.is_empty() {
             let need = char_len(self.carry[0]);
             while self.carry.len() < need && bytes.first().is_some_and(|&b| is_continuation(b)) {
@@ -71,7 +71,7 @@ impl TextBuilder {
     }
 
     /// The text, and the offset of the first byte that was not UTF-8, if any.
-    pub fn finish(mut self) -> (ImmutableString, Option<usize>) {
+    pub(super) fn finish(mut self) -> (ImmutableString, Option<usize>) {
         if !self.carry.is_empty() {
             self.invalid(self.offset);
         }

@@ -15,12 +15,12 @@ use crate::interrupt;
 const GRACE: Duration = Duration::from_secs(2);
 /// How long a child gets to finish after Ctrl-C before it is killed: long enough to roll back
 /// a transaction, short enough that nothing can keep adminsh waiting.
-pub const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
 /// How often the child is checked on while its pipes are open, when its exit ends the wait.
 const TICK: Duration = Duration::from_millis(100);
 
 /// A running child, as the wait sees it.
-pub trait Child {
+pub(crate) trait Child {
     /// Waits until the child exits or `deadline` passes (`None`: no deadline); at or past the
     /// deadline, only checks. The exit status, or `None` at the deadline.
     fn wait_until(&mut self, deadline: Option<Instant>) -> io::Result<Option<ExitStatus>>;
@@ -30,7 +30,7 @@ pub trait Child {
 
 /// What ends a wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Until {
+pub(crate) enum Until {
     /// Every pipe closed, then the child exited: all a command prints is read, even by what it
     /// left running in the background.
     OutputEnds,
@@ -39,7 +39,7 @@ pub enum Until {
     Exit,
 }
 
-pub struct Wait {
+pub(crate) struct Wait {
     pub until: Until,
     pub timeout: Option<Duration>,
     /// Whether the wait passes Ctrl-C on to the child, for a child the signal handler does not
@@ -48,14 +48,18 @@ pub struct Wait {
 }
 
 #[derive(Debug)]
-pub struct Waited {
+pub(crate) struct Waited {
     pub status: ExitStatus,
     /// The timeout passed and the child was stopped.
     pub timed_out: bool,
 }
 
 /// Pumps `pump` and waits for `child` as `how` says.
-pub fn wait<S: Sinks>(child: &mut dyn Child, pump: &mut Pump<S>, how: &Wait) -> io::Result<Waited> {
+pub(crate) fn wait<S: Sinks>(
+    child: &mut dyn Child,
+    pump: &mut Pump<S>,
+    how: &Wait,
+) -> io::Result<Waited> {
     let mut timeout = how.timeout.map(|t| Instant::now() + t);
     let mut timed_out = false;
     let mut interrupt: Option<Instant> = None;

@@ -15,7 +15,7 @@ use super::secrets::{self, Redactor, SecretNames};
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Layer {
+pub(crate) enum Layer {
     ManifestDefault,
     File { path: PathBuf, line: usize },
     Process,
@@ -34,7 +34,7 @@ impl fmt::Display for Layer {
 }
 
 #[derive(Debug, Clone)]
-pub struct Var {
+pub(crate) struct Var {
     pub value: String,
     pub layer: Layer,
     /// The layer whose value this one replaced, if any.
@@ -44,13 +44,13 @@ pub struct Var {
 impl Var {
     /// True for the app's own config: set by a file, the manifest or a script, or a process
     /// variable that overrides one of those. Inherited variables like `HOME` are not.
-    pub fn is_app_config(&self) -> bool {
+    pub(crate) fn is_app_config(&self) -> bool {
         self.layer != Layer::Process || self.overrides.is_some()
     }
 }
 
 /// The files that make up the config, in layer order, and the process environment on top.
-pub struct Sources<'a> {
+pub(crate) struct Sources<'a> {
     pub root: &'a Path,
     pub defaults: &'a BTreeMap<String, String>,
     /// Optional files: a missing one is skipped (`.env`, `.env.<stage>`).
@@ -62,7 +62,7 @@ pub struct Sources<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     vars: BTreeMap<String, Var>,
     /// Process variables whose name or value is not UTF-8: invisible to scripts, but passed on
     /// to every command untouched so nothing is lost.
@@ -73,7 +73,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn load(sources: Sources<'_>) -> Result<Self> {
+    pub(crate) fn load(sources: Sources<'_>) -> Result<Self> {
         let mut config = Config {
             vars: BTreeMap::new(),
             opaque: Vec::new(),
@@ -122,11 +122,11 @@ impl Config {
         Ok(config)
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.vars.get(key).map(|v| v.value.as_str())
     }
 
-    pub fn set(&mut self, key: &str, value: &str, layer: Layer) {
+    pub(crate) fn set(&mut self, key: &str, value: &str, layer: Layer) {
         Rc::make_mut(&mut self.redactor).learn(&self.names, key, value);
         let overrides = self.vars.get(key).map(|old| old.layer.clone());
         self.vars.insert(
@@ -139,34 +139,34 @@ impl Config {
         );
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Var)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Var)> {
         self.vars.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.vars.keys().map(String::as_str)
     }
 
-    pub fn opaque(&self) -> &[(OsString, OsString)] {
+    pub(crate) fn opaque(&self) -> &[(OsString, OsString)] {
         &self.opaque
     }
 
     /// The value as adminsh may print it: masked if the key is secret, a URL's password masked.
-    pub fn display_value(&self, key: &str) -> Option<String> {
+    pub(crate) fn display_value(&self, key: &str) -> Option<String> {
         self.get(key)
             .map(|value| secrets::display_value(&self.names, key, value))
     }
 
-    pub fn is_secret(&self, key: &str) -> bool {
+    pub(crate) fn is_secret(&self, key: &str) -> bool {
         self.names.is_secret(key)
     }
 
-    pub fn redactor(&self) -> &Rc<Redactor> {
+    pub(crate) fn redactor(&self) -> &Rc<Redactor> {
         &self.redactor
     }
 
     /// Fails naming every required key that is not set.
-    pub fn check_required(&self, required: &[String]) -> Result<()> {
+    pub(crate) fn check_required(&self, required: &[String]) -> Result<()> {
         let missing: Vec<&str> = required
             .iter()
             .filter(|k| self.get(k).is_none())

@@ -11,7 +11,7 @@ use std::fmt;
 
 /// A line of an env file that cannot be read. Line and column are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DotenvError {
+pub(crate) struct DotenvError {
     pub line: usize,
     pub column: usize,
     pub message: String,
@@ -27,13 +27,13 @@ impl std::error::Error for DotenvError {}
 
 /// One `KEY=value` entry with the line it was defined on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: String,
     pub value: String,
     pub line: usize,
 }
 
-pub fn parse(
+pub(crate) fn parse(
     text: &str,
     overrides: &dyn Fn(&str) -> Option<String>,
     fallback: &dyn Fn(&str) -> Option<String>,
@@ -165,7 +165,7 @@ impl Parser {
         };
         self.skip_inline_space();
         match self.peek() {
-            None | Some('\n') | Some('#') => {
+            None | Some('\n' | '#') => {
                 while !matches!(self.peek(), None | Some('\n')) {
                     self.bump();
                 }

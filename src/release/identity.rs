@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use super::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// `None` when no source says.
     pub version: Option<String>,
     /// Where the version came from: `REVISION`, `$SOURCE_VERSION`, `$GIT_SHA`, `git` or `none`.
     pub source: &'static str,
 }
 
-pub fn identify(root: &Path, config: &Config) -> Identity {
+pub(crate) fn identify(root: &Path, config: &Config) -> Identity {
     if let Ok(text) = std::fs::read_to_string(root.join("REVISION")) {
         let version = text.trim();
         if !version.is_empty() {
@@ -51,7 +51,7 @@ fn found(version: String, source: &'static str) -> Identity {
 }
 
 /// Whether a git checkout has uncommitted changes to tracked files; `None` outside git.
-pub fn dirty(root: &Path) -> Option<bool> {
+pub(crate) fn dirty(root: &Path) -> Option<bool> {
     git_dir(root)?;
     git(root, &["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty())
 }

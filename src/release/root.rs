@@ -6,18 +6,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 /// Files that mark a release root, strongest first.
-pub const MARKERS: [&str; 3] = ["adminsh.toml", "Procfile", ".git"];
+pub(crate) const MARKERS: [&str; 3] = ["adminsh.toml", "Procfile", ".git"];
 
 /// The release root, resolved through symlinks, and the name the user reached it by.
 #[derive(Debug, Clone)]
-pub struct Root {
+pub(crate) struct Root {
     /// The physical directory (symlinks resolved).
     pub path: PathBuf,
     /// The path as given or as the shell knows it (`/srv/app/current`), when it differs.
     pub link: Option<PathBuf>,
 }
 
-pub fn discover(dir: Option<&Path>) -> Result<Root> {
+pub(crate) fn discover(dir: Option<&Path>) -> Result<Root> {
     if let Some(dir) = dir {
         if !dir.is_dir() {
             bail!("-C {}: no such directory", dir.display());

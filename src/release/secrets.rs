@@ -6,7 +6,7 @@
 //! messages, echoed results.
 
 /// What stands in for a secret wherever adminsh prints one.
-pub const MASK: &str = "****";
+pub(crate) const MASK: &str = "****";
 
 /// Secrets shorter than this are masked by key only; masking them inside free text would
 /// garble unrelated output (a password of "1" would hide every digit).
@@ -14,19 +14,19 @@ const MIN_MASKED_LEN: usize = 4;
 
 /// Decides which keys are secret.
 #[derive(Debug, Clone, Default)]
-pub struct SecretNames {
+pub(crate) struct SecretNames {
     extra: Vec<String>,
 }
 
 impl SecretNames {
     /// `extra` are the manifest's additional secret names; `*` matches any run of characters.
-    pub fn new(extra: Vec<String>) -> Self {
+    pub(crate) fn new(extra: Vec<String>) -> Self {
         Self {
             extra: extra.into_iter().map(|s| s.to_ascii_uppercase()).collect(),
         }
     }
 
-    pub fn is_secret(&self, key: &str) -> bool {
+    pub(crate) fn is_secret(&self, key: &str) -> bool {
         let key = key.to_ascii_uppercase();
         key.contains("PASSWORD")
             || key.contains("SECRET")
@@ -60,7 +60,7 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 }
 
 /// The password inside a `scheme://user:password@host` URL, if there is one.
-pub fn url_password(value: &str) -> Option<&str> {
+pub(crate) fn url_password(value: &str) -> Option<&str> {
     let after_scheme = &value[value.find("://")? + 3..];
     let authority_end = after_scheme
         .find(['/', '?', '#'])
@@ -73,13 +73,13 @@ pub fn url_password(value: &str) -> Option<&str> {
 
 /// Masks known secret values in text.
 #[derive(Debug, Clone, Default)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     /// Longest first, so a secret that contains another is masked whole.
     secrets: Vec<String>,
 }
 
 impl Redactor {
-    pub fn add(&mut self, secret: &str) {
+    pub(crate) fn add(&mut self, secret: &str) {
         if secret.len() >= MIN_MASKED_LEN && !self.secrets.iter().any(|s| s == secret) {
             self.secrets.push(secret.to_owned());
             self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -88,7 +88,7 @@ impl Redactor {
 
     /// Learns the secrets carried by one config entry: the whole value of a secret key, and
     /// the password of any URL.
-    pub fn learn(&mut self, names: &SecretNames, key: &str, value: &str) {
+    pub(crate) fn learn(&mut self, names: &SecretNames, key: &str, value: &str) {
         if names.is_secret(key) {
             self.add(value);
         }
@@ -100,7 +100,7 @@ impl Redactor {
         }
     }
 
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
@@ -112,7 +112,7 @@ impl Redactor {
 }
 
 /// Decodes `%XX` escapes; `None` when there are none or they do not form UTF-8.
-pub fn percent_decode(text: &str) -> Option<String> {
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
     if !text.contains('%') {
         return None;
     }
@@ -139,7 +139,7 @@ pub fn percent_decode(text: &str) -> Option<String> {
 
 /// How a value is shown when its key is secret: masked whole, or with only a URL's password
 /// masked.
-pub fn display_value(names: &SecretNames, key: &str, value: &str) -> String {
+pub(crate) fn display_value(names: &SecretNames, key: &str, value: &str) -> String {
     if names.is_secret(key) {
         return MASK.to_owned();
     }

@@ -9,11 +9,11 @@ use std::fmt;
 use serde::Deserialize;
 
 /// The program a target runs when it does not say: `adminsh` on the remote `PATH`.
-pub const DEFAULT_PROGRAM: &str = "adminsh";
+pub(crate) const DEFAULT_PROGRAM: &str = "adminsh";
 
 /// One `[targets.NAME]` table, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub(crate) struct Target {
     /// The release root there; `None` (kubectl only) lets adminsh discover it from the
     /// container's working directory.
     pub dir: Option<String>,
@@ -25,13 +25,13 @@ pub struct Target {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Via {
+pub(crate) enum Via {
     Ssh(Ssh),
     Kubectl(Kubectl),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ssh {
+pub(crate) struct Ssh {
     /// Where `-t NAME` runs: the `ssh` key.
     pub destination: Host,
     /// Where `--each` runs: the `hosts` key, else the destination alone.
@@ -44,7 +44,7 @@ pub struct Ssh {
 
 /// One ssh host: `[user@]host[:port]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Host {
+pub(crate) struct Host {
     pub user: Option<String>,
     pub host: String,
     pub port: Option<u16>,
@@ -53,7 +53,7 @@ pub struct Host {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Kubectl {
+pub(crate) struct Kubectl {
     /// `deploy/shop`, `pod/shop-7d9f`, a pod name.
     pub resource: String,
     pub namespace: Option<String>,
@@ -80,7 +80,7 @@ struct Fields {
 }
 
 /// `[targets.*]`: each table read and checked, the error naming the target.
-pub fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, Target>, D::Error> {
     struct Tables;
@@ -185,7 +185,7 @@ impl Target {
 
     /// How the target is reached, one line: `ssh deploy@app1:2222 /srv/shop/current` or
     /// `kubectl exec deploy/shop -n shop -c web /app`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = match &self.via {
             Via::Ssh(ssh) => format!("ssh {}", ssh.destination),
             Via::Kubectl(k) => format!("kubectl {}", k.describe()),
@@ -219,7 +219,7 @@ fn only_for(kind: &str, present: &[(&str, bool)]) -> Result<(), String> {
 
 impl Host {
     /// Reads `[user@]host[:port]`; the user and port default to the target's.
-    pub fn parse(text: &str, user: Option<&str>, port: Option<u16>) -> Result<Host, String> {
+    pub(crate) fn parse(text: &str, user: Option<&str>, port: Option<u16>) -> Result<Host, String> {
         let invalid = |why: &str| Err(format!("`{text}` is not `[user@]host[:port]`: {why}"));
         let (own_user, rest) = match text.rsplit_once('@') {
             Some((u, rest)) => (Some(u), rest),
@@ -266,7 +266,7 @@ impl Host {
     }
 
     /// What ssh is given as the destination: `user@host`.
-    pub fn destination(&self) -> String {
+    pub(crate) fn destination(&self) -> String {
         match &self.user {
             Some(user) => format!("{user}@{}", self.host),
             None => self.host.clone(),
@@ -293,7 +293,7 @@ impl fmt::Display for Host {
 
 impl Kubectl {
     /// `exec deploy/shop -n shop -c web`, with `--context` first when set.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut words = Vec::new();
         if let Some(context) = &self.context {
             words.push(format!("--context {context}"));

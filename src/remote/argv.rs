@@ -10,7 +10,7 @@ use crate::release::targets::{Host, Kubectl, Ssh, Target};
 
 /// What the remote process's stdin is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stdin {
+pub(crate) enum Stdin {
     /// This terminal, through a remote terminal (`ssh -t`, `kubectl exec -it`): the console.
     Terminal,
     /// adminsh's stdin, as a stream (`ssh -T`, `kubectl exec -i`).
@@ -21,7 +21,7 @@ pub enum Stdin {
 
 /// The argv the remote adminsh runs, without the program name: the same mode, script and
 /// arguments as this command line, announced as run through target `name`.
-pub fn forwarded(
+pub(crate) fn forwarded(
     mode: &ReleaseMode,
     options: &Flags,
     name: &str,
@@ -79,7 +79,7 @@ pub fn forwarded(
 }
 
 /// `PROGRAM [-C DIR] --remote-argv PAYLOAD`: what runs on the target.
-pub fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
+pub(crate) fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
     let mut words = vec![target.program.clone()];
     if let Some(dir) = &target.dir {
         words.extend(["-C".to_owned(), dir.clone()]);
@@ -91,7 +91,7 @@ pub fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
 /// The one string ssh hands to the remote login shell: `exec PROGRAM -C DIR --remote-argv
 /// PAYLOAD`, the program and the directory quoted as they need. `exec`, so adminsh is the
 /// session's own child and learns when the connection goes (see `serve`).
-pub fn remote_command(target: &Target, forwarded: &[String]) -> String {
+pub(crate) fn remote_command(target: &Target, forwarded: &[String]) -> String {
     let words = remote_words(target, forwarded);
     let mut line = String::from("exec");
     for (i, word) in words.iter().enumerate() {
@@ -107,7 +107,7 @@ pub fn remote_command(target: &Target, forwarded: &[String]) -> String {
     line
 }
 
-pub fn ssh(
+pub(crate) fn ssh(
     target: &Target,
     ssh: &Ssh,
     host: &Host,
@@ -138,7 +138,12 @@ pub fn ssh(
     argv
 }
 
-pub fn kubectl(target: &Target, k: &Kubectl, forwarded: &[String], stdin: Stdin) -> Vec<String> {
+pub(crate) fn kubectl(
+    target: &Target,
+    k: &Kubectl,
+    forwarded: &[String],
+    stdin: Stdin,
+) -> Vec<String> {
     let mut argv = vec!["kubectl".to_owned()];
     if let Some(context) = &k.context {
         argv.extend(["--context".to_owned(), context.clone()]);

@@ -14,11 +14,11 @@
 //!
 //! The targets themselves (`[targets.NAME]`) are part of the manifest: `release/targets.rs`.
 
-pub mod argv;
-pub mod fanout;
-pub mod payload;
-pub mod runner;
-pub mod serve;
+pub(crate) mod argv;
+pub(crate) mod fanout;
+pub(crate) mod payload;
+pub(crate) mod runner;
+pub(crate) mod serve;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -38,7 +38,7 @@ use runner::{Ended, Transport};
 pub(crate) use serve::announce;
 
 /// Runs this mode, with these flags, on the target `request` names and returns the exit code.
-pub fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Result<i32, Error> {
+pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Result<i32, Error> {
     let (path, mut targets) = load(&flags.release)?;
     let Some(target) = targets.remove(&request.target) else {
         return Err(unknown(&request.target, &targets, &path));
@@ -113,7 +113,7 @@ fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
 }
 
 /// `--targets`: each target and how it is reached, one per line.
-pub fn list(release: &OpenOptions) -> Result<i32, Error> {
+pub(crate) fn list(release: &OpenOptions) -> Result<i32, Error> {
     let (path, targets) = load(release)?;
     if targets.is_empty() {
         eprintln!("adminsh: no targets in {}", path.display());
@@ -141,12 +141,11 @@ fn unknown(wanted: &str, targets: &BTreeMap<String, Target>, path: &std::path::P
         ));
     }
     let mut message = format!("no target `{wanted}` in {}", path.display());
-    match suggest::closest(wanted, targets.keys().map(String::as_str)) {
-        Some(close) => message.push_str(&format!("\n  did you mean `{close}`?")),
-        None => {
-            let names: Vec<&str> = targets.keys().map(String::as_str).collect();
-            message.push_str(&format!(" (its targets: {})", names.join(", ")));
-        }
+    if let Some(close) = suggest::closest(wanted, targets.keys().map(String::as_str)) {
+        message.push_str(&format!("\n  did you mean `{close}`?"));
+    } else {
+        let names: Vec<&str> = targets.keys().map(String::as_str).collect();
+        message.push_str(&format!(" (its targets: {})", names.join(", ")));
     }
     Error::usage(message)
 }

@@ -20,14 +20,14 @@ use super::argv::Stdin;
 use super::serve::STARTED;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Ssh,
     Kubectl,
 }
 
 /// How a run on a target ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Ended {
+pub(crate) enum Ended {
     /// The remote adminsh ran and exited with this code.
     Ran(i32),
     /// The connection could not be made: the client's own words on stderr.
@@ -41,7 +41,7 @@ pub enum Ended {
 
 /// Runs the client `argv` to the end. `label` prefixes every line of output (`[label] `);
 /// without it stdout is the client's own.
-pub fn run(
+pub(crate) fn run(
     argv: &[String],
     transport: Transport,
     stdin: Stdin,
@@ -147,7 +147,7 @@ impl wait::Child for Client {
     fn signal(&mut self, signal: i32) {
         // The wait only signals a client it has not reaped yet.
         // SAFETY: kill(2) on our own child, whose pid cannot have been reused before reaping.
-        unsafe { libc::kill(self.0.id() as i32, signal) };
+        unsafe { libc::kill(libc::pid_t::try_from(self.0.id()).unwrap_or(-1), signal) };
     }
 }
 
@@ -236,7 +236,7 @@ fn start_line(held: &[u8]) -> Option<usize> {
 
 /// Writes the complete lines of `pending + bytes`, each prefixed `[label] `, in one write per
 /// chunk so lines of hosts running at once never mix; keeps the unfinished rest in `pending`.
-pub fn prefix_lines(label: &str, bytes: &[u8], pending: &mut Vec<u8>, out: &mut dyn Write) {
+pub(crate) fn prefix_lines(label: &str, bytes: &[u8], pending: &mut Vec<u8>, out: &mut dyn Write) {
     pending.extend_from_slice(bytes);
     let Some(last) = pending.iter().rposition(|&b| b == b'\n') else {
         return;

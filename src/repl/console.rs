@@ -19,7 +19,7 @@ use crate::stdlib;
 
 /// What one input led to.
 #[derive(Debug)]
-pub enum Outcome {
+pub(super) enum Outcome {
     /// Text to show on stdout (a result as `=> ...`, or a meta command's output); may be empty.
     Output(String),
     /// An error (or an interruption), for stderr; the console goes on.
@@ -28,7 +28,7 @@ pub enum Outcome {
     Quit(i32),
 }
 
-pub struct Console {
+pub(super) struct Console {
     runner: Runner,
     /// Functions defined so far; merged with each input so later inputs can call them.
     functions: AST,
@@ -37,7 +37,7 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(session: Rc<Session>) -> Self {
+    pub(super) fn new(session: Rc<Session>) -> Self {
         let mut runner = Runner::new(session);
         let mut catalog = help::host_functions(&runner.docs);
         // Imports last one input only, so the stdlib is always there, as `db::...`.
@@ -57,12 +57,12 @@ impl Console {
         }
     }
 
-    pub fn session(&self) -> &Rc<Session> {
+    pub(super) fn session(&self) -> &Rc<Session> {
         &self.runner.session
     }
 
     /// The names of the variables in scope, for completion.
-    pub fn variables(&self) -> Vec<String> {
+    pub(super) fn variables(&self) -> Vec<String> {
         self.runner
             .scope
             .iter()
@@ -72,7 +72,7 @@ impl Console {
 
     /// False when `input` is a statement still going on (an open block, string, bracket): the
     /// console then asks for another line.
-    pub fn is_complete(&self, input: &str) -> bool {
+    pub(super) fn is_complete(&self, input: &str) -> bool {
         if input.trim_start().starts_with(':') {
             return true;
         }
@@ -101,7 +101,7 @@ impl Console {
 
     /// Runs one input (code or a `:command`). `first_line` numbers its first line, so errors
     /// in piped input point at the right line of stdin.
-    pub fn eval(&mut self, input: &str, source: &str, first_line: usize) -> Outcome {
+    pub(super) fn eval(&mut self, input: &str, source: &str, first_line: usize) -> Outcome {
         let trimmed = input.trim();
         if let Some(command) = trimmed.strip_prefix(':') {
             return self.meta(command);
@@ -110,22 +110,14 @@ impl Console {
         let padded = format!("{}{input}", "\n".repeat(first_line.saturating_sub(1)));
         let ast = match self.runner.compile(&padded, source) {
             Ok(ast) => ast,
-            Err(stop) => return self.stopped(stop),
+            Err(stop) => return stopped(stop),
         };
         let merged = self.functions.merge(&ast);
         let result = self.runner.eval(&merged);
         self.functions = merged.clone_functions_only();
         match result {
             Ok(value) => Outcome::Output(self.show(&value)),
-            Err(stop) => self.stopped(stop),
-        }
-    }
-
-    fn stopped(&self, stop: Ending) -> Outcome {
-        match stop {
-            Ending::Exit(code) => Outcome::Quit(code),
-            Ending::Failed(text) => Outcome::Error(text),
-            Ending::Interrupted(_) => Outcome::Error("interrupted".into()),
+            Err(stop) => stopped(stop),
         }
     }
 
@@ -200,7 +192,7 @@ fn load_module(runner: &Runner, name: &str, source: &str) -> Result<Module, Stri
 }
 
 /// A value in Rhai notation, one line when it fits in 80 columns, else one element a line.
-pub fn pretty(value: &Dynamic, indent: usize) -> String {
+pub(super) fn pretty(value: &Dynamic, indent: usize) -> String {
     let flat = if value.is_unit() {
         "()".to_owned()
     } else if value.is_string() {
@@ -229,6 +221,15 @@ pub fn pretty(value: &Dynamic, indent: usize) -> String {
         format!("#{{\n{}\n{close}}}", body.join("\n"))
     } else {
         flat
+    }
+}
+
+/// What the console makes of an input that ended without a value.
+fn stopped(stop: Ending) -> Outcome {
+    match stop {
+        Ending::Exit(code) => Outcome::Quit(code),
+        Ending::Failed(text) => Outcome::Error(text),
+        Ending::Interrupted(_) => Outcome::Error("interrupted".into()),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::session::Session;
 use console::{Console, Outcome};
 use editor::{Completion, Prompt};
 
-pub fn run(session: Rc<Session>) -> Result<i32> {
+pub(crate) fn run(session: Rc<Session>) -> Result<i32> {
     let console = Console::new(session);
     if std::io::stdin().is_terminal() {
         interactive(console)
@@ -112,9 +112,8 @@ fn interactive(mut console: Console) -> Result<i32> {
             let line = match rl.readline(if input.is_empty() { &prompt } else { &more }) {
                 Ok(line) => line,
                 // Ctrl-C clears the line (or abandons a multi-line input).
-                Err(ReadlineError::Interrupted) => break false,
                 Err(ReadlineError::Eof) if input.is_empty() => return Ok(0),
-                Err(ReadlineError::Eof) => break false,
+                Err(ReadlineError::Interrupted | ReadlineError::Eof) => break false,
                 Err(e) => return Err(e.into()),
             };
             if !input.is_empty() && line.trim().is_empty() {

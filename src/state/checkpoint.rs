@@ -8,14 +8,14 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Checkpoint {
+pub(crate) struct Checkpoint {
     pub script: String,
     pub args: Vec<String>,
     pub steps: Vec<DoneStep>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DoneStep {
+pub(crate) struct DoneStep {
     pub name: String,
     /// A hash of the step's code: an edited step no longer counts as done.
     pub code: String,
@@ -24,7 +24,7 @@ pub struct DoneStep {
 }
 
 /// The checkpoint file of one script run, keyed by the script and its arguments.
-pub fn path(state_dir: &Path, script: &str, args: &[String]) -> PathBuf {
+pub(crate) fn path(state_dir: &Path, script: &str, args: &[String]) -> PathBuf {
     let key = std::iter::once(script)
         .chain(args.iter().map(String::as_str))
         .collect::<Vec<_>>()
@@ -34,7 +34,7 @@ pub fn path(state_dir: &Path, script: &str, args: &[String]) -> PathBuf {
     state_dir.join(format!("{name}-{hash:016x}.json"))
 }
 
-pub fn load(path: &Path) -> Result<Option<Checkpoint>> {
+pub(crate) fn load(path: &Path) -> Result<Option<Checkpoint>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -48,7 +48,7 @@ pub fn load(path: &Path) -> Result<Option<Checkpoint>> {
     })
 }
 
-pub fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
+pub(crate) fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -57,7 +57,7 @@ pub fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
         .with_context(|| format!("cannot write checkpoint {}", path.display()))
 }
 
-pub fn clear(path: &Path) -> Result<()> {
+pub(crate) fn clear(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(e).with_context(|| format!("cannot remove checkpoint {}", path.display()))

@@ -11,13 +11,13 @@ use crate::interrupt;
 
 /// A held lock; dropping it (or the process ending) releases it.
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
 }
 
 /// Why a lock could not be taken.
 #[derive(Debug)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Someone else holds it; their description of themselves.
     Held {
         holder: String,
@@ -27,7 +27,7 @@ pub enum LockError {
 }
 
 /// Who is taking a lock: `user on host (pid N) since TIME`.
-pub fn holder_description() -> String {
+pub(crate) fn holder_description() -> String {
     format!(
         "{} on {} (pid {}) since {}",
         super::user(),
@@ -39,7 +39,11 @@ pub fn holder_description() -> String {
 
 /// Takes the lock at `path`; with `wait`, waits for it (Ctrl-C still stops the wait), calling
 /// `on_wait` once with the holder's description first.
-pub fn acquire(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result<Lock, LockError> {
+pub(crate) fn acquire(
+    path: &Path,
+    wait: bool,
+    on_wait: &mut dyn FnMut(&str),
+) -> Result<Lock, LockError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(LockError::Io)?;
     }
@@ -88,7 +92,7 @@ pub fn acquire(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result
 
 /// A file name for a lock or checkpoint of `key` (a script path, a lock name): readable, and
 /// unique thanks to a hash of the whole key.
-pub fn file_name(key: &str) -> String {
+pub(crate) fn file_name(key: &str) -> String {
     let readable: String = key
         .rsplit('/')
         .next()
@@ -122,7 +126,7 @@ mod tests {
                 assert!(
                     holder.contains(&format!("(pid {})", std::process::id())),
                     "{holder}"
-                )
+                );
             }
             other => panic!("{other:?}"),
         }

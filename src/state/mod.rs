@@ -1,16 +1,16 @@
 //! What adminsh keeps between runs, in the release's state directory (`.adminsh/` or the
 //! manifest's `state_dir`): step checkpoints and locks. Every write is atomic.
 
-pub mod checkpoint;
-pub mod lock;
-pub mod steps;
+pub(crate) mod checkpoint;
+pub(crate) mod lock;
+pub(crate) mod steps;
 
 use std::io::Write;
 use std::path::Path;
 
 /// Writes to a temporary file beside the target, syncs it, then renames it over the target:
 /// readers see the old file or the new one, never half of one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -38,7 +38,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The user running adminsh, for lock files and the audit log.
-pub fn user() -> String {
+pub(crate) fn user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| {
@@ -48,7 +48,7 @@ pub fn user() -> String {
 }
 
 /// This machine's name.
-pub fn host() -> String {
+pub(crate) fn host() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
@@ -61,15 +61,14 @@ pub fn host() -> String {
 }
 
 /// Now, as `2026-11-25T02:30:00Z`.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     rfc3339(std::time::SystemTime::now())
 }
 
-pub fn rfc3339(time: std::time::SystemTime) -> String {
+pub(crate) fn rfc3339(time: std::time::SystemTime) -> String {
     let secs = time
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -90,9 +89,9 @@ pub fn rfc3339(time: std::time::SystemTime) -> String {
 }
 
 /// FNV-1a: a stable hash for file names (not for security).
-pub fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+pub(crate) fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 

@@ -11,7 +11,7 @@ use super::checkpoint::{self, Checkpoint, DoneStep};
 
 /// What one step did in this run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     pub name: String,
     /// `done`, `skipped` (completed in an earlier run), `failed`.
     pub outcome: String,
@@ -20,14 +20,14 @@ pub struct Step {
 
 /// What `step()` should do.
 #[derive(Debug, PartialEq, Eq)]
-pub enum StepStart {
+pub(crate) enum StepStart {
     Skip { number: usize, finished_at: String },
     Run { number: usize, changed: bool },
 }
 
 /// The steps of a run and the checkpoint they resume from.
 #[derive(Debug, Default)]
-pub struct Steps {
+pub(crate) struct Steps {
     /// Where the checkpoint is kept; `None` for `-e` and the console, and in a dry run.
     path: Option<PathBuf>,
     checkpoint: Checkpoint,
@@ -43,7 +43,7 @@ pub struct Steps {
 impl Steps {
     /// Keeps the checkpoint of `script` run with `args` (secrets already masked) under
     /// `state_dir`, resuming from the one an earlier run left unless `restart`.
-    pub fn use_checkpoint(
+    pub(crate) fn use_checkpoint(
         &mut self,
         state_dir: &Path,
         script: &str,
@@ -67,7 +67,7 @@ impl Steps {
     }
 
     /// The run finished: its checkpoint has served its purpose.
-    pub fn clear_checkpoint(&self) -> anyhow::Result<()> {
+    pub(crate) fn clear_checkpoint(&self) -> anyhow::Result<()> {
         match &self.path {
             Some(path) => checkpoint::clear(path),
             None => Ok(()),
@@ -75,7 +75,7 @@ impl Steps {
     }
 
     /// A step begins: skip it if it completed in an earlier run with the same code.
-    pub fn start(&mut self, name: &str, code: &str) -> StepStart {
+    pub(crate) fn start(&mut self, name: &str, code: &str) -> StepStart {
         let index = self.started;
         self.started += 1;
         let number = index + 1;
@@ -104,7 +104,13 @@ impl Steps {
     }
 
     /// A step ended: log it and, when it succeeded, checkpoint it.
-    pub fn end(&mut self, name: &str, code: &str, took: Duration, ok: bool) -> anyhow::Result<()> {
+    pub(crate) fn end(
+        &mut self,
+        name: &str,
+        code: &str,
+        took: Duration,
+        ok: bool,
+    ) -> anyhow::Result<()> {
         self.current = None;
         let duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
         self.log.push(Step {
@@ -130,12 +136,12 @@ impl Steps {
     }
 
     /// The step running now.
-    pub fn current(&self) -> Option<&str> {
+    pub(crate) fn current(&self) -> Option<&str> {
         self.current.as_deref()
     }
 
     /// The steps so far, in order.
-    pub fn log(&self) -> &[Step] {
+    pub(crate) fn log(&self) -> &[Step] {
         &self.log
     }
 }

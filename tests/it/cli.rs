@@ -138,8 +138,8 @@ fn arguments_reach_the_script_untouched() {
     let t = Test::new()
         .script("args", "for a in ARGS { print(`<${a}>`); }")
         .arg("args");
-    let t = tricky.iter().fold(t, |t, a| t.arg(a));
-    let expected: String = tricky.iter().map(|a| format!("<{a}>\n")).collect();
+    let t = tricky.iter().fold(t, super::support::Test::arg);
+    let expected: String = tricky.iter().flat_map(|a| ["<", a, ">\n"]).collect();
     let done = t.stdout(&expected).run();
     assert!(!done.path().join("pwned").exists());
 }

@@ -1,5 +1,5 @@
-//! `std/db` against real databases: a SQLite file through `sqlite3`, and a throwaway
-//! PostgreSQL cluster through `psql`, with a password that must travel in PGPASSWORD.
+//! `std/db` against real databases: a `SQLite` file through `sqlite3`, and a throwaway
+//! `PostgreSQL` cluster through `psql`, with a password that must travel in PGPASSWORD.
 
 use std::path::Path;
 
@@ -78,14 +78,14 @@ fn unknown_database_scheme_is_named() {
         .run();
 }
 
-/// How a refused statement that is not a query reads (then the keyword and "`:").
+/// How a refused statement that is not a query reads (then the keyword and ``"`:"``).
 const NOT_A_QUERY: &str = "db::query refused a statement that starts with `";
 /// How a statement the database refused as a write reads (then the database's words).
 const WRITES: &str = "db::query refused a statement that writes: ";
 /// What every such refusal says about why.
 const WHY: &str = "so that it can run under --dry-run and --read-only; use db::exec to change data";
 
-/// Statements given to `db::query`, and what comes back on SQLite and on PostgreSQL: `rows N`,
+/// Statements given to `db::query`, and what comes back on `SQLite` and on `PostgreSQL`: `rows N`,
 /// or text the error holds. Whatever comes back, the database must be unchanged afterwards.
 const CASES: &[(&str, &str, &str)] = &[
     (
@@ -472,7 +472,7 @@ fn postgres_query_changes_nothing_in_any_mode() {
     exec_is_not_read_only(app, "psql", &env, &unchanged, &count);
 }
 
-/// A SQLite file in WAL mode (Rails' default) reads read-only too, and its data is unchanged.
+/// A `SQLite` file in WAL mode (Rails' default) reads read-only too, and its data is unchanged.
 #[test]
 fn sqlite_wal_file_reads_read_only() {
     require!(Sqlite3);

@@ -29,7 +29,11 @@ fn checkpoints(dir: &Path) -> Vec<String> {
             entries
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".json"))
+                .filter(|n| {
+                    std::path::Path::new(n)
+                        .extension()
+                        .is_some_and(|e| e == "json")
+                })
                 .collect()
         })
         .unwrap_or_default()

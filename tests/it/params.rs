@@ -90,7 +90,7 @@ fn defaults_fill_in_and_optional_parameters_are_unit() {
         .run();
 }
 
-/// Runs fix_records with `--since 2026-11-01` and these arguments, expecting a usage error
+/// Runs `fix_records` with `--since 2026-11-01` and these arguments, expecting a usage error
 /// before the script's first line.
 #[track_caller]
 fn refused(args: &[&str], message: &str) {

@@ -180,7 +180,7 @@ fn each_config_layer_beats_every_layer_below_it() {
         "env_file",
         "process",
     ];
-    let mut files: std::collections::BTreeMap<&str, String> = Default::default();
+    let mut files: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
     let mut keys = Vec::new();
     let mut process = Vec::new();
     for (low, low_name) in LAYERS.iter().enumerate() {

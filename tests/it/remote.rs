@@ -22,10 +22,10 @@ fn release() -> Test {
         .file("REVISION", "4f2c9e1\n")
         .script(
             "hello",
-            r#"
+            r"
             //! Say hello from the release.
             print(`hello from ${release().name} with ${ARGS.len()} arguments`);
-            "#,
+            ",
         )
         .script("args", "print(to_json(ARGS));\n")
         .script("three", "print(\"about to exit\");\nexit(3);\n")
@@ -257,9 +257,9 @@ fn nasty_strings(count: usize) -> Vec<String> {
     .map(String::from)
     .to_vec();
     while strings.len() < count {
-        let pieces = (rng.next() % 8) as usize;
+        let pieces = usize::try_from(rng.next() % 8).unwrap();
         let s: String = (0..pieces)
-            .map(|_| PIECES[(rng.next() % PIECES.len() as u64) as usize])
+            .map(|_| PIECES[usize::try_from(rng.next() % PIECES.len() as u64).unwrap()])
             .collect();
         strings.push(s);
     }
@@ -503,7 +503,7 @@ fn parallel_runs_hosts_at_once_and_an_unreachable_one_is_in_the_summary() {
         .any_stderr()
         .run();
     let mut lines: Vec<&str> = out.stdout.lines().collect();
-    lines.sort();
+    lines.sort_unstable();
     let mut expected = [
         format!("[127.0.0.1:{p1}] one met two"),
         format!("[127.0.0.1:{p2}] two met one"),

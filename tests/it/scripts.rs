@@ -41,7 +41,12 @@ fn write_file_replaces_atomically_and_keeps_nothing_else() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| std::path::Path::new(n)
+            .extension()
+            .is_some_and(|e| e == "tmp")),
+        "{names:?}"
+    );
     Test::new()
         .args(&["-e", r#"read_file("missing.txt")"#])
         .status(1)

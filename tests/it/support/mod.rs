@@ -2,23 +2,23 @@
 //! chosen arguments, environment and stdin, and exact expectations on stdout, stderr and the
 //! exit code, with both streams shown when something differs.
 
-pub mod postgres;
-pub mod processes;
-pub mod sshd;
-pub mod tmux;
-pub mod tools;
-pub mod wait;
+pub(crate) mod postgres;
+pub(crate) mod processes;
+pub(crate) mod sshd;
+pub(crate) mod tmux;
+pub(crate) mod tools;
+pub(crate) mod wait;
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_adminsh");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_adminsh");
 
 /// Removes the common indentation and the first newline, so expected text can be written
 /// indented in the test.
-pub fn unindent(text: &str) -> String {
+pub(crate) fn unindent(text: &str) -> String {
     let text = text.strip_prefix('\n').unwrap_or(text);
     let mut lines: Vec<&str> = text.split('\n').collect();
     // A last line holding only the closing indentation is not content.
@@ -65,7 +65,7 @@ impl Expect {
 }
 
 #[must_use = "a Test does nothing until .run()"]
-pub struct Test {
+pub(crate) struct Test {
     pub dir: tempfile::TempDir,
     cwd: Option<PathBuf>,
     args: Vec<OsString>,
@@ -86,13 +86,13 @@ impl Default for Test {
 impl Test {
     /// An empty app: a temp dir with an empty `adminsh.toml`.
     #[track_caller]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::bare().file("adminsh.toml", "")
     }
 
     /// A temp dir with nothing in it.
     #[track_caller]
-    pub fn bare() -> Self {
+    pub(crate) fn bare() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("adminsh-test-")
             .tempdir()
@@ -109,13 +109,13 @@ impl Test {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Writes a file of the app (text unindented).
     #[track_caller]
-    pub fn file(self, path: &str, text: &str) -> Self {
+    pub(crate) fn file(self, path: &str, text: &str) -> Self {
         let full = self.dir.path().join(path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
         std::fs::write(full, unindent(text)).unwrap();
@@ -124,13 +124,13 @@ impl Test {
 
     /// Writes `scripts/<name>.rhai`.
     #[track_caller]
-    pub fn script(self, name: &str, text: &str) -> Self {
+    pub(crate) fn script(self, name: &str, text: &str) -> Self {
         self.file(&format!("scripts/{name}.rhai"), text)
     }
 
     /// Makes an executable file (a fake program of the app).
     #[track_caller]
-    pub fn executable(self, path: &str, text: &str) -> Self {
+    pub(crate) fn executable(self, path: &str, text: &str) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let this = self.file(path, text);
         let full = this.dir.path().join(path);
@@ -140,70 +140,70 @@ impl Test {
 
     /// Runs adminsh from this subdirectory of the app instead of its root.
     #[track_caller]
-    pub fn current_dir(mut self, dir: &str) -> Self {
+    pub(crate) fn current_dir(mut self, dir: &str) -> Self {
         let full = self.dir.path().join(dir);
         std::fs::create_dir_all(&full).unwrap();
         self.cwd = Some(full);
         self
     }
 
-    pub fn args(mut self, args: &[&str]) -> Self {
+    pub(crate) fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(OsString::from));
         self
     }
 
-    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
         self
     }
 
-    pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: impl Into<OsString>) -> Self {
         self.env.push((key.into(), value.into()));
         self
     }
 
-    pub fn stdin(mut self, text: &str) -> Self {
+    pub(crate) fn stdin(mut self, text: &str) -> Self {
         self.stdin = Some(unindent(text).into_bytes());
         self
     }
 
-    pub fn status(mut self, code: i32) -> Self {
+    pub(crate) fn status(mut self, code: i32) -> Self {
         self.status = code;
         self
     }
 
-    pub fn stdout(mut self, text: &str) -> Self {
+    pub(crate) fn stdout(mut self, text: &str) -> Self {
         self.stdout = Expect::Exact(unindent(text));
         self
     }
 
-    pub fn stdout_contains(mut self, part: &str) -> Self {
+    pub(crate) fn stdout_contains(mut self, part: &str) -> Self {
         self.stdout = append(self.stdout, part);
         self
     }
 
-    pub fn any_stdout(mut self) -> Self {
+    pub(crate) fn any_stdout(mut self) -> Self {
         self.stdout = Expect::Any;
         self
     }
 
-    pub fn stderr(mut self, text: &str) -> Self {
+    pub(crate) fn stderr(mut self, text: &str) -> Self {
         self.stderr = Expect::Exact(unindent(text));
         self
     }
 
-    pub fn stderr_contains(mut self, part: &str) -> Self {
+    pub(crate) fn stderr_contains(mut self, part: &str) -> Self {
         self.stderr = append(self.stderr, part);
         self
     }
 
-    pub fn any_stderr(mut self) -> Self {
+    pub(crate) fn any_stderr(mut self) -> Self {
         self.stderr = Expect::Any;
         self
     }
 
     /// The command this test runs: a clean environment (PATH, HOME, LANG) plus the test's own.
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(BIN);
         command
             .args(&self.args)
@@ -218,7 +218,7 @@ impl Test {
 
     /// Runs adminsh and checks every expectation; returns the output and the app dir.
     #[track_caller]
-    pub fn run(self) -> Finished {
+    pub(crate) fn run(self) -> Finished {
         let mut child = self
             .command()
             .stdin(if self.stdin.is_some() {
@@ -252,14 +252,13 @@ impl Test {
         }
         problems.extend(self.stdout.check("stdout", &stdout));
         problems.extend(self.stderr.check("stderr", &stderr));
-        if !problems.is_empty() {
-            panic!(
-                "adminsh {:?} in {}:\n{}\n=== stdout\n{stdout}=== stderr\n{stderr}===",
-                self.args,
-                self.dir.path().display(),
-                problems.join("\n")
-            );
-        }
+        assert!(
+            problems.is_empty(),
+            "adminsh {:?} in {}:\n{}\n=== stdout\n{stdout}=== stderr\n{stderr}===",
+            self.args,
+            self.dir.path().display(),
+            problems.join("\n")
+        );
         Finished {
             stdout,
             stderr,
@@ -287,20 +286,20 @@ fn append(expect: Expect, part: &str) -> Expect {
     }
 }
 
-pub struct Finished {
+pub(crate) struct Finished {
     pub stdout: String,
     pub stderr: String,
     pub dir: tempfile::TempDir,
 }
 
 impl Finished {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Another run in the same app directory.
     #[track_caller]
-    pub fn again(self) -> Test {
+    pub(crate) fn again(self) -> Test {
         Test {
             dir: self.dir,
             ..Test::bare()

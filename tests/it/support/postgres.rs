@@ -1,11 +1,11 @@
-//! A throwaway PostgreSQL cluster for tests: initdb in a temp dir, a free port on 127.0.0.1,
+//! A throwaway `PostgreSQL` cluster for tests: initdb in a temp dir, a free port on 127.0.0.1,
 //! password authentication (so the password really has to reach psql), stopped on drop.
-//! PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
+//! `PostgreSQL` refuses to run as root, so as root the server runs as the `postgres` user.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
@@ -14,7 +14,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// `DATABASE_URL` for the `postgres` database as the `postgres` user.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         // The password holds `:`, `@` and `/`, so it must be percent-encoded in a URL.
         let encoded = self
             .password
@@ -29,7 +29,7 @@ impl Cluster {
 
     /// Runs SQL with psql as `postgres`, outside adminsh (to set up and to check); its output
     /// unaligned, without headers.
-    pub fn psql(&self, sql: &str) -> String {
+    pub(crate) fn psql(&self, sql: &str) -> String {
         let output = Command::new(self.tool("psql"))
             .args([
                 "-X",
@@ -62,9 +62,9 @@ impl Cluster {
         String::from_utf8(output.stdout).unwrap()
     }
 
-    /// The whole `postgres` database as pg_dump prints it: schema, rows, sequence values and
+    /// The whole `postgres` database as `pg_dump` prints it: schema, rows, sequence values and
     /// large objects, so that two dumps are equal only if nothing changed.
-    pub fn dump(&self) -> String {
+    pub(crate) fn dump(&self) -> String {
         let output = Command::new(self.tool("pg_dump"))
             .args([
                 "-h",
@@ -104,7 +104,7 @@ impl Cluster {
 
     /// Starts a cluster; the test must have `require!(Postgres)`.
     #[track_caller]
-    pub fn start() -> Cluster {
+    pub(crate) fn start() -> Cluster {
         super::tools::used(super::tools::Tool::Postgres);
         let bin = server_bin().expect("PostgreSQL server binaries (initdb, pg_ctl) not found");
         let dir = tempfile::Builder::new()
@@ -199,20 +199,20 @@ impl Drop for Cluster {
     }
 }
 
-/// PostgreSQL refuses to run as root, so as root the cluster runs as `postgres`.
-pub fn is_root() -> bool {
+/// `PostgreSQL` refuses to run as root, so as root the cluster runs as `postgres`.
+pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid(2) takes nothing and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
 
 /// Whether the `postgres` account exists (the server package creates it).
-pub fn user_exists() -> bool {
+pub(crate) fn user_exists() -> bool {
     std::fs::read_to_string("/etc/passwd")
         .is_ok_and(|p| p.lines().any(|l| l.starts_with("postgres:")))
 }
 
 /// Where `initdb` and `pg_ctl` live: on PATH, or Debian's versioned directory.
-pub fn server_bin() -> Option<PathBuf> {
+pub(crate) fn server_bin() -> Option<PathBuf> {
     let on_path =
         std::env::split_paths(&std::env::var_os("PATH")?).find(|dir| dir.join("initdb").is_file());
     on_path.or_else(|| {

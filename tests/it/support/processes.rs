@@ -9,7 +9,7 @@ use super::wait::PATIENCE;
 
 /// The signals the tests send: Ctrl-C, a polite stop, and one that cannot be caught.
 #[derive(Clone, Copy, Debug)]
-pub enum Signal {
+pub(crate) enum Signal {
     Int,
     Term,
     Kill,
@@ -27,7 +27,7 @@ impl Signal {
 
 /// Sends `signal` to the process `pid`; panics if there is no such process.
 #[track_caller]
-pub fn signal(pid: u32, signal: Signal) {
+pub(crate) fn signal(pid: u32, signal: Signal) {
     if let Err(e) = send(pid, false, signal) {
         panic!("cannot send {signal:?} to process {pid}: {e}");
     }
@@ -36,7 +36,7 @@ pub fn signal(pid: u32, signal: Signal) {
 /// Sends `signal` to every process of the process group `pgid`; a group that has already
 /// ended is not an error (this is for cleaning up).
 #[track_caller]
-pub fn signal_group(pgid: u32, signal: Signal) {
+pub(crate) fn signal_group(pgid: u32, signal: Signal) {
     match send(pgid, true, signal) {
         Err(e) if e.raw_os_error() != Some(libc::ESRCH) => {
             panic!("cannot send {signal:?} to process group {pgid}: {e}")
@@ -105,13 +105,13 @@ impl Process {
 }
 
 /// Whether a process exists and is not a zombie.
-pub fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     Process::read(pid).is_some_and(|p| p.state != "Z")
 }
 
 /// The parent of a process; panics if it is gone.
 #[track_caller]
-pub fn parent(pid: u32) -> u32 {
+pub(crate) fn parent(pid: u32) -> u32 {
     match Process::read(pid) {
         Some(process) => process.parent,
         None => panic!("process {pid} is gone"),
@@ -120,7 +120,7 @@ pub fn parent(pid: u32) -> u32 {
 
 /// Whether a process with exactly this command line is running in `dir` (adminsh runs
 /// commands in the release root), so that another test's is not taken for this one's.
-pub fn running_in(dir: &Path, command_line: &str) -> bool {
+pub(crate) fn running_in(dir: &Path, command_line: &str) -> bool {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
     Process::all().iter().any(|p| {
         p.command_line == command_line
@@ -130,7 +130,7 @@ pub fn running_in(dir: &Path, command_line: &str) -> bool {
 }
 
 /// Whether `parent` has a child running exactly this command line.
-pub fn child_running(parent: u32, command_line: &str) -> bool {
+pub(crate) fn child_running(parent: u32, command_line: &str) -> bool {
     Process::all()
         .iter()
         .any(|p| p.parent == parent && p.command_line == command_line && p.state != "Z")
@@ -140,7 +140,7 @@ pub fn child_running(parent: u32, command_line: &str) -> bool {
 /// killed, with the process groups of the commands it started (each leads its own), and the
 /// test fails naming `what` it waited for.
 #[track_caller]
-pub fn finish(child: Child, what: &str) -> Output {
+pub(crate) fn finish(child: Child, what: &str) -> Output {
     let pid = child.id();
     let (done, wait) = mpsc::channel();
     std::thread::spawn(move || done.send(child.wait_with_output()));

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use super::tools::{self, Tool};
 use super::wait::wait_for_port;
 
-pub const SSHD: &str = "/usr/sbin/sshd";
+pub(crate) const SSHD: &str = "/usr/sbin/sshd";
 
 fn keygen(path: &Path) {
     let status = Command::new("ssh-keygen")
@@ -23,7 +23,7 @@ fn keygen(path: &Path) {
 }
 
 /// A port nothing listens on (for a moment).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -32,13 +32,13 @@ pub fn free_port() -> u16 {
 }
 
 /// The user the tests log in as: whoever runs them (root in CI).
-pub fn user() -> String {
+pub(crate) fn user() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// The client's key and options.
-pub struct Client {
+pub(crate) struct Client {
     dir: tempfile::TempDir,
 }
 
@@ -51,7 +51,7 @@ impl Default for Client {
 impl Client {
     /// A new key pair; the test must have `require!(Ssh)`.
     #[track_caller]
-    pub fn new() -> Client {
+    pub(crate) fn new() -> Client {
         tools::used(Tool::Ssh);
         let dir = tempfile::Builder::new()
             .prefix("adminsh-ssh-client-")
@@ -61,7 +61,7 @@ impl Client {
         Client { dir }
     }
 
-    pub fn identity(&self) -> PathBuf {
+    pub(crate) fn identity(&self) -> PathBuf {
         self.dir.path().join("id")
     }
 
@@ -70,7 +70,7 @@ impl Client {
     }
 
     /// `identity = ...` and `ssh_options = [...]` lines for a target in adminsh.toml.
-    pub fn toml(&self) -> String {
+    pub(crate) fn toml(&self) -> String {
         format!(
             "identity = \"{}\"\nssh_options = [\"-F\", \"/dev/null\", \"-o\", \"StrictHostKeyChecking=no\", \"-o\", \"UserKnownHostsFile=/dev/null\", \"-o\", \"IdentitiesOnly=yes\", \"-o\", \"IdentityAgent=none\"]\n",
             self.identity().display()
@@ -80,12 +80,12 @@ impl Client {
     /// Starts a server that lets this client in, with `env` set in every session; the test
     /// must have `require!(Sshd)`.
     #[track_caller]
-    pub fn sshd(&self, env: &[(&str, &str)]) -> Sshd {
+    pub(crate) fn sshd(&self, env: &[(&str, &str)]) -> Sshd {
         Sshd::start(&self.public_key(), env)
     }
 }
 
-pub struct Sshd {
+pub(crate) struct Sshd {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
@@ -136,7 +136,7 @@ impl Sshd {
     }
 
     /// What sshd logged (its `-e` stderr), for failures.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
 }

@@ -8,7 +8,7 @@ use super::BIN;
 use super::tools::{self, Tool};
 use super::wait::poll;
 
-pub struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -20,7 +20,7 @@ impl Tmux {
     /// Starts `adminsh ARGS` in `dir`, with a clean environment plus `env`. When adminsh exits,
     /// the pane shows `[exited N]`. The test must have `require!(Tmux)`.
     #[track_caller]
-    pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Tmux {
+    pub(crate) fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Tmux {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         tools::used(Tool::Tmux);
         let socket = format!(
@@ -74,7 +74,7 @@ impl Tmux {
 
     /// Types text literally (no Enter).
     #[track_caller]
-    pub fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         // tmux reads an argument ending in `;` as a command separator unless escaped.
         let text = match text.strip_suffix(';') {
             Some(rest) => format!("{rest}\\;"),
@@ -85,27 +85,27 @@ impl Tmux {
 
     /// Types a line and Enter.
     #[track_caller]
-    pub fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         self.type_text(text);
         self.keys(&["Enter"]);
     }
 
     /// Presses keys by tmux name: `Enter`, `Tab`, `C-c`, `C-d`, `Up`.
     #[track_caller]
-    pub fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for key in keys {
             self.tmux(&["send-keys", "-t", "0", key]);
         }
     }
 
     #[track_caller]
-    pub fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-J", "-t", "0", "-S", "-500"])
     }
 
     /// The screen with its colours, as escape sequences.
     #[track_caller]
-    pub fn screen_with_colours(&self) -> String {
+    pub(crate) fn screen_with_colours(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-e", "-J", "-t", "0"])
     }
 
@@ -113,7 +113,7 @@ impl Tmux {
     /// showing the screen if it never does. Trailing spaces do not count: tmux trims them
     /// from captured lines.
     #[track_caller]
-    pub fn wait_for_count(&self, needle: &str, times: usize) -> String {
+    pub(crate) fn wait_for_count(&self, needle: &str, times: usize) -> String {
         let needle = needle.trim_end_matches(' ');
         poll(
             format_args!("the screen to show {needle:?} {times} times"),
@@ -130,7 +130,7 @@ impl Tmux {
 
     /// Waits until the screen shows `needle`, and returns the screen.
     #[track_caller]
-    pub fn wait_for(&self, needle: &str) -> String {
+    pub(crate) fn wait_for(&self, needle: &str) -> String {
         self.wait_for_count(needle, 1)
     }
 }

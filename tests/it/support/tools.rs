@@ -1,10 +1,10 @@
 //! The programs some tests need besides the README's prerequisites: shells for completion,
-//! tmux for a terminal, PostgreSQL, OpenSSH, Ruby. A test names them first with
+//! tmux for a terminal, `PostgreSQL`, OpenSSH, Ruby. A test names them first with
 //! `require!(Tmux, Sshd)`: when one is missing the test prints one line naming it and how to
 //! install it, and returns without running. With `CI=true` (`.ci/run`, which installs them
 //! all) a missing tool fails the test instead.
 //!
-//! The fixtures that start a tool (tmux, a PostgreSQL cluster, sshd) check that their test
+//! The fixtures that start a tool (tmux, a `PostgreSQL` cluster, sshd) check that their test
 //! required it, so a test cannot pass here and panic on a machine without the tool.
 
 use std::cell::RefCell;
@@ -13,12 +13,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tool {
+pub(crate) enum Tool {
     Bundler,
     Fish,
     /// `python3 -m venv` with pip, as the example shop creates its virtualenv.
     Ensurepip,
-    /// The PostgreSQL server (`initdb`, `pg_ctl`) and `psql`.
+    /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
     Postgres,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
     Python,
@@ -109,7 +109,7 @@ pub(crate) use require;
 /// Whether every tool is installed; if not, says which is missing in one line (or, with
 /// `CI=true`, fails). What `require!` calls.
 #[track_caller]
-pub fn installed(tools: &[Tool]) -> bool {
+pub(crate) fn installed(tools: &[Tool]) -> bool {
     REQUIRED.with_borrow_mut(|required| required.extend_from_slice(tools));
     let Some(missing) = tools.iter().find(|tool| !tool.is_installed()) else {
         return true;
@@ -135,7 +135,7 @@ pub fn installed(tools: &[Tool]) -> bool {
 
 /// For the fixtures that start a tool: fails unless the test required it.
 #[track_caller]
-pub fn used(tool: Tool) {
+pub(crate) fn used(tool: Tool) {
     let required = REQUIRED.with_borrow(|required| required.contains(&tool));
     assert!(
         required,

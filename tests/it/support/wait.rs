@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How long a wait gives its condition before the test fails.
-pub const PATIENCE: Duration = Duration::from_secs(60);
+pub(crate) const PATIENCE: Duration = Duration::from_mins(1);
 
 /// How often a condition is checked.
 const INTERVAL: Duration = Duration::from_millis(20);
@@ -16,7 +16,7 @@ const INTERVAL: Duration = Duration::from_millis(20);
 /// Polls `probe` until it gives `Ok`, and returns that value. Past [`PATIENCE`], panics naming
 /// `what` was waited for and showing the last `Err` the probe gave (what it saw instead).
 #[track_caller]
-pub fn poll<T>(what: impl Display, mut probe: impl FnMut() -> Result<T, String>) -> T {
+pub(crate) fn poll<T>(what: impl Display, mut probe: impl FnMut() -> Result<T, String>) -> T {
     let start = Instant::now();
     loop {
         let seen = match probe() {
@@ -40,7 +40,7 @@ pub fn poll<T>(what: impl Display, mut probe: impl FnMut() -> Result<T, String>)
 
 /// Polls until `condition` holds; past [`PATIENCE`], panics naming `what` was waited for.
 #[track_caller]
-pub fn wait_until(what: impl Display, mut condition: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: impl Display, mut condition: impl FnMut() -> bool) {
     poll(what, || {
         if condition() {
             Ok(())
@@ -52,7 +52,7 @@ pub fn wait_until(what: impl Display, mut condition: impl FnMut() -> bool) {
 
 /// Waits for a file to exist.
 #[track_caller]
-pub fn wait_for_path(path: &Path) {
+pub(crate) fn wait_for_path(path: &Path) {
     wait_until(format_args!("{} to exist", path.display()), || {
         path.exists()
     });
@@ -60,7 +60,7 @@ pub fn wait_for_path(path: &Path) {
 
 /// Waits for a file ending in a newline (written whole), and returns its text trimmed.
 #[track_caller]
-pub fn wait_for_file(path: &Path) -> String {
+pub(crate) fn wait_for_file(path: &Path) -> String {
     poll(format_args!("a line in {}", path.display()), || {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.ends_with('\n') {
@@ -73,7 +73,7 @@ pub fn wait_for_file(path: &Path) -> String {
 
 /// Waits until a file holds `needle`, and returns its text.
 #[track_caller]
-pub fn wait_for_text(path: &Path, needle: &str) -> String {
+pub(crate) fn wait_for_text(path: &Path, needle: &str) -> String {
     poll(format_args!("{needle:?} in {}", path.display()), || {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.contains(needle) {
@@ -87,7 +87,7 @@ pub fn wait_for_text(path: &Path, needle: &str) -> String {
 /// Waits until something accepts connections on 127.0.0.1:`port`; `log` says what the
 /// server said, should it never listen.
 #[track_caller]
-pub fn wait_for_port(port: u16, log: impl Fn() -> String) {
+pub(crate) fn wait_for_port(port: u16, log: impl Fn() -> String) {
     poll(
         format_args!("a server listening on 127.0.0.1:{port}"),
         || match std::net::TcpStream::connect(("127.0.0.1", port)) {
