@@ -14,6 +14,7 @@ mod maintenance;
 mod params;
 mod release;
 mod remote;
+mod repo;
 mod scripts;
 mod shop;
 mod tidy;
