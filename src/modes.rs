@@ -184,16 +184,14 @@ fn check(release: Release) -> i32 {
             }
         };
         // The script compiles with the PARAMS its header declares.
-        match Header::parse(&text) {
-            Ok(header) => runner.set_params(header.shape()),
-            Err(e) => {
-                let shown = runner.session.sources.shown(&name);
-                let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
-                eprintln!("{rendered}");
-                failed += 1;
-                continue;
-            }
+        let (header, errors) = Header::parse_all(&text);
+        if !errors.is_empty() {
+            let shown = runner.session.sources.shown(&name);
+            eprintln!("{}", diagnostic::header_errors(&shown, &text, &errors));
+            failed += 1;
+            continue;
         }
+        runner.set_params(header.shape());
         if let Err(ending) = runner.compile(&text, &name) {
             script::report(&ending);
             failed += 1;
