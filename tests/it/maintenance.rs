@@ -276,10 +276,58 @@ fn confirm_without_a_terminal_fails_fast_with_the_hint() {
 
 #[test]
 fn progress_on_a_pipe_prints_plain_lines() {
-    Test::new()
-        .args(&["-e", r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish(); each_progress([1, 2], |x| x);"#])
-        .stderr("progress: 1/4 (25%) rows\nprogress: 2/4 (50%) rows\nprogress: 3/4 (75%) rows\nprogress: 4/4 (100%) rows\nprogress: 4/4 (100%) rows\nprogress: 1/2 (50%)\nprogress: 2/2 (100%)\nprogress: 2/2 (100%)\n")
+    // Each line once: `finish` repeats nothing, and says where a bar that stopped short ended.
+    let cases = [
+        (
+            r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish();"#,
+            "progress: 1/4 (25%) rows\nprogress: 2/4 (50%) rows\nprogress: 3/4 (75%) rows\nprogress: 4/4 (100%) rows\n",
+        ),
+        (
+            "each_progress([1, 2], |x| x);",
+            "progress: 1/2 (50%)\nprogress: 2/2 (100%)\n",
+        ),
+        (
+            "let p = progress(10); p.inc(3); p.finish(); p.finish();",
+            "progress: 3/10 (30%)\n",
+        ),
+        (
+            "let p = progress(20); p.inc(2); p.inc(1); p.finish();",
+            "progress: 2/20 (10%)\nprogress: 3/20 (15%)\n",
+        ),
+        (
+            r#"let p = progress(2); p.inc(2); p.message("done"); p.finish();"#,
+            "progress: 2/2 (100%)\nprogress: 2/2 (100%) done\n",
+        ),
+        ("let p = progress(0); p.finish();", "progress: 0/0 (100%)\n"),
+    ];
+    for (code, stderr) in cases {
+        Test::new().args(&["-e", code]).stderr(stderr).run();
+    }
+}
+
+#[test]
+fn without_user_in_the_environment_the_account_name_is_used() {
+    // Cron, CI and containers often set neither $USER nor $LOGNAME (the tests set neither).
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let account = String::from_utf8(account.stdout).unwrap();
+    let done = Test::new()
+        .script("hi", "print(1);")
+        .args(&["hi"])
+        .stdout("1\n")
         .run();
+    let lines = audit_lines(done.path());
+    assert_eq!(lines[0]["user"], account.trim(), "{lines:?}");
+    // `$USER` still wins.
+    let done = Test::new()
+        .env("USER", "deployer")
+        .script("hi", "print(1);")
+        .args(&["hi"])
+        .stdout("1\n")
+        .run();
+    assert_eq!(audit_lines(done.path())[0]["user"], "deployer");
 }
 
 #[track_caller]
