@@ -86,6 +86,7 @@ impl Runner {
             })?;
         }
         ast.set_source(name);
+        self.session.sources.remember_closures(name, &ast);
         Ok(ast)
     }
 
@@ -105,10 +106,7 @@ impl Runner {
 
     fn stop(&self, error: EvalAltResult, name: &str) -> Ending {
         control::ended(&error).unwrap_or_else(|| {
-            let sources = &self.session.sources;
-            let text = diagnostic::render(error, name, &|source| sources.text(source), &|source| {
-                sources.shown(source)
-            });
+            let text = diagnostic::render(error, name, &self.session.sources);
             Ending::Failed(self.session.redact(&text))
         })
     }
@@ -122,9 +120,25 @@ impl Runner {
         let text = if value.is_string() {
             value.clone().into_string().unwrap_or_default()
         } else {
-            value.to_string()
+            self.text(value, false)
         };
         Some(self.session.redact(&text))
+    }
+
+    /// A value as the script's `print` (or, with `debug`, its `debug`) shows it: through the
+    /// engine's `to_string`/`to_debug`, so a command is its command line and a closure says
+    /// where it was written, inside arrays and maps too. Not masked.
+    pub(crate) fn text(&self, value: &Dynamic, debug: bool) -> String {
+        let mut scope = Scope::new();
+        scope.push("value", value.clone());
+        let code = if debug {
+            "value.to_debug()"
+        } else {
+            "value.to_string()"
+        };
+        self.engine
+            .eval_with_scope::<String>(&mut scope, code)
+            .unwrap_or_else(|_| value.to_string())
     }
 }
 

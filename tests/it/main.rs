@@ -18,3 +18,4 @@ mod repo;
 mod scripts;
 mod shop;
 mod tidy;
+mod values;
