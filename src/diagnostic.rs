@@ -161,7 +161,13 @@ fn frame_name(name: &str, sources: &Sources) -> String {
 /// Renders an error raised while compiling or running the script named `source`, with the
 /// code frame from `sources` (script file, module, `-e`, stdlib) and paths shown as the user
 /// reads them.
-pub(crate) fn render(error: EvalAltResult, source: &str, sources: &Sources) -> String {
+/// `known` (the host API's names, the variables) makes the hints for common mistakes.
+pub(crate) fn render(
+    error: EvalAltResult,
+    source: &str,
+    sources: &Sources,
+    known: &crate::hints::Known,
+) -> String {
     let text_of = |name: &str| sources.text(name);
     let show = |name: &str| sources.shown(name);
     let mut current = source.to_owned();
@@ -200,13 +206,17 @@ pub(crate) fn render(error: EvalAltResult, source: &str, sources: &Sources) -> S
         };
     }
     let pos = error.take_position();
-    let message = match &error {
+    let mut message = match &error {
         EvalAltResult::ErrorRuntime(value, _) if value.is_string() => value.to_string(),
         EvalAltResult::ErrorRuntime(value, _) => format!("uncaught exception: {value}"),
-        other => other.to_string(),
+        other => crate::hints::plain_types(&other.to_string()),
     };
+    let text = text_of(&current);
+    if let Some(hint) = crate::hints::hint(&error, pos, text.as_deref(), known) {
+        message.push_str(&format!("; {hint}"));
+    }
     let mut out = format!("{}: {message}", place(&show(&current), pos));
-    if let (Some(line), Some(text)) = (pos.line(), text_of(&current)) {
+    if let (Some(line), Some(text)) = (pos.line(), text) {
         out.push_str(&frame(&text, line, pos.position().unwrap_or(1)));
     }
     for caller in callers.iter().rev() {

@@ -8,6 +8,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::diagnostic;
 use crate::error::Ending;
+use crate::hints;
 use crate::host::{self, control};
 use crate::params;
 use crate::session::Session;
@@ -106,7 +107,13 @@ impl Runner {
 
     fn stop(&self, error: EvalAltResult, name: &str) -> Ending {
         control::ended(&error).unwrap_or_else(|| {
-            let text = diagnostic::render(error, name, &self.session.sources);
+            let known = hints::Known {
+                functions: self.docs.iter().map(|d| d.name).collect(),
+                variables: (self.scope.iter_raw())
+                    .map(|(name, _, value)| (name.to_owned(), value.is_fnptr()))
+                    .collect(),
+            };
+            let text = diagnostic::render(error, name, &self.session.sources, &known);
             Ending::Failed(self.session.redact(&text))
         })
     }

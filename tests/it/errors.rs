@@ -151,3 +151,50 @@ fn call_chains_name_steps_and_closures_by_where_they_were_written() {
         );
     }
 }
+
+#[test]
+fn common_rhai_mistakes_get_a_hint() {
+    let cases = [
+        (
+            "let count = |x| x + 1; count(2)",
+            "-e:1:24: Function not found: count (i64); `count` holds a closure: call it as `count.call(2)`",
+        ),
+        (
+            "fn twice(f, x) { f(f(x)) } twice(|x| x, 1)",
+            "-e:1:20: Function not found: f (i64); `f` is a parameter, not a function: if it holds a closure, call it as `f.call(x)`",
+        ),
+        (
+            "db::query(\"select 1\")",
+            "-e:1:1: Syntax error: Undefined module: db; `db::` needs its import first: `import \"std/db\" as db;`",
+        ),
+        (
+            "cmdd(\"ls\")",
+            "-e:1:1: Function not found: cmdd (string); did you mean `cmd`?",
+        ),
+        (
+            "cmd(\"ls\").rnu()",
+            "-e:1:11: Function not found: rnu (Cmd); did you mean `run`?",
+        ),
+        (
+            "fn backfill() {} backfil()",
+            "-e:1:18: Function not found: backfil (); did you mean `backfill`?",
+        ),
+    ];
+    for (code, first_line) in cases {
+        let done = Test::new().args(&["-e", code]).status(1).any_stderr().run();
+        assert_eq!(
+            done.stderr.lines().next(),
+            Some(first_line),
+            "{}",
+            done.stderr
+        );
+    }
+    // The console knows the closures of earlier inputs.
+    Test::new()
+        .stdin("let count = |x| x\ncount(1)\n")
+        .status(1)
+        .stderr_contains(
+            "<stdin>:2:1: Function not found: count (i64); `count` holds a closure: call it as `count.call(1)`",
+        )
+        .run();
+}
