@@ -21,8 +21,13 @@ use crate::session::{Session, Setup};
 /// Does what the command line asked and returns the exit code.
 pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
     let Options { mode, flags } = options;
-    if !matches!(mode, Mode::Complete { .. }) {
-        check_dir(&flags)?;
+    if !matches!(mode, Mode::Complete { .. })
+        && let Err(e) = check_dir(&flags)
+    {
+        return match &mode {
+            Mode::Release(mode) if flags.json => run::refused_before_release(mode, &e).ok_or(e),
+            _ => Err(e),
+        };
     }
     match mode {
         Mode::Completions(shell) => Ok(say(completion::script(shell))),
@@ -52,7 +57,17 @@ fn check_dir(flags: &Flags) -> Result<(), Error> {
 
 /// The modes that run against the release here.
 fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
-    let release = Release::open(&flags.release, std::env::vars_os().collect())?;
+    let release = match Release::open(&flags.release, std::env::vars_os().collect()) {
+        Ok(release) => release,
+        Err(e) => {
+            let e = Error::from(e);
+            return if flags.json {
+                run::refused_before_release(&mode, &e).ok_or(e)
+            } else {
+                Err(e)
+            };
+        }
+    };
     if let Some(target) = &flags.announce {
         remote::announce(target, &release);
     }

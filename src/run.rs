@@ -14,9 +14,10 @@ use crate::catalog;
 use crate::diagnostic;
 use crate::error::{EXIT_FAILURE, Error};
 use crate::interrupt;
-use crate::options::RunOptions;
+use crate::options::{ReleaseMode, RunOptions};
 use crate::params::{Header, Places};
 use crate::release::Release;
+use crate::release::secrets::Redactor;
 use crate::report::{self, Report};
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
@@ -52,46 +53,77 @@ enum Prepared {
     Broken(String),
 }
 
-/// Runs the job and returns the exit code; an error is one adminsh stops on before the run
-/// (without `--json`, which reports those too).
-// The run's life in order (prepare, lock, audit, run, report) reads best as one function.
-#[allow(clippy::too_many_lines)]
+/// Runs the job and returns the exit code; an error is one adminsh stops on before the run.
+/// With `--json`, every ending yields the document on stdout, a refusal (a lock held, a
+/// missing reason, an audit log that cannot be written) included, with its exit code.
 pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     let started = Instant::now();
-    // The user's directory: paths they typed are relative to it.
-    let origin = std::env::current_dir().unwrap_or_default();
     let mut report = Report {
         args: job.args.clone(),
         ..Report::default()
     };
-    let prepared = prepare(&release, &job, &origin, &mut report);
-    let finish_early = |mut report: Report, code: i32, error: Option<String>| {
-        report.exit_code = code;
-        report.duration = started.elapsed();
-        report.error = error;
-        emit(&report, &release);
-        Ok(code)
+    let json = job.json;
+    // Taken before the run: a refusal comes before anything could add a secret.
+    let redactor = release.config.borrow().redactor().clone();
+    match run_job(release, job, started, &mut report) {
+        Err(e) if json => Ok(refused(report, &e, started, &redactor)),
+        other => other,
+    }
+}
+
+/// The `--json` document of a run refused with `error`, on stdout (the error on stderr, as
+/// without `--json`); returns its exit code.
+fn refused(mut report: Report, error: &Error, started: Instant, redactor: &Redactor) -> i32 {
+    eprintln!("adminsh: {error}");
+    report.exit_code = error.code();
+    report.duration = started.elapsed();
+    report.error = Some(error.to_string());
+    let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json(redactor));
+    report.exit_code
+}
+
+/// The `--json` document of a script or `-e` refused before its release could be opened
+/// (`-C` wrong, a bad manifest, a missing `--env-file`); `None` for the other modes.
+pub(crate) fn refused_before_release(mode: &ReleaseMode, error: &Error) -> Option<i32> {
+    let (script, args) = match mode {
+        ReleaseMode::Script { script, args } => (Some(script.clone()), args),
+        ReleaseMode::Eval { args, .. } => (None, args),
+        _ => return None,
     };
-    let (name, text, params) = match prepared {
-        Ok(Prepared::Run { name, text, params }) => (name, text, params),
-        Ok(Prepared::Help(text)) => {
+    let report = Report {
+        script,
+        args: args.clone(),
+        ..Report::default()
+    };
+    Some(refused(report, error, Instant::now(), &Redactor::default()))
+}
+
+// The run's life in order (prepare, lock, audit, run, report) reads best as one function.
+#[allow(clippy::too_many_lines)]
+fn run_job(
+    release: Release,
+    job: Job,
+    started: Instant,
+    report: &mut Report,
+) -> Result<i32, Error> {
+    // The user's directory: paths they typed are relative to it.
+    let origin = std::env::current_dir().unwrap_or_default();
+    let (name, text, params) = match prepare(&release, &job, &origin, report)? {
+        Prepared::Run { name, text, params } => (name, text, params),
+        Prepared::Help(text) => {
             let _ = write!(std::io::stdout().lock(), "{text}");
             return Ok(0);
         }
-        Ok(Prepared::Broken(text)) => {
+        Prepared::Broken(text) => {
             eprintln!("{text}");
-            return if job.json {
-                finish_early(report, EXIT_FAILURE, Some(text))
-            } else {
-                Ok(EXIT_FAILURE)
-            };
+            if job.json {
+                report.exit_code = EXIT_FAILURE;
+                report.duration = started.elapsed();
+                report.error = Some(text);
+                emit(report, &release);
+            }
+            return Ok(EXIT_FAILURE);
         }
-        Err(e) if job.json => {
-            eprintln!("adminsh: {e}");
-            let code = e.code();
-            return finish_early(report, code, Some(e.to_string()));
-        }
-        Err(e) => return Err(e),
     };
     report.params = Some(params.clone());
     let eval = matches!(job.code, Code::Eval(_));
@@ -177,7 +209,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
             Ok(value) => report.value = Some(report::printable(value, &|v| as_text(&runner, v))),
             Err(ending) => report.error = ending.error(),
         }
-        emit(&report, &runner.session.release);
+        emit(report, &runner.session.release);
     }
     leave(runner);
     Ok(code)

@@ -521,3 +521,94 @@ fn a_script_knows_how_it_runs() {
         .any_stderr()
         .run();
 }
+
+/// The `--json` document of a run refused before it started: one line on stdout, parsed.
+#[track_caller]
+fn refusal(stdout: &str) -> serde_json::Value {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one document on stdout: {stdout}");
+    serde_json::from_str(lines[0]).unwrap()
+}
+
+#[test]
+fn json_reports_every_refusal_with_its_exit_code() {
+    let cases: [(&str, &[&str], i32, &str); 6] = [
+        (
+            "",
+            &["--env-file", "missing.env"],
+            1,
+            "cannot read missing.env",
+        ),
+        ("requird = [\"X\"]", &[], 1, "unknown field `requird`"),
+        (
+            "required = [\"DATABASE_URL\"]",
+            &[],
+            1,
+            "required config key is not set: DATABASE_URL",
+        ),
+        (
+            "",
+            &["-C", "/no/such/dir"],
+            2,
+            "-C /no/such/dir: no such directory",
+        ),
+        (
+            "require_reason = [\"*\"]",
+            &[],
+            2,
+            "requires a reason for every admin process",
+        ),
+        (
+            "audit_required = true\naudit_log = \"/proc/no/such/audit.jsonl\"",
+            &[],
+            1,
+            "the audit log is required",
+        ),
+    ];
+    for (manifest, flags, code, error) in cases {
+        for run in [&["hi", "a"][..], &["-e", "1"][..]] {
+            let done = Test::new()
+                .file("adminsh.toml", manifest)
+                .script("hi", "print(1);")
+                .arg("--json")
+                .args(flags)
+                .args(run)
+                .status(code)
+                .any_stdout()
+                .stderr_contains(error)
+                .run();
+            let document = refusal(&done.stdout);
+            assert_eq!(document["exit_code"], code, "{document}");
+            assert!(
+                document["error"].as_str().unwrap().contains(error),
+                "{document}"
+            );
+            assert_eq!(document["value"], serde_json::Value::Null);
+        }
+    }
+}
+
+#[test]
+fn json_reports_a_lock_held_by_another_run() {
+    let t = Test::new().script(
+        "slow",
+        "write_file(\"started\", \"\"); while !exists(\"go\") { cmd(\"sleep\", [\"0.05\"]).run(); }",
+    );
+    let first = t
+        .command()
+        .arg("slow")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_path(&t.path().join("started"));
+    let refused = t.command().args(["--json", "slow", "x"]).output().unwrap();
+    std::fs::write(t.path().join("go"), "").unwrap();
+    finish(first, "the first run to end");
+    assert_eq!(refused.status.code(), Some(1));
+    let document = refusal(&String::from_utf8_lossy(&refused.stdout));
+    assert_eq!(document["exit_code"], 1);
+    assert_eq!(document["args"], serde_json::json!(["x"]));
+    let error = document["error"].as_str().unwrap();
+    assert!(error.contains("is already running: "), "{error}");
+}
