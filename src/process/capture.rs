@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use super::lines::{Lines, Stopped};
-use super::pump::{Sinks, keep_tail, tail};
+use super::pump::{Excerpt, Sinks};
 use super::text::TextBuilder;
 use super::{Captured, Output};
 
@@ -26,8 +26,9 @@ enum StdoutSink<'a> {
 }
 
 enum StderrSink {
-    /// Copied to adminsh's stderr as it comes, keeping the tail for error messages.
-    Tee(Vec<u8>),
+    /// Copied to adminsh's stderr as it comes, keeping its first and last lines for error
+    /// messages.
+    Tee(Excerpt),
     /// As text (`output`).
     Text(TextBuilder),
 }
@@ -43,8 +44,9 @@ pub(super) struct Collected {
     pub stdout: Captured,
     /// Only kept for `Output::Both`.
     pub stderr: Captured,
-    /// The end of stderr, for an error message (empty when stderr was not read).
-    pub stderr_tail: String,
+    /// The first and last lines of stderr, for an error message (empty when stderr was not
+    /// read).
+    pub stderr_excerpt: Excerpt,
     /// Why `each_line` stopped reading before the end.
     pub lines_stopped: Option<Stopped>,
 }
@@ -55,11 +57,11 @@ impl<'a> Capture<'a> {
             Output::Inherit => (None, None),
             Output::Bytes => (
                 Some(StdoutSink::Collect(Vec::new())),
-                Some(StderrSink::Tee(Vec::new())),
+                Some(StderrSink::Tee(Excerpt::default())),
             ),
             Output::Text => (
                 Some(StdoutSink::Text(TextBuilder::default())),
-                Some(StderrSink::Tee(Vec::new())),
+                Some(StderrSink::Tee(Excerpt::default())),
             ),
             Output::Both => (
                 Some(StdoutSink::Text(TextBuilder::default())),
@@ -67,7 +69,7 @@ impl<'a> Capture<'a> {
             ),
             Output::Lines(each) => (
                 Some(StdoutSink::Lines(Lines::new(each))),
-                Some(StderrSink::Tee(Vec::new())),
+                Some(StderrSink::Tee(Excerpt::default())),
             ),
         };
         Capture { stdout, stderr }
@@ -115,19 +117,19 @@ impl<'a> Capture<'a> {
             Some(StdoutSink::Lines(lines)) => (Captured::Nothing, lines.stopped()),
             None => (Captured::Nothing, None),
         };
-        let (stderr, stderr_tail) = match self.stderr {
-            Some(StderrSink::Tee(kept)) => (Captured::Nothing, tail(&kept)),
+        let (stderr, stderr_excerpt) = match self.stderr {
+            Some(StderrSink::Tee(kept)) => (Captured::Nothing, kept),
             Some(StderrSink::Text(text)) => {
                 let (text, invalid) = text.finish();
-                let shown = tail(text.as_bytes());
+                let shown = Excerpt::of(text.as_bytes());
                 (Captured::Text(text, invalid), shown)
             }
-            None => (Captured::Nothing, String::new()),
+            None => (Captured::Nothing, Excerpt::default()),
         };
         Collected {
             stdout,
             stderr,
-            stderr_tail,
+            stderr_excerpt,
             lines_stopped,
         }
     }
@@ -150,7 +152,7 @@ impl Sinks for Capture<'_> {
             Some(StderrSink::Tee(kept)) => {
                 // A closed or full stderr of adminsh must not stop the command.
                 let _ = io::stderr().write_all(bytes);
-                keep_tail(kept, bytes);
+                kept.push(bytes);
             }
             Some(StderrSink::Text(text)) => text.push(bytes),
             None => {}

@@ -1,5 +1,5 @@
 //! How running a command fails, in words that name the (redacted) command line, the status and
-//! the tail of its stderr.
+//! the first and last lines of its stderr.
 
 use std::fmt;
 use std::time::Duration;
@@ -19,7 +19,8 @@ pub(crate) enum Error {
     Failed {
         command: String,
         status: i32,
-        stderr_tail: String,
+        /// The first and last lines of its stderr; `Err(n)` stands for the `n` lines between.
+        stderr_excerpt: Vec<Result<String, usize>>,
         /// stderr went straight to the terminal or log, so the user has seen it already.
         stderr_shown: bool,
     },
@@ -53,7 +54,7 @@ impl fmt::Display for Error {
             Error::Failed {
                 command,
                 status,
-                stderr_tail,
+                stderr_excerpt,
                 stderr_shown,
             } => {
                 write!(
@@ -64,10 +65,17 @@ impl fmt::Display for Error {
                 if *stderr_shown {
                     return write!(f, " (its stderr is above)");
                 }
-                if !stderr_tail.is_empty() {
-                    write!(f, "\nlast lines of its stderr:")?;
-                    for line in stderr_tail.lines() {
-                        write!(f, "\n  | {line}")?;
+                let cut = stderr_excerpt.iter().any(Result::is_err);
+                if cut {
+                    write!(f, "\nthe first and last lines of its stderr:")?;
+                } else if !stderr_excerpt.is_empty() {
+                    write!(f, "\nits stderr:")?;
+                }
+                for line in stderr_excerpt {
+                    match line {
+                        Ok(line) => write!(f, "\n  | {line}")?,
+                        Err(1) => write!(f, "\n  | … 1 more line …")?,
+                        Err(n) => write!(f, "\n  | … {n} more lines …")?,
                     }
                 }
                 Ok(())

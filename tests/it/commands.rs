@@ -164,7 +164,9 @@ fn failures_name_the_command_status_and_stderr_tail() {
         .stdout(
             "
             command `sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i >&2; done; exit 4'` failed: exit status 4
-            last lines of its stderr:
+            its stderr:
+              | line1
+              | line2
               | line3
               | line4
               | line5
@@ -295,4 +297,38 @@ fn each_line_takes_a_long_line_whole_up_to_a_limit() {
         ])
         .stdout("[\"first\"]\ncommand `sh -c 'echo first; head -c 67108865 /dev/zero | tr '\\''\\0'\\'' x; echo; echo last'` printed a line longer than 64 MiB, the most each_line takes; it was stopped (.read() and .read_bytes() take output of any shape)\n")
         .run();
+}
+
+#[test]
+fn a_failure_quotes_the_first_and_the_last_lines_of_stderr() {
+    // As Ruby and Python print an exception: the message first, the backtrace after it.
+    let script = r#"cmd("sh", ["-c", "echo 'boom (RuntimeError)' >&2; for i in $(seq 1 30); do echo \"  from frame $i\" >&2; done; exit 1"]).read()"#;
+    let lines: Vec<String> = std::iter::once("  | boom (RuntimeError)".to_owned())
+        .chain((1..=9).map(|i| format!("  |   from frame {i}")))
+        .chain(std::iter::once("  | … 11 more lines …".to_owned()))
+        .chain((21..=30).map(|i| format!("  |   from frame {i}")))
+        .collect();
+    let quoted = format!(
+        "the first and last lines of its stderr:\n{}\n",
+        lines.join("\n")
+    );
+    Test::new()
+        .args(&[
+            "-e",
+            &format!("try {{ {script} }} catch (e) {{ print(e) }}"),
+        ])
+        .stdout_contains(&quoted)
+        .any_stderr()
+        .run();
+    // --json's error says it too.
+    let done = Test::new()
+        .args(&["--json", "-e", script])
+        .status(1)
+        .any_stdout()
+        .any_stderr()
+        .run();
+    let report: serde_json::Value = serde_json::from_str(done.stdout.trim()).unwrap();
+    let error = report["error"].as_str().unwrap();
+    assert!(error.contains("  | boom (RuntimeError)\n"), "{error}");
+    assert!(error.contains("  | … 11 more lines …\n"), "{error}");
 }
