@@ -1,5 +1,6 @@
 //! The release's config: every layer merged into one map, each value remembering the layer it
-//! came from. Lowest first: the manifest's `[defaults]`, `.env`, `.env.<stage>`, the manifest's
+//! came from. Lowest first: the stage under the framework's names (`RAILS_ENV`), the
+//! manifest's `[defaults]`, `.env`, `.env.<stage>`, the manifest's
 //! `env_files`, each `--env-file`, then the real process environment, which always wins.
 
 use std::collections::BTreeMap;
@@ -16,8 +17,13 @@ use super::secrets::{self, Redactor, SecretNames};
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Layer {
+    /// The stage, under the framework's own name for it (`RAILS_ENV`): why the name was chosen.
+    Stage(String),
     ManifestDefault,
-    File { path: PathBuf, line: usize },
+    File {
+        path: PathBuf,
+        line: usize,
+    },
     Process,
     Script,
 }
@@ -25,6 +31,7 @@ pub(crate) enum Layer {
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Layer::Stage(why) => write!(f, "the stage ({why})"),
             Layer::ManifestDefault => f.write_str("adminsh.toml [defaults]"),
             Layer::File { path, line } => write!(f, "{}:{line}", path.display()),
             Layer::Process => f.write_str("process environment"),
@@ -52,6 +59,8 @@ impl Var {
 /// The files that make up the config, in layer order, and the process environment on top.
 pub(crate) struct Sources<'a> {
     pub root: &'a Path,
+    /// The stage under the framework's names (`RAILS_ENV=production`), the lowest layer.
+    pub stage: Vec<(String, String, String)>,
     pub defaults: &'a BTreeMap<String, String>,
     /// Optional files: a missing one is skipped (`.env`, `.env.<stage>`).
     pub optional_files: Vec<PathBuf>,
@@ -80,6 +89,9 @@ impl Config {
             names: sources.secret_names,
             redactor: Rc::default(),
         };
+        for (key, value, why) in sources.stage {
+            config.set(&key, &value, Layer::Stage(why));
+        }
         for (key, value) in sources.defaults {
             config.set(key, value, Layer::ManifestDefault);
         }
@@ -209,6 +221,7 @@ mod tests {
         ]);
         let config = Config::load(Sources {
             root: &dir,
+            stage: Vec::new(),
             defaults: &defaults,
             optional_files: vec![dir.join(".env"), dir.join(".env.missing")],
             required_files: vec![dir.join("extra.env")],

@@ -35,6 +35,9 @@ pub(crate) struct Manifest {
     /// `["docker", "compose", "exec", "web"]`), overriding detection; `[]` for none.
     #[serde(default, deserialize_with = "runner")]
     pub runner: Option<Vec<String>>,
+    /// The variables that get the stage (`["RAILS_ENV", "RACK_ENV"]`), overriding detection;
+    /// `[]` for none.
+    pub stage_vars: Option<Vec<String>>,
     /// Where adminsh keeps its state for this release, relative to the root.
     pub state_dir: Option<PathBuf>,
     /// The version this release should be; a script run elsewhere gets a warning first.

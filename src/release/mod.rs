@@ -10,6 +10,7 @@ pub(crate) mod manifest;
 pub(crate) mod procfile;
 pub(crate) mod root;
 pub(crate) mod secrets;
+pub(crate) mod stage;
 pub(crate) mod targets;
 
 use std::cell::{OnceCell, RefCell};
@@ -75,6 +76,7 @@ impl Release {
         optional_files.extend(manifest.env_files.iter().map(|f| root.path.join(f)));
         let config = Config::load(config::Sources {
             root: &root.path,
+            stage: stage::vars(&root.path, &manifest, &stage),
             defaults: &manifest.defaults,
             optional_files,
             required_files: options.env_files.clone(),

@@ -364,3 +364,89 @@ fn env_as_json_for_machines() {
     assert_eq!(find("PORT")["layer"], "process environment");
     assert_eq!(find("PORT")["overrides"], ".env:3");
 }
+
+#[test]
+fn the_stage_reaches_the_framework_under_its_own_name() {
+    /// The app's files, its manifest, adminsh's flags, the environment, and the values of
+    /// `RAILS_ENV`, `RACK_ENV`, `NODE_ENV` and `APP_ENV` the script sees.
+    type Case<'a> = (
+        &'a [&'a str],
+        &'a str,
+        &'a [&'a str],
+        &'a [(&'a str, &'a str)],
+        &'a str,
+    );
+    let cases: [Case; 8] = [
+        (
+            &["Gemfile"],
+            "",
+            &["-s", "production"],
+            &[],
+            "production production - -",
+        ),
+        (&["config.ru"], "", &[], &[], "development development - -"),
+        (
+            &["package.json"],
+            "",
+            &["-s", "staging"],
+            &[],
+            "- - staging -",
+        ),
+        (&["manage.py"], "", &["-s", "production"], &[], "- - - -"),
+        (
+            &["Gemfile"],
+            "stage_vars = [\"APP_ENV\"]",
+            &["-s", "production"],
+            &[],
+            "- - - production",
+        ),
+        (
+            &["Gemfile"],
+            "stage_vars = []",
+            &["-s", "production"],
+            &[],
+            "- - - -",
+        ),
+        // Every other layer overrides it: the manifest's defaults, the env files, the process.
+        (
+            &["Gemfile"],
+            "[defaults]\nRAILS_ENV = \"custom\"",
+            &["-s", "production"],
+            &[],
+            "custom production - -",
+        ),
+        (
+            &["Gemfile"],
+            "",
+            &["-s", "production"],
+            &[("RACK_ENV", "mine")],
+            "production mine - -",
+        ),
+    ];
+    let code = r#"let v = ["RAILS_ENV", "RACK_ENV", "NODE_ENV", "APP_ENV"].map(|k| env(k, "-")); `${v[0]} ${v[1]} ${v[2]} ${v[3]}`"#;
+    for (files, manifest, flags, env, want) in cases {
+        let mut t = Test::new().file("adminsh.toml", manifest);
+        for file in files {
+            t = t.file(file, "{}");
+        }
+        for (key, value) in env {
+            t = t.env(key, *value);
+        }
+        // Commands get it too.
+        let code = format!(r#"{code} + " " + cmd("sh", ["-c", "echo ${{RAILS_ENV:--}}"]).read()"#);
+        let rails = want.split(' ').next().unwrap();
+        t.args(flags)
+            .args(&["-e", &code])
+            .stdout(&format!("{want} {rails}\n"))
+            .any_stderr()
+            .run();
+    }
+    // `--env` shows the layer.
+    Test::new()
+        .file("Gemfile", "")
+        .file(".env.production", "RACK_ENV=prod\n")
+        .args(&["-s", "production", "--env"])
+        .stdout_contains("RACK_ENV=prod  # .env.production:1 (overrides the stage (Gemfile))\n")
+        .stdout_contains("RAILS_ENV=production  # the stage (Gemfile)\n")
+        .run();
+}
