@@ -49,6 +49,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(message) => f.write_str(message),
+            Error::Interrupted(libc::SIGHUP) => {
+                f.write_str("hung up: the terminal or the connection closed (SIGHUP)")
+            }
             Error::Interrupted(_) => f.write_str("interrupted"),
             Error::Failed(error) => write!(f, "{error:#}"),
         }

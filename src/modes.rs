@@ -128,7 +128,8 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
     let ending = match &result {
         Ok(0) => None,
         Ok(code) => Some(Ending::Exit(*code)),
-        Err(e) => Some(Ending::Failed(format!("{e:#}"))),
+        Err(Error::Interrupted(signal)) => Some(Ending::Interrupted(*signal)),
+        Err(e) => Some(Ending::Failed(e.to_string())),
     };
     let commands = session.spawner.commands();
     let steps = session.steps.borrow().log().to_vec();
@@ -139,7 +140,7 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
         steps: &steps,
         redactor: &redactor,
     });
-    Ok(result?)
+    result
 }
 
 fn list(release: &Release) -> i32 {

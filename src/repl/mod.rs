@@ -17,16 +17,35 @@ use rustyline::config::{CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 
+use crate::error::Error;
+use crate::interrupt;
 use crate::session::Session;
 use console::{Console, Outcome};
 use editor::{Completion, Prompt};
 
-pub(crate) fn run(session: Rc<Session>) -> Result<i32> {
+/// Runs the console to its end: its exit code, or how it was stopped (a terminal that went
+/// away ends it as hung up).
+pub(crate) fn run(session: Rc<Session>) -> Result<i32, Error> {
     let console = Console::new(session);
     if std::io::stdin().is_terminal() {
-        interactive(console)
+        interactive(console).map_err(hung_up)
     } else {
-        piped(console)
+        Ok(piped(console)?)
+    }
+}
+
+/// Why the terminal console stopped reading: a terminal that closed (SIGHUP, an ssh session
+/// dropped; its reads then fail with EIO) is a hang-up, not a failure.
+fn hung_up(error: anyhow::Error) -> Error {
+    let eio = match error.downcast_ref::<ReadlineError>() {
+        Some(ReadlineError::Errno(errno)) => *errno as i32 == libc::EIO,
+        Some(ReadlineError::Io(e)) => e.raw_os_error() == Some(libc::EIO),
+        _ => false,
+    };
+    match interrupt::signal() {
+        Some(signal) if signal != libc::SIGINT => Error::Interrupted(signal),
+        _ if eio => Error::Interrupted(libc::SIGHUP),
+        _ => Error::Failed(error),
     }
 }
 

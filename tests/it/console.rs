@@ -235,3 +235,93 @@ fn piped_stdin_runs_inputs_in_order_and_stops_at_the_first_error() {
         .stderr("<stdin>:7:1: stop here\n 7 | fail(\"stop here\");\n   | ^\n")
         .run();
 }
+
+/// A pseudo-terminal pair: (master, slave).
+fn openpty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new file descriptors into `master` and `slave`; the name,
+    // termios and window-size pointers may be null.
+    let ok = unsafe {
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    } == 0;
+    assert!(ok, "openpty: {}", std::io::Error::last_os_error());
+    for fd in [master, slave] {
+        // SAFETY: `fd` is open; FD_CLOEXEC keeps it out of adminsh, which must not hold the
+        // master open (the terminal would never close).
+        assert!(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == 0);
+    }
+    // SAFETY: both descriptors are new, open, and owned by nothing else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    }
+}
+
+#[test]
+fn a_console_whose_terminal_closes_ends_as_hung_up() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+
+    let t = app();
+    let (master, slave) = openpty();
+    let stderr = t.path().join("stderr.txt");
+    let mut command = t.command();
+    command
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    // SAFETY: only async-signal-safe calls between fork and exec: the child leads a new
+    // session whose controlling terminal is the pty on its stdin, as a login or ssh gives it.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = command.stdout(Stdio::from(slave)).spawn().unwrap();
+    // Only adminsh holds the terminal now.
+    drop(command);
+    // Read the terminal until the prompt shows, then close it: the terminal goes away.
+    let (seen, prompt) = std::sync::mpsc::channel();
+    let mut reader = master.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut screen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            screen.extend_from_slice(&buffer[..n]);
+            if String::from_utf8_lossy(&screen).contains(PROMPT.trim_end()) {
+                let _ = seen.send(());
+                break;
+            }
+        }
+    });
+    prompt
+        .recv_timeout(crate::support::wait::PATIENCE)
+        .expect("the console's prompt");
+    drop(master);
+    let output = crate::support::processes::finish(child, "the console to end");
+    assert_eq!(output.status.code(), Some(129), "{output:?}");
+    assert_eq!(
+        std::fs::read_to_string(&stderr).unwrap(),
+        "adminsh: hung up: the terminal or the connection closed (SIGHUP)\n"
+    );
+    let audit = std::fs::read_to_string(t.path().join(".adminsh/audit.jsonl")).unwrap();
+    let finish: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(finish["outcome"], "interrupted", "{finish}");
+    assert_eq!(finish["exit_code"], 129, "{finish}");
+}
