@@ -12,6 +12,7 @@ mod errors;
 mod interrupt;
 mod maintenance;
 mod params;
+mod readme;
 mod release;
 mod remote;
 mod repo;

@@ -1,0 +1,195 @@
+//! The README cannot drift: every example script in it that can run here runs (the others say
+//! what they need), and the sample outputs it shows (`--help`, `--list`, `--targets`) are what
+//! adminsh prints for them.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::Test;
+use crate::support::tools::require;
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// The README's blocks fenced as `lang`, in order.
+fn blocks(readme: &str, lang: &str) -> Vec<String> {
+    readme
+        .split(&format!("```{lang}\n"))
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap().to_owned())
+        .collect()
+}
+
+/// The indented sample after `intro` in the README, without its four spaces: its lines up to
+/// the first that is not indented (blank lines inside it included).
+fn sample(readme: &str, intro: &str) -> String {
+    let start = readme.find(intro).unwrap_or_else(|| panic!("no {intro:?}")) + intro.len();
+    let text = readme[start..].trim_start_matches('\n');
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.is_empty() || l.starts_with("    "))
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect();
+    lines.join("\n").trim_end().to_owned() + "\n"
+}
+
+/// A copy of the example shop, its virtualenv made, its database not yet.
+fn shop() -> Test {
+    let app = Test::bare();
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+        app.path(),
+    );
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--without-pip", ".venv"])
+        .current_dir(app.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    app
+}
+
+fn copy(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".venv" || name == "shop.db" || name == "__pycache__" || name == ".adminsh" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// How one README example is run, by its first line.
+enum Example {
+    /// Run as a script in this app, with these arguments; it must exit 0.
+    Runs(fn() -> Test, &'static [&'static str]),
+    /// Not run here, and why.
+    Needs(&'static str),
+}
+
+fn plain() -> Test {
+    Test::new()
+}
+
+fn with_config() -> Test {
+    Test::new()
+        .file(
+            ".env",
+            "DATABASE_URL=postgres://app:secret@db.internal/shop\n",
+        )
+        .file("config/settings.json", "{\"a\": 1}")
+        .file("db/migrate/001_init.sql", "")
+        .file("tmp/.keep", "")
+}
+
+const EXAMPLES: &[(&str, Example)] = &[
+    ("//! Normalise customer emails.", Example::Runs(shop, &[])),
+    (
+        "//! Fix negative order totals and bad order statuses.",
+        Example::Runs(plain, &["--since", "2026-11-01", "--dry-run"]),
+    ),
+    (
+        "//! Move orders to the new schema.",
+        Example::Needs("PostgreSQL (pg_dump) and a Django app"),
+    ),
+    (
+        "import \"std/db\" as db;\n\nlet p = progress(3);",
+        Example::Needs("a terminal for confirm and ask, and PostgreSQL (psql)"),
+    ),
+    (
+        "cmd(\"python\", [\"manage.py\", \"migrate\", \"--noinput\"]).run();",
+        Example::Needs("a Django app, a Rails app, git and PostgreSQL: a tour of the command API"),
+    ),
+    ("try {", Example::Runs(shop, &[])),
+    (
+        "let url = env(\"DATABASE_URL\");",
+        Example::Runs(with_config, &[]),
+    ),
+    (
+        "if bad.is_empty() {",
+        Example::Needs("the variables `bad` and `count` of a larger script"),
+    ),
+    (
+        "write_file(\"tmp/report.json\", to_json(#{fixed: 12}, true));",
+        Example::Runs(with_config, &[]),
+    ),
+    ("info(\"backfilling orders\");", Example::Runs(plain, &[])),
+    (
+        "import \"std/db\" as db;\nlet late",
+        Example::Needs("a database with `customers.created_at`, which the example shop has not"),
+    ),
+];
+
+#[test]
+fn every_readme_example_that_can_run_here_runs() {
+    require!(Python, Sqlite3);
+    let readme = readme();
+    for block in blocks(&readme, "rust") {
+        let Some((_, example)) = EXAMPLES.iter().find(|(start, _)| block.starts_with(start)) else {
+            panic!("a README example is neither run nor said to need something here:\n{block}");
+        };
+        if let Example::Needs(what) = example {
+            assert!(!what.is_empty(), "say what this example needs:\n{block}");
+        } else if let Example::Runs(app, args) = example {
+            let done = app()
+                .script("example", &block)
+                .arg("example")
+                .args(args)
+                .any_stdout()
+                .any_stderr()
+                .run();
+            assert!(
+                !done.stderr.contains(".rhai:"),
+                "the example reported an error:\n{block}\n{}",
+                done.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn readme_samples_are_what_adminsh_prints() {
+    let readme = readme();
+    let header = blocks(&readme, "rust")
+        .into_iter()
+        .find(|b| b.starts_with("//! Fix negative order totals"))
+        .unwrap();
+    let report = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop/scripts/report.rhai"),
+    )
+    .unwrap();
+    let app = Test::new()
+        .file("adminsh.toml", "name = \"shop\"")
+        .script("fix_orders", &header)
+        .script("report", &report);
+    let scripts = app.path().join("scripts").display().to_string();
+    let listed = sample(
+        &readme,
+        "and `adminsh --list` shows each script's parameters in short:\n",
+    )
+    .replace("/srv/shop/current/scripts", &scripts);
+    app.args(&["--list"])
+        .stdout(&listed)
+        .run()
+        .again()
+        .args(&["fix_orders", "--help"])
+        .stdout(&sample(&readme, "`adminsh fix_orders --help` prints:\n"))
+        .run();
+    let targets = blocks(&readme, "toml")
+        .into_iter()
+        .find(|b| b.starts_with("[targets.production]"))
+        .unwrap();
+    Test::new()
+        .file("adminsh.toml", &targets)
+        .args(&["--targets"])
+        .stdout(&sample(&readme, "`adminsh --targets` lists them:\n"))
+        .run();
+}
