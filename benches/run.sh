@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # adminsh benchmarks, each measured against its baselines in the same run:
 #
-#   1. Startup:        adminsh -C DIR -e 1   vs  bash -c true  vs  python3 -S -c pass   (hyperfine)
+#   1. Startup:        adminsh -C DIR -e 1 (the `cargo dist` and the `cargo install` binaries)
+#                      vs  bash -c true  vs  python3 -S -c pass   (hyperfine)
 #   2. Per-spawn cost: N sequential spawns of /bin/true from an adminsh script (cmd("/bin/true")
 #                      and cmd("true") via PATH) vs a bash loop, python3 subprocess.run and a raw
 #                      posix_spawn + waitpid loop (benches/spawn_floor.rs, the floor). Each runner
@@ -62,7 +63,12 @@ cd "$ROOT"
 # The binary adminsh ships: `cargo dist` (.cargo/config.toml), statically linked.
 log "cargo dist"
 cargo dist
-ADMINSH="$ROOT/target/x86_64-unknown-linux-gnu/release/adminsh"
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+ADMINSH="$ROOT/target/$HOST/release/adminsh"
+# The binary `cargo install --path .` puts in place (reusing the build above), for start-up.
+log "cargo install --path ."
+cargo install --quiet --path . --root "$ROOT/target/bench-install" --force
+INSTALLED="$ROOT/target/bench-install/bin/adminsh"
 
 # The floor program, with the release profile so the library built just above is reused
 # (`cargo bench --no-run` would build it all again under the bench profile).
@@ -80,7 +86,7 @@ for line in sys.stdin:
 
 # hyperfine -N splits its command strings like a shell: quote paths that go into them.
 q() { printf '%q' "$1"; }
-A=$(q "$ADMINSH") F=$(q "$FLOOR") B=$(q "$BASH_BIN") P=$(q "$PY")
+A=$(q "$ADMINSH") I=$(q "$INSTALLED") F=$(q "$FLOOR") B=$(q "$BASH_BIN") P=$(q "$PY")
 
 # --- Scratch release -------------------------------------------------------------------------
 
@@ -142,6 +148,7 @@ startup_runs=()
 hyperfine -N --warmup 20 "${startup_runs[@]}" --style basic \
     --export-json "$TMP/out/startup.json" \
     -n adminsh "$A -C $T -e 1" \
+    -n installed "$I -C $T -e 1" \
     -n bash "$B -c true" \
     -n python3 "$P -S -c pass" >&2
 

@@ -51,7 +51,27 @@ pub(crate) fn user() -> String {
         })
 }
 
+/// The name of account `uid` in `/etc/passwd`, where servers, CI and containers keep their
+/// accounts. A statically linked adminsh reads the file itself: glibc's user database would
+/// load NSS modules built for whatever glibc the machine has, which a static binary must not.
+#[cfg(target_feature = "crt-static")]
+fn account_name(uid: libc::uid_t) -> Option<String> {
+    passwd_name(&std::fs::read_to_string("/etc/passwd").ok()?, uid)
+}
+
+/// The name of account `uid` in the text of a `passwd` file.
+#[cfg_attr(not(target_feature = "crt-static"), allow(dead_code))]
+fn passwd_name(text: &str, uid: libc::uid_t) -> Option<String> {
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?.parse::<libc::uid_t>().ok()?;
+        (id == uid && !name.is_empty() && !name.starts_with('#')).then(|| name.to_owned())
+    })
+}
+
 /// The name of account `uid` in the user database (`/etc/passwd`, NSS), if it has one.
+#[cfg(not(target_feature = "crt-static"))]
 fn account_name(uid: libc::uid_t) -> Option<String> {
     let mut buf = vec![0u8; 1024];
     loop {
@@ -142,5 +162,13 @@ mod tests {
         assert_eq!(at(0), "1970-01-01T00:00:00Z");
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_795_573_800), "2026-11-25T02:30:00Z");
+    }
+
+    #[test]
+    fn account_names_from_a_passwd_file() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n# a comment\n\nbroken\ndeploy:x:1000:1000::/home/deploy:/bin/sh\n";
+        assert_eq!(passwd_name(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(passwd_name(passwd, 1000).as_deref(), Some("deploy"));
+        assert_eq!(passwd_name(passwd, 7), None);
     }
 }

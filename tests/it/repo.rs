@@ -42,3 +42,31 @@ fn the_license_is_the_one_cargo_toml_names() {
     let license = std::fs::read_to_string(repo().join("LICENSE")).unwrap();
     assert!(license.starts_with("MIT License\n\nCopyright (c) 2026 the adminsh authors\n"));
 }
+
+/// Whether an ELF executable names a dynamic loader (`PT_INTERP`): it is dynamically linked.
+fn has_interpreter(elf: &[u8]) -> bool {
+    let u16_at = |at: usize| usize::from(u16::from_le_bytes([elf[at], elf[at + 1]]));
+    let u64_at = |at: usize| {
+        usize::try_from(u64::from_le_bytes(elf[at..at + 8].try_into().unwrap())).unwrap()
+    };
+    assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF file");
+    let (offset, size, count) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
+    (0..count).any(|i| {
+        let header = offset + i * size;
+        u32::from_le_bytes(elf[header..header + 4].try_into().unwrap()) == 3
+    })
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn every_build_is_statically_linked_so_the_installed_one_starts_fast() {
+    // The tests' adminsh is built as `cargo install --path .` builds it: the same
+    // .cargo/config.toml, so the same static binary as `cargo dist`.
+    let elf = std::fs::read(crate::support::BIN).unwrap();
+    assert!(
+        !has_interpreter(&elf),
+        "{} is dynamically linked",
+        crate::support::BIN
+    );
+    assert!(has_interpreter(&std::fs::read("/bin/sh").unwrap()));
+}
