@@ -106,3 +106,98 @@ fn try_catch_cannot_swallow_an_interrupt() {
     assert_eq!(output.status.code(), Some(130));
     assert!(!t.path().join("caught.txt").exists());
 }
+
+/// Waits (up to 30 s, far longer than any of these should take) for adminsh to exit; kills it
+/// and fails if it does not.
+fn wait_for_exit(mut child: std::process::Child, what: &str) -> std::process::Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("{what}: adminsh ignored the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Every host function that can wait stops on SIGINT (130) and SIGTERM (143): a glob over the
+/// whole filesystem (with `**` repeated, which the glob crate walked exponentially), reading a
+/// FIFO no one writes, writing one no one reads, waiting for a lock another process holds.
+#[test]
+fn host_functions_that_wait_stop_on_ctrl_c_and_sigterm() {
+    type Setup = fn(&Test) -> Option<std::process::Child>;
+    let rows: [(&str, Setup, &str); 4] = [
+        ("glob", |_| None, "glob(\"/**/**/**/*\")"),
+        (
+            "read_file of a FIFO",
+            |t| {
+                crate::attack_files::mkfifo(&t.path().join("pipe"));
+                None
+            },
+            "read_file(\"pipe\")",
+        ),
+        (
+            "write_file into a FIFO",
+            |t| {
+                crate::attack_files::mkfifo(&t.path().join("pipe"));
+                None
+            },
+            "write_file(\"pipe\", \"x\")",
+        ),
+        (
+            "lock held by another process",
+            |t| {
+                let holder = t
+                    .command()
+                    .args([
+                        "-e",
+                        "lock(\"x\", || { write_file(\"held\", \"yes\\n\"); cmd(\"sleep\", [\"100\"]).run(); })",
+                    ])
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                wait_for_file(&t.path().join("held"));
+                Some(holder)
+            },
+            "lock(\"x\", || ())",
+        ),
+    ];
+    for (what, setup, call) in rows {
+        for (signal, status) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+            let t = Test::new();
+            let holder = setup(&t);
+            let script = format!(
+                "write_file(\"started\", \"yes\\n\");\n{call};\nwrite_file(\"after.txt\", \"\");\n"
+            );
+            let child = t
+                .command()
+                .args(["-e", &script])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            wait_for_file(&t.path().join("started"));
+            unsafe { libc::kill(child.id() as i32, signal) };
+            let output = wait_for_exit(child, what);
+            if let Some(holder) = holder {
+                unsafe { libc::kill(holder.id() as i32, libc::SIGTERM) };
+                wait_for_exit(holder, "the lock holder");
+            }
+            assert_eq!(
+                output.status.code(),
+                Some(status),
+                "{what}, signal {signal}"
+            );
+            // The lock says once who holds it before the wait.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let told = stderr.strip_suffix("adminsh: interrupted\n");
+            assert!(
+                told.is_some_and(|t| t.is_empty() || t.starts_with("lock `x` is held by ")),
+                "{what}: {stderr}"
+            );
+            assert!(!t.path().join("after.txt").exists(), "{what}");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod attack_files;
 mod cli;
 mod commands;
 mod config;
