@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::Test;
-use crate::support::processes::{alive, wait_for_file};
+use crate::support::processes::{alive, wait_for_exit, wait_for_file};
 
 /// Starts a script whose command starts a grandchild, signals adminsh, and checks everything
 /// stopped: exit code, message, the grandchild gone, nothing after the command ran.
@@ -105,20 +105,6 @@ fn try_catch_cannot_swallow_an_interrupt() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
     assert!(!t.path().join("caught.txt").exists());
-}
-
-/// Waits (up to 30 s, far longer than any of these should take) for adminsh to exit; kills it
-/// and fails if it does not.
-fn wait_for_exit(mut child: std::process::Child, what: &str) -> std::process::Output {
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("{what}: adminsh ignored the signal");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// Every host function that can wait stops on SIGINT (130) and SIGTERM (143): a glob over the

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::Test;
-use crate::support::processes::wait_until;
+use crate::support::processes::{wait_for_exit, wait_until};
 
 const THREE_STEPS: &str = r#"
 //! Three steps; the second fails while a file named `fail` exists.
@@ -202,6 +202,51 @@ fn lock_serialises_a_section_between_processes() {
         .args(&["-e", r#"lock("reindex", || { print("inside"); 42 })"#])
         .stdout("inside\n42\n")
         .run();
+}
+
+/// A `lock` inside a `lock` of the same name runs at once (re-entrant within one process):
+/// before, the second `flock` waited for this very process forever.
+#[test]
+fn lock_is_reentrant_within_one_process() {
+    let rows = [
+        ("nested", r#"lock("x", || lock("x", || 42))"#, "42\n"),
+        (
+            "through a function, three deep",
+            r#"fn f() { lock("x", || lock("x", || "deep")) } lock("x", || f())"#,
+            "deep\n",
+        ),
+        (
+            "another name inside",
+            r#"lock("x", || lock("y", || "xy"))"#,
+            "xy\n",
+        ),
+        (
+            "released after an inner error",
+            r#"try { lock("x", || lock("x", || fail("boom"))) } catch { } lock("x", || "again")"#,
+            "again\n",
+        ),
+    ];
+    for (what, code, stdout) in rows {
+        let t = Test::new();
+        let child = t
+            .command()
+            .args(["-e", code])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = wait_for_exit(child, what);
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).as_ref(),
+                String::from_utf8_lossy(&output.stderr).as_ref()
+            ),
+            (Some(0), stdout, ""),
+            "{what}"
+        );
+    }
 }
 
 #[test]

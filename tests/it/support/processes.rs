@@ -40,3 +40,17 @@ pub fn running(command_line: &str) -> bool {
         .lines()
         .any(|l| l == command_line)
 }
+
+/// Waits (up to 30 s, far longer than a working adminsh needs) for `child` to exit; kills it
+/// and fails, naming `what`, if it does not: a hang fails the test instead of hanging the suite.
+pub fn wait_for_exit(mut child: std::process::Child, what: &str) -> std::process::Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("{what}: adminsh did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
