@@ -34,7 +34,7 @@ pub struct Cli {
     #[arg(short = 's', long = "stage", value_name = "STAGE")]
     pub stage: Option<String>,
 
-    /// Run a script that lives outside the release root
+    /// Run code from outside the release root: a script, an import, a console :load
     #[arg(long)]
     pub allow_outside_release: bool,
 
@@ -169,7 +169,6 @@ pub enum Mode {
 pub struct Options {
     pub mode: Mode,
     pub release: OpenOptions,
-    pub allow_outside_release: bool,
     /// `--json`: report a script's or `-e`'s run as JSON on stdout.
     pub json: bool,
     pub run: RunOptions,
@@ -188,6 +187,9 @@ pub struct RunOptions {
     pub restart: bool,
     pub wait: bool,
     pub reason: Option<String>,
+    /// `--allow-outside-release`: a script, an `import` or a console `:load` may run code from
+    /// outside the release root.
+    pub allow_outside_release: bool,
 }
 
 /// A command line that makes no sense: exit code 2.
@@ -266,7 +268,6 @@ impl Cli {
                 env_files: self.env_files,
                 stage: self.stage,
             },
-            allow_outside_release: self.allow_outside_release,
             json: self.json,
             run: RunOptions {
                 dry_run: self.dry_run,
@@ -275,6 +276,7 @@ impl Cli {
                 restart: self.restart,
                 wait: self.wait,
                 reason: self.reason,
+                allow_outside_release: self.allow_outside_release,
             },
             remote: self.target.map(|target| crate::remote::Request {
                 target,

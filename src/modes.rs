@@ -57,7 +57,7 @@ pub fn dispatch(options: Options) -> Result<i32> {
             Job {
                 code: Code::Eval(code),
                 args,
-                allow_outside_release: options.allow_outside_release,
+                allow_outside_release: options.run.allow_outside_release,
                 json: options.json,
                 options: options.run.clone(),
             },
@@ -67,7 +67,7 @@ pub fn dispatch(options: Options) -> Result<i32> {
             Job {
                 code: Code::Script(script),
                 args,
-                allow_outside_release: options.allow_outside_release,
+                allow_outside_release: options.run.allow_outside_release,
                 json: options.json,
                 options: options.run.clone(),
             },

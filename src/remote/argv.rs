@@ -28,7 +28,7 @@ pub fn forwarded(options: &Options, name: &str, stage: Option<&str>) -> Vec<Stri
     for file in &options.release.env_files {
         argv.extend(["--env-file".to_owned(), file.display().to_string()]);
     }
-    if options.allow_outside_release {
+    if options.run.allow_outside_release {
         argv.push("--allow-outside-release".into());
     }
     if options.json {

@@ -265,3 +265,122 @@ fn read_file_of_a_fifo_reads_until_its_writer_closes_it() {
         .run();
     writer.join().unwrap();
 }
+
+/// Code from outside the release (an absolute import, `..` out of it, a symlink or a
+/// symlinked folder leading out) is refused naming the real path and the flag; the stdlib and
+/// modules inside run; `--allow-outside-release` lets the rest run too.
+#[test]
+fn imports_from_outside_the_release_need_the_flag() {
+    let outside = tempfile::tempdir().unwrap();
+    let outside = outside.path().canonicalize().unwrap();
+    std::fs::write(outside.join("mod.rhai"), "fn hi() { \"from outside\" }\n").unwrap();
+    let module = outside.join("mod.rhai").display().to_string();
+    let name = outside.file_name().unwrap().to_string_lossy();
+    let rows = [
+        format!("{}/mod", outside.display()),
+        // scripts/ -> the app -> the temp dir holding both.
+        format!("../../{name}/mod"),
+        // A link in the release to the file outside, and one to the folder.
+        "lib/link".to_owned(),
+        "vendor/mod".to_owned(),
+    ];
+    for path in rows {
+        let app = Test::new().script(
+            "main",
+            &format!("import \"std/db\" as db;\nimport {path:?} as m;\nprint(m::hi());\n"),
+        );
+        symlink(&module, app.path().join("scripts/lib-link.rhai")).unwrap();
+        std::fs::create_dir(app.path().join("scripts/lib")).unwrap();
+        std::fs::rename(
+            app.path().join("scripts/lib-link.rhai"),
+            app.path().join("scripts/lib/link.rhai"),
+        )
+        .unwrap();
+        symlink(&outside, app.path().join("scripts/vendor")).unwrap();
+        app.arg("main")
+            .status(1)
+            .stderr_contains(&format!(
+                "scripts/main.rhai:2:8: `import \"{path}\"`: {module} is outside the release at "
+            ))
+            .stderr_contains(": admin code must ship with the release it runs against (pass --allow-outside-release to run it anyway)\n")
+            .run()
+            .again()
+            .args(&["--allow-outside-release", "main"])
+            .stdout("from outside\n")
+            .run();
+    }
+    // Inside: a module beside the script, and from -e one relative to the release root.
+    Test::new()
+        .script("lib/inside", "fn hi() { \"from inside\" }\n")
+        .script("main", "import \"lib/inside\" as m;\nprint(m::hi());\n")
+        .arg("main")
+        .stdout("from inside\n")
+        .run()
+        .again()
+        .args(&["-e", "import \"scripts/lib/inside\" as m; m::hi()"])
+        .stdout("from inside\n")
+        .run();
+}
+
+/// The console's `:load` of a file outside the release is refused the same way.
+#[test]
+fn console_load_from_outside_the_release_needs_the_flag() {
+    let outside = tempfile::tempdir().unwrap();
+    let outside = outside.path().canonicalize().unwrap();
+    let file = outside.join("x.rhai");
+    std::fs::write(&file, "print(\"loaded\");\n").unwrap();
+    let rows = [
+        file.display().to_string(),
+        format!(
+            "../{}/x.rhai",
+            outside.file_name().unwrap().to_string_lossy()
+        ),
+    ];
+    for wanted in rows {
+        let app = Test::new();
+        let root = app.path().canonicalize().unwrap();
+        app.stdin(&format!(":load {wanted}\n"))
+            .status(1)
+            .stderr(&format!(
+                ":load {wanted}: {} is outside the release at {}: admin code must ship with the release it runs against (pass --allow-outside-release to run it anyway)\n",
+                file.display(),
+                root.display()
+            ))
+            .run()
+            .again()
+            .arg("--allow-outside-release")
+            .stdin(&format!(":load {wanted}\n"))
+            .stdout("loaded\n")
+            .run();
+    }
+}
+
+/// A module file that cannot be used says why, naming the file: not UTF-8 (with the byte),
+/// importing itself in a circle (which overflowed the stack), a FIFO (which would block).
+#[test]
+fn module_files_that_cannot_be_used_say_why() {
+    type Fixture = fn(&Path);
+    let rows: [(Fixture, &str); 3] = [
+        (
+            |lib| std::fs::write(lib.join("m.rhai"), b"// caf\xe9\n").unwrap(),
+            "scripts/main.rhai:1:8: module scripts/lib/m.rhai is not UTF-8 text (invalid byte at offset 6)\n 1 | import \"lib/m\" as m;\n   |        ^\n",
+        ),
+        (
+            |lib| {
+                std::fs::write(lib.join("m.rhai"), "import \"n\" as n;\n").unwrap();
+                std::fs::write(lib.join("n.rhai"), "import \"m\" as m;\n").unwrap();
+            },
+            "scripts/lib/n.rhai:1:8: circular import: scripts/lib/m.rhai -> scripts/lib/n.rhai -> scripts/lib/m.rhai\n 1 | import \"m\" as m;\n   |        ^\n  in module `n`, imported at scripts/lib/m.rhai:1:8\n  in module `lib/m`, imported at scripts/main.rhai:1:8\n",
+        ),
+        (
+            |lib| mkfifo(&lib.join("m.rhai")),
+            "scripts/main.rhai:1:8: module scripts/lib/m.rhai is not a regular file\n 1 | import \"lib/m\" as m;\n   |        ^\n",
+        ),
+    ];
+    for (setup, stderr) in rows {
+        let app = Test::new().script("main", "import \"lib/m\" as m;\n");
+        std::fs::create_dir(app.path().join("scripts/lib")).unwrap();
+        setup(&app.path().join("scripts/lib"));
+        app.arg("main").status(1).stderr(stderr).run();
+    }
+}
