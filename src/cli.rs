@@ -206,10 +206,16 @@ impl std::error::Error for UsageError {}
 
 impl Cli {
     pub fn into_options(self) -> Result<Options, UsageError> {
-        let mut words = self
-            .script
-            .into_iter()
-            .map(|w| w.to_string_lossy().into_owned());
+        let mut words =
+            text_words(self.script, self.eval.is_some(), self.complete_words)?.into_iter();
+        if self.target.is_some()
+            && let Some(file) = self.env_files.iter().find(|f| f.to_str().is_none())
+        {
+            return Err(UsageError(format!(
+                "--env-file `{}` is not UTF-8, so it cannot be sent to the target",
+                crate::release::dotenv::escape_bytes(file.as_os_str().as_encoded_bytes())
+            )));
+        }
         let first = words.next();
         let rest: Vec<String> = words.collect();
         let takes_no_script = |flag: &str, first: &Option<String>| match first {
@@ -289,6 +295,32 @@ impl Cli {
             announce: self.announce,
         })
     }
+}
+
+/// The script and its arguments as text. `ARGS` promises them exactly as given, so a word
+/// that is not UTF-8 is refused rather than changed (the escaped bytes and its position say
+/// which); completion takes what the shell has, as well as it can.
+fn text_words(words: Vec<OsString>, eval: bool, complete: bool) -> Result<Vec<String>, UsageError> {
+    let mut text = Vec::with_capacity(words.len());
+    for (i, word) in words.into_iter().enumerate() {
+        match word.into_string() {
+            Ok(word) => text.push(word),
+            Err(word) if complete => text.push(word.to_string_lossy().into_owned()),
+            Err(word) => {
+                let shown = crate::release::dotenv::escape_bytes(word.as_encoded_bytes());
+                let which = match (eval, i) {
+                    (true, i) => format!("argument {} of -e", i + 1),
+                    (false, 0) => "the script name".to_owned(),
+                    (false, i) => format!("argument {i} of the script"),
+                };
+                return Err(UsageError(format!(
+                    "{which}, `{shown}`, is not UTF-8: ARGS holds arguments exactly as given, as \
+                     text, so adminsh refuses one it would have to change"
+                )));
+            }
+        }
+    }
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -272,6 +272,91 @@ fn unterminated(open: DotenvError, quote: char) -> DotenvError {
     }
 }
 
+/// A value as `--env` lists it, in `.env` syntax: bare when that reads back the same, else in
+/// double quotes with `\\ \" \$ \n \r \t` escaped as `.env` reads them. Other control and
+/// invisible characters are shown as [`escape_invisible`] does (`\x1b`, `\u{feff}`), so a
+/// listing never sends a raw escape sequence to the terminal; those two forms do not read back.
+pub fn quote(value: &str) -> String {
+    let plain = !value.starts_with([' ', '\t'])
+        && !value.ends_with([' ', '\t'])
+        && !value.contains(['"', '\'', '#', '$', '\\'])
+        && !value.chars().any(is_invisible);
+    if plain {
+        return value.to_owned();
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' | '"' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => push_escaped(&mut out, c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `text` with every character a terminal would not show as itself escaped: control
+/// characters (`\n`, `\r`, `\t`, `\0`, `\x1b`, `\x7f`, `\u{85}`) and invisible ones (a byte
+/// order mark `\u{feff}`, zero-width spaces and joiners, bidirectional overrides, soft
+/// hyphens). Letters of any script stay as they are. For messages that quote what a user gave.
+pub fn escape_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out.into()
+}
+
+/// Bytes that should be text, shown as [`escape_invisible`] shows text, each byte that is not
+/// UTF-8 as `\xNN`.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&escape_invisible(chunk.valid()));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// Whether `c` shows as something other than itself (or as nothing) on a terminal.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        c if c.is_ascii() && is_invisible(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if is_invisible(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c => out.push(c),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +428,65 @@ mod tests {
                 "for {text:?}"
             );
         }
+    }
+
+    #[test]
+    fn listings_and_messages_escape_what_a_terminal_would_not_show() {
+        // (value, as --env lists it, as a message quotes it)
+        let cases = [
+            ("plain", "plain", "plain"),
+            ("", "", ""),
+            ("two words", "two words", "two words"),
+            (
+                "\x1b[31mred\x1b[0m",
+                "\"\\x1b[31mred\\x1b[0m\"",
+                "\\x1b[31mred\\x1b[0m",
+            ),
+            ("a\tb", "\"a\\tb\"", "a\\tb"),
+            ("line\nnext\r", "\"line\\nnext\\r\"", "line\\nnext\\r"),
+            ("\u{feff}KEY", "\"\\u{feff}KEY\"", "\\u{feff}KEY"),
+            ("ab\u{202e}cd", "\"ab\\u{202e}cd\"", "ab\\u{202e}cd"),
+            (
+                "zero\u{200b}width",
+                "\"zero\\u{200b}width\"",
+                "zero\\u{200b}width",
+            ),
+            (
+                "del\x7f c1\u{85}",
+                "\"del\\x7f c1\\u{85}\"",
+                "del\\x7f c1\\u{85}",
+            ),
+            ("nul\0", "\"nul\\0\"", "nul\\0"),
+            (
+                "$HOME \"q\" \\",
+                "\"\\$HOME \\\"q\\\" \\\\\"",
+                "$HOME \"q\" \\",
+            ),
+            (
+                "café ünïcode 日本",
+                "café ünïcode 日本",
+                "café ünïcode 日本",
+            ),
+        ];
+        for (value, listed, quoted) in cases {
+            assert_eq!(quote(value), listed, "quote({value:?})");
+            assert_eq!(
+                escape_invisible(value),
+                quoted,
+                "escape_invisible({value:?})"
+            );
+            // What .env can spell reads back as the same value.
+            if !value
+                .chars()
+                .any(|c| is_invisible(c) && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                let read = parse(&format!("K={listed}\n"), &|_| None, &|_| None).unwrap();
+                assert_eq!(read[0].value, value, "{listed} reads back");
+            }
+        }
+        assert_eq!(
+            escape_bytes(b"caf\xe9 \x1b \xff\xfe ok"),
+            "caf\\xe9 \\x1b \\xff\\xfe ok"
+        );
     }
 }
