@@ -6,6 +6,9 @@
 //! may span lines). `${NAME}` in unquoted and double-quoted values expands, in this order, to
 //! the value `overrides` gives (the process environment, which wins everywhere), an earlier key
 //! of the same file, or the value `fallback` gives (the layers below this file).
+//!
+//! A leading byte order mark is skipped. A NUL byte anywhere is an error (no environment variable
+//! can hold one). Errors quote what they found with invisible characters escaped (`\u{feff}`).
 
 use std::fmt;
 
@@ -38,6 +41,17 @@ pub fn parse(
     overrides: &dyn Fn(&str) -> Option<String>,
     fallback: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Entry>, DotenvError> {
+    // A byte order mark, as some Windows editors write: invisible, and no part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // No environment variable can carry a NUL: every command would fail to start.
+    if let Some(at) = text.find('\0') {
+        let (line, column) = line_and_column(text, at);
+        return Err(DotenvError {
+            line,
+            column,
+            message: "a NUL byte (`\\0`): no environment variable can hold one".into(),
+        });
+    }
     let mut parser = Parser {
         chars: text.chars().collect(),
         at: 0,
@@ -59,6 +73,16 @@ pub fn parse(
         entries.push(Entry { key, value, line });
     }
     Ok(entries)
+}
+
+/// The 1-based line and column (in characters) of byte offset `at` of `text`.
+pub fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 struct Parser {
@@ -125,7 +149,7 @@ impl Parser {
         if key.is_empty() {
             return Err(self.error(format!(
                 "expected a variable name, found `{}`",
-                self.peek().map_or("end of line".into(), |c| c.to_string())
+                self.peek().map_or("end of line".into(), shown)
             )));
         }
         if key.starts_with(|c: char| c.is_ascii_digit()) {
@@ -140,7 +164,7 @@ impl Parser {
                 Ok(key)
             }
             Some('\n') | None => Err(self.error(format!("`{key}` has no `=` and no value"))),
-            Some(c) => Err(self.error(format!("expected `=` after `{key}`, found `{c}`"))),
+            Some(c) => Err(self.error(format!("expected `=` after `{key}`, found `{}`", shown(c)))),
         }
     }
 
@@ -171,7 +195,9 @@ impl Parser {
                 }
                 Ok(value)
             }
-            Some(c) => Err(self.error(format!("unexpected `{c}` after the closing quote"))),
+            Some(c) => {
+                Err(self.error(format!("unexpected `{}` after the closing quote", shown(c))))
+            }
         }
     }
 
@@ -263,6 +289,11 @@ impl Parser {
         value.push_str(&lookup(&name).unwrap_or_default());
         Ok(())
     }
+}
+
+/// A character as an error message quotes it: escaped when a terminal would not show it.
+fn shown(c: char) -> String {
+    escape_invisible(&c.to_string()).into_owned()
 }
 
 fn unterminated(open: DotenvError, quote: char) -> DotenvError {
@@ -396,6 +427,14 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        assert_eq!(
+            parse_ok("\u{feff}A=1\nB=2\n"),
+            pairs(&[("A", "1"), ("B", "2")])
+        );
+    }
+
+    #[test]
     fn errors_name_line_and_column() {
         let cases = [
             ("A=1\nB\n", 2, 2, "`B` has no `=` and no value"),
@@ -415,6 +454,36 @@ mod tests {
             ),
             ("A='x' y\n", 1, 7, "unexpected `y` after the closing quote"),
             ("A=${B\n", 1, 3, "`${` must be followed by a name and `}`"),
+            (
+                "A=1\nB=x\0y\n",
+                2,
+                4,
+                "a NUL byte (`\\0`): no environment variable can hold one",
+            ),
+            (
+                "# \0 even here\n",
+                1,
+                3,
+                "a NUL byte (`\\0`): no environment variable can hold one",
+            ),
+            (
+                "A=1\n\u{feff}B=2\n",
+                2,
+                1,
+                "expected a variable name, found `\\u{feff}`",
+            ),
+            (
+                "A\x1b[31m=1\n",
+                1,
+                2,
+                "expected `=` after `A`, found `\\x1b`",
+            ),
+            (
+                "A='x'\u{202e}\n",
+                1,
+                6,
+                "unexpected `\\u{202e}` after the closing quote",
+            ),
         ];
         for (text, line, column, message) in cases {
             let err = parse(text, &|_| None, &|_| None).unwrap_err();
