@@ -65,21 +65,27 @@ impl Progress {
 }
 
 impl Bar {
+    /// How much of `whole` is done: `done / total` of it, rounded down, at most `whole` (work
+    /// beyond the total counts as all of it; no total, as all done). Computed in 128 bits, so
+    /// no count or total a script can give overflows.
+    fn share(&self, whole: u64) -> u64 {
+        if self.total == 0 {
+            return whole;
+        }
+        let done = u128::from(self.done.min(self.total));
+        (done * u128::from(whole) / u128::from(self.total)) as u64
+    }
+
     fn draw(&mut self, last: bool) {
         let mut err = std::io::stderr().lock();
-        let shown = self.done.min(self.total.max(self.done));
+        let shown = self.done;
         if self.terminal {
             let now = Instant::now();
             if !last && self.last_draw.is_some_and(|at| now - at < REDRAW) {
                 return;
             }
             self.last_draw = Some(now);
-            let filled = if self.total == 0 {
-                WIDTH
-            } else {
-                (shown * WIDTH as u64 / self.total.max(1)) as usize
-            }
-            .min(WIDTH);
+            let filled = self.share(WIDTH as u64) as usize;
             let _ = write!(
                 err,
                 "\r\x1b[2K[{}{}] {shown}/{} {}",
@@ -92,18 +98,10 @@ impl Bar {
                 let _ = writeln!(err);
             }
         } else {
-            let tenths = if self.total == 0 {
-                10
-            } else {
-                shown * 10 / self.total.max(1)
-            };
+            let tenths = self.share(10);
             if tenths > self.reported_tenths || last {
                 self.reported_tenths = tenths;
-                let percent = if self.total == 0 {
-                    100
-                } else {
-                    shown * 100 / self.total.max(1)
-                };
+                let percent = self.share(100);
                 let message = if self.message.is_empty() {
                     String::new()
                 } else {

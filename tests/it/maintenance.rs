@@ -316,6 +316,47 @@ fn confirm_without_a_terminal_fails_fast_with_the_hint() {
         .run();
 }
 
+/// Counts and totals up to the largest a script can give: the percentage never overflows (it
+/// used to, multiplying the count by 100), work beyond the total shows as 100%.
+#[test]
+fn progress_with_huge_counts_and_totals() {
+    let max = i64::MAX;
+    let rows = [
+        (
+            format!("let p = progress({max}); p.inc({max}); p.finish();"),
+            format!("progress: {max}/{max} (100%)\nprogress: {max}/{max} (100%)\n"),
+        ),
+        (
+            format!(
+                "let p = progress({max}); p.inc({}); p.finish();",
+                max / 2 + 1
+            ),
+            format!(
+                "progress: {half}/{max} (50%)\nprogress: {half}/{max} (50%)\n",
+                half = max / 2 + 1
+            ),
+        ),
+        (
+            format!("let p = progress(10); p.inc({max}); p.inc({max}); p.inc({max}); p.finish();"),
+            format!(
+                "progress: {max}/10 (100%)\nprogress: {}/10 (100%)\n",
+                u64::MAX
+            ),
+        ),
+        (
+            "let p = progress(0); p.inc(5); p.finish();".to_owned(),
+            "progress: 5/0 (100%)\nprogress: 5/0 (100%)\n".to_owned(),
+        ),
+        (
+            "let p = progress(-5); p.inc(-3); p.finish();".to_owned(),
+            "progress: 0/0 (100%)\nprogress: 0/0 (100%)\n".to_owned(),
+        ),
+    ];
+    for (code, stderr) in rows {
+        Test::new().args(&["-e", &code]).stderr(&stderr).run();
+    }
+}
+
 #[test]
 fn progress_on_a_pipe_prints_plain_lines() {
     Test::new()
