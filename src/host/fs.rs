@@ -114,7 +114,7 @@ fn write(full: &Path, bytes: &[u8]) -> Result<(), stream::Error> {
         Ok(meta) if !meta.is_file() && !meta.is_dir() => {
             stream::write_into(full, bytes, &interrupt::signal)
         }
-        _ => crate::state::write_atomically(full, bytes).map_err(stream::Error::Io),
+        _ => crate::state::write_through_links(full, bytes).map_err(stream::Error::Io),
     }
 }
 

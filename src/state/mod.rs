@@ -1,6 +1,6 @@
 //! What adminsh keeps between runs, in the release's state directory (`.adminsh/` or the
-//! manifest's `state_dir`): step checkpoints and locks. Every write is atomic (`write_atomically`,
-//! which scripts' `write_file` uses too).
+//! manifest's `state_dir`): step checkpoints and locks. Every write is atomic: `write_atomically`
+//! for adminsh's own files, `write_through_links` for scripts' `write_file`.
 
 pub mod checkpoint;
 pub mod lock;
@@ -13,8 +13,16 @@ use std::path::{Path, PathBuf};
 /// How many symlinks a path may go through before it counts as a loop (Linux's own limit).
 const MAX_LINKS: usize = 40;
 
-/// Writes `bytes` to the file `path` names, atomically: to a temporary file beside it, synced,
-/// then renamed over it, so readers see the old file or the new one, never half of one.
+/// Writes one of adminsh's own files (a checkpoint) atomically: to a temporary file beside it,
+/// synced, then renamed over it, so readers see the old file or the new one, never half of one.
+/// The new file keeps the old one's mode and belongs to whoever runs adminsh now (operators
+/// sharing a state directory take turns).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, false)
+}
+
+/// Writes a file of the app for a script (`write_file`), atomically as [`write_atomically`]
+/// does, but as the app's own file:
 ///
 /// A symlink is written through, not replaced: the file at the end of its chain (see
 /// [`link_target`]) gets the new text, so Capistrano's `shared/config/x` links keep pointing at
@@ -22,9 +30,14 @@ const MAX_LINKS: usize = 40;
 /// gives them back with `chown`); when it cannot (another user's file, a group adminsh's user
 /// is not in), the write is refused rather than take the file over. A new file gets the usual
 /// mode for new files (0666 less the umask).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let target = link_target(path)?;
-    let existing = match std::fs::metadata(&target) {
+pub fn write_through_links(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(&link_target(path)?, bytes, true)
+}
+
+/// Replaces the file at `target` with `bytes` through a temp file beside it; with
+/// `keep_owner`, the new file gets the old one's owner and group or the write is refused.
+fn replace(target: &Path, bytes: &[u8], keep_owner: bool) -> std::io::Result<()> {
+    let existing = match std::fs::metadata(target) {
         Ok(meta) if meta.is_file() => Some(meta),
         Ok(meta) if meta.is_dir() => return Err(ErrorKind::IsADirectory.into()),
         Ok(_) => {
@@ -57,12 +70,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             // Private until it has the target's mode: the text may be a secret.
             .mode(if existing.is_some() { 0o600 } else { 0o666 })
             .open(&temp)?;
-        if let Some(meta) = &existing {
-            keep_owner_and_mode(&file, meta)?;
+        match &existing {
+            Some(meta) if keep_owner => keep_owner_and_mode(&file, meta)?,
+            Some(meta) => {
+                file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?
+            }
+            None => {}
         }
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&temp, &target)?;
+        std::fs::rename(&temp, target)?;
         File::open(dir)?.sync_all()
     })();
     if result.is_err() {
@@ -181,6 +198,33 @@ pub fn fnv(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// adminsh's own files belong to whoever wrote them last (operators take turns); a script's
+    /// `write_file` keeps the app file's owner. Both keep the mode and the text is whole.
+    #[test]
+    fn own_files_change_hands_app_files_keep_their_owner() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY: geteuid cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        type Writer = fn(&Path, &[u8]) -> std::io::Result<()>;
+        let writers: [(Writer, bool); 2] = [(write_atomically, false), (write_through_links, true)];
+        for (write, keeps_owner) in writers {
+            let path = dir.path().join("file");
+            std::fs::write(&path, "old").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+            if root {
+                std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+            }
+            write(&path, b"new").unwrap();
+            let meta = std::fs::metadata(&path).unwrap();
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+            assert_eq!(meta.mode() & 0o7777, 0o640);
+            if root {
+                assert_eq!(meta.uid() == 65534, keeps_owner);
+            }
+        }
+    }
 
     #[test]
     fn dates() {
