@@ -36,7 +36,7 @@ pub(crate) struct Cli {
     #[arg(short = 's', long = "stage", value_name = "STAGE")]
     pub stage: Option<String>,
 
-    /// Run a script that lives outside the release root
+    /// Run code from outside the release root: a script, an import, a console :load
     #[arg(long)]
     pub allow_outside_release: bool,
 
@@ -131,10 +131,16 @@ pub(crate) struct Cli {
 
 impl Cli {
     pub(crate) fn into_options(self) -> Result<Options, Error> {
-        let mut words = self
-            .script
-            .into_iter()
-            .map(|w| w.to_string_lossy().into_owned());
+        let mut words =
+            text_words(self.script, self.eval.is_some(), self.complete_words)?.into_iter();
+        if self.target.is_some()
+            && let Some(file) = self.env_files.iter().find(|f| f.to_str().is_none())
+        {
+            return Err(Error::usage(format!(
+                "--env-file `{}` is not UTF-8, so it cannot be sent to the target",
+                crate::release::dotenv::escape_bytes(file.as_os_str().as_encoded_bytes())
+            )));
+        }
         let first = words.next();
         let rest: Vec<String> = words.collect();
         let takes_no_script = |flag: &str, first: &Option<String>| match first {
@@ -196,7 +202,6 @@ impl Cli {
                     env_files: self.env_files,
                     stage: self.stage,
                 },
-                allow_outside_release: self.allow_outside_release,
                 json: self.json,
                 run: RunOptions {
                     dry_run: self.dry_run,
@@ -205,6 +210,7 @@ impl Cli {
                     restart: self.restart,
                     wait: self.wait,
                     reason: self.reason,
+                    allow_outside_release: self.allow_outside_release,
                 },
                 remote: self.target.map(|target| Request {
                     target,
@@ -218,6 +224,32 @@ impl Cli {
             },
         })
     }
+}
+
+/// The script and its arguments as text. `ARGS` promises them exactly as given, so a word
+/// that is not UTF-8 is refused rather than changed (the escaped bytes and its position say
+/// which); completion takes what the shell has, as well as it can.
+fn text_words(words: Vec<OsString>, eval: bool, complete: bool) -> Result<Vec<String>, Error> {
+    let mut text = Vec::with_capacity(words.len());
+    for (i, word) in words.into_iter().enumerate() {
+        match word.into_string() {
+            Ok(word) => text.push(word),
+            Err(word) if complete => text.push(word.to_string_lossy().into_owned()),
+            Err(word) => {
+                let shown = crate::release::dotenv::escape_bytes(word.as_encoded_bytes());
+                let which = match (eval, i) {
+                    (true, i) => format!("argument {} of -e", i + 1),
+                    (false, 0) => "the script name".to_owned(),
+                    (false, i) => format!("argument {i} of the script"),
+                };
+                return Err(Error::usage(format!(
+                    "{which}, `{shown}`, is not UTF-8: ARGS holds arguments exactly as given, as \
+                     text, so adminsh refuses one it would have to change"
+                )));
+            }
+        }
+    }
+    Ok(text)
 }
 
 #[cfg(test)]

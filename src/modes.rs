@@ -41,7 +41,7 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
     let job = |code: Code, args: Vec<String>| Job {
         code,
         args,
-        allow_outside_release: flags.allow_outside_release,
+        allow_outside_release: flags.run.allow_outside_release,
         json: flags.json,
         options: flags.run.clone(),
     };

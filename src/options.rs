@@ -48,7 +48,6 @@ pub(crate) struct Options {
 #[derive(Debug)]
 pub(crate) struct Flags {
     pub(crate) release: OpenOptions,
-    pub(crate) allow_outside_release: bool,
     /// `--json`: report a script's or `-e`'s run (or the config) as JSON on stdout.
     pub(crate) json: bool,
     pub(crate) run: RunOptions,
@@ -67,6 +66,9 @@ pub(crate) struct RunOptions {
     pub(crate) restart: bool,
     pub(crate) wait: bool,
     pub(crate) reason: Option<String>,
+    /// `--allow-outside-release`: a script, an `import` or a console `:load` may run code from
+    /// outside the release root.
+    pub(crate) allow_outside_release: bool,
 }
 
 /// `-t NAME`, with `--each` / `--parallel N`.

@@ -102,7 +102,10 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
         };
         eprintln!("{place}{text}");
     });
-    engine.set_module_resolver(modules::Resolver::default());
+    engine.set_module_resolver(modules::Resolver::new(
+        session.release.path(),
+        session.options().allow_outside_release,
+    ));
     let mut host = Host {
         engine,
         docs: Vec::with_capacity(64),

@@ -1,6 +1,7 @@
 //! The release's config: every layer merged into one map, each value remembering the layer it
 //! came from. Lowest first: the manifest's `[defaults]`, `.env`, `.env.<stage>`, the manifest's
 //! `env_files`, each `--env-file`, then the real process environment, which always wins.
+//! An env file is read only if it is a regular file of at most `MAX_ENV_FILE` bytes of UTF-8.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -91,16 +92,10 @@ impl Config {
         let files = (sources.optional_files.into_iter().map(|p| (p, false)))
             .chain(sources.required_files.into_iter().map(|p| (p, true)));
         for (path, required) in files {
-            let text = match std::fs::read(&path) {
-                Ok(bytes) => String::from_utf8(bytes)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))
-                    .context("env files must be UTF-8")?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot read {}", path.display()));
-                }
-            };
             let shown = shown_path(sources.root, &path);
+            let Some(text) = read_env_file(&path, &shown, required)? else {
+                continue;
+            };
             let entries = dotenv::parse(&text, &|name| process.get(name).cloned(), &|name| {
                 config.get(name).map(str::to_owned)
             })
@@ -185,6 +180,73 @@ impl Config {
             );
         }
         Ok(())
+    }
+}
+
+/// The most an env file may hold. Real ones are a few KiB; this keeps `/dev/zero` or a log file
+/// named by mistake from eating memory.
+pub(crate) const MAX_ENV_FILE: u64 = 1024 * 1024;
+
+/// The text of the env file at `path` (`shown` in messages); `None` when an optional one is
+/// missing. Only a regular file of at most [`MAX_ENV_FILE`] bytes of UTF-8 is read: a device,
+/// a FIFO (opened without waiting for a writer) or a directory is refused, naming the file.
+fn read_env_file(path: &Path, shown: &Path, required: bool) -> Result<Option<String>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    let file = match file {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", shown.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", shown.display()))?;
+    let kind = meta.file_type();
+    let not_regular = if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    };
+    if let Some(kind) = not_regular {
+        bail!(
+            "{} is {kind}, not a regular file: env files must be regular files",
+            shown.display()
+        );
+    }
+    let mut bytes = Vec::new();
+    // One byte more than allowed tells a file over the limit (even one growing as it is read).
+    file.take(MAX_ENV_FILE + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", shown.display()))?;
+    if bytes.len() as u64 > MAX_ENV_FILE {
+        bail!(
+            "{} is larger than {} KiB, the most an env file may hold",
+            shown.display(),
+            MAX_ENV_FILE / 1024
+        );
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+            let (line, column) = dotenv::line_and_column(valid, at);
+            bail!(
+                "{}:{line}:{column}: not UTF-8 text (byte 0x{:02x} at offset {at}): env files must be UTF-8",
+                shown.display(),
+                e.as_bytes()[at]
+            )
+        }
     }
 }
 

@@ -21,20 +21,24 @@ pub(crate) enum Stdin {
 
 /// The argv the remote adminsh runs, without the program name: the same mode, script and
 /// arguments as this command line, announced as run through target `name`.
+///
+/// Every option value travels as `--flag=value`, one word, so a value that starts with `-`
+/// (`-s=-p`, `--reason=-x`, `-e=-1`) parses there as it did here instead of as a flag.
 pub(crate) fn forwarded(
     mode: &ReleaseMode,
     options: &Flags,
     name: &str,
     stage: Option<&str>,
 ) -> Vec<String> {
-    let mut argv = vec!["--announce".to_owned(), name.to_owned()];
+    let with = |flag: &str, value: &str| format!("{flag}={value}");
+    let mut argv = vec![with("--announce", name)];
     if let Some(stage) = options.release.stage.as_deref().or(stage) {
-        argv.extend(["--stage".to_owned(), stage.to_owned()]);
+        argv.push(with("--stage", stage));
     }
     for file in &options.release.env_files {
-        argv.extend(["--env-file".to_owned(), file.display().to_string()]);
+        argv.push(with("--env-file", &file.display().to_string()));
     }
-    if options.allow_outside_release {
+    if options.run.allow_outside_release {
         argv.push("--allow-outside-release".into());
     }
     if options.json {
@@ -53,7 +57,7 @@ pub(crate) fn forwarded(
         }
     }
     if let Some(reason) = &run.reason {
-        argv.extend(["--reason".to_owned(), reason.clone()]);
+        argv.push(with("--reason", reason));
     }
     match mode {
         ReleaseMode::Script { script, args } => {
@@ -61,7 +65,7 @@ pub(crate) fn forwarded(
             argv.extend(args.iter().cloned());
         }
         ReleaseMode::Eval { code, args } => {
-            argv.extend(["--eval".to_owned(), code.clone(), "--".to_owned()]);
+            argv.extend([with("--eval", code), "--".to_owned()]);
             argv.extend(args.iter().cloned());
         }
         ReleaseMode::Console => {}
@@ -82,7 +86,14 @@ pub(crate) fn forwarded(
 pub(crate) fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
     let mut words = vec![target.program.clone()];
     if let Some(dir) = &target.dir {
-        words.extend(["-C".to_owned(), dir.clone()]);
+        // `-C -x` would read `-x` as a flag; `./-x` is the same directory. (Not `--dir=DIR`: the
+        // remote shell expands a leading `~/` only at the start of a word.)
+        let dir = if dir.starts_with('-') {
+            format!("./{dir}")
+        } else {
+            dir.clone()
+        };
+        words.extend(["-C".to_owned(), dir]);
     }
     words.extend(["--remote-argv".to_owned(), payload::encode(forwarded)]);
     words
@@ -357,10 +368,8 @@ mod tests {
         assert_eq!(
             forward(&o, "prod", Some("production")),
             [
-                "--announce",
-                "prod",
-                "--stage",
-                "qa",
+                "--announce=prod",
+                "--stage=qa",
                 "--",
                 "fix",
                 "--each",
@@ -383,16 +392,12 @@ mod tests {
         assert_eq!(
             forward(&o, "prod", Some("production")),
             [
-                "--announce",
-                "prod",
-                "--stage",
-                "production",
-                "--env-file",
-                "e",
+                "--announce=prod",
+                "--stage=production",
+                "--env-file=e",
                 "--json",
                 "--dry-run",
-                "--eval",
-                "ARGS",
+                "--eval=ARGS",
                 "--"
             ]
         );
@@ -409,22 +414,93 @@ mod tests {
         assert_eq!(
             forward(&o, "prod", None),
             [
-                "--announce",
-                "prod",
+                "--announce=prod",
                 "--yes",
-                "--reason",
-                "ticket 12",
+                "--reason=ticket 12",
                 "--env",
                 "--all"
             ]
         );
-        assert_eq!(
-            forward(&options(&["-t", "p"]), "p", None),
-            ["--announce", "p"]
-        );
+        assert_eq!(forward(&options(&["-t", "p"]), "p", None), ["--announce=p"]);
         assert_eq!(
             forward(&options(&["-t", "p", "--list"]), "p", None),
-            ["--announce", "p", "--list"]
+            ["--announce=p", "--list"]
         );
+    }
+
+    /// What the remote side sees of a command line: everything but the target.
+    fn seen(o: &crate::options::Options) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?}",
+            o.mode, o.flags.release.stage, o.flags.release.env_files, o.flags.run.reason
+        )
+    }
+
+    /// Values that start with `-` (or look like flags, or hold `=`) parse on the target as they
+    /// did here: the forwarded argv, parsed back, means the same.
+    #[test]
+    fn forwarded_values_round_trip_whatever_they_start_with() {
+        use clap::Parser;
+        let values = [
+            "-1",
+            "-x",
+            "-p",
+            "--",
+            "-",
+            "--help",
+            "-e",
+            "--stage=y",
+            "=",
+            "a=b",
+            "",
+            " spaced ",
+            "-t",
+            "x",
+        ];
+        for value in values {
+            let lines: [Vec<String>; 6] = [
+                vec![format!("-e={value}")],
+                vec![format!("-s={value}"), "fix".into()],
+                vec![format!("--reason={value}"), "--list".into()],
+                vec![format!("--env-file={value}"), "--env".into()],
+                vec![
+                    "-e".into(),
+                    "ARGS".into(),
+                    "--".into(),
+                    value.into(),
+                    value.into(),
+                ],
+                vec!["--".into(), value.into(), value.into()],
+            ];
+            for line in lines {
+                let mut args: Vec<&str> = vec!["-t", "prod"];
+                args.extend(line.iter().map(String::as_str));
+                // Some are no command line here either (`--env-file=` names no file).
+                let Ok(here) = crate::cli::Cli::try_parse_from(
+                    std::iter::once("adminsh").chain(args.iter().copied()),
+                ) else {
+                    assert_eq!((line[0].as_str(), value), ("--env-file=", ""));
+                    continue;
+                };
+                let here = here.into_options().unwrap();
+                let argv = forward(&here, value, None);
+                let there = options(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+                let why = format!("{line:?} forwarded as {argv:?}");
+                assert_eq!(seen(&there), seen(&here), "{why}");
+                assert_eq!(there.flags.announce.as_deref(), Some(value), "{why}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_target_directory_starting_with_a_dash_stays_a_directory() {
+        let (mut target, _) = ssh_target(vec![]);
+        for (dir, word) in [("-x", "./-x"), ("--dir", "./--dir"), ("~/app", "~/app")] {
+            target.dir = Some(dir.into());
+            let words = remote_words(&target, &[]);
+            assert_eq!(words[1..3], ["-C", word]);
+            let cli = clap::Parser::try_parse_from(&words[..3]).map(|c: crate::cli::Cli| c.dir);
+            assert_eq!(cli.unwrap(), Some(word.into()));
+        }
     }
 }

@@ -11,6 +11,7 @@ use super::help::{self, Function};
 use crate::catalog;
 use crate::error::Ending;
 use crate::host::config::release_map;
+use crate::host::modules;
 use crate::interrupt;
 use crate::release::listing;
 use crate::script::Runner;
@@ -171,15 +172,39 @@ impl Console {
         out
     }
 
+    /// `:load FILE`: a file (relative to the release root) or a script name, run as if typed.
+    /// Like a script, it must be inside the release unless `--allow-outside-release`.
     fn load(&mut self, wanted: &str) -> Outcome {
-        let root = self.runner.session.release.path().to_path_buf();
-        let path = match catalog::find(&root, wanted) {
-            Ok(path) => path,
-            Err(e) => return Outcome::Error(e.to_string()),
+        let session = self.runner.session.clone();
+        let root = session.release.path();
+        let given = root.join(wanted);
+        let path = if given.is_file() {
+            given
+        } else {
+            match catalog::find(root, wanted) {
+                Ok(path) => std::path::absolute(&path).unwrap_or(path),
+                Err(e) => return Outcome::Error(e.to_string()),
+            }
         };
-        match std::fs::read_to_string(&path) {
+        let real = match path.canonicalize() {
+            Ok(real) => real,
+            Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
+        };
+        let allowed = session.options().allow_outside_release;
+        if let Some(message) = modules::outside(root, &real, allowed) {
+            return Outcome::Error(format!(":load {wanted}: {message}"));
+        }
+        let bytes = match std::fs::read(&real) {
+            Ok(bytes) => bytes,
+            Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
+        };
+        match String::from_utf8(bytes) {
             Ok(text) => self.eval(&text, &path.display().to_string(), 1),
-            Err(e) => Outcome::Error(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Outcome::Error(format!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )),
         }
     }
 }

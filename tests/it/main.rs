@@ -1,8 +1,12 @@
 //! adminsh's integration tests: each one builds an app in a temp dir and runs the real binary
 //! in it, as a user would.
 
+// Table-driven tests read best whole, however many rows they have.
+#![allow(clippy::too_many_lines)]
+
 mod support;
 
+mod attack_files;
 mod cli;
 mod commands;
 mod config;

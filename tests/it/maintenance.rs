@@ -207,6 +207,51 @@ fn lock_serialises_a_section_between_processes() {
         .run();
 }
 
+/// A `lock` inside a `lock` of the same name runs at once (re-entrant within one process):
+/// before, the second `flock` waited for this very process forever.
+#[test]
+fn lock_is_reentrant_within_one_process() {
+    let rows = [
+        ("nested", r#"lock("x", || lock("x", || 42))"#, "42\n"),
+        (
+            "through a function, three deep",
+            r#"fn f() { lock("x", || lock("x", || "deep")) } lock("x", || f())"#,
+            "deep\n",
+        ),
+        (
+            "another name inside",
+            r#"lock("x", || lock("y", || "xy"))"#,
+            "xy\n",
+        ),
+        (
+            "released after an inner error",
+            r#"try { lock("x", || lock("x", || fail("boom"))) } catch { } lock("x", || "again")"#,
+            "again\n",
+        ),
+    ];
+    for (what, code, stdout) in rows {
+        let t = Test::new();
+        let child = t
+            .command()
+            .args(["-e", code])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = finish(child, what);
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).as_ref(),
+                String::from_utf8_lossy(&output.stderr).as_ref()
+            ),
+            (Some(0), stdout, ""),
+            "{what}"
+        );
+    }
+}
+
 #[test]
 fn dry_run_changes_nothing_but_runs_read_only_queries() {
     let done = Test::new()
@@ -272,6 +317,47 @@ fn confirm_without_a_terminal_fails_fast_with_the_hint() {
         .stdout("[true, \"100\"]\n")
         .any_stderr()
         .run();
+}
+
+/// Counts and totals up to the largest a script can give: the percentage never overflows (it
+/// used to, multiplying the count by 100), work beyond the total shows as 100%.
+#[test]
+fn progress_with_huge_counts_and_totals() {
+    let max = i64::MAX;
+    let rows = [
+        (
+            format!("let p = progress({max}); p.inc({max}); p.finish();"),
+            format!("progress: {max}/{max} (100%)\nprogress: {max}/{max} (100%)\n"),
+        ),
+        (
+            format!(
+                "let p = progress({max}); p.inc({}); p.finish();",
+                max / 2 + 1
+            ),
+            format!(
+                "progress: {half}/{max} (50%)\nprogress: {half}/{max} (50%)\n",
+                half = max / 2 + 1
+            ),
+        ),
+        (
+            format!("let p = progress(10); p.inc({max}); p.inc({max}); p.inc({max}); p.finish();"),
+            format!(
+                "progress: {max}/10 (100%)\nprogress: {}/10 (100%)\n",
+                u64::MAX
+            ),
+        ),
+        (
+            "let p = progress(0); p.inc(5); p.finish();".to_owned(),
+            "progress: 5/0 (100%)\nprogress: 5/0 (100%)\n".to_owned(),
+        ),
+        (
+            "let p = progress(-5); p.inc(-3); p.finish();".to_owned(),
+            "progress: 0/0 (100%)\nprogress: 0/0 (100%)\n".to_owned(),
+        ),
+    ];
+    for (code, stderr) in rows {
+        Test::new().args(&["-e", &code]).stderr(&stderr).run();
+    }
 }
 
 #[test]

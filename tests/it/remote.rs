@@ -737,3 +737,46 @@ fn kubectl_failing_to_connect_is_an_error_naming_the_target() {
         .stderr("adminsh: cannot reach target `k8s` (kubectl --context prod-eu exec deploy/shop -n shop -c web): error: You must be logged in to the server (Unauthorized)\n")
         .run();
 }
+
+/// Option values that start with `-` work through a target as they do here (they used to
+/// reach the remote adminsh as flags: exit 2), and so does a target `dir` starting with `-`.
+#[test]
+fn values_starting_with_a_dash_cross_to_the_target() {
+    let rows: [(&[&str], &str); 6] = [
+        (&["-e=-1"], "-1\n"),
+        (&["-s=-p", "-e", "release().stage"], "-p\n"),
+        (&["--reason=-x", "-e", "1"], "1\n"),
+        (&["--env-file=-x.env", "-e", "env(\"FROM_FILE\")"], "yes\n"),
+        (
+            &["-e", "ARGS", "--", "-a", "--b=-c"],
+            "[\"-a\", \"--b=-c\"]\n",
+        ),
+        (&["--", "args", "-e", "-1"], "[\"-e\",\"-1\"]\n"),
+    ];
+    for (args, stdout) in rows {
+        let remote = release();
+        let app = kubectl_app(&remote, true).file("-x.env", "FROM_FILE=yes\n");
+        app.args(&["-t", "k8s"])
+            .args(args)
+            .stdout(stdout)
+            .any_stderr()
+            .run();
+    }
+    // The release deployed at `-deployed`, relative to where the target's adminsh starts.
+    let app = kubectl_app(&release(), true);
+    let manifest = std::fs::read_to_string(app.path().join("adminsh.toml")).unwrap();
+    let dir = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("dir = "))
+        .unwrap()
+        .to_owned();
+    let deployed = app.path().join("-deployed");
+    std::fs::create_dir(&deployed).unwrap();
+    std::fs::write(deployed.join("adminsh.toml"), "name = \"dashed\"\n").unwrap();
+    let manifest = manifest.replace(&format!("dir = {dir}"), "dir = \"-deployed\"");
+    app.file("adminsh.toml", &manifest)
+        .args(&["-t", "k8s", "-e", "release().name"])
+        .stdout("dashed\n")
+        .any_stderr()
+        .run();
+}
