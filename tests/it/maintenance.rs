@@ -199,6 +199,46 @@ fn a_second_run_of_the_same_script_is_refused_or_waits() {
     assert_eq!(String::from_utf8_lossy(&waited.stdout), "done 3\n");
 }
 
+/// A run waiting for the lock (`--wait`) that is interrupted ends as interrupted: 130 for
+/// Ctrl-C, 143 for SIGTERM, never 1, and the script never starts.
+#[test]
+fn a_signal_while_waiting_for_the_lock_exits_with_the_signals_code() {
+    let t = Test::new().script(
+        "slow",
+        "write_file(`started-${ARGS[0]}`, \"\"); while !exists(\"go\") { cmd(\"sleep\", [\"0.05\"]).run(); }",
+    );
+    let first = t
+        .command()
+        .args(["slow", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_path(&t.path().join("started-1"));
+    for (i, (sent, code)) in [(Signal::Int, 130), (Signal::Term, 143)]
+        .into_iter()
+        .enumerate()
+    {
+        let stderr = t.path().join(format!("waiting-{i}.stderr"));
+        let waiting = t
+            .command()
+            .args(["--wait", "slow", "waiting"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        wait_for_text(&stderr, "is already running");
+        signal(waiting.id(), sent);
+        let ended = finish(waiting, "the waiting run to stop");
+        assert_eq!(ended.status.code(), Some(code), "{sent:?}");
+        let said = std::fs::read_to_string(&stderr).unwrap();
+        assert!(said.ends_with("adminsh: interrupted\n"), "{said}");
+        assert!(!t.path().join("started-waiting").exists());
+    }
+    std::fs::write(t.path().join("go"), "").unwrap();
+    finish(first, "the first run to end");
+}
+
 #[test]
 fn lock_serialises_a_section_between_processes() {
     Test::new()
