@@ -328,4 +328,192 @@ mod tests {
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+
+    // The command line a target receives (`-t`) parses there as it did here.
+
+    fn options(args: &[&str]) -> crate::options::Options {
+        let cli = Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()));
+        cli.unwrap().into_options().unwrap()
+    }
+
+    /// The argv forwarded for this command line, as run through target `name`.
+    fn forward(options: &crate::options::Options, name: &str, stage: Option<&str>) -> Vec<String> {
+        let crate::options::Mode::Release(mode) = &options.mode else {
+            panic!("{options:?} runs no release");
+        };
+        crate::remote::argv::forwarded(mode, &options.flags, name, stage)
+    }
+
+    #[test]
+    fn the_forwarded_argv_repeats_the_command_line_but_the_target() {
+        let o = options(&[
+            "-C",
+            "app",
+            "-t",
+            "prod",
+            "--parallel",
+            "3",
+            "-s",
+            "qa",
+            "fix",
+            "--each",
+            "-t",
+            "x",
+        ]);
+        assert_eq!(
+            o.flags.remote,
+            Some(crate::options::Request {
+                target: "prod".into(),
+                each: Some(3)
+            })
+        );
+        assert_eq!(
+            forward(&o, "prod", Some("production")),
+            [
+                "--announce=prod",
+                "--stage=qa",
+                "--",
+                "fix",
+                "--each",
+                "-t",
+                "x"
+            ]
+        );
+        let o = options(&[
+            "-t",
+            "prod",
+            "--each",
+            "--json",
+            "-e",
+            "ARGS",
+            "-n",
+            "--env-file",
+            "e",
+        ]);
+        assert_eq!(o.flags.remote.as_ref().unwrap().each, Some(1));
+        assert_eq!(
+            forward(&o, "prod", Some("production")),
+            [
+                "--announce=prod",
+                "--stage=production",
+                "--env-file=e",
+                "--json",
+                "--dry-run",
+                "--eval=ARGS",
+                "--"
+            ]
+        );
+        let o = options(&[
+            "--target",
+            "prod",
+            "--env",
+            "--all",
+            "--yes",
+            "--reason",
+            "ticket 12",
+        ]);
+        assert_eq!(o.flags.remote.as_ref().unwrap().each, None);
+        assert_eq!(
+            forward(&o, "prod", None),
+            [
+                "--announce=prod",
+                "--yes",
+                "--reason=ticket 12",
+                "--env",
+                "--all"
+            ]
+        );
+        assert_eq!(forward(&options(&["-t", "p"]), "p", None), ["--announce=p"]);
+        assert_eq!(
+            forward(&options(&["-t", "p", "--list"]), "p", None),
+            ["--announce=p", "--list"]
+        );
+    }
+
+    /// What the remote side sees of a command line: everything but the target.
+    fn seen(o: &crate::options::Options) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?}",
+            o.mode, o.flags.release.stage, o.flags.release.env_files, o.flags.run.reason
+        )
+    }
+
+    /// Values that start with `-` (or look like flags, or hold `=`) parse on the target as they
+    /// did here: the forwarded argv, parsed back, means the same.
+    #[test]
+    fn forwarded_values_round_trip_whatever_they_start_with() {
+        let values = [
+            "-1",
+            "-x",
+            "-p",
+            "--",
+            "-",
+            "--help",
+            "-e",
+            "--stage=y",
+            "=",
+            "a=b",
+            "",
+            " spaced ",
+            "-t",
+            "x",
+        ];
+        for value in values {
+            let lines: [Vec<String>; 6] = [
+                vec![format!("-e={value}")],
+                vec![format!("-s={value}"), "fix".into()],
+                vec![format!("--reason={value}"), "--list".into()],
+                vec![format!("--env-file={value}"), "--env".into()],
+                vec![
+                    "-e".into(),
+                    "ARGS".into(),
+                    "--".into(),
+                    value.into(),
+                    value.into(),
+                ],
+                vec!["--".into(), value.into(), value.into()],
+            ];
+            for line in lines {
+                let mut args: Vec<&str> = vec!["-t", "prod"];
+                args.extend(line.iter().map(String::as_str));
+                // Some are no command line here either (`--env-file=` names no file).
+                let Ok(here) =
+                    Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()))
+                else {
+                    assert_eq!((line[0].as_str(), value), ("--env-file=", ""));
+                    continue;
+                };
+                let here = here.into_options().unwrap();
+                let argv = forward(&here, value, None);
+                let there = options(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+                let why = format!("{line:?} forwarded as {argv:?}");
+                assert_eq!(seen(&there), seen(&here), "{why}");
+                assert_eq!(there.flags.announce.as_deref(), Some(value), "{why}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_target_directory_starting_with_a_dash_stays_a_directory() {
+        use crate::release::targets::{Host, Ssh, Target, Via};
+        let destination = Host::parse("app1", None, None).unwrap();
+        let mut target = Target {
+            dir: None,
+            program: "adminsh".into(),
+            stage: None,
+            via: Via::Ssh(Ssh {
+                hosts: vec![destination.clone()],
+                destination,
+                identity: None,
+                options: Vec::new(),
+            }),
+        };
+        for (dir, word) in [("-x", "./-x"), ("--dir", "./--dir"), ("~/app", "~/app")] {
+            target.dir = Some(dir.into());
+            let words = crate::remote::argv::remote_words(&target, &[]);
+            assert_eq!(words[1..3], ["-C", word]);
+            let cli = clap::Parser::try_parse_from(&words[..3]).map(|c: Cli| c.dir);
+            assert_eq!(cli.unwrap(), Some(word.into()));
+        }
+    }
 }
