@@ -129,6 +129,19 @@ pub(crate) fn at(shown: &str, text: &str, line: usize, column: usize, message: &
     )
 }
 
+/// Every error of a script's header, each as `at` renders it, in the order of the lines.
+pub(crate) fn header_errors(
+    shown: &str,
+    text: &str,
+    errors: &[crate::params::HeaderError],
+) -> String {
+    let rendered: Vec<String> = errors
+        .iter()
+        .map(|e| at(shown, text, e.line, e.column, &e.message))
+        .collect();
+    rendered.join("\n")
+}
+
 /// `source:line:col`, or just `source` when there is no position.
 fn place(source: &str, pos: Position) -> String {
     match (pos.line(), pos.position()) {

@@ -21,6 +21,9 @@ use crate::session::{Session, Setup};
 /// Does what the command line asked and returns the exit code.
 pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
     let Options { mode, flags } = options;
+    if !matches!(mode, Mode::Complete { .. }) {
+        check_dir(&flags)?;
+    }
     match mode {
         Mode::Completions(shell) => Ok(say(completion::script(shell))),
         Mode::Complete { words } => Ok(say(&completion::answer(&words))),
@@ -29,6 +32,21 @@ pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
             Some(request) => remote::run(&mode, &flags, request),
             None => in_release(mode, flags),
         },
+    }
+}
+
+/// `-C DIR` names a directory: one that is not there is a usage error, like a bad flag.
+fn check_dir(flags: &Flags) -> Result<(), Error> {
+    match &flags.release.dir {
+        Some(dir) if !dir.is_dir() => {
+            let problem = if dir.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
+            Err(Error::usage(format!("-C {}: {problem}", dir.display())))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -166,16 +184,14 @@ fn check(release: Release) -> i32 {
             }
         };
         // The script compiles with the PARAMS its header declares.
-        match Header::parse(&text) {
-            Ok(header) => runner.set_params(header.shape()),
-            Err(e) => {
-                let shown = runner.session.sources.shown(&name);
-                let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
-                eprintln!("{rendered}");
-                failed += 1;
-                continue;
-            }
+        let (header, errors) = Header::parse_all(&text);
+        if !errors.is_empty() {
+            let shown = runner.session.sources.shown(&name);
+            eprintln!("{}", diagnostic::header_errors(&shown, &text, &errors));
+            failed += 1;
+            continue;
         }
+        runner.set_params(header.shape());
         if let Err(ending) = runner.compile(&text, &name) {
             script::report(&ending);
             failed += 1;

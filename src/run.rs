@@ -202,14 +202,13 @@ fn prepare(
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read script {}", path.display()))
                 .map_err(Error::Failed)?;
-            let header = match Header::parse(&text) {
-                Ok(header) => header,
-                Err(e) => {
-                    let shown = diagnostic::shown(&name, origin);
-                    let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
-                    return Ok(Prepared::Broken(rendered));
-                }
-            };
+            let (header, errors) = Header::parse_all(&text);
+            if !errors.is_empty() {
+                let shown = diagnostic::shown(&name, origin);
+                return Ok(Prepared::Broken(diagnostic::header_errors(
+                    &shown, &text, &errors,
+                )));
+            }
             if header.wants_help(&job.args) {
                 return Ok(Prepared::Help(header.help(script)));
             }

@@ -27,6 +27,8 @@ struct Bar {
     last_draw: Option<Instant>,
     /// Tenths of the way already reported as plain lines.
     reported_tenths: u64,
+    /// The last plain line written: `finish` does not repeat it.
+    last_line: String,
     finished: bool,
 }
 
@@ -39,6 +41,7 @@ impl Progress {
             terminal: std::io::stderr().is_terminal(),
             last_draw: None,
             reported_tenths: 0,
+            last_line: String::new(),
             finished: false,
         })))
     }
@@ -107,11 +110,11 @@ impl Bar {
                 } else {
                     format!(" {}", self.message)
                 };
-                let _ = writeln!(
-                    err,
-                    "progress: {shown}/{} ({percent}%){message}",
-                    self.total
-                );
+                let line = format!("progress: {shown}/{} ({percent}%){message}", self.total);
+                if line != self.last_line {
+                    let _ = writeln!(err, "{line}");
+                    self.last_line = line;
+                }
             }
         }
     }

@@ -18,6 +18,7 @@ mod maintenance;
 mod params;
 mod release;
 mod remote;
+mod repo;
 mod scripts;
 mod shop;
 mod tidy;

@@ -19,3 +19,20 @@ fn the_code_is_formatted() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn the_readme_names_the_minimum_rust_version() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("Cargo.toml declares its rust-version")
+        .trim_matches('"');
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let prerequisites = format!("Rust {version} or later");
+    assert!(
+        readme.contains(&prerequisites),
+        "the README's prerequisites do not say {prerequisites:?}"
+    );
+}

@@ -16,8 +16,6 @@ use std::process::{Command, Stdio};
 pub(crate) enum Tool {
     Bundler,
     Fish,
-    /// `python3 -m venv` with pip, as the example shop creates its virtualenv.
-    Ensurepip,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
     Postgres,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
@@ -37,7 +35,6 @@ impl Tool {
         match self {
             Tool::Bundler => "bundle",
             Tool::Fish => "fish",
-            Tool::Ensurepip => "python3's ensurepip",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
             Tool::Ruby => "ruby",
@@ -55,7 +52,6 @@ impl Tool {
         match self {
             Tool::Bundler => "apt-get install ruby-bundler",
             Tool::Fish => "apt-get install fish",
-            Tool::Ensurepip => "apt-get install python3-venv",
             Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
             Tool::Ruby => "apt-get install ruby",
@@ -72,7 +68,6 @@ impl Tool {
         match self {
             Tool::Bundler => on_path("bundle"),
             Tool::Fish => on_path("fish"),
-            Tool::Ensurepip => succeeds("python3", &["-c", "import venv, ensurepip"]),
             Tool::Postgres => {
                 super::postgres::server_bin().is_some()
                     && on_path("psql")
