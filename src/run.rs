@@ -238,12 +238,7 @@ fn prepare(
 
 /// A value as the script's `print` would show it (a command as its command line).
 fn as_text(runner: &Runner, value: &Dynamic) -> String {
-    let mut scope = rhai::Scope::new();
-    scope.push("value", value.clone());
-    runner
-        .engine
-        .eval_with_scope::<String>(&mut scope, "value.to_string()")
-        .unwrap_or_else(|_| runner.engine.map_type_name(value.type_name()).to_owned())
+    runner.text(value, false)
 }
 
 /// Writes the `--json` report on stdout, as one line.

@@ -8,6 +8,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::diagnostic;
 use crate::error::Ending;
+use crate::hints;
 use crate::host::{self, control};
 use crate::params;
 use crate::session::Session;
@@ -86,6 +87,7 @@ impl Runner {
             })?;
         }
         ast.set_source(name);
+        self.session.sources.remember_closures(name, &ast);
         Ok(ast)
     }
 
@@ -105,10 +107,13 @@ impl Runner {
 
     fn stop(&self, error: EvalAltResult, name: &str) -> Ending {
         control::ended(&error).unwrap_or_else(|| {
-            let sources = &self.session.sources;
-            let text = diagnostic::render(error, name, &|source| sources.text(source), &|source| {
-                sources.shown(source)
-            });
+            let known = hints::Known {
+                functions: self.docs.iter().map(|d| d.name).collect(),
+                variables: (self.scope.iter_raw())
+                    .map(|(name, _, value)| (name.to_owned(), value.is_fnptr()))
+                    .collect(),
+            };
+            let text = diagnostic::render(error, name, &self.session.sources, &known);
             Ending::Failed(self.session.redact(&text))
         })
     }
@@ -122,9 +127,25 @@ impl Runner {
         let text = if value.is_string() {
             value.clone().into_string().unwrap_or_default()
         } else {
-            value.to_string()
+            self.text(value, false)
         };
         Some(self.session.redact(&text))
+    }
+
+    /// A value as the script's `print` (or, with `debug`, its `debug`) shows it: through the
+    /// engine's `to_string`/`to_debug`, so a command is its command line and a closure says
+    /// where it was written, inside arrays and maps too. Not masked.
+    pub(crate) fn text(&self, value: &Dynamic, debug: bool) -> String {
+        let mut scope = Scope::new();
+        scope.push("value", value.clone());
+        let code = if debug {
+            "value.to_debug()"
+        } else {
+            "value.to_string()"
+        };
+        self.engine
+            .eval_with_scope::<String>(&mut scope, code)
+            .unwrap_or_else(|_| value.to_string())
     }
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod data;
+pub(crate) mod display;
 pub(crate) mod fs;
 pub(crate) mod log;
 pub(crate) mod modules;
@@ -114,6 +115,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     config::register(&mut host, session);
     control::register(&mut host);
     data::register(&mut host);
+    display::register(&mut host, session);
     fs::register(&mut host, session);
     log::register(&mut host);
     procfile::register(&mut host, session);

@@ -58,6 +58,17 @@ impl Progress {
         bar.draw(false);
     }
 
+    /// `3/10 rows`: how far it is, and its message.
+    pub(crate) fn state(&self) -> String {
+        let bar = self.0.borrow();
+        let mut text = format!("{}/{}", bar.done, bar.total);
+        if !bar.message.is_empty() {
+            text.push(' ');
+            text.push_str(&bar.message);
+        }
+        text
+    }
+
     pub(crate) fn finish(&self) {
         let mut bar = self.0.borrow_mut();
         if !bar.finished {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use rhai::{Dynamic, FnPtr, NativeCallContext};
+use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::step_code::call_text;
 use super::{Host, RhaiResult, runtime_error};
@@ -41,7 +41,9 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
             };
             eprintln!("step {number}: {name}");
             let started = Instant::now();
-            let result = body.call_within_context::<Dynamic>(&ctx, ());
+            let result = body
+                .call_within_context::<Dynamic>(&ctx, ())
+                .map_err(|e| named_step(*e, name));
             let took = started.elapsed();
             let seconds = took.as_secs_f64();
             match &result {
@@ -94,6 +96,23 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
             result
         },
     );
+}
+
+/// An error from a step's body, its frame named after the step (`in step "backfill"`) rather
+/// than Rhai's name for the closure.
+fn named_step(error: EvalAltResult, name: &str) -> Box<EvalAltResult> {
+    match error {
+        EvalAltResult::ErrorInFunctionCall(_, source, inner, pos) => {
+            EvalAltResult::ErrorInFunctionCall(
+                crate::diagnostic::step_frame(name),
+                source,
+                inner,
+                pos,
+            )
+            .into()
+        }
+        other => other.into(),
+    }
 }
 
 /// A hash of the text of this `step(...)` call in its script; the name alone when the text

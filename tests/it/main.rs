@@ -22,3 +22,4 @@ mod repo;
 mod scripts;
 mod shop;
 mod tidy;
+mod values;

@@ -607,3 +607,40 @@ fn confirm_and_ask_at_a_terminal() {
     tty.wait_for("answers: true 100");
     tty.wait_for("[exited 0]");
 }
+
+#[test]
+fn a_script_knows_how_it_runs() {
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&[], "", "false false false"),
+        (&["--dry-run"], "", "true false false"),
+        (&["--read-only"], "", "false true false"),
+        (&["--yes"], "", "false false true"),
+        (
+            &["-s", "production"],
+            "read_only_stages = [\"production\"]",
+            "false true false",
+        ),
+    ];
+    for (flags, manifest, want) in cases {
+        Test::new()
+            .file("adminsh.toml", manifest)
+            .args(flags)
+            .args(&[
+                "-e",
+                "let m = mode(); `${m.dry_run} ${m.read_only} ${m.yes}`",
+            ])
+            .stdout(&format!("{want}\n"))
+            .any_stderr()
+            .run();
+    }
+    // So a dry run can say what it would have done rather than "fixed 0".
+    Test::new()
+        .args(&[
+            "--dry-run",
+            "-e",
+            r#"let fixed = cmd("echo", ["3"]).read(); if mode().dry_run { "would fix some" } else { `fixed ${fixed}` }"#,
+        ])
+        .stdout("would fix some\n")
+        .any_stderr()
+        .run();
+}
