@@ -13,6 +13,7 @@ pub(crate) mod progress;
 pub(crate) mod prompt;
 pub(crate) mod step_code;
 pub(crate) mod steps;
+pub(crate) mod text;
 
 use std::rc::Rc;
 
@@ -120,6 +121,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     progress::register(&mut host);
     prompt::register(&mut host, session);
     steps::register(&mut host, session);
+    text::register(&mut host);
     host
 }
 

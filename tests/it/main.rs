@@ -20,4 +20,5 @@ mod release;
 mod remote;
 mod scripts;
 mod shop;
+mod text;
 mod tidy;
