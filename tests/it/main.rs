@@ -22,3 +22,4 @@ mod scripts;
 mod shop;
 mod text;
 mod tidy;
+mod waiting;
