@@ -22,4 +22,5 @@ mod scripts;
 mod shop;
 mod text;
 mod tidy;
+mod time;
 mod waiting;
