@@ -126,6 +126,13 @@ impl Runner {
         }
         let text = if value.is_string() {
             value.clone().into_string().unwrap_or_default()
+        } else if value.is_array() || value.is_map() || value.type_name().contains("::") {
+            // A host type (a time, a command) shows as `print` shows it, not as its Rust name.
+            let mut scope = rhai::Scope::new();
+            scope.push("value", value.clone());
+            self.engine
+                .eval_with_scope::<String>(&mut scope, "value.to_string()")
+                .unwrap_or_else(|_| value.to_string())
         } else {
             self.text(value, false)
         };

@@ -14,6 +14,9 @@ pub(crate) mod progress;
 pub(crate) mod prompt;
 pub(crate) mod step_code;
 pub(crate) mod steps;
+pub(crate) mod text;
+pub(crate) mod time;
+pub(crate) mod waiting;
 
 use std::rc::Rc;
 
@@ -122,6 +125,9 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     progress::register(&mut host);
     prompt::register(&mut host, session);
     steps::register(&mut host, session);
+    text::register(&mut host);
+    time::register(&mut host);
+    waiting::register(&mut host);
     host
 }
 

@@ -21,5 +21,8 @@ mod remote;
 mod repo;
 mod scripts;
 mod shop;
+mod text;
 mod tidy;
+mod time;
 mod values;
+mod waiting;
