@@ -153,8 +153,8 @@ impl Trail {
             kind: what.kind.into(),
             script: what.script.map(|(path, _)| path.to_owned()),
             script_sha256: what.script.map(|(_, text)| sha256_hex(text.as_bytes())),
-            args: what.args.iter().map(|a| redactor.redact(a)).collect(),
-            reason: what.reason.map(|r| redactor.redact(r)),
+            args: redactor.words(what.args),
+            reason: what.reason.map(|r| redactor.redact(r).into_owned()),
             dry_run: what.dry_run,
         };
         // Where it matters most (production, or an audit the manifest requires), every line
@@ -212,7 +212,7 @@ impl Trail {
             error: ran
                 .ending
                 .and_then(Ending::error)
-                .map(|e| ran.redactor.redact(&e)),
+                .map(|e| ran.redactor.redact(&e).into_owned()),
         };
         if let Err(e) = log.append(&finish) {
             crate::log::warn(&format!("{e:#}"));

@@ -9,7 +9,9 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 use crate::diagnostic;
 use crate::error::Ending;
 use crate::host::{self, control};
+use crate::log;
 use crate::params;
+use crate::release::secrets::Redactor;
 use crate::session::Session;
 
 /// The engine and scope of one session; the console keeps one across inputs.
@@ -25,9 +27,9 @@ pub(crate) struct Runner {
 /// nothing).
 pub(crate) fn report(ending: &Ending) {
     match ending {
-        Ending::Failed(text) => eprintln!("{text}"),
+        Ending::Failed(text) => log::err_line(text),
         Ending::Exit(_) => {}
-        Ending::Interrupted(_) => eprintln!("adminsh: interrupted"),
+        Ending::Interrupted(_) => log::err_line("adminsh: interrupted"),
     }
 }
 
@@ -105,26 +107,46 @@ impl Runner {
 
     fn stop(&self, error: EvalAltResult, name: &str) -> Ending {
         control::ended(&error).unwrap_or_else(|| {
+            let redactor = self.session.redactor();
+            // The value a script threw, masked before it is written out in Rhai's notation;
+            // then the whole text, for values Rhai's own messages quote.
+            let error = mask_thrown(error, &redactor);
             let sources = &self.session.sources;
             let text = diagnostic::render(error, name, &|source| sources.text(source), &|source| {
                 sources.shown(source)
             });
-            Ending::Failed(self.session.redact(&text))
+            Ending::Failed(redactor.redact(&text).into_owned())
         })
     }
 
     /// A value as adminsh prints it: strings as they are, other values in Rhai's notation,
-    /// secrets masked; nothing for `()`.
+    /// secrets masked in the value before it is written out; nothing for `()`.
     pub(crate) fn show(&self, value: &Dynamic) -> Option<String> {
         if value.is_unit() {
             return None;
         }
-        let text = if value.is_string() {
-            value.clone().into_string().unwrap_or_default()
-        } else {
-            value.to_string()
-        };
-        Some(self.session.redact(&text))
+        let value = self.session.redactor().value(value);
+        Some(match value.as_immutable_string_ref() {
+            Ok(text) => text.to_string(),
+            Err(_) => value.to_string(),
+        })
+    }
+}
+
+/// `error` with the value a script threw (`throw`, a host function's message) masked.
+fn mask_thrown(error: EvalAltResult, redactor: &Redactor) -> EvalAltResult {
+    match error {
+        EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) => {
+            let inner = mask_thrown(*inner, redactor);
+            EvalAltResult::ErrorInFunctionCall(name, source, inner.into(), pos)
+        }
+        EvalAltResult::ErrorInModule(path, inner, pos) => {
+            EvalAltResult::ErrorInModule(path, mask_thrown(*inner, redactor).into(), pos)
+        }
+        EvalAltResult::ErrorRuntime(value, pos) => {
+            EvalAltResult::ErrorRuntime(redactor.value(&value), pos)
+        }
+        other => other,
     }
 }
 
