@@ -6,6 +6,7 @@
 //! holds it to that.) A leaf: anything may log. What is written is masked by the caller.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Level {
@@ -34,16 +35,42 @@ pub(crate) fn warn(message: &str) {
     emit(Level::Warn, message);
 }
 
+/// Whether a write to stdout or stderr failed: its reader went away (or the disk it goes to
+/// is full). Kept for the audit log's finish line.
+static STDOUT_LOST: AtomicBool = AtomicBool::new(false);
+static STDERR_LOST: AtomicBool = AtomicBool::new(false);
+
 /// Writes `text` on stdout as it is, in one write.
 pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        STDOUT_LOST.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Writes `text` on stderr as it is, in one write.
 pub(crate) fn err(text: &str) {
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    err_bytes(text.as_bytes());
+}
+
+/// Writes `bytes` on stderr as they are (a command's own stderr, passed through).
+pub(crate) fn err_bytes(bytes: &[u8]) {
+    if std::io::stderr().lock().write_all(bytes).is_err() {
+        STDERR_LOST.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The outputs (`stdout`, `stderr`) adminsh could not write to at some point of this run.
+pub(crate) fn lost() -> Vec<&'static str> {
+    [("stdout", &STDOUT_LOST), ("stderr", &STDERR_LOST)]
+        .into_iter()
+        .filter(|(_, lost)| lost.load(Ordering::Relaxed))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Writes `line` and a newline on stderr.

@@ -59,8 +59,12 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
         ReleaseMode::Script { script, args } => run::run(release, job(Code::Script(script), args)),
         ReleaseMode::Console => console(release, flags),
         ReleaseMode::Audit => {
-            let table = audit::table(&audit::path(&release), 20)?;
-            Ok(say(&table))
+            let (table, damaged) = audit::table(&audit::path(&release), 20)?;
+            let code = say(&table);
+            for line in damaged {
+                log::warn(&line);
+            }
+            Ok(code)
         }
     }
 }

@@ -3,7 +3,7 @@
 //! failure says its stderr is above. The captured forms read stdout, and pass stderr through
 //! adminsh so a failure can quote its tail.
 
-use std::io::{self, Write};
+use std::io;
 
 use super::lines::{Lines, Stopped};
 use super::pump::Sinks;
@@ -157,7 +157,7 @@ impl Sinks for Capture<'_, '_> {
             Some(StderrSink::Tee(kept)) => {
                 // The command's own words, passed through as they come; a closed or full
                 // stderr of adminsh must not stop the command.
-                let _ = io::stderr().write_all(bytes);
+                crate::log::err_bytes(bytes);
                 kept.push(bytes);
             }
             Some(StderrSink::Text(text)) => text.push(bytes),
