@@ -1,14 +1,13 @@
 //! What each mode of the command line does: run a script or an expression, open the console,
 //! list or check the scripts, show the config, print completions.
 
-use std::io::Write;
-
 use crate::audit;
 use crate::catalog;
 use crate::completion;
 use crate::diagnostic;
 use crate::error::{Ending, Error};
 use crate::interrupt;
+use crate::log;
 use crate::options::{Flags, Mode, Options, ReleaseMode};
 use crate::params::Header;
 use crate::release::{Release, listing};
@@ -78,8 +77,12 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
         ReleaseMode::Script { script, args } => run::run(release, job(Code::Script(script), args)),
         ReleaseMode::Console => console(release, flags),
         ReleaseMode::Audit => {
-            let table = audit::table(&audit::path(&release), 20)?;
-            Ok(say(&table))
+            let (table, damaged) = audit::table(&audit::path(&release), 20)?;
+            let code = say(&table);
+            for line in damaged {
+                log::warn(&line);
+            }
+            Ok(code)
         }
     }
 }
@@ -87,7 +90,7 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
 /// Writes a mode's whole output on stdout and returns exit code 0: a reader that went away
 /// (`adminsh --completions bash | head -1`) ends the output quietly.
 fn say(text: &str) -> i32 {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    log::out(text);
     0
 }
 
@@ -130,10 +133,10 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
 fn list(release: &Release) -> i32 {
     let scripts = catalog::scripts(release.path(), false);
     if scripts.is_empty() {
-        eprintln!(
+        log::err_line(&format!(
             "adminsh: no scripts in {}",
             release.path().join(catalog::DIR).display()
-        );
+        ));
         return 0;
     }
     // The names in a column; then the parameters in short, if any, and the summary.
@@ -145,10 +148,8 @@ fn list(release: &Release) -> i32 {
         })
         .collect();
     let name_width = scripts.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "Scripts of {} in {}:",
+    let mut out = format!(
+        "Scripts of {} in {}:\n",
         release.name,
         release.path().join(catalog::DIR).display()
     );
@@ -160,9 +161,10 @@ fn list(release: &Release) -> i32 {
         if let Some(summary) = &script.summary {
             line.push_str(&format!("  # {summary}"));
         }
-        let _ = writeln!(out, "{}", line.trim_end());
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
-    0
+    say(&out)
 }
 
 /// Reads the header of every script and module and compiles it; every error is reported, not
@@ -178,7 +180,10 @@ fn check(release: Release) -> i32 {
         let text = match std::fs::read_to_string(&script.path) {
             Ok(text) => text,
             Err(e) => {
-                eprintln!("{}: cannot read: {e}", runner.session.sources.shown(&name));
+                log::err_line(&format!(
+                    "{}: cannot read: {e}",
+                    runner.session.sources.shown(&name)
+                ));
                 failed += 1;
                 continue;
             }
@@ -187,7 +192,7 @@ fn check(release: Release) -> i32 {
         let (header, errors) = Header::parse_all(&text);
         if !errors.is_empty() {
             let shown = runner.session.sources.shown(&name);
-            eprintln!("{}", diagnostic::header_errors(&shown, &text, &errors));
+            log::err_line(&diagnostic::header_errors(&shown, &text, &errors));
             failed += 1;
             continue;
         }
@@ -199,13 +204,15 @@ fn check(release: Release) -> i32 {
     }
     let total = scripts.len();
     if failed == 0 {
-        println!("{total} script{} ok", if total == 1 { "" } else { "s" });
-        0
+        say(&format!(
+            "{total} script{} ok\n",
+            if total == 1 { "" } else { "s" }
+        ))
     } else {
-        eprintln!(
+        log::err_line(&format!(
             "{failed} of {total} script{} failed to compile",
             if total == 1 { "" } else { "s" }
-        );
+        ));
         1
     }
 }

@@ -98,13 +98,14 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
     let s = session.clone();
-    engine.on_print(move |text| s.sink.print(text));
-    engine.on_debug(|text, source, pos| {
+    engine.on_print(move |text| s.print(text));
+    let s = session.clone();
+    engine.on_debug(move |text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
             _ => String::new(),
         };
-        eprintln!("{place}{text}");
+        crate::sink::debug(&s.redactor(), &place, text);
     });
     engine.set_module_resolver(modules::Resolver::new(
         session.release.path(),
@@ -116,11 +117,11 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     };
     command::register(&mut host, session);
     config::register(&mut host, session);
-    control::register(&mut host);
+    control::register(&mut host, session);
     data::register(&mut host);
     display::register(&mut host, session);
     fs::register(&mut host, session);
-    log::register(&mut host);
+    log::register(&mut host, session);
     procfile::register(&mut host, session);
     progress::register(&mut host);
     prompt::register(&mut host, session);

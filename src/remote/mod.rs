@@ -78,7 +78,7 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
             let ended = runner::run(&argv, transport, stdin, None)
                 .unwrap_or_else(|e| Ended::Unreachable(format!("cannot run `{}`: {e}", argv[0])));
             if let Some(message) = failure(name, &how, &ended) {
-                eprintln!("adminsh: {message}");
+                crate::log::err_line(&format!("adminsh: {message}"));
             }
             Ok(match ended {
                 Ended::Ran(code) => code,
@@ -116,13 +116,16 @@ fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
 pub(crate) fn list(release: &OpenOptions) -> Result<i32, Error> {
     let (path, targets) = load(release)?;
     if targets.is_empty() {
-        eprintln!("adminsh: no targets in {}", path.display());
+        crate::log::err_line(&format!("adminsh: no targets in {}", path.display()));
         return Ok(0);
     }
     let width = targets.keys().map(|n| n.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
     for (name, target) in &targets {
-        println!("{name:width$}  {}", target.describe());
+        out.push_str(&format!("{name:width$}  {}\n", target.describe()));
     }
+    // A reader that went away (`adminsh --targets | head -1`) ends the listing quietly.
+    crate::log::out(&out);
     Ok(0)
 }
 

@@ -47,7 +47,7 @@ impl Console {
                 Ok(module) => {
                     runner.engine.register_static_module(*name, module.into());
                 }
-                Err(e) => eprintln!("adminsh: std/{name} is unavailable: {e}"),
+                Err(e) => crate::log::err_line(&format!("adminsh: std/{name} is unavailable: {e}")),
             }
             catalog.extend(help::module_functions(name, source));
         }
@@ -127,12 +127,8 @@ impl Console {
         if value.is_unit() {
             return String::new();
         }
-        format!(
-            "=> {}\n",
-            self.runner
-                .session
-                .redact(&pretty(value, 0, &|v| self.runner.text(v, true)))
-        )
+        let value = self.runner.session.redactor().value(value);
+        format!("=> {}\n", pretty(&value, 0, &|v| self.runner.text(v, true)))
     }
 
     fn meta(&mut self, command: &str) -> Outcome {
@@ -168,10 +164,15 @@ impl Console {
 
     fn vars(&self) -> String {
         let mut out = String::new();
+        let redactor = self.runner.session.redactor();
         for (name, constant, value) in self.runner.scope.iter() {
             let keyword = if constant { "const" } else { "let" };
-            let value =
-                (self.runner.session).redact(&pretty(&value, 0, &|v| self.runner.text(v, true)));
+            // By value, and by the variable's name (`let new_token = ...`).
+            let value = if redactor.is_secret(name) && !(value.is_unit() || value.is_bool()) {
+                crate::release::secrets::MASK.to_owned()
+            } else {
+                pretty(&redactor.value(&value), 0, &|v| self.runner.text(v, true))
+            };
             out.push_str(&format!("{keyword} {name} = {value};\n"));
         }
         if out.is_empty() {

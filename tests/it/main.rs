@@ -8,11 +8,13 @@ mod support;
 
 mod attack_files;
 mod cli;
+mod closed_pipes;
 mod commands;
 mod config;
 mod console;
 mod db;
 mod errors;
+mod full_disk;
 mod interrupt;
 mod maintenance;
 mod params;
