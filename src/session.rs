@@ -27,6 +27,8 @@ pub(crate) struct Session {
     pub steps: RefCell<Steps>,
     pub sink: Sink,
     pub sources: Sources,
+    /// The database connections (std/db), opened on first use.
+    pub db: crate::db::Databases,
 }
 
 /// How a script, `-e` or the console runs (`Setup::default()` is a plain one).
@@ -56,6 +58,7 @@ impl Session {
             steps: RefCell::default(),
             sink: Sink::new(setup.json),
             sources: Sources::new(std::env::current_dir().unwrap_or_default()),
+            db: crate::db::Databases::default(),
         })
     }
 

@@ -13,6 +13,8 @@ use crate::stdlib;
 
 pub(crate) struct Resolver {
     files: FileModuleResolver,
+    /// Stdlib modules written in Rust (`std/db`).
+    native: HashMap<&'static str, SharedModule>,
     /// Stdlib modules are evaluated once per session, on first import.
     std: RefCell<HashMap<String, SharedModule>>,
 }
@@ -21,8 +23,17 @@ impl Default for Resolver {
     fn default() -> Self {
         Resolver {
             files: FileModuleResolver::new(),
+            native: HashMap::new(),
             std: RefCell::default(),
         }
+    }
+}
+
+impl Resolver {
+    /// Serves `std/<name>` with a module written in Rust.
+    pub(crate) fn with_native(mut self, name: &'static str, module: SharedModule) -> Self {
+        self.native.insert(name, module);
+        self
     }
 }
 
@@ -37,6 +48,9 @@ impl ModuleResolver for Resolver {
         let Some(name) = path.strip_prefix(stdlib::PREFIX) else {
             return self.files.resolve(engine, source, path, pos);
         };
+        if let Some(module) = self.native.get(name) {
+            return Ok(module.clone());
+        }
         if let Some(module) = self.std.borrow().get(name) {
             return Ok(module.clone());
         }

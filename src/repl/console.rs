@@ -126,6 +126,10 @@ impl Console {
         if value.is_unit() {
             return String::new();
         }
+        // Rows straight from a query: a table, in the query's column order.
+        if let Some(table) = crate::db::value::table(value, &|v| pretty(v, 0)) {
+            return format!("{}\n", self.runner.session.redact(&table));
+        }
         format!("=> {}\n", self.runner.session.redact(&pretty(value, 0)))
     }
 
@@ -298,9 +302,9 @@ mod tests {
             );
         }
         for name in [
-            "db::query(sql)",
-            "db::exec(sql)",
-            "db::scalar(sql)",
+            "db::query(sql: String, params: Array) -> Array",
+            "db::exec(sql: String) -> int",
+            "db::scalar(sql: String) -> ?",
             ":load FILE",
         ] {
             assert!(text.contains(name), ":help lacks {name}");

@@ -16,6 +16,9 @@ use std::process::{Command, Stdio};
 pub(crate) enum Tool {
     Bundler,
     Fish,
+    /// `MariaDB`'s server (`mariadbd`, `mariadb-install-db`) and its `mariadb` client.
+    Mariadb,
+    Openssl,
     /// `python3 -m venv` with pip, as the example shop creates its virtualenv.
     Ensurepip,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
@@ -37,6 +40,8 @@ impl Tool {
         match self {
             Tool::Bundler => "bundle",
             Tool::Fish => "fish",
+            Tool::Mariadb => "MariaDB (mariadbd, mariadb-install-db, mariadb)",
+            Tool::Openssl => "openssl",
             Tool::Ensurepip => "python3's ensurepip",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
@@ -55,6 +60,8 @@ impl Tool {
         match self {
             Tool::Bundler => "apt-get install ruby-bundler",
             Tool::Fish => "apt-get install fish",
+            Tool::Mariadb => "apt-get install mariadb-server",
+            Tool::Openssl => "apt-get install openssl",
             Tool::Ensurepip => "apt-get install python3-venv",
             Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
@@ -72,6 +79,12 @@ impl Tool {
         match self {
             Tool::Bundler => on_path("bundle"),
             Tool::Fish => on_path("fish"),
+            Tool::Mariadb => {
+                Path::new(super::mariadb::server_program()).is_file()
+                    && on_path("mariadb-install-db")
+                    && on_path("mariadb")
+            }
+            Tool::Openssl => on_path("openssl"),
             Tool::Ensurepip => succeeds("python3", &["-c", "import venv, ensurepip"]),
             Tool::Postgres => {
                 super::postgres::server_bin().is_some()
