@@ -741,3 +741,46 @@ fn the_console_shows_rows_as_a_table() {
         .any_stderr()
         .run();
 }
+
+/// `db::statement_timeout` cancels a statement that runs longer, with an error saying so.
+#[test]
+fn a_statement_timeout_cancels_the_statement() {
+    let db = Db::sqlite();
+    let script = format!(
+        r#"db::statement_timeout(0.3); try {{ db::scalar("{}") }} catch (e) {{ print(e) }}; db::scalar("select 7")"#,
+        db.long_statement()
+    );
+    let started = Instant::now();
+    db.app()
+        .args(&["-e", &script])
+        .stdout("db::scalar failed: cancelled after 0.3s (db::statement_timeout): interrupted (SQLITE_INTERRUPT)\n7\n")
+        .run();
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// A `SQLite` file in WAL mode (Rails' default) reads under `--read-only`, its data unchanged.
+#[test]
+fn sqlite_wal_file_reads_read_only() {
+    require!(Sqlite3);
+    let app = Test::new()
+        .file(".env", "DATABASE_URL=sqlite:///var/app.db")
+        .file("var/.keep", "");
+    let db = app.path().join("var/app.db");
+    sqlite3(
+        &db,
+        "pragma journal_mode = wal; create table customers (id integer primary key);
+         insert into customers (id) values (1), (2);",
+    );
+    let bytes = std::fs::read(&db).unwrap();
+    let done = app
+        .args(&[
+            "--read-only",
+            "-e",
+            r#"db::scalar("select count(*) from customers")"#,
+        ])
+        .stdout("2\n")
+        .run();
+    assert!(std::fs::read(&db).unwrap() == bytes, "app.db changed");
+    assert_eq!(sqlite3(&db, "pragma journal_mode"), "wal\n");
+    drop(done);
+}
