@@ -62,6 +62,15 @@ pub(crate) struct Command {
     pub argv: Vec<Vec<String>>,
     pub status: Option<i32>,
     pub duration_ms: u64,
+    /// A database statement (std/db): the SQL, its parameters, the rows affected, any error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 pub(crate) struct AuditLog {
@@ -252,6 +261,17 @@ impl Trail {
                     argv: c.stages.clone(),
                     status: c.status,
                     duration_ms: millis(c.duration),
+                    sql: c
+                        .statement
+                        .as_ref()
+                        .map(|s| ran.redactor.redact(&s.sql).into_owned()),
+                    params: c.statement.as_ref().map(|s| ran.redactor.words(&s.params)),
+                    rows: c.statement.as_ref().and_then(|s| s.rows),
+                    error: c
+                        .statement
+                        .as_ref()
+                        .and(c.error.as_ref())
+                        .map(|e| ran.redactor.redact(e).into_owned()),
                 })
                 .collect(),
             steps: ran.steps.to_vec(),

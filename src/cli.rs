@@ -46,8 +46,9 @@ pub(crate) struct Cli {
     pub json: bool,
 
     /// Print the commands (and file writes) that would run instead of running them; commands
-    /// marked `.read_only()` still run
-    #[arg(short = 'n', long, help_heading = "Maintenance")]
+    /// marked `.read_only()` still run, and the database runs in a transaction rolled back at
+    /// the end (`--sandbox` for the console)
+    #[arg(short = 'n', long, alias = "sandbox", help_heading = "Maintenance")]
     pub dry_run: bool,
 
     /// Refuse, with an error, every command not marked `.read_only()` and every file write

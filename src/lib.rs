@@ -6,6 +6,7 @@ mod audit;
 mod catalog;
 mod cli;
 mod completion;
+mod db;
 mod diagnostic;
 mod error;
 mod hints;

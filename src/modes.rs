@@ -113,6 +113,7 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
     };
     let session = Session::new(release, setup);
     let result = repl::run(session.clone());
+    session.db.close();
     let ending = match &result {
         Ok(0) => None,
         Ok(code) => Some(Ending::Exit(*code)),

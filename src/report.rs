@@ -50,6 +50,15 @@ struct Command {
     status: Option<i32>,
     duration_ms: f64,
     error: Option<String>,
+    /// A database statement (std/db): where, the SQL, its parameters, the rows it affected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sql: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<u64>,
 }
 
 impl Report {
@@ -79,6 +88,13 @@ impl Report {
                         status: c.status,
                         duration_ms: millis(c.duration),
                         error: c.error.as_ref().map(|e| redactor.redact(e).into_owned()),
+                        database: c.statement.as_ref().map(|s| s.database.clone()),
+                        sql: c
+                            .statement
+                            .as_ref()
+                            .map(|s| redactor.redact(&s.sql).into_owned()),
+                        params: c.statement.as_ref().map(|s| redactor.words(&s.params)),
+                        rows: c.statement.as_ref().and_then(|s| s.rows),
                     }
                 })
                 .collect(),
@@ -100,20 +116,26 @@ fn millis(duration: Duration) -> f64 {
 /// `value` with what JSON cannot hold (a command, a function) replaced by `text(part)`, the
 /// way the script would print it.
 pub(crate) fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dynamic {
+    // The tag says a query's column order (`db::value`): kept.
+    let tag = value.tag();
     if value.is_array() {
         let array = value.cast::<rhai::Array>();
-        array
+        let mut value: Dynamic = array
             .into_iter()
             .map(|v| printable(v, text))
             .collect::<rhai::Array>()
-            .into()
+            .into();
+        value.set_tag(tag);
+        value
     } else if value.is_map() {
         let map = value.cast::<rhai::Map>();
         let map: rhai::Map = map
             .into_iter()
             .map(|(k, v)| (k, printable(v, text)))
             .collect();
-        map.into()
+        let mut value: Dynamic = map.into();
+        value.set_tag(tag);
+        value
     } else if value.is_unit()
         || value.is_bool()
         || value.is_int()
@@ -152,10 +174,14 @@ fn json_value(value: &Dynamic) -> Value {
         )
     } else if value.is_map() {
         let map = value.read_lock::<rhai::Map>();
-        let entries = map.iter().flat_map(|m| m.iter());
+        let Some(map) = map.as_deref() else {
+            return Value::Null;
+        };
+        // A row from a query keeps the query's column order.
+        let keys = crate::db::value::keys_in_order(value, map);
         Value::Object(
-            entries
-                .map(|(k, v)| (k.to_string(), json_value(v)))
+            keys.into_iter()
+                .filter_map(|k| map.get(k.as_str()).map(|v| (k, json_value(v))))
                 .collect(),
         )
     } else {

@@ -128,6 +128,8 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     }
     let mut runner = Runner::new(session);
     let outcome = runner.run(&text, &name);
+    // A dry run's database sandbox (and any transaction left open) is rolled back now.
+    runner.session.db.close();
     if outcome.is_ok() {
         runner.session.steps.borrow().clear_checkpoint()?;
     }

@@ -28,6 +28,8 @@ pub(crate) struct Session {
     pub steps: RefCell<Steps>,
     pub sink: Sink,
     pub sources: Sources,
+    /// The database connections (std/db), opened on first use.
+    pub db: crate::db::Databases,
 }
 
 /// How a script, `-e` or the console runs (`Setup::default()` is a plain one).
@@ -57,6 +59,7 @@ impl Session {
             steps: RefCell::default(),
             sink: Sink::new(setup.json),
             sources: Sources::new(std::env::current_dir().unwrap_or_default()),
+            db: crate::db::Databases::default(),
         })
     }
 
@@ -130,6 +133,12 @@ impl Session {
     /// The release's secrets as they are now (`set_env` may add more).
     pub(crate) fn redactor(&self) -> Rc<Redactor> {
         self.release.config.borrow().redactor().clone()
+    }
+
+    /// `text` with the release's secrets masked (for text adminsh writes itself, such as a
+    /// statement's SQL; values are masked raw with `redactor().value`).
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.redactor().redact(text).into_owned()
     }
 }
 

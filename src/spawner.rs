@@ -22,6 +22,21 @@ pub(crate) struct CommandRecord {
     pub duration: Duration,
     /// Why it raised an error, when it did.
     pub error: Option<String>,
+    /// A database statement (std/db), which has no argv.
+    pub statement: Option<Statement>,
+}
+
+/// A database statement, recorded like a command.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Statement {
+    /// The database, as messages name it (no password).
+    pub database: String,
+    /// The SQL, secrets masked.
+    pub sql: String,
+    /// The parameters as the script gave them, secrets masked.
+    pub params: Vec<String>,
+    /// The rows it affected (`db::exec`, `db::exec_many`).
+    pub rows: Option<u64>,
 }
 
 type SpawnEnv = Rc<Vec<(OsString, OsString)>>;
@@ -100,8 +115,26 @@ impl Spawner {
             status: None,
             duration: Duration::ZERO,
             error: None,
+            statement: None,
         });
         (commands.len() - 1, Instant::now())
+    }
+
+    /// Records what is not a command (a database statement); its index, if the run records.
+    pub(crate) fn record(&self, record: CommandRecord) -> Option<usize> {
+        if !self.record {
+            return None;
+        }
+        let mut commands = self.commands.borrow_mut();
+        commands.push(record);
+        Some(commands.len() - 1)
+    }
+
+    /// Completes a record made with `record`.
+    pub(crate) fn amend(&self, index: usize, change: impl FnOnce(&mut CommandRecord)) {
+        if let Some(record) = self.commands.borrow_mut().get_mut(index) {
+            change(record);
+        }
     }
 
     /// The commands run so far, in the order they started.

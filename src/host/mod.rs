@@ -54,7 +54,9 @@ impl FnDoc {
 
     /// Called as a method on a command: `cmd(...).run()`.
     pub(crate) fn is_method(&self) -> bool {
-        self.params.starts_with("cmd: Cmd") || self.params.starts_with("bar: Progress")
+        self.params.starts_with("cmd: Cmd")
+            || self.params.starts_with("bar: Progress")
+            || self.params.starts_with("db: Db")
     }
 }
 
@@ -107,14 +109,20 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
         };
         crate::sink::debug(&s.redactor(), &place, text);
     });
-    engine.set_module_resolver(modules::Resolver::new(
-        session.release.path(),
-        session.options().allow_outside_release,
-    ));
     let mut host = Host {
         engine,
         docs: Vec::with_capacity(64),
     };
+    // `import "std/db" as db` and, without an import, `db::...`.
+    let db = crate::db::module::register(&mut host, session);
+    host.engine.register_static_module("db", db.clone());
+    host.engine.set_module_resolver(
+        modules::Resolver::new(
+            session.release.path(),
+            session.options().allow_outside_release,
+        )
+        .with_native("db", db),
+    );
     command::register(&mut host, session);
     config::register(&mut host, session);
     control::register(&mut host, session);

@@ -206,7 +206,10 @@ impl Redactor {
         } else if value.is_array() {
             let array = value.read_lock::<rhai::Array>();
             let items = array.iter().flat_map(|a| a.iter());
-            Dynamic::from_array(items.map(|v| self.value(v)).collect())
+            let mut masked = Dynamic::from_array(items.map(|v| self.value(v)).collect());
+            // The tag says what the value is (a query's rows keep their column order by it).
+            masked.set_tag(value.tag());
+            masked
         } else if value.is_map() {
             let map = value.read_lock::<rhai::Map>();
             let entries = map.iter().flat_map(|m| m.iter());
@@ -217,7 +220,9 @@ impl Redactor {
                     (key.clone(), v)
                 })
                 .collect();
-            Dynamic::from_map(masked)
+            let mut masked = Dynamic::from_map(masked);
+            masked.set_tag(value.tag());
+            masked
         } else {
             value.clone()
         }

@@ -128,7 +128,20 @@ impl Console {
             return String::new();
         }
         let value = self.runner.session.redactor().value(value);
-        format!("=> {}\n", pretty(&value, 0, &|v| self.runner.text(v, true)))
+        // Rows straight from a query: a table, in the query's column order.
+        if let Some(table) =
+            crate::db::value::table(&value, &|v| pretty(v, 0, &|v| self.runner.text(v, true)))
+        {
+            return format!(
+                "{table}
+"
+            );
+        }
+        format!(
+            "=> {}
+",
+            pretty(&value, 0, &|v| self.runner.text(v, true))
+        )
     }
 
     fn meta(&mut self, command: &str) -> Outcome {
@@ -334,9 +347,9 @@ mod tests {
             );
         }
         for name in [
-            "db::query(sql)",
-            "db::exec(sql)",
-            "db::scalar(sql)",
+            "db::query(sql: String, params: Array) -> Array",
+            "db::exec(sql: String) -> int",
+            "db::scalar(sql: String) -> ?",
             ":load FILE",
         ] {
             assert!(text.contains(name), ":help lacks {name}");

@@ -2,6 +2,7 @@
 //! chosen arguments, environment and stdin, and exact expectations on stdout, stderr and the
 //! exit code, with both streams shown when something differs.
 
+pub(crate) mod mariadb;
 pub(crate) mod postgres;
 pub(crate) mod processes;
 pub(crate) mod sshd;
