@@ -55,8 +55,14 @@ impl Redactor {
         self.names.is_secret(key)
     }
 
-    /// Learns one secret value (and each long line of a multi-line one).
+    /// Learns one secret value (and each long line of a multi-line one). A flag's value
+    /// (`true`, `off`, `1`) under a secret-looking key (`SECRET_ROTATION=true`) is no secret:
+    /// it is masked by its key, never looked for in text.
     pub(crate) fn add(&mut self, secret: &str) {
+        const FLAGS: [&str; 8] = ["true", "false", "yes", "no", "on", "off", "0", "1"];
+        if FLAGS.iter().any(|flag| secret.eq_ignore_ascii_case(flag)) {
+            return;
+        }
         let list = match secret.chars().count() {
             0 => return,
             n if n >= SEARCHED_LEN => &mut self.searched,
@@ -287,6 +293,9 @@ mod tests {
         assert_eq!(r.redact("1234 a123 123b"), "1234 a123 123b");
         assert_eq!(r.redact("7"), MASK);
         assert_eq!(r.redact("step 7 of 17"), "step 7 of 17");
+        let flags = redactor(&["true", "OFF", "1"]);
+        assert_eq!(flags.redact("true off 1"), "true off 1");
+        assert_eq!(flags.display("SECRET_ROTATION", "true"), MASK);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod release;
 mod remote;
 mod repo;
 mod scripts;
+mod secrets;
 mod shop;
 mod text;
 mod tidy;

@@ -377,6 +377,12 @@ fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
         || !alive(sleeper) && !alive(remote_adminsh),
     );
     assert!(!remote.path().join("after.txt").exists());
+    // The remote adminsh said "interrupted" to a connection that was gone, and went on to
+    // record how its run ended.
+    let audit = std::fs::read_to_string(remote.path().join(".adminsh/audit.jsonl")).unwrap();
+    let finish: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(finish["event"], "finish", "{audit}");
+    assert_eq!(finish["outcome"], "interrupted", "{audit}");
 }
 
 #[test]
