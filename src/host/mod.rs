@@ -1,10 +1,12 @@
 //! The Rhai host API: the functions admin scripts call, one file per family, and `engine`, which
 //! builds the one Engine both the script runner and the console use.
 
+pub(crate) mod codec;
 pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod data;
+pub(crate) mod formats;
 pub(crate) mod fs;
 pub(crate) mod log;
 pub(crate) mod modules;
@@ -124,6 +126,8 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     prompt::register(&mut host, session);
     steps::register(&mut host, session);
     text::register(&mut host);
+    codec::register(&mut host, session);
+    formats::register(&mut host);
     time::register(&mut host);
     waiting::register(&mut host);
     host

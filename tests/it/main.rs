@@ -13,6 +13,7 @@ mod config;
 mod console;
 mod db;
 mod errors;
+mod formats;
 mod interrupt;
 mod maintenance;
 mod params;
