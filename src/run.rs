@@ -127,6 +127,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     }
     let mut runner = Runner::new(session);
     let outcome = runner.run(&text, &name);
+    crate::host::files::remove_temp_dirs();
     if outcome.is_ok() {
         runner.session.steps.borrow().clear_checkpoint()?;
     }

@@ -6,6 +6,7 @@ pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod data;
+pub(crate) mod files;
 pub(crate) mod formats;
 pub(crate) mod fs;
 pub(crate) mod log;
@@ -128,6 +129,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     text::register(&mut host);
     codec::register(&mut host, session);
     formats::register(&mut host);
+    files::register(&mut host, session);
     time::register(&mut host);
     waiting::register(&mut host);
     host

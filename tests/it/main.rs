@@ -13,6 +13,7 @@ mod config;
 mod console;
 mod db;
 mod errors;
+mod files;
 mod formats;
 mod interrupt;
 mod maintenance;
