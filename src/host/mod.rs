@@ -9,6 +9,7 @@ pub(crate) mod data;
 pub(crate) mod files;
 pub(crate) mod formats;
 pub(crate) mod fs;
+pub(crate) mod lines;
 pub(crate) mod log;
 pub(crate) mod modules;
 pub(crate) mod procfile;
@@ -130,6 +131,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     codec::register(&mut host, session);
     formats::register(&mut host);
     files::register(&mut host, session);
+    lines::register(&mut host, session);
     time::register(&mut host);
     waiting::register(&mut host);
     host

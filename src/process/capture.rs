@@ -23,6 +23,8 @@ enum StdoutSink<'a> {
     Text(TextBuilder),
     /// Line by line (`each_line`).
     Lines(Lines<'a>),
+    /// As read, and whether the reader stopped early (the native line operations).
+    Chunks(&'a mut dyn FnMut(&[u8]) -> bool, bool),
 }
 
 enum StderrSink {
@@ -69,6 +71,10 @@ impl<'a> Capture<'a> {
                 Some(StdoutSink::Lines(Lines::new(each))),
                 Some(StderrSink::Tee(Vec::new())),
             ),
+            Output::Chunks(each) => (
+                Some(StdoutSink::Chunks(each, false)),
+                Some(StderrSink::Tee(Vec::new())),
+            ),
         };
         Capture { stdout, stderr }
     }
@@ -113,6 +119,9 @@ impl<'a> Capture<'a> {
                 (Captured::Text(text, invalid), None)
             }
             Some(StdoutSink::Lines(lines)) => (Captured::Nothing, lines.stopped()),
+            Some(StdoutSink::Chunks(_, stopped)) => {
+                (Captured::Nothing, stopped.then_some(Stopped::ByCallback))
+            }
             None => (Captured::Nothing, None),
         };
         let (stderr, stderr_tail) = match self.stderr {
@@ -140,6 +149,11 @@ impl Sinks for Capture<'_> {
             Some(StdoutSink::Text(text)) => text.push(bytes),
             Some(StdoutSink::Lines(lines)) if bytes.is_empty() => lines.end(),
             Some(StdoutSink::Lines(lines)) => return lines.push(bytes),
+            Some(StdoutSink::Chunks(each, stopped)) => {
+                let go_on = each(bytes);
+                *stopped |= !go_on && !bytes.is_empty();
+                return go_on;
+            }
             None => {}
         }
         true

@@ -16,6 +16,7 @@ mod errors;
 mod files;
 mod formats;
 mod interrupt;
+mod lines;
 mod maintenance;
 mod params;
 mod release;
