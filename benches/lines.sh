@@ -14,6 +14,7 @@
 # Run from anywhere:
 #   benches/lines.sh                     10 million lines
 #   BENCH_LINES=1000000 benches/lines.sh
+#   ADMINSH=/path/to/adminsh benches/lines.sh   (a binary built already)
 # Needs hyperfine, python3 and GNU time (/usr/bin/time). Prints a Markdown table and writes it
 # to benches/lines-results.md.
 
@@ -33,9 +34,11 @@ command -v python3 >/dev/null || die "python3 is missing"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
 cd "$ROOT"
-log "cargo dist"
-cargo dist
-ADMINSH="$ROOT/target/x86_64-unknown-linux-gnu/release/adminsh"
+if [[ -z "${ADMINSH:-}" ]]; then
+    log "cargo dist"
+    cargo dist
+    ADMINSH="$ROOT/target/x86_64-unknown-linux-gnu/release/adminsh"
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -65,13 +68,13 @@ time_and_rss() {
     hyperfine -N --warmup 1 --runs "$BENCH_RUNS" --style none \
         --export-json "$TMP/h.json" "bash -c $(q "$command")" >/dev/null 2>&1 ||
         die "hyperfine failed: $command"
-    median=$("$PY" -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$TMP/h.json")
-    rows+=("$name|$median|$rss")
-    log "$name: ${median}s, peak RSS ${rss} KiB"
+    read -r median cpu < <("$PY" -c 'import json,sys; r = json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f" % (r["median"], r["user"] + r["system"]))' "$TMP/h.json")
+    rows+=("$name|$median|$cpu|$rss")
+    log "$name: ${median}s (CPU ${cpu}s), peak RSS ${rss} KiB"
 }
 
-table="| pattern | runner | median s | lines/s | peak RSS (of the whole pipeline's biggest process) |
-| --- | --- | --- | --- | --- |"
+table="| pattern | runner | wall s (median) | lines/s | CPU s (user+sys, all processes) | peak RSS (biggest process) |
+| --- | --- | --- | --- | --- | --- |"
 for pattern in '7.*7$' '12345'; do
     want=$(seq "$N" | grep -c -- "$pattern" || true)
     log "pattern $pattern over $N lines: $want match"
@@ -84,10 +87,10 @@ for pattern in '7.*7$' '12345'; do
     time_and_rss "adminsh each_line closure" "$want" \
         "$A -C $T -e $(q "let rx = regex(\"${pattern}\"); let n = 0; cmd(\"seq\", [\"$N\"]).each_line(|l| { if l.re_match(rx) { n += 1; } }); n")"
     for row in "${rows[@]}"; do
-        IFS='|' read -r name median rss <<<"$row"
+        IFS='|' read -r name median cpu rss <<<"$row"
         rate=$("$PY" -c "print(f'{$N / $median / 1e6:.1f} M')")
         table+="
-| \`$pattern\` | $name | $median | $rate | $((rss / 1024)) MiB |"
+| \`$pattern\` | $name | $median | $rate | $cpu | $((rss / 1024)) MiB |"
     done
 done
 
@@ -95,13 +98,13 @@ rows=()
 time_and_rss "adminsh count_lines" "$N" "$A -C $T -e $(q "cmd(\"seq\", [\"$N\"]).count_lines()")"
 time_and_rss "wc -l" "$N" "seq $N | wc -l"
 for row in "${rows[@]}"; do
-    IFS='|' read -r name median rss <<<"$row"
+    IFS='|' read -r name median cpu rss <<<"$row"
     rate=$("$PY" -c "print(f'{$N / $median / 1e6:.1f} M')")
     table+="
-| (all lines) | $name | $median | $rate | $((rss / 1024)) MiB |"
+| (all lines) | $name | $median | $rate | $cpu | $((rss / 1024)) MiB |"
 done
 
-result="# Lines benchmark ($N lines of \`seq\`, $(date -u +%Y-%m-%d), $(nproc) cores)
+result="# Lines benchmark ($N lines of \`seq\`, $(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end)
 
 $table"
 printf '%s\n' "$result" | tee "$BENCH_DIR/lines-results.md"
