@@ -130,6 +130,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     let outcome = runner.run(&text, &name);
     // A dry run's database sandbox (and any transaction left open) is rolled back now.
     runner.session.db.close();
+    crate::host::files::remove_temp_dirs();
     if outcome.is_ok() {
         runner.session.steps.borrow().clear_checkpoint()?;
     }

@@ -147,6 +147,21 @@ impl Spawner {
         self.env.borrow_mut().take();
     }
 
+    /// The program a command named `program` would run (`which`): found on the release's
+    /// `PATH` (isolation first) as a command would find it.
+    pub(crate) fn which(&self, release: &Release, program: &str) -> Option<std::path::PathBuf> {
+        let env = self.env(release);
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_os_str());
+        let found = self
+            .cache
+            .borrow_mut()
+            .resolve(program, path, release.path())?;
+        found.is_file().then_some(found)
+    }
+
     fn env(&self, release: &Release) -> SpawnEnv {
         let isolation = release.isolation();
         if let Some((_, env)) = self.env.borrow().as_ref().filter(|(i, _)| *i == isolation) {

@@ -12,7 +12,7 @@ use crate::session::Session;
 
 /// A command as scripts see it.
 #[derive(Debug, Clone)]
-pub(crate) struct Cmd(Spec);
+pub(crate) struct Cmd(pub(crate) Spec);
 
 impl Cmd {
     fn new(program: &str, args: Vec<String>) -> Self {

@@ -118,7 +118,7 @@ fn write(full: &Path, bytes: &[u8]) -> Result<(), stream::Error> {
     }
 }
 
-fn in_release(session: &Session, path: &str) -> PathBuf {
+pub(super) fn in_release(session: &Session, path: &str) -> PathBuf {
     session.release.path().join(path)
 }
 
@@ -129,7 +129,7 @@ fn stream_error(error: stream::Error, verb: &str, path: &str) -> Box<EvalAltResu
     }
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+pub(super) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         ErrorKind::NotFound => "no such file or directory".into(),
         ErrorKind::PermissionDenied => "permission denied".into(),

@@ -1,12 +1,16 @@
 //! The Rhai host API: the functions admin scripts call, one file per family, and `engine`, which
 //! builds the one Engine both the script runner and the console use.
 
+pub(crate) mod codec;
 pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod data;
 pub(crate) mod display;
+pub(crate) mod files;
+pub(crate) mod formats;
 pub(crate) mod fs;
+pub(crate) mod lines;
 pub(crate) mod log;
 pub(crate) mod modules;
 pub(crate) mod procfile;
@@ -135,6 +139,10 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     prompt::register(&mut host, session);
     steps::register(&mut host, session);
     text::register(&mut host);
+    codec::register(&mut host, session);
+    formats::register(&mut host);
+    files::register(&mut host, session);
+    lines::register(&mut host, session);
     time::register(&mut host);
     waiting::register(&mut host);
     host

@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use rhai::{Array, Dynamic, Map};
 
@@ -13,7 +14,7 @@ use super::{Host, RhaiResult, runtime_error};
 
 /// A compiled pattern, as scripts see it (`regex("...")`).
 #[derive(Debug, Clone)]
-pub(crate) struct Regex(pub regex::Regex);
+pub(crate) struct Regex(pub Rc<regex::Regex>, pub Flags);
 
 /// Flags as letters: `i` case-insensitive, `m` multi-line (`^`/`$` at every line), `s` `.`
 /// matches a newline too, `x` whitespace and `#` comments ignored.
@@ -26,6 +27,14 @@ pub(crate) struct Flags {
 }
 
 impl Flags {
+    pub(crate) fn case_insensitive(self) -> bool {
+        self.case_insensitive
+    }
+
+    pub(crate) fn verbose(self) -> bool {
+        self.verbose
+    }
+
     fn parse(letters: &str) -> RhaiResult<Flags> {
         let mut flags = Flags::default();
         for letter in letters.chars() {
@@ -49,11 +58,13 @@ impl Flags {
 const CACHED: usize = 256;
 
 thread_local! {
-    static CACHE: RefCell<HashMap<(String, Flags), regex::Regex>> = RefCell::default();
+    static CACHE: RefCell<HashMap<(String, Flags), Rc<regex::Regex>>> = RefCell::default();
 }
 
-/// The compiled `pattern`, from the cache when it was compiled before.
-pub(crate) fn compile(pattern: &str, flags: Flags) -> RhaiResult<regex::Regex> {
+/// The compiled `pattern`, from the cache when it was compiled before. Shared, not cloned: a
+/// `regex::Regex` clone starts with no search cache of its own, and building one costs more
+/// than matching a short line.
+pub(crate) fn compile(pattern: &str, flags: Flags) -> RhaiResult<Rc<regex::Regex>> {
     let key = (pattern.to_owned(), flags);
     if let Some(re) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         return Ok(re);
@@ -65,6 +76,7 @@ pub(crate) fn compile(pattern: &str, flags: Flags) -> RhaiResult<regex::Regex> {
         .ignore_whitespace(flags.verbose)
         .build()
         .map_err(|e| bad_pattern(pattern, flags, &e))?;
+    let re = Rc::new(re);
     CACHE.with(|c| {
         let mut cache = c.borrow_mut();
         if cache.len() >= CACHED {
@@ -76,12 +88,17 @@ pub(crate) fn compile(pattern: &str, flags: Flags) -> RhaiResult<regex::Regex> {
 }
 
 /// A pattern argument: a string (compiled, cached) or a `regex(...)` value.
-pub(crate) fn pattern(value: &Dynamic) -> RhaiResult<regex::Regex> {
+pub(crate) fn pattern(value: &Dynamic) -> RhaiResult<Rc<regex::Regex>> {
+    pattern_and_flags(value).map(|(re, _)| re)
+}
+
+/// A pattern argument, with the flags it was compiled with.
+pub(crate) fn pattern_and_flags(value: &Dynamic) -> RhaiResult<(Rc<regex::Regex>, Flags)> {
     if let Some(text) = value.read_lock::<rhai::ImmutableString>() {
-        return compile(&text, Flags::default());
+        return Ok((compile(&text, Flags::default())?, Flags::default()));
     }
     if let Some(re) = value.read_lock::<Regex>() {
-        return Ok(re.0.clone());
+        return Ok((re.0.clone(), re.1));
     }
     Err(runtime_error(format!(
         "a pattern is a string or a regex(...), not {}",
@@ -158,14 +175,17 @@ pub(super) fn register(host: &mut Host) {
         "regex",
         "pattern: String -> Regex",
         "A compiled regular expression",
-        |pattern: &str| -> RhaiResult<Regex> { Ok(Regex(compile(pattern, Flags::default())?)) },
+        |pattern: &str| -> RhaiResult<Regex> {
+            Ok(Regex(compile(pattern, Flags::default())?, Flags::default()))
+        },
     );
     host.def(
         "regex",
         "pattern: String, flags: String -> Regex",
         "A compiled regular expression with flags: i (ignore case), m (multi-line), s, x",
         |pattern: &str, flags: &str| -> RhaiResult<Regex> {
-            Ok(Regex(compile(pattern, Flags::parse(flags)?)?))
+            let flags = Flags::parse(flags)?;
+            Ok(Regex(compile(pattern, flags)?, flags))
         },
     );
     host.def(

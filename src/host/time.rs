@@ -64,6 +64,15 @@ pub(crate) fn plain(value: &Dynamic) -> Dynamic {
     value.clone()
 }
 
+impl Time {
+    /// A file's time (mtime), in UTC.
+    pub(crate) fn from_system(time: std::time::SystemTime) -> Option<Time> {
+        Timestamp::try_from(time)
+            .ok()
+            .map(|t| Time(t.to_zoned_datetime(TimeZone::UTC)))
+    }
+}
+
 fn error(what: &str, e: &jiff::Error) -> Box<rhai::EvalAltResult> {
     runtime_error(format!("{what}: {e}"))
 }

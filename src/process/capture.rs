@@ -26,6 +26,8 @@ enum StdoutSink<'a> {
     Text(TextBuilder),
     /// Line by line (`each_line`).
     Lines(Lines<'a>),
+    /// As read, and whether the reader stopped early (the native line operations).
+    Chunks(&'a mut dyn FnMut(&[u8]) -> bool, bool),
 }
 
 enum StderrSink<'r> {
@@ -70,6 +72,10 @@ impl<'a, 'r> Capture<'a, 'r> {
             ),
             Output::Lines(each) => (
                 Some(StdoutSink::Lines(Lines::new(each))),
+                Some(StderrSink::Tee(Tail::new(redactor))),
+            ),
+            Output::Chunks(each) => (
+                Some(StdoutSink::Chunks(each, false)),
                 Some(StderrSink::Tee(Tail::new(redactor))),
             ),
         };
@@ -120,6 +126,9 @@ impl<'a, 'r> Capture<'a, 'r> {
                 (Captured::Text(text, invalid), None)
             }
             Some(StdoutSink::Lines(lines)) => (Captured::Nothing, lines.stopped()),
+            Some(StdoutSink::Chunks(_, stopped)) => {
+                (Captured::Nothing, stopped.then_some(Stopped::ByCallback))
+            }
             None => (Captured::Nothing, None),
         };
         let (stderr, stderr_tail) = match self.stderr {
@@ -147,6 +156,11 @@ impl Sinks for Capture<'_, '_> {
             Some(StdoutSink::Text(text)) => text.push(bytes),
             Some(StdoutSink::Lines(lines)) if bytes.is_empty() => lines.end(),
             Some(StdoutSink::Lines(lines)) => return lines.push(bytes),
+            Some(StdoutSink::Chunks(each, stopped)) => {
+                let go_on = each(bytes);
+                *stopped |= !go_on && !bytes.is_empty();
+                return go_on;
+            }
             None => {}
         }
         true

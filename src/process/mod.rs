@@ -16,6 +16,7 @@ mod lines;
 pub(crate) mod pump;
 pub(crate) mod quote;
 pub(crate) mod resolve;
+pub(crate) mod scan;
 pub(crate) mod status;
 mod tail;
 mod terminal;
@@ -140,6 +141,9 @@ pub(crate) enum Output<'a> {
     Both,
     /// stdout is handed over line by line; `false` stops the command (`each_line`).
     Lines(&'a mut dyn FnMut(&[u8]) -> bool),
+    /// stdout is handed over as it is read, `&[]` at its end; `false` stops the command (the
+    /// native line operations: `count_lines`, `grep`, `head`, ...).
+    Chunks(&'a mut dyn FnMut(&[u8]) -> bool),
 }
 
 #[derive(Debug)]
