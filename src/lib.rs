@@ -20,6 +20,7 @@ mod remote;
 mod repl;
 mod report;
 mod run;
+mod runs;
 mod script;
 mod session;
 mod sink;

@@ -12,6 +12,7 @@ mod commands;
 mod config;
 mod console;
 mod db;
+mod detach;
 mod errors;
 mod interrupt;
 mod maintenance;
