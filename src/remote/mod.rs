@@ -77,11 +77,20 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
             };
             let ended = runner::run(&argv, transport, stdin, None)
                 .unwrap_or_else(|e| Ended::Unreachable(format!("cannot run `{}`: {e}", argv[0])));
-            if let Some(message) = failure(name, &how, &ended) {
-                eprintln!("adminsh: {message}");
+            match (&ended, mode) {
+                // Following a run there: the run goes on.
+                (Ended::Interrupted(_), ReleaseMode::Attach { id }) => {
+                    let adminsh = format!("adminsh -t {name}");
+                    eprintln!("{}", crate::runs::follow::left_running(id, &adminsh));
+                }
+                _ => {
+                    if let Some(message) = failure(name, &how, &ended) {
+                        eprintln!("adminsh: {message}");
+                    }
+                }
             }
             Ok(match ended {
-                Ended::Ran(code) => code,
+                Ended::Ran(code) | Ended::Outdated(code, _) => code,
                 Ended::Unreachable(_) | Ended::NotStarted(..) => EXIT_UNREACHABLE,
                 Ended::Interrupted(signal) => interrupted_code(signal),
             })
@@ -109,6 +118,9 @@ fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
             said(text, *status)
         )),
         Ended::Interrupted(_) => Some("interrupted".to_owned()),
+        Ended::Outdated(_, flag) => Some(format!(
+            "the adminsh on target `{name}` ({how}) does not know `{flag}`: it is older than this one; update it there"
+        )),
     }
 }
 

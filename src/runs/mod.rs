@@ -181,7 +181,7 @@ pub(crate) fn find(release: &Release, wanted: &str) -> Result<(RunDir, Meta), Er
             .map(|&i| runs[i].0.id.as_str())
             .collect()
     } else {
-        suggest::ranked(wanted, ids.iter().copied())
+        close_ids(wanted, &ids)
     };
     if close.is_empty() {
         message.push_str(" (adminsh --runs lists them)");
@@ -190,6 +190,26 @@ pub(crate) fn find(release: &Release, wanted: &str) -> Result<(RunDir, Meta), Er
         message.push_str(&format!("\n  did you mean {}?", shown.join(", ")));
     }
     Err(Error::usage(message))
+}
+
+/// The ids close to `wanted`: a mistyped id, or a mistyped start of one (`waitz` for
+/// `waits-20261125-023000`).
+fn close_ids<'a>(wanted: &str, ids: &[&'a str]) -> Vec<&'a str> {
+    // Ids share their shape (a name, a date, a time): only the closest whole one is meant.
+    if let Some(id) = suggest::closest(wanted, ids.iter().copied()) {
+        return vec![id];
+    }
+    let length = wanted.chars().count();
+    let starts: Vec<String> = ids
+        .iter()
+        .map(|id| id.chars().take(length).collect())
+        .collect();
+    let close = suggest::ranked(wanted, starts.iter().map(String::as_str));
+    ids.iter()
+        .zip(&starts)
+        .filter(|(_, start)| close.contains(&start.as_str()))
+        .map(|(id, _)| *id)
+        .collect()
 }
 
 /// A new run directory for a run of `name` (a script's name, or `eval`), its id made of the
@@ -267,6 +287,21 @@ fn prune(release: &Release) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn close_ids_are_found_for_a_mistyped_id_or_start() {
+        let ids = [
+            "waits-20261125-023000",
+            "eval-20261125-023100",
+            "fix-20261125-023200",
+        ];
+        assert_eq!(close_ids("waitz", &ids), ["waits-20261125-023000"]);
+        assert_eq!(
+            close_ids("evla-20261125-023100", &ids),
+            ["eval-20261125-023100"]
+        );
+        assert!(close_ids("zzz", &ids).is_empty());
+    }
 
     #[test]
     fn ids_are_kubernetes_names() {

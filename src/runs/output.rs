@@ -40,12 +40,33 @@ impl Log {
         })
     }
 
-    /// Appends `bytes`, rotating first when they would pass the cap.
-    pub(crate) fn write(&mut self, bytes: &[u8]) {
-        let len = bytes.len() as u64;
-        if self.written > 0 && self.written + len > self.limit {
-            self.rotate();
+    /// Appends `bytes`, rotating where they would pass the cap: after the last whole line
+    /// that fits (a line longer than the cap is cut at it).
+    pub(crate) fn write(&mut self, mut bytes: &[u8]) {
+        loop {
+            let room =
+                usize::try_from(self.limit.saturating_sub(self.written)).unwrap_or(usize::MAX);
+            if bytes.len() <= room {
+                self.append(bytes);
+                return;
+            }
+            let cut = match bytes[..room].iter().rposition(|&b| b == b'\n') {
+                Some(end) => end + 1,
+                None if self.written > 0 => 0,
+                None => room,
+            };
+            let (now, rest) = bytes.split_at(cut);
+            self.append(now);
+            if !self.rotate() {
+                self.append(rest);
+                return;
+            }
+            bytes = rest;
         }
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        let len = bytes.len() as u64;
         match self.file.write_all(bytes) {
             Ok(()) => self.written += len,
             Err(e) => self.lose(len, &e),
@@ -58,8 +79,8 @@ impl Log {
     }
 
     /// `output.log` becomes `output.log.1`; a new `output.log` begins. When that cannot be
-    /// done, the current file goes on growing.
-    fn rotate(&mut self) {
+    /// done, the current file goes on growing (false).
+    fn rotate(&mut self) -> bool {
         let mut before = self.path.clone().into_os_string();
         before.push(".1");
         let renamed = std::fs::rename(&self.path, &before);
@@ -67,10 +88,12 @@ impl Log {
             Ok(file) => {
                 self.file = file;
                 self.written = 0;
+                true
             }
             Err(e) => {
                 self.error
                     .get_or_insert_with(|| format!("cannot rotate: {e}"));
+                false
             }
         }
     }
@@ -126,9 +149,13 @@ mod tests {
         let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert_eq!(read("output.log.1"), "cccc\ndddd\n");
         assert_eq!(read("output.log"), "eeee\n");
-        // A chunk bigger than the cap is written whole, in a file of its own.
+        // Lines stay whole where they fit; one longer than the cap is cut at it.
+        log.write(b"ffff\ngggg\nhh");
+        assert_eq!(read("output.log.1"), "eeee\nffff\n");
+        assert_eq!(read("output.log"), "gggg\nhh");
         log.write(&[b'x'; 25]);
-        assert_eq!(read("output.log").len(), 25);
+        assert_eq!(read("output.log.1"), "x".repeat(10));
+        assert_eq!(read("output.log"), "x".repeat(5));
         assert_eq!((log.lost, log.error), (0, None));
     }
 

@@ -8,9 +8,12 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 
-use crate::support::Test;
+use crate::remote;
 use crate::support::processes::{Signal, alive, finish, signal};
+use crate::support::sshd::{Client, Sshd, user};
+use crate::support::tools::require;
 use crate::support::wait::{poll, wait_for_text, wait_until};
+use crate::support::{BIN, Test};
 
 /// A script that prints on both streams, runs a command, waits until the file `go` exists,
 /// and exits with the code in `code` (0 if there is none).
@@ -459,4 +462,134 @@ fn the_log_is_rotated_at_its_cap_and_keeps_the_newest_output() {
     assert!(!logs.starts_with("line 0 "));
     let attached = text(&adminsh(&app, &["--attach", &id]).stdout);
     assert_eq!(attached, logs);
+}
+
+// Through a target (`-t`), over a real sshd on 127.0.0.1 (see remote.rs).
+
+/// The remote release with `waits`, and the local app whose target `production` reaches it.
+fn remote_app() -> (Client, Sshd, Test, Test) {
+    let (client, sshd, remote) = remote::setup();
+    let remote = remote.script("waits", WAITS);
+    let app = remote::local(&client, &sshd, &remote, "");
+    (client, sshd, remote, app)
+}
+
+#[test]
+fn a_detached_run_on_a_target_outlives_the_connection_and_is_followed_through_it() {
+    require!(Ssh, Sshd);
+    let (_client, _sshd, remote, app) = remote_app();
+    std::fs::write(remote.path().join("code"), "3").unwrap();
+    // --detach returns once the run has started, and the ssh connection closes with it.
+    let output = adminsh(&app, &["-t", "production", "--detach", "waits", "a"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let id = stdout.trim().to_owned();
+    let announce = remote::announce("production", &remote, "development");
+    assert!(
+        stderr.starts_with(&format!("{announce}adminsh: started run {id} (pid ")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "\n  adminsh -t production --attach {id}  # follow"
+        )),
+        "{stderr}"
+    );
+    let pid = pid_of(&remote, &id);
+    assert_eq!(session_and_group(pid).0, pid);
+    wait_for_text(&run_dir(&remote, &id).join("output.log"), "to stderr");
+    assert!(
+        alive(pid),
+        "the run ended with the connection that started it"
+    );
+    let runs = text(&adminsh(&app, &["-t", "production", "--runs"]).stdout);
+    assert!(runs.contains(&format!("running (pid {pid})")), "{runs}");
+    // Following it, then the connection cut (Ctrl-C here ends the ssh client): the run goes on.
+    let mut following = spawn(&app, &["-t", "production", "--attach", &id]);
+    let mut out = BufReader::new(following.stdout.take().unwrap());
+    let mut line = String::new();
+    while line != "to stderr\n" {
+        line.clear();
+        out.read_line(&mut line).unwrap();
+    }
+    following.stdout = Some(out.into_inner());
+    signal(following.id(), Signal::Int);
+    let cut = finish(following, "--attach through ssh to stop following");
+    assert_eq!(cut.status.code(), Some(130));
+    assert!(
+        text(&cut.stderr).ends_with(&format!(
+            "adminsh: stopped following run {id}; it is still running: `adminsh -t production \
+             --attach {id}` follows it again, `adminsh -t production --stop {id}` stops it\n"
+        )),
+        "{}",
+        text(&cut.stderr)
+    );
+    assert!(alive(pid));
+    go(&remote);
+    assert_eq!(ended(&remote, &id)["exit_code"], 3);
+    // Its log and exit code are there, through the target as here.
+    let expected = "started with 1 arguments\nfrom a command\nto stderr\nafter go\n";
+    let logs = adminsh(&app, &["-t", "production", "--logs", &id]);
+    assert_eq!(text(&logs.stdout), expected);
+    let attached = adminsh(&app, &["-t", "production", "--attach", &id]);
+    assert_eq!(attached.status.code(), Some(3));
+    assert_eq!(text(&attached.stdout), expected);
+    assert_eq!(text(&attached.stderr), announce);
+    let runs = text(&adminsh(&app, &["-t", "production", "--runs"]).stdout);
+    assert!(runs.contains(&format!("{id}  failed  3 ")), "{runs}");
+}
+
+#[test]
+fn stop_works_through_a_target() {
+    require!(Ssh, Sshd);
+    let (_client, _sshd, remote, app) = remote_app();
+    let output = adminsh(&app, &["-t", "production", "--detach", "waits"]);
+    let id = text(&output.stdout).trim().to_owned();
+    let command: u32 = crate::support::wait::wait_for_file(&remote.path().join("command.pid"))
+        .parse()
+        .unwrap();
+    let stopped = adminsh(&app, &["-t", "production", "--stop", &id]);
+    assert_eq!(stopped.status.code(), Some(0));
+    assert!(
+        text(&stopped.stderr).ends_with(&format!(
+            "adminsh: run {id} stopped: interrupted, exit 130\n"
+        )),
+        "{}",
+        text(&stopped.stderr)
+    );
+    wait_until("the run's command to stop", || !alive(command));
+    let unknown = adminsh(&app, &["-t", "production", "--logs", "waitz"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains(&format!("did you mean `{id}`?")));
+}
+
+#[test]
+fn an_adminsh_on_the_target_from_before_detached_runs_is_named_as_such() {
+    require!(Ssh, Sshd);
+    let (client, sshd, remote) = remote::setup();
+    // What an adminsh without --detach answers: its start line, then clap's refusal.
+    let remote = remote.executable(
+        "old-adminsh",
+        "#!/bin/sh\necho 'adminsh-remote: started' >&2\necho \"error: unexpected argument '--detach' found\" >&2\nexit 2\n",
+    );
+    let manifest = remote::target("production", &client, sshd.port, &remote, "").replace(
+        &format!("adminsh = \"{BIN}\""),
+        &format!(
+            "adminsh = \"{}\"",
+            remote.path().join("old-adminsh").display()
+        ),
+    );
+    let app = Test::new().file("adminsh.toml", &manifest);
+    let output = adminsh(&app, &["-t", "production", "--detach", "hello"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: unexpected argument '--detach' found\nadminsh: the adminsh on target \
+             `production` ({}@127.0.0.1:{}) does not know `--detach`: it is older than this one; \
+             update it there\n",
+            user(),
+            sshd.port
+        )
+    );
 }
