@@ -379,8 +379,18 @@ fn what_stops_a_run_before_it_starts_is_said_there_and_leaves_no_run() {
     assert!(said.ends_with("; pass --wait to wait for it\n"), "{said}");
     assert_eq!(text(&output.stdout), "");
     assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 0);
+    // With --wait, the run has started once it waits for the lock: --detach returns.
+    let output = adminsh(&app, &["--detach", "--wait", "waits"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let said = text(&output.stderr);
+    assert!(
+        said.contains("; waiting\nadminsh: started run waits-"),
+        "{said}"
+    );
+    let id = text(&output.stdout).trim().to_owned();
     go(&app);
     finish(foreground, "the foreground run");
+    assert_eq!(ended(&app, &id)["outcome"], "succeeded");
     // A console cannot run detached; --json has nothing to report.
     let output = adminsh(&app, &["--detach"]);
     assert_eq!(output.status.code(), Some(2));
@@ -592,4 +602,46 @@ fn an_adminsh_on_the_target_from_before_detached_runs_is_named_as_such() {
             sshd.port
         )
     );
+}
+
+#[test]
+fn a_run_that_does_not_stop_within_the_grace_is_killed_and_recorded_as_such() {
+    let app = app();
+    let id = detach(&app, &["waits"]);
+    let pid = pid_of(&app, &id);
+    wait_for_text(&run_dir(&app, &id).join("output.log"), "to stderr");
+    // Stopped, the run's adminsh cannot act on SIGINT; SIGKILL still ends it.
+    signal_stop(pid);
+    let output = adminsh(&app, &["--stop", &id]);
+    assert_eq!(output.status.code(), Some(0));
+    let said = text(&output.stderr);
+    assert!(
+        said.contains(&format!(
+            "adminsh: run {id} is still running after 10s: killing it\n"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.ends_with(&format!("adminsh: run {id} stopped: killed, exit 137\n")),
+        "{said}"
+    );
+    assert!(!alive(pid));
+    let meta = meta(&app, &id);
+    assert_eq!(
+        (meta["exit_code"].as_i64(), meta["outcome"].as_str()),
+        (Some(137), Some("killed"))
+    );
+    assert!(row(&app, &id).contains("killed  137"));
+    let attached = adminsh(&app, &["--attach", &id]);
+    assert_eq!(attached.status.code(), Some(137));
+    // Its command, which nothing could tell to stop, ends when it is let go.
+    go(&app);
+}
+
+/// SIGSTOP: the process stops until SIGCONT, signals other than SIGKILL pending.
+fn signal_stop(pid: u32) {
+    let pid = libc::pid_t::try_from(pid).unwrap();
+    assert!(pid > 1);
+    // SAFETY: kill(2) with plain integers, on a run this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
 }
