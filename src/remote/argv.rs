@@ -287,6 +287,7 @@ mod tests {
             namespace: Some("shop".into()),
             container: Some("web".into()),
             context: Some("prod-eu".into()),
+            job: false,
         };
         let target = Target {
             dir: Some("/app".into()),
@@ -328,6 +329,7 @@ mod tests {
             namespace: None,
             container: None,
             context: None,
+            job: false,
         };
         let target = Target {
             dir: None,

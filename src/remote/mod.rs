@@ -16,6 +16,8 @@
 
 pub(crate) mod argv;
 pub(crate) mod fanout;
+pub(crate) mod job;
+pub(crate) mod jobs;
 pub(crate) mod payload;
 pub(crate) mod runner;
 pub(crate) mod serve;
@@ -51,6 +53,12 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
         (_, Some(_)) if console => Err(Error::usage(
             "the console opens on one host: --each and --parallel run a script, -e, --list, --env or --check on every host",
         )),
+        (Via::Kubectl(k), None) if k.job && jobs::handles(mode) => jobs::Jobs {
+            name,
+            target: &target,
+            k,
+        }
+        .run(mode, flags),
         (Via::Kubectl(_), Some(_)) => Err(Error::usage(format!(
             "target `{name}` is reached by kubectl: --each and --parallel run on the `hosts` of an ssh target"
         ))),

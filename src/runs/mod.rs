@@ -155,33 +155,36 @@ pub(crate) fn all(release: &Release) -> Vec<(RunDir, Meta)> {
 /// naming the closest ids.
 pub(crate) fn find(release: &Release, wanted: &str) -> Result<(RunDir, Meta), Error> {
     let mut runs = all(release);
-    if let Some(i) = runs.iter().position(|(run, _)| run.id == wanted) {
-        return Ok(runs.swap_remove(i));
+    let ids: Vec<&str> = runs.iter().map(|(run, _)| run.id.as_str()).collect();
+    let where_ = dir(release).display().to_string();
+    let i = resolve(wanted, &ids, &where_)?;
+    Ok(runs.swap_remove(i))
+}
+
+/// Which of `ids` (oldest first) `wanted` names: the id itself, or the start of exactly one.
+/// Otherwise a usage error naming the closest ids; `where_` says where runs were looked for.
+pub(crate) fn resolve(wanted: &str, ids: &[&str], where_: &str) -> Result<usize, Error> {
+    if let Some(i) = ids.iter().position(|id| *id == wanted) {
+        return Ok(i);
     }
-    let prefixed: Vec<usize> = (0..runs.len())
-        .filter(|&i| !wanted.is_empty() && runs[i].0.id.starts_with(wanted))
+    let prefixed: Vec<usize> = (0..ids.len())
+        .filter(|&i| !wanted.is_empty() && ids[i].starts_with(wanted))
         .collect();
     if let [i] = prefixed[..] {
-        return Ok(runs.swap_remove(i));
+        return Ok(i);
     }
-    let where_ = dir(release);
-    if runs.is_empty() {
+    if ids.is_empty() {
         return Err(Error::usage(format!(
-            "no run `{wanted}`: there are no detached runs in {}",
-            where_.display()
+            "no run `{wanted}`: there are no detached runs in {where_}"
         )));
     }
-    let ids: Vec<&str> = runs.iter().rev().map(|(run, _)| run.id.as_str()).collect();
-    let mut message = format!("no run `{wanted}` in {}", where_.display());
+    let newest_first: Vec<&str> = ids.iter().rev().copied().collect();
+    let mut message = format!("no run `{wanted}` in {where_}");
     let close: Vec<&str> = if prefixed.len() > 1 {
         message = format!("`{wanted}` is the start of more than one run id");
-        prefixed
-            .iter()
-            .rev()
-            .map(|&i| runs[i].0.id.as_str())
-            .collect()
+        prefixed.iter().rev().map(|&i| ids[i]).collect()
     } else {
-        close_ids(wanted, &ids)
+        close_ids(wanted, &newest_first)
     };
     if close.is_empty() {
         message.push_str(" (adminsh --runs lists them)");
@@ -219,7 +222,7 @@ pub(crate) fn create(release: &Release, name: &str) -> anyhow::Result<RunDir> {
     let parent = dir(release);
     std::fs::create_dir_all(&parent)
         .with_context(|| format!("cannot create the run directory {}", parent.display()))?;
-    let base = format!("{}-{}", id_name(name), compact_time());
+    let base = id_base(name);
     for n in 1.. {
         let id = if n == 1 {
             base.clone()
@@ -241,6 +244,11 @@ pub(crate) fn create(release: &Release, name: &str) -> anyhow::Result<RunDir> {
         }
     }
     unreachable!("some suffix is free")
+}
+
+/// An id for a run of `name` started now: `backfill-20261125-023000`.
+pub(crate) fn id_base(name: &str) -> String {
+    format!("{}-{}", id_name(name), compact_time())
 }
 
 /// The part of an id naming the script: its file name, lowercase, other characters as `-`.

@@ -15,6 +15,7 @@ mod db;
 mod detach;
 mod errors;
 mod interrupt;
+mod jobs;
 mod maintenance;
 mod params;
 mod release;

@@ -16,6 +16,9 @@ use std::process::{Command, Stdio};
 pub(crate) enum Tool {
     Bundler,
     Fish,
+    /// The Python Kubernetes client for the system's `/usr/bin/python3`: its models check a
+    /// Job manifest against the Kubernetes object schema.
+    KubernetesClient,
     /// `python3 -m venv` with pip, as the example shop creates its virtualenv.
     Ensurepip,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
@@ -37,6 +40,7 @@ impl Tool {
         match self {
             Tool::Bundler => "bundle",
             Tool::Fish => "fish",
+            Tool::KubernetesClient => "the Python kubernetes client (/usr/bin/python3)",
             Tool::Ensurepip => "python3's ensurepip",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
@@ -55,6 +59,7 @@ impl Tool {
         match self {
             Tool::Bundler => "apt-get install ruby-bundler",
             Tool::Fish => "apt-get install fish",
+            Tool::KubernetesClient => "apt-get install python3-kubernetes",
             Tool::Ensurepip => "apt-get install python3-venv",
             Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
@@ -72,6 +77,7 @@ impl Tool {
         match self {
             Tool::Bundler => on_path("bundle"),
             Tool::Fish => on_path("fish"),
+            Tool::KubernetesClient => succeeds("/usr/bin/python3", &["-c", "import kubernetes"]),
             Tool::Ensurepip => succeeds("python3", &["-c", "import venv, ensurepip"]),
             Tool::Postgres => {
                 super::postgres::server_bin().is_some()
