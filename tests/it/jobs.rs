@@ -286,3 +286,46 @@ fn a_container_the_deployment_does_not_have_is_named() {
         "adminsh: target `k8s`: deployment shop has no container `worker` (its containers: proxy, web)\n"
     );
 }
+
+#[test]
+fn ctrl_c_stops_a_job_it_started_in_the_foreground() {
+    require!(KubernetesClient);
+    let (_remote, app) = apps();
+    let running = app
+        .command()
+        .args(["-t", "k8s", "waits"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let jobs = app.path().join("bin/jobs");
+    let log = crate::support::wait::poll("the Job to start", || {
+        let logs: Vec<_> = std::fs::read_dir(&jobs)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        logs.into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "log"))
+            .ok_or_else(String::new)
+    });
+    wait_for_text(&log, "waiting\n");
+    wait_until("adminsh to follow the log", || {
+        calls(&app)
+            .iter()
+            .any(|c| c.first().is_some_and(|w| w == "logs"))
+    });
+    signal(running.id(), Signal::Int);
+    let output = finish(running, "adminsh to stop the Job");
+    assert_eq!(output.status.code(), Some(130));
+    let said = text(&output.stderr);
+    let id = log.file_stem().unwrap().to_str().unwrap().to_owned();
+    assert!(
+        said.ends_with(&format!("adminsh: interrupted: stopping Job {id}\n")),
+        "{said}"
+    );
+    assert_eq!(
+        calls(&app).last().unwrap(),
+        &["delete", "job", id.as_str()].map(str::to_owned).to_vec()
+    );
+    assert!(!log.exists());
+}
