@@ -24,7 +24,7 @@ pub(crate) struct Cli {
     #[arg(short = 'e', long = "eval", value_name = "CODE")]
     pub eval: Option<String>,
 
-    /// The release root [default: nearest ancestor with adminsh.toml, Procfile or .git]
+    /// The release root [default: nearest ancestor with adminsh.toml, Procfile, .git, Gemfile, ...]
     #[arg(short = 'C', long = "dir", value_name = "DIR")]
     pub dir: Option<PathBuf>,
 

@@ -8,6 +8,7 @@ mod cli;
 mod completion;
 mod diagnostic;
 mod error;
+mod hints;
 mod host;
 mod interrupt;
 mod log;

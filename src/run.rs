@@ -2,7 +2,6 @@
 //! declared parameters before its first line runs (or answering `--help`), running it, and
 //! telling how it went: on the terminal, or as the `--json` report on stdout.
 
-use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
@@ -15,6 +14,7 @@ use crate::catalog;
 use crate::diagnostic;
 use crate::error::{EXIT_FAILURE, Error};
 use crate::interrupt;
+use crate::log;
 use crate::options::RunOptions;
 use crate::params::{Header, Places};
 use crate::release::Release;
@@ -79,11 +79,11 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     let (name, text, params) = match prepared {
         Ok(Prepared::Run { name, text, params }) => (name, text, params),
         Ok(Prepared::Help(text)) => {
-            let _ = write!(std::io::stdout().lock(), "{text}");
+            log::out(&text);
             return Ok(0);
         }
         Ok(Prepared::Broken(text)) => {
-            eprintln!("{text}");
+            log::err_line(&text);
             return if job.json {
                 finish_early(report, EXIT_FAILURE, Some(text))
             } else {
@@ -91,12 +91,13 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
             };
         }
         Err(e) if job.json => {
-            eprintln!("adminsh: {e}");
+            log::err_line(&format!("adminsh: {e}"));
             let code = e.code();
             return finish_early(report, code, Some(e.to_string()));
         }
         Err(e) => return Err(e),
     };
+    learn_secret_params(&release, &params);
     if let Code::Script(_) = job.code {
         for warning in release.warnings() {
             crate::log::warn(&warning);
@@ -159,7 +160,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
                 text.push_str(&format!("\n  {line}"));
             }
         }
-        eprintln!("{text}");
+        log::err_line(&text);
     }
     let code = match &outcome {
         Ok(value) => {
@@ -167,7 +168,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
                 && !job.json
                 && let Some(text) = runner.show(value)
             {
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                log::out(&format!("{text}\n"));
             }
             0
         }
@@ -220,14 +221,13 @@ pub(crate) fn prepare(
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read script {}", path.display()))
                 .map_err(Error::Failed)?;
-            let header = match Header::parse(&text) {
-                Ok(header) => header,
-                Err(e) => {
-                    let shown = diagnostic::shown(&name, origin);
-                    let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
-                    return Ok(Prepared::Broken(rendered));
-                }
-            };
+            let (header, errors) = Header::parse_all(&text);
+            if !errors.is_empty() {
+                let shown = diagnostic::shown(&name, origin);
+                return Ok(Prepared::Broken(diagnostic::header_errors(
+                    &shown, &text, &errors,
+                )));
+            }
             if header.wants_help(&job.args) {
                 return Ok(Prepared::Help(header.help(script)));
             }
@@ -250,20 +250,26 @@ pub(crate) fn prepare(
     Ok(Prepared::Run { name, text, params })
 }
 
+/// A parameter whose name says it is secret (`--new-password`) is masked like a secret config
+/// value from here on: in the audit, the checkpoint, `--json` and whatever the script prints.
+fn learn_secret_params(release: &Release, params: &Map) {
+    let mut config = release.config.borrow_mut();
+    for (key, value) in params {
+        if config.is_secret(key) && !(value.is_unit() || value.is_bool()) {
+            config.add_secret(&value.to_string());
+        }
+    }
+}
+
 /// A value as the script's `print` would show it (a command as its command line).
 fn as_text(runner: &Runner, value: &Dynamic) -> String {
-    let mut scope = rhai::Scope::new();
-    scope.push("value", value.clone());
-    runner
-        .engine
-        .eval_with_scope::<String>(&mut scope, "value.to_string()")
-        .unwrap_or_else(|_| runner.engine.map_type_name(value.type_name()).to_owned())
+    runner.text(value, false)
 }
 
 /// Writes the `--json` report on stdout, as one line.
 fn emit(report: &Report, release: &Release) {
     let redactor = release.config.borrow().redactor().clone();
-    let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json(&redactor));
+    log::out(&format!("{}\n", report.to_json(&redactor)));
 }
 
 /// The process exits next: freeing the engine's thousand functions one by one would only
@@ -286,7 +292,9 @@ fn lock_script(
         .strip_prefix(release.path())
         .map_or(script.to_owned(), |p| p.display().to_string());
     lock::acquire(&path, wait, &mut |holder| {
-        eprintln!("adminsh: {shown} is already running: {holder}; waiting");
+        log::err_line(&format!(
+            "adminsh: {shown} is already running: {holder}; waiting"
+        ));
         if let Some(detached) = detached {
             detached.started();
         }

@@ -84,6 +84,7 @@ impl Spawner {
                     if let process::Error::Failed { status, .. } = error {
                         entry.status = Some(*status);
                     }
+                    // Its words are masked already (command line, stderr tail).
                     entry.error = Some(error.to_string());
                 }
             }
@@ -92,16 +93,7 @@ impl Spawner {
     }
 
     fn start_record(&self, spec: &Spec, redactor: &Redactor) -> (usize, Instant) {
-        let stages = spec
-            .stages
-            .iter()
-            .map(|stage| {
-                std::iter::once(&stage.program)
-                    .chain(&stage.args)
-                    .map(|word| redactor.redact(word))
-                    .collect()
-            })
-            .collect();
+        let stages = spec.masked_stages(redactor);
         let mut commands = self.commands.borrow_mut();
         commands.push(CommandRecord {
             stages,

@@ -5,6 +5,7 @@ pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod data;
+pub(crate) mod display;
 pub(crate) mod fs;
 pub(crate) mod log;
 pub(crate) mod modules;
@@ -13,6 +14,9 @@ pub(crate) mod progress;
 pub(crate) mod prompt;
 pub(crate) mod step_code;
 pub(crate) mod steps;
+pub(crate) mod text;
+pub(crate) mod time;
+pub(crate) mod waiting;
 
 use std::rc::Rc;
 
@@ -94,13 +98,14 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
     let s = session.clone();
-    engine.on_print(move |text| s.sink.print(text));
-    engine.on_debug(|text, source, pos| {
+    engine.on_print(move |text| s.print(text));
+    let s = session.clone();
+    engine.on_debug(move |text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
             _ => String::new(),
         };
-        eprintln!("{place}{text}");
+        crate::sink::debug(&s.redactor(), &place, text);
     });
     engine.set_module_resolver(modules::Resolver::new(
         session.release.path(),
@@ -112,14 +117,18 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     };
     command::register(&mut host, session);
     config::register(&mut host, session);
-    control::register(&mut host);
+    control::register(&mut host, session);
     data::register(&mut host);
+    display::register(&mut host, session);
     fs::register(&mut host, session);
-    log::register(&mut host);
+    log::register(&mut host, session);
     procfile::register(&mut host, session);
     progress::register(&mut host);
     prompt::register(&mut host, session);
     steps::register(&mut host, session);
+    text::register(&mut host);
+    time::register(&mut host);
+    waiting::register(&mut host);
     host
 }
 

@@ -64,7 +64,7 @@ pub(crate) fn run(
         })
         .collect();
     let labels: Vec<&str> = hosts.iter().map(|h| h.label.as_str()).collect();
-    eprint!("{}", summary(name, &labels, &ended));
+    crate::log::err(&summary(name, &labels, &ended));
     if let Some(signal) = interrupt::signal() {
         return crate::error::interrupted_code(signal);
     }

@@ -19,7 +19,7 @@ use crate::release::targets::{Kubectl, Target};
 use crate::runs;
 
 /// How long the exit code of a container whose log has ended may take to show in its pod.
-const EXIT_PATIENCE: Duration = Duration::from_mins(2);
+const EXIT_PATIENCE: Duration = Duration::from_secs(120);
 const TICK: Duration = Duration::from_millis(200);
 
 /// Whether a Job target runs `mode` as a Job (or acts on its Jobs); the others (the console,
@@ -97,7 +97,7 @@ impl Jobs<'_> {
         if flags.detach == Detach::Start {
             let _ = writeln!(std::io::stdout().lock(), "{id}");
             let adminsh = self.adminsh();
-            eprintln!(
+            crate::log::err_line(&format!(
                 "adminsh: {}: started Job {id} from {resource}, detached\n  \
                  {adminsh} --attach {id}  # follow its output until it ends\n  \
                  {adminsh} --logs {id}    # what it has written so far\n  \
@@ -105,10 +105,10 @@ impl Jobs<'_> {
                  {adminsh} --runs{}# the recent runs",
                 self.name,
                 " ".repeat(id.len() + 3)
-            );
+            ));
             return Ok(0);
         }
-        eprintln!("adminsh: {}: Job {id} from {resource}", self.name);
+        crate::log::err_line(&format!("adminsh: {}: Job {id} from {resource}", self.name));
         self.follow(&id, true)
     }
 
@@ -123,18 +123,18 @@ impl Jobs<'_> {
         };
         if let Some(signal) = interrupt::signal() {
             if own {
-                eprintln!("adminsh: interrupted: stopping Job {id}");
+                crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
                 let _ = kubectl_output(&job::delete(self.k, id));
             } else {
-                eprintln!("{}", runs::follow::left_running(id, &self.adminsh()));
+                crate::log::err_line(&runs::follow::left_running(id, &self.adminsh()));
             }
             return Ok(interrupted_code(signal));
         }
         if status != 0 {
-            eprintln!(
+            crate::log::err_line(&format!(
                 "adminsh: cannot follow Job {id} on target `{}` (kubectl logs exited with {status})",
                 self.name
-            );
+            ));
             return Ok(EXIT_FAILURE);
         }
         let deadline = Instant::now() + EXIT_PATIENCE;
@@ -147,10 +147,10 @@ impl Jobs<'_> {
                 return Ok(interrupted_code(signal));
             }
             if Instant::now() >= deadline {
-                eprintln!(
+                crate::log::err_line(&format!(
                     "adminsh: Job {id}'s log ended, but its pod shows no exit code after {}s",
                     EXIT_PATIENCE.as_secs()
-                );
+                ));
                 return Ok(EXIT_FAILURE);
             }
             std::thread::sleep(TICK);
@@ -256,17 +256,17 @@ impl Jobs<'_> {
         };
         if row.status != "running" && row.status != "starting" {
             let exit = row.exit.map_or(String::new(), |c| format!(", exit {c}"));
-            eprintln!(
+            crate::log::err_line(&format!(
                 "adminsh: Job {} already ended at {} ({}{exit}): nothing to stop",
                 row.id, row.ended, row.status
-            );
+            ));
             return Ok(0);
         }
-        eprintln!(
+        crate::log::err_line(&format!(
             "adminsh: stopping Job {}: its pod gets SIGTERM, which stops the script as Ctrl-C would \
              (SIGKILL after the pod's grace period); the Job and its log are deleted",
             row.id
-        );
+        ));
         match kubectl_output(&job::delete(self.k, &row.id)) {
             Ok(_) => Ok(0),
             Err(said) => Ok(self.unreachable(&said)),
@@ -275,11 +275,11 @@ impl Jobs<'_> {
 
     /// Says kubectl could not do it, and returns the exit code for that.
     fn unreachable(&self, said: &str) -> i32 {
-        eprintln!(
+        crate::log::err_line(&format!(
             "adminsh: cannot reach target `{}` ({}): {said}",
             self.name,
             self.how()
-        );
+        ));
         EXIT_UNREACHABLE
     }
 }

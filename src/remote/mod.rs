@@ -89,11 +89,11 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
                 // Following a run there: the run goes on.
                 (Ended::Interrupted(_), ReleaseMode::Attach { id }) => {
                     let adminsh = format!("adminsh -t {name}");
-                    eprintln!("{}", crate::runs::follow::left_running(id, &adminsh));
+                    crate::log::err_line(&crate::runs::follow::left_running(id, &adminsh));
                 }
                 _ => {
                     if let Some(message) = failure(name, &how, &ended) {
-                        eprintln!("adminsh: {message}");
+                        crate::log::err_line(&format!("adminsh: {message}"));
                     }
                 }
             }
@@ -136,13 +136,16 @@ fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
 pub(crate) fn list(release: &OpenOptions) -> Result<i32, Error> {
     let (path, targets) = load(release)?;
     if targets.is_empty() {
-        eprintln!("adminsh: no targets in {}", path.display());
+        crate::log::err_line(&format!("adminsh: no targets in {}", path.display()));
         return Ok(0);
     }
     let width = targets.keys().map(|n| n.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
     for (name, target) in &targets {
-        println!("{name:width$}  {}", target.describe());
+        out.push_str(&format!("{name:width$}  {}\n", target.describe()));
     }
+    // A reader that went away (`adminsh --targets | head -1`) ends the listing quietly.
+    crate::log::out(&out);
     Ok(0)
 }
 

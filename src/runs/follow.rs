@@ -32,7 +32,7 @@ pub(crate) fn logs(release: &Release, id: &str) -> Result<i32, Error> {
     let _ = out.flush();
     note_lost(&meta);
     if let Status::Lost { pid } = run.status(&meta) {
-        eprintln!("adminsh: {}", lost(&run, pid));
+        crate::log::err_line(&format!("adminsh: {}", lost(&run, pid)));
     }
     Ok(0)
 }
@@ -60,7 +60,7 @@ pub(crate) fn attach(release: &Release, id: &str, target: Option<&str>) -> Resul
             }
             Status::Lost { pid } => {
                 let _ = out.flush();
-                eprintln!("adminsh: {}", lost(&run, pid));
+                crate::log::err_line(&format!("adminsh: {}", lost(&run, pid)));
                 return Ok(EXIT_FAILURE);
             }
             Status::Starting | Status::Running { .. } => {}
@@ -68,7 +68,7 @@ pub(crate) fn attach(release: &Release, id: &str, target: Option<&str>) -> Resul
         if let Some(signal) = interrupt::signal() {
             let _ = out.flush();
             let adminsh = target.map_or("adminsh".to_owned(), |t| format!("adminsh -t {t}"));
-            eprintln!("{}", left_running(&run.id, &adminsh));
+            crate::log::err_line(&left_running(&run.id, &adminsh));
             return Ok(interrupted_code(signal));
         }
         if wrote.is_ok_and(|n| n == 0) {
@@ -98,12 +98,12 @@ pub(crate) fn lost(run: &RunDir, pid: Option<u32>) -> String {
 
 fn note_lost(meta: &Meta) {
     if meta.output_lost > 0 {
-        eprintln!(
+        crate::log::err_line(&format!(
             "adminsh: {} bytes of run {}'s output could not be written to its log: {}",
             meta.output_lost,
             meta.id,
             meta.output_error.as_deref().unwrap_or("unknown error")
-        );
+        ));
     }
 }
 

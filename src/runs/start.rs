@@ -44,7 +44,7 @@ pub(crate) fn detach(
             return Ok(0);
         }
         Prepared::Broken(text) => {
-            eprintln!("{text}");
+            crate::log::err_line(&text);
             return Ok(EXIT_FAILURE);
         }
     };
@@ -115,20 +115,24 @@ fn record(release: &Release, run: &RunDir, job: &Job, name: &str, reason: Option
             let shown = real.strip_prefix(release.path()).unwrap_or(&real);
             ("script", Some(shown.display().to_string()), None)
         }
-        Code::Eval(code) => ("eval", None, Some(redactor.redact(code))),
+        Code::Eval(code) => ("eval", None, Some(redactor.redact(code).into_owned())),
     };
     Meta {
         id: run.id.clone(),
         kind: kind.into(),
         script,
         code,
-        args: job.args.iter().map(|a| redactor.redact(a)).collect(),
+        args: job
+            .args
+            .iter()
+            .map(|a| redactor.redact(a).into_owned())
+            .collect(),
         user: crate::state::user(),
         host: crate::state::host(),
         root: release.path().display().to_string(),
         version: release.identity().version.clone(),
         stage: release.stage.clone(),
-        reason: reason.map(|r| redactor.redact(r)),
+        reason: reason.map(|r| redactor.redact(r).into_owned()),
         started: crate::state::now_rfc3339(),
         ..Meta::default()
     }

@@ -23,17 +23,17 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
     let pid = match run.status(&meta) {
         Status::Ended { outcome, code } => {
             let ended = meta.ended.as_deref().unwrap_or("?");
-            eprintln!(
+            crate::log::err_line(&format!(
                 "adminsh: run {} already ended at {ended} ({outcome}, exit {code}): nothing to stop",
                 run.id
-            );
+            ));
             return Ok(0);
         }
         Status::Lost { pid } => {
-            eprintln!(
+            crate::log::err_line(&format!(
                 "adminsh: nothing to stop: {}",
                 super::follow::lost(&run, pid)
-            );
+            ));
             return Ok(0);
         }
         Status::Starting => {
@@ -49,16 +49,16 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
         .filter(|&p| p > 1)
         .ok_or_else(|| anyhow::anyhow!("run {} names no process it could be ({pid})", run.id))?;
     signal(&run, group, libc::SIGINT)?;
-    eprintln!(
+    crate::log::err_line(&format!(
         "adminsh: stopping run {} (pid {pid}) as Ctrl-C would...",
         run.id
-    );
+    ));
     if !ended_within(&run, GRACE) {
-        eprintln!(
+        crate::log::err_line(&format!(
             "adminsh: run {} is still running after {}s: killing it",
             run.id,
             GRACE.as_secs()
-        );
+        ));
         // A second SIGINT: adminsh kills its commands' groups outright; then adminsh itself.
         let _ = signal(&run, group, libc::SIGINT);
         std::thread::sleep(Duration::from_millis(200));
@@ -77,12 +77,12 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
         meta.end(KILLED, Some("killed"));
         meta::save(&run.meta_path(), &meta)?;
     }
-    eprintln!(
+    crate::log::err_line(&format!(
         "adminsh: run {} stopped: {}, exit {}",
         run.id,
         meta.outcome.as_deref().unwrap_or("?"),
         meta.exit_code.unwrap_or(KILLED)
-    );
+    ));
     Ok(0)
 }
 

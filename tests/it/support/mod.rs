@@ -216,6 +216,14 @@ impl Test {
         command
     }
 
+    /// The command for `args` in this test's app, its stdin, stdout and stderr left to the
+    /// caller.
+    pub(crate) fn command_with(&self, args: &[&str]) -> Command {
+        let mut command = self.command();
+        command.args(args);
+        command
+    }
+
     /// Runs adminsh and checks every expectation; returns the output and the app dir.
     #[track_caller]
     pub(crate) fn run(self) -> Finished {

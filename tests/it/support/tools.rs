@@ -19,8 +19,6 @@ pub(crate) enum Tool {
     /// The Python Kubernetes client for the system's `/usr/bin/python3`: its models check a
     /// Job manifest against the Kubernetes object schema.
     KubernetesClient,
-    /// `python3 -m venv` with pip, as the example shop creates its virtualenv.
-    Ensurepip,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
     Postgres,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
@@ -41,7 +39,6 @@ impl Tool {
             Tool::Bundler => "bundle",
             Tool::Fish => "fish",
             Tool::KubernetesClient => "the Python kubernetes client (/usr/bin/python3)",
-            Tool::Ensurepip => "python3's ensurepip",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
             Tool::Ruby => "ruby",
@@ -60,7 +57,6 @@ impl Tool {
             Tool::Bundler => "apt-get install ruby-bundler",
             Tool::Fish => "apt-get install fish",
             Tool::KubernetesClient => "apt-get install python3-kubernetes",
-            Tool::Ensurepip => "apt-get install python3-venv",
             Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
             Tool::Ruby => "apt-get install ruby",
@@ -78,7 +74,6 @@ impl Tool {
             Tool::Bundler => on_path("bundle"),
             Tool::Fish => on_path("fish"),
             Tool::KubernetesClient => succeeds("/usr/bin/python3", &["-c", "import kubernetes"]),
-            Tool::Ensurepip => succeeds("python3", &["-c", "import venv, ensurepip"]),
             Tool::Postgres => {
                 super::postgres::server_bin().is_some()
                     && on_path("psql")
