@@ -36,6 +36,9 @@ pub(crate) struct Start {
     pub args: Vec<String>,
     pub reason: Option<String>,
     pub dry_run: bool,
+    /// The detached run this admin process is (`--detach`): its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 /// The last line of an admin process.
@@ -174,6 +177,8 @@ pub(crate) struct What<'a> {
     pub args: &'a [String],
     pub reason: Option<&'a str>,
     pub dry_run: bool,
+    /// The id of the detached run this is, if it is one.
+    pub run: Option<&'a str>,
 }
 
 /// Where a release's audit log is: `$ADMINSH_AUDIT_LOG`, else the manifest's `audit_log`, else
@@ -211,6 +216,7 @@ impl Trail {
             args: redactor.words(what.args),
             reason: what.reason.map(|r| redactor.redact(r).into_owned()),
             dry_run: what.dry_run,
+            run: what.run.map(str::to_owned),
         };
         // Where it matters most (production, or an audit the manifest requires), every line
         // also goes to the disk before anything runs.

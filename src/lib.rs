@@ -22,6 +22,7 @@ mod remote;
 mod repl;
 mod report;
 mod run;
+mod runs;
 mod script;
 mod session;
 mod sink;

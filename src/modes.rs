@@ -1,6 +1,8 @@
 //! What each mode of the command line does: run a script or an expression, open the console,
 //! list or check the scripts, show the config, print completions.
 
+use std::rc::Rc;
+
 use crate::audit;
 use crate::catalog;
 use crate::completion;
@@ -8,12 +10,13 @@ use crate::diagnostic;
 use crate::error::{Ending, Error};
 use crate::interrupt;
 use crate::log;
-use crate::options::{Flags, Mode, Options, ReleaseMode};
+use crate::options::{Detach, Flags, Mode, Options, ReleaseMode};
 use crate::params::Header;
 use crate::release::{Release, listing};
 use crate::remote;
 use crate::repl;
 use crate::run::{self, Code, Job};
+use crate::runs;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 
@@ -61,6 +64,7 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
         allow_outside_release: flags.run.allow_outside_release,
         json: flags.json,
         options: flags.run.clone(),
+        detached: None,
     };
     match mode {
         ReleaseMode::List => Ok(list(&release)),
@@ -73,8 +77,17 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
             };
             Ok(say(&text))
         }
-        ReleaseMode::Eval { code, args } => run::run(release, job(Code::Eval(code), args)),
-        ReleaseMode::Script { script, args } => run::run(release, job(Code::Script(script), args)),
+        ReleaseMode::Eval { ref code, ref args } => {
+            let job = job(Code::Eval(code.clone()), args.clone());
+            detachable(release, &mode, &flags, job)
+        }
+        ReleaseMode::Script {
+            ref script,
+            ref args,
+        } => {
+            let job = job(Code::Script(script.clone()), args.clone());
+            detachable(release, &mode, &flags, job)
+        }
         ReleaseMode::Console => console(release, flags),
         ReleaseMode::Audit => {
             let (table, damaged) = audit::table(&audit::path(&release), 20)?;
@@ -82,6 +95,36 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
             for line in damaged {
                 log::warn(&line);
             }
+            Ok(code)
+        }
+        ReleaseMode::Runs => Ok(runs::list::list(&release)),
+        ReleaseMode::Logs { id } => runs::follow::logs(&release, &id),
+        ReleaseMode::Attach { id } => {
+            runs::follow::attach(&release, &id, flags.announce.as_deref())
+        }
+        ReleaseMode::Stop { id } => runs::stop::stop(&release, &id),
+    }
+}
+
+/// A script or `-e`: run here, started as a detached run (`--detach`), or run as the detached
+/// process of one (its output into its run directory, its end recorded there).
+fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> Result<i32, Error> {
+    match &flags.detach {
+        Detach::No => run::run(release, job),
+        Detach::Start => runs::start::detach(&release, mode, flags, &job),
+        Detach::Run(id) => {
+            let detached = Rc::new(runs::child::Detached::begin(&release, id)?);
+            let job = Job {
+                detached: Some(detached.clone()),
+                ..job
+            };
+            // Said here, while stderr still leads somewhere (`--detach`, or the run's log):
+            // after `finish` it is /dev/null.
+            let code = run::run(release, job).unwrap_or_else(|e| {
+                crate::log::err_line(&format!("adminsh: {e}"));
+                e.code()
+            });
+            detached.finish(code);
             Ok(code)
         }
     }
@@ -104,6 +147,7 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
         args: &[],
         reason: reason.as_deref(),
         dry_run: flags.run.dry_run,
+        run: None,
     };
     let trail = audit::Trail::begin(&release, what)?;
     let setup = Setup {

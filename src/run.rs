@@ -3,6 +3,7 @@
 //! telling how it went: on the terminal, or as the `--json` report on stdout.
 
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -18,6 +19,7 @@ use crate::options::RunOptions;
 use crate::params::{Header, Places};
 use crate::release::Release;
 use crate::report::{self, Report};
+use crate::runs::child::Detached;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 use crate::state::lock::{self, LockError};
@@ -36,10 +38,12 @@ pub(crate) struct Job {
     pub allow_outside_release: bool,
     pub json: bool,
     pub options: RunOptions,
+    /// This is the process of a detached run (`--detach`): it says when the run has started.
+    pub detached: Option<Rc<Detached>>,
 }
 
 /// Ready to run, or done before running.
-enum Prepared {
+pub(crate) enum Prepared {
     Run {
         /// The source name: the script's absolute path, or `-e`.
         name: String,
@@ -94,13 +98,23 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
         Err(e) => return Err(e),
     };
     learn_secret_params(&release, &params);
+    if let Code::Script(_) = job.code {
+        for warning in release.warnings() {
+            crate::log::warn(&warning);
+        }
+    }
     report.params = Some(params.clone());
     let eval = matches!(job.code, Code::Eval(_));
     let reason = audit::reason(&release, job.options.reason.as_deref())?;
     interrupt::install();
     // One run of a script at a time: the lock is held until adminsh exits.
     let _lock = match job.code {
-        Code::Script(_) => Some(lock_script(&release, &name, job.options.wait)?),
+        Code::Script(_) => Some(lock_script(
+            &release,
+            &name,
+            job.options.wait,
+            job.detached.as_deref(),
+        )?),
         Code::Eval(_) => None,
     };
     let trail = Trail::begin(
@@ -111,8 +125,12 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
             args: &job.args,
             reason: reason.as_deref(),
             dry_run: job.options.dry_run,
+            run: job.detached.as_ref().map(|d| d.id()),
         },
     )?;
+    if let Some(detached) = &job.detached {
+        detached.started();
+    }
     let session = Session::new(
         release,
         Setup {
@@ -189,7 +207,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
 
 /// Everything that can stop a run before its first line: the script not found or outside the
 /// release, its header unreadable, its command line wrong, required config missing.
-fn prepare(
+pub(crate) fn prepare(
     release: &Release,
     job: &Job,
     origin: &Path,
@@ -232,11 +250,6 @@ fn prepare(
         .config
         .borrow()
         .check_required(&release.manifest.required)?;
-    if let Code::Script(_) = job.code {
-        for warning in release.warnings() {
-            crate::log::warn(&warning);
-        }
-    }
     Ok(Prepared::Run { name, text, params })
 }
 
@@ -268,8 +281,14 @@ fn leave(runner: Runner) {
     std::mem::forget(runner);
 }
 
-/// Takes the script's lock, or says who holds it (or waits, with `--wait`).
-fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock, Error> {
+/// Takes the script's lock, or says who holds it (or waits, with `--wait`: a detached run has
+/// started once it waits).
+fn lock_script(
+    release: &Release,
+    script: &str,
+    wait: bool,
+    detached: Option<&Detached>,
+) -> Result<lock::Lock, Error> {
     let file = format!("{}.lock", lock::file_name(script));
     let path = release.state_dir().join("locks").join(file);
     let shown = Path::new(script)
@@ -279,6 +298,9 @@ fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock
         log::err_line(&format!(
             "adminsh: {shown} is already running: {holder}; waiting"
         ));
+        if let Some(detached) = detached {
+            detached.started();
+        }
     })
     .map_err(|e| match e {
         LockError::Held { holder } => Error::Failed(anyhow::anyhow!(

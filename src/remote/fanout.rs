@@ -96,6 +96,7 @@ pub(crate) fn summary(name: &str, labels: &[&str], ended: &[Option<Ended>]) -> S
             Some(Ended::Unreachable(_)) => "unreachable".to_owned(),
             Some(Ended::NotStarted(status, _)) => format!("adminsh did not start (exit {status})"),
             Some(Ended::Interrupted(_)) => "interrupted".to_owned(),
+            Some(Ended::Outdated(code, _)) => format!("exit {code} (adminsh there is too old)"),
             None => "not run".to_owned(),
         };
         text.push_str(&format!("  {label:width$}  {state}\n"));

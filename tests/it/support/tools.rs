@@ -19,6 +19,9 @@ pub(crate) enum Tool {
     /// `MariaDB`'s server (`mariadbd`, `mariadb-install-db`) and its `mariadb` client.
     Mariadb,
     Openssl,
+    /// The Python Kubernetes client for the system's `/usr/bin/python3`: its models check a
+    /// Job manifest against the Kubernetes object schema.
+    KubernetesClient,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
     Postgres,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
@@ -40,6 +43,7 @@ impl Tool {
             Tool::Fish => "fish",
             Tool::Mariadb => "MariaDB (mariadbd, mariadb-install-db, mariadb)",
             Tool::Openssl => "openssl",
+            Tool::KubernetesClient => "the Python kubernetes client (/usr/bin/python3)",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
             Tool::Ruby => "ruby",
@@ -59,6 +63,7 @@ impl Tool {
             Tool::Fish => "apt-get install fish",
             Tool::Mariadb => "apt-get install mariadb-server",
             Tool::Openssl => "apt-get install openssl",
+            Tool::KubernetesClient => "apt-get install python3-kubernetes",
             Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
             Tool::Ruby => "apt-get install ruby",
@@ -81,6 +86,7 @@ impl Tool {
                     && on_path("mariadb")
             }
             Tool::Openssl => on_path("openssl"),
+            Tool::KubernetesClient => succeeds("/usr/bin/python3", &["-c", "import kubernetes"]),
             Tool::Postgres => {
                 super::postgres::server_bin().is_some()
                     && on_path("psql")
