@@ -784,3 +784,44 @@ fn sqlite_wal_file_reads_read_only() {
     assert_eq!(sqlite3(&db, "pragma journal_mode"), "wal\n");
     drop(done);
 }
+
+/// `MySQL` over TLS, as Rails writes it (`mysql2://...?ssl-mode=...&sslca=...`): `REQUIRED`
+/// encrypts, `VERIFY_IDENTITY` checks the certificate and refuses one another CA signed.
+#[test]
+fn mariadb_over_tls() {
+    require!(Mariadb, Openssl);
+    let server = mariadb::Server::start_tls();
+    let cipher = r#"db::scalar("select variable_value from information_schema.session_status where variable_name = $1", ["SSL_CIPHER"]) != """#;
+    let url = |query: &str| format!("{}?{query}", server.url());
+    let ca = server.file("ca.crt").display().to_string();
+    for query in [
+        "ssl-mode=REQUIRED".to_owned(),
+        format!("ssl-mode=VERIFY_IDENTITY&sslca={ca}"),
+    ] {
+        Test::new()
+            .env("DATABASE_URL", url(&query))
+            .args(&["-e", cipher])
+            .stdout("true\n")
+            .run();
+    }
+    let other = server.file("other-ca.crt").display().to_string();
+    Test::new()
+        .env(
+            "DATABASE_URL",
+            url(&format!("ssl-mode=VERIFY_IDENTITY&sslca={other}")),
+        )
+        .args(&["-e", cipher])
+        .status(1)
+        .stderr_contains(&format!(
+            "DATABASE_URL: cannot connect to MySQL at 127.0.0.1:{}: ",
+            server.port
+        ))
+        .run();
+    // The server takes TLS only: a plain connection is turned away.
+    Test::new()
+        .env("DATABASE_URL", url("ssl-mode=DISABLED"))
+        .args(&["-e", cipher])
+        .status(1)
+        .stderr_contains("cannot connect to MySQL")
+        .run();
+}
