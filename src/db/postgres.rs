@@ -608,9 +608,8 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<Dynamic, BoxError> {
             }
             _ => {
                 return Err(format!(
-                    "std/db cannot read type {} yet; cast it in the query (e.g. `{}::text`)",
-                    ty.name(),
-                    "column"
+                    "std/db cannot read type {} yet; cast it in the query (`::text`)",
+                    ty.name()
                 )
                 .into());
             }

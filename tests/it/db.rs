@@ -729,7 +729,8 @@ fn each_streams_a_million_rows_in_flat_memory() {
     assert!(peak_kb < 60_000, "peak RSS {peak_kb} kB");
 }
 
-/// The console prints a query's rows as a table, in the query's column order.
+/// The console prints a query's rows as a table, in the query's column order; `--sandbox`
+/// opens it on a database whose changes are rolled back when it ends.
 #[test]
 fn the_console_shows_rows_as_a_table() {
     require!(Sqlite3);
@@ -740,6 +741,16 @@ fn the_console_shows_rows_as_a_table() {
         .stdout_contains("  name   | id\n---------+----\n Ann     |  1\n O'Brien |  2\n(2 rows)\n")
         .any_stderr()
         .run();
+    let before = db.dump();
+    db.app()
+        .arg("--sandbox")
+        .stdin(
+            "db::exec(\"delete from customers\")\ndb::scalar(\"select count(*) from customers\")\n",
+        )
+        .stdout("=> 2\n=> 0\n")
+        .stderr_contains("dry run: would delete 2 rows: `delete from customers`")
+        .run();
+    assert!(db.dump() == before, "the sandbox changed the database");
 }
 
 /// `db::statement_timeout` cancels a statement that runs longer, with an error saying so.
