@@ -147,6 +147,7 @@ fn postgres() {
         unreachable!()
     };
     postgres_types(&db);
+    aborted_transactions(&db);
     wrong_password(cluster);
 }
 
@@ -533,6 +534,35 @@ fn postgres_types(db: &Db) {
         .stdout(
             "12345678901234567890.0001\n[1, 2]\n[1, 2, 3]\n2026-11-26T14:53:36.5Z\n2026-11-26\ntrue\n\
              a1b2c3d4-0000-4000-8000-000000000001\n2\nv\n[#{\"a\": 2, \"b\": 1}]\n",
+        )
+        .run();
+}
+
+/// `PostgreSQL` aborts a transaction at its first failed statement: a `db::transaction` whose
+/// body caught such an error rolls back and says so; a failed read (in its own savepoint)
+/// leaves the transaction usable.
+fn aborted_transactions(db: &Db) {
+    let script = r#"
+        db::transaction(|| {
+            try { db::query("select * from nope") } catch (e) { print("read failed") }
+            db::exec("create temp table x (i integer)");
+            print("still usable");
+        });
+        try {
+            db::transaction(|| {
+                try { db::exec("select * from nope") } catch (e) { print("exec failed") }
+                try { db::query("select 1") } catch (e) { print("read failed") }
+            });
+        } catch (e) {
+            print(e);
+        }
+    "#;
+    db.app()
+        .args(&["-e", script])
+        .stdout(
+            "read failed\nstill usable\nexec failed\nread failed\ndb::transaction failed: rolled back \
+             instead of committing: a statement in it failed, and PostgreSQL aborts a transaction \
+             at its first error (catch the error in a nested db::transaction to go on after it)\n",
         )
         .run();
 }
