@@ -866,3 +866,23 @@ fn mariadb_over_tls() {
         .stderr_contains("cannot connect to MySQL")
         .run();
 }
+
+/// Past a thousand statements, the record counts the rest in one last entry.
+#[test]
+fn past_a_thousand_statements_the_rest_are_counted() {
+    let db = Db::sqlite();
+    let done = db
+        .app()
+        .args(&[
+            "--json",
+            "-e",
+            r#"db::exec("create table t (i integer)"); db::transaction(|| { for i in 0..1004 { db::exec("insert into t values ($1)", [i]); } });"#,
+        ])
+        .any_stdout()
+        .run();
+    let report: serde_json::Value = serde_json::from_str(done.stdout.trim()).unwrap();
+    let commands = report["commands"].as_array().unwrap();
+    assert_eq!(commands.len(), 1001);
+    assert_eq!(commands[999]["params"][0], "998");
+    assert_eq!(commands[1000]["sql"], "(5 more statements not listed)");
+}
