@@ -150,11 +150,9 @@ impl Conn {
         self.check(sql)?;
         let in_transaction = self.in_transaction();
         // A read that fails inside its savepoint leaves the transaction as it was.
-        let depth = self.depth.get();
+        let before = self.failed_at.get();
         let result = self.run(|| self.backend.read(sql, params, in_transaction));
-        if result.is_err() && self.failed_at.get() == Some(depth) && depth > 0 {
-            self.failed_at.set(None);
-        }
+        self.failed_at.set(before);
         result
     }
 

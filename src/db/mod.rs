@@ -4,13 +4,16 @@
 //! `DATABASE_URL`'s connection opened on first use, and those `db::connect` opened. `module.rs`
 //! registers it all as the `db` module, which `import "std/db" as db` loads.
 
+pub(crate) mod api;
 pub(crate) mod cancel;
 pub(crate) mod conn;
 pub(crate) mod module;
 pub(crate) mod mysql;
+pub(crate) mod pg_value;
 pub(crate) mod postgres;
 pub(crate) mod sql;
 pub(crate) mod sqlite;
+pub(crate) mod tls;
 pub(crate) mod url;
 pub(crate) mod value;
 

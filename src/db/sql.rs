@@ -94,6 +94,9 @@ pub(crate) fn reserved(sql: &str, dialect: Dialect) -> Option<String> {
              that rollback on errors, the dry-run sandbox and read-only mode hold"
         ));
     }
+    if !matches!(first, "set" | "reset" | "pragma") {
+        return None;
+    }
     let lower = sql.to_ascii_lowercase();
     let read_only_switch = (first == "set" || first == "reset")
         && (lower.contains("read_only")

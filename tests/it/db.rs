@@ -147,6 +147,7 @@ fn postgres() {
         unreachable!()
     };
     postgres_types(&db);
+    aborted_transactions(&db);
     wrong_password(cluster);
 }
 
@@ -537,6 +538,35 @@ fn postgres_types(db: &Db) {
         .run();
 }
 
+/// `PostgreSQL` aborts a transaction at its first failed statement: a `db::transaction` whose
+/// body caught such an error rolls back and says so; a failed read (in its own savepoint)
+/// leaves the transaction usable.
+fn aborted_transactions(db: &Db) {
+    let script = r#"
+        db::transaction(|| {
+            try { db::query("select * from nope") } catch (e) { print("read failed") }
+            db::exec("create temp table x (i integer)");
+            print("still usable");
+        });
+        try {
+            db::transaction(|| {
+                try { db::exec("select * from nope") } catch (e) { print("exec failed") }
+                try { db::query("select 1") } catch (e) { print("read failed") }
+            });
+        } catch (e) {
+            print(e);
+        }
+    "#;
+    db.app()
+        .args(&["-e", script])
+        .stdout(
+            "read failed\nstill usable\nexec failed\nread failed\ndb::transaction failed: rolled back \
+             instead of committing: a statement in it failed, and PostgreSQL aborts a transaction \
+             at its first error (catch the error in a nested db::transaction to go on after it)\n",
+        )
+        .run();
+}
+
 /// A wrong password is one line naming the server, not the password.
 fn wrong_password(cluster: &Cluster) {
     let wrong = cluster.url().replace("s3cr3t-pw", "wrong-pw");
@@ -729,7 +759,8 @@ fn each_streams_a_million_rows_in_flat_memory() {
     assert!(peak_kb < 60_000, "peak RSS {peak_kb} kB");
 }
 
-/// The console prints a query's rows as a table, in the query's column order.
+/// The console prints a query's rows as a table, in the query's column order; `--sandbox`
+/// opens it on a database whose changes are rolled back when it ends.
 #[test]
 fn the_console_shows_rows_as_a_table() {
     require!(Sqlite3);
@@ -740,6 +771,16 @@ fn the_console_shows_rows_as_a_table() {
         .stdout_contains("  name   | id\n---------+----\n Ann     |  1\n O'Brien |  2\n(2 rows)\n")
         .any_stderr()
         .run();
+    let before = db.dump();
+    db.app()
+        .arg("--sandbox")
+        .stdin(
+            "db::exec(\"delete from customers\")\ndb::scalar(\"select count(*) from customers\")\n",
+        )
+        .stdout("=> 2\n=> 0\n")
+        .stderr_contains("dry run: would delete 2 rows: `delete from customers`")
+        .run();
+    assert!(db.dump() == before, "the sandbox changed the database");
 }
 
 /// `db::statement_timeout` cancels a statement that runs longer, with an error saying so.
@@ -783,4 +824,65 @@ fn sqlite_wal_file_reads_read_only() {
     assert!(std::fs::read(&db).unwrap() == bytes, "app.db changed");
     assert_eq!(sqlite3(&db, "pragma journal_mode"), "wal\n");
     drop(done);
+}
+
+/// `MySQL` over TLS, as Rails writes it (`mysql2://...?ssl-mode=...&sslca=...`): `REQUIRED`
+/// encrypts, `VERIFY_IDENTITY` checks the certificate and refuses one another CA signed.
+#[test]
+fn mariadb_over_tls() {
+    require!(Mariadb, Openssl);
+    let server = mariadb::Server::start_tls();
+    let cipher = r#"db::scalar("select variable_value from information_schema.session_status where variable_name = $1", ["SSL_CIPHER"]) != """#;
+    let url = |query: &str| format!("{}?{query}", server.url());
+    let ca = server.file("ca.crt").display().to_string();
+    for query in [
+        "ssl-mode=REQUIRED".to_owned(),
+        format!("ssl-mode=VERIFY_IDENTITY&sslca={ca}"),
+    ] {
+        Test::new()
+            .env("DATABASE_URL", url(&query))
+            .args(&["-e", cipher])
+            .stdout("true\n")
+            .run();
+    }
+    let other = server.file("other-ca.crt").display().to_string();
+    Test::new()
+        .env(
+            "DATABASE_URL",
+            url(&format!("ssl-mode=VERIFY_IDENTITY&sslca={other}")),
+        )
+        .args(&["-e", cipher])
+        .status(1)
+        .stderr_contains(&format!(
+            "DATABASE_URL: cannot connect to MySQL at 127.0.0.1:{}: ",
+            server.port
+        ))
+        .run();
+    // The server takes TLS only: a plain connection is turned away.
+    Test::new()
+        .env("DATABASE_URL", url("ssl-mode=DISABLED"))
+        .args(&["-e", cipher])
+        .status(1)
+        .stderr_contains("cannot connect to MySQL")
+        .run();
+}
+
+/// Past a thousand statements, the record counts the rest in one last entry.
+#[test]
+fn past_a_thousand_statements_the_rest_are_counted() {
+    let db = Db::sqlite();
+    let done = db
+        .app()
+        .args(&[
+            "--json",
+            "-e",
+            r#"db::exec("create table t (i integer)"); db::transaction(|| { for i in 0..1004 { db::exec("insert into t values ($1)", [i]); } });"#,
+        ])
+        .any_stdout()
+        .run();
+    let report: serde_json::Value = serde_json::from_str(done.stdout.trim()).unwrap();
+    let commands = report["commands"].as_array().unwrap();
+    assert_eq!(commands.len(), 1001);
+    assert_eq!(commands[999]["params"][0], "998");
+    assert_eq!(commands[1000]["sql"], "(5 more statements not listed)");
 }

@@ -48,9 +48,27 @@ impl Server {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// A file of the server's directory (with TLS: `ca.crt`, `other-ca.crt`).
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     /// Starts a server; the test must have `require!(Mariadb)`.
     #[track_caller]
     pub(crate) fn start() -> Server {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that takes TCP connections over TLS only, with a certificate made here
+    /// by openssl (`ca.crt` signed it); the test must have `require!(Mariadb, Openssl)`.
+    #[track_caller]
+    pub(crate) fn start_tls() -> Server {
+        super::tools::used(super::tools::Tool::Openssl);
+        Self::start_with(true)
+    }
+
+    #[track_caller]
+    fn start_with(tls: bool) -> Server {
         super::tools::used(super::tools::Tool::Mariadb);
         let dir = tempfile::Builder::new()
             .prefix("adminsh-mariadb-")
@@ -73,6 +91,18 @@ impl Server {
         let port = super::postgres::free_port();
         let socket = dir.path().join("sock");
         let log = dir.path().join("server.log");
+        let mut tls_options = Vec::new();
+        if tls {
+            super::postgres::make_certificates(dir.path());
+            for (option, file) in [
+                ("ssl-cert", "server.crt"),
+                ("ssl-key", "server.key"),
+                ("ssl-ca", "ca.crt"),
+            ] {
+                tls_options.push(format!("--{option}={}", dir.path().join(file).display()));
+            }
+            tls_options.push("--require-secure-transport=ON".to_owned());
+        }
         let child = Command::new(server_program())
             .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1"])
             .arg(format!("--datadir={}", data.display()))
@@ -85,6 +115,7 @@ impl Server {
                 "--innodb-buffer-pool-size=16M",
                 "--innodb-log-file-size=8M",
             ])
+            .args(&tls_options)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -236,7 +236,7 @@ impl Drop for Cluster {
 }
 
 /// A CA, a server certificate it signed for `localhost` and 127.0.0.1, and another CA.
-fn make_certificates(dir: &Path) {
+pub(crate) fn make_certificates(dir: &Path) {
     let openssl = |args: &[&str]| {
         let output = Command::new("openssl")
             .args(args)
