@@ -52,7 +52,7 @@ pub fn render(
     let message = match &error {
         EvalAltResult::ErrorRuntime(value, _) if value.is_string() => value.to_string(),
         EvalAltResult::ErrorRuntime(value, _) => format!("uncaught exception: {value}"),
-        other => other.to_string(),
+        other => crate::host::limits::describe(other).unwrap_or_else(|| other.to_string()),
     };
     let mut out = format!("{}: {message}", place(&show(&current), pos));
     if let (Some(line), Some(text)) = (pos.line(), text_of(&current)) {

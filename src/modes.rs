@@ -28,7 +28,7 @@ pub fn dispatch(options: Options) -> Result<i32> {
             return Ok(0);
         }
         Mode::Complete { words } => {
-            print!("{}", completion::answer(&words));
+            print!("{}", completion::answer(&words)?);
             return Ok(0);
         }
         Mode::Targets => return crate::remote::list(&options.release),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rhai::{Array, Blob, Dynamic, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext};
 
+use super::limits::{self, MAX_ARRAY_ITEMS, MAX_STRING_BYTES, MAX_TIMEOUT_SECONDS};
 use super::{Host, RhaiResult, runtime_error};
 use crate::process::{self, Captured, Output, Spec, Stage};
 use crate::session::Session;
@@ -177,13 +178,17 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "timeout",
         "cmd: Cmd, seconds: int -> Cmd",
         "The command, stopped if it runs longer than `seconds`",
-        |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> { timeout(c, seconds as f64) },
+        |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> {
+            timeout(c, seconds as f64, &seconds.to_string())
+        },
     );
     host.def(
         "timeout",
         "cmd: Cmd, seconds: float -> Cmd",
         "The command, stopped if it runs longer than `seconds`",
-        |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> { timeout(c, seconds) },
+        |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> {
+            timeout(c, seconds, &Dynamic::from_float(seconds).to_string())
+        },
     );
     host.def(
         "read_only",
@@ -231,6 +236,14 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         move |c: &mut Cmd| -> RhaiResult<ImmutableString> {
             let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
             let mut text = decode(finished.stdout, &s, &c.0);
+            fits(
+                &s,
+                &c.0,
+                text.len(),
+                MAX_STRING_BYTES,
+                "a string",
+                EACH_LINE,
+            )?;
             let kept = text.trim_end_matches(['\n', '\r']).len();
             if kept < text.len() {
                 text.make_mut().truncate(kept);
@@ -245,7 +258,11 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "Runs it; returns stdout byte for byte",
         move |c: &mut Cmd| -> RhaiResult<Blob> {
             match s.run(&c.0, Output::Bytes).map_err(into_rhai)?.stdout {
-                Captured::Bytes(bytes) => Ok(bytes),
+                Captured::Bytes(bytes) => {
+                    let pipe = ".pipe(...) it into the command that uses it";
+                    fits(&s, &c.0, bytes.len(), MAX_ARRAY_ITEMS, "a blob", pipe)?;
+                    Ok(bytes)
+                }
                 _ => Ok(Blob::new()),
             }
         },
@@ -258,7 +275,16 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         move |c: &mut Cmd| -> RhaiResult<Array> {
             let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
             let text = decode(finished.stdout, &s, &c.0);
-            Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
+            fits(&s, &c.0, text.len(), MAX_STRING_BYTES, "a string", EACH_LINE)?;
+            let count = text.lines().count();
+            if count > MAX_ARRAY_ITEMS {
+                return Err(runtime_error(format!(
+                    "`{}` printed {count} lines: more than an array may hold ({MAX_ARRAY_ITEMS} items); {EACH_LINE}",
+                    s.redact(&c.0.command_line()),
+                )));
+            }
+            let lines: Array = text.lines().map(|l| Dynamic::from(l.to_owned())).collect();
+            Ok(lines)
         },
     );
     let s = session.clone();
@@ -324,13 +350,47 @@ fn app(session: &Session, program: &str, args: Vec<String>) -> Cmd {
     }
 }
 
-fn timeout(c: &Cmd, seconds: f64) -> RhaiResult<Cmd> {
+/// `.timeout(seconds)`: more than nothing, at most `MAX_TIMEOUT_SECONDS`; `given` is the value
+/// as the script wrote it (an integer keeps all its digits).
+fn timeout(c: &Cmd, seconds: f64, given: &str) -> RhaiResult<Cmd> {
     if !(seconds.is_finite() && seconds > 0.0) {
         return Err(runtime_error(format!(
-            "timeout must be a positive number of seconds, not {seconds}"
+            "timeout must be a positive number of seconds, not {given}"
         )));
     }
-    Ok(c.with(|s| s.timeout = Some(Duration::from_secs_f64(seconds))))
+    if seconds > MAX_TIMEOUT_SECONDS as f64 {
+        return Err(runtime_error(format!(
+            "timeout must be at most {MAX_TIMEOUT_SECONDS} seconds (365 days), not {given}; \
+             leave .timeout() out for a command that may run as long as it needs"
+        )));
+    }
+    // At least a nanosecond: a timeout that rounds to nothing is still a timeout.
+    let duration = Duration::from_secs_f64(seconds).max(Duration::from_nanos(1));
+    Ok(c.with(|s| s.timeout = Some(duration)))
+}
+
+const EACH_LINE: &str = "go through it line by line with .each_line(...)";
+
+/// Refuses captured output of `size` bytes that is more than `limit`, the most `what` may
+/// hold, with the command, the size, the limit and what to do `instead`. Rhai would refuse it
+/// too, without saying which command or what to do.
+fn fits(
+    session: &Session,
+    spec: &Spec,
+    size: usize,
+    limit: usize,
+    what: &str,
+    instead: &str,
+) -> RhaiResult<()> {
+    if size <= limit {
+        return Ok(());
+    }
+    Err(runtime_error(format!(
+        "`{}` printed {}: more than {what} may hold ({}); {instead}",
+        session.redact(&spec.command_line()),
+        limits::bytes(size),
+        limits::bytes(limit),
+    )))
 }
 
 /// Captured output as text. Bytes that were not UTF-8 became U+FFFD; say so once, pointing at

@@ -35,6 +35,7 @@ impl ModuleResolver for Resolver {
         pos: Position,
     ) -> Result<SharedModule, Box<EvalAltResult>> {
         let Some(name) = path.strip_prefix(stdlib::PREFIX) else {
+            super::constants::check_import(&self.files, engine, source, path, pos)?;
             return self.files.resolve(engine, source, path, pos);
         };
         if let Some(module) = self.std.borrow().get(name) {

@@ -10,6 +10,7 @@ mod console;
 mod db;
 mod errors;
 mod interrupt;
+mod limits;
 mod maintenance;
 mod params;
 mod release;
