@@ -6,24 +6,25 @@ use std::time::Duration;
 
 use rhai::{Array, Blob, Dynamic, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext};
 
-use super::limits::{self, MAX_ARRAY_ITEMS, MAX_STRING_BYTES, MAX_TIMEOUT_SECONDS};
+use super::limits::MAX_TIMEOUT_SECONDS;
 use super::{Host, RhaiResult, runtime_error};
 use crate::process::{self, Captured, Output, Spec, Stage};
 use crate::session::Session;
 
-/// A command as scripts see it.
+/// A command as scripts see it: an immutable value, so copies (a script may hold many, in an
+/// array) share one description.
 #[derive(Debug, Clone)]
-pub struct Cmd(Spec);
+pub struct Cmd(Rc<Spec>);
 
 impl Cmd {
     fn new(program: &str, args: Vec<String>) -> Self {
-        Cmd(Spec {
+        Cmd(Rc::new(Spec {
             stages: vec![Stage::new(program, args)],
             stdin: None,
             timeout: None,
             checked: true,
             read_only: false,
-        })
+        }))
     }
 
     /// `sh -c script`: the explicit shell form.
@@ -32,9 +33,9 @@ impl Cmd {
     }
 
     fn with(&self, change: impl FnOnce(&mut Spec)) -> Self {
-        let mut spec = self.0.clone();
+        let mut spec = Spec::clone(&self.0);
         change(&mut spec);
-        Cmd(spec)
+        Cmd(Rc::new(spec))
     }
 
     fn last_stage(spec: &mut Spec) -> &mut Stage {
@@ -172,7 +173,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "pipe",
         "cmd: Cmd, next: Cmd -> Cmd",
         "A pipeline: this command's stdout into `next`",
-        |c: &mut Cmd, next: Cmd| c.with(|s| s.stages.extend(next.0.stages)),
+        |c: &mut Cmd, next: Cmd| c.with(|s| s.stages.extend(next.0.stages.iter().cloned())),
     );
     host.def(
         "timeout",
@@ -236,14 +237,6 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         move |c: &mut Cmd| -> RhaiResult<ImmutableString> {
             let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
             let mut text = decode(finished.stdout, &s, &c.0);
-            fits(
-                &s,
-                &c.0,
-                text.len(),
-                MAX_STRING_BYTES,
-                "a string",
-                EACH_LINE,
-            )?;
             let kept = text.trim_end_matches(['\n', '\r']).len();
             if kept < text.len() {
                 text.make_mut().truncate(kept);
@@ -258,11 +251,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "Runs it; returns stdout byte for byte",
         move |c: &mut Cmd| -> RhaiResult<Blob> {
             match s.run(&c.0, Output::Bytes).map_err(into_rhai)?.stdout {
-                Captured::Bytes(bytes) => {
-                    let pipe = ".pipe(...) it into the command that uses it";
-                    fits(&s, &c.0, bytes.len(), MAX_ARRAY_ITEMS, "a blob", pipe)?;
-                    Ok(bytes)
-                }
+                Captured::Bytes(bytes) => Ok(bytes),
                 _ => Ok(Blob::new()),
             }
         },
@@ -275,16 +264,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         move |c: &mut Cmd| -> RhaiResult<Array> {
             let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
             let text = decode(finished.stdout, &s, &c.0);
-            fits(&s, &c.0, text.len(), MAX_STRING_BYTES, "a string", EACH_LINE)?;
-            let count = text.lines().count();
-            if count > MAX_ARRAY_ITEMS {
-                return Err(runtime_error(format!(
-                    "`{}` printed {count} lines: more than an array may hold ({MAX_ARRAY_ITEMS} items); {EACH_LINE}",
-                    s.redact(&c.0.command_line()),
-                )));
-            }
-            let lines: Array = text.lines().map(|l| Dynamic::from(l.to_owned())).collect();
-            Ok(lines)
+            Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
         },
     );
     let s = session.clone();
@@ -367,30 +347,6 @@ fn timeout(c: &Cmd, seconds: f64, given: &str) -> RhaiResult<Cmd> {
     // At least a nanosecond: a timeout that rounds to nothing is still a timeout.
     let duration = Duration::from_secs_f64(seconds).max(Duration::from_nanos(1));
     Ok(c.with(|s| s.timeout = Some(duration)))
-}
-
-const EACH_LINE: &str = "go through it line by line with .each_line(...)";
-
-/// Refuses captured output of `size` bytes that is more than `limit`, the most `what` may
-/// hold, with the command, the size, the limit and what to do `instead`. Rhai would refuse it
-/// too, without saying which command or what to do.
-fn fits(
-    session: &Session,
-    spec: &Spec,
-    size: usize,
-    limit: usize,
-    what: &str,
-    instead: &str,
-) -> RhaiResult<()> {
-    if size <= limit {
-        return Ok(());
-    }
-    Err(runtime_error(format!(
-        "`{}` printed {}: more than {what} may hold ({}); {instead}",
-        session.redact(&spec.command_line()),
-        limits::bytes(size),
-        limits::bytes(limit),
-    )))
 }
 
 /// Captured output as text. Bytes that were not UTF-8 became U+FFFD; say so once, pointing at

@@ -77,7 +77,7 @@ impl Bar {
             let filled = if self.total == 0 {
                 WIDTH
             } else {
-                (shown * WIDTH as u64 / self.total.max(1)) as usize
+                share(shown, self.total, WIDTH as u64) as usize
             }
             .min(WIDTH);
             let _ = write!(
@@ -95,14 +95,14 @@ impl Bar {
             let tenths = if self.total == 0 {
                 10
             } else {
-                shown * 10 / self.total.max(1)
+                share(shown, self.total, 10)
             };
             if tenths > self.reported_tenths || last {
                 self.reported_tenths = tenths;
                 let percent = if self.total == 0 {
                     100
                 } else {
-                    shown * 100 / self.total.max(1)
+                    share(shown, self.total, 100)
                 };
                 let message = if self.message.is_empty() {
                     String::new()
@@ -117,6 +117,12 @@ impl Bar {
             }
         }
     }
+}
+
+/// `part` of `whole` in units of `scale` (tenths, percent), without overflowing for any count.
+fn share(part: u64, whole: u64, scale: u64) -> u64 {
+    let share = u128::from(part) * u128::from(scale) / u128::from(whole.max(1));
+    u64::try_from(share).unwrap_or(u64::MAX)
 }
 
 pub fn register(host: &mut Host) {

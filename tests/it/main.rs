@@ -9,6 +9,7 @@ mod config;
 mod console;
 mod db;
 mod errors;
+mod fuzz;
 mod interrupt;
 mod limits;
 mod maintenance;
