@@ -1,5 +1,5 @@
 //! Inputs that used to crash or hang adminsh: each is now a clear error, exit 1, with a
-//! message that names the problem and, for a limit, the limit. (The fuzzer in fuzz.rs looks
+//! message that names the problem and, for a limit, the limit. (The fuzzer in fuzz/ looks
 //! for more of them.)
 
 use crate::support::Test;
