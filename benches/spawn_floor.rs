@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         // and attributes are allowed; `environ` is the process's own environment.
         let rc = unsafe {
             libc::posix_spawn(
-                &mut pid,
+                &raw mut pid,
                 path.as_ptr(),
                 std::ptr::null(),
                 std::ptr::null(),
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         let mut status = 0;
         loop {
             // SAFETY: waits for the child just spawned; `status` is a valid out pointer.
-            let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+            let waited = unsafe { libc::waitpid(pid, &raw mut status, 0) };
             if waited == pid {
                 break;
             }

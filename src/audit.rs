@@ -4,15 +4,23 @@
 //! A start line without a finish line is a process that was killed.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Ending, Error};
+use crate::release::secrets::Redactor;
+use crate::spawner::CommandRecord;
+use crate::state::steps::Step;
+
+mod table;
+pub(crate) use table::table;
+
 /// The first line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Start {
+pub(crate) struct Start {
     pub event: String,
     pub id: String,
     pub time: String,
@@ -28,11 +36,14 @@ pub struct Start {
     pub args: Vec<String>,
     pub reason: Option<String>,
     pub dry_run: bool,
+    /// The detached run this admin process is (`--detach`): its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 /// The last line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Finish {
+pub(crate) struct Finish {
     pub event: String,
     pub id: String,
     pub time: String,
@@ -43,24 +54,29 @@ pub struct Finish {
     pub commands: Vec<Command>,
     pub steps: Vec<Step>,
     pub error: Option<String>,
+    /// adminsh's outputs whose reader went away during the run (`stdout`, `stderr`): what it
+    /// wrote there afterwards was lost, though the run went on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_output: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Command {
+pub(crate) struct Command {
     pub argv: Vec<Vec<String>>,
     pub status: Option<i32>,
     pub duration_ms: u64,
+    /// A database statement (std/db): the SQL, its parameters, the rows affected, any error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Step {
-    pub name: String,
-    /// `done`, `skipped` (completed in an earlier run), `failed`.
-    pub outcome: String,
-    pub duration_ms: u64,
-}
-
-pub struct AuditLog {
+pub(crate) struct AuditLog {
     path: PathBuf,
     file: File,
     /// Also force each line to the disk (`fdatasync`), not only to the kernel: survives a
@@ -70,13 +86,14 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Opens the log for appending, creating it (and its directory) if needed.
-    pub fn open(path: &Path, durable: bool) -> Result<Self> {
+    pub(crate) fn open(path: &Path, durable: bool) -> Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open the audit log {}", path.display()))?;
@@ -88,33 +105,71 @@ impl AuditLog {
     }
 
     /// Appends one record as one line, flushed to the kernel at once (and to the disk when
-    /// durable).
-    pub fn append(&mut self, record: &impl Serialize) -> Result<()> {
+    /// durable); a line that cannot be written whole (a full disk) is not written at all.
+    pub(crate) fn append(&mut self, record: &impl Serialize) -> Result<()> {
         let mut line = serde_json::to_string(record)?;
         line.push('\n');
-        // One write of the whole line: appends from several processes do not interleave.
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| {
-                if self.durable {
-                    self.file.sync_data()
-                } else {
-                    Ok(())
-                }
-            })
+        append_line(&mut self.file, line.as_bytes(), self.durable)
             .with_context(|| format!("cannot write the audit log {}", self.path.display()))
     }
 }
 
+/// Appends `line` whole or not at all. One write of the whole line, so appends from several
+/// processes do not interleave; a short write (the disk filled up mid-line) or a failed sync is
+/// taken back by truncating the file to where the line began, so the log stays as it was. A
+/// log whose last line was cut short before (by an older adminsh, a crash) gets a newline
+/// first, so this record is not glued onto the damaged one.
+fn append_line(file: &mut File, line: &[u8], durable: bool) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind, Seek};
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut last = [b'\n'];
+    if len > 0 {
+        file.read_exact_at(&mut last, len - 1)?;
+    }
+    let line: std::borrow::Cow<'_, [u8]> = if last[0] == b'\n' {
+        line.into()
+    } else {
+        [b"\n", line].concat().into()
+    };
+    let written = loop {
+        match file.write(&line) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            other => break other?,
+        }
+    };
+    // Appending leaves the file offset at the end of what this write added.
+    let take_back = |file: &mut File, count: usize| {
+        if let Ok(end) = file.stream_position() {
+            let _ = file.set_len(end.saturating_sub(count as u64));
+        }
+    };
+    if written < line.len() {
+        take_back(file, written);
+        return Err(Error::new(
+            ErrorKind::StorageFull,
+            format!(
+                "only {written} of {} bytes could be written (is the disk full?); the line was taken back",
+                line.len()
+            ),
+        ));
+    }
+    if durable && let Err(e) = file.sync_data() {
+        take_back(file, written);
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// One admin process's pair of lines: `begin` writes the start line, `end` the finish line.
-pub struct Trail {
+pub(crate) struct Trail {
     log: Option<AuditLog>,
     id: String,
     started: std::time::Instant,
 }
 
 /// What is starting, for the start line.
-pub struct What<'a> {
+pub(crate) struct What<'a> {
     /// `script`, `eval` or `console`.
     pub kind: &'a str,
     /// The script's path and text.
@@ -122,11 +177,13 @@ pub struct What<'a> {
     pub args: &'a [String],
     pub reason: Option<&'a str>,
     pub dry_run: bool,
+    /// The id of the detached run this is, if it is one.
+    pub run: Option<&'a str>,
 }
 
 /// Where a release's audit log is: `$ADMINSH_AUDIT_LOG`, else the manifest's `audit_log`, else
 /// `.adminsh/audit.jsonl` in the release.
-pub fn path(release: &crate::release::Release) -> PathBuf {
+pub(crate) fn path(release: &crate::release::Release) -> PathBuf {
     let from_env = release
         .config
         .borrow()
@@ -141,7 +198,7 @@ pub fn path(release: &crate::release::Release) -> PathBuf {
 impl Trail {
     /// Writes the start line. When the log cannot be written: an error if the manifest says
     /// `audit_required`, else a warning and no audit for this process.
-    pub fn begin(release: &crate::release::Release, what: What<'_>) -> Result<Trail> {
+    pub(crate) fn begin(release: &crate::release::Release, what: What<'_>) -> Result<Trail> {
         let id = new_id();
         let redactor = release.config.borrow().redactor().clone();
         let start = Start {
@@ -156,9 +213,10 @@ impl Trail {
             kind: what.kind.into(),
             script: what.script.map(|(path, _)| path.to_owned()),
             script_sha256: what.script.map(|(_, text)| sha256_hex(text.as_bytes())),
-            args: what.args.iter().map(|a| redactor.redact(a)).collect(),
-            reason: what.reason.map(|r| redactor.redact(r)),
+            args: redactor.words(what.args),
+            reason: what.reason.map(|r| redactor.redact(r).into_owned()),
             dry_run: what.dry_run,
+            run: what.run.map(str::to_owned),
         };
         // Where it matters most (production, or an audit the manifest requires), every line
         // also goes to the disk before anything runs.
@@ -175,10 +233,7 @@ impl Trail {
                 ));
             }
             Err(e) => {
-                crate::host::log::emit(
-                    crate::host::log::Level::Warn,
-                    &format!("{e:#}; this run is not audited"),
-                );
+                crate::log::warn(&format!("{e:#}; this run is not audited"));
                 None
             }
         };
@@ -190,17 +245,12 @@ impl Trail {
     }
 
     /// Writes the finish line: the outcome and what ran.
-    pub fn end(
-        mut self,
-        session: &crate::session::Session,
-        exit_code: i32,
-        interrupted: bool,
-        error: Option<String>,
-    ) {
+    pub(crate) fn end(mut self, ran: &Ran<'_>) {
         let Some(log) = &mut self.log else { return };
-        let outcome = match (interrupted, exit_code) {
-            (true, _) => "interrupted",
-            (false, 0) => "success",
+        let exit_code = ran.ending.map_or(0, Ending::code);
+        let outcome = match (ran.ending, exit_code) {
+            (Some(Ending::Interrupted(_)), _) => "interrupted",
+            (_, 0) => "success",
             _ => "failure",
         };
         let finish = Finish {
@@ -209,28 +259,59 @@ impl Trail {
             time: crate::state::now_rfc3339(),
             outcome: outcome.into(),
             exit_code,
-            duration_ms: self.started.elapsed().as_millis() as u64,
-            commands: session
-                .commands()
-                .into_iter()
+            duration_ms: millis(self.started.elapsed()),
+            commands: ran
+                .commands
+                .iter()
                 .map(|c| Command {
-                    argv: c.stages,
+                    argv: c.stages.clone(),
                     status: c.status,
-                    duration_ms: c.duration.as_millis() as u64,
+                    duration_ms: millis(c.duration),
+                    sql: c
+                        .statement
+                        .as_ref()
+                        .map(|s| ran.redactor.redact(&s.sql).into_owned()),
+                    params: c.statement.as_ref().map(|s| ran.redactor.words(&s.params)),
+                    rows: c.statement.as_ref().and_then(|s| s.rows),
+                    error: c
+                        .statement
+                        .as_ref()
+                        .and(c.error.as_ref())
+                        .map(|e| ran.redactor.redact(e).into_owned()),
                 })
                 .collect(),
-            steps: session.step_log(),
-            error: error.map(|e| session.redact(&e)),
+            steps: ran.steps.to_vec(),
+            error: ran
+                .ending
+                .and_then(Ending::error)
+                .map(|e| ran.redactor.redact(&e).into_owned()),
+            lost_output: crate::log::lost().into_iter().map(str::to_owned).collect(),
         };
         if let Err(e) = log.append(&finish) {
-            crate::host::log::emit(crate::host::log::Level::Warn, &format!("{e:#}"));
+            crate::log::warn(&format!("{e:#}"));
         }
     }
 }
 
+/// What an admin process did, for its finish line.
+pub(crate) struct Ran<'a> {
+    /// How it ended when it did not simply succeed.
+    pub ending: Option<&'a Ending>,
+    pub commands: &'a [CommandRecord],
+    pub steps: &'a [Step],
+    pub redactor: &'a Redactor,
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The reason this admin process runs: `--reason`, or, where the manifest requires one for the
 /// stage, asked for at the terminal; without a terminal a missing reason is a usage error.
-pub fn reason(release: &crate::release::Release, given: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn reason(
+    release: &crate::release::Release,
+    given: Option<&str>,
+) -> Result<Option<String>, Error> {
     let required = release
         .manifest
         .require_reason
@@ -242,15 +323,15 @@ pub fn reason(release: &crate::release::Release, given: Option<&str>) -> Result<
         _ => {}
     }
     let refuse = || {
-        crate::cli::UsageError(format!(
+        Error::usage(format!(
             "stage {} requires a reason for every admin process: pass --reason \"...\"",
             release.stage
         ))
     };
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        return Err(refuse().into());
+        return Err(refuse());
     }
-    let mut editor = rustyline::DefaultEditor::new()?;
+    let mut editor = rustyline::DefaultEditor::new().map_err(anyhow::Error::from)?;
     let answer = editor
         .readline(&format!(
             "Reason for this admin process on {}: ",
@@ -258,108 +339,26 @@ pub fn reason(release: &crate::release::Release, given: Option<&str>) -> Result<
         ))
         .unwrap_or_default();
     if answer.trim().is_empty() {
-        return Err(refuse().into());
+        return Err(refuse());
     }
     Ok(Some(answer.trim().to_owned()))
 }
 
 /// A fresh id tying a start line to its finish line.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     format!("{:x}-{:x}", now.as_micros(), std::process::id())
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
+    use std::fmt::Write as _;
     sha2::Sha256::digest(bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The last `count` admin processes of a log, newest last, as table rows for `adminsh --audit`.
-pub fn table(path: &Path, count: usize) -> Result<String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(format!("no audit log yet at {}\n", path.display()));
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let mut starts: Vec<Start> = Vec::new();
-    let mut finishes = std::collections::HashMap::new();
-    for (number, line) in text.lines().enumerate() {
-        let value: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a JSON line", path.display(), number + 1))?;
-        match value["event"].as_str() {
-            Some("start") => starts.push(serde_json::from_value(value)?),
-            Some("finish") => {
-                let finish: Finish = serde_json::from_value(value)?;
-                finishes.insert(finish.id.clone(), finish);
-            }
-            _ => {}
-        }
-    }
-    let mut rows = vec![[
-        "STARTED".to_owned(),
-        "USER".to_owned(),
-        "STAGE".to_owned(),
-        "WHAT".to_owned(),
-        "OUTCOME".to_owned(),
-        "EXIT".to_owned(),
-        "TIME".to_owned(),
-        "REASON".to_owned(),
-    ]];
-    for start in starts.iter().skip(starts.len().saturating_sub(count)) {
-        let what = match &start.script {
-            Some(script) => {
-                let name = Path::new(script)
-                    .file_stem()
-                    .map_or(script.clone(), |s| s.to_string_lossy().into_owned());
-                std::iter::once(name)
-                    .chain(start.args.iter().cloned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
-            None => start.kind.clone(),
-        };
-        let (outcome, exit, time) = match finishes.get(&start.id) {
-            Some(f) => (
-                f.outcome.clone(),
-                f.exit_code.to_string(),
-                format!("{:.1}s", f.duration_ms as f64 / 1000.0),
-            ),
-            None => (
-                "no finish (killed?)".to_owned(),
-                "-".to_owned(),
-                "-".to_owned(),
-            ),
-        };
-        rows.push([
-            start.time.clone(),
-            format!("{}@{}", start.user, start.host),
-            start.stage.clone(),
-            what,
-            outcome,
-            exit,
-            time,
-            start.reason.clone().unwrap_or_default(),
-        ]);
-    }
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:w$}", w = widths[i]))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    Ok(out)
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }

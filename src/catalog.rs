@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use crate::params::{Header, HeaderError};
 use crate::suggest;
 
-pub const DIR: &str = "scripts";
+pub(crate) const DIR: &str = "scripts";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Script {
+pub(crate) struct Script {
     pub name: String,
     pub path: PathBuf,
     /// The first line of the script's `//!` doc comment.
@@ -24,7 +24,7 @@ pub struct Script {
 
 /// Every script under `root/scripts`, sorted by name; modules for `import` left out unless
 /// `with_modules`.
-pub fn scripts(root: &Path, with_modules: bool) -> Vec<Script> {
+pub(crate) fn scripts(root: &Path, with_modules: bool) -> Vec<Script> {
     let dir = root.join(DIR);
     let mut found = Vec::new();
     walk(&dir, &mut |path| {
@@ -68,13 +68,13 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&Path)) {
 
 /// The first line of text of the leading `//!` comment block (after an optional `#!` line),
 /// declarations (`@param ...`) left out.
-pub fn summary(text: &str) -> Option<String> {
+pub(crate) fn summary(text: &str) -> Option<String> {
     crate::params::summary(text)
 }
 
 /// Why a script could not be found.
 #[derive(Debug)]
-pub struct Unknown {
+pub(crate) struct Unknown {
     pub wanted: String,
     pub dir: PathBuf,
     pub suggestions: Vec<String>,
@@ -100,7 +100,7 @@ impl std::error::Error for Unknown {}
 
 /// The file a script argument names: an existing path as given, else a name under
 /// `root/scripts/` (with or without `.rhai`).
-pub fn find(root: &Path, wanted: &str) -> Result<PathBuf, Unknown> {
+pub(crate) fn find(root: &Path, wanted: &str) -> Result<PathBuf, Unknown> {
     let as_given = Path::new(wanted);
     if as_given.is_file() {
         return Ok(as_given.to_path_buf());

@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 
 use crate::catalog;
-use crate::cli::{Cli, Shell};
+use crate::cli::Cli;
+use crate::options::Shell;
 use crate::params::{Header, Kind};
 use crate::release::root;
 
-pub fn script(shell: Shell) -> &'static str {
+pub(crate) fn script(shell: Shell) -> &'static str {
     match shell {
         Shell::Bash => BASH,
         Shell::Zsh => ZSH,
@@ -63,7 +64,7 @@ else
 fi
 "#;
 
-const FISH: &str = r#"# fish completion for adminsh: adminsh --completions fish > ~/.config/fish/completions/adminsh.fish
+const FISH: &str = r"# fish completion for adminsh: adminsh --completions fish > ~/.config/fish/completions/adminsh.fish
 # The candidates come from adminsh itself (adminsh --complete-words), so they follow the release
 # you are in: its scripts, and each script's declared options.
 function __adminsh_complete
@@ -77,11 +78,11 @@ function __adminsh_complete
     end
 end
 complete -c adminsh -f -a '(__adminsh_complete)'
-"#;
+";
 
 /// A word the shell may put in place of the current one, and a line about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub word: String,
     pub about: String,
 }
@@ -98,7 +99,7 @@ impl Candidate {
 
 /// `--complete-words`: `SHELL CWORD WORDS...` in, the candidates' lines out. CWORD, the index
 /// of the word being completed, is at most the number of WORDS (the word after the last).
-pub fn answer(request: &[String]) -> anyhow::Result<String> {
+pub(crate) fn answer(request: &[String]) -> anyhow::Result<String> {
     let [shell, cword, words @ ..] = request else {
         anyhow::bail!("--complete-words needs SHELL CWORD WORDS...");
     };
@@ -149,7 +150,7 @@ fn join_equals(words: &[String], cword: usize) -> (Vec<String>, String) {
             let mut word = joined.pop().unwrap_or_default();
             word.push('=');
             if i + 1 >= words.len() - 1 {
-                prefix = word.clone();
+                prefix.clone_from(&word);
             }
             word.push_str(words.get(i + 1).map_or("", String::as_str));
             joined.push(word);
@@ -189,7 +190,7 @@ fn globals() -> Vec<Global> {
                 .filter(|v| !v.is_hide_set())
                 .map(|v| v.get_name().to_owned())
                 .collect(),
-            about: a.get_help().map(|h| h.to_string()).unwrap_or_default(),
+            about: a.get_help().map(ToString::to_string).unwrap_or_default(),
         })
         .collect()
 }
@@ -221,9 +222,8 @@ fn candidates(words: &[String]) -> Vec<Candidate> {
             eval |= global.id == "eval";
             match inline {
                 Some(value) if global.id == "dir" => dir = Some(value.into()),
-                Some(_) => {}
                 None if global.takes_value => pending = Some(global),
-                None => {}
+                Some(_) | None => {}
             }
         } else if eval {
             // The arguments of `-e CODE`: nothing to offer.
@@ -388,7 +388,7 @@ mod tests {
     use super::*;
 
     fn words(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+        list.iter().map(ToString::to_string).collect()
     }
 
     #[test]

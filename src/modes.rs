@@ -1,119 +1,188 @@
 //! What each mode of the command line does: run a script or an expression, open the console,
 //! list or check the scripts, show the config, print completions.
 
-use std::io::Write;
-
-use anyhow::Result;
+use std::rc::Rc;
 
 use crate::audit;
 use crate::catalog;
-use crate::cli::{Mode, Options};
 use crate::completion;
 use crate::diagnostic;
+use crate::error::{Ending, Error};
 use crate::interrupt;
+use crate::log;
+use crate::options::{Detach, Flags, Mode, Options, ReleaseMode};
 use crate::params::Header;
-use crate::release::Release;
+use crate::release::{Release, listing};
+use crate::remote;
 use crate::repl;
 use crate::run::{self, Code, Job};
-use crate::script::Runner;
+use crate::runs;
+use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 
-pub fn dispatch(options: Options) -> Result<i32> {
-    if options.remote.is_some() {
-        return crate::remote::run(options);
+/// Does what the command line asked and returns the exit code.
+pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
+    let Options { mode, flags } = options;
+    if !matches!(mode, Mode::Complete { .. }) {
+        check_dir(&flags)?;
     }
-    match options.mode {
-        Mode::Completions(shell) => {
-            print!("{}", completion::script(shell));
-            return Ok(0);
-        }
-        Mode::Complete { words } => {
-            print!("{}", completion::answer(&words)?);
-            return Ok(0);
-        }
-        Mode::Targets => return crate::remote::list(&options.release),
-        _ => {}
+    match mode {
+        Mode::Completions(shell) => Ok(say(completion::script(shell))),
+        Mode::Complete { words } => Ok(say(&completion::answer(&words)?)),
+        Mode::Targets => remote::list(&flags.release),
+        Mode::Release(mode) => match &flags.remote {
+            Some(request) => remote::run(&mode, &flags, request),
+            None => in_release(mode, flags),
+        },
     }
-    let release = Release::open(&options.release, std::env::vars_os().collect())?;
-    if let Some(target) = &options.announce {
-        crate::remote::announce(target, &release);
-    }
-    match options.mode {
-        Mode::Completions(_) | Mode::Complete { .. } | Mode::Targets => {
-            unreachable!("handled above")
-        }
-        Mode::List => Ok(list(&release)),
-        Mode::Check => Ok(check(release)),
-        Mode::Env { all } if options.json => {
-            println!("{}", env_json(&release, all));
-            Ok(0)
-        }
-        Mode::Env { all } => {
-            print!("{}", env_listing(&release, all));
-            Ok(0)
-        }
-        Mode::Eval { code, args } => run::run(
-            release,
-            Job {
-                code: Code::Eval(code),
-                args,
-                allow_outside_release: options.allow_outside_release,
-                json: options.json,
-                options: options.run.clone(),
-            },
-        ),
-        Mode::Script { script, args } => run::run(
-            release,
-            Job {
-                code: Code::Script(script),
-                args,
-                allow_outside_release: options.allow_outside_release,
-                json: options.json,
-                options: options.run.clone(),
-            },
-        ),
-        Mode::Console => {
-            let reason = audit::reason(&release, options.run.reason.as_deref())?;
-            interrupt::install();
-            let what = audit::What {
-                kind: "console",
-                script: None,
-                args: &[],
-                reason: reason.as_deref(),
-                dry_run: options.run.dry_run,
+}
+
+/// `-C DIR` names a directory: one that is not there is a usage error, like a bad flag.
+fn check_dir(flags: &Flags) -> Result<(), Error> {
+    match &flags.release.dir {
+        Some(dir) if !dir.is_dir() => {
+            let problem = if dir.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
             };
-            let trail = audit::Trail::begin(&release, what)?;
-            let setup = Setup {
-                options: options.run,
-                record: true,
-                ..Setup::default()
-            };
-            let session = Session::with(release, setup);
-            session.enter()?;
-            let code = repl::run(session.clone());
-            let exit = *code.as_ref().unwrap_or(&1);
-            trail.end(
-                &session,
-                exit,
-                false,
-                code.as_ref().err().map(|e| format!("{e:#}")),
-            );
-            code
+            Err(Error::usage(format!("-C {}: {problem}", dir.display())))
         }
-        Mode::Audit => {
-            print!("{}", audit::table(&audit::path(&release), 20)?);
-            Ok(0)
+        _ => Ok(()),
+    }
+}
+
+/// The modes that run against the release here.
+fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
+    let release = Release::open(&flags.release, std::env::vars_os().collect())?;
+    if let Some(target) = &flags.announce {
+        remote::announce(target, &release);
+    }
+    let job = |code: Code, args: Vec<String>| Job {
+        code,
+        args,
+        allow_outside_release: flags.run.allow_outside_release,
+        json: flags.json,
+        options: flags.run.clone(),
+        detached: None,
+    };
+    match mode {
+        ReleaseMode::List => Ok(list(&release)),
+        ReleaseMode::Check => Ok(check(release)),
+        ReleaseMode::Env { all } => {
+            let text = if flags.json {
+                listing::json(&release, all) + "\n"
+            } else {
+                listing::text(&release, all)
+            };
+            Ok(say(&text))
+        }
+        ReleaseMode::Eval { ref code, ref args } => {
+            let job = job(Code::Eval(code.clone()), args.clone());
+            detachable(release, &mode, &flags, job)
+        }
+        ReleaseMode::Script {
+            ref script,
+            ref args,
+        } => {
+            let job = job(Code::Script(script.clone()), args.clone());
+            detachable(release, &mode, &flags, job)
+        }
+        ReleaseMode::Console => console(release, flags),
+        ReleaseMode::Audit => {
+            let (table, damaged) = audit::table(&audit::path(&release), 20)?;
+            let code = say(&table);
+            for line in damaged {
+                log::warn(&line);
+            }
+            Ok(code)
+        }
+        ReleaseMode::Runs => Ok(runs::list::list(&release)),
+        ReleaseMode::Logs { id } => runs::follow::logs(&release, &id),
+        ReleaseMode::Attach { id } => {
+            runs::follow::attach(&release, &id, flags.announce.as_deref())
+        }
+        ReleaseMode::Stop { id } => runs::stop::stop(&release, &id),
+    }
+}
+
+/// A script or `-e`: run here, started as a detached run (`--detach`), or run as the detached
+/// process of one (its output into its run directory, its end recorded there).
+fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> Result<i32, Error> {
+    match &flags.detach {
+        Detach::No => run::run(release, job),
+        Detach::Start => runs::start::detach(&release, mode, flags, &job),
+        Detach::Run(id) => {
+            let detached = Rc::new(runs::child::Detached::begin(&release, id)?);
+            let job = Job {
+                detached: Some(detached.clone()),
+                ..job
+            };
+            // Said here, while stderr still leads somewhere (`--detach`, or the run's log):
+            // after `finish` it is /dev/null.
+            let code = run::run(release, job).unwrap_or_else(|e| {
+                crate::log::err_line(&format!("adminsh: {e}"));
+                e.code()
+            });
+            detached.finish(code);
+            Ok(code)
         }
     }
+}
+
+/// Writes a mode's whole output on stdout and returns exit code 0: a reader that went away
+/// (`adminsh --completions bash | head -1`) ends the output quietly.
+fn say(text: &str) -> i32 {
+    log::out(text);
+    0
+}
+
+/// The console, audited like a script run.
+fn console(release: Release, flags: Flags) -> Result<i32, Error> {
+    let reason = audit::reason(&release, flags.run.reason.as_deref())?;
+    interrupt::install();
+    let what = audit::What {
+        kind: "console",
+        script: None,
+        args: &[],
+        reason: reason.as_deref(),
+        dry_run: flags.run.dry_run,
+        run: None,
+    };
+    let trail = audit::Trail::begin(&release, what)?;
+    let setup = Setup {
+        options: flags.run,
+        record: true,
+        ..Setup::default()
+    };
+    let session = Session::new(release, setup);
+    let result = repl::run(session.clone());
+    session.db.close();
+    crate::host::files::remove_temp_dirs();
+    let ending = match &result {
+        Ok(0) => None,
+        Ok(code) => Some(Ending::Exit(*code)),
+        Err(e) => Some(Ending::Failed(format!("{e:#}"))),
+    };
+    let commands = session.spawner.commands();
+    let steps = session.steps.borrow().log().to_vec();
+    let redactor = session.release.config.borrow().redactor().clone();
+    trail.end(&audit::Ran {
+        ending: ending.as_ref(),
+        commands: &commands,
+        steps: &steps,
+        redactor: &redactor,
+    });
+    Ok(result?)
 }
 
 fn list(release: &Release) -> i32 {
     let scripts = catalog::scripts(release.path(), false);
     if scripts.is_empty() {
-        eprintln!(
+        log::err_line(&format!(
             "adminsh: no scripts in {}",
             release.path().join(catalog::DIR).display()
-        );
+        ));
         return 0;
     }
     // The names in a column; then the parameters in short, if any, and the summary.
@@ -125,10 +194,8 @@ fn list(release: &Release) -> i32 {
         })
         .collect();
     let name_width = scripts.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "Scripts of {} in {}:",
+    let mut out = format!(
+        "Scripts of {} in {}:\n",
         release.name,
         release.path().join(catalog::DIR).display()
     );
@@ -140,9 +207,10 @@ fn list(release: &Release) -> i32 {
         if let Some(summary) = &script.summary {
             line.push_str(&format!("  # {summary}"));
         }
-        let _ = writeln!(out, "{}", line.trim_end());
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
-    0
+    say(&out)
 }
 
 /// Reads the header of every script and module and compiles it; every error is reported, not
@@ -151,143 +219,46 @@ fn check(release: Release) -> i32 {
     let root = release.path().to_path_buf();
     let scripts = catalog::scripts(&root, true);
     // A script's session: `PARAMS` is defined.
-    let mut runner = Runner::new(Session::with(release, Setup::default()));
+    let mut runner = Runner::new(Session::new(release, Setup::default()));
     let mut failed = 0;
     for script in &scripts {
         let name = run::absolute(&script.path);
         let text = match std::fs::read_to_string(&script.path) {
             Ok(text) => text,
             Err(e) => {
-                eprintln!("{}: cannot read: {e}", runner.session.display_name(&name));
+                log::err_line(&format!(
+                    "{}: cannot read: {e}",
+                    runner.session.sources.shown(&name)
+                ));
                 failed += 1;
                 continue;
             }
         };
         // The script compiles with the PARAMS its header declares.
-        match Header::parse(&text) {
-            Ok(header) => runner.set_params(header.shape()),
-            Err(e) => {
-                let shown = runner.session.display_name(&name);
-                let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
-                eprintln!("{rendered}");
-                failed += 1;
-                continue;
-            }
+        let (header, errors) = Header::parse_all(&text);
+        if !errors.is_empty() {
+            let shown = runner.session.sources.shown(&name);
+            log::err_line(&diagnostic::header_errors(&shown, &text, &errors));
+            failed += 1;
+            continue;
         }
-        if let Err(stop) = runner.compile(&text, &name) {
-            stop.report();
+        runner.set_params(header.shape());
+        if let Err(ending) = runner.compile(&text, &name) {
+            script::report(&ending);
             failed += 1;
         }
     }
     let total = scripts.len();
     if failed == 0 {
-        println!("{total} script{} ok", if total == 1 { "" } else { "s" });
-        0
+        say(&format!(
+            "{total} script{} ok\n",
+            if total == 1 { "" } else { "s" }
+        ))
     } else {
-        eprintln!(
+        log::err_line(&format!(
             "{failed} of {total} script{} failed to compile",
             if total == 1 { "" } else { "s" }
-        );
+        ));
         1
     }
-}
-
-/// The resolved config as `adminsh --env` and the console's `:env` show it.
-pub fn env_listing(release: &Release, all: bool) -> String {
-    use std::fmt::Write as _;
-    let config = release.config.borrow();
-    let isolation = release.isolation();
-    let mut out = String::new();
-    let root = match &release.root.link {
-        Some(link) => format!("{} -> {}", link.display(), release.path().display()),
-        None => release.path().display().to_string(),
-    };
-    let _ = writeln!(
-        out,
-        "# release {root} ({}, stage {})",
-        release.name, release.stage
-    );
-    for part in isolation.describe() {
-        let _ = writeln!(out, "# isolation: {part}");
-    }
-    let required = &release.manifest.required;
-    let mut hidden = 0;
-    for (key, var) in config.iter() {
-        if !(all || var.is_app_config() || required.iter().any(|r| r == key)) {
-            hidden += 1;
-            continue;
-        }
-        let value = config.display_value(key).unwrap_or_default();
-        let _ = match &var.overrides {
-            Some(under) => writeln!(
-                out,
-                "{key}={}  # {} (overrides {under})",
-                quote_env(&value),
-                var.layer
-            ),
-            None => writeln!(out, "{key}={}  # {}", quote_env(&value), var.layer),
-        };
-    }
-    for key in required.iter().filter(|k| config.get(k).is_none()) {
-        let _ = writeln!(out, "# {key} is required (adminsh.toml) but not set");
-    }
-    if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "# and {hidden} more inherited from the process environment (adminsh --env --all)"
-        );
-    }
-    out
-}
-
-/// The resolved config for machines (`--env --json`): the release, its isolation, and each
-/// variable with its value (masked where secret), its layer and the layer it overrides.
-pub fn env_json(release: &Release, all: bool) -> String {
-    let config = release.config.borrow();
-    let required = &release.manifest.required;
-    let vars: Vec<serde_json::Value> = config
-        .iter()
-        .filter(|(key, var)| all || var.is_app_config() || required.iter().any(|r| r == key))
-        .map(|(key, var)| {
-            serde_json::json!({
-                "key": key,
-                "value": config.display_value(key),
-                "secret": config.is_secret(key),
-                "layer": var.layer.to_string(),
-                "overrides": var.overrides.as_ref().map(ToString::to_string),
-            })
-        })
-        .collect();
-    let missing: Vec<&String> = required
-        .iter()
-        .filter(|k| config.get(k).is_none())
-        .collect();
-    serde_json::json!({
-        "root": release.path(),
-        "link": release.root.link,
-        "name": release.name,
-        "stage": release.stage,
-        "isolation": release.isolation().describe(),
-        "vars": vars,
-        "missing_required": missing,
-    })
-    .to_string()
-}
-
-/// Quotes a value so the line reads back as the same value in a `.env` file.
-fn quote_env(value: &str) -> String {
-    let plain = !value.is_empty()
-        && !value.starts_with([' ', '\t'])
-        && !value.ends_with([' ', '\t'])
-        && !value.contains(['\n', '\r', '"', '\'', '#', '$', '\\']);
-    if plain || value.is_empty() {
-        return value.to_owned();
-    }
-    let escaped = value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('$', "\\$")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r");
-    format!("\"{escaped}\"")
 }

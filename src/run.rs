@@ -2,44 +2,48 @@
 //! declared parameters before its first line runs (or answering `--help`), running it, and
 //! telling how it went: on the terminal, or as the `--json` report on stdout.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::rc::Rc;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use rhai::{Dynamic, Map};
 
-use crate::audit::{self, Trail, What};
+use crate::audit::{self, Ran, Trail, What};
 use crate::catalog;
-use crate::cli::RunOptions;
-use crate::cli::UsageError;
 use crate::diagnostic;
+use crate::error::{EXIT_FAILURE, Error};
 use crate::interrupt;
+use crate::log;
+use crate::options::RunOptions;
 use crate::params::{Header, Places};
 use crate::release::Release;
 use crate::report::{self, Report};
-use crate::script::{EXIT_FAILURE, Runner, Stop};
+use crate::runs::child::Detached;
+use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 use crate::state::lock::{self, LockError};
 
 /// What to run.
-pub enum Code {
+pub(crate) enum Code {
     /// A script, as the user named it (a path or a name under `scripts/`).
     Script(String),
     /// `-e CODE`.
     Eval(String),
 }
 
-pub struct Job {
+pub(crate) struct Job {
     pub code: Code,
     pub args: Vec<String>,
     pub allow_outside_release: bool,
     pub json: bool,
     pub options: RunOptions,
+    /// This is the process of a detached run (`--detach`): it says when the run has started.
+    pub detached: Option<Rc<Detached>>,
 }
 
 /// Ready to run, or done before running.
-enum Prepared {
+pub(crate) enum Prepared {
     Run {
         /// The source name: the script's absolute path, or `-e`.
         name: String,
@@ -54,9 +58,11 @@ enum Prepared {
 
 /// Runs the job and returns the exit code; an error is one adminsh stops on before the run
 /// (without `--json`, which reports those too).
-pub fn run(release: Release, job: Job) -> Result<i32> {
+// The run's life in order (prepare, lock, audit, run, report) reads best as one function.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     let started = Instant::now();
-    // The user's directory, before adminsh moves into the release root.
+    // The user's directory: paths they typed are relative to it.
     let origin = std::env::current_dir().unwrap_or_default();
     let mut report = Report {
         args: job.args.clone(),
@@ -73,30 +79,42 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
     let (name, text, params) = match prepared {
         Ok(Prepared::Run { name, text, params }) => (name, text, params),
         Ok(Prepared::Help(text)) => {
-            let _ = write!(std::io::stdout().lock(), "{text}");
+            log::out(&text);
             return Ok(0);
         }
         Ok(Prepared::Broken(text)) => {
-            eprintln!("{text}");
-            return match job.json {
-                true => finish_early(report, EXIT_FAILURE, Some(text)),
-                false => Ok(EXIT_FAILURE),
+            log::err_line(&text);
+            return if job.json {
+                finish_early(report, EXIT_FAILURE, Some(text))
+            } else {
+                Ok(EXIT_FAILURE)
             };
         }
         Err(e) if job.json => {
-            eprintln!("adminsh: {e:#}");
-            let code = crate::exit_code(&e);
-            return finish_early(report, code, Some(format!("{e:#}")));
+            log::err_line(&format!("adminsh: {e}"));
+            let code = e.code();
+            return finish_early(report, code, Some(e.to_string()));
         }
         Err(e) => return Err(e),
     };
+    learn_secret_params(&release, &params);
+    if let Code::Script(_) = job.code {
+        for warning in release.warnings() {
+            crate::log::warn(&warning);
+        }
+    }
     report.params = Some(params.clone());
     let eval = matches!(job.code, Code::Eval(_));
     let reason = audit::reason(&release, job.options.reason.as_deref())?;
     interrupt::install();
     // One run of a script at a time: the lock is held until adminsh exits.
     let _lock = match job.code {
-        Code::Script(_) => Some(lock_script(&release, &name, job.options.wait)?),
+        Code::Script(_) => Some(lock_script(
+            &release,
+            &name,
+            job.options.wait,
+            job.detached.as_deref(),
+        )?),
         Code::Eval(_) => None,
     };
     let trail = Trail::begin(
@@ -107,9 +125,13 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
             args: &job.args,
             reason: reason.as_deref(),
             dry_run: job.options.dry_run,
+            run: job.detached.as_ref().map(|d| d.id()),
         },
     )?;
-    let session = Session::with(
+    if let Some(detached) = &job.detached {
+        detached.started();
+    }
+    let session = Session::new(
         release,
         Setup {
             args: job.args,
@@ -119,17 +141,19 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
             record: true,
         },
     );
-    session.enter()?;
     if !eval {
         session.use_checkpoint(&name)?;
     }
     let mut runner = Runner::new(session);
     let outcome = runner.run(&text, &name);
+    // A dry run's database sandbox (and any transaction left open) is rolled back now.
+    runner.session.db.close();
+    crate::host::files::remove_temp_dirs();
     if outcome.is_ok() {
-        runner.session.clear_checkpoint()?;
+        runner.session.steps.borrow().clear_checkpoint()?;
     }
     if runner.session.options().dry_run {
-        let summary = runner.session.dry_run_summary();
+        let summary = runner.session.sink.dry_run_summary();
         let mut text = String::from("dry run: nothing was changed.");
         if summary.is_empty() {
             text.push_str(" It would have run no command and written no file.");
@@ -139,7 +163,7 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
                 text.push_str(&format!("\n  {line}"));
             }
         }
-        eprintln!("{text}");
+        log::err_line(&text);
     }
     let code = match &outcome {
         Ok(value) => {
@@ -147,31 +171,33 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
                 && !job.json
                 && let Some(text) = runner.show(value)
             {
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                log::out(&format!("{text}\n"));
             }
             0
         }
-        Err(stop) => {
-            stop.report();
-            stop.exit_code()
+        Err(ending) => {
+            script::report(ending);
+            ending.code()
         }
     };
-    let (interrupted, error) = match &outcome {
-        Err(Stop::Interrupted(_)) => (true, Some("interrupted".to_owned())),
-        Err(Stop::Error(text)) => (false, Some(text.clone())),
-        _ => (false, None),
-    };
-    trail.end(&runner.session, code, interrupted, error);
+    let session = &runner.session;
+    let commands = session.spawner.commands();
+    let steps = session.steps.borrow().log().to_vec();
+    let redactor = session.release.config.borrow().redactor().clone();
+    trail.end(&Ran {
+        ending: outcome.as_ref().err(),
+        commands: &commands,
+        steps: &steps,
+        redactor: &redactor,
+    });
     if job.json {
         report.exit_code = code;
         report.duration = started.elapsed();
-        report.commands = runner.session.commands();
-        report.steps = runner.session.step_log();
+        report.commands = commands;
+        report.steps = steps;
         match outcome {
             Ok(value) => report.value = Some(report::printable(value, &|v| as_text(&runner, v))),
-            Err(Stop::Error(text)) => report.error = Some(text),
-            Err(Stop::Interrupted(_)) => report.error = Some("interrupted".into()),
-            Err(Stop::Exit(_)) => {}
+            Err(ending) => report.error = ending.error(),
         }
         emit(&report, &runner.session.release);
     }
@@ -181,24 +207,30 @@ pub fn run(release: Release, job: Job) -> Result<i32> {
 
 /// Everything that can stop a run before its first line: the script not found or outside the
 /// release, its header unreadable, its command line wrong, required config missing.
-fn prepare(release: &Release, job: &Job, origin: &Path, report: &mut Report) -> Result<Prepared> {
+pub(crate) fn prepare(
+    release: &Release,
+    job: &Job,
+    origin: &Path,
+    report: &mut Report,
+) -> Result<Prepared, Error> {
     let (name, text, params) = match &job.code {
         Code::Eval(code) => ("-e".to_owned(), code.clone(), Map::new()),
         Code::Script(script) => {
-            let path = catalog::find(release.path(), script)?;
+            let path = catalog::find(release.path(), script)
+                .map_err(|unknown| Error::usage(unknown.to_string()))?;
             check_inside(release, &path, job.allow_outside_release)?;
             let name = absolute(&path);
-            report.script = Some(shown(&name, origin));
+            report.script = Some(diagnostic::shown(&name, origin));
             let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read script {}", path.display()))?;
-            let header = match Header::parse(&text) {
-                Ok(header) => header,
-                Err(e) => {
-                    let shown = shown(&name, origin);
-                    let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
-                    return Ok(Prepared::Broken(rendered));
-                }
-            };
+                .with_context(|| format!("cannot read script {}", path.display()))
+                .map_err(Error::Failed)?;
+            let (header, errors) = Header::parse_all(&text);
+            if !errors.is_empty() {
+                let shown = diagnostic::shown(&name, origin);
+                return Ok(Prepared::Broken(diagnostic::header_errors(
+                    &shown, &text, &errors,
+                )));
+            }
             if header.wants_help(&job.args) {
                 return Ok(Prepared::Help(header.help(script)));
             }
@@ -218,28 +250,29 @@ fn prepare(release: &Release, job: &Job, origin: &Path, report: &mut Report) -> 
         .config
         .borrow()
         .check_required(&release.manifest.required)?;
-    if let Code::Script(_) = job.code {
-        for warning in release.warnings() {
-            crate::host::log::emit(crate::host::log::Level::Warn, &warning);
+    Ok(Prepared::Run { name, text, params })
+}
+
+/// A parameter whose name says it is secret (`--new-password`) is masked like a secret config
+/// value from here on: in the audit, the checkpoint, `--json` and whatever the script prints.
+fn learn_secret_params(release: &Release, params: &Map) {
+    let mut config = release.config.borrow_mut();
+    for (key, value) in params {
+        if config.is_secret(key) && !(value.is_unit() || value.is_bool()) {
+            config.add_secret(&value.to_string());
         }
     }
-    Ok(Prepared::Run { name, text, params })
 }
 
 /// A value as the script's `print` would show it (a command as its command line).
 fn as_text(runner: &Runner, value: &Dynamic) -> String {
-    let mut scope = rhai::Scope::new();
-    scope.push("value", value.clone());
-    runner
-        .engine
-        .eval_with_scope::<String>(&mut scope, "value.to_string()")
-        .unwrap_or_else(|_| runner.engine.map_type_name(value.type_name()).to_owned())
+    runner.text(value, false)
 }
 
 /// Writes the `--json` report on stdout, as one line.
 fn emit(report: &Report, release: &Release) {
     let redactor = release.config.borrow().redactor().clone();
-    let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json(&redactor));
+    log::out(&format!("{}\n", report.to_json(&redactor)));
 }
 
 /// The process exits next: freeing the engine's thousand functions one by one would only
@@ -248,58 +281,62 @@ fn leave(runner: Runner) {
     std::mem::forget(runner);
 }
 
-/// Takes the script's lock, or says who holds it (or waits, with `--wait`).
-fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock> {
+/// Takes the script's lock, or says who holds it (or waits, with `--wait`: a detached run has
+/// started once it waits).
+fn lock_script(
+    release: &Release,
+    script: &str,
+    wait: bool,
+    detached: Option<&Detached>,
+) -> Result<lock::Lock, Error> {
     let file = format!("{}.lock", lock::file_name(script));
     let path = release.state_dir().join("locks").join(file);
     let shown = Path::new(script)
         .strip_prefix(release.path())
         .map_or(script.to_owned(), |p| p.display().to_string());
     lock::acquire(&path, wait, &mut |holder| {
-        eprintln!("adminsh: {shown} is already running: {holder}; waiting");
+        log::err_line(&format!(
+            "adminsh: {shown} is already running: {holder}; waiting"
+        ));
+        if let Some(detached) = detached {
+            detached.started();
+        }
     })
     .map_err(|e| match e {
-        LockError::Held { holder } => {
-            anyhow::anyhow!("{shown} is already running: {holder}; pass --wait to wait for it")
-        }
-        LockError::Interrupted(_) => anyhow::anyhow!("interrupted while waiting for {shown}"),
-        LockError::Io(e) => anyhow::anyhow!("cannot take the lock {}: {e}", path.display()),
+        LockError::Held { holder } => Error::Failed(anyhow::anyhow!(
+            "{shown} is already running: {holder}; pass --wait to wait for it"
+        )),
+        LockError::Interrupted(signal) => Error::Interrupted(signal),
+        LockError::Io(e) => Error::Failed(anyhow::anyhow!(
+            "cannot take the lock {}: {e}",
+            path.display()
+        )),
     })
 }
 
 /// Admin code ships with the release: a script from elsewhere needs the user's explicit say-so.
-fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<()> {
+fn check_inside(release: &Release, script: &Path, allowed: bool) -> Result<(), Error> {
     let real = script
         .canonicalize()
-        .with_context(|| format!("cannot resolve {}", script.display()))?;
+        .with_context(|| format!("cannot resolve {}", script.display()))
+        .map_err(Error::Failed)?;
     if allowed || real.starts_with(release.path()) {
         return Ok(());
     }
-    Err(UsageError(format!(
+    Err(Error::usage(format!(
         "{} is outside the release at {}: admin code must ship with the release it runs against, \
          so commit the script under {}/scripts/ (or pass --allow-outside-release to run it anyway)",
         script.display(),
         release.path().display(),
         release.path().display(),
-    ))
-    .into())
+    )))
 }
 
 /// A script's name as a source: its absolute path, so imports beside it resolve wherever
-/// adminsh runs; messages show it relative to where the user is (`Session::display_name`).
-pub fn absolute(path: &Path) -> String {
+/// adminsh runs; messages show it relative to where the user is (`diagnostic::shown`).
+pub(crate) fn absolute(path: &Path) -> String {
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
         .to_string()
-}
-
-/// A source name relative to the user's directory when under it, as `Session::display_name`
-/// shows it once a session exists.
-fn shown(name: &str, origin: &Path) -> String {
-    let path = PathBuf::from(name);
-    match path.strip_prefix(origin) {
-        Ok(relative) if !origin.as_os_str().is_empty() => relative.display().to_string(),
-        _ => name.to_owned(),
-    }
 }

@@ -14,7 +14,7 @@ use crate::session::Session;
 /// A command as scripts see it: an immutable value, so copies (a script may hold many, in an
 /// array) share one description.
 #[derive(Debug, Clone)]
-pub struct Cmd(Rc<Spec>);
+pub(crate) struct Cmd(pub(crate) Rc<Spec>);
 
 impl Cmd {
     fn new(program: &str, args: Vec<String>) -> Self {
@@ -28,7 +28,7 @@ impl Cmd {
     }
 
     /// `sh -c script`: the explicit shell form.
-    pub fn shell(script: &str) -> Self {
+    pub(crate) fn shell(script: &str) -> Self {
         Cmd::new("sh", vec!["-c".into(), script.into()])
     }
 
@@ -64,7 +64,9 @@ fn words(values: Array, what: &str) -> Result<Vec<String>, Box<EvalAltResult>> {
         .collect()
 }
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+// One flat list of the command family's host functions reads best whole.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     host.engine.register_type_with_name::<Cmd>("Cmd");
     host.def(
         "cmd",
@@ -209,14 +211,14 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "to_string",
         "cmd: Cmd -> String",
         "The command line, shell-quoted, secrets masked",
-        move |c: &mut Cmd| s.redact(&c.0.command_line()),
+        move |c: &mut Cmd| c.0.shown(&s.redactor()),
     );
     let s = session.clone();
     host.def(
         "to_debug",
         "cmd: Cmd -> String",
         "The command line, for debug()",
-        move |c: &mut Cmd| format!("cmd({})", s.redact(&c.0.command_line())),
+        move |c: &mut Cmd| format!("cmd({})", c.0.shown(&s.redactor())),
     );
 
     let s = session.clone();
@@ -275,7 +277,7 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         move |c: &mut Cmd| -> RhaiResult<Map> {
             let finished = s.run(&c.0, Output::Both).map_err(into_rhai)?;
             let mut map = Map::new();
-            map.insert("status".into(), (finished.status as rhai::INT).into());
+            map.insert("status".into(), rhai::INT::from(finished.status).into());
             map.insert("stdout".into(), decode(finished.stdout, &s, &c.0).into());
             map.insert("stderr".into(), decode(finished.stderr, &s, &c.0).into());
             Ok(map)
@@ -290,15 +292,14 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
             let mut failure = None;
             let mut warned = false;
             let mut callback = |line: &[u8]| {
-                let line = match std::str::from_utf8(line) {
-                    Ok(line) => line.to_owned(),
-                    Err(_) => {
-                        if !warned {
-                            warned = true;
-                            warn_not_utf8(&s, &c.0);
-                        }
-                        String::from_utf8_lossy(line).into_owned()
+                let line = if let Ok(line) = std::str::from_utf8(line) {
+                    line.to_owned()
+                } else {
+                    if !warned {
+                        warned = true;
+                        warn_not_utf8(&s, &c.0);
                     }
+                    String::from_utf8_lossy(line).into_owned()
                 };
                 match each.call_within_context::<Dynamic>(&ctx, (line,)) {
                     Ok(go_on) => go_on.as_bool().unwrap_or(true),
@@ -360,18 +361,18 @@ fn decode(captured: Captured, session: &Session, spec: &Spec) -> ImmutableString
 }
 
 fn warn_not_utf8(session: &Session, spec: &Spec) {
-    super::log::emit(
-        super::log::Level::Warn,
+    crate::log::emit(
+        crate::log::Level::Warn,
         &format!(
             "`{}` printed bytes that are not UTF-8; they were replaced with U+FFFD (use .read_bytes() for the exact bytes)",
-            session.redact(&spec.command_line())
+            spec.shown(&session.redactor())
         ),
     );
 }
 
 /// A command failure as a script sees it: catchable, except an interruption, which ends the
 /// script (and the console's current input) whatever the script says.
-pub fn into_rhai(error: process::Error) -> Box<EvalAltResult> {
+pub(crate) fn into_rhai(error: process::Error) -> Box<EvalAltResult> {
     match error {
         process::Error::Interrupted { signal } => super::control::interrupted(signal),
         other => runtime_error(other.to_string()),

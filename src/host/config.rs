@@ -8,7 +8,7 @@ use super::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 use crate::suggest;
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(
         "env",
@@ -60,10 +60,28 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
     );
     let s = session.clone();
     host.def("release", " -> Map", "The release: #{name, root, link, version, version_source, dirty, stage, state_dir, isolation}", move || release_map(&s));
+    let s = session.clone();
+    host.def(
+        "mode",
+        " -> Map",
+        "How this run goes: #{dry_run, read_only, yes}",
+        move || mode_map(&s),
+    );
+}
+
+/// What `mode()` returns: the run's options as they apply (`read_only` also when the stage is
+/// one of the manifest's `read_only_stages`).
+fn mode_map(session: &Session) -> Map {
+    let options = session.options();
+    let mut map = Map::new();
+    map.insert("dry_run".into(), options.dry_run.into());
+    map.insert("read_only".into(), options.read_only.into());
+    map.insert("yes".into(), options.yes.into());
+    map
 }
 
 /// What `release()` returns.
-pub fn release_map(session: &Session) -> Map {
+pub(crate) fn release_map(session: &Session) -> Map {
     let release = &session.release;
     let identity = release.identity();
     let isolation = release.isolation();

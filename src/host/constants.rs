@@ -6,13 +6,12 @@
 //! in the compiled code is exact. Other writes to constants (`M.a.b = 1`, `A[0] = 1`) are not
 //! folded and rhai refuses them itself when they run, with the same message.
 
-use std::path::Path;
-
-use rhai::module_resolvers::FileModuleResolver;
-use rhai::{AST, ASTNode, Engine, EvalAltResult, Expr, ParseErrorType, Position, Stmt};
+use rhai::{AST, ASTNode, EvalAltResult, Expr, ParseErrorType, Position, Stmt};
 
 /// Refuses code that assigns into a constant; `text` is its source, to name the constant.
-pub fn check(ast: &AST, text: &str) -> Result<(), Box<EvalAltResult>> {
+/// Scripts, `-e`, console input and imported modules (`modules.rs`) all pass through here
+/// after they compile and before they run.
+pub(crate) fn check(ast: &AST, text: &str) -> Result<(), Box<EvalAltResult>> {
     let mut found = None;
     ast.walk(&mut |path: &[ASTNode]| {
         if let Some(ASTNode::Stmt(Stmt::Assignment(assignment))) = path.last() {
@@ -38,27 +37,6 @@ pub fn check(ast: &AST, text: &str) -> Result<(), Box<EvalAltResult>> {
         }
     }
     .into())
-}
-
-/// Refuses a module file that assigns into a constant, before `import` runs it: rhai's file
-/// resolver compiles and runs a module in one go. A file that cannot be read or compiled is
-/// left to the resolver to report.
-pub fn check_import(
-    files: &FileModuleResolver,
-    engine: &Engine,
-    source: Option<&str>,
-    path: &str,
-    pos: Position,
-) -> Result<(), Box<EvalAltResult>> {
-    // Where the resolver looks: beside the importing script.
-    let file = files.get_file_path(path, source.and_then(|s| Path::new(s).parent()));
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return Ok(());
-    };
-    let Ok(ast) = engine.compile(&text) else {
-        return Ok(());
-    };
-    check(&ast, &text).map_err(|e| EvalAltResult::ErrorInModule(path.into(), e, pos).into())
 }
 
 /// The identifier that starts at `pos` in `text`.

@@ -6,69 +6,66 @@ use std::rc::Rc;
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::{Host, RhaiResult, runtime_error};
+use crate::error::{EXIT_SCRIPT_RANGE, Ending};
 use crate::session::Session;
 
-/// The token of an `ErrorTerminated` that `exit(n)` raised.
-const EXIT: &str = "exit";
-/// The prefix of the token of an `ErrorTerminated` that a signal raised.
-const INTERRUPTED: &str = "interrupted:";
-
-pub fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     host.def(
         "exit",
         "code: int",
-        "Ends the script with exit code `code`",
-        move |code: rhai::INT| -> RhaiResult<()> {
-            s.request_exit(i32::try_from(code).unwrap_or(1));
-            Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
+        "Ends the script with exit code `code` (0 to 125)",
+        |code: rhai::INT| -> RhaiResult<()> {
+            match i32::try_from(code) {
+                Ok(code) if EXIT_SCRIPT_RANGE.contains(&i64::from(code)) => Err(end(Ending::Exit(code))),
+                _ => Err(runtime_error(format!(
+                    "exit({code}): an exit code is 0 to 125 (126 and up mean a signal, a command that cannot run, or an unreachable target)"
+                ))),
+            }
         },
     );
-    let s = session.clone();
     host.def(
         "exit",
         "",
         "Ends the script with exit code 0",
-        move || -> RhaiResult<()> {
-            s.request_exit(0);
-            Err(EvalAltResult::ErrorTerminated(EXIT.into(), Position::NONE).into())
-        },
+        || -> RhaiResult<()> { Err(end(Ending::Exit(0))) },
     );
+    let s = session.clone();
     host.def(
         "fail",
         "message: ?",
         "Raises an error with `message`",
-        |message: Dynamic| -> RhaiResult<()> { Err(runtime_error(message.to_string())) },
+        move |message: Dynamic| -> RhaiResult<()> {
+            // A string is masked where the error is shown; anything else is masked here, before
+            // Rhai's notation escapes the strings in it.
+            let message = match message.as_immutable_string_ref() {
+                Ok(text) => text.to_string(),
+                Err(_) => super::log::text(&s.redactor(), &message),
+            };
+            Err(runtime_error(message))
+        },
     );
 }
 
-pub fn interrupt_token(signal: i32) -> Dynamic {
-    format!("{INTERRUPTED}{signal}").into()
+/// The value an interruption by `signal` stops the engine with (`on_progress`).
+pub(crate) fn interrupt_token(signal: i32) -> Dynamic {
+    Dynamic::from(Ending::Interrupted(signal))
 }
 
-pub fn interrupted(signal: i32) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorTerminated(interrupt_token(signal), Position::NONE).into()
+/// The error that stops a script interrupted by `signal`; no `try` can catch it.
+pub(crate) fn interrupted(signal: i32) -> Box<EvalAltResult> {
+    end(Ending::Interrupted(signal))
 }
 
-/// How a script run that was terminated ended.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Ended {
-    Exit,
-    Interrupted(i32),
+/// The error that ends a script this way; no `try` can catch it.
+fn end(ending: Ending) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(Dynamic::from(ending), Position::NONE).into()
 }
 
-/// Tells an `exit(n)` or an interruption from other errors, looking through call layers.
-pub fn ended(error: &EvalAltResult) -> Option<Ended> {
-    let EvalAltResult::ErrorTerminated(token, _) = error.unwrap_inner() else {
+/// The ending an `exit(n)` or an interruption raised, looking through call layers; `None` for
+/// every other error.
+pub(crate) fn ended(error: &EvalAltResult) -> Option<Ending> {
+    let EvalAltResult::ErrorTerminated(value, _) = error.unwrap_inner() else {
         return None;
     };
-    let token = token.clone().into_string().ok()?;
-    if token == EXIT {
-        return Some(Ended::Exit);
-    }
-    token
-        .strip_prefix(INTERRUPTED)?
-        .parse()
-        .ok()
-        .map(Ended::Interrupted)
+    value.clone().try_cast::<Ending>()
 }

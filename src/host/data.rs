@@ -5,7 +5,7 @@ use rhai::{Dynamic, Map};
 use super::{Host, RhaiResult, runtime_error};
 use crate::release::secrets::percent_decode;
 
-pub fn register(host: &mut Host) {
+pub(crate) fn register(host: &mut Host) {
     host.def(
         "parse_json",
         "text: String -> ?",
@@ -26,6 +26,14 @@ pub fn register(host: &mut Host) {
         "value: ? -> String",
         "A value as compact JSON",
         |value: Dynamic| to_json(&value, false),
+    );
+    // Typed, so it replaces Rhai's own `to_json` for maps, which writes a time or a command
+    // as its Rust type name.
+    host.def(
+        "to_json",
+        "value: Map -> String",
+        "A map as compact JSON",
+        |value: Map| to_json(&value.into(), false),
     );
     host.def(
         "to_json",
@@ -48,6 +56,7 @@ pub fn register(host: &mut Host) {
 }
 
 fn to_json(value: &Dynamic, pretty: bool) -> RhaiResult<String> {
+    let value = &super::time::plain(value);
     let text = if pretty {
         serde_json::to_string_pretty(value)
     } else {
@@ -56,7 +65,7 @@ fn to_json(value: &Dynamic, pretty: bool) -> RhaiResult<String> {
     text.map_err(|e| runtime_error(format!("to_json: {e}")))
 }
 
-/// serde_json appends " at line L column C"; the message says it in its own words.
+/// `serde_json` appends " at line L column C"; the message says it in its own words.
 fn strip_position(message: &str) -> &str {
     message.rsplit_once(" at line ").map_or(message, |(m, _)| m)
 }
@@ -97,7 +106,7 @@ fn parse_url(url: &str) -> Option<Map> {
     map.insert("host".into(), host.to_owned().into());
     map.insert(
         "port".into(),
-        port.map_or(Dynamic::UNIT, |p| Dynamic::from(p as rhai::INT)),
+        port.map_or(Dynamic::UNIT, |p| Dynamic::from(rhai::INT::from(p))),
     );
     map.insert("path".into(), path.to_owned().into());
     map.insert("query".into(), query.to_owned().into());

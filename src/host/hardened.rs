@@ -1,38 +1,23 @@
-//! Rhai built-ins that adminsh replaces because they could crash or hang it:
-//! - `sleep`, which panics on a huge number of seconds and cannot be interrupted;
-//! - the built-ins that make data out of a number, checked against the size limits of
-//!   `limits.rs` before anything is allocated (the engine has no size limits, so rhai's own
-//!   would ask for terabytes and abort): `blob(n)`, `blob(n, byte)` and `pad` for arrays, blobs
-//!   and strings. Rhai's `array.pad` also overflowed computing sizes, and `string.pad` looped
-//!   forever on an empty padding and added one character at a time.
+//! Rhai built-ins that adminsh replaces because they could crash or hang it: the built-ins that
+//! make data out of a number, checked against the size limits of `limits.rs` before anything
+//! is allocated (the engine has no size limits, so rhai's own would ask for terabytes and
+//! abort): `blob(n)`, `blob(n, byte)` and `pad` for arrays, blobs and strings. Rhai's
+//! `array.pad` also overflowed computing sizes, and `string.pad` looped forever on an empty
+//! padding and added one character at a time. (Rhai's `sleep`, which panicked on a huge number
+//! and could not be interrupted, is replaced by the host function in `waiting.rs`.)
 //!
 //! The replacements behave as rhai documents them otherwise. They are not host functions of
 //! adminsh's own, so they are registered on the engine directly rather than listed by `:help`.
 
-use std::time::{Duration, Instant};
-
 use rhai::{
-    Array, Blob, Dynamic, Engine, EvalAltResult, FLOAT, FuncRegistration, INT, ImmutableString,
-    Map, Position,
+    Array, Blob, Dynamic, Engine, EvalAltResult, FuncRegistration, INT, ImmutableString, Map,
+    Position,
 };
 
-use super::limits::{
-    MAX_ARRAY_ITEMS, MAX_BLOB_BYTES, MAX_MAP_ENTRIES, MAX_SLEEP_SECONDS, MAX_STRING_BYTES,
-};
-use super::{RhaiResult, control, runtime_error};
-use crate::interrupt;
+use super::limits::{MAX_ARRAY_ITEMS, MAX_BLOB_BYTES, MAX_MAP_ENTRIES, MAX_STRING_BYTES};
+use super::{RhaiResult, runtime_error};
 
-pub fn register(engine: &mut Engine) {
-    FuncRegistration::new("sleep")
-        .with_volatility(true)
-        .register_into_engine(engine, |seconds: INT| {
-            sleep(seconds as FLOAT, &seconds.to_string())
-        });
-    FuncRegistration::new("sleep")
-        .with_volatility(true)
-        .register_into_engine(engine, |seconds: FLOAT| {
-            sleep(seconds, &Dynamic::from_float(seconds).to_string())
-        });
+pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn("blob", |len: INT| blob(len, 0));
     engine.register_fn("blob", blob);
     // `pad` changes its receiver: not pure, so rhai refuses it on a constant, as its own.
@@ -56,7 +41,7 @@ pub fn register(engine: &mut Engine) {
             return too_large("Size of BLOB");
         }
         if len > bytes.len() {
-            bytes.resize(len, value as u8);
+            bytes.resize(len, value.to_le_bytes()[0]);
         }
         Ok(())
     });
@@ -72,31 +57,7 @@ fn blob(len: INT, byte: INT) -> RhaiResult<Blob> {
     if len > MAX_BLOB_BYTES {
         return too_large("Size of BLOB");
     }
-    Ok(vec![byte as u8; len])
-}
-
-/// Waits `seconds` (nothing for zero, a negative or a NaN number, as rhai's `sleep` does),
-/// waking up for Ctrl-C and SIGTERM; `given` is the number as the script wrote it.
-fn sleep(seconds: FLOAT, given: &str) -> RhaiResult<()> {
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Ok(());
-    }
-    if seconds > MAX_SLEEP_SECONDS as FLOAT {
-        return Err(runtime_error(format!(
-            "sleep takes at most {MAX_SLEEP_SECONDS} seconds (365 days), not {given}"
-        )));
-    }
-    let until = Instant::now() + Duration::from_secs_f64(seconds);
-    loop {
-        if let Some(signal) = interrupt::signal() {
-            return Err(control::interrupted(signal));
-        }
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(());
-        }
-        std::thread::sleep(left.min(Duration::from_millis(50)));
-    }
+    Ok(vec![byte.to_le_bytes()[0]; len])
 }
 
 /// `array.pad(len, item)`: the array grown to `len` items with copies of `item`; nothing when it

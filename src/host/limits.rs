@@ -16,42 +16,43 @@
 use rhai::{Engine, EvalAltResult, ParseErrorType};
 
 /// The longest string one operation may make, in bytes: 2 GiB.
-pub const MAX_STRING_BYTES: usize = 2 << 30;
+pub(crate) const MAX_STRING_BYTES: usize = 2 << 30;
 
 /// The largest blob one operation may make, in bytes: 2 GiB, as for strings.
-pub const MAX_BLOB_BYTES: usize = MAX_STRING_BYTES;
+pub(crate) const MAX_BLOB_BYTES: usize = MAX_STRING_BYTES;
 
 /// The most items padding may give an array, nested arrays' items included: 16 Mi (256 MiB of
 /// values; a few times that for values of adminsh's types, commands say).
-pub const MAX_ARRAY_ITEMS: usize = 1 << 24;
+pub(crate) const MAX_ARRAY_ITEMS: usize = 1 << 24;
 
 /// The most map entries padding an array may make, nested maps' entries included: 16 Mi.
-pub const MAX_MAP_ENTRIES: usize = 1 << 24;
+pub(crate) const MAX_MAP_ENTRIES: usize = 1 << 24;
 
 /// How deeply function calls may nest (script functions, closures and callbacks): 64. Set
 /// explicitly because rhai's default is 8 in debug builds and 64 in release builds.
-pub const MAX_CALL_LEVELS: usize = 64;
+pub(crate) const MAX_CALL_LEVELS: usize = 64;
 
 /// How deeply expressions and statements may nest in the source, at the top level and inside
 /// functions: 64 (rhai's release default; its debug default is 32 and 16).
-pub const MAX_EXPR_DEPTH: usize = 64;
+pub(crate) const MAX_EXPR_DEPTH: usize = 64;
 
 /// The longest `.timeout(seconds)` of a command: 365 days. Longer is a mistake (or a way of
 /// saying "no timeout", which is what leaving `.timeout()` out means).
-pub const MAX_TIMEOUT_SECONDS: u64 = 365 * 24 * 60 * 60;
+pub(crate) const MAX_TIMEOUT_SECONDS: u64 = 365 * 24 * 60 * 60;
 
-/// The longest `sleep(seconds)`: 365 days, as for timeouts.
-pub const MAX_SLEEP_SECONDS: u64 = MAX_TIMEOUT_SECONDS;
+/// The longest one wait of a script (`sleep`, `retry`'s backoff, `wait_until`'s timeout and
+/// interval): a week (`waiting.rs`).
+pub(crate) const MAX_WAIT_SECONDS: u64 = 7 * 24 * 60 * 60;
 
 /// Sets the engine's own limits, the depths, on `engine`.
-pub fn apply(engine: &mut Engine) {
+pub(crate) fn apply(engine: &mut Engine) {
     engine.set_max_call_levels(MAX_CALL_LEVELS);
     engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH);
 }
 
 /// The message for an error raised by one of the limits, naming the limit; `None` for other
 /// errors. Rhai's own messages ("Stack overflow") do not say what the limit is.
-pub fn describe(error: &EvalAltResult) -> Option<String> {
+pub(crate) fn describe(error: &EvalAltResult) -> Option<String> {
     let message = match error {
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let (thing, limit) = if what.contains("string") {
@@ -84,7 +85,7 @@ fn sized(n: usize) -> String {
 }
 
 /// `n` bytes for people: `300 MiB`, `2 GiB`, `512 bytes`.
-pub fn bytes(n: usize) -> String {
+pub(crate) fn bytes(n: usize) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if n < 1024 {
         return format!("{n} bytes");
@@ -134,19 +135,5 @@ mod tests {
         let deep = describe(&EvalAltResult::ErrorStackOverflow(Position::NONE)).unwrap();
         assert!(deep.contains("64"), "{deep}");
         assert!(describe(&EvalAltResult::ErrorTooManyOperations(Position::NONE)).is_none());
-    }
-
-    /// Any size limit on the engine makes rhai measure a whole array after each change to it:
-    /// appending in a loop would be quadratic.
-    #[test]
-    fn the_engine_has_no_size_limits() {
-        let (_dir, session) = crate::session::for_tests();
-        let engine = super::super::engine(&session).engine;
-        assert_eq!(engine.max_string_size(), 0);
-        assert_eq!(engine.max_array_size(), 0);
-        assert_eq!(engine.max_map_size(), 0);
-        assert_eq!(engine.max_call_levels(), MAX_CALL_LEVELS);
-        assert_eq!(engine.max_expr_depth(), MAX_EXPR_DEPTH);
-        assert_eq!(engine.max_function_expr_depth(), MAX_EXPR_DEPTH);
     }
 }

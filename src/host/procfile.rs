@@ -11,7 +11,7 @@ use crate::release::procfile;
 use crate::session::Session;
 use crate::suggest;
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(
         "procfile",

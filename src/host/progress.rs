@@ -17,7 +17,7 @@ const REDRAW: Duration = Duration::from_millis(100);
 const WIDTH: usize = 30;
 
 #[derive(Clone)]
-pub struct Progress(Rc<RefCell<Bar>>);
+pub(crate) struct Progress(Rc<RefCell<Bar>>);
 
 struct Bar {
     total: u64,
@@ -27,11 +27,13 @@ struct Bar {
     last_draw: Option<Instant>,
     /// Tenths of the way already reported as plain lines.
     reported_tenths: u64,
+    /// The last plain line written: `finish` does not repeat it.
+    last_line: String,
     finished: bool,
 }
 
 impl Progress {
-    pub fn new(total: u64) -> Self {
+    pub(crate) fn new(total: u64) -> Self {
         Progress(Rc::new(RefCell::new(Bar {
             total,
             done: 0,
@@ -39,23 +41,35 @@ impl Progress {
             terminal: std::io::stderr().is_terminal(),
             last_draw: None,
             reported_tenths: 0,
+            last_line: String::new(),
             finished: false,
         })))
     }
 
-    pub fn inc(&self, n: u64) {
+    pub(crate) fn inc(&self, n: u64) {
         let mut bar = self.0.borrow_mut();
         bar.done = bar.done.saturating_add(n);
         bar.draw(false);
     }
 
-    pub fn message(&self, text: &str) {
+    pub(crate) fn message(&self, text: &str) {
         let mut bar = self.0.borrow_mut();
-        bar.message = text.to_owned();
+        text.clone_into(&mut bar.message);
         bar.draw(false);
     }
 
-    pub fn finish(&self) {
+    /// `3/10 rows`: how far it is, and its message.
+    pub(crate) fn state(&self) -> String {
+        let bar = self.0.borrow();
+        let mut text = format!("{}/{}", bar.done, bar.total);
+        if !bar.message.is_empty() {
+            text.push(' ');
+            text.push_str(&bar.message);
+        }
+        text
+    }
+
+    pub(crate) fn finish(&self) {
         let mut bar = self.0.borrow_mut();
         if !bar.finished {
             bar.finished = true;
@@ -65,21 +79,27 @@ impl Progress {
 }
 
 impl Bar {
+    /// How much of `whole` is done: `done / total` of it, rounded down, at most `whole` (work
+    /// beyond the total counts as all of it; no total, as all done). Computed in 128 bits, so
+    /// no count or total a script can give overflows.
+    fn share(&self, whole: u64) -> u64 {
+        if self.total == 0 {
+            return whole;
+        }
+        let done = u128::from(self.done.min(self.total));
+        u64::try_from(done * u128::from(whole) / u128::from(self.total)).unwrap_or(whole)
+    }
+
     fn draw(&mut self, last: bool) {
         let mut err = std::io::stderr().lock();
-        let shown = self.done.min(self.total.max(self.done));
+        let shown = self.done;
         if self.terminal {
             let now = Instant::now();
             if !last && self.last_draw.is_some_and(|at| now - at < REDRAW) {
                 return;
             }
             self.last_draw = Some(now);
-            let filled = if self.total == 0 {
-                WIDTH
-            } else {
-                share(shown, self.total, WIDTH as u64) as usize
-            }
-            .min(WIDTH);
+            let filled = usize::try_from(self.share(WIDTH as u64)).unwrap_or(WIDTH);
             let _ = write!(
                 err,
                 "\r\x1b[2K[{}{}] {shown}/{} {}",
@@ -92,46 +112,32 @@ impl Bar {
                 let _ = writeln!(err);
             }
         } else {
-            let tenths = if self.total == 0 {
-                10
-            } else {
-                share(shown, self.total, 10)
-            };
+            let tenths = self.share(10);
             if tenths > self.reported_tenths || last {
                 self.reported_tenths = tenths;
-                let percent = if self.total == 0 {
-                    100
-                } else {
-                    share(shown, self.total, 100)
-                };
+                let percent = self.share(100);
                 let message = if self.message.is_empty() {
                     String::new()
                 } else {
                     format!(" {}", self.message)
                 };
-                let _ = writeln!(
-                    err,
-                    "progress: {shown}/{} ({percent}%){message}",
-                    self.total
-                );
+                let line = format!("progress: {shown}/{} ({percent}%){message}", self.total);
+                if line != self.last_line {
+                    let _ = writeln!(err, "{line}");
+                    self.last_line = line;
+                }
             }
         }
     }
 }
 
-/// `part` of `whole` in units of `scale` (tenths, percent), without overflowing for any count.
-fn share(part: u64, whole: u64, scale: u64) -> u64 {
-    let share = u128::from(part) * u128::from(scale) / u128::from(whole.max(1));
-    u64::try_from(share).unwrap_or(u64::MAX)
-}
-
-pub fn register(host: &mut Host) {
+pub(crate) fn register(host: &mut Host) {
     host.engine.register_type_with_name::<Progress>("Progress");
     host.def(
         "progress",
         "total: int -> Progress",
         "A progress bar on stderr for `total` units of work",
-        |total: rhai::INT| Progress::new(total.max(0) as u64),
+        |total: rhai::INT| Progress::new(u64::try_from(total).unwrap_or(0)),
     );
     host.def(
         "inc",
@@ -143,7 +149,7 @@ pub fn register(host: &mut Host) {
         "inc",
         "bar: Progress, n: int",
         "Advances the bar by `n`",
-        |p: &mut Progress, n: rhai::INT| p.inc(n.max(0) as u64),
+        |p: &mut Progress, n: rhai::INT| p.inc(u64::try_from(n).unwrap_or(0)),
     );
     host.def(
         "message",

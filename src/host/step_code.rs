@@ -4,7 +4,7 @@
 
 /// The text of the call whose name starts at `line`:`column` (1-based), from the name to its
 /// closing parenthesis; `None` when the source there is not a complete call.
-pub fn call_text(source: &str, line: usize, column: usize) -> Option<&str> {
+pub(crate) fn call_text(source: &str, line: usize, column: usize) -> Option<&str> {
     let line_start = source
         .split_inclusive('\n')
         .take(line.checked_sub(1)?)

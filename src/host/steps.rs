@@ -1,18 +1,21 @@
 //! Multi-step maintenance for scripts: `step(name, || ...)` runs one named step, prints its
 //! outcome and duration and checkpoints it, so a re-run after a failure skips what completed;
-//! `lock(name, || ...)` runs a closure holding a named lock between admin processes.
+//! `lock(name, || ...)` runs a closure holding a named lock between admin processes,
+//! re-entrant within one.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use rhai::{Dynamic, FnPtr, NativeCallContext};
+use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::step_code::call_text;
 use super::{Host, RhaiResult, runtime_error};
-use crate::session::{Session, StepStart};
+use crate::session::Session;
 use crate::state::lock::{self, LockError};
+use crate::state::steps::StepStart;
 
-pub fn register(host: &mut Host, session: &Rc<Session>) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(
         "step",
@@ -20,47 +23,61 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
         "Runs a named step: skipped if it completed in an earlier run of this script and arguments",
         move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
             let code = step_code(&s, &ctx, name);
-            let number = match s.start_step(name, &code) {
+            // Bound first: no borrow of the steps may be held while the body runs.
+            let start = s.steps.borrow_mut().start(name, &code);
+            let number = match start {
                 StepStart::Skip { number, finished_at } => {
-                    eprintln!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped");
+                    s.say(&format!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped"));
                     return Ok(Dynamic::UNIT);
                 }
                 StepStart::Run { number, changed } => {
                     if changed {
-                        eprintln!(
+                        s.say(&format!(
                             "step {number}: {name}: the script changed here since the last run: this step and the ones after it run again"
-                        );
+                        ));
                     }
                     number
                 }
             };
-            eprintln!("step {number}: {name}");
+            s.say(&format!("step {number}: {name}"));
             let started = Instant::now();
-            let result = body.call_within_context::<Dynamic>(&ctx, ());
+            let result = body
+                .call_within_context::<Dynamic>(&ctx, ())
+                .map_err(|e| named_step(*e, name));
             let took = started.elapsed();
             let seconds = took.as_secs_f64();
             match &result {
-                Ok(_) => eprintln!("step {number}: {name}: done in {seconds:.2}s"),
-                Err(_) => eprintln!("step {number}: {name}: failed after {seconds:.2}s"),
+                Ok(_) => s.say(&format!("step {number}: {name}: done in {seconds:.2}s")),
+                Err(_) => s.say(&format!("step {number}: {name}: failed after {seconds:.2}s")),
             }
-            s.end_step(name, &code, took, result.is_ok())
+            s.steps
+                .borrow_mut()
+                .end(name, &code, took, result.is_ok())
                 .map_err(|e| runtime_error(format!("{e:#}")))?;
             result
         },
     );
     let s = session.clone();
+    // The names of the locks this process holds now, innermost last.
+    let held: Rc<RefCell<Vec<String>>> = Rc::default();
     host.def(
         "lock",
         "name: String, body: FnPtr -> ?",
-        "Runs `body` holding the named lock (waiting for it if another admin process has it)",
+        "Runs `body` holding the named lock (waiting for it if another admin process has it; re-entrant within one)",
         move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
+            // Re-entrant: a closure (or a function it calls) holding `name` already may take it
+            // again and runs at once; only the outermost `lock` takes and releases the file lock.
+            // A second open of the lock file would wait for this very process forever.
+            if held.borrow().iter().any(|h| h == name) {
+                return body.call_within_context::<Dynamic>(&ctx, ());
+            }
             let path = s
                 .release
                 .state_dir()
                 .join("locks")
                 .join(format!("{}.lock", lock::file_name(&format!("lock:{name}"))));
-            let held = lock::acquire(&path, true, &mut |holder| {
-                eprintln!("lock `{name}` is held by {holder}; waiting");
+            let lock = lock::acquire(&path, true, &mut |holder| {
+                s.say(&format!("lock `{name}` is held by {holder}; waiting"));
             })
             .map_err(|e| match e {
                 LockError::Interrupted(signal) => super::control::interrupted(signal),
@@ -72,11 +89,30 @@ pub fn register(host: &mut Host, session: &Rc<Session>) {
                     path.display()
                 )),
             })?;
+            held.borrow_mut().push(name.to_owned());
             let result = body.call_within_context::<Dynamic>(&ctx, ());
-            drop(held);
+            held.borrow_mut().retain(|h| h != name);
+            drop(lock);
             result
         },
     );
+}
+
+/// An error from a step's body, its frame named after the step (`in step "backfill"`) rather
+/// than Rhai's name for the closure.
+fn named_step(error: EvalAltResult, name: &str) -> Box<EvalAltResult> {
+    match error {
+        EvalAltResult::ErrorInFunctionCall(_, source, inner, pos) => {
+            EvalAltResult::ErrorInFunctionCall(
+                crate::diagnostic::step_frame(name),
+                source,
+                inner,
+                pos,
+            )
+            .into()
+        }
+        other => other.into(),
+    }
 }
 
 /// A hash of the text of this `step(...)` call in its script; the name alone when the text
@@ -85,7 +121,7 @@ fn step_code(session: &Session, ctx: &NativeCallContext, name: &str) -> String {
     let pos = ctx.call_position();
     let text = ctx
         .call_source()
-        .and_then(|source| session.source(source))
+        .and_then(|source| session.sources.text(source))
         .and_then(|source| {
             let (line, column) = (pos.line()?, pos.position().unwrap_or(1));
             call_text(&source, line, column).map(str::to_owned)

@@ -5,7 +5,7 @@ use super::{Header, Kind, Param, Presence};
 
 impl Header {
     /// The options in short, as `--list` shows them: `--since <date> [--batch <int>] [--dry]`.
-    pub fn usage(&self) -> String {
+    pub(crate) fn usage(&self) -> String {
         let parts: Vec<String> = self
             .params
             .iter()
@@ -18,7 +18,7 @@ impl Header {
     }
 
     /// What `adminsh SCRIPT --help` prints; `invoked` is the script as the user named it.
-    pub fn help(&self, invoked: &str) -> String {
+    pub(crate) fn help(&self, invoked: &str) -> String {
         let mut out = String::new();
         if let Some(summary) = &self.summary {
             out.push_str(summary);
@@ -67,7 +67,7 @@ impl Header {
 
 impl Param {
     /// `--since <date>`, `--dry`.
-    pub fn synopsis(&self) -> String {
+    pub(crate) fn synopsis(&self) -> String {
         match self.kind {
             Kind::Flag => format!("--{}", self.spelled),
             _ => format!("--{} <{}>", self.spelled, self.kind.placeholder()),
@@ -91,7 +91,7 @@ mod tests {
     #[test]
     fn help_only_when_declared_and_before_the_double_dash() {
         let h = header(FULL);
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let args = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert!(h.wants_help(&args(&["--since", "x", "--help"])));
         assert!(h.wants_help(&args(&["-h"])));
         assert!(!h.wants_help(&args(&["--", "--help"])));

@@ -1,7 +1,7 @@
 //! The value types of parameters, and turning command-line text into Rhai values: integers,
 //! floats, bools, real calendar dates, absolute paths, one of some words.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use rhai::Dynamic;
 
@@ -9,12 +9,12 @@ use super::Kind;
 use crate::suggest;
 
 impl Kind {
-    pub fn takes_value(&self) -> bool {
+    pub(crate) fn takes_value(&self) -> bool {
         !matches!(self, Kind::Flag)
     }
 
     /// `int`, `date`, `fast|safe`: what `<...>` shows after the option.
-    pub fn placeholder(&self) -> String {
+    pub(crate) fn placeholder(&self) -> String {
         match self {
             Kind::String => "string".into(),
             Kind::Int => "int".into(),
@@ -28,7 +28,7 @@ impl Kind {
     }
 
     /// Converts one command-line value; the error says what was expected.
-    pub fn convert(&self, text: &str, base: &Path) -> Result<Dynamic, String> {
+    pub(crate) fn convert(&self, text: &str, base: &Path) -> Result<Dynamic, String> {
         let expected = |what: &str| format!("expects {what}, got `{text}`");
         match self {
             Kind::String => Ok(text.to_owned().into()),
@@ -47,10 +47,10 @@ impl Kind {
                 .map(|()| text.to_owned().into())
                 .map_err(|why| format!("{}{why}", expected("a date (YYYY-MM-DD)"))),
             Kind::Path if text.is_empty() => Err("expects a path, got an empty string".into()),
-            Kind::Path => {
-                let path = std::path::absolute(base.join(text)).unwrap_or_else(|_| base.join(text));
-                Ok(path.to_string_lossy().into_owned().into())
-            }
+            Kind::Path => Ok(normalise(&base.join(text))
+                .to_string_lossy()
+                .into_owned()
+                .into()),
             Kind::OneOf(choices) if choices.iter().any(|c| c == text) => Ok(text.to_owned().into()),
             Kind::OneOf(choices) => {
                 let mut message = expected(&format!("one of {}", choices.join(", ")));
@@ -61,6 +61,24 @@ impl Kind {
             }
         }
     }
+}
+
+/// The absolute form of `path`, `.` and `..` resolved lexically (`/app/var/../y` is `/app/y`):
+/// the path as the user wrote it, symlinks untouched, whether or not it exists.
+fn normalise(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            // `..` above the root is the root, as the kernel has it.
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -85,6 +103,7 @@ fn check_date(text: &str) -> Result<(), String> {
     }
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(0);
     let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    #[allow(clippy::items_after_statements)] // the names sit beside the one use
     const MONTHS: [&str; 12] = [
         "January",
         "February",

@@ -21,14 +21,14 @@ use std::path::Path;
 
 use rhai::{Dynamic, Map};
 
-use crate::cli::UsageError;
+use crate::error::Error;
 use crate::suggest;
 
-pub use header::summary;
-pub use uses::check_uses;
+pub(crate) use header::summary;
+pub(crate) use uses::{check_uses, tokens};
 
 /// The value types a parameter can have.
-pub const TYPES: [&str; 7] = [
+pub(crate) const TYPES: [&str; 7] = [
     "string",
     "int",
     "float",
@@ -40,7 +40,7 @@ pub const TYPES: [&str; 7] = [
 
 /// What a script's header says about it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Header {
+pub(crate) struct Header {
     /// The first line of text.
     pub summary: Option<String>,
     /// The lines of text after the summary (directives left out), for `--help`.
@@ -52,7 +52,7 @@ pub struct Header {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Param {
+pub(crate) struct Param {
     /// The name as the header spells it (`dry-run`), shown as `--dry-run`.
     pub spelled: String,
     /// The name as `PARAMS` keys it: `-` becomes `_` (`dry_run`).
@@ -63,7 +63,7 @@ pub struct Param {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     String,
     Int,
     Float,
@@ -78,7 +78,7 @@ pub enum Kind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Presence {
+pub(crate) enum Presence {
     Required,
     /// `TYPE?`: `()` when not given.
     Optional,
@@ -88,7 +88,7 @@ pub enum Presence {
 
 /// A header line that cannot be read: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderError {
+pub(crate) struct HeaderError {
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
@@ -103,7 +103,7 @@ impl std::fmt::Display for HeaderError {
 
 /// Where relative paths of a command line and of defaults are relative to.
 #[derive(Debug, Clone, Copy)]
-pub struct Places<'a> {
+pub(crate) struct Places<'a> {
     /// The current directory: for paths the user types.
     pub cwd: &'a Path,
     /// The release root: for paths the script's defaults name.
@@ -112,7 +112,7 @@ pub struct Places<'a> {
 
 impl Header {
     /// Whether the command line asks for the script's help (`-h` or `--help` before any `--`).
-    pub fn wants_help(&self, args: &[String]) -> bool {
+    pub(crate) fn wants_help(&self, args: &[String]) -> bool {
         self.declares
             && args
                 .iter()
@@ -122,12 +122,21 @@ impl Header {
 
     /// The command line as `PARAMS`: every declared name, converted, defaults filled in.
     /// Words after `--` are left alone (the script finds them in `ARGS`).
-    pub fn bind(&self, script: &str, args: &[String], places: Places) -> Result<Map, UsageError> {
+    pub(crate) fn bind(&self, script: &str, args: &[String], places: Places) -> Result<Map, Error> {
         let usage = |message: String| {
-            UsageError(format!(
+            Error::usage(format!(
                 "{script}: {message}\n  (adminsh {script} --help shows its parameters)"
             ))
         };
+        // `@no-params`: nothing at all, not even words after `--`.
+        if self.params.is_empty()
+            && let Some(word) = args.first()
+        {
+            return Err(usage(format!(
+                "unexpected argument `{word}`: the script takes no arguments (its header says \
+                 `@no-params`)"
+            )));
+        }
         let mut given: Vec<Option<Dynamic>> = vec![None; self.params.len()];
         let mut words = args.iter();
         while let Some(word) = words.next() {
@@ -204,7 +213,7 @@ impl Header {
 
     /// `PARAMS` as the script will see it, without a command line: every declared name, with
     /// its default, `false` for a flag, `()` for the others (what `--check` compiles with).
-    pub fn shape(&self) -> Map {
+    pub(crate) fn shape(&self) -> Map {
         let mut map = Map::new();
         for param in &self.params {
             let value = match &param.presence {
@@ -224,18 +233,18 @@ impl Header {
 pub(crate) mod tests {
     use super::*;
 
-    pub fn header(lines: &str) -> Header {
+    pub(crate) fn header(lines: &str) -> Header {
         Header::parse(lines).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn bind(header: &Header, args: &[&str]) -> Result<Map, String> {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> = args.iter().map(ToString::to_string).collect();
         let places = Places {
             cwd: Path::new("/home/me/work"),
             root: Path::new("/srv/app"),
         };
         header.bind("fix", &args, places).map_err(|e| {
-            let text = e.0;
+            let text = e.to_string();
             let text = text.strip_prefix("fix: ").unwrap_or(&text);
             text.strip_suffix("\n  (adminsh fix --help shows its parameters)")
                 .unwrap_or(text)
@@ -247,7 +256,7 @@ pub(crate) mod tests {
         Dynamic::from(map.clone()).to_string()
     }
 
-    pub const FULL: &str = "#!/usr/bin/env adminsh
+    pub(crate) const FULL: &str = "#!/usr/bin/env adminsh
 //! Normalise the records.
 //!
 //! Touches only bad rows.
@@ -293,7 +302,7 @@ print(1);
         assert_eq!(
             shown(&bind(&h, &all).unwrap()),
             "#{\"batch\": -3, \"dry_run\": true, \"mode\": \"fast\", \"note\": \"\", \
-             \"out\": \"/home/me/work/../x.csv\", \"ratio\": 100.0, \"since\": \"2026-11-01\", \
+             \"out\": \"/home/me/x.csv\", \"ratio\": 100.0, \"since\": \"2026-11-01\", \
              \"verbose\": true}"
         );
         let m = bind(

@@ -9,7 +9,7 @@ use rhai::{Engine, Position, Token};
 use crate::suggest;
 
 /// Finds the first misuse of `PARAMS` in `text`; `declared` are its keys.
-pub fn check_uses(
+pub(crate) fn check_uses(
     engine: &Engine,
     text: &str,
     declared: &[&str],
@@ -43,7 +43,7 @@ fn is_params(token: Option<&(Token, Position)>) -> bool {
 
 /// The tokens of `text`, interpolated strings followed as the parser does; `None` for text
 /// that does not lex.
-fn tokens(engine: &Engine, text: &str) -> Option<Vec<(Token, Position)>> {
+pub(crate) fn tokens(engine: &Engine, text: &str) -> Option<Vec<(Token, Position)>> {
     let inputs = [text];
     let (stream, control) = engine.lex(&inputs);
     let mut tokens = Vec::new();

@@ -1,50 +1,40 @@
-//! Reading a command's stdout and stderr pipes on the calling thread with `poll(2)`: no helper
-//! threads per command, a deadline for `.timeout()`, and constant memory for line streaming.
+//! Reading a child's stdout and stderr pipes on the calling thread with `poll(2)`: no helper
+//! threads, a deadline for timeouts and for checking on the child, and whatever the bytes are
+//! for decided by a `Sinks` value. The commands scripts run and the ssh or kubectl client of a
+//! remote run both read through it.
 
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::time::Instant;
 
-use super::text::TextBuilder;
+/// How much is read at a time.
+pub(crate) const CHUNK: usize = 64 * 1024;
 
-const CHUNK: usize = 64 * 1024;
-/// How much of stderr a failure message keeps.
-const TAIL_LINES: usize = 10;
-const TAIL_BYTES: usize = 8 * 1024;
-
-/// What to do with the bytes of stdout.
-pub enum StdoutSink<'a> {
-    /// Keep every byte (`read_bytes`).
-    Collect(Vec<u8>),
-    /// Keep it as text (`read`, `lines`, `output`).
-    Text(TextBuilder),
-    /// Hand over each line without its newline (`each_line`); `false` stops reading.
-    Lines {
-        pending: Vec<u8>,
-        each: &'a mut dyn FnMut(&[u8]) -> bool,
-        stopped: bool,
-    },
+/// Where the bytes read from the pipes go.
+pub(crate) trait Sinks {
+    /// Takes bytes read from stdout, or `&[]` at its end; `false` stops reading it (the pipe
+    /// is closed, so the child gets SIGPIPE if it writes more).
+    fn stdout(&mut self, bytes: &[u8]) -> bool;
+    /// Takes bytes read from stderr, or `&[]` at its end.
+    fn stderr(&mut self, bytes: &[u8]);
+    /// For a sink that keeps every byte of stdout: its buffer, which stdout is read straight
+    /// into, so peak memory stays the size of the output rather than twice it.
+    fn stdout_buffer(&mut self) -> Option<&mut Vec<u8>> {
+        None
+    }
 }
 
-/// What to do with the bytes of stderr.
-pub enum StderrSink {
-    /// Copy to adminsh's stderr as they come, keeping the tail for error messages.
-    Tee(Vec<u8>),
-    /// Keep it as text (`output`).
-    Text(TextBuilder),
-}
-
-pub struct Pump<'a> {
-    pub stdout: Option<(io::PipeReader, StdoutSink<'a>)>,
-    pub stderr: Option<(io::PipeReader, StderrSink)>,
-    /// Sinks whose pipe has closed.
-    done_stdout: Option<StdoutSink<'a>>,
-    done_stderr: Option<StderrSink>,
+pub(crate) struct Pump<S> {
+    stdout: Option<io::PipeReader>,
+    stderr: Option<io::PipeReader>,
+    pub sinks: S,
+    buffer: Vec<u8>,
 }
 
 /// Why `pump` returned.
-pub enum Pumped {
-    /// Every pipe reached end of file (or the line callback stopped).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pumped {
+    /// Every pipe reached end of file (or its sink stopped reading).
     Finished,
     /// The deadline passed first.
     Deadline,
@@ -52,181 +42,154 @@ pub enum Pumped {
     Signal,
 }
 
-impl<'a> Pump<'a> {
-    pub fn new(
-        stdout: Option<(io::PipeReader, StdoutSink<'a>)>,
-        stderr: Option<(io::PipeReader, StderrSink)>,
+impl<S: Sinks> Pump<S> {
+    pub(crate) fn new(
+        stdout: Option<io::PipeReader>,
+        stderr: Option<io::PipeReader>,
+        sinks: S,
     ) -> Self {
         Pump {
             stdout,
             stderr,
-            done_stdout: None,
-            done_stderr: None,
+            sinks,
+            buffer: Vec::new(),
         }
     }
 
     /// Reads until every pipe is closed or `deadline` passes. Can be called again after a
-    /// deadline to go on reading.
-    pub fn pump(&mut self, deadline: Option<Instant>) -> io::Result<Pumped> {
-        let mut buf = vec![0u8; CHUNK];
+    /// deadline or a signal to go on reading.
+    pub(crate) fn pump(&mut self, deadline: Option<Instant>) -> io::Result<Pumped> {
         loop {
-            let mut fds = Vec::with_capacity(2);
-            if let Some((pipe, _)) = &self.stdout {
-                fds.push(poll_fd(pipe.as_raw_fd()));
-            }
-            if let Some((pipe, _)) = &self.stderr {
-                fds.push(poll_fd(pipe.as_raw_fd()));
-            }
-            if fds.is_empty() {
-                return Ok(Pumped::Finished);
-            }
             let timeout = match deadline {
                 None => -1,
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        return Ok(Pumped::Deadline);
+                        return Ok(if self.finished() {
+                            Pumped::Finished
+                        } else {
+                            Pumped::Deadline
+                        });
                     }
                     i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX)
                 }
             };
-            // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
-            let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-            if ready < 0 {
-                let err = io::Error::last_os_error();
-                if err.kind() == io::ErrorKind::Interrupted {
-                    return Ok(Pumped::Signal);
-                }
-                return Err(err);
-            }
-            let mut index = 0;
-            if self.stdout.is_some() {
-                if fds[index].revents != 0 {
-                    self.read_stdout(&mut buf)?;
-                }
-                index += 1;
-            }
-            if self.stderr.is_some() && fds[index].revents != 0 {
-                self.read_stderr(&mut buf)?;
+            match self.poll_once(timeout) {
+                Ok(_) if self.finished() => return Ok(Pumped::Finished),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(Pumped::Signal),
+                Err(e) => return Err(e),
             }
         }
     }
 
-    fn read_stdout(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        let Some((pipe, sink)) = &mut self.stdout else {
-            return Ok(());
-        };
-        let n = match sink {
-            // Read straight into the output's spare capacity, never touching pages not yet
-            // filled: peak memory stays the size of the output, not twice it.
-            StdoutSink::Collect(out) => {
-                if out.capacity() - out.len() < CHUNK {
-                    out.reserve(CHUNK.max(out.len()));
-                }
-                read_into_spare(pipe, out)?
+    /// Reads what the pipes hold now, without waiting for more: what a child that has exited
+    /// left behind, when something it started may keep the pipes open.
+    pub(crate) fn drain(&mut self) -> io::Result<()> {
+        loop {
+            match self.poll_once(0) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            StdoutSink::Text(text) => {
-                let n = read_retrying(pipe, buf)?;
-                text.push(&buf[..n]);
-                n
-            }
-            StdoutSink::Lines {
-                pending,
-                each,
-                stopped,
-            } => {
-                let n = read_retrying(pipe, buf)?;
-                pending.extend_from_slice(&buf[..n]);
-                let mut start = 0;
-                while let Some(newline) = pending[start..].iter().position(|&b| b == b'\n') {
-                    let line = trim_cr(&pending[start..start + newline]);
-                    start += newline + 1;
-                    if !each(line) {
-                        *stopped = true;
-                        break;
-                    }
-                }
-                pending.drain(..start);
-                if n == 0 && !*stopped && !pending.is_empty() {
-                    let last = std::mem::take(pending);
-                    *stopped = !each(trim_cr(&last));
-                }
-                if *stopped { 0 } else { n }
-            }
-        };
-        if n == 0 {
-            let (_, sink) = self.stdout.take().expect("stdout is open");
-            self.done_stdout = Some(sink);
         }
-        Ok(())
     }
 
-    fn read_stderr(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        let Some((pipe, sink)) = &mut self.stderr else {
-            return Ok(());
-        };
-        let n = read_retrying(pipe, buf)?;
-        match sink {
-            StderrSink::Text(text) => text.push(&buf[..n]),
-            StderrSink::Tee(tail) => {
-                use std::io::Write;
-                // A closed or full stderr of adminsh must not stop the command.
-                let _ = io::stderr().write_all(&buf[..n]);
-                tail.extend_from_slice(&buf[..n]);
-                if tail.len() > 2 * TAIL_BYTES {
-                    tail.drain(..tail.len() - TAIL_BYTES);
-                }
-            }
-        }
-        if n == 0 {
-            let (_, sink) = self.stderr.take().expect("stderr is open");
-            self.done_stderr = Some(sink);
-        }
-        Ok(())
+    /// Whether every pipe is closed.
+    pub(crate) fn finished(&self) -> bool {
+        self.stdout.is_none() && self.stderr.is_none()
     }
 
     /// The sinks, once pumping is over (or abandoned).
-    pub fn finish(mut self) -> (Option<StdoutSink<'a>>, Option<StderrSink>) {
-        let stdout = self
-            .done_stdout
-            .take()
-            .or(self.stdout.take().map(|(_, s)| s));
-        let stderr = self
-            .done_stderr
-            .take()
-            .or(self.stderr.take().map(|(_, s)| s));
-        (stdout, stderr)
+    pub(crate) fn into_sinks(self) -> S {
+        self.sinks
     }
-}
 
-fn poll_fd(fd: i32) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
+    /// One `poll(2)` of the open pipes for up to `timeout_ms`, then one read from each ready
+    /// pipe. Returns how many pipes were read (0 when none was ready or all are closed).
+    fn poll_once(&mut self, timeout_ms: i32) -> io::Result<usize> {
+        let pipes = [self.stdout.as_ref(), self.stderr.as_ref()];
+        let mut fds = pipes.map(|pipe| libc::pollfd {
+            // poll(2) skips a negative descriptor.
+            fd: pipe.map_or(-1, AsRawFd::as_raw_fd),
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        if self.finished() {
+            return Ok(0);
+        }
+        // SAFETY: `fds` is a valid array of pollfd for its length during the call.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        if ready < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut read = 0;
+        if fds[0].revents != 0 {
+            self.read_stdout()?;
+            read += 1;
+        }
+        if fds[1].revents != 0 {
+            self.read_stderr()?;
+            read += 1;
+        }
+        Ok(read)
+    }
+
+    fn read_stdout(&mut self) -> io::Result<()> {
+        let Some(pipe) = &mut self.stdout else {
+            return Ok(());
+        };
+        let go_on = if let Some(out) = self.sinks.stdout_buffer() {
+            if out.capacity() - out.len() < CHUNK {
+                out.reserve(CHUNK.max(out.len()));
+            }
+            read_into_spare(pipe, out)? > 0
+        } else {
+            self.buffer.resize(CHUNK, 0);
+            let n = read_retrying(pipe, &mut self.buffer)?;
+            self.sinks.stdout(&self.buffer[..n]) && n > 0
+        };
+        if !go_on {
+            self.stdout = None;
+        }
+        Ok(())
+    }
+
+    fn read_stderr(&mut self) -> io::Result<()> {
+        let Some(pipe) = &mut self.stderr else {
+            return Ok(());
+        };
+        self.buffer.resize(CHUNK, 0);
+        let n = read_retrying(pipe, &mut self.buffer)?;
+        self.sinks.stderr(&self.buffer[..n]);
+        if n == 0 {
+            self.stderr = None;
+        }
+        Ok(())
     }
 }
 
 fn read_retrying(pipe: &mut io::PipeReader, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         match pipe.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => return other,
         }
     }
 }
 
+/// Reads into the spare capacity of `out`, never touching pages not yet filled.
 fn read_into_spare(pipe: &io::PipeReader, out: &mut Vec<u8>) -> io::Result<usize> {
     let len = out.len();
     let room = out.capacity() - len;
     loop {
-        // SAFETY: reads at most `room` bytes into the allocation of `out`, past its length;
-        // exactly the bytes the kernel wrote are then marked initialised.
+        // SAFETY: reads at most `room` bytes into the allocation of `out`, past its length.
         let n = unsafe { libc::read(pipe.as_raw_fd(), out.as_mut_ptr().add(len).cast(), room) };
-        if n >= 0 {
+        if let Ok(n) = usize::try_from(n) {
             // SAFETY: the kernel initialised `n` bytes after the old length.
-            unsafe { out.set_len(len + n as usize) };
-            return Ok(n as usize);
+            unsafe { out.set_len(len + n) };
+            return Ok(n);
         }
         let err = io::Error::last_os_error();
         if err.kind() != io::ErrorKind::Interrupted {
@@ -235,14 +198,77 @@ fn read_into_spare(pipe: &io::PipeReader, out: &mut Vec<u8>) -> io::Result<usize
     }
 }
 
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::time::Duration;
 
-/// The last lines of stderr, for an error message.
-pub fn tail(stderr: &[u8]) -> String {
-    let start = stderr.len().saturating_sub(TAIL_BYTES);
-    let text = String::from_utf8_lossy(&stderr[start..]);
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+    #[derive(Default)]
+    struct Kept {
+        out: Vec<u8>,
+        err: Vec<u8>,
+        ends: usize,
+        stop_after: Option<usize>,
+    }
+
+    impl Sinks for Kept {
+        fn stdout(&mut self, bytes: &[u8]) -> bool {
+            self.ends += usize::from(bytes.is_empty());
+            self.out.extend_from_slice(bytes);
+            self.stop_after.is_none_or(|n| self.out.len() < n)
+        }
+        fn stderr(&mut self, bytes: &[u8]) {
+            self.ends += usize::from(bytes.is_empty());
+            self.err.extend_from_slice(bytes);
+        }
+    }
+
+    #[test]
+    fn both_pipes_are_read_to_their_end() {
+        let (out, mut out_w) = io::pipe().unwrap();
+        let (err, mut err_w) = io::pipe().unwrap();
+        out_w.write_all(b"one").unwrap();
+        err_w.write_all(b"two").unwrap();
+        drop((out_w, err_w));
+        let mut pump = Pump::new(Some(out), Some(err), Kept::default());
+        assert_eq!(pump.pump(None).unwrap(), Pumped::Finished);
+        let kept = pump.into_sinks();
+        assert_eq!(
+            (&kept.out[..], &kept.err[..], kept.ends),
+            (&b"one"[..], &b"two"[..], 2)
+        );
+    }
+
+    #[test]
+    fn a_deadline_returns_while_a_pipe_is_open_and_pumping_goes_on_after() {
+        let (out, mut out_w) = io::pipe().unwrap();
+        let mut pump = Pump::new(Some(out), None, Kept::default());
+        out_w.write_all(b"early").unwrap();
+        let deadline = Instant::now() + Duration::from_millis(50);
+        assert_eq!(pump.pump(Some(deadline)).unwrap(), Pumped::Deadline);
+        assert_eq!(pump.sinks.out, b"early");
+        out_w.write_all(b" late").unwrap();
+        pump.drain().unwrap();
+        assert_eq!(pump.sinks.out, b"early late");
+        drop(out_w);
+        assert_eq!(pump.pump(None).unwrap(), Pumped::Finished);
+    }
+
+    #[test]
+    fn a_sink_that_stops_closes_its_pipe() {
+        let (out, mut out_w) = io::pipe().unwrap();
+        out_w.write_all(b"enough").unwrap();
+        let sinks = Kept {
+            stop_after: Some(1),
+            ..Kept::default()
+        };
+        let mut pump = Pump::new(Some(out), None, sinks);
+        assert_eq!(pump.pump(None).unwrap(), Pumped::Finished);
+        // The read end is gone: the writer now gets EPIPE.
+        assert_eq!(
+            out_w.write_all(b"more").unwrap_err().kind(),
+            io::ErrorKind::BrokenPipe
+        );
+    }
 }

@@ -9,16 +9,22 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default)]
-pub struct ProgramCache {
+pub(crate) struct ProgramCache {
     hits: HashMap<(String, OsString), PathBuf>,
 }
 
 impl ProgramCache {
-    /// The program to execute: as given when it holds a `/` (relative to the command's
-    /// directory), else the first executable file of that name on `path`.
-    pub fn resolve(&mut self, program: &str, path: Option<&OsStr>, cwd: &Path) -> Option<PathBuf> {
+    /// The program to execute: the path it names when it holds a `/` (a relative one taken
+    /// from the command's directory `cwd`, as a shell there would, never from adminsh's own),
+    /// else the first executable file of that name on `path`.
+    pub(crate) fn resolve(
+        &mut self,
+        program: &str,
+        path: Option<&OsStr>,
+        cwd: &Path,
+    ) -> Option<PathBuf> {
         if program.contains('/') {
-            return Some(PathBuf::from(program));
+            return Some(cwd.join(program));
         }
         if program.is_empty() {
             return None;
@@ -60,8 +66,12 @@ mod tests {
         assert!(sh.ends_with("sh") && sh.is_absolute());
         assert_eq!(cache.resolve("sh", Some(&path), Path::new("/")), Some(sh));
         assert_eq!(
-            cache.resolve("./bin/x", Some(&path), Path::new("/")),
-            Some(PathBuf::from("./bin/x"))
+            cache.resolve("./bin/x", Some(&path), Path::new("/srv/app")),
+            Some(PathBuf::from("/srv/app/./bin/x"))
+        );
+        assert_eq!(
+            cache.resolve("/opt/x", Some(&path), Path::new("/srv/app")),
+            Some(PathBuf::from("/opt/x"))
         );
         assert_eq!(
             cache.resolve("no-such-program-xyz", Some(&path), Path::new("/")),

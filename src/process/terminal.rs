@@ -11,14 +11,14 @@ use std::process::Command;
 const TTY: i32 = libc::STDIN_FILENO;
 
 /// True when stdin is a terminal whose foreground process group is adminsh's.
-pub fn owns_terminal() -> bool {
+pub(super) fn owns_terminal() -> bool {
     // SAFETY: plain queries on stdin.
     unsafe { libc::isatty(TTY) == 1 && libc::tcgetpgrp(TTY) == libc::getpgrp() }
 }
 
 /// Makes the child put itself in the terminal's foreground before it runs the program, so it
 /// can never read the terminal while still in the background.
-pub fn foreground_in_child(command: &mut Command) {
+pub(super) fn foreground_in_child(command: &mut Command) {
     // SAFETY: only async-signal-safe calls (setpgid, signal, tcsetpgrp) run in the child.
     unsafe {
         command.pre_exec(|| {
@@ -33,30 +33,37 @@ pub fn foreground_in_child(command: &mut Command) {
 
 /// Gives the terminal to `group` from the parent's side too (whichever runs first wins the race
 /// harmlessly), and returns a guard that takes it back.
-pub fn hand_over(group: u32) -> Reclaim {
-    // SAFETY: tcsetpgrp on stdin with SIGTTOU blocked cannot stop us.
-    unsafe { with_sigttou_blocked(|| libc::tcsetpgrp(TTY, group as libc::pid_t)) };
+pub(super) fn hand_over(group: u32) -> Reclaim {
+    with_sigttou_blocked(|| {
+        // SAFETY: tcsetpgrp on stdin; with SIGTTOU blocked it cannot stop us.
+        unsafe { libc::tcsetpgrp(TTY, libc::pid_t::try_from(group).unwrap_or(-1)) };
+    });
     Reclaim
 }
 
-pub struct Reclaim;
+pub(super) struct Reclaim;
 
 impl Drop for Reclaim {
     fn drop(&mut self) {
-        // SAFETY: as in hand_over; we are a background group now, so SIGTTOU must be blocked.
-        unsafe { with_sigttou_blocked(|| libc::tcsetpgrp(TTY, libc::getpgrp())) };
+        with_sigttou_blocked(|| {
+            // SAFETY: as in hand_over; we are a background group now, hence SIGTTOU blocked.
+            unsafe { libc::tcsetpgrp(TTY, libc::getpgrp()) };
+        });
     }
 }
 
-unsafe fn with_sigttou_blocked(f: impl FnOnce() -> i32) {
-    // SAFETY: sigset manipulation on local values, then restoring the old mask.
+/// Runs `f` with SIGTTOU blocked in this thread, so a background process group may change
+/// the terminal's foreground group.
+fn with_sigttou_blocked(f: impl FnOnce()) {
+    // SAFETY: zeroed sigset_t values are valid to initialise with sigemptyset.
+    let (mut block, mut old): (libc::sigset_t, libc::sigset_t) = unsafe { std::mem::zeroed() };
+    // SAFETY: sigset manipulation on local values, then this thread's mask changed and restored.
     unsafe {
-        let mut block: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut block);
-        libc::sigaddset(&mut block, libc::SIGTTOU);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-        f();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        libc::sigemptyset(&raw mut block);
+        libc::sigaddset(&raw mut block, libc::SIGTTOU);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &raw const block, &raw mut old);
     }
+    f();
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &raw const old, std::ptr::null_mut()) };
 }

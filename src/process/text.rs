@@ -6,7 +6,7 @@
 use rhai::ImmutableString;
 
 #[derive(Default)]
-pub struct TextBuilder {
+pub(super) struct TextBuilder {
     text: ImmutableString,
     /// The start of a character split across two chunks (at most 3 bytes).
     carry: Vec<u8>,
@@ -16,7 +16,7 @@ pub struct TextBuilder {
 }
 
 impl TextBuilder {
-    pub fn push(&mut self, mut bytes: &[u8]) {
+    pub(super) fn push(&mut self, mut bytes: &[u8]) {
         if !self.carry.is_empty() {
             let need = char_len(self.carry[0]);
             while self.carry.len() < need && bytes.first().is_some_and(|&b| is_continuation(b)) {
@@ -39,33 +39,29 @@ impl TextBuilder {
     }
 
     /// Appends `bytes`, keeping a character cut off at the end for the next chunk.
-    fn append(&mut self, mut bytes: &[u8]) {
-        loop {
-            match std::str::from_utf8(bytes) {
-                Ok(valid) => {
-                    self.text.make_mut().push_str(valid);
-                    self.offset += valid.len();
-                    return;
-                }
-                Err(e) => {
-                    let (valid, rest) = bytes.split_at(e.valid_up_to());
-                    // SAFETY: from_utf8 checked these bytes.
-                    let valid = unsafe { std::str::from_utf8_unchecked(valid) };
-                    self.text.make_mut().push_str(valid);
-                    self.offset += valid.len();
-                    match e.error_len() {
-                        None => {
-                            self.carry = rest.to_vec();
-                            return;
-                        }
-                        Some(bad) => {
-                            self.invalid(self.offset);
-                            self.offset += bad;
-                            bytes = &rest[bad..];
-                        }
-                    }
-                }
+    fn append(&mut self, bytes: &[u8]) {
+        // The usual case, valid throughout, on `from_utf8`'s word-at-a-time path; `utf8_chunks`
+        // goes byte by byte.
+        if let Ok(valid) = std::str::from_utf8(bytes) {
+            self.text.make_mut().push_str(valid);
+            self.offset += valid.len();
+            return;
+        }
+        let mut chunks = bytes.utf8_chunks().peekable();
+        while let Some(chunk) = chunks.next() {
+            let valid = chunk.valid();
+            self.text.make_mut().push_str(valid);
+            self.offset += valid.len();
+            let bad = chunk.invalid();
+            if bad.is_empty() {
+                continue;
             }
+            if chunks.peek().is_none() && is_incomplete(bad) {
+                self.carry = bad.to_vec();
+                return;
+            }
+            self.invalid(self.offset);
+            self.offset += bad.len();
         }
     }
 
@@ -75,12 +71,17 @@ impl TextBuilder {
     }
 
     /// The text, and the offset of the first byte that was not UTF-8, if any.
-    pub fn finish(mut self) -> (ImmutableString, Option<usize>) {
+    pub(super) fn finish(mut self) -> (ImmutableString, Option<usize>) {
         if !self.carry.is_empty() {
             self.invalid(self.offset);
         }
         (self.text, self.first_invalid)
     }
+}
+
+/// Whether `bytes` (the invalid end of a chunk) start a character the next chunk may finish.
+fn is_incomplete(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_err_and(|e| e.error_len().is_none())
 }
 
 fn is_continuation(byte: u8) -> bool {

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use super::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// `None` when no source says.
     pub version: Option<String>,
     /// Where the version came from: `REVISION`, `$SOURCE_VERSION`, `$GIT_SHA`, `git` or `none`.
     pub source: &'static str,
 }
 
-pub fn identify(root: &Path, config: &Config) -> Identity {
+pub(crate) fn identify(root: &Path, config: &Config) -> Identity {
     if let Ok(text) = std::fs::read_to_string(root.join("REVISION")) {
         let version = text.trim();
         if !version.is_empty() {
@@ -51,7 +51,7 @@ fn found(version: String, source: &'static str) -> Identity {
 }
 
 /// Whether a git checkout has uncommitted changes to tracked files; `None` outside git.
-pub fn dirty(root: &Path) -> Option<bool> {
+pub(crate) fn dirty(root: &Path) -> Option<bool> {
     git_dir(root)?;
     git(root, &["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty())
 }
@@ -99,4 +99,49 @@ fn git_head(git_dir: &Path) -> Option<String> {
 
 fn is_sha(text: &str) -> bool {
     text.len() >= 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Whether `version` is the version `expected` names: the same text, or, for a commit, a
+/// short SHA of at least 7 hex digits it starts with (`4f2c9e1` names `4f2c9e1a…`), in either
+/// case.
+pub(crate) fn is_version(version: &str, expected: &str) -> bool {
+    let expected = expected.trim();
+    if version == expected {
+        return true;
+    }
+    expected.len() >= 7
+        && expected.bytes().all(|b| b.is_ascii_hexdigit())
+        && version.bytes().all(|b| b.is_ascii_hexdigit())
+        && version
+            .get(..expected.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_shas_name_their_commit() {
+        let sha = "4f2c9e1a0b3c4d5e6f708192a3b4c5d6e7f80912";
+        let cases = [
+            (sha, sha, true),
+            (sha, "4f2c9e1", true),
+            (sha, "4F2C9E1A", true),
+            (sha, "4f2c9e", false),
+            (sha, "4f2c9e2", false),
+            (sha, "4f2c9e1a0b3c4d5e6f708192a3b4c5d6e7f809123", false),
+            ("v1.2.3", "v1.2.3", true),
+            ("v1.2.3-extra", "v1.2.3", false),
+            ("release-4f2c9e1abc", "release", false),
+            ("4f2c9e1", "4f2c9e1a0b", false),
+        ];
+        for (version, expected, want) in cases {
+            assert_eq!(
+                is_version(version, expected),
+                want,
+                "{version} vs {expected}"
+            );
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Isolation {
+pub(crate) struct Isolation {
     /// A Python virtualenv: `.venv/`, `venv/` in the release, or `$VIRTUAL_ENV`.
     pub venv: Option<PathBuf>,
     /// `node_modules/.bin` in the release.
@@ -20,7 +20,7 @@ pub struct Isolation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Runner {
+pub(crate) struct Runner {
     pub words: Vec<String>,
     /// `adminsh.toml`, `Gemfile`, `poetry.lock` or `uv.lock`.
     pub reason: &'static str,
@@ -28,7 +28,7 @@ pub struct Runner {
 
 impl Isolation {
     /// `manifest_runner`: the manifest's `runner`, which overrides detection (`[]` for none).
-    pub fn detect(root: &Path, config: &Config, manifest_runner: Option<&[String]>) -> Self {
+    pub(crate) fn detect(root: &Path, config: &Config, manifest_runner: Option<&[String]>) -> Self {
         let venv = [".venv", "venv"]
             .into_iter()
             .map(|dir| root.join(dir))
@@ -56,7 +56,7 @@ impl Isolation {
     }
 
     /// Directories to put in front of `PATH`, first wins.
-    pub fn path_prefix(&self, root: &Path) -> Vec<PathBuf> {
+    pub(crate) fn path_prefix(&self, root: &Path) -> Vec<PathBuf> {
         let venv_bin = self.venv.as_ref().map(|v| v.join("bin"));
         let binstubs = self.gemfile.as_ref().map(|_| root.join("bin"));
         venv_bin
@@ -67,7 +67,7 @@ impl Isolation {
     }
 
     /// One line a part, for `adminsh --env` and `release()`.
-    pub fn describe(&self) -> Vec<String> {
+    pub(crate) fn describe(&self) -> Vec<String> {
         let mut parts = Vec::new();
         if let Some(venv) = &self.venv {
             parts.push(format!("python virtualenv {}", venv.display()));
@@ -96,7 +96,7 @@ impl Isolation {
 /// tool is installed.
 fn detect_runner(root: &Path, config: &Config, has_gemfile: bool) -> Option<Runner> {
     let runner = |words: &[&str], reason| Runner {
-        words: words.iter().map(|w| w.to_string()).collect(),
+        words: words.iter().map(ToString::to_string).collect(),
         reason,
     };
     if has_gemfile {

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-pub const FILE_NAME: &str = "adminsh.toml";
+pub(crate) const FILE_NAME: &str = "adminsh.toml";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// The app's name; defaults to the release directory's name.
     pub name: Option<String>,
     /// The stage when neither `--stage` nor `$ADMINSH_STAGE` says.
@@ -50,12 +50,14 @@ pub struct Manifest {
     /// Stages where everything runs as with `--read-only`.
     #[serde(default)]
     pub read_only_stages: Vec<String>,
+    /// The size in bytes at which a detached run's `output.log` is rotated (default 16 MiB).
+    pub run_log_limit: Option<u64>,
     /// Where deployed releases run (`[targets.production]`), for `adminsh -t NAME`.
     #[serde(
         default,
-        deserialize_with = "crate::remote::target::deserialize_targets"
+        deserialize_with = "crate::release::targets::deserialize_targets"
     )]
-    pub targets: BTreeMap<String, crate::remote::target::Target>,
+    pub targets: BTreeMap<String, crate::release::targets::Target>,
 }
 
 /// A runner is a program and its arguments: an empty string as the program is a mistake.
@@ -71,7 +73,7 @@ fn runner<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>,
 
 impl Manifest {
     /// Reads `root/adminsh.toml`; a missing file is an empty manifest.
-    pub fn load(root: &Path) -> Result<Self> {
+    pub(crate) fn load(root: &Path) -> Result<Self> {
         let path = root.join(FILE_NAME);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -81,7 +83,7 @@ impl Manifest {
         Self::parse(&text, &path)
     }
 
-    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Self> {
         toml::from_str(text).or_else(|e| {
             let (line, column) = e
                 .span()
@@ -96,7 +98,7 @@ impl Manifest {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);

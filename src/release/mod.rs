@@ -1,14 +1,17 @@
 //! What a release is: the app's checkout (root), its manifest, its config with provenance and
 //! redaction, its identity and its dependency isolation. `Release::open` is the one way in.
 
-pub mod config;
-pub mod dotenv;
-pub mod identity;
-pub mod isolation;
-pub mod manifest;
-pub mod procfile;
-pub mod root;
-pub mod secrets;
+pub(crate) mod config;
+pub(crate) mod dotenv;
+pub(crate) mod identity;
+pub(crate) mod isolation;
+pub(crate) mod listing;
+pub(crate) mod manifest;
+pub(crate) mod procfile;
+pub(crate) mod redactor;
+pub(crate) mod root;
+pub(crate) mod secrets;
+pub(crate) mod targets;
 
 use std::cell::{OnceCell, RefCell};
 use std::ffi::OsString;
@@ -16,25 +19,25 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-pub use config::{Config, Layer};
-pub use identity::Identity;
-pub use isolation::Isolation;
-pub use manifest::Manifest;
-pub use root::Root;
+pub(crate) use config::{Config, Layer};
+pub(crate) use identity::Identity;
+pub(crate) use isolation::Isolation;
+pub(crate) use manifest::Manifest;
+pub(crate) use root::Root;
 
 /// The stage when nothing names one.
-pub const DEFAULT_STAGE: &str = "development";
+pub(crate) const DEFAULT_STAGE: &str = "development";
 
 /// How the user pointed at a release.
 #[derive(Debug, Clone, Default)]
-pub struct OpenOptions {
+pub(crate) struct OpenOptions {
     pub dir: Option<PathBuf>,
     pub env_files: Vec<PathBuf>,
     pub stage: Option<String>,
 }
 
 #[derive(Debug)]
-pub struct Release {
+pub(crate) struct Release {
     pub root: Root,
     pub name: String,
     pub stage: String,
@@ -46,7 +49,10 @@ pub struct Release {
 }
 
 impl Release {
-    pub fn open(options: &OpenOptions, process_env: Vec<(OsString, OsString)>) -> Result<Self> {
+    pub(crate) fn open(
+        options: &OpenOptions,
+        process_env: Vec<(OsString, OsString)>,
+    ) -> Result<Self> {
         let root = root::discover(options.dir.as_deref())?;
         let manifest = Manifest::load(&root.path)?;
         let from_env = process_env
@@ -87,24 +93,24 @@ impl Release {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.root.path
     }
 
-    pub fn identity(&self) -> &Identity {
+    pub(crate) fn identity(&self) -> &Identity {
         self.identity
             .get_or_init(|| identity::identify(&self.root.path, &self.config.borrow()))
     }
 
     /// The dependency isolation in force now (it can change as a script creates a venv).
-    pub fn isolation(&self) -> Isolation {
+    pub(crate) fn isolation(&self) -> Isolation {
         let config = self.config.borrow();
         Isolation::detect(&self.root.path, &config, self.manifest.runner.as_deref())
     }
 
     /// Where adminsh keeps step checkpoints and locks for this release: the manifest's
     /// `state_dir`, else `.adminsh/state/` in the root.
-    pub fn state_dir(&self) -> PathBuf {
+    pub(crate) fn state_dir(&self) -> PathBuf {
         let dir = self
             .manifest
             .state_dir
@@ -115,10 +121,11 @@ impl Release {
 
     /// What an operator should know before a script runs against this release: code that did
     /// not ship (uncommitted changes, outside development) and a version other than expected.
-    pub fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Some(expected) = &self.manifest.expected_version
-            && self.identity().version.as_deref() != Some(expected.as_str())
+            && !(self.identity().version.as_deref())
+                .is_some_and(|version| identity::is_version(version, expected))
         {
             let version = self.identity().version.as_deref();
             warnings.push(format!(
@@ -136,12 +143,12 @@ impl Release {
     }
 
     /// Whether the checkout has uncommitted changes (asks git; `None` outside git).
-    pub fn dirty(&self) -> Option<bool> {
+    pub(crate) fn dirty(&self) -> Option<bool> {
         *self.dirty.get_or_init(|| identity::dirty(&self.root.path))
     }
 
     /// Whether the manifest (or the name `production`) marks this stage as dangerous.
-    pub fn is_dangerous(&self) -> bool {
+    pub(crate) fn is_dangerous(&self) -> bool {
         self.stage == "production" || self.manifest.dangerous_stages.contains(&self.stage)
     }
 }
@@ -154,8 +161,7 @@ fn dir_name(path: &Path) -> String {
         Some("current") => path
             .parent()
             .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "app".into()),
+            .map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned()),
         Some(name) => name.to_owned(),
         None => "app".into(),
     }

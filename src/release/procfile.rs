@@ -5,16 +5,16 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-pub const FILE_NAME: &str = "Procfile";
+pub(crate) const FILE_NAME: &str = "Procfile";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessType {
+pub(crate) struct ProcessType {
     pub name: String,
     pub command: String,
 }
 
 /// The process types of `root/Procfile`, in file order; none when there is no Procfile.
-pub fn load(root: &Path) -> Result<Vec<ProcessType>> {
+pub(crate) fn load(root: &Path) -> Result<Vec<ProcessType>> {
     match std::fs::read_to_string(root.join(FILE_NAME)) {
         Ok(text) => parse(&text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -22,7 +22,7 @@ pub fn load(root: &Path) -> Result<Vec<ProcessType>> {
     }
 }
 
-pub fn parse(text: &str) -> Result<Vec<ProcessType>> {
+pub(crate) fn parse(text: &str) -> Result<Vec<ProcessType>> {
     let mut types: Vec<ProcessType> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;

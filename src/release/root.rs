@@ -1,25 +1,38 @@
 //! Finding the release root: `-C DIR`, else the nearest ancestor of the current directory
-//! holding `adminsh.toml`, else one holding a `Procfile`, else one holding `.git`.
+//! holding `adminsh.toml`, else one holding a `Procfile`, else `.git`, else the files a
+//! framework keeps at an app's root (`Gemfile`, `config.ru`, `manage.py`, `pyproject.toml`,
+//! `package.json`, `go.mod`, in that order): a deployed release often has no `.git`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-/// Files that mark a release root, strongest first.
-pub const MARKERS: [&str; 3] = ["adminsh.toml", "Procfile", ".git"];
+/// Files that mark a release root, strongest first; each is looked for in every ancestor before
+/// the next one is. A checkout's `.git` outranks the language markers, which a subproject (a
+/// `frontend/package.json`, a `tools/pyproject.toml`) may have too; among those, the ones only
+/// an app's root has come first.
+pub(crate) const MARKERS: [&str; 9] = [
+    "adminsh.toml",
+    "Procfile",
+    ".git",
+    "Gemfile",
+    "config.ru",
+    "manage.py",
+    "pyproject.toml",
+    "package.json",
+    "go.mod",
+];
 
 /// The release root, resolved through symlinks, and the name the user reached it by.
 #[derive(Debug, Clone)]
-pub struct Root {
+pub(crate) struct Root {
     /// The physical directory (symlinks resolved).
     pub path: PathBuf,
     /// The path as given or as the shell knows it (`/srv/app/current`), when it differs.
     pub link: Option<PathBuf>,
-    /// Which marker found it; `None` when nothing did and the current directory is used.
-    pub marker: Option<&'static str>,
 }
 
-pub fn discover(dir: Option<&Path>) -> Result<Root> {
+pub(crate) fn discover(dir: Option<&Path>) -> Result<Root> {
     if let Some(dir) = dir {
         if !dir.is_dir() {
             bail!("-C {}: no such directory", dir.display());
@@ -29,11 +42,9 @@ pub fn discover(dir: Option<&Path>) -> Result<Root> {
         let path = dir
             .canonicalize()
             .with_context(|| format!("cannot resolve {}", dir.display()))?;
-        let marker = MARKERS.into_iter().find(|m| path.join(m).exists());
         return Ok(Root {
             link: (absolute != path).then_some(absolute),
             path,
-            marker,
         });
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -45,7 +56,6 @@ pub fn discover(dir: Option<&Path>) -> Result<Root> {
                 return Ok(Root {
                     path: ancestor.to_path_buf(),
                     link: link.map(Path::to_path_buf),
-                    marker: Some(marker),
                 });
             }
         }
@@ -53,7 +63,6 @@ pub fn discover(dir: Option<&Path>) -> Result<Root> {
     Ok(Root {
         path: cwd,
         link: logical,
-        marker: None,
     })
 }
 

@@ -2,14 +2,15 @@
 //! and the `ssh` and `kubectl exec` argvs that carry it there. Pure functions, so the tests
 //! can hold them to the last word.
 
-use crate::cli::{Mode, Options};
+use crate::options::{Detach, Flags, ReleaseMode};
+use crate::process::quote::quote_home;
 
 use super::payload;
-use super::target::{Host, Kubectl, Ssh, Target};
+use crate::release::targets::{Host, Kubectl, Ssh, Target};
 
 /// What the remote process's stdin is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stdin {
+pub(crate) enum Stdin {
     /// This terminal, through a remote terminal (`ssh -t`, `kubectl exec -it`): the console.
     Terminal,
     /// adminsh's stdin, as a stream (`ssh -T`, `kubectl exec -i`).
@@ -20,15 +21,37 @@ pub enum Stdin {
 
 /// The argv the remote adminsh runs, without the program name: the same mode, script and
 /// arguments as this command line, announced as run through target `name`.
-pub fn forwarded(options: &Options, name: &str, stage: Option<&str>) -> Vec<String> {
-    let mut argv = vec!["--announce".to_owned(), name.to_owned()];
+///
+/// Every option value travels as `--flag=value`, one word, so a value that starts with `-`
+/// (`-s=-p`, `--reason=-x`, `-e=-1`) parses there as it did here instead of as a flag.
+pub(crate) fn forwarded(
+    mode: &ReleaseMode,
+    options: &Flags,
+    name: &str,
+    stage: Option<&str>,
+) -> Vec<String> {
+    let mut argv = vec![format!("--announce={name}")];
+    argv.extend(command_line(mode, options, stage));
+    argv
+}
+
+/// The command line for this mode and these flags, without the program name, the target and
+/// the release directory (`-C`), every value as `--flag=value`: what a target's adminsh runs,
+/// and what a detached run's own process runs. `stage` is used when the flags name none.
+pub(crate) fn command_line(
+    mode: &ReleaseMode,
+    options: &Flags,
+    stage: Option<&str>,
+) -> Vec<String> {
+    let with = |flag: &str, value: &str| format!("{flag}={value}");
+    let mut argv = Vec::new();
     if let Some(stage) = options.release.stage.as_deref().or(stage) {
-        argv.extend(["--stage".to_owned(), stage.to_owned()]);
+        argv.push(with("--stage", stage));
     }
     for file in &options.release.env_files {
-        argv.extend(["--env-file".to_owned(), file.display().to_string()]);
+        argv.push(with("--env-file", &file.display().to_string()));
     }
-    if options.allow_outside_release {
+    if options.run.allow_outside_release {
         argv.push("--allow-outside-release".into());
     }
     if options.json {
@@ -47,55 +70,67 @@ pub fn forwarded(options: &Options, name: &str, stage: Option<&str>) -> Vec<Stri
         }
     }
     if let Some(reason) = &run.reason {
-        argv.extend(["--reason".to_owned(), reason.clone()]);
+        argv.push(with("--reason", reason));
     }
-    match &options.mode {
-        Mode::Script { script, args } => {
+    if options.detach == Detach::Start {
+        argv.push("--detach".into());
+    }
+    match mode {
+        ReleaseMode::Script { script, args } => {
             argv.extend(["--".to_owned(), script.clone()]);
             argv.extend(args.iter().cloned());
         }
-        Mode::Eval { code, args } => {
-            argv.extend(["--eval".to_owned(), code.clone(), "--".to_owned()]);
+        ReleaseMode::Eval { code, args } => {
+            argv.extend([with("--eval", code), "--".to_owned()]);
             argv.extend(args.iter().cloned());
         }
-        Mode::Console => {}
-        Mode::List => argv.push("--list".into()),
-        Mode::Check => argv.push("--check".into()),
-        Mode::Audit => argv.push("--audit".into()),
-        Mode::Env { all } => {
+        ReleaseMode::Console => {}
+        ReleaseMode::List => argv.push("--list".into()),
+        ReleaseMode::Check => argv.push("--check".into()),
+        ReleaseMode::Audit => argv.push("--audit".into()),
+        ReleaseMode::Env { all } => {
             argv.push("--env".into());
             if *all {
                 argv.push("--all".into());
             }
         }
-        // Refused with -t by the command line itself.
-        Mode::Completions(_) | Mode::Complete { .. } | Mode::Targets => {}
+        ReleaseMode::Runs => argv.push("--runs".into()),
+        ReleaseMode::Logs { id } => argv.push(with("--logs", id)),
+        ReleaseMode::Attach { id } => argv.push(with("--attach", id)),
+        ReleaseMode::Stop { id } => argv.push(with("--stop", id)),
     }
     argv
 }
 
 /// `PROGRAM [-C DIR] --remote-argv PAYLOAD`: what runs on the target.
-pub fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
+pub(crate) fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
     let mut words = vec![target.program.clone()];
     if let Some(dir) = &target.dir {
-        words.extend(["-C".to_owned(), dir.clone()]);
+        // `-C -x` would read `-x` as a flag; `./-x` is the same directory. (Not `--dir=DIR`: the
+        // remote shell expands a leading `~/` only at the start of a word.)
+        let dir = if dir.starts_with('-') {
+            format!("./{dir}")
+        } else {
+            dir.clone()
+        };
+        words.extend(["-C".to_owned(), dir]);
     }
     words.extend(["--remote-argv".to_owned(), payload::encode(forwarded)]);
     words
 }
 
-/// The one string ssh hands to the remote login shell: `exec 'PROGRAM' -C 'DIR'
-/// --remote-argv PAYLOAD`. `exec`, so adminsh is the session's own child and learns when the
-/// connection goes (see `serve`).
-pub fn remote_command(target: &Target, forwarded: &[String]) -> String {
+/// The one string ssh hands to the remote login shell: `exec PROGRAM -C DIR --remote-argv
+/// PAYLOAD`, the program and the directory quoted as they need. `exec`, so adminsh is the
+/// session's own child and learns when the connection goes (see `serve`).
+pub(crate) fn remote_command(target: &Target, forwarded: &[String]) -> String {
     let words = remote_words(target, forwarded);
     let mut line = String::from("exec");
     for (i, word) in words.iter().enumerate() {
         line.push(' ');
-        // The program and the directory are quoted; the flags and the payload need not be.
+        // The program and the directory may need quotes; the flags and the payload never do.
         let quoted = i == 0 || words.get(i.wrapping_sub(1)).is_some_and(|w| w == "-C");
         if quoted {
-            line.push_str(&sh_quote(word));
+            line.push_str(&quote_home(word));
         } else {
             line.push_str(word);
         }
@@ -103,19 +138,7 @@ pub fn remote_command(target: &Target, forwarded: &[String]) -> String {
     line
 }
 
-/// Quotes a word for a POSIX shell: single quotes, `'\''` for a quote, and a leading `~/`
-/// left outside so the shell still expands it to the remote home.
-pub fn sh_quote(word: &str) -> String {
-    let quote = |w: &str| format!("'{}'", w.replace('\'', r"'\''"));
-    match word.strip_prefix("~/") {
-        Some("") => "~/".to_owned(),
-        Some(rest) => format!("~/{}", quote(rest)),
-        None if word == "~" => "~".to_owned(),
-        None => quote(word),
-    }
-}
-
-pub fn ssh(
+pub(crate) fn ssh(
     target: &Target,
     ssh: &Ssh,
     host: &Host,
@@ -146,7 +169,12 @@ pub fn ssh(
     argv
 }
 
-pub fn kubectl(target: &Target, k: &Kubectl, forwarded: &[String], stdin: Stdin) -> Vec<String> {
+pub(crate) fn kubectl(
+    target: &Target,
+    k: &Kubectl,
+    forwarded: &[String],
+    stdin: Stdin,
+) -> Vec<String> {
     let mut argv = vec!["kubectl".to_owned()];
     if let Some(context) = &k.context {
         argv.extend(["--context".to_owned(), context.clone()]);
@@ -172,7 +200,7 @@ pub fn kubectl(target: &Target, k: &Kubectl, forwarded: &[String], stdin: Stdin)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::target::Via;
+    use crate::release::targets::Via;
 
     fn ssh_target(options: Vec<String>) -> (Target, Ssh) {
         let destination = Host::parse("deploy@app1", None, Some(2222)).unwrap();
@@ -221,7 +249,7 @@ mod tests {
                 "--",
                 "deploy@app1",
                 &format!(
-                    r"exec '/usr/local/bin/adminsh' -C '/srv/shop'\''s app/current' --remote-argv {payload}"
+                    r"exec /usr/local/bin/adminsh -C '/srv/shop'\''s app/current' --remote-argv {payload}"
                 ),
             ]
         );
@@ -259,6 +287,7 @@ mod tests {
             namespace: Some("shop".into()),
             container: Some("web".into()),
             context: Some("prod-eu".into()),
+            job: false,
         };
         let target = Target {
             dir: Some("/app".into()),
@@ -300,6 +329,7 @@ mod tests {
             namespace: None,
             container: None,
             context: None,
+            job: false,
         };
         let target = Target {
             dir: None,
@@ -317,118 +347,5 @@ mod tests {
                 "v1"
             ]
         );
-    }
-
-    fn options(args: &[&str]) -> Options {
-        use clap::Parser;
-        let cli =
-            crate::cli::Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()));
-        cli.unwrap().into_options().unwrap()
-    }
-
-    #[test]
-    fn the_forwarded_argv_repeats_the_command_line_but_the_target() {
-        let o = options(&[
-            "-C",
-            "app",
-            "-t",
-            "prod",
-            "--parallel",
-            "3",
-            "-s",
-            "qa",
-            "fix",
-            "--each",
-            "-t",
-            "x",
-        ]);
-        assert_eq!(
-            o.remote,
-            Some(crate::remote::Request {
-                target: "prod".into(),
-                each: Some(3)
-            })
-        );
-        assert_eq!(
-            forwarded(&o, "prod", Some("production")),
-            [
-                "--announce",
-                "prod",
-                "--stage",
-                "qa",
-                "--",
-                "fix",
-                "--each",
-                "-t",
-                "x"
-            ]
-        );
-        let o = options(&[
-            "-t",
-            "prod",
-            "--each",
-            "--json",
-            "-e",
-            "ARGS",
-            "-n",
-            "--env-file",
-            "e",
-        ]);
-        assert_eq!(o.remote.as_ref().unwrap().each, Some(1));
-        assert_eq!(
-            forwarded(&o, "prod", Some("production")),
-            [
-                "--announce",
-                "prod",
-                "--stage",
-                "production",
-                "--env-file",
-                "e",
-                "--json",
-                "--dry-run",
-                "--eval",
-                "ARGS",
-                "--"
-            ]
-        );
-        let o = options(&[
-            "--target",
-            "prod",
-            "--env",
-            "--all",
-            "--yes",
-            "--reason",
-            "ticket 12",
-        ]);
-        assert_eq!(o.remote.as_ref().unwrap().each, None);
-        assert_eq!(
-            forwarded(&o, "prod", None),
-            [
-                "--announce",
-                "prod",
-                "--yes",
-                "--reason",
-                "ticket 12",
-                "--env",
-                "--all"
-            ]
-        );
-        assert_eq!(
-            forwarded(&options(&["-t", "p"]), "p", None),
-            ["--announce", "p"]
-        );
-        assert_eq!(
-            forwarded(&options(&["-t", "p", "--list"]), "p", None),
-            ["--announce", "p", "--list"]
-        );
-    }
-
-    #[test]
-    fn quoting_for_the_remote_shell() {
-        assert_eq!(sh_quote("/srv/app"), "'/srv/app'");
-        assert_eq!(sh_quote("it's"), r"'it'\''s'");
-        assert_eq!(sh_quote("~/apps/$shop"), "~/'apps/$shop'");
-        assert_eq!(sh_quote("~"), "~");
-        assert_eq!(sh_quote("~x"), "'~x'");
     }
 }

@@ -8,11 +8,17 @@ use crate::interrupt;
 
 use super::argv::{self, Stdin};
 use super::runner::{self, Ended, Transport};
-use super::target::{Ssh, Target};
+use crate::release::targets::{Ssh, Target};
 
 /// Runs on every host, `parallel` at a time, and returns the exit code: 0 when every host
 /// exited 0, 128 + the signal when interrupted, else 1.
-pub fn run(name: &str, target: &Target, ssh: &Ssh, forwarded: &[String], parallel: usize) -> i32 {
+pub(crate) fn run(
+    name: &str,
+    target: &Target,
+    ssh: &Ssh,
+    forwarded: &[String],
+    parallel: usize,
+) -> i32 {
     let hosts = &ssh.hosts;
     let results: Vec<Mutex<Option<Ended>>> = hosts.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
@@ -43,29 +49,30 @@ pub fn run(name: &str, target: &Target, ssh: &Ssh, forwarded: &[String], paralle
                             &mut std::io::stderr().lock(),
                         );
                     }
-                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(ended);
+                    *results[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ended);
                 }
             });
         }
     });
     let ended: Vec<Option<Ended>> = results
         .into_iter()
-        .map(|r| r.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
         .collect();
     let labels: Vec<&str> = hosts.iter().map(|h| h.label.as_str()).collect();
-    eprint!("{}", summary(name, &labels, &ended));
+    crate::log::err(&summary(name, &labels, &ended));
     if let Some(signal) = interrupt::signal() {
-        return interrupt::exit_code(signal);
+        return crate::error::interrupted_code(signal);
     }
-    if ended.iter().all(|e| *e == Some(Ended::Ran(0))) {
-        0
-    } else {
-        1
-    }
+    i32::from(!ended.iter().all(|e| *e == Some(Ended::Ran(0))))
 }
 
 /// `adminsh: production on 2 hosts: 1 failed`, then a line per host.
-pub fn summary(name: &str, labels: &[&str], ended: &[Option<Ended>]) -> String {
+pub(crate) fn summary(name: &str, labels: &[&str], ended: &[Option<Ended>]) -> String {
     let failed = ended.iter().filter(|e| **e != Some(Ended::Ran(0))).count();
     let interrupted = ended
         .iter()
@@ -89,6 +96,7 @@ pub fn summary(name: &str, labels: &[&str], ended: &[Option<Ended>]) -> String {
             Some(Ended::Unreachable(_)) => "unreachable".to_owned(),
             Some(Ended::NotStarted(status, _)) => format!("adminsh did not start (exit {status})"),
             Some(Ended::Interrupted(_)) => "interrupted".to_owned(),
+            Some(Ended::Outdated(code, _)) => format!("exit {code} (adminsh there is too old)"),
             None => "not run".to_owned(),
         };
         text.push_str(&format!("  {label:width$}  {state}\n"));

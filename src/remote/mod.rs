@@ -6,19 +6,21 @@
 //!
 //! | file | what it holds |
 //! | --- | --- |
-//! | `target.rs` | `[targets.NAME]`: the tables, checked as the manifest is read |
 //! | `payload.rs` | the argv as shell-safe text, and back |
 //! | `argv.rs` | the forwarded argv and the exact `ssh` and `kubectl` command lines |
 //! | `runner.rs` | running the client: output relayed, failures to connect told apart, Ctrl-C |
 //! | `fanout.rs` | `--each` / `--parallel N` over a target's hosts |
-//! | `serve.rs` | the target's side: `--remote-argv`, `--announce` |
+//! | `serve.rs` | the target's side: `--remote-argv` unwrapped before parsing, `--announce` |
+//!
+//! The targets themselves (`[targets.NAME]`) are part of the manifest: `release/targets.rs`.
 
-pub mod argv;
-pub mod fanout;
-pub mod payload;
-pub mod runner;
-pub mod serve;
-pub mod target;
+pub(crate) mod argv;
+pub(crate) mod fanout;
+pub(crate) mod job;
+pub(crate) mod jobs;
+pub(crate) mod payload;
+pub(crate) mod runner;
+pub(crate) mod serve;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -26,51 +28,43 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cli::{Mode, Options, UsageError};
+use crate::error::{EXIT_UNREACHABLE, Error, interrupted_code};
 use crate::interrupt;
+use crate::options::{Flags, ReleaseMode, Request};
+use crate::release::targets::{Target, Via};
 use crate::release::{OpenOptions, manifest, root};
 use crate::suggest;
 
 use argv::Stdin;
 use runner::{Ended, Transport};
-pub use serve::{announce, serve};
-use target::{Target, Via};
+pub(crate) use serve::announce;
 
-/// Exit code when a target cannot be reached, or adminsh does not start there (as ssh's own).
-pub const EXIT_UNREACHABLE: i32 = 255;
-
-/// `-t NAME`, with `--each` / `--parallel N`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub target: String,
-    /// `Some(n)`: on every host of the target, `n` at a time.
-    pub each: Option<usize>,
-}
-
-/// Runs this command line on the target it names and returns the exit code.
-pub fn run(options: Options) -> Result<i32> {
-    let Some(request) = options.remote.clone() else {
-        unreachable!("remote::run without -t");
-    };
-    let (path, mut targets) = load(&options.release)?;
+/// Runs this mode, with these flags, on the target `request` names and returns the exit code.
+pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Result<i32, Error> {
+    let (path, mut targets) = load(&flags.release)?;
     let Some(target) = targets.remove(&request.target) else {
-        return Err(unknown(&request.target, &targets, &path).into());
+        return Err(unknown(&request.target, &targets, &path));
     };
     let name = request.target.as_str();
-    let forwarded = argv::forwarded(&options, name, target.stage.as_deref());
-    let console = matches!(options.mode, Mode::Console);
+    let forwarded = argv::forwarded(mode, flags, name, target.stage.as_deref());
+    let console = matches!(mode, ReleaseMode::Console);
     interrupt::install();
     match (&target.via, request.each) {
-        (_, Some(_)) if console => Err(UsageError(
-            "the console opens on one host: --each and --parallel run a script, -e, --list, --env or --check on every host"
-                .into(),
-        )
-        .into()),
-        (Via::Kubectl(_), Some(_)) => Err(UsageError(format!(
+        (_, Some(_)) if console => Err(Error::usage(
+            "the console opens on one host: --each and --parallel run a script, -e, --list, --env or --check on every host",
+        )),
+        (Via::Kubectl(k), None) if k.job && jobs::handles(mode) => jobs::Jobs {
+            name,
+            target: &target,
+            k,
+        }
+        .run(mode, flags),
+        (Via::Kubectl(_), Some(_)) => Err(Error::usage(format!(
             "target `{name}` is reached by kubectl: --each and --parallel run on the `hosts` of an ssh target"
-        ))
-        .into()),
-        (Via::Ssh(ssh), Some(parallel)) => Ok(fanout::run(name, &target, ssh, &forwarded, parallel)),
+        ))),
+        (Via::Ssh(ssh), Some(parallel)) => {
+            Ok(fanout::run(name, &target, ssh, &forwarded, parallel))
+        }
         (via, None) => {
             let stdin = if console && std::io::stdin().is_terminal() {
                 Stdin::Terminal
@@ -89,16 +83,24 @@ pub fn run(options: Options) -> Result<i32> {
                     format!("kubectl {}", k.describe()),
                 ),
             };
-            let ended = runner::run(&argv, transport, stdin, None).unwrap_or_else(|e| {
-                Ended::Unreachable(format!("cannot run `{}`: {e}", argv[0]))
-            });
-            if let Some(message) = failure(name, &how, &ended) {
-                eprintln!("adminsh: {message}");
+            let ended = runner::run(&argv, transport, stdin, None)
+                .unwrap_or_else(|e| Ended::Unreachable(format!("cannot run `{}`: {e}", argv[0])));
+            match (&ended, mode) {
+                // Following a run there: the run goes on.
+                (Ended::Interrupted(_), ReleaseMode::Attach { id }) => {
+                    let adminsh = format!("adminsh -t {name}");
+                    crate::log::err_line(&crate::runs::follow::left_running(id, &adminsh));
+                }
+                _ => {
+                    if let Some(message) = failure(name, &how, &ended) {
+                        crate::log::err_line(&format!("adminsh: {message}"));
+                    }
+                }
             }
             Ok(match ended {
-                Ended::Ran(code) => code,
+                Ended::Ran(code) | Ended::Outdated(code, _) => code,
                 Ended::Unreachable(_) | Ended::NotStarted(..) => EXIT_UNREACHABLE,
-                Ended::Interrupted(signal) => interrupt::exit_code(signal),
+                Ended::Interrupted(signal) => interrupted_code(signal),
             })
         }
     }
@@ -124,20 +126,26 @@ fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
             said(text, *status)
         )),
         Ended::Interrupted(_) => Some("interrupted".to_owned()),
+        Ended::Outdated(_, flag) => Some(format!(
+            "the adminsh on target `{name}` ({how}) does not know `{flag}`: it is older than this one; update it there"
+        )),
     }
 }
 
 /// `--targets`: each target and how it is reached, one per line.
-pub fn list(release: &OpenOptions) -> Result<i32> {
+pub(crate) fn list(release: &OpenOptions) -> Result<i32, Error> {
     let (path, targets) = load(release)?;
     if targets.is_empty() {
-        eprintln!("adminsh: no targets in {}", path.display());
+        crate::log::err_line(&format!("adminsh: no targets in {}", path.display()));
         return Ok(0);
     }
     let width = targets.keys().map(|n| n.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
     for (name, target) in &targets {
-        println!("{name:width$}  {}", target.describe());
+        out.push_str(&format!("{name:width$}  {}\n", target.describe()));
     }
+    // A reader that went away (`adminsh --targets | head -1`) ends the listing quietly.
+    crate::log::out(&out);
     Ok(0)
 }
 
@@ -148,20 +156,19 @@ fn load(release: &OpenOptions) -> Result<(PathBuf, BTreeMap<String, Target>)> {
     Ok((root.path.join(manifest::FILE_NAME), manifest.targets))
 }
 
-fn unknown(wanted: &str, targets: &BTreeMap<String, Target>, path: &std::path::Path) -> UsageError {
+fn unknown(wanted: &str, targets: &BTreeMap<String, Target>, path: &std::path::Path) -> Error {
     if targets.is_empty() {
-        return UsageError(format!(
+        return Error::usage(format!(
             "no target `{wanted}`: {} has no [targets.NAME] tables",
             path.display()
         ));
     }
     let mut message = format!("no target `{wanted}` in {}", path.display());
-    match suggest::closest(wanted, targets.keys().map(String::as_str)) {
-        Some(close) => message.push_str(&format!("\n  did you mean `{close}`?")),
-        None => {
-            let names: Vec<&str> = targets.keys().map(String::as_str).collect();
-            message.push_str(&format!(" (its targets: {})", names.join(", ")));
-        }
+    if let Some(close) = suggest::closest(wanted, targets.keys().map(String::as_str)) {
+        message.push_str(&format!("\n  did you mean `{close}`?"));
+    } else {
+        let names: Vec<&str> = targets.keys().map(String::as_str).collect();
+        message.push_str(&format!(" (its targets: {})", names.join(", ")));
     }
-    UsageError(message)
+    Error::usage(message)
 }

@@ -10,7 +10,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 const TAG: &str = "v1";
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-pub fn encode<S: AsRef<OsStr>>(args: &[S]) -> String {
+pub(crate) fn encode<S: AsRef<OsStr>>(args: &[S]) -> String {
     let mut out = String::from(TAG);
     for arg in args {
         out.push(',');
@@ -19,7 +19,7 @@ pub fn encode<S: AsRef<OsStr>>(args: &[S]) -> String {
     out
 }
 
-pub fn decode(payload: &str) -> Result<Vec<OsString>, String> {
+pub(crate) fn decode(payload: &str) -> Result<Vec<OsString>, String> {
     let Some(rest) = payload.strip_prefix(TAG) else {
         return Err(format!(
             "the payload does not start with `{TAG}`: the adminsh that sent it is of another version"
@@ -61,11 +61,11 @@ fn unbase64url(text: &str) -> Option<Vec<u8>> {
     for chunk in text.as_bytes().chunks(4) {
         let mut n = 0u32;
         for (i, &c) in chunk.iter().enumerate() {
-            let value = ALPHABET.iter().position(|&a| a == c)? as u32;
+            let value = u32::try_from(ALPHABET.iter().position(|&a| a == c)?).ok()?;
             n |= value << (18 - 6 * i);
         }
         for i in 0..chunk.len() - 1 {
-            out.push((n >> (16 - 8 * i)) as u8);
+            out.push((n >> (16 - 8 * i)).to_be_bytes()[3]);
         }
         // Bits below the last whole byte must be zero, so each payload has one spelling.
         if chunk.len() < 4 && n & (0xff_ffff >> (8 * (chunk.len() - 1))) != 0 {
@@ -80,19 +80,19 @@ mod tests {
     use super::*;
 
     /// xorshift64*: a small seeded generator, so a failure is reproducible.
-    pub struct Rng(u64);
+    pub(super) struct Rng(u64);
 
     impl Rng {
-        pub fn new(seed: u64) -> Rng {
+        pub(super) fn new(seed: u64) -> Rng {
             Rng(seed.max(1))
         }
-        pub fn next(&mut self) -> u64 {
+        pub(super) fn next(&mut self) -> u64 {
             self.0 ^= self.0 >> 12;
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
             self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
         }
-        pub fn below(&mut self, n: u64) -> u64 {
+        pub(super) fn below(&mut self, n: u64) -> u64 {
             self.next() % n
         }
     }
@@ -123,6 +123,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::cast_possible_truncation)] // random bytes and small counts
     fn every_byte_string_round_trips_through_shell_safe_text() {
         let mut rng = Rng::new(0x5eed_ad51);
         for round in 0..5000 {

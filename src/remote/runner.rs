@@ -4,31 +4,30 @@
 //! remote login shell's (a `.bashrc` complaining), not the admin process's: it becomes the
 //! error when adminsh never starts (ssh's "Connection refused"), and is left out when it does.
 //! Exit codes as they are; Ctrl-C passed on to the client, which ends the connection and so the
-//! remote process.
+//! remote process. The pipes are read and the client waited for by the same pump and wait loop
+//! as a script's commands (`process::pump`, `process::wait`).
 
-use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Stdio};
+use std::io::{self, Write};
+use std::os::fd::OwnedFd;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::interrupt;
+use crate::process::pump::{Pump, Sinks};
+use crate::process::{status, wait};
 
 use super::argv::Stdin;
 use super::serve::STARTED;
 
-/// How long the client gets to end after Ctrl-C before it is killed.
-const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Ssh,
     Kubectl,
 }
 
 /// How a run on a target ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Ended {
+pub(crate) enum Ended {
     /// The remote adminsh ran and exited with this code.
     Ran(i32),
     /// The connection could not be made: the client's own words on stderr.
@@ -38,11 +37,17 @@ pub enum Ended {
     NotStarted(i32, String),
     /// Ctrl-C (or SIGTERM, SIGHUP) here: the signal.
     Interrupted(i32),
+    /// The remote adminsh ran, and refused a flag this one sent (clap's `unexpected argument
+    /// '--detach'`): it is an older one. The exit code (2) and the flag.
+    Outdated(i32, String),
 }
+
+/// How much of the remote adminsh's first stderr is kept to look for a refused flag.
+const EARLY: usize = 4096;
 
 /// Runs the client `argv` to the end. `label` prefixes every line of output (`[label] `);
 /// without it stdout is the client's own.
-pub fn run(
+pub(crate) fn run(
     argv: &[String],
     transport: Transport,
     stdin: Stdin,
@@ -64,17 +69,36 @@ pub fn run(
     // The client stays in adminsh's process group: it reads the terminal as adminsh may, and
     // Ctrl-C typed there reaches it as it reaches adminsh.
     let mut child = command.spawn()?;
-    let mut relay = Relay {
+    let relay = Relay {
         label,
         // Through a remote terminal, the remote stderr arrives on stdout: the client's own
         // stderr holds only its own messages.
         expect_start: stdin != Stdin::Terminal,
         started: false,
         held: Vec::new(),
+        early: Vec::new(),
         out_line: Vec::new(),
         err_line: Vec::new(),
     };
-    let status = pump(&mut child, &mut relay)?;
+    let stdout = child
+        .stdout
+        .take()
+        .map(|p| io::PipeReader::from(OwnedFd::from(p)));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| io::PipeReader::from(OwnedFd::from(p)));
+    let mut pump = Pump::new(stdout, stderr, relay);
+    let how = wait::Wait {
+        // ssh's connection master, say, may keep the pipes open after the client exits.
+        until: wait::Until::Exit,
+        timeout: None,
+        // The client stays in adminsh's process group, which the signal handler does not signal:
+        // the client ends the connection, and the remote adminsh gets SIGHUP.
+        forward_interrupt: true,
+    };
+    let status = status::code(wait::wait(&mut Client(child), &mut pump, &how)?.status);
+    let mut relay = pump.into_sinks();
     relay.finish();
     if let Some(signal) = interrupt::signal() {
         return Ok(Ended::Interrupted(signal));
@@ -82,7 +106,10 @@ pub fn run(
     let held = String::from_utf8_lossy(&relay.held).trim_end().to_owned();
     if relay.expect_start {
         if relay.started {
-            return Ok(Ended::Ran(status));
+            return Ok(match unknown_flag(&relay.early) {
+                Some(flag) if status == crate::error::EXIT_USAGE => Ended::Outdated(status, flag),
+                _ => Ended::Ran(status),
+            });
         }
         return Ok(match transport {
             Transport::Ssh if status == 255 => Ended::Unreachable(held),
@@ -107,102 +134,31 @@ pub fn run(
     Ok(Ended::Ran(status))
 }
 
-/// Reads the child's pipes until it exits, passing Ctrl-C on. Returns its exit code (128 +
-/// the signal for a client killed by one).
-fn pump(child: &mut Child, relay: &mut Relay) -> io::Result<i32> {
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut interrupted_at: Option<Instant> = None;
-    let mut killed = false;
-    let status = loop {
-        if let Some(signal) = interrupt::signal() {
-            match interrupted_at {
-                None => {
-                    // The client ends the connection; the remote adminsh gets SIGHUP.
-                    // SAFETY: kill(2) on our own child, which has not been reaped yet.
-                    unsafe { libc::kill(child.id() as i32, signal) };
-                    interrupted_at = Some(Instant::now());
-                }
-                Some(at) if !killed && at.elapsed() > INTERRUPT_GRACE => {
-                    let _ = child.kill();
-                    killed = true;
-                }
-                Some(_) => {}
-            }
-        }
-        if let Some(status) = child.try_wait()? {
-            // What is still in the pipes, without waiting on anything the client left behind.
-            while read_ready(&mut stdout, &mut stderr, &mut buffer, relay, 0)? {}
-            break status;
-        }
-        if stdout.is_none() && stderr.is_none() {
-            std::thread::sleep(Duration::from_millis(10));
-            continue;
-        }
-        read_ready(&mut stdout, &mut stderr, &mut buffer, relay, 100)?;
-    };
-    Ok(status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1))
-}
+/// The ssh or kubectl client, for the wait.
+struct Client(Child);
 
-/// Waits up to `timeout_ms` for output and hands what arrived to the relay; a pipe at its end
-/// is closed. Returns whether anything was read.
-fn read_ready<O: Read + AsRawFd, E: Read + AsRawFd>(
-    stdout: &mut Option<O>,
-    stderr: &mut Option<E>,
-    buffer: &mut [u8],
-    relay: &mut Relay,
-    timeout_ms: i32,
-) -> io::Result<bool> {
-    let fd = |pipe: Option<i32>| libc::pollfd {
-        fd: pipe.unwrap_or(-1),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let mut fds = [
-        fd(stdout.as_ref().map(AsRawFd::as_raw_fd)),
-        fd(stderr.as_ref().map(AsRawFd::as_raw_fd)),
-    ];
-    if fds.iter().all(|f| f.fd < 0) {
-        return Ok(false);
-    }
-    // SAFETY: `fds` is a valid array of pollfd for its length; a negative fd is ignored.
-    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
-    if ready < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(e)
+impl wait::Child for Client {
+    fn wait_until(&mut self, deadline: Option<Instant>) -> io::Result<Option<ExitStatus>> {
+        let Some(deadline) = deadline else {
+            return self.0.wait().map(Some);
         };
-    }
-    let mut read_any = false;
-    if fds[0].revents != 0
-        && let Some(pipe) = stdout
-    {
-        match pipe.read(buffer)? {
-            0 => *stdout = None,
-            n => {
-                relay.stdout(&buffer[..n]);
-                read_any = true;
+        loop {
+            if let Some(status) = self.0.try_wait()? {
+                return Ok(Some(status));
             }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            std::thread::sleep(left.min(Duration::from_millis(10)));
         }
     }
-    if fds[1].revents != 0
-        && let Some(pipe) = stderr
-    {
-        match pipe.read(buffer)? {
-            0 => *stderr = None,
-            n => {
-                relay.stderr(&buffer[..n]);
-                read_any = true;
-            }
-        }
+
+    fn signal(&mut self, signal: i32) {
+        // The wait only signals a client it has not reaped yet.
+        // SAFETY: kill(2) on our own child, whose pid cannot have been reused before reaping.
+        unsafe { libc::kill(libc::pid_t::try_from(self.0.id()).unwrap_or(-1), signal) };
     }
-    Ok(read_any)
 }
 
 /// Where the client's output goes.
@@ -213,19 +169,22 @@ struct Relay<'a> {
     started: bool,
     /// stderr not shown yet: before the start line, the client's own.
     held: Vec<u8>,
+    /// The first [`EARLY`] bytes of the remote adminsh's own stderr.
+    early: Vec<u8>,
     /// Unfinished lines, for prefixing.
     out_line: Vec<u8>,
     err_line: Vec<u8>,
 }
 
-impl Relay<'_> {
-    fn stdout(&mut self, bytes: &[u8]) {
+impl Sinks for Relay<'_> {
+    fn stdout(&mut self, bytes: &[u8]) -> bool {
         match self.label {
             Some(label) => prefix_lines(label, bytes, &mut self.out_line, &mut io::stdout().lock()),
             None => {
                 let _ = io::stdout().lock().write_all(bytes);
             }
         }
+        true
     }
 
     fn stderr(&mut self, bytes: &[u8]) {
@@ -243,11 +202,16 @@ impl Relay<'_> {
             self.show_stderr(&held[at + STARTED.len()..]);
         }
     }
+}
 
+impl Relay<'_> {
     fn show_stderr(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
+        let room = EARLY.saturating_sub(self.early.len());
+        self.early
+            .extend_from_slice(&bytes[..room.min(bytes.len())]);
         match self.label {
             Some(label) => prefix_lines(label, bytes, &mut self.err_line, &mut io::stderr().lock()),
             None => {
@@ -278,6 +242,15 @@ impl Relay<'_> {
     }
 }
 
+/// The flag an older adminsh refused, from clap's `error: unexpected argument '--detach' found`.
+fn unknown_flag(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let rest = text.split_once("unexpected argument '")?.1;
+    let flag = rest.split('\'').next()?;
+    let flag = flag.split('=').next()?;
+    flag.starts_with("--").then(|| flag.to_owned())
+}
+
 /// Where the start line begins in `held`, if it is there as a whole line.
 fn start_line(held: &[u8]) -> Option<usize> {
     let wanted = STARTED.as_bytes();
@@ -287,7 +260,7 @@ fn start_line(held: &[u8]) -> Option<usize> {
 
 /// Writes the complete lines of `pending + bytes`, each prefixed `[label] `, in one write per
 /// chunk so lines of hosts running at once never mix; keeps the unfinished rest in `pending`.
-pub fn prefix_lines(label: &str, bytes: &[u8], pending: &mut Vec<u8>, out: &mut dyn Write) {
+pub(crate) fn prefix_lines(label: &str, bytes: &[u8], pending: &mut Vec<u8>, out: &mut dyn Write) {
     pending.extend_from_slice(bytes);
     let Some(last) = pending.iter().rposition(|&b| b == b'\n') else {
         return;
@@ -327,6 +300,16 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_an_older_adminsh_refuses_is_named() {
+        let said = b"error: unexpected argument '--detach' found\n\nUsage: adminsh [OPTIONS]\n";
+        assert_eq!(unknown_flag(said).as_deref(), Some("--detach"));
+        let said = b"error: unexpected argument '--attach=x' found\n";
+        assert_eq!(unknown_flag(said).as_deref(), Some("--attach"));
+        assert_eq!(unknown_flag(b"error: unexpected argument 'x' found"), None);
+        assert_eq!(unknown_flag(b"adminsh: no run `x`"), None);
+    }
+
+    #[test]
     fn the_start_line_is_found_only_as_a_whole_line() {
         assert_eq!(start_line(STARTED.as_bytes()), Some(0));
         let held = format!("Warning: something\n{STARTED}hello");
@@ -343,6 +326,7 @@ mod tests {
             expect_start: true,
             started: false,
             held: Vec::new(),
+            early: Vec::new(),
             out_line: Vec::new(),
             err_line: Vec::new(),
         };

@@ -2,26 +2,40 @@
 //! local adminsh sent and runs it as if typed there, tied to the connection it came by, and the
 //! hidden `--announce NAME` says which release ran it.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
+use crate::error::{EXIT_USAGE, interrupted_code};
 use crate::release::Release;
 
 /// The first line the remote adminsh writes on stderr (when that is not a terminal): what came
 /// before it on the connection was ssh's or kubectl's, what comes after is adminsh's.
-pub const STARTED: &str = "adminsh-remote: started\n";
+pub(crate) const STARTED: &str = "adminsh-remote: started\n";
 
-/// Runs the argv in `payload` (in release `dir`, when given) and returns its exit code.
-pub fn serve(dir: Option<PathBuf>, payload: &str) -> i32 {
+/// The target's side of `-t`, before the command line is parsed: an argv of the shape
+/// `adminsh [-C DIR] --remote-argv PAYLOAD` becomes the argv the local adminsh forwarded (in
+/// release DIR), tied to the connection it came by; any other argv is returned as it is. `Err`
+/// is the exit code when the payload cannot be served.
+pub(crate) fn unwrap(args: Vec<OsString>) -> Result<Vec<OsString>, i32> {
+    let (dir, payload) = match args.as_slice() {
+        [_, flag, payload] if flag == "--remote-argv" => (None, payload),
+        [_, c, dir, flag, payload] if c == "-C" && flag == "--remote-argv" => {
+            (Some(dir.clone()), payload)
+        }
+        _ => return Ok(args),
+    };
     if tie_to_parent() {
-        return crate::interrupt::exit_code(libc::SIGHUP);
+        return Err(interrupted_code(libc::SIGHUP));
     }
-    let decoded = match super::payload::decode(payload) {
+    let decoded = match payload
+        .to_str()
+        .ok_or_else(|| "the payload is not text".to_owned())
+        .and_then(super::payload::decode)
+    {
         Ok(args) => args,
         Err(e) => {
-            eprintln!("adminsh: --remote-argv: {e}");
-            return crate::EXIT_USAGE;
+            let _ = writeln!(std::io::stderr(), "adminsh: --remote-argv: {e}");
+            return Err(EXIT_USAGE);
         }
     };
     let mut stderr = std::io::stderr();
@@ -30,10 +44,10 @@ pub fn serve(dir: Option<PathBuf>, payload: &str) -> i32 {
     }
     let mut argv = vec![OsString::from("adminsh")];
     if let Some(dir) = dir {
-        argv.extend([OsString::from("-C"), dir.into_os_string()]);
+        argv.extend([OsStr::new("-C").to_owned(), dir]);
     }
     argv.extend(decoded);
-    crate::run(argv)
+    Ok(argv)
 }
 
 /// Asks for SIGHUP when the parent (the ssh session, which `exec` made our parent) exits: a
@@ -58,7 +72,7 @@ fn tie_to_parent() -> bool {
 
 /// `adminsh: production: shop 4f2c9e1 at /srv/shop/releases/7 on app1, stage production`, on
 /// stderr, before anything runs on a target.
-pub fn announce(name: &str, release: &Release) {
+pub(crate) fn announce(name: &str, release: &Release) {
     let version = (release.identity().version.as_deref())
         .map_or("(unknown version)".to_owned(), |v| {
             v.chars().take(12).collect()

@@ -9,16 +9,18 @@ use rhai::{AST, Dynamic, Module, ParseErrorType, Scope};
 
 use super::help::{self, Function};
 use crate::catalog;
+use crate::error::Ending;
 use crate::host::config::release_map;
+use crate::host::modules;
 use crate::interrupt;
-use crate::modes::env_listing;
-use crate::script::{Runner, Stop};
+use crate::release::listing;
+use crate::script::Runner;
 use crate::session::Session;
 use crate::stdlib;
 
 /// What one input led to.
 #[derive(Debug)]
-pub enum Outcome {
+pub(super) enum Outcome {
     /// Text to show on stdout (a result as `=> ...`, or a meta command's output); may be empty.
     Output(String),
     /// An error (or an interruption), for stderr; the console goes on.
@@ -27,7 +29,7 @@ pub enum Outcome {
     Quit(i32),
 }
 
-pub struct Console {
+pub(super) struct Console {
     runner: Runner,
     /// Functions defined so far; merged with each input so later inputs can call them.
     functions: AST,
@@ -36,7 +38,7 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(session: Rc<Session>) -> Self {
+    pub(super) fn new(session: Rc<Session>) -> Self {
         let mut runner = Runner::new(session);
         let mut catalog = help::host_functions(&runner.docs);
         // Imports last one input only, so the stdlib is always there, as `db::...`.
@@ -45,7 +47,7 @@ impl Console {
                 Ok(module) => {
                     runner.engine.register_static_module(*name, module.into());
                 }
-                Err(e) => eprintln!("adminsh: std/{name} is unavailable: {e}"),
+                Err(e) => crate::log::err_line(&format!("adminsh: std/{name} is unavailable: {e}")),
             }
             catalog.extend(help::module_functions(name, source));
         }
@@ -56,12 +58,12 @@ impl Console {
         }
     }
 
-    pub fn session(&self) -> &Rc<Session> {
+    pub(super) fn session(&self) -> &Rc<Session> {
         &self.runner.session
     }
 
     /// The names of the variables in scope, for completion.
-    pub fn variables(&self) -> Vec<String> {
+    pub(super) fn variables(&self) -> Vec<String> {
         self.runner
             .scope
             .iter()
@@ -71,7 +73,7 @@ impl Console {
 
     /// False when `input` is a statement still going on (an open block, string, bracket): the
     /// console then asks for another line.
-    pub fn is_complete(&self, input: &str) -> bool {
+    pub(super) fn is_complete(&self, input: &str) -> bool {
         if input.trim_start().starts_with(':') {
             return true;
         }
@@ -100,7 +102,7 @@ impl Console {
 
     /// Runs one input (code or a `:command`). `first_line` numbers its first line, so errors
     /// in piped input point at the right line of stdin.
-    pub fn eval(&mut self, input: &str, source: &str, first_line: usize) -> Outcome {
+    pub(super) fn eval(&mut self, input: &str, source: &str, first_line: usize) -> Outcome {
         let trimmed = input.trim();
         if let Some(command) = trimmed.strip_prefix(':') {
             return self.meta(command);
@@ -109,22 +111,14 @@ impl Console {
         let padded = format!("{}{input}", "\n".repeat(first_line.saturating_sub(1)));
         let ast = match self.runner.compile(&padded, source) {
             Ok(ast) => ast,
-            Err(stop) => return self.stopped(stop),
+            Err(stop) => return stopped(stop),
         };
         let merged = self.functions.merge(&ast);
         let result = self.runner.eval(&merged);
         self.functions = merged.clone_functions_only();
         match result {
             Ok(value) => Outcome::Output(self.show(&value)),
-            Err(stop) => self.stopped(stop),
-        }
-    }
-
-    fn stopped(&self, stop: Stop) -> Outcome {
-        match stop {
-            Stop::Exit(code) => Outcome::Quit(code),
-            Stop::Error(text) => Outcome::Error(text),
-            Stop::Interrupted(_) => Outcome::Error("interrupted".into()),
+            Err(stop) => stopped(stop),
         }
     }
 
@@ -133,7 +127,21 @@ impl Console {
         if value.is_unit() {
             return String::new();
         }
-        format!("=> {}\n", self.runner.session.redact(&pretty(value, 0)))
+        let value = self.runner.session.redactor().value(value);
+        // Rows straight from a query: a table, in the query's column order.
+        if let Some(table) =
+            crate::db::value::table(&value, &|v| pretty(v, 0, &|v| self.runner.text(v, true)))
+        {
+            return format!(
+                "{table}
+"
+            );
+        }
+        format!(
+            "=> {}
+",
+            pretty(&value, 0, &|v| self.runner.text(v, true))
+        )
     }
 
     fn meta(&mut self, command: &str) -> Outcome {
@@ -143,10 +151,12 @@ impl Console {
         let session = self.runner.session.clone();
         match name {
             "help" | "h" | "?" => Outcome::Output(help::text(&self.catalog)),
-            "env" => Outcome::Output(env_listing(&session.release, argument == "--all")),
+            "env" => Outcome::Output(listing::text(&session.release, argument == "--all")),
             "release" => Outcome::Output(format!(
                 "{}\n",
-                pretty(&Dynamic::from_map(release_map(&session)), 0)
+                pretty(&Dynamic::from_map(release_map(&session)), 0, &|v| {
+                    self.runner.text(v, true)
+                })
             )),
             "vars" => Outcome::Output(self.vars()),
             "load" if argument.is_empty() => {
@@ -167,9 +177,15 @@ impl Console {
 
     fn vars(&self) -> String {
         let mut out = String::new();
+        let redactor = self.runner.session.redactor();
         for (name, constant, value) in self.runner.scope.iter() {
             let keyword = if constant { "const" } else { "let" };
-            let value = self.runner.session.redact(&pretty(&value, 0));
+            // By value, and by the variable's name (`let new_token = ...`).
+            let value = if redactor.is_secret(name) && !(value.is_unit() || value.is_bool()) {
+                crate::release::secrets::MASK.to_owned()
+            } else {
+                pretty(&redactor.value(&value), 0, &|v| self.runner.text(v, true))
+            };
             out.push_str(&format!("{keyword} {name} = {value};\n"));
         }
         if out.is_empty() {
@@ -178,15 +194,39 @@ impl Console {
         out
     }
 
+    /// `:load FILE`: a file (relative to the release root) or a script name, run as if typed.
+    /// Like a script, it must be inside the release unless `--allow-outside-release`.
     fn load(&mut self, wanted: &str) -> Outcome {
-        let root = self.runner.session.release.path().to_path_buf();
-        let path = match catalog::find(&root, wanted) {
-            Ok(path) => path,
-            Err(e) => return Outcome::Error(e.to_string()),
+        let session = self.runner.session.clone();
+        let root = session.release.path();
+        let given = root.join(wanted);
+        let path = if given.is_file() {
+            given
+        } else {
+            match catalog::find(root, wanted) {
+                Ok(path) => std::path::absolute(&path).unwrap_or(path),
+                Err(e) => return Outcome::Error(e.to_string()),
+            }
         };
-        match std::fs::read_to_string(&path) {
+        let real = match path.canonicalize() {
+            Ok(real) => real,
+            Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
+        };
+        let allowed = session.options().allow_outside_release;
+        if let Some(message) = modules::outside(root, &real, allowed) {
+            return Outcome::Error(format!(":load {wanted}: {message}"));
+        }
+        let bytes = match std::fs::read(&real) {
+            Ok(bytes) => bytes,
+            Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
+        };
+        match String::from_utf8(bytes) {
             Ok(text) => self.eval(&text, &path.display().to_string(), 1),
-            Err(e) => Outcome::Error(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Outcome::Error(format!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )),
         }
     }
 }
@@ -198,14 +238,16 @@ fn load_module(runner: &Runner, name: &str, source: &str) -> Result<Module, Stri
     Module::eval_ast_as_new(Scope::new(), &ast, &runner.engine).map_err(|e| e.to_string())
 }
 
-/// A value in Rhai notation, one line when it fits in 80 columns, else one element a line.
-pub fn pretty(value: &Dynamic, indent: usize) -> String {
+/// A value in Rhai notation, one line when it fits in 80 columns, else one element a line;
+/// `text` gives the text of any other value (the engine's `to_debug`: a command as
+/// `cmd(...)`, a closure as where it was written).
+pub(super) fn pretty(value: &Dynamic, indent: usize, text: &dyn Fn(&Dynamic) -> String) -> String {
     let flat = if value.is_unit() {
         "()".to_owned()
     } else if value.is_string() {
         format!("{value:?}")
     } else {
-        value.to_string()
+        text(value)
     };
     if flat.len() + indent <= 80 {
         return flat;
@@ -216,18 +258,27 @@ pub fn pretty(value: &Dynamic, indent: usize) -> String {
         let items = value.clone().into_array().unwrap_or_default();
         let body: Vec<String> = items
             .iter()
-            .map(|item| format!("{pad}{},", pretty(item, indent + 1)))
+            .map(|item| format!("{pad}{},", pretty(item, indent + 1, text)))
             .collect();
         format!("[\n{}\n{close}]", body.join("\n"))
     } else if value.is_map() {
         let map = value.clone().cast::<rhai::Map>();
         let body: Vec<String> = map
             .iter()
-            .map(|(key, item)| format!("{pad}{key:?}: {},", pretty(item, indent + 1)))
+            .map(|(key, item)| format!("{pad}{key:?}: {},", pretty(item, indent + 1, text)))
             .collect();
         format!("#{{\n{}\n{close}}}", body.join("\n"))
     } else {
         flat
+    }
+}
+
+/// What the console makes of an input that ended without a value.
+fn stopped(stop: Ending) -> Outcome {
+    match stop {
+        Ending::Exit(code) => Outcome::Quit(code),
+        Ending::Failed(text) => Outcome::Error(text),
+        Ending::Interrupted(_) => Outcome::Error("interrupted".into()),
     }
 }
 
@@ -296,9 +347,9 @@ mod tests {
             );
         }
         for name in [
-            "db::query(sql)",
-            "db::exec(sql)",
-            "db::scalar(sql)",
+            "db::query(sql: String, params: Array) -> Array",
+            "db::exec(sql: String) -> int",
+            "db::scalar(sql: String) -> ?",
             ":load FILE",
         ] {
             assert!(text.contains(name), ":help lacks {name}");
@@ -315,7 +366,7 @@ mod tests {
             .eval("#{name: \"a very long name that goes on\", items: [1, 2, 3], more: \"and on and on and on\"}")
             .unwrap();
         assert_eq!(
-            pretty(&value, 0),
+            pretty(&value, 0, &|v| v.to_string()),
             "#{\n  \"items\": [1, 2, 3],\n  \"more\": \"and on and on and on\",\n  \"name\": \"a very long name that goes on\",\n}"
         );
     }

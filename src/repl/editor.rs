@@ -21,7 +21,7 @@ const CYAN: &str = "\x1b[36m";
 const RESET: &str = "\x1b[0m";
 
 /// What completion draws on; the variables change after every input.
-pub struct Completion {
+pub(super) struct Completion {
     pub functions: Vec<Function>,
     pub variables: Rc<RefCell<Vec<String>>>,
     pub session: Rc<Session>,
@@ -49,7 +49,7 @@ impl Completer for Completion {
 
 impl Completion {
     /// Where the word being completed starts, and what it could become.
-    pub fn candidates(&self, before: &str) -> (usize, Vec<Pair>) {
+    pub(super) fn candidates(&self, before: &str) -> (usize, Vec<Pair>) {
         let start = before
             .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
             .map_or(0, |i| i + 1);
@@ -102,13 +102,13 @@ impl Completion {
 }
 
 /// The prompt: the app and its stage, in red (and in capitals) for a dangerous stage.
-pub struct Prompt {
+pub(super) struct Prompt {
     raw: String,
     styled: String,
 }
 
 impl Prompt {
-    pub fn new(session: &Session, continuation: bool, colour: bool) -> Self {
+    pub(super) fn new(session: &Session, continuation: bool, colour: bool) -> Self {
         let release = &session.release;
         let dangerous = release.is_dangerous();
         let stage = if dangerous {
@@ -142,7 +142,7 @@ impl rustyline::Prompt for Prompt {
 }
 
 /// The banner shown when the console opens.
-pub fn banner(session: &Session, colour: bool) -> String {
+pub(super) fn banner(session: &Session, colour: bool) -> String {
     let release = &session.release;
     let version = release
         .identity()
@@ -175,7 +175,7 @@ pub fn banner(session: &Session, colour: bool) -> String {
 
 /// The history file of this app: `$XDG_STATE_HOME/adminsh/`, else `~/.local/state/adminsh/`,
 /// named after the app and its root so two apps never share one.
-pub fn history_path(session: &Session) -> Option<PathBuf> {
+pub(super) fn history_path(session: &Session) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
@@ -184,6 +184,7 @@ pub fn history_path(session: &Session) -> Option<PathBuf> {
     let hash = crate::state::fnv(root.as_bytes());
     Some(base.join("adminsh").join(format!(
         "{}-{:08x}.history",
-        session.release.name, hash as u32
+        session.release.name,
+        hash & 0xffff_ffff
     )))
 }

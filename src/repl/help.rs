@@ -6,7 +6,7 @@ use crate::host::FnDoc;
 
 /// One callable function as the console shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Function {
+pub(super) struct Function {
     /// `cmd`, or `db::query` for a stdlib module function.
     pub name: String,
     /// `cmd(prog: String, args: Array) -> Cmd`
@@ -17,7 +17,7 @@ pub struct Function {
 }
 
 /// The host functions, sorted by name then signature.
-pub fn host_functions(docs: &[FnDoc]) -> Vec<Function> {
+pub(super) fn host_functions(docs: &[FnDoc]) -> Vec<Function> {
     let mut functions: Vec<Function> = docs
         .iter()
         .map(|d| Function {
@@ -33,14 +33,14 @@ pub fn host_functions(docs: &[FnDoc]) -> Vec<Function> {
 
 /// The public functions of a stdlib module, from its source: `fn name(params)` lines and the
 /// `///` comment above each.
-pub fn module_functions(module: &str, source: &str) -> Vec<Function> {
+pub(super) fn module_functions(module: &str, source: &str) -> Vec<Function> {
     let mut functions = Vec::new();
     let mut doc = String::new();
     for line in source.lines() {
         let line = line.trim();
         if let Some(comment) = line.strip_prefix("///") {
             if doc.is_empty() {
-                doc = comment.trim().to_owned();
+                comment.trim().clone_into(&mut doc);
             }
             continue;
         }
@@ -62,7 +62,7 @@ pub fn module_functions(module: &str, source: &str) -> Vec<Function> {
 }
 
 /// The console's own commands and what they do.
-pub const META: &[(&str, &str)] = &[
+pub(super) const META: &[(&str, &str)] = &[
     (":help", "this list"),
     (
         ":env",
@@ -82,7 +82,7 @@ pub const META: &[(&str, &str)] = &[
 ];
 
 /// The text of `:help`.
-pub fn text(functions: &[Function]) -> String {
+pub(super) fn text(functions: &[Function]) -> String {
     let mut out = String::from("Host functions (methods are called as cmd(...).name(...)):\n");
     let width = functions
         .iter()

@@ -2,24 +2,22 @@
 //! directory, so two operators cannot run the same maintenance at once. The kernel releases it
 //! when the process dies, however it dies. The file says who holds it, for the one refused.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::interrupt;
 
 /// A held lock; dropping it (or the process ending) releases it.
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
-    pub path: PathBuf,
 }
 
 /// Why a lock could not be taken.
 #[derive(Debug)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Someone else holds it; their description of themselves.
     Held {
         holder: String,
@@ -29,7 +27,7 @@ pub enum LockError {
 }
 
 /// Who is taking a lock: `user on host (pid N) since TIME`.
-pub fn holder_description() -> String {
+pub(crate) fn holder_description() -> String {
     format!(
         "{} on {} (pid {}) since {}",
         super::user(),
@@ -41,7 +39,11 @@ pub fn holder_description() -> String {
 
 /// Takes the lock at `path`; with `wait`, waits for it (Ctrl-C still stops the wait), calling
 /// `on_wait` once with the holder's description first.
-pub fn acquire(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result<Lock, LockError> {
+pub(crate) fn acquire(
+    path: &Path,
+    wait: bool,
+    on_wait: &mut dyn FnMut(&str),
+) -> Result<Lock, LockError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(LockError::Io)?;
     }
@@ -54,14 +56,11 @@ pub fn acquire(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result
         .map_err(LockError::Io)?;
     let mut told = false;
     loop {
-        // SAFETY: flock on a descriptor we own.
-        let got = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if got {
-            break;
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(LockError::Io(err));
+        // On Linux this is flock(LOCK_EX | LOCK_NB): held by this open file, gone with the process.
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => return Err(LockError::Io(e)),
         }
         let mut holder = String::new();
         let _ = file.rewind();
@@ -88,15 +87,12 @@ pub fn acquire(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result
     file.rewind().map_err(LockError::Io)?;
     writeln!(file, "{}", holder_description()).map_err(LockError::Io)?;
     file.flush().map_err(LockError::Io)?;
-    Ok(Lock {
-        _file: file,
-        path: path.to_path_buf(),
-    })
+    Ok(Lock { _file: file })
 }
 
 /// A file name for a lock or checkpoint of `key` (a script path, a lock name): readable, and
 /// unique thanks to a hash of the whole key.
-pub fn file_name(key: &str) -> String {
+pub(crate) fn file_name(key: &str) -> String {
     let readable: String = key
         .rsplit('/')
         .next()
@@ -130,7 +126,7 @@ mod tests {
                 assert!(
                     holder.contains(&format!("(pid {})", std::process::id())),
                     "{holder}"
-                )
+                );
             }
             other => panic!("{other:?}"),
         }

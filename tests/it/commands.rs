@@ -1,6 +1,7 @@
 //! The command host API: building, running, capturing, failing.
 
 use crate::support::Test;
+use crate::support::tools::require;
 
 #[test]
 fn run_streams_output_and_returns_the_status() {
@@ -120,11 +121,13 @@ fn node_modules_bin_is_on_path() {
 
 #[test]
 fn a_real_virtualenv_is_used_and_one_created_mid_script_too() {
+    require!(Python);
+    // Without pip: the venv's own python is what is under test, and pip takes seconds.
     let t = Test::new().args(&[
         "-e",
         r#"
         let before = cmd("sh", ["-c", "echo ${VIRTUAL_ENV:-none}"]).read();
-        cmd("python3", ["-m", "venv", ".venv"]).run();
+        cmd("python3", ["-m", "venv", "--without-pip", ".venv"]).run();
         let prefix = cmd("python", ["-c", "import sys; print(sys.prefix == sys.base_prefix, sys.prefix)"]).read();
         print(before);
         print(prefix);
@@ -257,5 +260,39 @@ fn programs_see_the_name_they_were_given_as_argv0() {
     Test::new()
         .args(&["-e", r#"cmd("sh", ["-c", "echo $0"]).read()"#])
         .stdout("sh\n")
+        .run();
+}
+
+/// `each_line` splits in linear time (a 128 MiB line once took 35 s): a 32 MiB line arrives
+/// whole, and a line past the 64 MiB limit is a clear error after the lines before it.
+#[test]
+fn each_line_takes_a_long_line_whole_up_to_a_limit() {
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            let seen = [];
+            cmd("sh", ["-c", "echo first; head -c 33554432 /dev/zero | tr '\\0' x; echo; echo last"])
+                .each_line(|line| seen.push([line.len(), line.sub_string(0, 3), line.sub_string(-3)]));
+            print(seen);
+            "#,
+        ])
+        .stdout("[[5, \"fir\", \"rst\"], [33554432, \"xxx\", \"xxx\"], [4, \"las\", \"ast\"]]\n")
+        .run();
+    Test::new()
+        .args(&[
+            "-e",
+            r#"
+            let seen = [];
+            try {
+                cmd("sh", ["-c", "echo first; head -c 67108865 /dev/zero | tr '\\0' x; echo; echo last"])
+                    .each_line(|line| seen.push(line));
+            } catch (e) {
+                print(seen);
+                print(e);
+            }
+            "#,
+        ])
+        .stdout("[\"first\"]\ncommand `sh -c 'echo first; head -c 67108865 /dev/zero | tr '\\''\\0'\\'' x; echo; echo last'` printed a line longer than 64 MiB, the most each_line takes; it was stopped (.read() and .read_bytes() take output of any shape)\n")
         .run();
 }

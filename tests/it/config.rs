@@ -20,11 +20,90 @@ fn root_is_found_from_a_subdirectory_and_with_dash_c() {
         .args(&["-e", "env(\"WHO\")"])
         .stdout("other\n")
         .run();
-    Test::new()
-        .args(&["-C", "/no/such/dir", "-e", "1"])
-        .status(1)
-        .stderr("adminsh: -C /no/such/dir: no such directory\n")
-        .run();
+}
+
+#[test]
+fn a_wrong_dash_c_is_a_usage_error_in_every_mode() {
+    let t = Test::new().file("a-file", "");
+    let file = t.path().join("a-file");
+    let file = file.display();
+    let cases: [(&[&str], String); 6] = [
+        (
+            &["-C", "/no/such/dir", "-e", "1"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "fix"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "--json", "-e", "1"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "--list"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "--targets"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", &file.to_string(), "--env"],
+            format!("-C {file}: not a directory"),
+        ),
+    ];
+    for (args, message) in cases {
+        Test::new()
+            .args(args)
+            .status(2)
+            .stderr(&format!("adminsh: {message}\n"))
+            .run();
+    }
+}
+
+#[test]
+fn release_markers_of_frameworks_find_the_root_of_a_release_without_git() {
+    // A deployed release (a Capistrano `releases/...` directory) entered in a subdirectory.
+    for marker in [
+        "Gemfile",
+        "config.ru",
+        "manage.py",
+        "pyproject.toml",
+        "package.json",
+        "go.mod",
+    ] {
+        let t = Test::bare()
+            .file(&format!("releases/1/{marker}"), "")
+            .current_dir("releases/1/app/models")
+            .args(&["-e", "release().root"]);
+        let root = t.path().canonicalize().unwrap().join("releases/1");
+        t.stdout(&format!("{}\n", root.display())).run();
+    }
+    // Each marker is looked for in every ancestor before the next: the app's Gemfile at the
+    // root wins over a subproject's package.json, and a checkout's .git over both.
+    let cases = [
+        (&["Gemfile", "web/package.json"][..], "web/src", ""),
+        (&["manage.py", "tools/pyproject.toml"][..], "tools/x", ""),
+        (&["package.json", "api/go.mod"][..], "api", ""),
+        (&[".git/HEAD", "apps/shop/Gemfile"][..], "apps/shop/lib", ""),
+        (&["Procfile", "apps/shop/Gemfile"][..], "apps/shop", ""),
+        (
+            &["Gemfile", "apps/shop/adminsh.toml"][..],
+            "apps/shop/lib",
+            "apps/shop",
+        ),
+    ];
+    for (files, cwd, want) in cases {
+        let mut t = Test::bare();
+        for file in files {
+            t = t.file(file, "");
+        }
+        let t = t.current_dir(cwd).args(&["-e", "release().root"]);
+        let root = t.path().canonicalize().unwrap().join(want);
+        let root = root.display().to_string();
+        t.stdout(&format!("{}\n", root.trim_end_matches('/'))).run();
+    }
 }
 
 #[test]
@@ -288,4 +367,120 @@ fn env_as_json_for_machines() {
     assert_eq!(find("PORT")["value"], "2");
     assert_eq!(find("PORT")["layer"], "process environment");
     assert_eq!(find("PORT")["overrides"], ".env:3");
+}
+
+/// Env files a careless user or an attacker could leave: each is refused at load with the
+/// file (and line and column where there is one) and invisible characters escaped, or read as
+/// meant (a leading byte order mark). None hangs (a FIFO, `/dev/zero`) or takes every command
+/// down later (a NUL byte, which no spawn can pass).
+#[test]
+fn env_files_that_cannot_be_config_are_refused_naming_them() {
+    use crate::support::processes::finish;
+    use std::process::Stdio;
+    type Fixture = fn(&std::path::Path);
+    // (fixture, extra arguments, exit code, stdout, stderr)
+    let rows: [(Fixture, &[&str], i32, &str, &str); 11] = [
+        (
+            |app| std::fs::write(app.join(".env"), "A=1\nB=x\0y\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env:2:4: a NUL byte (`\\0`): no environment variable can hold one\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "\u{feff}A=from a BOM file\n").unwrap(),
+            &[],
+            0,
+            "from a BOM file\n",
+            "",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "B=1\n\u{feff}A=2\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env:2:1: expected a variable name, found `\\u{feff}`\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "A\x1b[2J=1\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env:1:2: expected `=` after `A`, found `\\x1b`\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env.development"), b"A=1\nB=caf\xe9\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env.development:2:6: not UTF-8 text (byte 0xe9 at offset 9): env files must be UTF-8\n",
+        ),
+        (
+            |app| {
+                std::fs::write(app.join("adminsh.toml"), "env_files = [\"/dev/zero\"]\n").unwrap();
+            },
+            &[],
+            1,
+            "",
+            "adminsh: /dev/zero is a device, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |_| {},
+            &["--env-file", "/dev/zero"],
+            1,
+            "",
+            "adminsh: /dev/zero is a device, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |app| crate::attack_files::mkfifo(&app.join("fifo.env")),
+            &["--env-file", "fifo.env"],
+            1,
+            "",
+            "adminsh: fifo.env is a FIFO, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |app| std::fs::create_dir(app.join("dir.env")).unwrap(),
+            &["--env-file", "dir.env"],
+            1,
+            "",
+            "adminsh: dir.env is a directory, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "X=y\n".repeat(256 * 1024 + 1)).unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env is larger than 1024 KiB, the most an env file may hold\n",
+        ),
+        (
+            // Exactly the most: read.
+            |app| std::fs::write(app.join(".env"), "X=y\n".repeat(256 * 1024)).unwrap(),
+            &[],
+            0,
+            "-\n",
+            "",
+        ),
+    ];
+    for (setup, args, status, stdout, stderr) in rows {
+        let t = Test::new();
+        setup(t.path());
+        let child = t
+            .command()
+            .args(args)
+            .args(["-e", "env(\"A\", \"-\")"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = finish(child, stderr);
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).as_ref(),
+                String::from_utf8_lossy(&output.stderr).as_ref()
+            ),
+            (Some(status), stdout, stderr)
+        );
+    }
 }

@@ -2,8 +2,10 @@
 //! Ctrl-C, :help, the production banner; and piped stdin without a terminal.
 
 use crate::support::Test;
-use crate::support::processes::{running, wait_until};
+use crate::support::processes::running_in;
 use crate::support::tmux::Tmux;
+use crate::support::tools::require;
+use crate::support::wait::{wait_for_path, wait_until};
 
 const PROMPT: &str = "app (development)> ";
 /// The continuation prompt, as wide as the prompt.
@@ -18,6 +20,7 @@ fn app() -> Test {
 
 #[test]
 fn variables_and_functions_persist_and_multi_line_input_continues() {
+    require!(Tmux);
     let t = app();
     let tty = Tmux::start(t.path(), &[], &[]);
     tty.wait_for(PROMPT);
@@ -47,13 +50,18 @@ fn variables_and_functions_persist_and_multi_line_input_continues() {
 
 #[test]
 fn a_blank_line_or_ctrl_c_abandons_an_unfinished_input() {
+    require!(Tmux);
     let t = app();
     let tty = Tmux::start(t.path(), &[], &[]);
     tty.wait_for(PROMPT);
+    // Each key waits for the prompt it is meant for: typed ahead, a line is lost and Ctrl-C
+    // reaches the console as a signal between two inputs.
     tty.line("let a = [1,");
+    tty.wait_for(MORE);
     tty.line("");
     tty.wait_for_count(PROMPT, 2);
     tty.line("let b = (2 +");
+    tty.wait_for_count(MORE, 2);
     tty.keys(&["C-c"]);
     tty.wait_for_count(PROMPT, 3);
     tty.line(":vars");
@@ -71,6 +79,7 @@ fn a_blank_line_or_ctrl_c_abandons_an_unfinished_input() {
 
 #[test]
 fn history_is_kept_across_sessions_with_secrets_masked() {
+    require!(Tmux);
     let t = app();
     let state = t.path().join("state");
     let state_env = state.display().to_string();
@@ -107,6 +116,7 @@ fn history_is_kept_across_sessions_with_secrets_masked() {
 
 #[test]
 fn tab_completes_host_functions_methods_and_config_keys() {
+    require!(Tmux);
     let t = app();
     let tty = Tmux::start(t.path(), &[], &[]);
     tty.wait_for(PROMPT);
@@ -130,6 +140,7 @@ fn tab_completes_host_functions_methods_and_config_keys() {
 
 #[test]
 fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
+    require!(Tmux);
     let t = app();
     let tty = Tmux::start(t.path(), &[], &[]);
     tty.wait_for(PROMPT);
@@ -137,7 +148,9 @@ fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
     tty.wait_for_count(PROMPT, 2);
     tty.line("cmd(\"sleep\", [\"4321\"]).run()");
     // Ctrl-C typed before the command starts would reach the line editor instead.
-    wait_until(|| running("sleep 4321"));
+    wait_until("`sleep 4321` to start", || {
+        running_in(t.path(), "sleep 4321")
+    });
     tty.keys(&["C-c"]);
     tty.wait_for("interrupted");
     tty.wait_for_count(PROMPT, 3);
@@ -146,14 +159,15 @@ fn ctrl_c_stops_a_running_command_and_keeps_the_scope() {
     tty.wait_for_count(PROMPT, 4);
     // A runaway loop stops too.
     tty.line("write_file(\"spinning\", \"\"); loop { }");
-    wait_until(|| t.path().join("spinning").exists());
+    wait_for_path(&t.path().join("spinning"));
     tty.keys(&["C-c"]);
     tty.wait_for_count("interrupted", 2);
-    assert!(!running("sleep 4321"));
+    assert!(!running_in(t.path(), "sleep 4321"));
 }
 
 #[test]
 fn help_lists_every_host_function() {
+    require!(Tmux);
     let t = app();
     let piped = Test::new().stdin(":help\n").any_stdout().run().stdout;
     let tty = Tmux::start(t.path(), &[], &[]);
@@ -163,10 +177,11 @@ fn help_lists_every_host_function() {
     for line in piped.lines() {
         assert!(screen.contains(line), ":help on a terminal lacks {line:?}");
     }
+    tty.wait_for_count(PROMPT, 2);
     for name in [
         "cmd(prog: String, args: Array) -> Cmd",
         "each_line(cmd: Cmd, callback: FnPtr) -> int",
-        "db::query(sql)",
+        "db::query(sql: String) -> Array",
         ":load FILE",
     ] {
         assert!(piped.contains(name), ":help lacks {name}:\n{piped}");
@@ -177,6 +192,7 @@ fn help_lists_every_host_function() {
 
 #[test]
 fn production_is_announced_in_red_and_in_the_prompt() {
+    require!(Tmux);
     let t = app().file(
         "adminsh.toml",
         "name = \"app\"\ndangerous_stages = [\"live\"]",

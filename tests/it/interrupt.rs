@@ -2,14 +2,15 @@
 //! stops, and adminsh exits 130 (128 + the signal).
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use crate::support::Test;
-use crate::support::processes::{alive, wait_for_file};
+use crate::support::processes::{Signal, alive, child_running, finish, signal};
+use crate::support::wait::{wait_for_file, wait_until};
 
 /// Starts a script whose command starts a grandchild, signals adminsh, and checks everything
 /// stopped: exit code, message, the grandchild gone, nothing after the command ran.
-fn interrupt_during_a_command(signal: i32, expected_status: i32) {
+#[track_caller]
+fn interrupt_during_a_command(sent: Signal, expected_status: i32) {
     let t = Test::new().script(
         "slow",
         r#"
@@ -17,7 +18,7 @@ fn interrupt_during_a_command(signal: i32, expected_status: i32) {
         write_file("after.txt", "should not run");
         "#,
     );
-    let mut child = t
+    let child = t
         .command()
         .arg("slow")
         .stdin(Stdio::null())
@@ -25,40 +26,29 @@ fn interrupt_during_a_command(signal: i32, expected_status: i32) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let grandchild: i32 = wait_for_file(&t.path().join("grandchild.pid"))
+    let grandchild: u32 = wait_for_file(&t.path().join("grandchild.pid"))
         .parse()
         .unwrap();
     assert!(alive(grandchild));
-    unsafe { libc::kill(child.id() as i32, signal) };
-    let start = Instant::now();
-    let output = loop {
-        if child.try_wait().unwrap().is_some() {
-            break child.wait_with_output().unwrap();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "adminsh did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    signal(child.id(), sent);
+    let output = finish(child, "adminsh to stop");
     assert_eq!(output.status.code(), Some(expected_status));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
         "adminsh: interrupted\n"
     );
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(!alive(grandchild), "the command's grandchild survived");
+    wait_until("the command's grandchild to stop", || !alive(grandchild));
     assert!(!t.path().join("after.txt").exists());
 }
 
 #[test]
 fn ctrl_c_stops_the_commands_process_group_and_exits_130() {
-    interrupt_during_a_command(libc::SIGINT, 130);
+    interrupt_during_a_command(Signal::Int, 130);
 }
 
 #[test]
 fn sigterm_stops_it_too() {
-    interrupt_during_a_command(libc::SIGTERM, 143);
+    interrupt_during_a_command(Signal::Term, 143);
 }
 
 #[test]
@@ -71,8 +61,8 @@ fn a_runaway_loop_is_interruptible() {
         .spawn()
         .unwrap();
     wait_for_file(&t.path().join("started"));
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
+    signal(child.id(), Signal::Int);
+    let output = finish(child, "adminsh to stop the loop");
     assert_eq!(output.status.code(), Some(130));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
@@ -100,9 +90,145 @@ fn try_catch_cannot_swallow_an_interrupt() {
         .spawn()
         .unwrap();
     wait_for_file(&t.path().join("started"));
-    std::thread::sleep(Duration::from_millis(100));
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
+    // Inside the `try`, the command has started.
+    wait_until("adminsh to start `sleep 100`", || {
+        child_running(child.id(), "sleep 100")
+    });
+    signal(child.id(), Signal::Int);
+    let output = finish(child, "adminsh to stop");
     assert_eq!(output.status.code(), Some(130));
     assert!(!t.path().join("caught.txt").exists());
+}
+
+/// Every stage of a pipeline runs in a process group of its own, so a 40-stage pipeline is 40
+/// groups alive at once: a signal to adminsh reaches every one of them (forwarding once stopped
+/// silently at 32 groups). Each stage traps the signal and records that it got it.
+fn interrupt_reaches_every_group(sent: Signal, expected_status: i32) {
+    const STAGES: usize = 40;
+    let t = Test::new().script(
+        "pipeline",
+        r#"
+        let stage = cmd("sh", ["-c", "trap 'echo $$ >> got; exit 0' INT TERM; echo $$ >> started; sleep 100 & wait"]);
+        let pipeline = stage;
+        for i in 1..40 {
+            pipeline = pipeline.pipe(stage);
+        }
+        pipeline.run();
+        write_file("after.txt", "should not run");
+        "#,
+    );
+    let child = t
+        .command()
+        .arg("pipeline")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pids = |file: &str| -> Vec<i32> {
+        let mut pids: Vec<i32> = std::fs::read_to_string(t.path().join(file))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        pids.sort_unstable();
+        pids
+    };
+    wait_until("all 40 stages to start", || pids("started").len() == STAGES);
+    signal(child.id(), sent);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(expected_status));
+    assert_eq!(
+        pids("got"),
+        pids("started"),
+        "a stage did not get the signal"
+    );
+    assert!(!t.path().join("after.txt").exists());
+}
+
+#[test]
+fn ctrl_c_reaches_every_process_group_of_a_40_stage_pipeline() {
+    interrupt_reaches_every_group(Signal::Int, 130);
+}
+
+#[test]
+fn sigterm_reaches_every_process_group_of_a_40_stage_pipeline() {
+    interrupt_reaches_every_group(Signal::Term, 143);
+}
+
+/// Every host function that can wait stops on SIGINT (130) and SIGTERM (143): a glob over the
+/// whole filesystem (with `**` repeated, which the glob crate walked exponentially), reading a
+/// FIFO no one writes, writing one no one reads, waiting for a lock another process holds.
+#[test]
+fn host_functions_that_wait_stop_on_ctrl_c_and_sigterm() {
+    type Setup = fn(&Test) -> Option<std::process::Child>;
+    let rows: [(&str, Setup, &str); 4] = [
+        ("glob", |_| None, "glob(\"/**/**/**/*\")"),
+        (
+            "read_file of a FIFO",
+            |t| {
+                crate::attack_files::mkfifo(&t.path().join("pipe"));
+                None
+            },
+            "read_file(\"pipe\")",
+        ),
+        (
+            "write_file into a FIFO",
+            |t| {
+                crate::attack_files::mkfifo(&t.path().join("pipe"));
+                None
+            },
+            "write_file(\"pipe\", \"x\")",
+        ),
+        (
+            "lock held by another process",
+            |t| {
+                let holder = t
+                    .command()
+                    .args([
+                        "-e",
+                        "lock(\"x\", || { write_file(\"held\", \"yes\\n\"); cmd(\"sleep\", [\"100\"]).run(); })",
+                    ])
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                wait_for_file(&t.path().join("held"));
+                Some(holder)
+            },
+            "lock(\"x\", || ())",
+        ),
+    ];
+    for (what, setup, call) in rows {
+        for (sent, status) in [(Signal::Int, 130), (Signal::Term, 143)] {
+            let t = Test::new();
+            let holder = setup(&t);
+            let script = format!(
+                "write_file(\"started\", \"yes\\n\");\n{call};\nwrite_file(\"after.txt\", \"\");\n"
+            );
+            let child = t
+                .command()
+                .args(["-e", &script])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            wait_for_file(&t.path().join("started"));
+            signal(child.id(), sent);
+            let output = finish(child, what);
+            if let Some(holder) = holder {
+                signal(holder.id(), Signal::Term);
+                finish(holder, "the lock holder");
+            }
+            assert_eq!(output.status.code(), Some(status), "{what}, {sent:?}");
+            // The lock says once who holds it before the wait.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let told = stderr.strip_suffix("adminsh: interrupted\n");
+            assert!(
+                told.is_some_and(|t| t.is_empty() || t.starts_with("lock `x` is held by ")),
+                "{what}: {stderr}"
+            );
+            assert!(!t.path().join("after.txt").exists(), "{what}");
+        }
+    }
 }

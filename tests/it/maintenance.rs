@@ -3,10 +3,11 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
-use crate::support::Test;
-use crate::support::processes::wait_until;
+use crate::support::processes::{Signal, finish, signal};
+use crate::support::tools::require;
+use crate::support::wait::{wait_for_path, wait_for_text};
+use crate::support::{Test, tmux::Tmux};
 
 const THREE_STEPS: &str = r#"
 //! Three steps; the second fails while a file named `fail` exists.
@@ -28,7 +29,11 @@ fn checkpoints(dir: &Path) -> Vec<String> {
             entries
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".json"))
+                .filter(|n| {
+                    std::path::Path::new(n)
+                        .extension()
+                        .is_some_and(|e| e == "json")
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -126,15 +131,15 @@ fn kill_9_during_a_step_leaves_a_checkpoint_to_resume_from() {
         });
         "#,
     );
-    let mut child = t
+    let child = t
         .command()
         .arg("long")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_until(|| t.path().join("started").exists());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    wait_for_path(&t.path().join("started"));
+    signal(child.id(), Signal::Kill);
+    finish(child, "adminsh to die");
     let files = checkpoints(t.path());
     assert_eq!(files.len(), 1);
     let text = read(&t.path().join(".adminsh/state"), &files[0]);
@@ -162,7 +167,7 @@ fn a_second_run_of_the_same_script_is_refused_or_waits() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until(|| t.path().join("started-1").exists());
+    wait_for_path(&t.path().join("started-1"));
     let refused = t.command().args(["slow", "2"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     let message = String::from_utf8_lossy(&refused.stderr);
@@ -172,28 +177,66 @@ fn a_second_run_of_the_same_script_is_refused_or_waits() {
         "{message}"
     );
     assert!(message.contains("pass --wait to wait for it"), "{message}");
+    // Its stderr goes to a file, to be read while it waits.
+    let waiting_stderr = t.path().join("waiting.stderr");
     let waiting = t
         .command()
         .args(["--wait", "slow", "3"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&waiting_stderr).unwrap())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // It says it waits; then it has found the lock taken and not started.
+    wait_for_text(&waiting_stderr, "is already running");
     assert!(
         !t.path().join("started-3").exists(),
         "the waiting run started early"
     );
     std::fs::write(t.path().join("go"), "").unwrap();
-    let first = first.wait_with_output().unwrap();
-    let waited = waiting.wait_with_output().unwrap();
+    let first = finish(first, "the first run to end");
+    let waited = finish(waiting, "the waiting run to end");
     assert_eq!(String::from_utf8_lossy(&first.stdout), "done 1\n");
     assert_eq!(String::from_utf8_lossy(&waited.stdout), "done 3\n");
-    assert!(
-        String::from_utf8_lossy(&waited.stderr).contains("is already running"),
-        "{}",
-        String::from_utf8_lossy(&waited.stderr)
+}
+
+/// A run waiting for the lock (`--wait`) that is interrupted ends as interrupted: 130 for
+/// Ctrl-C, 143 for SIGTERM, never 1, and the script never starts.
+#[test]
+fn a_signal_while_waiting_for_the_lock_exits_with_the_signals_code() {
+    let t = Test::new().script(
+        "slow",
+        "write_file(`started-${ARGS[0]}`, \"\"); while !exists(\"go\") { cmd(\"sleep\", [\"0.05\"]).run(); }",
     );
+    let first = t
+        .command()
+        .args(["slow", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_path(&t.path().join("started-1"));
+    for (i, (sent, code)) in [(Signal::Int, 130), (Signal::Term, 143)]
+        .into_iter()
+        .enumerate()
+    {
+        let stderr = t.path().join(format!("waiting-{i}.stderr"));
+        let waiting = t
+            .command()
+            .args(["--wait", "slow", "waiting"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        wait_for_text(&stderr, "is already running");
+        signal(waiting.id(), sent);
+        let ended = finish(waiting, "the waiting run to stop");
+        assert_eq!(ended.status.code(), Some(code), "{sent:?}");
+        let said = std::fs::read_to_string(&stderr).unwrap();
+        assert!(said.ends_with("adminsh: interrupted\n"), "{said}");
+        assert!(!t.path().join("started-waiting").exists());
+    }
+    std::fs::write(t.path().join("go"), "").unwrap();
+    finish(first, "the first run to end");
 }
 
 #[test]
@@ -202,6 +245,51 @@ fn lock_serialises_a_section_between_processes() {
         .args(&["-e", r#"lock("reindex", || { print("inside"); 42 })"#])
         .stdout("inside\n42\n")
         .run();
+}
+
+/// A `lock` inside a `lock` of the same name runs at once (re-entrant within one process):
+/// before, the second `flock` waited for this very process forever.
+#[test]
+fn lock_is_reentrant_within_one_process() {
+    let rows = [
+        ("nested", r#"lock("x", || lock("x", || 42))"#, "42\n"),
+        (
+            "through a function, three deep",
+            r#"fn f() { lock("x", || lock("x", || "deep")) } lock("x", || f())"#,
+            "deep\n",
+        ),
+        (
+            "another name inside",
+            r#"lock("x", || lock("y", || "xy"))"#,
+            "xy\n",
+        ),
+        (
+            "released after an inner error",
+            r#"try { lock("x", || lock("x", || fail("boom"))) } catch { } lock("x", || "again")"#,
+            "again\n",
+        ),
+    ];
+    for (what, code, stdout) in rows {
+        let t = Test::new();
+        let child = t
+            .command()
+            .args(["-e", code])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = finish(child, what);
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).as_ref(),
+                String::from_utf8_lossy(&output.stderr).as_ref()
+            ),
+            (Some(0), stdout, ""),
+            "{what}"
+        );
+    }
 }
 
 #[test]
@@ -271,14 +359,101 @@ fn confirm_without_a_terminal_fails_fast_with_the_hint() {
         .run();
 }
 
+/// Counts and totals up to the largest a script can give: the percentage never overflows (it
+/// used to, multiplying the count by 100), work beyond the total shows as 100%.
 #[test]
-fn progress_on_a_pipe_prints_plain_lines() {
-    Test::new()
-        .args(&["-e", r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish(); each_progress([1, 2], |x| x);"#])
-        .stderr("progress: 1/4 (25%) rows\nprogress: 2/4 (50%) rows\nprogress: 3/4 (75%) rows\nprogress: 4/4 (100%) rows\nprogress: 4/4 (100%) rows\nprogress: 1/2 (50%)\nprogress: 2/2 (100%)\nprogress: 2/2 (100%)\n")
-        .run();
+fn progress_with_huge_counts_and_totals() {
+    let max = i64::MAX;
+    let rows = [
+        (
+            format!("let p = progress({max}); p.inc({max}); p.finish();"),
+            format!("progress: {max}/{max} (100%)\n"),
+        ),
+        (
+            format!(
+                "let p = progress({max}); p.inc({}); p.finish();",
+                max / 2 + 1
+            ),
+            format!("progress: {half}/{max} (50%)\n", half = max / 2 + 1),
+        ),
+        (
+            format!("let p = progress(10); p.inc({max}); p.inc({max}); p.inc({max}); p.finish();"),
+            format!(
+                "progress: {max}/10 (100%)\nprogress: {}/10 (100%)\n",
+                u64::MAX
+            ),
+        ),
+        (
+            "let p = progress(0); p.inc(5); p.finish();".to_owned(),
+            "progress: 5/0 (100%)\n".to_owned(),
+        ),
+        (
+            "let p = progress(-5); p.inc(-3); p.finish();".to_owned(),
+            "progress: 0/0 (100%)\n".to_owned(),
+        ),
+    ];
+    for (code, stderr) in rows {
+        Test::new().args(&["-e", &code]).stderr(&stderr).run();
+    }
 }
 
+#[test]
+fn progress_on_a_pipe_prints_plain_lines() {
+    // Each line once: `finish` repeats nothing, and says where a bar that stopped short ended.
+    let cases = [
+        (
+            r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish();"#,
+            "progress: 1/4 (25%) rows\nprogress: 2/4 (50%) rows\nprogress: 3/4 (75%) rows\nprogress: 4/4 (100%) rows\n",
+        ),
+        (
+            "each_progress([1, 2], |x| x);",
+            "progress: 1/2 (50%)\nprogress: 2/2 (100%)\n",
+        ),
+        (
+            "let p = progress(10); p.inc(3); p.finish(); p.finish();",
+            "progress: 3/10 (30%)\n",
+        ),
+        (
+            "let p = progress(20); p.inc(2); p.inc(1); p.finish();",
+            "progress: 2/20 (10%)\nprogress: 3/20 (15%)\n",
+        ),
+        (
+            r#"let p = progress(2); p.inc(2); p.message("done"); p.finish();"#,
+            "progress: 2/2 (100%)\nprogress: 2/2 (100%) done\n",
+        ),
+        ("let p = progress(0); p.finish();", "progress: 0/0 (100%)\n"),
+    ];
+    for (code, stderr) in cases {
+        Test::new().args(&["-e", code]).stderr(stderr).run();
+    }
+}
+
+#[test]
+fn without_user_in_the_environment_the_account_name_is_used() {
+    // Cron, CI and containers often set neither $USER nor $LOGNAME (the tests set neither).
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let account = String::from_utf8(account.stdout).unwrap();
+    let done = Test::new()
+        .script("hi", "print(1);")
+        .args(&["hi"])
+        .stdout("1\n")
+        .run();
+    let lines = audit_lines(done.path());
+    assert_eq!(lines[0]["user"], account.trim(), "{lines:?}");
+    // `$USER` still wins.
+    let done = Test::new()
+        .env("USER", "deployer")
+        .script("hi", "print(1);")
+        .args(&["hi"])
+        .stdout("1\n")
+        .run();
+    assert_eq!(audit_lines(done.path())[0]["user"], "deployer");
+}
+
+#[track_caller]
 fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
     read(dir, ".adminsh/audit.jsonl")
         .lines()
@@ -333,7 +508,7 @@ fn audit_of_an_interrupted_and_a_killed_run() {
         "wait",
         "write_file(\"started\", \"\"); cmd(\"sleep\", [\"100\"]).run();",
     );
-    for (signal, finish) in [(libc::SIGINT, true), (libc::SIGKILL, false)] {
+    for (sent, finishes) in [(Signal::Int, true), (Signal::Kill, false)] {
         let _ = std::fs::remove_file(t.path().join("started"));
         let child = t
             .command()
@@ -341,12 +516,12 @@ fn audit_of_an_interrupted_and_a_killed_run() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        wait_until(|| t.path().join("started").exists());
-        unsafe { libc::kill(child.id() as i32, signal) };
-        child.wait_with_output().unwrap();
+        wait_for_path(&t.path().join("started"));
+        signal(child.id(), sent);
+        finish(child, "adminsh to stop");
         let lines = audit_lines(t.path());
         let last = lines.last().unwrap();
-        if finish {
+        if finishes {
             assert_eq!(last["event"], "finish");
             assert_eq!(last["outcome"], "interrupted");
             assert_eq!(last["exit_code"], 130);
@@ -399,8 +574,9 @@ fn an_audit_log_that_cannot_be_written_stops_everything_when_required() {
 
 #[test]
 fn progress_on_a_terminal_draws_in_place() {
+    require!(Tmux);
     let t = Test::new();
-    let tty = crate::support::tmux::Tmux::start(
+    let tty = Tmux::start(
         t.path(),
         &[
             "-e",
@@ -418,15 +594,53 @@ fn progress_on_a_terminal_draws_in_place() {
 
 #[test]
 fn confirm_and_ask_at_a_terminal() {
+    require!(Tmux);
     let t = Test::new().script(
         "ask",
         r#"let sure = confirm("Delete 12 rows?"); let size = ask("Batch size", "100"); print(`answers: ${sure} ${size}`);"#,
     );
-    let tty = crate::support::tmux::Tmux::start(t.path(), &["ask"], &[]);
+    let tty = Tmux::start(t.path(), &["ask"], &[]);
     tty.wait_for("Delete 12 rows? [y/N]");
     tty.line("y");
     tty.wait_for("Batch size [100]:");
     tty.line("");
     tty.wait_for("answers: true 100");
     tty.wait_for("[exited 0]");
+}
+
+#[test]
+fn a_script_knows_how_it_runs() {
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&[], "", "false false false"),
+        (&["--dry-run"], "", "true false false"),
+        (&["--read-only"], "", "false true false"),
+        (&["--yes"], "", "false false true"),
+        (
+            &["-s", "production"],
+            "read_only_stages = [\"production\"]",
+            "false true false",
+        ),
+    ];
+    for (flags, manifest, want) in cases {
+        Test::new()
+            .file("adminsh.toml", manifest)
+            .args(flags)
+            .args(&[
+                "-e",
+                "let m = mode(); `${m.dry_run} ${m.read_only} ${m.yes}`",
+            ])
+            .stdout(&format!("{want}\n"))
+            .any_stderr()
+            .run();
+    }
+    // So a dry run can say what it would have done rather than "fixed 0".
+    Test::new()
+        .args(&[
+            "--dry-run",
+            "-e",
+            r#"let fixed = cmd("echo", ["3"]).read(); if mode().dry_run { "would fix some" } else { `fixed ${fixed}` }"#,
+        ])
+        .stdout("would fix some\n")
+        .any_stderr()
+        .run();
 }

@@ -3,6 +3,9 @@
 //! completion, and the `--json` report of a run.
 
 use crate::support::Test;
+use crate::support::processes::{Signal, finish, signal};
+use crate::support::tools::{self, Tool, require};
+use crate::support::wait::wait_for_path;
 
 /// A script declaring every type, printing what it received.
 const FIX: &str = "
@@ -87,8 +90,9 @@ fn defaults_fill_in_and_optional_parameters_are_unit() {
         .run();
 }
 
-/// Runs fix_records with `--since 2026-11-01` and these arguments, expecting a usage error
+/// Runs `fix_records` with `--since 2026-11-01` and these arguments, expecting a usage error
 /// before the script's first line.
+#[track_caller]
 fn refused(args: &[&str], message: &str) {
     fix()
         .args(&["fix_records", "--since", "2026-11-01"])
@@ -231,14 +235,24 @@ fn help_prints_the_usage_from_the_header() {
         .stdout("Vacuum the database.\n\nUsage: adminsh vacuum\n\nOptions:\n  -h, --help  Print this help\n")
         .run()
         .again()
-        .args(&["vacuum", "now"])
-        .status(2)
-        .stderr("adminsh: vacuum: unexpected argument `now`: the script takes --options only (words after `--` are left to it)\n  (adminsh vacuum --help shows its parameters)\n")
-        .run()
-        .again()
         .args(&["vacuum"])
         .stdout("ran\n")
         .run();
+    // It takes nothing: a word, an option, or anything after `--`.
+    for (args, word) in [
+        (&["now"][..], "now"),
+        (&["--full"][..], "--full"),
+        (&["--", "x"][..], "--"),
+        (&["--"][..], "--"),
+    ] {
+        Test::new()
+            .script("vacuum", "//! Vacuum the database.\n//! @no-params\nprint(\"ran\");")
+            .arg("vacuum")
+            .args(args)
+            .status(2)
+            .stderr(&format!("adminsh: vacuum: unexpected argument `{word}`: the script takes no arguments (its header says `@no-params`)\n  (adminsh vacuum --help shows its parameters)\n"))
+            .run();
+    }
 }
 
 #[test]
@@ -274,6 +288,7 @@ fn check_validates_every_header() {
         .script("typo", "//! Typo.\n//! @param batch: integer = 5\n")
         .script("twice", "//! @param dry: bool\n//! @flag dry\n")
         .script("late", "//! Late.\n\n//! @flag dry\n")
+        .script("many", "//! Many.\n//! @param a: nope\n//! @para b: int\n//! @param c: int = x\n//! @param ok: int\n\n//! @flag d\n")
         .args(&["--check"])
         .status(1)
         .stderr(
@@ -281,13 +296,25 @@ fn check_validates_every_header() {
             scripts/late.rhai:3:5: `@flag` below the header: the header is the `//!` lines at the top of the script, with no other line between them
              3 | //! @flag dry
                |     ^
+            scripts/many.rhai:2:15: unknown type `nope` (expected string, int, float, bool, date, path, one-of(a|b))
+             2 | //! @param a: nope
+               |               ^
+            scripts/many.rhai:3:5: unknown directive `@para` (expected @param, @flag, @no-params)
+             3 | //! @para b: int
+               |     ^
+            scripts/many.rhai:4:21: the default expects an integer, got `x`
+             4 | //! @param c: int = x
+               |                     ^
+            scripts/many.rhai:7:5: `@flag` below the header: the header is the `//!` lines at the top of the script, with no other line between them
+             7 | //! @flag d
+               |     ^
             scripts/twice.rhai:2:5: parameter `dry` is declared twice
              2 | //! @flag dry
                |     ^
             scripts/typo.rhai:2:19: unknown type `integer` (expected string, int, float, bool, date, path, one-of(a|b)); did you mean `int`?
              2 | //! @param batch: integer = 5
                |                   ^
-            3 of 4 scripts failed to compile
+            4 of 5 scripts failed to compile
             ",
         )
         .run();
@@ -374,6 +401,7 @@ fn misspelt_params_and_assignments_are_caught_before_the_script_runs() {
 }
 
 /// `adminsh --complete-words -- SHELL CWORD WORDS...`, as the completion scripts call it.
+#[track_caller]
 fn complete(t: Test, shell: &str, words: &[&str]) -> String {
     let cword = (words.len() - 1).to_string();
     t.args(&["--complete-words", "--", shell, &cword, "adminsh"])
@@ -513,20 +541,14 @@ fn bash_completes_a_scripts_flags_end_to_end() {
     );
 }
 
-/// Fails unless a shell the test needs is on PATH (`.ci/run` installs zsh and fish).
-fn require(program: &str) {
-    let found = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{program} is needed for this test: apt-get install {program}"
-    );
-}
-
 /// Runs `shell -c script` in the app, with the adminsh under test first on PATH.
+#[track_caller]
 fn shell(t: &Test, shell: &str, flag: &str, script: &str) -> String {
+    match shell {
+        "fish" => tools::used(Tool::Fish),
+        "zsh" => tools::used(Tool::Zsh),
+        _ => {}
+    }
     let bin_dir = std::path::Path::new(crate::support::BIN).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
     let output = std::process::Command::new(shell)
@@ -546,9 +568,8 @@ fn shell(t: &Test, shell: &str, flag: &str, script: &str) -> String {
 
 #[test]
 fn fish_and_zsh_complete_a_scripts_flags() {
+    require!(Fish, Zsh);
     let t = fix();
-    require("fish");
-    require("zsh");
     {
         let out = shell(
             &t,
@@ -581,6 +602,7 @@ fn fish_and_zsh_complete_a_scripts_flags() {
 }
 
 /// Parses the one JSON document a `--json` run printed.
+#[track_caller]
 fn report(stdout: &str) -> serde_json::Value {
     assert_eq!(stdout.lines().count(), 1, "one line of JSON:\n{stdout}");
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}:\n{stdout}"))
@@ -735,21 +757,46 @@ fn json_reports_an_interrupted_run() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = t.path().join("started.txt");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the command never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
+    wait_for_path(&t.path().join("started.txt"));
+    signal(child.id(), Signal::Int);
+    let output = finish(child, "adminsh to stop");
     assert_eq!(output.status.code(), Some(130));
     let r = report(&String::from_utf8_lossy(&output.stdout));
     assert_eq!(r["exit_code"], 130);
     assert_eq!(r["error"], "interrupted");
     assert_eq!(r["commands"][0]["status"], serde_json::Value::Null);
     assert_eq!(r["commands"][0]["error"], "interrupted (SIGINT)");
+}
+
+#[test]
+fn path_parameters_are_normalised_lexically() {
+    // From `sub/`: relative to it, `.` and `..` resolved without touching the file system.
+    let cases = [
+        ("/app/var/../y", "/app/y".to_owned()),
+        ("/app/./x/./y/", "/app/x/y".to_owned()),
+        ("/../../etc", "/etc".to_owned()),
+        ("a/../../b", "{app}/b".to_owned()),
+        ("./c", "{app}/sub/c".to_owned()),
+        ("..", "{app}".to_owned()),
+        ("no/such/../dir", "{app}/sub/no/dir".to_owned()),
+    ];
+    for (given, want) in cases {
+        let t = Test::new()
+            .script("p", "//! @param out: path\nprint(PARAMS.out);")
+            .current_dir("sub")
+            .args(&["p", "--out", given]);
+        let app = t.path().display().to_string();
+        t.stdout(&format!("{}\n", want.replace("{app}", &app)))
+            .run();
+    }
+    // A default is relative to the release root.
+    let t = Test::new()
+        .script(
+            "p",
+            "//! @param out: path = var/../out.csv\nprint(PARAMS.out);",
+        )
+        .current_dir("sub")
+        .args(&["p"]);
+    let app = t.path().display().to_string();
+    t.stdout(&format!("{app}/out.csv\n")).run();
 }

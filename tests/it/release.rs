@@ -2,9 +2,11 @@
 //! runner), the Procfile, Capistrano layouts, warnings, and config precedence in full.
 
 use crate::support::Test;
+use crate::support::tools::require;
 
 #[test]
 fn ruby_app_runs_through_bundle_exec_with_binstubs() {
+    require!(Ruby, Bundler);
     let t = Test::new()
         .file("Gemfile", "# no gems: bundler resolves this offline\n")
         .executable("bin/hello", "#!/bin/sh\necho \"binstub $BUNDLE_GEMFILE\"\n")
@@ -134,6 +136,33 @@ fn warnings_before_a_script_runs() {
         .stdout("ran\n")
         .stderr("warning: this release is version def, but adminsh.toml expects abc\n")
         .run();
+    // A short SHA (7 hex digits or more) names the commit it starts with.
+    let full = "4f2c9e1a0b3c4d5e6f708192a3b4c5d6e7f80912";
+    for (expected, warns) in [
+        ("4f2c9e1", false),
+        ("4F2C9E1A0B", false),
+        (full, false),
+        ("4f2c9e", true),
+        ("4f2c9e2", true),
+    ] {
+        let t = Test::new()
+            .file(
+                "adminsh.toml",
+                &format!("expected_version = \"{expected}\""),
+            )
+            .file("REVISION", &format!("{full}\n"))
+            .script("hi", "print(\"ran\");")
+            .args(&["hi"])
+            .stdout("ran\n");
+        if warns {
+            t.stderr(&format!(
+                "warning: this release is version {full}, but adminsh.toml expects {expected}\n"
+            ))
+            .run();
+        } else {
+            t.run();
+        }
+    }
     let t = Test::new().script("hi", "print(\"ran\");");
     let git = |args: &[&str]| {
         let ok = std::process::Command::new("git")
@@ -178,7 +207,7 @@ fn each_config_layer_beats_every_layer_below_it() {
         "env_file",
         "process",
     ];
-    let mut files: std::collections::BTreeMap<&str, String> = Default::default();
+    let mut files: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
     let mut keys = Vec::new();
     let mut process = Vec::new();
     for (low, low_name) in LAYERS.iter().enumerate() {

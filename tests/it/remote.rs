@@ -7,24 +7,25 @@
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use crate::support::processes::{alive, wait_for_file};
+use crate::support::processes::{Signal, alive, finish, parent, signal};
 use crate::support::sshd::{Client, Sshd, free_port, user};
 use crate::support::tmux::Tmux;
+use crate::support::tools::require;
+use crate::support::wait::{wait_for_file, wait_until};
 use crate::support::{BIN, Test};
 
 /// The deployed release: its own manifest, version and scripts.
-fn release() -> Test {
+pub(crate) fn release() -> Test {
     Test::new()
         .file("adminsh.toml", "name = \"shop\"\n")
         .file("REVISION", "4f2c9e1\n")
         .script(
             "hello",
-            r#"
+            r"
             //! Say hello from the release.
             print(`hello from ${release().name} with ${ARGS.len()} arguments`);
-            "#,
+            ",
         )
         .script("args", "print(to_json(ARGS));\n")
         .script("three", "print(\"about to exit\");\nexit(3);\n")
@@ -32,12 +33,18 @@ fn release() -> Test {
 }
 
 /// The remote release's root as the remote adminsh reports it.
-fn root(release: &Test) -> PathBuf {
+pub(crate) fn root(release: &Test) -> PathBuf {
     release.path().canonicalize().unwrap()
 }
 
 /// `[targets.NAME]` reaching `release` through the server on `port`.
-fn target(name: &str, client: &Client, port: u16, release: &Test, extra: &str) -> String {
+pub(crate) fn target(
+    name: &str,
+    client: &Client,
+    port: u16,
+    release: &Test,
+    extra: &str,
+) -> String {
     format!(
         "[targets.{name}]\nssh = \"{}@127.0.0.1\"\nport = {port}\ndir = \"{}\"\nadminsh = \"{BIN}\"\n{}{extra}",
         user(),
@@ -54,7 +61,7 @@ fn hostname() -> String {
 }
 
 /// The line the remote adminsh starts with.
-fn announce(name: &str, release: &Test, stage: &str) -> String {
+pub(crate) fn announce(name: &str, release: &Test, stage: &str) -> String {
     format!(
         "adminsh: {name}: shop 4f2c9e1 at {} on {}, stage {stage}\n",
         root(release).display(),
@@ -63,14 +70,14 @@ fn announce(name: &str, release: &Test, stage: &str) -> String {
 }
 
 /// A local app whose manifest has target `production`, and the server behind it.
-fn setup() -> (Client, Sshd, Test) {
+pub(crate) fn setup() -> (Client, Sshd, Test) {
     let client = Client::new();
     let sshd = client.sshd(&[]);
     let remote = release();
     (client, sshd, remote)
 }
 
-fn local(client: &Client, sshd: &Sshd, remote: &Test, extra: &str) -> Test {
+pub(crate) fn local(client: &Client, sshd: &Sshd, remote: &Test, extra: &str) -> Test {
     Test::new().file(
         "adminsh.toml",
         &target("production", client, sshd.port, remote, extra),
@@ -79,6 +86,7 @@ fn local(client: &Client, sshd: &Sshd, remote: &Test, extra: &str) -> Test {
 
 #[test]
 fn a_script_runs_in_the_release_on_the_target_which_says_so() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     local(&client, &sshd, &remote, "")
         .args(&["-t", "production", "hello", "a", "b"])
@@ -89,6 +97,7 @@ fn a_script_runs_in_the_release_on_the_target_which_says_so() {
 
 #[test]
 fn exit_codes_and_errors_come_back_as_if_local() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     let app = local(&client, &sshd, &remote, "");
     let app = app
@@ -111,6 +120,7 @@ fn exit_codes_and_errors_come_back_as_if_local() {
 
 #[test]
 fn eval_list_env_and_check_run_there_too() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     let said = announce("production", &remote, "development");
     let app = local(&client, &sshd, &remote, "")
@@ -151,6 +161,7 @@ fn eval_list_env_and_check_run_there_too() {
 
 #[test]
 fn the_stage_is_the_targets_unless_the_command_line_says() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     let app = local(&client, &sshd, &remote, "stage = \"staging\"\n")
         .args(&["-t", "production", "-e", "release().stage"])
@@ -252,9 +263,9 @@ fn nasty_strings(count: usize) -> Vec<String> {
     .map(String::from)
     .to_vec();
     while strings.len() < count {
-        let pieces = (rng.next() % 8) as usize;
+        let pieces = usize::try_from(rng.next() % 8).unwrap();
         let s: String = (0..pieces)
-            .map(|_| PIECES[(rng.next() % PIECES.len() as u64) as usize])
+            .map(|_| PIECES[usize::try_from(rng.next() % PIECES.len() as u64).unwrap()])
             .collect();
         strings.push(s);
     }
@@ -263,6 +274,7 @@ fn nasty_strings(count: usize) -> Vec<String> {
 
 #[test]
 fn arguments_cross_byte_for_byte_with_no_shell_in_between() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     let args = nasty_strings(60);
     let mut app = local(&client, &sshd, &remote, "").args(&["-t", "production", "args"]);
@@ -280,6 +292,7 @@ fn arguments_cross_byte_for_byte_with_no_shell_in_between() {
 
 #[test]
 fn stdin_is_the_remote_processs_stdin() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     let said = announce("production", &remote, "development");
     let app = local(&client, &sshd, &remote, "")
@@ -299,6 +312,7 @@ fn stdin_is_the_remote_processs_stdin() {
 
 #[test]
 fn the_console_opens_there_in_a_terminal() {
+    require!(Ssh, Sshd, Tmux);
     let (client, sshd, remote) = setup();
     let app = local(&client, &sshd, &remote, "");
     let tty = Tmux::start(app.path(), &["-t", "production"], &[]);
@@ -330,15 +344,9 @@ fn the_console_opens_there_in_a_terminal() {
     tty.wait_for("[exited 0]");
 }
 
-fn parent(pid: i32) -> i32 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The command name is in parentheses and may hold spaces: fields count from its end.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    after.split(' ').nth(1).unwrap().parse().unwrap()
-}
-
 #[test]
 fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     let remote = remote.script(
         "slow",
@@ -360,29 +368,32 @@ fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
     assert_eq!(first, announce("production", &remote, "development"));
-    let sleeper: i32 = wait_for_file(&remote.path().join("sleeper.pid"))
+    let sleeper: u32 = wait_for_file(&remote.path().join("sleeper.pid"))
         .parse()
         .unwrap();
     let remote_adminsh = parent(sleeper);
     assert!(alive(sleeper) && alive(remote_adminsh));
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    signal(child.id(), Signal::Int);
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(130));
     assert_eq!(rest, "adminsh: interrupted\n");
-    let start = Instant::now();
-    while alive(sleeper) || alive(remote_adminsh) {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "the remote `sleep 1000` (or its adminsh) outlived the connection"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        "the remote `sleep 1000` and its adminsh to end with the connection",
+        || !alive(sleeper) && !alive(remote_adminsh),
+    );
     assert!(!remote.path().join("after.txt").exists());
+    // The remote adminsh said "interrupted" to a connection that was gone, and went on to
+    // record how its run ended.
+    let audit = std::fs::read_to_string(remote.path().join(".adminsh/audit.jsonl")).unwrap();
+    let finish: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(finish["event"], "finish", "{audit}");
+    assert_eq!(finish["outcome"], "interrupted", "{audit}");
 }
 
 #[test]
 fn an_unreachable_target_is_an_error_naming_it() {
+    require!(Ssh);
     let client = Client::new();
     let remote = release();
     let port = free_port();
@@ -402,6 +413,7 @@ fn an_unreachable_target_is_an_error_naming_it() {
 
 #[test]
 fn adminsh_missing_on_the_target_is_an_error_too() {
+    require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
     let manifest = target("production", &client, sshd.port, &remote, "").replace(
         &format!("adminsh = \"{BIN}\""),
@@ -441,6 +453,7 @@ fn fleet(client: &Client, one: &Sshd, two: &Sshd, remote: &Test) -> Test {
 
 #[test]
 fn each_runs_on_every_host_in_turn_with_lines_prefixed_and_a_summary() {
+    require!(Ssh, Sshd);
     let client = Client::new();
     let (one, two) = two_hosts(&client);
     let remote = release().script(
@@ -477,6 +490,7 @@ fn each_runs_on_every_host_in_turn_with_lines_prefixed_and_a_summary() {
 
 #[test]
 fn parallel_runs_hosts_at_once_and_an_unreachable_one_is_in_the_summary() {
+    require!(Ssh, Sshd);
     let client = Client::new();
     let (one, two) = two_hosts(&client);
     // Each host waits for the other to have started: only runs at the same time finish. (As
@@ -501,7 +515,7 @@ fn parallel_runs_hosts_at_once_and_an_unreachable_one_is_in_the_summary() {
         .any_stderr()
         .run();
     let mut lines: Vec<&str> = out.stdout.lines().collect();
-    lines.sort();
+    lines.sort_unstable();
     let mut expected = [
         format!("[127.0.0.1:{p1}] one met two"),
         format!("[127.0.0.1:{p2}] two met one"),
@@ -542,6 +556,7 @@ fn parallel_runs_hosts_at_once_and_an_unreachable_one_is_in_the_summary() {
 
 #[test]
 fn ctrl_c_stops_every_host_of_a_fan_out() {
+    require!(Ssh, Sshd);
     let client = Client::new();
     let (one, two) = two_hosts(&client);
     let remote = release();
@@ -555,15 +570,15 @@ fn ctrl_c_stops_every_host_of_a_fan_out() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let sleepers: Vec<i32> = ["one", "two"]
+    let sleepers: Vec<u32> = ["one", "two"]
         .map(|role| {
             wait_for_file(&remote.path().join(format!("{role}.pid")))
                 .parse()
                 .unwrap()
         })
         .to_vec();
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
+    signal(child.id(), Signal::Int);
+    let output = finish(child, "adminsh to stop");
     assert_eq!(output.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let (p1, p2) = (one.port, two.port);
@@ -574,14 +589,9 @@ fn ctrl_c_stops_every_host_of_a_fan_out() {
             )),
         "{stderr}"
     );
-    let start = Instant::now();
-    while sleepers.iter().any(|&pid| alive(pid)) {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "a remote sleep outlived Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("both remote sleeps to end after Ctrl-C", || {
+        !sleepers.iter().any(|&pid| alive(pid))
+    });
 }
 
 const TARGETS: &str = r#"
@@ -737,5 +747,48 @@ fn kubectl_failing_to_connect_is_an_error_naming_the_target() {
         .args(&["-t", "k8s", "hello"])
         .status(255)
         .stderr("adminsh: cannot reach target `k8s` (kubectl --context prod-eu exec deploy/shop -n shop -c web): error: You must be logged in to the server (Unauthorized)\n")
+        .run();
+}
+
+/// Option values that start with `-` work through a target as they do here (they used to
+/// reach the remote adminsh as flags: exit 2), and so does a target `dir` starting with `-`.
+#[test]
+fn values_starting_with_a_dash_cross_to_the_target() {
+    let rows: [(&[&str], &str); 6] = [
+        (&["-e=-1"], "-1\n"),
+        (&["-s=-p", "-e", "release().stage"], "-p\n"),
+        (&["--reason=-x", "-e", "1"], "1\n"),
+        (&["--env-file=-x.env", "-e", "env(\"FROM_FILE\")"], "yes\n"),
+        (
+            &["-e", "ARGS", "--", "-a", "--b=-c"],
+            "[\"-a\", \"--b=-c\"]\n",
+        ),
+        (&["--", "args", "-e", "-1"], "[\"-e\",\"-1\"]\n"),
+    ];
+    for (args, stdout) in rows {
+        let remote = release();
+        let app = kubectl_app(&remote, true).file("-x.env", "FROM_FILE=yes\n");
+        app.args(&["-t", "k8s"])
+            .args(args)
+            .stdout(stdout)
+            .any_stderr()
+            .run();
+    }
+    // The release deployed at `-deployed`, relative to where the target's adminsh starts.
+    let app = kubectl_app(&release(), true);
+    let manifest = std::fs::read_to_string(app.path().join("adminsh.toml")).unwrap();
+    let dir = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("dir = "))
+        .unwrap()
+        .to_owned();
+    let deployed = app.path().join("-deployed");
+    std::fs::create_dir(&deployed).unwrap();
+    std::fs::write(deployed.join("adminsh.toml"), "name = \"dashed\"\n").unwrap();
+    let manifest = manifest.replace(&format!("dir = {dir}"), "dir = \"-deployed\"");
+    app.file("adminsh.toml", &manifest)
+        .args(&["-t", "k8s", "-e", "release().name"])
+        .stdout("dashed\n")
+        .any_stderr()
         .run();
 }

@@ -8,12 +8,12 @@ use super::Rng;
 
 /// `text` with a few random edits: characters that matter to the tokenizer inserted, spans
 /// deleted or repeated.
-pub fn mangle(rng: &mut Rng, text: &str) -> String {
+pub(super) fn mangle(rng: &mut Rng, text: &str) -> String {
     let mut chars: Vec<char> = text.chars().collect();
     let special: Vec<char> = "{}[]()\"'`#$;,.:=!-+*/\\\n|&?<>@~^%0e_x\u{feff}é💥"
         .chars()
         .collect();
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..=rng.below(4) {
         let at = rng.below(chars.len() + 1);
         match rng.below(3) {
             0 => chars.insert(at, special[rng.below(special.len())]),
@@ -35,8 +35,9 @@ pub fn mangle(rng: &mut Rng, text: &str) -> String {
 
 /// A random command line: adminsh's own options and modes, script names and their
 /// parameters, odd values and bytes. Paths outside the app are only read (an env file, a
-/// script refused for being outside the release); never `--allow-outside-release`.
-pub fn command_line(rng: &mut Rng) -> Vec<OsString> {
+/// script refused for being outside the release); never `--allow-outside-release`, and never
+/// `--detach`, whose run would outlive the app it runs in.
+pub(super) fn command_line(rng: &mut Rng) -> Vec<OsString> {
     let words: &[&[&str]] = &[
         &["-e", "1 + 1"],
         &["-e", "ARGS"],
@@ -105,6 +106,16 @@ pub fn command_line(rng: &mut Rng) -> Vec<OsString> {
         &["/etc/passwd"],
         &["."],
         &["../x"],
+        &["--runs"],
+        &["--runs", "--json"],
+        &["--logs", "nope"],
+        &["--logs", ""],
+        &["--attach", "20240101-000000-x"],
+        &["--stop", "nope"],
+        &["--stop", "../x"],
+        &["--detached-run", "nope"],
+        &["--wait"],
+        &["--announce", "x"],
         &["--remote-argv", "!!!"],
         &["--remote-argv", ""],
     ];

@@ -40,19 +40,16 @@ use program::Program;
 fn fuzz_scripts_and_command_lines() {
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
     let seconds: f64 = env_number("ADMINSH_FUZZ_SECONDS").unwrap_or(if ci { 60.0 } else { 10.0 });
-    let max_runs = env_number("ADMINSH_FUZZ_RUNS").map_or(u64::MAX, |n| n as u64);
-    let seed = env_number("ADMINSH_FUZZ_SEED").map_or_else(
-        || {
-            if ci {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(1, |d| d.as_nanos() as u64)
-            } else {
-                1
-            }
-        },
-        |n| n as u64,
-    );
+    let max_runs: u64 = env_number("ADMINSH_FUZZ_RUNS").unwrap_or(u64::MAX);
+    let seed: u64 = env_number("ADMINSH_FUZZ_SEED").unwrap_or_else(|| {
+        if ci {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
+        } else {
+            1
+        }
+    });
     let budget = Duration::from_secs_f64(seconds);
     let outside = Outside::new();
     if let Err(problem) = outside.check() {
@@ -111,7 +108,7 @@ fn fuzz_scripts_and_command_lines() {
     );
 }
 
-fn env_number(name: &str) -> Option<f64> {
+fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
@@ -166,7 +163,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        usize::try_from(self.next() % n as u64).expect("less than n")
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -260,7 +257,7 @@ impl Case {
                     rlim_cur: 6 << 30,
                     rlim_max: 6 << 30,
                 };
-                libc::setrlimit(libc::RLIMIT_AS, &memory);
+                libc::setrlimit(libc::RLIMIT_AS, &raw const memory);
                 // Its own process group, so that a hang's children are stopped with it.
                 libc::setpgid(0, 0);
                 Ok(())
@@ -268,7 +265,7 @@ impl Case {
         }
         let started = Instant::now();
         let mut child = command.spawn().unwrap();
-        let pid = child.id() as i32;
+        let pid = i32::try_from(child.id()).expect("a pid");
         let mut hung = None;
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -454,7 +451,8 @@ impl Outcome {
         let tail = &lines[lines.len().saturating_sub(8)..];
         let mut text = tail.join("\n");
         if text.len() > 2000 {
-            text.truncate(text.floor_char_boundary(2000));
+            let end = (0..=2000).rev().find(|&i| text.is_char_boundary(i));
+            text.truncate(end.unwrap_or(0));
         }
         text
     }

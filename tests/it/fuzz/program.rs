@@ -8,12 +8,14 @@
 //! file; commands only run the programs in `PROGRAMS`, which change nothing. Odd absolute paths
 //! (`/`, `/dev/null`) are only ever read. A program to be mangled (whose text random edits can
 //! turn into anything) is made without writing functions and without the shell, and runs
-//! under `--read-only`. The tests at the end hold the tables to this.
+//! under `--read-only`. Databases are `SQLite` files inside the app (or in memory) and servers
+//! on a closed local port, given only the statements in `SQL` (no `ATTACH`, no `VACUUM INTO`).
+//! The tests at the end hold the tables to this.
 
 use super::Rng;
 
 /// A generator of small programs: statements over host calls, built-ins and odd values.
-pub struct Program<'r> {
+pub(super) struct Program<'r> {
     rng: &'r mut Rng,
     /// Variables defined so far (strict mode refuses others).
     vars: Vec<String>,
@@ -26,7 +28,9 @@ pub struct Program<'r> {
 /// Function specs: a name and the kinds of its arguments (`C` a command as receiver), `s`
 /// string, `w` a path inside the app (the only kind a writing function gets for a path), `h` a
 /// shell script from `SHELL`, `i` int, `f` float, `n` any number, `a` array, `m` map, `b`
-/// blob, `p` function, `x` anything. A leading `.` calls it as a method on the first argument.
+/// blob, `p` function, `r` a pattern (a string or a regex), `T` a time, `U` a duration, `B` a
+/// database handle, `Q` a database URL from `DATABASES`, `q` a statement from `SQL`, `x`
+/// anything. A leading `.` calls it as a method on the first argument.
 #[rustfmt::skip]
 const HOST: &[&str] = &[
     "cmd s", "cmd sa", "sh h", "app s", "app sa", ".arg Cx", ".args Ca", ".env Csx",
@@ -37,6 +41,30 @@ const HOST: &[&str] = &[
     "read_file s", "write_file ws", "exists s", "glob s", "info x", "warn x", "error x",
     "procfile", "proc s", "progress i", ".inc P", ".inc Pi", ".message Ps", ".finish P",
     "each_progress ap", "confirm s", "ask ss", "step sp", "sleep d", "exit i", "eval s",
+    // Files.
+    "append_file ws", "mkdir w", "remove w", "rename ww", "copy ww", "stat s", "file_size s",
+    "file_mtime s", "temp_dir", "which s", "sha256_file s", "sha1_file s", "md5_file s",
+    // Text, codecs, formats.
+    "regex s", "regex ss", "re_match sr", "re_find sr", "re_find_all sr", "re_captures sr",
+    "re_captures_all sr", "re_replace srs", "re_split sr", "re_escape s", "base64_encode x",
+    "base64url_encode x", "base64_decode s", "hex_encode x", "hex_decode s", "sha256 x", "sha1 x",
+    "md5 x", "uuid", "uuid_v7", "parse_csv s", "parse_csv sm", "to_csv a", "to_csv aa",
+    "parse_toml s", "to_toml m", "parse_yaml s", "to_yaml x", "to_json xl",
+    // Lines of a command's output.
+    ".count_lines C", ".grep_count Cr", ".grep Cr", ".head Ci", ".tail Ci", ".columns C",
+    ".columns Cs",
+    // Waiting, time.
+    "retry idp", "wait_until dp", "wait_until ddp", "now", "now_local", "parse_time s",
+    "parse_time ss", "from_unix i", "from_unix_millis i", "seconds n", "minutes n", "hours i",
+    "days i", "weeks n", "duration s", ".unix T", ".unix_millis T", ".format Ts", ".to_rfc2822 T",
+    ".in_zone Ts", ".zone T", ".year T", ".weekday T", ".second T", ".as_seconds U",
+    ".as_days U", ".as_millis U", ".to_iso U",
+    // The release, the run.
+    "release", "mode", "lock sp",
+    // Databases.
+    "db::connect Q", ".query Bq", ".query Bqa", ".exec Bq", ".exec Bqa", ".scalar Bq",
+    ".scalar Bqa", ".row Bq", ".exec_many Bqa", ".each Bqp", ".transaction Bp",
+    ".statement_timeout Bi",
 ];
 
 #[rustfmt::skip]
@@ -83,6 +111,42 @@ const STRINGS: &[&str] = &[
     "\"**/*.rhai\"", "\"[\"", "\"scripts/*\"", "\"DATABASE_URL\"", "\"TOKEN\"", "\"A=B\"", "\"=\"",
     "\"web\"", "\"worker\"", "\"std/db\"", "\"1 + 1\"", "\"const M = #{a: 1}; M.a = 2;\"",
     "\"fn f(n) { f(n) } f(1)\"",
+    // Patterns, regex flags, times, zones, formats, durations.
+    "\"a+\"", "\"(\"", "\"(?P<n>\\\\w+)\"", "\"a{1000}{1000}\"", "\"i\"", "\"xms\"", "\"q\"",
+    "\"2024-02-29T12:00:00Z\"", "\"2024-02-30\"", "\"9999-12-31T23:59:59+14:00\"", "\"UTC\"",
+    "\"Europe/Paris\"", "\"Nowhere/Else\"", "\"%Y-%m-%d %H:%M:%S %Z\"", "\"%Q\"", "\"%\"",
+    "\"1h 30m\"", "\"P1DT2H\"", "\"-5s\"", "\"99999999999999h\"",
+    // Documents: CSV, TOML, YAML.
+    "\"a,b\\n1,2\\n\"", "\"a,\\\"b\\n\"", "\"a = 1\\n[t]\\nd = 1979-05-27T07:32:00Z\\n\"",
+    "\"a = \"", "\"[[x]]\\ny = [1, 'z']\\n\"", "\"a: [1, 2]\\nb: {c: ~}\\n\"", "\"- &a [*a]\"",
+    "\"!!binary aGk=\"", "\"? [a]\\n: b\\n\"",
+];
+
+/// Patterns: strings, and regexes with flags.
+#[rustfmt::skip]
+const PATTERNS: &[&str] = &[
+    "\"o\"", "\"^$\"", "\"(\"", "\"\\\\d+\"", "\"(a*)*b\"", "\"a{1000}{1000}\"", "\"\"", "\"é|💥\"",
+    "\"(?P<word>\\\\w+)\"", "regex(\"L+\", \"i\")", "regex(\"^w\", \"m\")",
+];
+
+/// Databases: `SQLite` in memory or in a file inside the app, servers on a port nothing listens
+/// on. Never an absolute `SQLite` path.
+#[rustfmt::skip]
+const DATABASES: &[&str] = &[
+    "\"sqlite://\"", "\"sqlite3::memory:\"", "\"sqlite:///app.db\"", "\"sqlite3:app.db\"",
+    "\"sqlite3:nodir/app.db\"", "\"postgres://app@127.0.0.1:1/app\"",
+    "\"mysql://app@127.0.0.1:1/app\"", "\"sqlite:\"", "\"nonsense\"",
+];
+
+/// SQL statements: none reaches outside the database (no `ATTACH`, `VACUUM INTO`, extensions).
+#[rustfmt::skip]
+const SQL: &[&str] = &[
+    "\"select 1\"", "\"select ?\"", "\"select $1, $2\"", "\"create table t (a, b)\"",
+    "\"insert into t values (1, 'x')\"", "\"insert into t values (?, ?)\"", "\"insert into t values ($1, $2)\"", "\"select * from t\"",
+    "\"drop table t\"", "\"\"", "\"select\"", "\"select 1; select 2\"", "\"begin\"", "\"commit\"",
+    "\"select 1 / 0, 9223372036854775807 + 1, x'ff', 'é', null, 1e308 * 10\"",
+    "\"with recursive c(x) as (select 1 union all select x + 1 from c) select x from c limit 1000\"",
+    "\"select randomblob(1000)\"",
 ];
 
 /// Paths inside the run's app, relative and without `..`: the only paths a function that
@@ -95,12 +159,19 @@ const INSIDE: &[&str] = &[
 ];
 
 /// The host functions that change files, with how many of their first arguments are paths
-/// (each from `INSIDE`).
-const WRITERS: &[(&str, usize)] = &[("write_file", 1)];
+/// (each from `INSIDE`) and how many arguments they take.
+const WRITERS: &[(&str, usize, usize)] = &[
+    ("write_file", 1, 2),
+    ("append_file", 1, 2),
+    ("mkdir", 1, 1),
+    ("remove", 1, 1),
+    ("rename", 2, 2),
+    ("copy", 2, 2),
+];
 
-/// Whether a function spec writes, or runs the shell.
+/// Whether a function spec writes, runs the shell or uses a database.
 fn writes(name: &str, kinds: &str) -> bool {
-    kinds.contains(['w', 'h']) || WRITERS.iter().any(|(writer, _)| *writer == name)
+    kinds.contains(['w', 'h', 'q', 'Q', 'B']) || WRITERS.iter().any(|(writer, ..)| *writer == name)
 }
 
 /// Programs that change nothing, whatever their arguments (no `sh`, no `env`: they run what
@@ -120,7 +191,7 @@ const SHELL: &[&str] = &[
 ];
 
 impl<'r> Program<'r> {
-    pub fn new(rng: &'r mut Rng) -> Self {
+    pub(super) fn new(rng: &'r mut Rng) -> Self {
         Program {
             rng,
             vars: Vec::new(),
@@ -130,16 +201,16 @@ impl<'r> Program<'r> {
     }
 
     /// A generator of programs to be mangled: no function that writes, no shell.
-    pub fn to_mangle(rng: &'r mut Rng) -> Self {
+    pub(super) fn to_mangle(rng: &'r mut Rng) -> Self {
         Program {
             writes: false,
             ..Program::new(rng)
         }
     }
 
-    pub fn generate(mut self) -> String {
+    pub(super) fn generate(mut self) -> String {
         let mut out = String::new();
-        for _ in 0..1 + self.rng.below(6) {
+        for _ in 0..=self.rng.below(6) {
             out.push_str(&self.statement(true));
             out.push('\n');
         }
@@ -275,7 +346,7 @@ impl<'r> Program<'r> {
             .map(|kind| {
                 // Now and then, a value of the wrong kind; never for a path a function writes
                 // to, or the shell's script.
-                let kind = if !"dwh".contains(kind) && self.rng.chance(10) {
+                let kind = if !"dwhqQB".contains(kind) && self.rng.chance(10) {
                     'x'
                 } else {
                     kind
@@ -293,15 +364,53 @@ impl<'r> Program<'r> {
 
     fn value(&mut self, kind: char) -> String {
         let kind = if kind == 'x' {
-            *self
-                .rng
-                .pick(&[&'s', &'i', &'f', &'a', &'m', &'b', &'p', &'C', &'v', &'u'])
+            *self.rng.pick(&[
+                &'s', &'i', &'f', &'a', &'m', &'b', &'p', &'C', &'v', &'u', &'T', &'U', &'r',
+            ])
         } else {
             kind
         };
         match kind {
             's' => self.rng.pick(STRINGS).to_owned(),
             'w' => self.rng.pick(INSIDE).to_owned(),
+            'q' => self.rng.pick(SQL).to_owned(),
+            'Q' => self.rng.pick(DATABASES).to_owned(),
+            'B' if self.writes => format!("db::connect({})", self.rng.pick(DATABASES)),
+            'r' => self.rng.pick(PATTERNS).to_owned(),
+            'l' => self.rng.pick(&["true", "false"]).to_owned(),
+            // Times and durations nest a little: sums and differences of them.
+            'T' | 'U' if self.depth > 6 => {
+                if kind == 'T' { "now()" } else { "seconds(1)" }.to_owned()
+            }
+            'T' => match self.rng.below(5) {
+                0 => "now()".into(),
+                1 => "now_local()".into(),
+                2 => format!("from_unix({})", self.value('i')),
+                3 => format!("parse_time({})", self.value('s')),
+                _ => {
+                    self.depth += 1;
+                    let sum = format!("({} + {})", self.value('T'), self.value('U'));
+                    self.depth -= 1;
+                    sum
+                }
+            },
+            'U' => match self.rng.below(5) {
+                0 => format!("seconds({})", self.value('n')),
+                1 => format!("days({})", self.value('i')),
+                2 => format!("duration({})", self.value('s')),
+                3 => {
+                    self.depth += 1;
+                    let difference = format!("({} - {})", self.value('T'), self.value('T'));
+                    self.depth -= 1;
+                    difference
+                }
+                _ => {
+                    self.depth += 1;
+                    let product = format!("({} * {})", self.value('U'), self.value('i'));
+                    self.depth -= 1;
+                    product
+                }
+            },
             'h' => self.rng.pick(SHELL).to_owned(),
             'i' => self.rng.pick(INTS).to_owned(),
             'f' => self.rng.pick(FLOATS).to_owned(),
@@ -348,15 +457,14 @@ impl<'r> Program<'r> {
                 ])
                 .to_owned(),
             'C' => match self.rng.below(4) {
-                0 => format!("cmd({})", self.rng.pick(PROGRAMS)),
+                2 if self.writes => format!("sh({})", self.rng.pick(SHELL)),
+                0 | 2 => format!("cmd({})", self.rng.pick(PROGRAMS)),
                 1 => format!(
                     "cmd({}, [{}, {}])",
                     self.rng.pick(PROGRAMS),
                     self.value('s'),
                     self.value('i')
                 ),
-                2 if self.writes => format!("sh({})", self.rng.pick(SHELL)),
-                2 => format!("cmd({})", self.rng.pick(PROGRAMS)),
                 _ => format!(
                     "cmd(\"printf\", [\"%s\\n\", {}]).timeout({})",
                     self.value('s'),
@@ -409,16 +517,43 @@ mod tests {
                 "{path:?} may leave the app"
             );
         }
-        for spec in HOST {
+        // Every call of a writer's name with a writer's number of arguments (a method on
+        // another type would have one argument more or less).
+        for spec in HOST.iter().chain(BUILTIN) {
             let (name, kinds) = spec.split_once(' ').unwrap_or((spec, ""));
-            if let Some((_, paths)) = WRITERS
-                .iter()
-                .find(|(w, _)| *w == name.trim_start_matches('.'))
-            {
-                assert!(
-                    kinds.len() >= *paths && kinds[..*paths].chars().all(|k| k == 'w'),
-                    "{spec:?}: a function that writes must take its paths from INSIDE (`w`)"
-                );
+            let name = name.trim_start_matches('.');
+            for (writer, paths, arity) in WRITERS {
+                if name == *writer && kinds.len() == *arity {
+                    assert!(
+                        kinds.len() >= *paths && kinds[..*paths].chars().all(|k| k == 'w'),
+                        "{spec:?}: a function that writes must take its paths from INSIDE (`w`)"
+                    );
+                }
+            }
+        }
+    }
+
+    /// `SQLite` files are inside the app; no statement reaches outside its database.
+    #[test]
+    fn databases_stay_inside_the_app() {
+        for url in DATABASES.iter().copied().map(unquoted) {
+            let absolute = url.starts_with("sqlite:////")
+                || url
+                    .strip_prefix("sqlite3:")
+                    .is_some_and(|rest| rest.starts_with('/'));
+            assert!(!absolute, "{url} is outside the app");
+        }
+        for sql in SQL {
+            let sql = sql.to_lowercase();
+            for word in [
+                "attach",
+                "vacuum",
+                "load_extension",
+                "writefile",
+                "readfile",
+                "pragma",
+            ] {
+                assert!(!sql.contains(word), "{sql} may reach outside its database");
             }
         }
     }
@@ -427,8 +562,9 @@ mod tests {
     /// and no shell script redirects into a file.
     #[test]
     fn values_call_no_writing_function_and_the_shell_writes_nothing() {
-        for value in STRINGS.iter().chain(INSIDE).chain(PROGRAMS).chain(SHELL) {
-            for (writer, _) in WRITERS {
+        let values = [STRINGS, INSIDE, PROGRAMS, SHELL, PATTERNS, DATABASES, SQL];
+        for value in values.iter().flat_map(|table| table.iter()) {
+            for (writer, ..) in WRITERS {
                 assert!(!value.contains(writer), "{value} names {writer}");
             }
         }

@@ -1,11 +1,11 @@
-//! A throwaway PostgreSQL cluster for tests: initdb in a temp dir, a free port on 127.0.0.1,
+//! A throwaway `PostgreSQL` cluster for tests: initdb in a temp dir, a free port on 127.0.0.1,
 //! password authentication (so the password really has to reach psql), stopped on drop.
-//! PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
+//! `PostgreSQL` refuses to run as root, so as root the server runs as the `postgres` user.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
@@ -14,7 +14,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// `DATABASE_URL` for the `postgres` database as the `postgres` user.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         // The password holds `:`, `@` and `/`, so it must be percent-encoded in a URL.
         let encoded = self
             .password
@@ -27,8 +27,105 @@ impl Cluster {
         )
     }
 
-    pub fn start() -> Cluster {
-        let bin = pg_bin().expect("PostgreSQL server binaries (initdb, pg_ctl) not found");
+    /// Runs SQL with psql as `postgres`, outside adminsh (to set up and to check); its output
+    /// unaligned, without headers.
+    pub(crate) fn psql(&self, sql: &str) -> String {
+        let output = Command::new(self.tool("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+            ])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .args(["-c", sql])
+            .env("PGPASSWORD", self.password)
+            .env_remove("PGOPTIONS")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "psql -c {sql:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The whole `postgres` database as `pg_dump` prints it: schema, rows, sequence values and
+    /// large objects, so that two dumps are equal only if nothing changed.
+    pub(crate) fn dump(&self) -> String {
+        let output = Command::new(self.tool("pg_dump"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["--blobs", "-d", "postgres"])
+            .env("PGPASSWORD", self.password)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // Newer pg_dumps fence their output with a random `\restrict` key.
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .filter(|line| !line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A client program beside the server's, else the one on PATH.
+    fn tool(&self, name: &str) -> PathBuf {
+        let beside = self.bin.join(name);
+        if beside.is_file() {
+            beside
+        } else {
+            PathBuf::from(name)
+        }
+    }
+
+    /// A file of the cluster's directory (with TLS: `ca.crt`, the CA that signed the server's
+    /// certificate for `localhost` and 127.0.0.1, and `other-ca.crt`, one that did not).
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Starts a cluster; the test must have `require!(Postgres)`.
+    #[track_caller]
+    pub(crate) fn start() -> Cluster {
+        Self::start_with(false)
+    }
+
+    /// Starts a cluster with `ssl=on` and a certificate made here with openssl, which takes
+    /// TCP connections over TLS only; the test must have `require!(Postgres, Openssl)`.
+    #[track_caller]
+    pub(crate) fn start_tls() -> Cluster {
+        super::tools::used(super::tools::Tool::Openssl);
+        Self::start_with(true)
+    }
+
+    #[track_caller]
+    fn start_with(tls: bool) -> Cluster {
+        super::tools::used(super::tools::Tool::Postgres);
+        let bin = server_bin().expect("PostgreSQL server binaries (initdb, pg_ctl) not found");
         let dir = tempfile::Builder::new()
             .prefix("adminsh-pg-")
             .tempdir()
@@ -36,7 +133,7 @@ impl Cluster {
         let password = "s3cr3t-pw:@/x";
         let data = dir.path().join("data");
         std::fs::write(dir.path().join("pwfile"), password).unwrap();
-        let is_root = unsafe { libc::geteuid() } == 0;
+        let is_root = is_root();
         if is_root {
             chown_postgres(dir.path());
             chown_postgres(&dir.path().join("pwfile"));
@@ -53,12 +150,20 @@ impl Cluster {
             if is_root {
                 command.arg(args[0]);
             }
-            let status = command
+            // What they print is shown only if they fail.
+            let output = command
                 .args(&args[1..])
                 .current_dir(dir.path())
-                .status()
+                .stdin(Stdio::null())
+                .output()
                 .unwrap();
-            assert!(status.success(), "{args:?} failed: {status}");
+            assert!(
+                output.status.success(),
+                "{args:?} failed: {}\n{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
         };
         let initdb = bin.join("initdb").to_string_lossy().into_owned();
         let pg_ctl = bin.join("pg_ctl").to_string_lossy().into_owned();
@@ -76,10 +181,27 @@ impl Cluster {
             "UTF8",
             "--no-instructions",
         ]);
-        let options = format!(
+        let mut options = format!(
             "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
             dir.path().display()
         );
+        if tls {
+            make_certificates(dir.path());
+            if is_root {
+                for file in ["server.crt", "server.key"] {
+                    chown_postgres(&dir.path().join(file));
+                }
+            }
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                dir.path().display()
+            ));
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n",
+            )
+            .unwrap();
+        }
         let log = dir.path().join("log").to_string_lossy().into_owned();
         run(&[
             &pg_ctl, "-D", &data_s, "-l", &log, "-o", &options, "-w", "start",
@@ -97,8 +219,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
         let pg_ctl = self.bin.join("pg_ctl");
-        let is_root = unsafe { libc::geteuid() } == 0;
-        let mut command = if is_root {
+        let mut command = if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
             c
@@ -109,12 +230,102 @@ impl Drop for Cluster {
             .args(["-D"])
             .arg(&data)
             .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
             .status();
     }
 }
 
+/// A CA, a server certificate it signed for `localhost` and 127.0.0.1, and another CA.
+fn make_certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    for (name, subject) in [
+        ("ca", "/CN=adminsh test CA"),
+        ("other-ca", "/CN=another CA"),
+    ] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            subject,
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.crt"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+    }
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    let private = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600);
+    std::fs::set_permissions(dir.join("server.key"), private).unwrap();
+}
+
+/// `PostgreSQL` refuses to run as root, so as root the cluster runs as `postgres`.
+pub(crate) fn is_root() -> bool {
+    // SAFETY: geteuid(2) takes nothing and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Whether the `postgres` account exists (the server package creates it).
+pub(crate) fn user_exists() -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .is_ok_and(|p| p.lines().any(|l| l.starts_with("postgres:")))
+}
+
 /// Where `initdb` and `pg_ctl` live: on PATH, or Debian's versioned directory.
-fn pg_bin() -> Option<PathBuf> {
+pub(crate) fn server_bin() -> Option<PathBuf> {
     let on_path =
         std::env::split_paths(&std::env::var_os("PATH")?).find(|dir| dir.join("initdb").is_file());
     on_path.or_else(|| {
@@ -138,7 +349,7 @@ fn chown_postgres(path: &Path) {
     assert!(status.success());
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -3,12 +3,14 @@
 //! `Client` is the other end: a key pair and the ssh options that keep the client away from
 //! the machine's own ssh config and known hosts. As root, sshd needs `/run/sshd`; it is made.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-const SSHD: &str = "/usr/sbin/sshd";
+use super::tools::{self, Tool};
+use super::wait::wait_for_port;
+
+pub(crate) const SSHD: &str = "/usr/sbin/sshd";
 
 fn keygen(path: &Path) {
     let status = Command::new("ssh-keygen")
@@ -21,7 +23,7 @@ fn keygen(path: &Path) {
 }
 
 /// A port nothing listens on (for a moment).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -30,13 +32,13 @@ pub fn free_port() -> u16 {
 }
 
 /// The user the tests log in as: whoever runs them (root in CI).
-pub fn user() -> String {
+pub(crate) fn user() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// The client's key and options.
-pub struct Client {
+pub(crate) struct Client {
     dir: tempfile::TempDir,
 }
 
@@ -47,7 +49,10 @@ impl Default for Client {
 }
 
 impl Client {
-    pub fn new() -> Client {
+    /// A new key pair; the test must have `require!(Ssh)`.
+    #[track_caller]
+    pub(crate) fn new() -> Client {
+        tools::used(Tool::Ssh);
         let dir = tempfile::Builder::new()
             .prefix("adminsh-ssh-client-")
             .tempdir()
@@ -56,7 +61,7 @@ impl Client {
         Client { dir }
     }
 
-    pub fn identity(&self) -> PathBuf {
+    pub(crate) fn identity(&self) -> PathBuf {
         self.dir.path().join("id")
     }
 
@@ -65,31 +70,31 @@ impl Client {
     }
 
     /// `identity = ...` and `ssh_options = [...]` lines for a target in adminsh.toml.
-    pub fn toml(&self) -> String {
+    pub(crate) fn toml(&self) -> String {
         format!(
             "identity = \"{}\"\nssh_options = [\"-F\", \"/dev/null\", \"-o\", \"StrictHostKeyChecking=no\", \"-o\", \"UserKnownHostsFile=/dev/null\", \"-o\", \"IdentitiesOnly=yes\", \"-o\", \"IdentityAgent=none\"]\n",
             self.identity().display()
         )
     }
 
-    /// Starts a server that lets this client in, with `env` set in every session.
-    pub fn sshd(&self, env: &[(&str, &str)]) -> Sshd {
+    /// Starts a server that lets this client in, with `env` set in every session; the test
+    /// must have `require!(Sshd)`.
+    #[track_caller]
+    pub(crate) fn sshd(&self, env: &[(&str, &str)]) -> Sshd {
         Sshd::start(&self.public_key(), env)
     }
 }
 
-pub struct Sshd {
+pub(crate) struct Sshd {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
 }
 
 impl Sshd {
+    #[track_caller]
     fn start(authorized_key: &str, env: &[(&str, &str)]) -> Sshd {
-        assert!(
-            Path::new(SSHD).exists(),
-            "{SSHD} is needed for the remote tests (openssh-server; .ci/run installs it)"
-        );
+        tools::used(Tool::Sshd);
         // The privilege separation directory sshd insists on when it runs as root.
         let _ = std::fs::create_dir_all("/run/sshd");
         let dir = tempfile::Builder::new()
@@ -126,18 +131,12 @@ impl Sshd {
             .spawn()
             .unwrap();
         let sshd = Sshd { port, dir, child };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if start.elapsed() > Duration::from_secs(10) {
-                panic!("sshd did not start listening:\n{}", sshd.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port(port, || sshd.log());
         sshd
     }
 
     /// What sshd logged (its `-e` stderr), for failures.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
 }

@@ -3,11 +3,12 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use super::BIN;
+use super::tools::{self, Tool};
+use super::wait::poll;
 
-pub struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -17,9 +18,11 @@ fn quote(word: &str) -> String {
 
 impl Tmux {
     /// Starts `adminsh ARGS` in `dir`, with a clean environment plus `env`. When adminsh exits,
-    /// the pane shows `[exited N]`.
-    pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Tmux {
+    /// the pane shows `[exited N]`. The test must have `require!(Tmux)`.
+    #[track_caller]
+    pub(crate) fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Tmux {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        tools::used(Tool::Tmux);
         let socket = format!(
             "adminsh-test-{}-{}",
             std::process::id(),
@@ -54,11 +57,12 @@ impl Tmux {
             ])
             .arg(command)
             .status()
-            .expect("tmux is needed for the console tests");
-        assert!(status.success());
+            .expect("cannot run tmux");
+        assert!(status.success(), "tmux new-session failed: {status}");
         Tmux { socket }
     }
 
+    #[track_caller]
     fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket])
@@ -69,7 +73,8 @@ impl Tmux {
     }
 
     /// Types text literally (no Enter).
-    pub fn type_text(&self, text: &str) {
+    #[track_caller]
+    pub(crate) fn type_text(&self, text: &str) {
         // tmux reads an argument ending in `;` as a command separator unless escaped.
         let text = match text.strip_suffix(';') {
             Some(rest) => format!("{rest}\\;"),
@@ -79,45 +84,53 @@ impl Tmux {
     }
 
     /// Types a line and Enter.
-    pub fn line(&self, text: &str) {
+    #[track_caller]
+    pub(crate) fn line(&self, text: &str) {
         self.type_text(text);
         self.keys(&["Enter"]);
     }
 
     /// Presses keys by tmux name: `Enter`, `Tab`, `C-c`, `C-d`, `Up`.
-    pub fn keys(&self, keys: &[&str]) {
+    #[track_caller]
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for key in keys {
             self.tmux(&["send-keys", "-t", "0", key]);
         }
     }
 
-    pub fn screen(&self) -> String {
+    #[track_caller]
+    pub(crate) fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-J", "-t", "0", "-S", "-500"])
     }
 
     /// The screen with its colours, as escape sequences.
-    pub fn screen_with_colours(&self) -> String {
+    #[track_caller]
+    pub(crate) fn screen_with_colours(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-e", "-J", "-t", "0"])
     }
 
-    /// Waits until the screen holds `needle` `times` times; panics showing the screen if not.
-    /// Trailing spaces do not count: tmux trims them from captured lines.
-    pub fn wait_for_count(&self, needle: &str, times: usize) -> String {
+    /// Waits until the screen holds `needle` `times` times, and returns the screen; fails
+    /// showing the screen if it never does. Trailing spaces do not count: tmux trims them
+    /// from captured lines.
+    #[track_caller]
+    pub(crate) fn wait_for_count(&self, needle: &str, times: usize) -> String {
         let needle = needle.trim_end_matches(' ');
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.matches(needle).count() >= times {
-                return screen;
-            }
-            if start.elapsed() > Duration::from_secs(15) {
-                panic!("the screen never showed {needle:?} {times} times:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        poll(
+            format_args!("the screen to show {needle:?} {times} times"),
+            || {
+                let screen = self.screen();
+                if screen.matches(needle).count() >= times {
+                    Ok(screen)
+                } else {
+                    Err(screen)
+                }
+            },
+        )
     }
 
-    pub fn wait_for(&self, needle: &str) -> String {
+    /// Waits until the screen shows `needle`, and returns the screen.
+    #[track_caller]
+    pub(crate) fn wait_for(&self, needle: &str) -> String {
         self.wait_for_count(needle, 1)
     }
 }

@@ -9,11 +9,11 @@ use std::fmt;
 use serde::Deserialize;
 
 /// The program a target runs when it does not say: `adminsh` on the remote `PATH`.
-pub const DEFAULT_PROGRAM: &str = "adminsh";
+pub(crate) const DEFAULT_PROGRAM: &str = "adminsh";
 
 /// One `[targets.NAME]` table, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub(crate) struct Target {
     /// The release root there; `None` (kubectl only) lets adminsh discover it from the
     /// container's working directory.
     pub dir: Option<String>,
@@ -25,13 +25,13 @@ pub struct Target {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Via {
+pub(crate) enum Via {
     Ssh(Ssh),
     Kubectl(Kubectl),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ssh {
+pub(crate) struct Ssh {
     /// Where `-t NAME` runs: the `ssh` key.
     pub destination: Host,
     /// Where `--each` runs: the `hosts` key, else the destination alone.
@@ -44,7 +44,7 @@ pub struct Ssh {
 
 /// One ssh host: `[user@]host[:port]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Host {
+pub(crate) struct Host {
     pub user: Option<String>,
     pub host: String,
     pub port: Option<u16>,
@@ -53,12 +53,15 @@ pub struct Host {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Kubectl {
+pub(crate) struct Kubectl {
     /// `deploy/shop`, `pod/shop-7d9f`, a pod name.
     pub resource: String,
     pub namespace: Option<String>,
     pub container: Option<String>,
     pub context: Option<String>,
+    /// `job = true`: scripts and `-e` run as a Kubernetes Job made from the Deployment's pod
+    /// template (`resource` is `deploy/NAME`), not through `kubectl exec`.
+    pub job: bool,
 }
 
 /// The table as written.
@@ -77,10 +80,11 @@ struct Fields {
     namespace: Option<String>,
     container: Option<String>,
     context: Option<String>,
+    job: Option<bool>,
 }
 
 /// `[targets.*]`: each table read and checked, the error naming the target.
-pub fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, Target>, D::Error> {
     struct Tables;
@@ -133,6 +137,7 @@ impl Target {
                         ("namespace", f.namespace.is_some()),
                         ("container", f.container.is_some()),
                         ("context", f.context.is_some()),
+                        ("job", f.job.is_some()),
                     ],
                 )?;
                 if f.dir.is_none() {
@@ -167,12 +172,21 @@ impl Target {
                 if resource.trim().is_empty() {
                     return Err("`kubectl` is empty: name a pod or `deploy/NAME`".into());
                 }
-                Via::Kubectl(Kubectl {
+                let job = f.job.unwrap_or(false);
+                let k = Kubectl {
                     resource,
                     namespace: f.namespace,
                     container: f.container,
                     context: f.context,
-                })
+                    job,
+                };
+                if job && k.deployment().is_none() {
+                    return Err(format!(
+                        "`job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `{}`",
+                        k.resource
+                    ));
+                }
+                Via::Kubectl(k)
             }
         };
         Ok(Target {
@@ -185,7 +199,7 @@ impl Target {
 
     /// How the target is reached, one line: `ssh deploy@app1:2222 /srv/shop/current` or
     /// `kubectl exec deploy/shop -n shop -c web /app`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = match &self.via {
             Via::Ssh(ssh) => format!("ssh {}", ssh.destination),
             Via::Kubectl(k) => format!("kubectl {}", k.describe()),
@@ -219,7 +233,7 @@ fn only_for(kind: &str, present: &[(&str, bool)]) -> Result<(), String> {
 
 impl Host {
     /// Reads `[user@]host[:port]`; the user and port default to the target's.
-    pub fn parse(text: &str, user: Option<&str>, port: Option<u16>) -> Result<Host, String> {
+    pub(crate) fn parse(text: &str, user: Option<&str>, port: Option<u16>) -> Result<Host, String> {
         let invalid = |why: &str| Err(format!("`{text}` is not `[user@]host[:port]`: {why}"));
         let (own_user, rest) = match text.rsplit_once('@') {
             Some((u, rest)) => (Some(u), rest),
@@ -266,7 +280,7 @@ impl Host {
     }
 
     /// What ssh is given as the destination: `user@host`.
-    pub fn destination(&self) -> String {
+    pub(crate) fn destination(&self) -> String {
         match &self.user {
             Some(user) => format!("{user}@{}", self.host),
             None => self.host.clone(),
@@ -292,13 +306,26 @@ impl fmt::Display for Host {
 }
 
 impl Kubectl {
+    /// The Deployment `resource` names (`deploy/shop`, `deployment/shop`,
+    /// `deployments.apps/shop`), if it names one.
+    pub(crate) fn deployment(&self) -> Option<&str> {
+        let (kind, name) = self.resource.split_once('/')?;
+        let kind = kind.strip_suffix(".apps").unwrap_or(kind);
+        let is_deployment = matches!(kind, "deploy" | "deployment" | "deployments");
+        (is_deployment && !name.is_empty() && !name.contains('/')).then_some(name)
+    }
+
     /// `exec deploy/shop -n shop -c web`, with `--context` first when set.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut words = Vec::new();
         if let Some(context) = &self.context {
             words.push(format!("--context {context}"));
         }
-        words.push(format!("exec {}", self.resource));
+        if self.job {
+            words.push(format!("Job from {}", self.resource));
+        } else {
+            words.push(format!("exec {}", self.resource));
+        }
         if let Some(namespace) = &self.namespace {
             words.push(format!("-n {namespace}"));
         }
@@ -432,6 +459,28 @@ mod manifest_tests {
             parse("targets = 3\n")
                 .unwrap_err()
                 .starts_with("adminsh.toml:1:11: invalid type")
+        );
+    }
+
+    #[test]
+    fn a_job_target_names_a_deployment() {
+        let targets =
+            parse("[targets.k]\nkubectl = \"deployments.apps/shop\"\njob = true\n").unwrap();
+        let Via::Kubectl(k) = &targets["k"].via else {
+            panic!("{targets:?}");
+        };
+        assert_eq!((k.job, k.deployment()), (true, Some("shop")));
+        assert_eq!(
+            targets["k"].describe(),
+            "kubectl Job from deployments.apps/shop (its working directory)"
+        );
+        assert_eq!(
+            parse("[targets.k]\nkubectl = \"pod/shop-7d9f\"\njob = true\n").unwrap_err(),
+            "adminsh.toml:1:2: target `k`: `job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `pod/shop-7d9f`"
+        );
+        assert_eq!(
+            parse("[targets.s]\nssh = \"app1\"\ndir = \"/srv\"\njob = true\n").unwrap_err(),
+            "adminsh.toml:1:2: target `s`: `job` is for kubectl targets"
         );
     }
 }

@@ -1,0 +1,95 @@
+//! How running a command fails, in words that name the (redacted) command line, the status and
+//! the tail of its stderr.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::status;
+
+#[derive(Debug)]
+pub(crate) enum Error {
+    NotFound {
+        command: String,
+        program: String,
+    },
+    Spawn {
+        command: String,
+        reason: String,
+    },
+    Failed {
+        command: String,
+        status: i32,
+        stderr_tail: String,
+        /// stderr went straight to the terminal or log, so the user has seen it already.
+        stderr_shown: bool,
+    },
+    TimedOut {
+        command: String,
+        after: Duration,
+    },
+    /// Ctrl-C (or SIGTERM/SIGHUP) stopped the command; not for scripts to catch.
+    Interrupted {
+        signal: i32,
+    },
+    /// Read-only mode: the command is not marked `.read_only()`.
+    Refused {
+        command: String,
+    },
+    /// `each_line`: the command printed a line longer than `limit` bytes.
+    LineTooLong {
+        command: String,
+        limit: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound { command, program } => write!(
+                f,
+                "command not found: `{program}` (in `{command}`); it is not on the release's PATH"
+            ),
+            Error::Spawn { command, reason } => write!(f, "cannot run `{command}`: {reason}"),
+            Error::Failed {
+                command,
+                status,
+                stderr_tail,
+                stderr_shown,
+            } => {
+                write!(
+                    f,
+                    "command `{command}` failed: {}",
+                    status::describe(*status)
+                )?;
+                if *stderr_shown {
+                    return write!(f, " (its stderr is above)");
+                }
+                if !stderr_tail.is_empty() {
+                    write!(f, "\nlast lines of its stderr:")?;
+                    for line in stderr_tail.lines() {
+                        write!(f, "\n  | {line}")?;
+                    }
+                }
+                Ok(())
+            }
+            Error::TimedOut { command, after } => write!(
+                f,
+                "command `{command}` timed out after {}s and was stopped",
+                after.as_secs_f64()
+            ),
+            Error::Interrupted { signal } => {
+                write!(f, "interrupted ({})", status::signal_name(*signal))
+            }
+            Error::Refused { command } => write!(
+                f,
+                "refused in read-only mode: `{command}` is not marked .read_only()"
+            ),
+            Error::LineTooLong { command, limit } => write!(
+                f,
+                "command `{command}` printed a line longer than {} MiB, the most each_line \
+                 takes; it was stopped (.read() and .read_bytes() take output of any shape)",
+                limit / (1024 * 1024)
+            ),
+        }
+    }
+}
