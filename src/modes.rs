@@ -28,7 +28,7 @@ pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
     }
     match mode {
         Mode::Completions(shell) => Ok(say(completion::script(shell))),
-        Mode::Complete { words } => Ok(say(&completion::answer(&words))),
+        Mode::Complete { words } => Ok(say(&completion::answer(&words)?)),
         Mode::Targets => remote::list(&flags.release),
         Mode::Release(mode) => match &flags.remote {
             Some(request) => remote::run(&mode, &flags, request),

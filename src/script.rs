@@ -88,6 +88,7 @@ impl Runner {
                 self.stop(error, name)
             })?;
         }
+        host::constants::check(&ast, &text).map_err(|e| self.stop(*e, name))?;
         ast.set_source(name);
         self.session.sources.remember_closures(name, &ast);
         Ok(ast)

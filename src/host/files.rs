@@ -47,6 +47,25 @@ fn resolved(full: &Path) -> PathBuf {
     }
 }
 
+/// `full` with every link resolved, for a path that need not exist yet: its nearest existing
+/// ancestor resolved, the rest kept as it is.
+fn real(full: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = full;
+    loop {
+        if let Ok(real) = at.canonicalize() {
+            return rest.iter().rev().fold(real, |path, part| path.join(part));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                at = parent;
+            }
+            _ => return full.to_path_buf(),
+        }
+    }
+}
+
 /// Refuses `/`, the release root and every directory above it.
 fn not_the_root(session: &Session, call: &str, path: &str) -> RhaiResult<PathBuf> {
     let full = in_release(session, path);
@@ -237,11 +256,17 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
         "Copies a file (replacing `to`), or a directory into a new one at `to`",
         move |from: &str, to: &str| -> RhaiResult<()> {
             let call = format!("copy({from:?}, {to:?})");
+            let (source, target) = (in_release(&s, from), in_release(&s, to));
+            let is_dir = source.metadata().is_ok_and(|m| m.is_dir());
+            // Into itself, the copy would copy what it has copied, until paths grow too long.
+            if is_dir && real(&target).starts_with(real(&source)) {
+                return Err(runtime_error(format!(
+                    "{call} refused: `{to}` is inside the directory it would copy"
+                )));
+            }
             if !may_change(&s, &call, &format!("copy {from} to {to}"))? {
                 return Ok(());
             }
-            let (source, target) = (in_release(&s, from), in_release(&s, to));
-            let is_dir = source.metadata().is_ok_and(|m| m.is_dir());
             if is_dir && target.symlink_metadata().is_ok() {
                 return Err(runtime_error(format!(
                     "cannot copy the directory `{from}` to `{to}`: `{to}` exists"

@@ -119,7 +119,9 @@ impl Resolver {
             )));
         }
         let in_module = |e| Box::new(EvalAltResult::ErrorInModule(path.into(), e, pos));
-        let mut ast = engine.compile(text).map_err(|e| in_module(e.into()))?;
+        let mut ast = engine.compile(&text).map_err(|e| in_module(e.into()))?;
+        // Before it runs: assigning into a constant map would abort adminsh (constants.rs).
+        super::constants::check(&ast, &text).map_err(in_module)?;
         // Its own imports resolve beside it; errors in it name the file.
         ast.set_source(file.display().to_string());
         self.loading.borrow_mut().push(real.clone());

@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
+use super::limits::MAX_WAIT_SECONDS;
 use super::{Host, RhaiResult, control, runtime_error};
 use crate::interrupt;
 use crate::log::{Level, emit};
 
 /// The longest one wait may be: a week.
-const MAX_WAIT: f64 = 7.0 * 24.0 * 3600.0;
+const MAX_WAIT: f64 = MAX_WAIT_SECONDS as f64;
 /// `retry`'s most attempts.
 const MAX_ATTEMPTS: rhai::INT = 1000;
 /// How far `retry`'s doubling waits grow (unless the first wait is longer).
@@ -21,12 +22,14 @@ const DEFAULT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a wait looks at the interrupt flag.
 const POLL: Duration = Duration::from_millis(10);
 
-/// A number of seconds from a script (an int or a float): 0 to a week.
+/// A number of seconds from a script (an int or a float): 0 to a week. A number out of range
+/// (negative, NaN, infinite, `1e20`, `9223372036854775807`) is an error that shows it as the
+/// script wrote it, an int in full.
 pub(crate) fn seconds(value: &Dynamic, what: &str) -> RhaiResult<Duration> {
-    let seconds = if let Ok(n) = value.as_int() {
-        n as f64
+    let (seconds, int) = if let Ok(n) = value.as_int() {
+        (n as f64, Some(n))
     } else if let Ok(x) = value.as_float() {
-        x
+        (x, None)
     } else {
         return Err(runtime_error(format!(
             "{what} is a number of seconds, not {}",
@@ -34,15 +37,16 @@ pub(crate) fn seconds(value: &Dynamic, what: &str) -> RhaiResult<Duration> {
         )));
     };
     if !seconds.is_finite() || seconds < 0.0 {
+        let shown = int.map_or_else(|| seconds.to_string(), |n| n.to_string());
         return Err(runtime_error(format!(
-            "{what} must be 0 seconds or more, not {seconds}"
+            "{what} must be 0 seconds or more, not {shown}"
         )));
     }
     if seconds > MAX_WAIT {
-        let shown = if seconds < 1e9 {
-            seconds.to_string()
-        } else {
-            format!("{seconds:e}")
+        let shown = match int {
+            Some(n) => n.to_string(),
+            None if seconds < 1e9 => seconds.to_string(),
+            None => format!("{seconds:e}"),
         };
         return Err(runtime_error(format!(
             "{what} of {shown} seconds is more than a week ({MAX_WAIT} seconds)"
@@ -207,7 +211,7 @@ fn wait_until(
 
 pub(super) fn register(host: &mut Host) {
     // Typed, so these replace Rhai's own `sleep`, which Ctrl-C cannot stop and which panics
-    // on a huge number.
+    // on a huge number. (The only `sleep`: `hardened.rs` leaves it to these.)
     host.def(
         "sleep",
         "seconds: int",

@@ -251,6 +251,15 @@ fn bad_paths_are_errors_naming_them() {
             "cannot copy the directory `dir` to `dir2`: `dir2` exists",
         ),
         (r#"mkdir("file.txt/sub")"#, "cannot create `file.txt/sub`: "),
+        // A directory into itself would copy its copy until paths grew too long.
+        (
+            r#"copy(".", "x")"#,
+            r#"copy(".", "x") refused: `x` is inside the directory it would copy"#,
+        ),
+        (
+            r#"copy("dir", "dir/new/deeper")"#,
+            r#"copy("dir", "dir/new/deeper") refused: `dir/new/deeper` is inside the directory it would copy"#,
+        ),
     ] {
         Test::new()
             .file("dir/x", "")
