@@ -112,6 +112,24 @@ impl Spawner {
         (commands.len() - 1, Instant::now())
     }
 
+    /// Records an HTTP request (`GET https://...`, already masked) among the commands.
+    pub(crate) fn record_request(
+        &self,
+        line: &str,
+        status: Option<i32>,
+        duration: Duration,
+        error: Option<&str>,
+    ) {
+        if self.record {
+            self.commands.borrow_mut().push(CommandRecord {
+                stages: vec![line.split(' ').map(str::to_owned).collect()],
+                status,
+                duration,
+                error: error.map(str::to_owned),
+            });
+        }
+    }
+
     /// The commands run so far, in the order they started.
     pub(crate) fn commands(&self) -> Vec<CommandRecord> {
         self.commands.borrow().clone()

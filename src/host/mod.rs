@@ -9,6 +9,7 @@ pub(crate) mod data;
 pub(crate) mod files;
 pub(crate) mod formats;
 pub(crate) mod fs;
+pub(crate) mod http;
 pub(crate) mod lines;
 pub(crate) mod log;
 pub(crate) mod modules;
@@ -132,6 +133,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     formats::register(&mut host);
     files::register(&mut host, session);
     lines::register(&mut host, session);
+    http::register(&mut host, session);
     time::register(&mut host);
     waiting::register(&mut host);
     host

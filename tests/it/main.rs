@@ -15,6 +15,7 @@ mod db;
 mod errors;
 mod files;
 mod formats;
+mod http;
 mod interrupt;
 mod lines;
 mod maintenance;

@@ -20,6 +20,8 @@ pub(crate) enum Tool {
     Ensurepip,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
     Postgres,
+    /// `openssl`, to make certificates for a TLS server.
+    Openssl,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
     Python,
     Ruby,
@@ -39,6 +41,7 @@ impl Tool {
             Tool::Fish => "fish",
             Tool::Ensurepip => "python3's ensurepip",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
+            Tool::Openssl => "openssl",
             Tool::Python => "python3 with venv",
             Tool::Ruby => "ruby",
             Tool::Rustfmt => "rustfmt",
@@ -57,6 +60,7 @@ impl Tool {
             Tool::Fish => "apt-get install fish",
             Tool::Ensurepip => "apt-get install python3-venv",
             Tool::Postgres => "apt-get install postgresql",
+            Tool::Openssl => "apt-get install openssl",
             Tool::Python => "apt-get install python3",
             Tool::Ruby => "apt-get install ruby",
             Tool::Rustfmt => "rustup component add rustfmt",
@@ -78,6 +82,7 @@ impl Tool {
                     && on_path("psql")
                     && (!super::postgres::is_root() || super::postgres::user_exists())
             }
+            Tool::Openssl => on_path("openssl"),
             Tool::Python => succeeds("python3", &["-c", "import venv"]),
             Tool::Ruby => on_path("ruby"),
             Tool::Rustfmt => succeeds(env!("CARGO"), &["fmt", "--version"]),
