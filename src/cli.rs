@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::error::Error;
-use crate::options::{Flags, Mode, Options, ReleaseMode, Request, RunOptions, Shell};
+use crate::options::{Detach, Flags, Mode, Options, ReleaseMode, Request, RunOptions, Shell};
 use crate::release::OpenOptions;
 
 #[derive(Debug, Parser)]
@@ -24,7 +24,7 @@ pub(crate) struct Cli {
     #[arg(short = 'e', long = "eval", value_name = "CODE")]
     pub eval: Option<String>,
 
-    /// The release root [default: nearest ancestor with adminsh.toml, Procfile or .git]
+    /// The release root [default: nearest ancestor with adminsh.toml, Procfile, .git, Gemfile, ...]
     #[arg(short = 'C', long = "dir", value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
@@ -46,8 +46,9 @@ pub(crate) struct Cli {
     pub json: bool,
 
     /// Print the commands (and file writes) that would run instead of running them; commands
-    /// marked `.read_only()` still run
-    #[arg(short = 'n', long, help_heading = "Maintenance")]
+    /// marked `.read_only()` still run, and the database runs in a transaction rolled back at
+    /// the end (`--sandbox` for the console)
+    #[arg(short = 'n', long, alias = "sandbox", help_heading = "Maintenance")]
     pub dry_run: bool,
 
     /// Refuse, with an error, every command not marked `.read_only()` and every file write
@@ -119,6 +120,32 @@ pub(crate) struct Cli {
     #[arg(long, hide = true, value_name = "NAME")]
     pub announce: Option<String>,
 
+    /// Run the script (or -e) in the background, detached from this terminal and connection:
+    /// print its run id and return at once
+    #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["json", "list", "check", "env", "audit", "completions", "complete_words", "targets"])]
+    pub detach: bool,
+
+    /// List the recent detached runs: running, succeeded, failed, interrupted or lost
+    #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach"])]
+    pub runs: bool,
+
+    /// Print what detached run ID has written so far
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs"])]
+    pub logs: Option<String>,
+
+    /// Follow detached run ID's output until it ends, and exit with its exit code (Ctrl-C
+    /// leaves it running)
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs"])]
+    pub attach: Option<String>,
+
+    /// Stop detached run ID as Ctrl-C would (its commands' process groups; killed after a grace)
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach"])]
+    pub stop: Option<String>,
+
+    /// The detached process of run ID (what --detach starts)
+    #[arg(long, hide = true, value_name = "ID", conflicts_with_all = ["detach", "target"])]
+    pub detached_run: Option<String>,
+
     /// A script path, or a name under the release's scripts/ (`fix_records`), then its arguments
     /// (`adminsh SCRIPT --help` shows the parameters a script declares)
     #[arg(
@@ -130,17 +157,10 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
-    pub(crate) fn into_options(self) -> Result<Options, Error> {
-        let mut words =
-            text_words(self.script, self.eval.is_some(), self.complete_words)?.into_iter();
-        if self.target.is_some()
-            && let Some(file) = self.env_files.iter().find(|f| f.to_str().is_none())
-        {
-            return Err(Error::usage(format!(
-                "--env-file `{}` is not UTF-8, so it cannot be sent to the target",
-                crate::release::dotenv::escape_bytes(file.as_os_str().as_encoded_bytes())
-            )));
-        }
+    pub(crate) fn into_options(mut self) -> Result<Options, Error> {
+        let script = std::mem::take(&mut self.script);
+        let mut words = text_words(script, self.eval.is_some(), self.complete_words)?.into_iter();
+        self.check_env_files()?;
         let first = words.next();
         let rest: Vec<String> = words.collect();
         let takes_no_script = |flag: &str, first: &Option<String>| match first {
@@ -168,6 +188,18 @@ impl Cli {
         } else if self.audit {
             takes_no_script("--audit", &first)?;
             Mode::Release(ReleaseMode::Audit)
+        } else if self.runs {
+            takes_no_script("--runs", &first)?;
+            Mode::Release(ReleaseMode::Runs)
+        } else if let Some(id) = self.logs {
+            takes_no_script("--logs", &first)?;
+            Mode::Release(ReleaseMode::Logs { id })
+        } else if let Some(id) = self.attach {
+            takes_no_script("--attach", &first)?;
+            Mode::Release(ReleaseMode::Attach { id })
+        } else if let Some(id) = self.stop {
+            takes_no_script("--stop", &first)?;
+            Mode::Release(ReleaseMode::Stop { id })
         } else if self.env {
             takes_no_script("--env", &first)?;
             Mode::Release(ReleaseMode::Env { all: self.all })
@@ -194,6 +226,7 @@ impl Cli {
                 "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given",
             ));
         }
+        let detach = detach(self.detach, self.detached_run, &mode)?;
         Ok(Options {
             mode,
             flags: Flags {
@@ -221,9 +254,51 @@ impl Cli {
                     },
                 }),
                 announce: self.announce,
+                detach,
             },
         })
     }
+}
+
+impl Cli {
+    /// `--env-file` paths travel as text to a target or a detached run: one that is not UTF-8
+    /// is refused rather than changed.
+    fn check_env_files(&self) -> Result<(), Error> {
+        if !(self.target.is_some() || self.detach) {
+            return Ok(());
+        }
+        let Some(file) = self.env_files.iter().find(|f| f.to_str().is_none()) else {
+            return Ok(());
+        };
+        let to = if self.target.is_some() {
+            "sent to the target"
+        } else {
+            "passed to the detached run"
+        };
+        Err(Error::usage(format!(
+            "--env-file `{}` is not UTF-8, so it cannot be {to}",
+            crate::release::dotenv::escape_bytes(file.as_os_str().as_encoded_bytes())
+        )))
+    }
+}
+
+/// `--detach` (or the hidden `--detached-run ID`), which only a script or `-e` can be.
+fn detach(start: bool, run: Option<String>, mode: &Mode) -> Result<Detach, Error> {
+    let detach = match (start, run) {
+        (_, Some(id)) => Detach::Run(id),
+        (true, None) => Detach::Start,
+        (false, None) => Detach::No,
+    };
+    let runs_code = matches!(
+        mode,
+        Mode::Release(ReleaseMode::Script { .. } | ReleaseMode::Eval { .. })
+    );
+    if detach != Detach::No && !runs_code {
+        return Err(Error::usage(
+            "--detach runs a script or -e CODE in the background, and none was given (the console needs a terminal)",
+        ));
+    }
+    Ok(detach)
 }
 
 /// The script and its arguments as text. `ARGS` promises them exactly as given, so a word
@@ -430,11 +505,38 @@ mod tests {
         );
     }
 
+    #[test]
+    fn detached_runs_are_forwarded_too() {
+        assert_eq!(
+            forward(
+                &options(&["-t", "p", "--detach", "-y", "fix", "x"]),
+                "p",
+                None
+            ),
+            ["--announce=p", "--yes", "--detach", "--", "fix", "x"]
+        );
+        for (flag, word) in [
+            ("--runs", "--runs"),
+            ("--logs=fix-1", "--logs=fix-1"),
+            ("--attach=-x", "--attach=-x"),
+            ("--stop=fix-1", "--stop=fix-1"),
+        ] {
+            assert_eq!(
+                forward(&options(&["-t", "p", flag]), "p", None),
+                ["--announce=p", word]
+            );
+        }
+    }
+
     /// What the remote side sees of a command line: everything but the target.
     fn seen(o: &crate::options::Options) -> String {
         format!(
-            "{:?} {:?} {:?} {:?}",
-            o.mode, o.flags.release.stage, o.flags.release.env_files, o.flags.run.reason
+            "{:?} {:?} {:?} {:?} {:?}",
+            o.mode,
+            o.flags.release.stage,
+            o.flags.release.env_files,
+            o.flags.run.reason,
+            o.flags.detach
         )
     }
 
@@ -459,7 +561,7 @@ mod tests {
             "x",
         ];
         for value in values {
-            let lines: [Vec<String>; 6] = [
+            let lines: [Vec<String>; 9] = [
                 vec![format!("-e={value}")],
                 vec![format!("-s={value}"), "fix".into()],
                 vec![format!("--reason={value}"), "--list".into()],
@@ -472,6 +574,14 @@ mod tests {
                     value.into(),
                 ],
                 vec!["--".into(), value.into(), value.into()],
+                vec![format!("--attach={value}")],
+                vec![format!("--logs={value}")],
+                vec![
+                    "--detach".into(),
+                    format!("-e={value}"),
+                    "--".into(),
+                    value.into(),
+                ],
             ];
             for line in lines {
                 let mut args: Vec<&str> = vec!["-t", "prod"];
@@ -489,6 +599,52 @@ mod tests {
                 let why = format!("{line:?} forwarded as {argv:?}");
                 assert_eq!(seen(&there), seen(&here), "{why}");
                 assert_eq!(there.flags.announce.as_deref(), Some(value), "{why}");
+            }
+        }
+    }
+
+    /// The detached process of a run parses its command line as the one that started it did.
+    #[test]
+    fn a_detached_runs_own_command_line_means_the_same() {
+        for value in ["-x", "--", "a=b", "", "--detach", "-t"] {
+            let (dir, stage) = (format!("-C={value}x"), format!("-s={value}"));
+            let (reason, code) = (format!("--reason={value}"), format!("-e={value}"));
+            let lines: [Vec<&str>; 3] = [
+                vec!["--detach", &dir, &stage, &reason, "fix", value, "--json"],
+                vec![
+                    "-y",
+                    "--detach",
+                    "-n",
+                    "--env-file",
+                    "e",
+                    &code,
+                    "--",
+                    value,
+                ],
+                vec![
+                    "--detach",
+                    "--wait",
+                    "--restart",
+                    "--read-only",
+                    "--",
+                    "fix",
+                ],
+            ];
+            for line in lines {
+                let here = options(&line);
+                let Mode::Release(mode) = &here.mode else {
+                    panic!("{line:?} runs no release");
+                };
+                let argv = crate::runs::start::child_argv("fix-1", mode, &here.flags);
+                let there = Cli::try_parse_from(std::iter::once("adminsh".into()).chain(argv))
+                    .unwrap()
+                    .into_options()
+                    .unwrap();
+                assert_eq!(there.flags.detach, Detach::Run("fix-1".into()), "{line:?}");
+                let mut seen_here = here.flags.clone();
+                seen_here.detach = Detach::Run("fix-1".into());
+                assert_eq!(format!("{:?}", there.mode), format!("{:?}", here.mode));
+                assert_eq!(format!("{:?}", there.flags), format!("{seen_here:?}"));
             }
         }
     }

@@ -6,7 +6,18 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use rhai::{EvalAltResult, Position};
+use rhai::{AST, EvalAltResult, Position};
+
+/// The prefix of the function name Rhai gives a closure (`anon$a3404495cf5f5b16`).
+const CLOSURE_PREFIX: &str = "anon$";
+
+/// Where a closure was written: its source, the position of its body, its parameters.
+#[derive(Debug, Clone)]
+struct Closure {
+    source: String,
+    pos: Position,
+    params: Vec<String>,
+}
 
 /// The texts of the sources a run compiled (scripts, modules, `-e`, console inputs), kept so
 /// an error in any of them can be shown with its code frame, and where the user stands, so a
@@ -16,6 +27,8 @@ pub(crate) struct Sources {
     /// Where the user ran adminsh from.
     origin: PathBuf,
     texts: RefCell<HashMap<String, Rc<str>>>,
+    /// The closures of the compiled sources, by the name Rhai gives them.
+    closures: RefCell<HashMap<String, Closure>>,
 }
 
 impl Sources {
@@ -23,7 +36,69 @@ impl Sources {
         Sources {
             origin,
             texts: RefCell::default(),
+            closures: RefCell::default(),
         }
+    }
+
+    /// Keeps where each closure of a compiled source was written, so an error inside one, or
+    /// the closure printed, names the place rather than Rhai's `anon$…` name.
+    pub(crate) fn remember_closures(&self, source: &str, ast: &AST) {
+        // Where each closure starts (its `|`): the constant that makes it.
+        let mut starts: HashMap<String, Position> = HashMap::new();
+        ast.walk(&mut |path| {
+            if let Some(rhai::ASTNode::Expr(rhai::Expr::DynamicConstant(value, pos))) = path.last()
+                && let Some(pointer) = value.read_lock::<rhai::FnPtr>()
+                && pointer.fn_name().starts_with(CLOSURE_PREFIX)
+            {
+                starts.entry(pointer.fn_name().to_owned()).or_insert(*pos);
+            }
+            true
+        });
+        let lib = ast.shared_lib();
+        let mut closures = self.closures.borrow_mut();
+        for function in ast.iter_functions() {
+            if !function.name.starts_with(CLOSURE_PREFIX) || closures.contains_key(function.name) {
+                continue;
+            }
+            let Some(def) = lib.get_script_fn(function.name, function.params.len()) else {
+                continue;
+            };
+            closures.insert(
+                function.name.to_owned(),
+                Closure {
+                    source: source.to_owned(),
+                    pos: starts
+                        .get(function.name)
+                        .copied()
+                        .unwrap_or_else(|| def.body.start_position()),
+                    params: function.params.iter().map(|p| (*p).to_owned()).collect(),
+                },
+            );
+        }
+    }
+
+    /// A closure as people read it: `|x, y| at scripts/fix.rhai:4:17` (`captured` of its
+    /// parameters are the variables it captured, not shown); `None` for a function that is
+    /// not a closure of a compiled source.
+    pub(crate) fn closure(&self, name: &str, captured: usize) -> Option<String> {
+        let closures = self.closures.borrow();
+        let closure = closures.get(name)?;
+        let params = closure
+            .params
+            .get(captured..)
+            .unwrap_or_default()
+            .join(", ");
+        Some(format!(
+            "|{params}| at {}",
+            place(&self.shown(&closure.source), closure.pos)
+        ))
+    }
+
+    /// Where the closure `name` was written, shown as the user reads paths.
+    fn closure_place(&self, name: &str) -> Option<String> {
+        let closures = self.closures.borrow();
+        let closure = closures.get(name)?;
+        Some(place(&self.shown(&closure.source), closure.pos))
     }
 
     /// Keeps a source text so errors in it can be shown with a code frame.
@@ -61,15 +136,40 @@ pub(crate) fn shown(name: &str, origin: &Path) -> String {
     }
 }
 
-/// Renders an error raised while compiling or running the script named `source`.
-/// `text_of` gives the text of a source name (script file, module, `-e`, stdlib).
-/// `show` turns a source name into what the user sees (a path relative to where they are).
+/// The name of the frame of a step's body in an error's call chain: `in step "backfill"`.
+pub(crate) fn step_frame(name: &str) -> String {
+    format!("{STEP_FRAME}{name:?}")
+}
+
+const STEP_FRAME: &str = "step ";
+
+/// A function of the call chain as people read it: a step by its name, a closure by where it
+/// was written, any other function by its name.
+fn frame_name(name: &str, sources: &Sources) -> String {
+    if name.starts_with(STEP_FRAME) {
+        name.to_owned()
+    } else if name.starts_with(CLOSURE_PREFIX) {
+        match sources.closure_place(name) {
+            Some(place) => format!("the closure at {place}"),
+            None => "a closure".to_owned(),
+        }
+    } else {
+        format!("`{name}`")
+    }
+}
+
+/// Renders an error raised while compiling or running the script named `source`, with the
+/// code frame from `sources` (script file, module, `-e`, stdlib) and paths shown as the user
+/// reads them.
+/// `known` (the host API's names, the variables) makes the hints for common mistakes.
 pub(crate) fn render(
     error: EvalAltResult,
     source: &str,
-    text_of: &dyn Fn(&str) -> Option<std::rc::Rc<str>>,
-    show: &dyn Fn(&str) -> String,
+    sources: &Sources,
+    known: &crate::hints::Known,
 ) -> String {
+    let text_of = |name: &str| sources.text(name);
+    let show = |name: &str| sources.shown(name);
     let mut current = source.to_owned();
     let mut callers = Vec::new();
     let mut error = error;
@@ -77,7 +177,8 @@ pub(crate) fn render(
         error = match error {
             EvalAltResult::ErrorInFunctionCall(name, callee_source, inner, pos) => {
                 callers.push(format!(
-                    "in `{name}`, called at {}",
+                    "in {}, called at {}",
+                    frame_name(&name, sources),
                     place(&show(&current), pos)
                 ));
                 if !callee_source.is_empty() && callee_source != current {
@@ -105,13 +206,17 @@ pub(crate) fn render(
         };
     }
     let pos = error.take_position();
-    let message = match &error {
+    let mut message = match &error {
         EvalAltResult::ErrorRuntime(value, _) if value.is_string() => value.to_string(),
         EvalAltResult::ErrorRuntime(value, _) => format!("uncaught exception: {value}"),
-        other => other.to_string(),
+        other => crate::hints::plain_types(&other.to_string()),
     };
+    let text = text_of(&current);
+    if let Some(hint) = crate::hints::hint(&error, pos, text.as_deref(), known) {
+        message.push_str(&format!("; {hint}"));
+    }
     let mut out = format!("{}: {message}", place(&show(&current), pos));
-    if let (Some(line), Some(text)) = (pos.line(), text_of(&current)) {
+    if let (Some(line), Some(text)) = (pos.line(), text) {
         out.push_str(&frame(&text, line, pos.position().unwrap_or(1)));
     }
     for caller in callers.iter().rev() {
@@ -127,6 +232,19 @@ pub(crate) fn at(shown: &str, text: &str, line: usize, column: usize, message: &
         "{shown}:{line}:{column}: {message}{}",
         frame(text, line, column)
     )
+}
+
+/// Every error of a script's header, each as `at` renders it, in the order of the lines.
+pub(crate) fn header_errors(
+    shown: &str,
+    text: &str,
+    errors: &[crate::params::HeaderError],
+) -> String {
+    let rendered: Vec<String> = errors
+        .iter()
+        .map(|e| at(shown, text, e.line, e.column, &e.message))
+        .collect();
+    rendered.join("\n")
 }
 
 /// `source:line:col`, or just `source` when there is no position.

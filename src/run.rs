@@ -2,8 +2,8 @@
 //! declared parameters before its first line runs (or answering `--help`), running it, and
 //! telling how it went: on the terminal, or as the `--json` report on stdout.
 
-use std::io::Write;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -14,10 +14,12 @@ use crate::catalog;
 use crate::diagnostic;
 use crate::error::{EXIT_FAILURE, Error};
 use crate::interrupt;
+use crate::log;
 use crate::options::RunOptions;
 use crate::params::{Header, Places};
 use crate::release::Release;
 use crate::report::{self, Report};
+use crate::runs::child::Detached;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 use crate::state::lock::{self, LockError};
@@ -36,10 +38,12 @@ pub(crate) struct Job {
     pub allow_outside_release: bool,
     pub json: bool,
     pub options: RunOptions,
+    /// This is the process of a detached run (`--detach`): it says when the run has started.
+    pub detached: Option<Rc<Detached>>,
 }
 
 /// Ready to run, or done before running.
-enum Prepared {
+pub(crate) enum Prepared {
     Run {
         /// The source name: the script's absolute path, or `-e`.
         name: String,
@@ -75,11 +79,11 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     let (name, text, params) = match prepared {
         Ok(Prepared::Run { name, text, params }) => (name, text, params),
         Ok(Prepared::Help(text)) => {
-            let _ = write!(std::io::stdout().lock(), "{text}");
+            log::out(&text);
             return Ok(0);
         }
         Ok(Prepared::Broken(text)) => {
-            eprintln!("{text}");
+            log::err_line(&text);
             return if job.json {
                 finish_early(report, EXIT_FAILURE, Some(text))
             } else {
@@ -87,19 +91,30 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
             };
         }
         Err(e) if job.json => {
-            eprintln!("adminsh: {e}");
+            log::err_line(&format!("adminsh: {e}"));
             let code = e.code();
             return finish_early(report, code, Some(e.to_string()));
         }
         Err(e) => return Err(e),
     };
+    learn_secret_params(&release, &params);
+    if let Code::Script(_) = job.code {
+        for warning in release.warnings() {
+            crate::log::warn(&warning);
+        }
+    }
     report.params = Some(params.clone());
     let eval = matches!(job.code, Code::Eval(_));
     let reason = audit::reason(&release, job.options.reason.as_deref())?;
     interrupt::install();
     // One run of a script at a time: the lock is held until adminsh exits.
     let _lock = match job.code {
-        Code::Script(_) => Some(lock_script(&release, &name, job.options.wait)?),
+        Code::Script(_) => Some(lock_script(
+            &release,
+            &name,
+            job.options.wait,
+            job.detached.as_deref(),
+        )?),
         Code::Eval(_) => None,
     };
     let trail = Trail::begin(
@@ -110,8 +125,12 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
             args: &job.args,
             reason: reason.as_deref(),
             dry_run: job.options.dry_run,
+            run: job.detached.as_ref().map(|d| d.id()),
         },
     )?;
+    if let Some(detached) = &job.detached {
+        detached.started();
+    }
     let session = Session::new(
         release,
         Setup {
@@ -127,6 +146,8 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
     }
     let mut runner = Runner::new(session);
     let outcome = runner.run(&text, &name);
+    // A dry run's database sandbox (and any transaction left open) is rolled back now.
+    runner.session.db.close();
     crate::host::files::remove_temp_dirs();
     if outcome.is_ok() {
         runner.session.steps.borrow().clear_checkpoint()?;
@@ -142,7 +163,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
                 text.push_str(&format!("\n  {line}"));
             }
         }
-        eprintln!("{text}");
+        log::err_line(&text);
     }
     let code = match &outcome {
         Ok(value) => {
@@ -150,7 +171,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
                 && !job.json
                 && let Some(text) = runner.show(value)
             {
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                log::out(&format!("{text}\n"));
             }
             0
         }
@@ -186,7 +207,7 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
 
 /// Everything that can stop a run before its first line: the script not found or outside the
 /// release, its header unreadable, its command line wrong, required config missing.
-fn prepare(
+pub(crate) fn prepare(
     release: &Release,
     job: &Job,
     origin: &Path,
@@ -203,14 +224,13 @@ fn prepare(
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read script {}", path.display()))
                 .map_err(Error::Failed)?;
-            let header = match Header::parse(&text) {
-                Ok(header) => header,
-                Err(e) => {
-                    let shown = diagnostic::shown(&name, origin);
-                    let rendered = diagnostic::at(&shown, &text, e.line, e.column, &e.message);
-                    return Ok(Prepared::Broken(rendered));
-                }
-            };
+            let (header, errors) = Header::parse_all(&text);
+            if !errors.is_empty() {
+                let shown = diagnostic::shown(&name, origin);
+                return Ok(Prepared::Broken(diagnostic::header_errors(
+                    &shown, &text, &errors,
+                )));
+            }
             if header.wants_help(&job.args) {
                 return Ok(Prepared::Help(header.help(script)));
             }
@@ -230,28 +250,29 @@ fn prepare(
         .config
         .borrow()
         .check_required(&release.manifest.required)?;
-    if let Code::Script(_) = job.code {
-        for warning in release.warnings() {
-            crate::log::warn(&warning);
+    Ok(Prepared::Run { name, text, params })
+}
+
+/// A parameter whose name says it is secret (`--new-password`) is masked like a secret config
+/// value from here on: in the audit, the checkpoint, `--json` and whatever the script prints.
+fn learn_secret_params(release: &Release, params: &Map) {
+    let mut config = release.config.borrow_mut();
+    for (key, value) in params {
+        if config.is_secret(key) && !(value.is_unit() || value.is_bool()) {
+            config.add_secret(&value.to_string());
         }
     }
-    Ok(Prepared::Run { name, text, params })
 }
 
 /// A value as the script's `print` would show it (a command as its command line).
 fn as_text(runner: &Runner, value: &Dynamic) -> String {
-    let mut scope = rhai::Scope::new();
-    scope.push("value", value.clone());
-    runner
-        .engine
-        .eval_with_scope::<String>(&mut scope, "value.to_string()")
-        .unwrap_or_else(|_| runner.engine.map_type_name(value.type_name()).to_owned())
+    runner.text(value, false)
 }
 
 /// Writes the `--json` report on stdout, as one line.
 fn emit(report: &Report, release: &Release) {
     let redactor = release.config.borrow().redactor().clone();
-    let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json(&redactor));
+    log::out(&format!("{}\n", report.to_json(&redactor)));
 }
 
 /// The process exits next: freeing the engine's thousand functions one by one would only
@@ -260,15 +281,26 @@ fn leave(runner: Runner) {
     std::mem::forget(runner);
 }
 
-/// Takes the script's lock, or says who holds it (or waits, with `--wait`).
-fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock, Error> {
+/// Takes the script's lock, or says who holds it (or waits, with `--wait`: a detached run has
+/// started once it waits).
+fn lock_script(
+    release: &Release,
+    script: &str,
+    wait: bool,
+    detached: Option<&Detached>,
+) -> Result<lock::Lock, Error> {
     let file = format!("{}.lock", lock::file_name(script));
     let path = release.state_dir().join("locks").join(file);
     let shown = Path::new(script)
         .strip_prefix(release.path())
         .map_or(script.to_owned(), |p| p.display().to_string());
     lock::acquire(&path, wait, &mut |holder| {
-        eprintln!("adminsh: {shown} is already running: {holder}; waiting");
+        log::err_line(&format!(
+            "adminsh: {shown} is already running: {holder}; waiting"
+        ));
+        if let Some(detached) = detached {
+            detached.started();
+        }
     })
     .map_err(|e| match e {
         LockError::Held { holder } => Error::Failed(anyhow::anyhow!(

@@ -22,6 +22,21 @@ pub(crate) struct CommandRecord {
     pub duration: Duration,
     /// Why it raised an error, when it did.
     pub error: Option<String>,
+    /// A database statement (std/db), which has no argv.
+    pub statement: Option<Statement>,
+}
+
+/// A database statement, recorded like a command.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Statement {
+    /// The database, as messages name it (no password).
+    pub database: String,
+    /// The SQL, secrets masked.
+    pub sql: String,
+    /// The parameters as the script gave them, secrets masked.
+    pub params: Vec<String>,
+    /// The rows it affected (`db::exec`, `db::exec_many`).
+    pub rows: Option<u64>,
 }
 
 type SpawnEnv = Rc<Vec<(OsString, OsString)>>;
@@ -84,6 +99,7 @@ impl Spawner {
                     if let process::Error::Failed { status, .. } = error {
                         entry.status = Some(*status);
                     }
+                    // Its words are masked already (command line, stderr tail).
                     entry.error = Some(error.to_string());
                 }
             }
@@ -92,41 +108,32 @@ impl Spawner {
     }
 
     fn start_record(&self, spec: &Spec, redactor: &Redactor) -> (usize, Instant) {
-        let stages = spec
-            .stages
-            .iter()
-            .map(|stage| {
-                std::iter::once(&stage.program)
-                    .chain(&stage.args)
-                    .map(|word| redactor.redact(word))
-                    .collect()
-            })
-            .collect();
+        let stages = spec.masked_stages(redactor);
         let mut commands = self.commands.borrow_mut();
         commands.push(CommandRecord {
             stages,
             status: None,
             duration: Duration::ZERO,
             error: None,
+            statement: None,
         });
         (commands.len() - 1, Instant::now())
     }
 
-    /// Records an HTTP request (`GET https://...`, already masked) among the commands.
-    pub(crate) fn record_request(
-        &self,
-        line: &str,
-        status: Option<i32>,
-        duration: Duration,
-        error: Option<&str>,
-    ) {
-        if self.record {
-            self.commands.borrow_mut().push(CommandRecord {
-                stages: vec![line.split(' ').map(str::to_owned).collect()],
-                status,
-                duration,
-                error: error.map(str::to_owned),
-            });
+    /// Records what is not a command (a database statement); its index, if the run records.
+    pub(crate) fn record(&self, record: CommandRecord) -> Option<usize> {
+        if !self.record {
+            return None;
+        }
+        let mut commands = self.commands.borrow_mut();
+        commands.push(record);
+        Some(commands.len() - 1)
+    }
+
+    /// Completes a record made with `record`.
+    pub(crate) fn amend(&self, index: usize, change: impl FnOnce(&mut CommandRecord)) {
+        if let Some(record) = self.commands.borrow_mut().get_mut(index) {
+            change(record);
         }
     }
 

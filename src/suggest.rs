@@ -31,21 +31,31 @@ pub(crate) fn ranked<'a>(
     scored.into_iter().map(|(_, c)| c).collect()
 }
 
+/// The edit distance of `a` and `b`, a swap of two neighbouring letters counting as one edit
+/// (`rnu` is one from `run`): the optimal string alignment distance.
 fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (previous + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            previous = row[j + 1];
-            row[j + 1] = next;
+    // Three rows: two back (for a swap), the previous one and the current one.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        current[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (previous[j - 1] + cost)
+                .min(previous[j] + 1)
+                .min(current[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
         }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
     }
-    row[b.len()]
+    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -60,5 +70,10 @@ mod tests {
         assert_eq!(closest("fix", names), Some("fix_records"));
         assert_eq!(closest("zzz", names), None);
         assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("rnu", "run"), 1);
+        assert_eq!(levenshtein("", "ab"), 2);
+        assert_eq!(levenshtein("ab", ""), 2);
+        assert_eq!(levenshtein("abc", "abc"), 0);
+        assert_eq!(closest("rnu", ["run", "read"]), Some("run"));
     }
 }

@@ -205,14 +205,14 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         "to_string",
         "cmd: Cmd -> String",
         "The command line, shell-quoted, secrets masked",
-        move |c: &mut Cmd| s.redact(&c.0.command_line()),
+        move |c: &mut Cmd| c.0.shown(&s.redactor()),
     );
     let s = session.clone();
     host.def(
         "to_debug",
         "cmd: Cmd -> String",
         "The command line, for debug()",
-        move |c: &mut Cmd| format!("cmd({})", s.redact(&c.0.command_line())),
+        move |c: &mut Cmd| format!("cmd({})", c.0.shown(&s.redactor())),
     );
 
     let s = session.clone();
@@ -349,7 +349,7 @@ fn warn_not_utf8(session: &Session, spec: &Spec) {
         crate::log::Level::Warn,
         &format!(
             "`{}` printed bytes that are not UTF-8; they were replaced with U+FFFD (use .read_bytes() for the exact bytes)",
-            session.redact(&spec.command_line())
+            spec.shown(&session.redactor())
         ),
     );
 }

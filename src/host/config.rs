@@ -60,6 +60,24 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     );
     let s = session.clone();
     host.def("release", " -> Map", "The release: #{name, root, link, version, version_source, dirty, stage, state_dir, isolation}", move || release_map(&s));
+    let s = session.clone();
+    host.def(
+        "mode",
+        " -> Map",
+        "How this run goes: #{dry_run, read_only, yes}",
+        move || mode_map(&s),
+    );
+}
+
+/// What `mode()` returns: the run's options as they apply (`read_only` also when the stage is
+/// one of the manifest's `read_only_stages`).
+fn mode_map(session: &Session) -> Map {
+    let options = session.options();
+    let mut map = Map::new();
+    map.insert("dry_run".into(), options.dry_run.into());
+    map.insert("read_only".into(), options.read_only.into());
+    map.insert("yes".into(), options.yes.into());
+    map
 }
 
 /// What `release()` returns.

@@ -266,6 +266,23 @@ fn shown(session: &Session, url: &str) -> String {
     session.redact(&without_password)
 }
 
+/// Records a request (`GET https://...`, masked) among the commands, for `--json` and the audit.
+fn record(
+    session: &Session,
+    line: &str,
+    status: Option<i32>,
+    duration: Duration,
+    error: Option<&str>,
+) {
+    session.spawner.record(crate::spawner::CommandRecord {
+        stages: vec![line.split(' ').map(str::to_owned).collect()],
+        status,
+        duration,
+        error: error.map(str::to_owned),
+        statement: None,
+    });
+}
+
 fn request(
     session: &Session,
     method: &str,
@@ -296,9 +313,7 @@ fn request(
     let result = loop {
         if let Some(signal) = interrupt::signal() {
             // The helper thread is left to end with the process.
-            session
-                .spawner
-                .record_request(&line, None, started.elapsed(), Some("interrupted"));
+            record(session, &line, None, started.elapsed(), Some("interrupted"));
             return Err(control::interrupted(signal));
         }
         match rx.recv_timeout(Duration::from_millis(10)) {
@@ -313,9 +328,7 @@ fn request(
         Ok(response) => response,
         Err(e) => {
             let message = session.redact(&format!("{line}: {e}"));
-            session
-                .spawner
-                .record_request(&line, None, started.elapsed(), Some(&message));
+            record(session, &line, None, started.elapsed(), Some(&message));
             return Err(runtime_error(message));
         }
     };
@@ -338,7 +351,8 @@ fn request(
         }
         session.redact(&message)
     });
-    session.spawner.record_request(
+    record(
+        session,
         &line,
         Some(i32::from(status)),
         started.elapsed(),

@@ -26,7 +26,7 @@ fn scan_blocks(session: &Session, c: &Cmd, each: &mut dyn FnMut(&[u8]) -> bool) 
     if blocks.too_long() {
         return Err(runtime_error(format!(
             "command `{}` printed a line longer than {} MiB, more than a line operation takes; it was stopped (.read() and .read_bytes() take output of any shape)",
-            session.redact(&c.0.command_line()),
+            c.0.shown(&session.redactor()),
             scan::LONGEST_LINE / (1024 * 1024)
         )));
     }

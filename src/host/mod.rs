@@ -6,6 +6,7 @@ pub(crate) mod command;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod data;
+pub(crate) mod display;
 pub(crate) mod files;
 pub(crate) mod formats;
 pub(crate) mod fs;
@@ -58,7 +59,9 @@ impl FnDoc {
 
     /// Called as a method on a command: `cmd(...).run()`.
     pub(crate) fn is_method(&self) -> bool {
-        self.params.starts_with("cmd: Cmd") || self.params.starts_with("bar: Progress")
+        self.params.starts_with("cmd: Cmd")
+            || self.params.starts_with("bar: Progress")
+            || self.params.starts_with("db: Db")
     }
 }
 
@@ -102,28 +105,36 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
     let s = session.clone();
-    engine.on_print(move |text| s.sink.print(text));
-    engine.on_debug(|text, source, pos| {
+    engine.on_print(move |text| s.print(text));
+    let s = session.clone();
+    engine.on_debug(move |text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
             _ => String::new(),
         };
-        eprintln!("{place}{text}");
+        crate::sink::debug(&s.redactor(), &place, text);
     });
-    engine.set_module_resolver(modules::Resolver::new(
-        session.release.path(),
-        session.options().allow_outside_release,
-    ));
     let mut host = Host {
         engine,
         docs: Vec::with_capacity(64),
     };
+    // `import "std/db" as db` and, without an import, `db::...`.
+    let db = crate::db::module::register(&mut host, session);
+    host.engine.register_static_module("db", db.clone());
+    host.engine.set_module_resolver(
+        modules::Resolver::new(
+            session.release.path(),
+            session.options().allow_outside_release,
+        )
+        .with_native("db", db),
+    );
     command::register(&mut host, session);
     config::register(&mut host, session);
-    control::register(&mut host);
+    control::register(&mut host, session);
     data::register(&mut host);
+    display::register(&mut host, session);
     fs::register(&mut host, session);
-    log::register(&mut host);
+    log::register(&mut host, session);
     procfile::register(&mut host, session);
     progress::register(&mut host);
     prompt::register(&mut host, session);

@@ -18,6 +18,8 @@ pub(crate) struct Resolver {
     /// The release root, physical (symlinks resolved).
     root: PathBuf,
     allow_outside_release: bool,
+    /// Stdlib modules written in Rust (`std/db`).
+    native: HashMap<&'static str, SharedModule>,
     /// Modules are evaluated once per session, on first import: stdlib ones by name...
     std: RefCell<HashMap<String, SharedModule>>,
     /// ...files by their physical path.
@@ -36,6 +38,7 @@ impl Resolver {
         Resolver {
             root: root.to_path_buf(),
             allow_outside_release,
+            native: HashMap::new(),
             std: RefCell::default(),
             files: RefCell::default(),
             loading: RefCell::default(),
@@ -130,6 +133,14 @@ impl Resolver {
     }
 }
 
+impl Resolver {
+    /// Serves `std/<name>` with a module written in Rust.
+    pub(crate) fn with_native(mut self, name: &'static str, module: SharedModule) -> Self {
+        self.native.insert(name, module);
+        self
+    }
+}
+
 impl ModuleResolver for Resolver {
     fn resolve(
         &self,
@@ -141,6 +152,9 @@ impl ModuleResolver for Resolver {
         let Some(name) = path.strip_prefix(stdlib::PREFIX) else {
             return self.load_file(engine, path, &self.file(source, path), pos);
         };
+        if let Some(module) = self.native.get(name) {
+            return Ok(module.clone());
+        }
         if let Some(module) = self.std.borrow().get(name) {
             return Ok(module.clone());
         }

@@ -27,6 +27,8 @@ struct Bar {
     last_draw: Option<Instant>,
     /// Tenths of the way already reported as plain lines.
     reported_tenths: u64,
+    /// The last plain line written: `finish` does not repeat it.
+    last_line: String,
     finished: bool,
 }
 
@@ -39,6 +41,7 @@ impl Progress {
             terminal: std::io::stderr().is_terminal(),
             last_draw: None,
             reported_tenths: 0,
+            last_line: String::new(),
             finished: false,
         })))
     }
@@ -53,6 +56,17 @@ impl Progress {
         let mut bar = self.0.borrow_mut();
         text.clone_into(&mut bar.message);
         bar.draw(false);
+    }
+
+    /// `3/10 rows`: how far it is, and its message.
+    pub(crate) fn state(&self) -> String {
+        let bar = self.0.borrow();
+        let mut text = format!("{}/{}", bar.done, bar.total);
+        if !bar.message.is_empty() {
+            text.push(' ');
+            text.push_str(&bar.message);
+        }
+        text
     }
 
     pub(crate) fn finish(&self) {
@@ -107,11 +121,11 @@ impl Bar {
                 } else {
                     format!(" {}", self.message)
                 };
-                let _ = writeln!(
-                    err,
-                    "progress: {shown}/{} ({percent}%){message}",
-                    self.total
-                );
+                let line = format!("progress: {shown}/{} ({percent}%){message}", self.total);
+                if line != self.last_line {
+                    let _ = writeln!(err, "{line}");
+                    self.last_line = line;
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use rhai::{Dynamic, FnPtr, NativeCallContext};
+use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::step_code::call_text;
 use super::{Host, RhaiResult, runtime_error};
@@ -27,26 +27,28 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
             let start = s.steps.borrow_mut().start(name, &code);
             let number = match start {
                 StepStart::Skip { number, finished_at } => {
-                    eprintln!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped");
+                    s.say(&format!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped"));
                     return Ok(Dynamic::UNIT);
                 }
                 StepStart::Run { number, changed } => {
                     if changed {
-                        eprintln!(
+                        s.say(&format!(
                             "step {number}: {name}: the script changed here since the last run: this step and the ones after it run again"
-                        );
+                        ));
                     }
                     number
                 }
             };
-            eprintln!("step {number}: {name}");
+            s.say(&format!("step {number}: {name}"));
             let started = Instant::now();
-            let result = body.call_within_context::<Dynamic>(&ctx, ());
+            let result = body
+                .call_within_context::<Dynamic>(&ctx, ())
+                .map_err(|e| named_step(*e, name));
             let took = started.elapsed();
             let seconds = took.as_secs_f64();
             match &result {
-                Ok(_) => eprintln!("step {number}: {name}: done in {seconds:.2}s"),
-                Err(_) => eprintln!("step {number}: {name}: failed after {seconds:.2}s"),
+                Ok(_) => s.say(&format!("step {number}: {name}: done in {seconds:.2}s")),
+                Err(_) => s.say(&format!("step {number}: {name}: failed after {seconds:.2}s")),
             }
             s.steps
                 .borrow_mut()
@@ -75,7 +77,7 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
                 .join("locks")
                 .join(format!("{}.lock", lock::file_name(&format!("lock:{name}"))));
             let lock = lock::acquire(&path, true, &mut |holder| {
-                eprintln!("lock `{name}` is held by {holder}; waiting");
+                s.say(&format!("lock `{name}` is held by {holder}; waiting"));
             })
             .map_err(|e| match e {
                 LockError::Interrupted(signal) => super::control::interrupted(signal),
@@ -94,6 +96,23 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
             result
         },
     );
+}
+
+/// An error from a step's body, its frame named after the step (`in step "backfill"`) rather
+/// than Rhai's name for the closure.
+fn named_step(error: EvalAltResult, name: &str) -> Box<EvalAltResult> {
+    match error {
+        EvalAltResult::ErrorInFunctionCall(_, source, inner, pos) => {
+            EvalAltResult::ErrorInFunctionCall(
+                crate::diagnostic::step_frame(name),
+                source,
+                inner,
+                pos,
+            )
+            .into()
+        }
+        other => other.into(),
+    }
 }
 
 /// A hash of the text of this `step(...)` call in its script; the name alone when the text

@@ -15,7 +15,7 @@ const MAX_WAIT: f64 = 7.0 * 24.0 * 3600.0;
 /// `retry`'s most attempts.
 const MAX_ATTEMPTS: rhai::INT = 1000;
 /// How far `retry`'s doubling waits grow (unless the first wait is longer).
-const MAX_BACKOFF: Duration = Duration::from_mins(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How often `wait_until` checks unless told.
 const DEFAULT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a wait looks at the interrupt flag.

@@ -57,10 +57,21 @@ pub(crate) fn summary(text: &str) -> Option<String> {
 const DIRECTIVES: [&str; 3] = ["@param", "@flag", "@no-params"];
 
 impl Header {
-    /// Reads the header of a script's text.
+    /// Reads the header of a script's text; its first error, if any.
     pub(crate) fn parse(text: &str) -> Result<Header, HeaderError> {
+        let (header, errors) = Header::parse_all(text);
+        match errors.into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(header),
+        }
+    }
+
+    /// Reads the header of a script's text: what it declares, and every error in it (a line
+    /// with an error declares nothing), in the order of the lines.
+    pub(crate) fn parse_all(text: &str) -> (Header, Vec<HeaderError>) {
         let (lines, after) = header_lines(text);
         let mut header = Header::default();
+        let mut errors = Vec::new();
         let mut texts: Vec<&str> = Vec::new();
         let mut no_params_at = None;
         for line in &lines {
@@ -74,45 +85,13 @@ impl Header {
                 column: line.column + (line.text.chars().count() - trimmed.chars().count()),
                 rest: trimmed,
             };
-            let at = cursor.column;
-            let directive = cursor.take_while(|c| c == '@' || c == '-' || c.is_alphanumeric());
             header.declares = true;
-            match directive {
-                "@param" | "@flag" => {
-                    let param = parse_param(&mut cursor, directive == "@flag")?;
-                    let duplicate = header.params.iter().any(|p| p.key == param.key);
-                    if param.key == "help" {
-                        return Err(cursor.error_at(at, "`help` is taken by --help"));
-                    }
-                    if duplicate {
-                        return Err(cursor
-                            .error_at(at, format!("parameter `{}` is declared twice", param.key)));
-                    }
-                    header.params.push(param);
-                }
-                "@no-params" => {
-                    cursor.skip_spaces();
-                    if !cursor.rest.is_empty() {
-                        return Err(cursor.error("`@no-params` takes nothing after it"));
-                    }
-                    no_params_at = Some(cursor.error_at(
-                        at,
-                        "`@no-params` says the script takes no parameters, but it declares some",
-                    ));
-                }
-                other => {
-                    return Err(cursor.error_at(
-                        at,
-                        format!(
-                            "unknown directive `{other}` (expected {})",
-                            DIRECTIVES.join(", ")
-                        ),
-                    ));
-                }
+            if let Err(error) = directive(&mut cursor, &mut header, &mut no_params_at) {
+                errors.push(error);
             }
         }
         if let Some(error) = no_params_at.filter(|_| !header.params.is_empty()) {
-            return Err(error);
+            errors.push(error);
         }
         // A declaration below the header would be silently ignored: say so instead.
         for (i, line) in text.lines().enumerate().skip(after.saturating_sub(1)) {
@@ -122,7 +101,7 @@ impl Header {
                 trimmed.starts_with(*d)
                     && !trimmed[d.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '-')
             }) {
-                return Err(HeaderError {
+                errors.push(HeaderError {
                     line: i + 1,
                     column: line.chars().count() - trimmed.chars().count() + 1,
                     message: format!(
@@ -132,6 +111,7 @@ impl Header {
                 });
             }
         }
+        errors.sort_by_key(|e| (e.line, e.column));
         let mut texts = texts.into_iter().skip_while(|t| t.trim().is_empty());
         header.summary = texts.next().map(|t| t.trim().to_owned());
         header.details = texts
@@ -141,8 +121,53 @@ impl Header {
         while header.details.last().is_some_and(|t| t.trim().is_empty()) {
             header.details.pop();
         }
-        Ok(header)
+        (header, errors)
     }
+}
+
+/// Reads one `@` line into the header; `no_params_at` keeps where `@no-params` was, for the
+/// error if the header declares parameters too.
+fn directive(
+    cursor: &mut Cursor,
+    header: &mut Header,
+    no_params_at: &mut Option<HeaderError>,
+) -> Result<(), HeaderError> {
+    let at = cursor.column;
+    let directive = cursor.take_while(|c| c == '@' || c == '-' || c.is_alphanumeric());
+    match directive {
+        "@param" | "@flag" => {
+            let param = parse_param(cursor, directive == "@flag")?;
+            if param.key == "help" {
+                return Err(cursor.error_at(at, "`help` is taken by --help"));
+            }
+            if header.params.iter().any(|p| p.key == param.key) {
+                return Err(
+                    cursor.error_at(at, format!("parameter `{}` is declared twice", param.key))
+                );
+            }
+            header.params.push(param);
+        }
+        "@no-params" => {
+            cursor.skip_spaces();
+            if !cursor.rest.is_empty() {
+                return Err(cursor.error("`@no-params` takes nothing after it"));
+            }
+            *no_params_at = Some(cursor.error_at(
+                at,
+                "`@no-params` says the script takes no parameters, but it declares some",
+            ));
+        }
+        other => {
+            return Err(cursor.error_at(
+                at,
+                format!(
+                    "unknown directive `{other}` (expected {})",
+                    DIRECTIVES.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a directive's text left to right, knowing the column of what it reads.

@@ -1,7 +1,7 @@
 //! The value types of parameters, and turning command-line text into Rhai values: integers,
 //! floats, bools, real calendar dates, absolute paths, one of some words.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use rhai::Dynamic;
 
@@ -47,10 +47,10 @@ impl Kind {
                 .map(|()| text.to_owned().into())
                 .map_err(|why| format!("{}{why}", expected("a date (YYYY-MM-DD)"))),
             Kind::Path if text.is_empty() => Err("expects a path, got an empty string".into()),
-            Kind::Path => {
-                let path = std::path::absolute(base.join(text)).unwrap_or_else(|_| base.join(text));
-                Ok(path.to_string_lossy().into_owned().into())
-            }
+            Kind::Path => Ok(normalise(&base.join(text))
+                .to_string_lossy()
+                .into_owned()
+                .into()),
             Kind::OneOf(choices) if choices.iter().any(|c| c == text) => Ok(text.to_owned().into()),
             Kind::OneOf(choices) => {
                 let mut message = expected(&format!("one of {}", choices.join(", ")));
@@ -61,6 +61,24 @@ impl Kind {
             }
         }
     }
+}
+
+/// The absolute form of `path`, `.` and `..` resolved lexically (`/app/var/../y` is `/app/y`):
+/// the path as the user wrote it, symlinks untouched, whether or not it exists.
+fn normalise(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            // `..` above the root is the root, as the kernel has it.
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

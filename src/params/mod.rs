@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::suggest;
 
 pub(crate) use header::summary;
-pub(crate) use uses::check_uses;
+pub(crate) use uses::{check_uses, tokens};
 
 /// The value types a parameter can have.
 pub(crate) const TYPES: [&str; 7] = [
@@ -128,6 +128,15 @@ impl Header {
                 "{script}: {message}\n  (adminsh {script} --help shows its parameters)"
             ))
         };
+        // `@no-params`: nothing at all, not even words after `--`.
+        if self.params.is_empty()
+            && let Some(word) = args.first()
+        {
+            return Err(usage(format!(
+                "unexpected argument `{word}`: the script takes no arguments (its header says \
+                 `@no-params`)"
+            )));
+        }
         let mut given: Vec<Option<Dynamic>> = vec![None; self.params.len()];
         let mut words = args.iter();
         while let Some(word) = words.next() {
@@ -293,7 +302,7 @@ print(1);
         assert_eq!(
             shown(&bind(&h, &all).unwrap()),
             "#{\"batch\": -3, \"dry_run\": true, \"mode\": \"fast\", \"note\": \"\", \
-             \"out\": \"/home/me/work/../x.csv\", \"ratio\": 100.0, \"since\": \"2026-11-01\", \
+             \"out\": \"/home/me/x.csv\", \"ratio\": 100.0, \"since\": \"2026-11-01\", \
              \"verbose\": true}"
         );
         let m = bind(

@@ -3,17 +3,20 @@
 //! failure says its stderr is above. The captured forms read stdout, and pass stderr through
 //! adminsh so a failure can quote its tail.
 
-use std::io::{self, Write};
+use std::io;
 
 use super::lines::{Lines, Stopped};
-use super::pump::{Sinks, keep_tail, tail};
+use super::pump::Sinks;
+use super::tail::{self, Tail};
 use super::text::TextBuilder;
 use super::{Captured, Output};
+use crate::release::secrets::Redactor;
 
 /// The sinks of one command's pipes; `None` for an output left to the command.
-pub(super) struct Capture<'a> {
+pub(super) struct Capture<'a, 'r> {
     stdout: Option<StdoutSink<'a>>,
-    stderr: Option<StderrSink>,
+    stderr: Option<StderrSink<'r>>,
+    redactor: &'r Redactor,
 }
 
 enum StdoutSink<'a> {
@@ -27,9 +30,9 @@ enum StdoutSink<'a> {
     Chunks(&'a mut dyn FnMut(&[u8]) -> bool, bool),
 }
 
-enum StderrSink {
+enum StderrSink<'r> {
     /// Copied to adminsh's stderr as it comes, keeping the tail for error messages.
-    Tee(Vec<u8>),
+    Tee(Tail<'r>),
     /// As text (`output`).
     Text(TextBuilder),
 }
@@ -45,23 +48,23 @@ pub(super) struct Collected {
     pub stdout: Captured,
     /// Only kept for `Output::Both`.
     pub stderr: Captured,
-    /// The end of stderr, for an error message (empty when stderr was not read).
+    /// The end of stderr, masked, for an error message (empty when stderr was not read).
     pub stderr_tail: String,
     /// Why `each_line` stopped reading before the end.
     pub lines_stopped: Option<Stopped>,
 }
 
-impl<'a> Capture<'a> {
-    pub(super) fn new(output: Output<'a>) -> Self {
+impl<'a, 'r> Capture<'a, 'r> {
+    pub(super) fn new(output: Output<'a>, redactor: &'r Redactor) -> Self {
         let (stdout, stderr) = match output {
             Output::Inherit => (None, None),
             Output::Bytes => (
                 Some(StdoutSink::Collect(Vec::new())),
-                Some(StderrSink::Tee(Vec::new())),
+                Some(StderrSink::Tee(Tail::new(redactor))),
             ),
             Output::Text => (
                 Some(StdoutSink::Text(TextBuilder::default())),
-                Some(StderrSink::Tee(Vec::new())),
+                Some(StderrSink::Tee(Tail::new(redactor))),
             ),
             Output::Both => (
                 Some(StdoutSink::Text(TextBuilder::default())),
@@ -69,14 +72,18 @@ impl<'a> Capture<'a> {
             ),
             Output::Lines(each) => (
                 Some(StdoutSink::Lines(Lines::new(each))),
-                Some(StderrSink::Tee(Vec::new())),
+                Some(StderrSink::Tee(Tail::new(redactor))),
             ),
             Output::Chunks(each) => (
                 Some(StdoutSink::Chunks(each, false)),
-                Some(StderrSink::Tee(Vec::new())),
+                Some(StderrSink::Tee(Tail::new(redactor))),
             ),
         };
-        Capture { stdout, stderr }
+        Capture {
+            stdout,
+            stderr,
+            redactor,
+        }
     }
 
     /// Whether the command writes to adminsh's own stdout and stderr (so the user has seen
@@ -125,10 +132,10 @@ impl<'a> Capture<'a> {
             None => (Captured::Nothing, None),
         };
         let (stderr, stderr_tail) = match self.stderr {
-            Some(StderrSink::Tee(kept)) => (Captured::Nothing, tail(&kept)),
+            Some(StderrSink::Tee(kept)) => (Captured::Nothing, kept.finish()),
             Some(StderrSink::Text(text)) => {
                 let (text, invalid) = text.finish();
-                let shown = tail(text.as_bytes());
+                let shown = tail::of(text.as_bytes(), self.redactor);
                 (Captured::Text(text, invalid), shown)
             }
             None => (Captured::Nothing, String::new()),
@@ -142,7 +149,7 @@ impl<'a> Capture<'a> {
     }
 }
 
-impl Sinks for Capture<'_> {
+impl Sinks for Capture<'_, '_> {
     fn stdout(&mut self, bytes: &[u8]) -> bool {
         match &mut self.stdout {
             Some(StdoutSink::Collect(out)) => out.extend_from_slice(bytes),
@@ -162,9 +169,10 @@ impl Sinks for Capture<'_> {
     fn stderr(&mut self, bytes: &[u8]) {
         match &mut self.stderr {
             Some(StderrSink::Tee(kept)) => {
-                // A closed or full stderr of adminsh must not stop the command.
-                let _ = io::stderr().write_all(bytes);
-                keep_tail(kept, bytes);
+                // The command's own words, passed through as they come; a closed or full
+                // stderr of adminsh must not stop the command.
+                crate::log::err_bytes(bytes);
+                kept.push(bytes);
             }
             Some(StderrSink::Text(text)) => text.push(bytes),
             None => {}

@@ -9,9 +9,6 @@ use std::time::Instant;
 
 /// How much is read at a time.
 pub(crate) const CHUNK: usize = 64 * 1024;
-/// How much of stderr a failure message keeps.
-const TAIL_LINES: usize = 10;
-const TAIL_BYTES: usize = 8 * 1024;
 
 /// Where the bytes read from the pipes go.
 pub(crate) trait Sinks {
@@ -201,23 +198,6 @@ fn read_into_spare(pipe: &io::PipeReader, out: &mut Vec<u8>) -> io::Result<usize
     }
 }
 
-/// Keeps the end of stderr for an error message: appends `bytes` to `tail`, dropping what is
-/// well before the last `TAIL_BYTES`.
-pub(crate) fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
-    tail.extend_from_slice(bytes);
-    if tail.len() > 2 * TAIL_BYTES {
-        tail.drain(..tail.len() - TAIL_BYTES);
-    }
-}
-
-/// The last lines of stderr, for an error message.
-pub(crate) fn tail(stderr: &[u8]) -> String {
-    let start = stderr.len().saturating_sub(TAIL_BYTES);
-    let text = String::from_utf8_lossy(&stderr[start..]);
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,16 +270,5 @@ mod tests {
             out_w.write_all(b"more").unwrap_err().kind(),
             io::ErrorKind::BrokenPipe
         );
-    }
-
-    #[test]
-    fn the_tail_keeps_the_last_lines() {
-        let mut kept = Vec::new();
-        for i in 0..5000 {
-            keep_tail(&mut kept, format!("line{i}\n").as_bytes());
-        }
-        assert!(kept.len() <= 2 * TAIL_BYTES);
-        assert_eq!(tail(&kept).lines().count(), TAIL_LINES);
-        assert!(tail(&kept).ends_with("line4999"));
     }
 }

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use anyhow::{Context, Result, bail};
 
 use super::dotenv;
-use super::secrets::{self, Redactor, SecretNames};
+use super::secrets::{Redactor, SecretNames};
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +78,8 @@ impl Config {
         let mut config = Config {
             vars: BTreeMap::new(),
             opaque: Vec::new(),
+            redactor: Rc::new(Redactor::new(sources.secret_names.clone())),
             names: sources.secret_names,
-            redactor: Rc::default(),
         };
         for (key, value) in sources.defaults {
             config.set(key, value, Layer::ManifestDefault);
@@ -122,7 +122,7 @@ impl Config {
     }
 
     pub(crate) fn set(&mut self, key: &str, value: &str, layer: Layer) {
-        Rc::make_mut(&mut self.redactor).learn(&self.names, key, value);
+        Rc::make_mut(&mut self.redactor).learn(key, value);
         let overrides = self.vars.get(key).map(|old| old.layer.clone());
         self.vars.insert(
             key.to_owned(),
@@ -146,10 +146,15 @@ impl Config {
         &self.opaque
     }
 
-    /// The value as adminsh may print it: masked if the key is secret, a URL's password masked.
+    /// The value as adminsh may print it: masked if the key is secret, else every secret in
+    /// it masked (a URL's password, another key's secret value).
     pub(crate) fn display_value(&self, key: &str) -> Option<String> {
-        self.get(key)
-            .map(|value| secrets::display_value(&self.names, key, value))
+        self.get(key).map(|value| self.redactor.display(key, value))
+    }
+
+    /// A secret that is no config value (a script's secret parameter): masked like one.
+    pub(crate) fn add_secret(&mut self, value: &str) {
+        Rc::make_mut(&mut self.redactor).add(value);
     }
 
     pub(crate) fn is_secret(&self, key: &str) -> bool {

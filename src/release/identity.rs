@@ -100,3 +100,48 @@ fn git_head(git_dir: &Path) -> Option<String> {
 fn is_sha(text: &str) -> bool {
     text.len() >= 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
+
+/// Whether `version` is the version `expected` names: the same text, or, for a commit, a
+/// short SHA of at least 7 hex digits it starts with (`4f2c9e1` names `4f2c9e1a…`), in either
+/// case.
+pub(crate) fn is_version(version: &str, expected: &str) -> bool {
+    let expected = expected.trim();
+    if version == expected {
+        return true;
+    }
+    expected.len() >= 7
+        && expected.bytes().all(|b| b.is_ascii_hexdigit())
+        && version.bytes().all(|b| b.is_ascii_hexdigit())
+        && version
+            .get(..expected.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_shas_name_their_commit() {
+        let sha = "4f2c9e1a0b3c4d5e6f708192a3b4c5d6e7f80912";
+        let cases = [
+            (sha, sha, true),
+            (sha, "4f2c9e1", true),
+            (sha, "4F2C9E1A", true),
+            (sha, "4f2c9e", false),
+            (sha, "4f2c9e2", false),
+            (sha, "4f2c9e1a0b3c4d5e6f708192a3b4c5d6e7f809123", false),
+            ("v1.2.3", "v1.2.3", true),
+            ("v1.2.3-extra", "v1.2.3", false),
+            ("release-4f2c9e1abc", "release", false),
+            ("4f2c9e1", "4f2c9e1a0b", false),
+        ];
+        for (version, expected, want) in cases {
+            assert_eq!(
+                is_version(version, expected),
+                want,
+                "{version} vs {expected}"
+            );
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub(crate) mod isolation;
 pub(crate) mod listing;
 pub(crate) mod manifest;
 pub(crate) mod procfile;
+pub(crate) mod redactor;
 pub(crate) mod root;
 pub(crate) mod secrets;
 pub(crate) mod targets;
@@ -123,7 +124,8 @@ impl Release {
     pub(crate) fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Some(expected) = &self.manifest.expected_version
-            && self.identity().version.as_deref() != Some(expected.as_str())
+            && !(self.identity().version.as_deref())
+                .is_some_and(|version| identity::is_version(version, expected))
         {
             let version = self.identity().version.as_deref();
             warnings.push(format!(

@@ -1,12 +1,27 @@
 //! Finding the release root: `-C DIR`, else the nearest ancestor of the current directory
-//! holding `adminsh.toml`, else one holding a `Procfile`, else one holding `.git`.
+//! holding `adminsh.toml`, else one holding a `Procfile`, else `.git`, else the files a
+//! framework keeps at an app's root (`Gemfile`, `config.ru`, `manage.py`, `pyproject.toml`,
+//! `package.json`, `go.mod`, in that order): a deployed release often has no `.git`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-/// Files that mark a release root, strongest first.
-pub(crate) const MARKERS: [&str; 3] = ["adminsh.toml", "Procfile", ".git"];
+/// Files that mark a release root, strongest first; each is looked for in every ancestor before
+/// the next one is. A checkout's `.git` outranks the language markers, which a subproject (a
+/// `frontend/package.json`, a `tools/pyproject.toml`) may have too; among those, the ones only
+/// an app's root has come first.
+pub(crate) const MARKERS: [&str; 9] = [
+    "adminsh.toml",
+    "Procfile",
+    ".git",
+    "Gemfile",
+    "config.ru",
+    "manage.py",
+    "pyproject.toml",
+    "package.json",
+    "go.mod",
+];
 
 /// The release root, resolved through symlinks, and the name the user reached it by.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! and the `ssh` and `kubectl exec` argvs that carry it there. Pure functions, so the tests
 //! can hold them to the last word.
 
-use crate::options::{Flags, ReleaseMode};
+use crate::options::{Detach, Flags, ReleaseMode};
 use crate::process::quote::quote_home;
 
 use super::payload;
@@ -30,8 +30,21 @@ pub(crate) fn forwarded(
     name: &str,
     stage: Option<&str>,
 ) -> Vec<String> {
+    let mut argv = vec![format!("--announce={name}")];
+    argv.extend(command_line(mode, options, stage));
+    argv
+}
+
+/// The command line for this mode and these flags, without the program name, the target and
+/// the release directory (`-C`), every value as `--flag=value`: what a target's adminsh runs,
+/// and what a detached run's own process runs. `stage` is used when the flags name none.
+pub(crate) fn command_line(
+    mode: &ReleaseMode,
+    options: &Flags,
+    stage: Option<&str>,
+) -> Vec<String> {
     let with = |flag: &str, value: &str| format!("{flag}={value}");
-    let mut argv = vec![with("--announce", name)];
+    let mut argv = Vec::new();
     if let Some(stage) = options.release.stage.as_deref().or(stage) {
         argv.push(with("--stage", stage));
     }
@@ -59,6 +72,9 @@ pub(crate) fn forwarded(
     if let Some(reason) = &run.reason {
         argv.push(with("--reason", reason));
     }
+    if options.detach == Detach::Start {
+        argv.push("--detach".into());
+    }
     match mode {
         ReleaseMode::Script { script, args } => {
             argv.extend(["--".to_owned(), script.clone()]);
@@ -78,6 +94,10 @@ pub(crate) fn forwarded(
                 argv.push("--all".into());
             }
         }
+        ReleaseMode::Runs => argv.push("--runs".into()),
+        ReleaseMode::Logs { id } => argv.push(with("--logs", id)),
+        ReleaseMode::Attach { id } => argv.push(with("--attach", id)),
+        ReleaseMode::Stop { id } => argv.push(with("--stop", id)),
     }
     argv
 }
@@ -267,6 +287,7 @@ mod tests {
             namespace: Some("shop".into()),
             container: Some("web".into()),
             context: Some("prod-eu".into()),
+            job: false,
         };
         let target = Target {
             dir: Some("/app".into()),
@@ -308,6 +329,7 @@ mod tests {
             namespace: None,
             container: None,
             context: None,
+            job: false,
         };
         let target = Target {
             dir: None,

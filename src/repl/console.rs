@@ -47,7 +47,7 @@ impl Console {
                 Ok(module) => {
                     runner.engine.register_static_module(*name, module.into());
                 }
-                Err(e) => eprintln!("adminsh: std/{name} is unavailable: {e}"),
+                Err(e) => crate::log::err_line(&format!("adminsh: std/{name} is unavailable: {e}")),
             }
             catalog.extend(help::module_functions(name, source));
         }
@@ -127,7 +127,21 @@ impl Console {
         if value.is_unit() {
             return String::new();
         }
-        format!("=> {}\n", self.runner.session.redact(&pretty(value, 0)))
+        let value = self.runner.session.redactor().value(value);
+        // Rows straight from a query: a table, in the query's column order.
+        if let Some(table) =
+            crate::db::value::table(&value, &|v| pretty(v, 0, &|v| self.runner.text(v, true)))
+        {
+            return format!(
+                "{table}
+"
+            );
+        }
+        format!(
+            "=> {}
+",
+            pretty(&value, 0, &|v| self.runner.text(v, true))
+        )
     }
 
     fn meta(&mut self, command: &str) -> Outcome {
@@ -140,7 +154,9 @@ impl Console {
             "env" => Outcome::Output(listing::text(&session.release, argument == "--all")),
             "release" => Outcome::Output(format!(
                 "{}\n",
-                pretty(&Dynamic::from_map(release_map(&session)), 0)
+                pretty(&Dynamic::from_map(release_map(&session)), 0, &|v| {
+                    self.runner.text(v, true)
+                })
             )),
             "vars" => Outcome::Output(self.vars()),
             "load" if argument.is_empty() => {
@@ -161,9 +177,15 @@ impl Console {
 
     fn vars(&self) -> String {
         let mut out = String::new();
+        let redactor = self.runner.session.redactor();
         for (name, constant, value) in self.runner.scope.iter() {
             let keyword = if constant { "const" } else { "let" };
-            let value = self.runner.session.redact(&pretty(&value, 0));
+            // By value, and by the variable's name (`let new_token = ...`).
+            let value = if redactor.is_secret(name) && !(value.is_unit() || value.is_bool()) {
+                crate::release::secrets::MASK.to_owned()
+            } else {
+                pretty(&redactor.value(&value), 0, &|v| self.runner.text(v, true))
+            };
             out.push_str(&format!("{keyword} {name} = {value};\n"));
         }
         if out.is_empty() {
@@ -216,14 +238,16 @@ fn load_module(runner: &Runner, name: &str, source: &str) -> Result<Module, Stri
     Module::eval_ast_as_new(Scope::new(), &ast, &runner.engine).map_err(|e| e.to_string())
 }
 
-/// A value in Rhai notation, one line when it fits in 80 columns, else one element a line.
-pub(super) fn pretty(value: &Dynamic, indent: usize) -> String {
+/// A value in Rhai notation, one line when it fits in 80 columns, else one element a line;
+/// `text` gives the text of any other value (the engine's `to_debug`: a command as
+/// `cmd(...)`, a closure as where it was written).
+pub(super) fn pretty(value: &Dynamic, indent: usize, text: &dyn Fn(&Dynamic) -> String) -> String {
     let flat = if value.is_unit() {
         "()".to_owned()
     } else if value.is_string() {
         format!("{value:?}")
     } else {
-        value.to_string()
+        text(value)
     };
     if flat.len() + indent <= 80 {
         return flat;
@@ -234,14 +258,14 @@ pub(super) fn pretty(value: &Dynamic, indent: usize) -> String {
         let items = value.clone().into_array().unwrap_or_default();
         let body: Vec<String> = items
             .iter()
-            .map(|item| format!("{pad}{},", pretty(item, indent + 1)))
+            .map(|item| format!("{pad}{},", pretty(item, indent + 1, text)))
             .collect();
         format!("[\n{}\n{close}]", body.join("\n"))
     } else if value.is_map() {
         let map = value.clone().cast::<rhai::Map>();
         let body: Vec<String> = map
             .iter()
-            .map(|(key, item)| format!("{pad}{key:?}: {},", pretty(item, indent + 1)))
+            .map(|(key, item)| format!("{pad}{key:?}: {},", pretty(item, indent + 1, text)))
             .collect();
         format!("#{{\n{}\n{close}}}", body.join("\n"))
     } else {
@@ -323,9 +347,9 @@ mod tests {
             );
         }
         for name in [
-            "db::query(sql)",
-            "db::exec(sql)",
-            "db::scalar(sql)",
+            "db::query(sql: String, params: Array) -> Array",
+            "db::exec(sql: String) -> int",
+            "db::scalar(sql: String) -> ?",
             ":load FILE",
         ] {
             assert!(text.contains(name), ":help lacks {name}");
@@ -342,7 +366,7 @@ mod tests {
             .eval("#{name: \"a very long name that goes on\", items: [1, 2, 3], more: \"and on and on and on\"}")
             .unwrap();
         assert_eq!(
-            pretty(&value, 0),
+            pretty(&value, 0, &|v| v.to_string()),
             "#{\n  \"items\": [1, 2, 3],\n  \"more\": \"and on and on and on\",\n  \"name\": \"a very long name that goes on\",\n}"
         );
     }

@@ -137,14 +137,51 @@ fn keep_owner_and_mode(file: &File, meta: &Metadata) -> std::io::Result<()> {
     file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
 }
 
-/// The user running adminsh, for lock files and the audit log.
+/// The user running adminsh, for lock files and the audit log: `$USER`, `$LOGNAME`, else the
+/// account's name in the user database (cron, CI and containers set neither), else `uid N`.
 pub(crate) fn user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| {
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| {
             // SAFETY: geteuid cannot fail.
-            format!("uid {}", unsafe { libc::geteuid() })
+            let uid = unsafe { libc::geteuid() };
+            account_name(uid).unwrap_or_else(|| format!("uid {uid}"))
         })
+}
+
+/// The name of account `uid` in the user database (`/etc/passwd`, NSS), if it has one.
+fn account_name(uid: libc::uid_t) -> Option<String> {
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: an all-zero passwd (null pointers, zero ids) is a valid value to be filled in.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call: `entry` and `found` are live locals, and
+        // `buf` is writable for `buf.len()` bytes; getpwuid_r writes the strings it points
+        // `entry` at into `buf`, which outlives their use below.
+        let code = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &raw mut entry,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &raw mut found,
+            )
+        };
+        if code == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 4, 0);
+            continue;
+        }
+        if code != 0 || found.is_null() || entry.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: getpwuid_r succeeded, so pw_name points at a NUL-terminated string in `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+        let name = name.to_string_lossy().into_owned();
+        return (!name.is_empty()).then_some(name);
+    }
 }
 
 /// This machine's name.

@@ -20,11 +20,90 @@ fn root_is_found_from_a_subdirectory_and_with_dash_c() {
         .args(&["-e", "env(\"WHO\")"])
         .stdout("other\n")
         .run();
-    Test::new()
-        .args(&["-C", "/no/such/dir", "-e", "1"])
-        .status(1)
-        .stderr("adminsh: -C /no/such/dir: no such directory\n")
-        .run();
+}
+
+#[test]
+fn a_wrong_dash_c_is_a_usage_error_in_every_mode() {
+    let t = Test::new().file("a-file", "");
+    let file = t.path().join("a-file");
+    let file = file.display();
+    let cases: [(&[&str], String); 6] = [
+        (
+            &["-C", "/no/such/dir", "-e", "1"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "fix"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "--json", "-e", "1"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "--list"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", "/no/such/dir", "--targets"],
+            "-C /no/such/dir: no such directory".into(),
+        ),
+        (
+            &["-C", &file.to_string(), "--env"],
+            format!("-C {file}: not a directory"),
+        ),
+    ];
+    for (args, message) in cases {
+        Test::new()
+            .args(args)
+            .status(2)
+            .stderr(&format!("adminsh: {message}\n"))
+            .run();
+    }
+}
+
+#[test]
+fn release_markers_of_frameworks_find_the_root_of_a_release_without_git() {
+    // A deployed release (a Capistrano `releases/...` directory) entered in a subdirectory.
+    for marker in [
+        "Gemfile",
+        "config.ru",
+        "manage.py",
+        "pyproject.toml",
+        "package.json",
+        "go.mod",
+    ] {
+        let t = Test::bare()
+            .file(&format!("releases/1/{marker}"), "")
+            .current_dir("releases/1/app/models")
+            .args(&["-e", "release().root"]);
+        let root = t.path().canonicalize().unwrap().join("releases/1");
+        t.stdout(&format!("{}\n", root.display())).run();
+    }
+    // Each marker is looked for in every ancestor before the next: the app's Gemfile at the
+    // root wins over a subproject's package.json, and a checkout's .git over both.
+    let cases = [
+        (&["Gemfile", "web/package.json"][..], "web/src", ""),
+        (&["manage.py", "tools/pyproject.toml"][..], "tools/x", ""),
+        (&["package.json", "api/go.mod"][..], "api", ""),
+        (&[".git/HEAD", "apps/shop/Gemfile"][..], "apps/shop/lib", ""),
+        (&["Procfile", "apps/shop/Gemfile"][..], "apps/shop", ""),
+        (
+            &["Gemfile", "apps/shop/adminsh.toml"][..],
+            "apps/shop/lib",
+            "apps/shop",
+        ),
+    ];
+    for (files, cwd, want) in cases {
+        let mut t = Test::bare();
+        for file in files {
+            t = t.file(file, "");
+        }
+        let t = t.current_dir(cwd).args(&["-e", "release().root"]);
+        let root = t.path().canonicalize().unwrap().join(want);
+        let root = root.display().to_string();
+        t.stdout(&format!("{}\n", root.trim_end_matches('/'))).run();
+    }
 }
 
 #[test]

@@ -367,17 +367,14 @@ fn progress_with_huge_counts_and_totals() {
     let rows = [
         (
             format!("let p = progress({max}); p.inc({max}); p.finish();"),
-            format!("progress: {max}/{max} (100%)\nprogress: {max}/{max} (100%)\n"),
+            format!("progress: {max}/{max} (100%)\n"),
         ),
         (
             format!(
                 "let p = progress({max}); p.inc({}); p.finish();",
                 max / 2 + 1
             ),
-            format!(
-                "progress: {half}/{max} (50%)\nprogress: {half}/{max} (50%)\n",
-                half = max / 2 + 1
-            ),
+            format!("progress: {half}/{max} (50%)\n", half = max / 2 + 1),
         ),
         (
             format!("let p = progress(10); p.inc({max}); p.inc({max}); p.inc({max}); p.finish();"),
@@ -388,11 +385,11 @@ fn progress_with_huge_counts_and_totals() {
         ),
         (
             "let p = progress(0); p.inc(5); p.finish();".to_owned(),
-            "progress: 5/0 (100%)\nprogress: 5/0 (100%)\n".to_owned(),
+            "progress: 5/0 (100%)\n".to_owned(),
         ),
         (
             "let p = progress(-5); p.inc(-3); p.finish();".to_owned(),
-            "progress: 0/0 (100%)\nprogress: 0/0 (100%)\n".to_owned(),
+            "progress: 0/0 (100%)\n".to_owned(),
         ),
     ];
     for (code, stderr) in rows {
@@ -402,10 +399,58 @@ fn progress_with_huge_counts_and_totals() {
 
 #[test]
 fn progress_on_a_pipe_prints_plain_lines() {
-    Test::new()
-        .args(&["-e", r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish(); each_progress([1, 2], |x| x);"#])
-        .stderr("progress: 1/4 (25%) rows\nprogress: 2/4 (50%) rows\nprogress: 3/4 (75%) rows\nprogress: 4/4 (100%) rows\nprogress: 4/4 (100%) rows\nprogress: 1/2 (50%)\nprogress: 2/2 (100%)\nprogress: 2/2 (100%)\n")
+    // Each line once: `finish` repeats nothing, and says where a bar that stopped short ended.
+    let cases = [
+        (
+            r#"let p = progress(4); p.message("rows"); for i in 0..4 { p.inc(); } p.finish();"#,
+            "progress: 1/4 (25%) rows\nprogress: 2/4 (50%) rows\nprogress: 3/4 (75%) rows\nprogress: 4/4 (100%) rows\n",
+        ),
+        (
+            "each_progress([1, 2], |x| x);",
+            "progress: 1/2 (50%)\nprogress: 2/2 (100%)\n",
+        ),
+        (
+            "let p = progress(10); p.inc(3); p.finish(); p.finish();",
+            "progress: 3/10 (30%)\n",
+        ),
+        (
+            "let p = progress(20); p.inc(2); p.inc(1); p.finish();",
+            "progress: 2/20 (10%)\nprogress: 3/20 (15%)\n",
+        ),
+        (
+            r#"let p = progress(2); p.inc(2); p.message("done"); p.finish();"#,
+            "progress: 2/2 (100%)\nprogress: 2/2 (100%) done\n",
+        ),
+        ("let p = progress(0); p.finish();", "progress: 0/0 (100%)\n"),
+    ];
+    for (code, stderr) in cases {
+        Test::new().args(&["-e", code]).stderr(stderr).run();
+    }
+}
+
+#[test]
+fn without_user_in_the_environment_the_account_name_is_used() {
+    // Cron, CI and containers often set neither $USER nor $LOGNAME (the tests set neither).
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let account = String::from_utf8(account.stdout).unwrap();
+    let done = Test::new()
+        .script("hi", "print(1);")
+        .args(&["hi"])
+        .stdout("1\n")
         .run();
+    let lines = audit_lines(done.path());
+    assert_eq!(lines[0]["user"], account.trim(), "{lines:?}");
+    // `$USER` still wins.
+    let done = Test::new()
+        .env("USER", "deployer")
+        .script("hi", "print(1);")
+        .args(&["hi"])
+        .stdout("1\n")
+        .run();
+    assert_eq!(audit_lines(done.path())[0]["user"], "deployer");
 }
 
 #[track_caller]
@@ -561,4 +606,41 @@ fn confirm_and_ask_at_a_terminal() {
     tty.line("");
     tty.wait_for("answers: true 100");
     tty.wait_for("[exited 0]");
+}
+
+#[test]
+fn a_script_knows_how_it_runs() {
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&[], "", "false false false"),
+        (&["--dry-run"], "", "true false false"),
+        (&["--read-only"], "", "false true false"),
+        (&["--yes"], "", "false false true"),
+        (
+            &["-s", "production"],
+            "read_only_stages = [\"production\"]",
+            "false true false",
+        ),
+    ];
+    for (flags, manifest, want) in cases {
+        Test::new()
+            .file("adminsh.toml", manifest)
+            .args(flags)
+            .args(&[
+                "-e",
+                "let m = mode(); `${m.dry_run} ${m.read_only} ${m.yes}`",
+            ])
+            .stdout(&format!("{want}\n"))
+            .any_stderr()
+            .run();
+    }
+    // So a dry run can say what it would have done rather than "fixed 0".
+    Test::new()
+        .args(&[
+            "--dry-run",
+            "-e",
+            r#"let fixed = cmd("echo", ["3"]).read(); if mode().dry_run { "would fix some" } else { `fixed ${fixed}` }"#,
+        ])
+        .stdout("would fix some\n")
+        .any_stderr()
+        .run();
 }

@@ -235,14 +235,24 @@ fn help_prints_the_usage_from_the_header() {
         .stdout("Vacuum the database.\n\nUsage: adminsh vacuum\n\nOptions:\n  -h, --help  Print this help\n")
         .run()
         .again()
-        .args(&["vacuum", "now"])
-        .status(2)
-        .stderr("adminsh: vacuum: unexpected argument `now`: the script takes --options only (words after `--` are left to it)\n  (adminsh vacuum --help shows its parameters)\n")
-        .run()
-        .again()
         .args(&["vacuum"])
         .stdout("ran\n")
         .run();
+    // It takes nothing: a word, an option, or anything after `--`.
+    for (args, word) in [
+        (&["now"][..], "now"),
+        (&["--full"][..], "--full"),
+        (&["--", "x"][..], "--"),
+        (&["--"][..], "--"),
+    ] {
+        Test::new()
+            .script("vacuum", "//! Vacuum the database.\n//! @no-params\nprint(\"ran\");")
+            .arg("vacuum")
+            .args(args)
+            .status(2)
+            .stderr(&format!("adminsh: vacuum: unexpected argument `{word}`: the script takes no arguments (its header says `@no-params`)\n  (adminsh vacuum --help shows its parameters)\n"))
+            .run();
+    }
 }
 
 #[test]
@@ -278,6 +288,7 @@ fn check_validates_every_header() {
         .script("typo", "//! Typo.\n//! @param batch: integer = 5\n")
         .script("twice", "//! @param dry: bool\n//! @flag dry\n")
         .script("late", "//! Late.\n\n//! @flag dry\n")
+        .script("many", "//! Many.\n//! @param a: nope\n//! @para b: int\n//! @param c: int = x\n//! @param ok: int\n\n//! @flag d\n")
         .args(&["--check"])
         .status(1)
         .stderr(
@@ -285,13 +296,25 @@ fn check_validates_every_header() {
             scripts/late.rhai:3:5: `@flag` below the header: the header is the `//!` lines at the top of the script, with no other line between them
              3 | //! @flag dry
                |     ^
+            scripts/many.rhai:2:15: unknown type `nope` (expected string, int, float, bool, date, path, one-of(a|b))
+             2 | //! @param a: nope
+               |               ^
+            scripts/many.rhai:3:5: unknown directive `@para` (expected @param, @flag, @no-params)
+             3 | //! @para b: int
+               |     ^
+            scripts/many.rhai:4:21: the default expects an integer, got `x`
+             4 | //! @param c: int = x
+               |                     ^
+            scripts/many.rhai:7:5: `@flag` below the header: the header is the `//!` lines at the top of the script, with no other line between them
+             7 | //! @flag d
+               |     ^
             scripts/twice.rhai:2:5: parameter `dry` is declared twice
              2 | //! @flag dry
                |     ^
             scripts/typo.rhai:2:19: unknown type `integer` (expected string, int, float, bool, date, path, one-of(a|b)); did you mean `int`?
              2 | //! @param batch: integer = 5
                |                   ^
-            3 of 4 scripts failed to compile
+            4 of 5 scripts failed to compile
             ",
         )
         .run();
@@ -743,4 +766,37 @@ fn json_reports_an_interrupted_run() {
     assert_eq!(r["error"], "interrupted");
     assert_eq!(r["commands"][0]["status"], serde_json::Value::Null);
     assert_eq!(r["commands"][0]["error"], "interrupted (SIGINT)");
+}
+
+#[test]
+fn path_parameters_are_normalised_lexically() {
+    // From `sub/`: relative to it, `.` and `..` resolved without touching the file system.
+    let cases = [
+        ("/app/var/../y", "/app/y".to_owned()),
+        ("/app/./x/./y/", "/app/x/y".to_owned()),
+        ("/../../etc", "/etc".to_owned()),
+        ("a/../../b", "{app}/b".to_owned()),
+        ("./c", "{app}/sub/c".to_owned()),
+        ("..", "{app}".to_owned()),
+        ("no/such/../dir", "{app}/sub/no/dir".to_owned()),
+    ];
+    for (given, want) in cases {
+        let t = Test::new()
+            .script("p", "//! @param out: path\nprint(PARAMS.out);")
+            .current_dir("sub")
+            .args(&["p", "--out", given]);
+        let app = t.path().display().to_string();
+        t.stdout(&format!("{}\n", want.replace("{app}", &app)))
+            .run();
+    }
+    // A default is relative to the release root.
+    let t = Test::new()
+        .script(
+            "p",
+            "//! @param out: path = var/../out.csv\nprint(PARAMS.out);",
+        )
+        .current_dir("sub")
+        .args(&["p"]);
+    let app = t.path().display().to_string();
+    t.stdout(&format!("{app}/out.csv\n")).run();
 }

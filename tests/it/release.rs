@@ -136,6 +136,33 @@ fn warnings_before_a_script_runs() {
         .stdout("ran\n")
         .stderr("warning: this release is version def, but adminsh.toml expects abc\n")
         .run();
+    // A short SHA (7 hex digits or more) names the commit it starts with.
+    let full = "4f2c9e1a0b3c4d5e6f708192a3b4c5d6e7f80912";
+    for (expected, warns) in [
+        ("4f2c9e1", false),
+        ("4F2C9E1A0B", false),
+        (full, false),
+        ("4f2c9e", true),
+        ("4f2c9e2", true),
+    ] {
+        let t = Test::new()
+            .file(
+                "adminsh.toml",
+                &format!("expected_version = \"{expected}\""),
+            )
+            .file("REVISION", &format!("{full}\n"))
+            .script("hi", "print(\"ran\");")
+            .args(&["hi"])
+            .stdout("ran\n");
+        if warns {
+            t.stderr(&format!(
+                "warning: this release is version {full}, but adminsh.toml expects {expected}\n"
+            ))
+            .run();
+        } else {
+            t.run();
+        }
+    }
     let t = Test::new().script("hi", "print(\"ran\");");
     let git = |args: &[&str]| {
         let ok = std::process::Command::new("git")

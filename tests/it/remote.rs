@@ -16,7 +16,7 @@ use crate::support::wait::{wait_for_file, wait_until};
 use crate::support::{BIN, Test};
 
 /// The deployed release: its own manifest, version and scripts.
-fn release() -> Test {
+pub(crate) fn release() -> Test {
     Test::new()
         .file("adminsh.toml", "name = \"shop\"\n")
         .file("REVISION", "4f2c9e1\n")
@@ -33,12 +33,18 @@ fn release() -> Test {
 }
 
 /// The remote release's root as the remote adminsh reports it.
-fn root(release: &Test) -> PathBuf {
+pub(crate) fn root(release: &Test) -> PathBuf {
     release.path().canonicalize().unwrap()
 }
 
 /// `[targets.NAME]` reaching `release` through the server on `port`.
-fn target(name: &str, client: &Client, port: u16, release: &Test, extra: &str) -> String {
+pub(crate) fn target(
+    name: &str,
+    client: &Client,
+    port: u16,
+    release: &Test,
+    extra: &str,
+) -> String {
     format!(
         "[targets.{name}]\nssh = \"{}@127.0.0.1\"\nport = {port}\ndir = \"{}\"\nadminsh = \"{BIN}\"\n{}{extra}",
         user(),
@@ -55,7 +61,7 @@ fn hostname() -> String {
 }
 
 /// The line the remote adminsh starts with.
-fn announce(name: &str, release: &Test, stage: &str) -> String {
+pub(crate) fn announce(name: &str, release: &Test, stage: &str) -> String {
     format!(
         "adminsh: {name}: shop 4f2c9e1 at {} on {}, stage {stage}\n",
         root(release).display(),
@@ -64,14 +70,14 @@ fn announce(name: &str, release: &Test, stage: &str) -> String {
 }
 
 /// A local app whose manifest has target `production`, and the server behind it.
-fn setup() -> (Client, Sshd, Test) {
+pub(crate) fn setup() -> (Client, Sshd, Test) {
     let client = Client::new();
     let sshd = client.sshd(&[]);
     let remote = release();
     (client, sshd, remote)
 }
 
-fn local(client: &Client, sshd: &Sshd, remote: &Test, extra: &str) -> Test {
+pub(crate) fn local(client: &Client, sshd: &Sshd, remote: &Test, extra: &str) -> Test {
     Test::new().file(
         "adminsh.toml",
         &target("production", client, sshd.port, remote, extra),
@@ -377,6 +383,12 @@ fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
         || !alive(sleeper) && !alive(remote_adminsh),
     );
     assert!(!remote.path().join("after.txt").exists());
+    // The remote adminsh said "interrupted" to a connection that was gone, and went on to
+    // record how its run ended.
+    let audit = std::fs::read_to_string(remote.path().join(".adminsh/audit.jsonl")).unwrap();
+    let finish: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(finish["event"], "finish", "{audit}");
+    assert_eq!(finish["outcome"], "interrupted", "{audit}");
 }
 
 #[test]

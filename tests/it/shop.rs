@@ -26,8 +26,9 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn fix_records_fixes_then_finds_nothing() {
-    // The example creates its virtualenv with pip, as an app would.
-    require!(Ensurepip, Sqlite3);
+    // The example creates its virtualenv without pip (it needs only the standard library), so
+    // Debian's python3-venv is not needed.
+    require!(Python, Sqlite3);
     let app = Test::bare();
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
@@ -46,6 +47,7 @@ fn fix_records_fixes_then_finds_nothing() {
         first.stderr
     );
     assert!(first.path().join(".venv/pyvenv.cfg").is_file());
+    assert!(!first.path().join(".venv/bin/pip").exists());
     let second = first
         .again()
         .args(&["fix_records"])
@@ -67,4 +69,31 @@ fn fix_records_fixes_then_finds_nothing() {
         .status(2)
         .stderr("adminsh: report: `--since` expects a date (YYYY-MM-DD), got `2024-02-30`: February 2024 has 29 days\n  (adminsh report --help shows its parameters)\n")
         .run();
+}
+
+#[test]
+fn every_example_script_answers_help_without_running() {
+    // Each script of the example declares what it takes (`@no-params` for none), so `--help`
+    // prints its help instead of running the fix-up.
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop/scripts");
+    let mut names: Vec<String> = std::fs::read_dir(&scripts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rhai"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fix_records", "report"]);
+    for name in &names {
+        let app = Test::bare();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+            app.path(),
+        );
+        let done = app
+            .args(&[name, "--help"])
+            .stdout_contains(&format!("\nUsage: adminsh {name}"))
+            .run();
+        assert!(!done.path().join(".venv").exists(), "{name} --help ran it");
+    }
 }

@@ -16,12 +16,14 @@ use std::process::{Command, Stdio};
 pub(crate) enum Tool {
     Bundler,
     Fish,
-    /// `python3 -m venv` with pip, as the example shop creates its virtualenv.
-    Ensurepip,
+    /// `MariaDB`'s server (`mariadbd`, `mariadb-install-db`) and its `mariadb` client.
+    Mariadb,
+    Openssl,
+    /// The Python Kubernetes client for the system's `/usr/bin/python3`: its models check a
+    /// Job manifest against the Kubernetes object schema.
+    KubernetesClient,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
     Postgres,
-    /// `openssl`, to make certificates for a TLS server.
-    Openssl,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
     Python,
     Ruby,
@@ -39,9 +41,10 @@ impl Tool {
         match self {
             Tool::Bundler => "bundle",
             Tool::Fish => "fish",
-            Tool::Ensurepip => "python3's ensurepip",
-            Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
+            Tool::Mariadb => "MariaDB (mariadbd, mariadb-install-db, mariadb)",
             Tool::Openssl => "openssl",
+            Tool::KubernetesClient => "the Python kubernetes client (/usr/bin/python3)",
+            Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
             Tool::Ruby => "ruby",
             Tool::Rustfmt => "rustfmt",
@@ -58,9 +61,10 @@ impl Tool {
         match self {
             Tool::Bundler => "apt-get install ruby-bundler",
             Tool::Fish => "apt-get install fish",
-            Tool::Ensurepip => "apt-get install python3-venv",
-            Tool::Postgres => "apt-get install postgresql",
+            Tool::Mariadb => "apt-get install mariadb-server",
             Tool::Openssl => "apt-get install openssl",
+            Tool::KubernetesClient => "apt-get install python3-kubernetes",
+            Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
             Tool::Ruby => "apt-get install ruby",
             Tool::Rustfmt => "rustup component add rustfmt",
@@ -76,13 +80,18 @@ impl Tool {
         match self {
             Tool::Bundler => on_path("bundle"),
             Tool::Fish => on_path("fish"),
-            Tool::Ensurepip => succeeds("python3", &["-c", "import venv, ensurepip"]),
+            Tool::Mariadb => {
+                Path::new(super::mariadb::server_program()).is_file()
+                    && on_path("mariadb-install-db")
+                    && on_path("mariadb")
+            }
+            Tool::Openssl => on_path("openssl"),
+            Tool::KubernetesClient => succeeds("/usr/bin/python3", &["-c", "import kubernetes"]),
             Tool::Postgres => {
                 super::postgres::server_bin().is_some()
                     && on_path("psql")
                     && (!super::postgres::is_root() || super::postgres::user_exists())
             }
-            Tool::Openssl => on_path("openssl"),
             Tool::Python => succeeds("python3", &["-c", "import venv"]),
             Tool::Ruby => on_path("ruby"),
             Tool::Rustfmt => succeeds(env!("CARGO"), &["fmt", "--version"]),
