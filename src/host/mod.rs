@@ -12,6 +12,7 @@ pub(crate) mod files;
 pub(crate) mod formats;
 pub(crate) mod fs;
 pub(crate) mod hardened;
+pub(crate) mod http;
 pub(crate) mod limits;
 pub(crate) mod lines;
 pub(crate) mod log;
@@ -160,6 +161,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     formats::register(&mut host);
     files::register(&mut host, session);
     lines::register(&mut host, session);
+    http::register(&mut host, session);
     time::register(&mut host);
     waiting::register(&mut host);
     host

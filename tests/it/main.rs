@@ -19,6 +19,7 @@ mod files;
 mod formats;
 mod full_disk;
 mod fuzz;
+mod http;
 mod interrupt;
 mod jobs;
 mod limits;
