@@ -4,7 +4,7 @@
 //! A start line without a finish line is a process that was killed.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -14,6 +14,9 @@ use crate::error::{Ending, Error};
 use crate::release::secrets::Redactor;
 use crate::spawner::CommandRecord;
 use crate::state::steps::Step;
+
+mod table;
+pub(crate) use table::table;
 
 /// The first line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +36,9 @@ pub(crate) struct Start {
     pub args: Vec<String>,
     pub reason: Option<String>,
     pub dry_run: bool,
+    /// The detached run this admin process is (`--detach`): its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 /// The last line of an admin process.
@@ -48,6 +54,10 @@ pub(crate) struct Finish {
     pub commands: Vec<Command>,
     pub steps: Vec<Step>,
     pub error: Option<String>,
+    /// adminsh's outputs whose reader went away during the run (`stdout`, `stderr`): what it
+    /// wrote there afterwards was lost, though the run went on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_output: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +65,15 @@ pub(crate) struct Command {
     pub argv: Vec<Vec<String>>,
     pub status: Option<i32>,
     pub duration_ms: u64,
+    /// A database statement (std/db): the SQL, its parameters, the rows affected, any error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 pub(crate) struct AuditLog {
@@ -74,6 +93,7 @@ impl AuditLog {
         }
         let file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open the audit log {}", path.display()))?;
@@ -85,22 +105,60 @@ impl AuditLog {
     }
 
     /// Appends one record as one line, flushed to the kernel at once (and to the disk when
-    /// durable).
+    /// durable); a line that cannot be written whole (a full disk) is not written at all.
     pub(crate) fn append(&mut self, record: &impl Serialize) -> Result<()> {
         let mut line = serde_json::to_string(record)?;
         line.push('\n');
-        // One write of the whole line: appends from several processes do not interleave.
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| {
-                if self.durable {
-                    self.file.sync_data()
-                } else {
-                    Ok(())
-                }
-            })
+        append_line(&mut self.file, line.as_bytes(), self.durable)
             .with_context(|| format!("cannot write the audit log {}", self.path.display()))
     }
+}
+
+/// Appends `line` whole or not at all. One write of the whole line, so appends from several
+/// processes do not interleave; a short write (the disk filled up mid-line) or a failed sync is
+/// taken back by truncating the file to where the line began, so the log stays as it was. A
+/// log whose last line was cut short before (by an older adminsh, a crash) gets a newline
+/// first, so this record is not glued onto the damaged one.
+fn append_line(file: &mut File, line: &[u8], durable: bool) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind, Seek};
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut last = [b'\n'];
+    if len > 0 {
+        file.read_exact_at(&mut last, len - 1)?;
+    }
+    let line: std::borrow::Cow<'_, [u8]> = if last[0] == b'\n' {
+        line.into()
+    } else {
+        [b"\n", line].concat().into()
+    };
+    let written = loop {
+        match file.write(&line) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            other => break other?,
+        }
+    };
+    // Appending leaves the file offset at the end of what this write added.
+    let take_back = |file: &mut File, count: usize| {
+        if let Ok(end) = file.stream_position() {
+            let _ = file.set_len(end.saturating_sub(count as u64));
+        }
+    };
+    if written < line.len() {
+        take_back(file, written);
+        return Err(Error::new(
+            ErrorKind::StorageFull,
+            format!(
+                "only {written} of {} bytes could be written (is the disk full?); the line was taken back",
+                line.len()
+            ),
+        ));
+    }
+    if durable && let Err(e) = file.sync_data() {
+        take_back(file, written);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// One admin process's pair of lines: `begin` writes the start line, `end` the finish line.
@@ -119,6 +177,8 @@ pub(crate) struct What<'a> {
     pub args: &'a [String],
     pub reason: Option<&'a str>,
     pub dry_run: bool,
+    /// The id of the detached run this is, if it is one.
+    pub run: Option<&'a str>,
 }
 
 /// Where a release's audit log is: `$ADMINSH_AUDIT_LOG`, else the manifest's `audit_log`, else
@@ -153,9 +213,10 @@ impl Trail {
             kind: what.kind.into(),
             script: what.script.map(|(path, _)| path.to_owned()),
             script_sha256: what.script.map(|(_, text)| sha256_hex(text.as_bytes())),
-            args: what.args.iter().map(|a| redactor.redact(a)).collect(),
-            reason: what.reason.map(|r| redactor.redact(r)),
+            args: redactor.words(what.args),
+            reason: what.reason.map(|r| redactor.redact(r).into_owned()),
             dry_run: what.dry_run,
+            run: what.run.map(str::to_owned),
         };
         // Where it matters most (production, or an audit the manifest requires), every line
         // also goes to the disk before anything runs.
@@ -206,13 +267,25 @@ impl Trail {
                     argv: c.stages.clone(),
                     status: c.status,
                     duration_ms: millis(c.duration),
+                    sql: c
+                        .statement
+                        .as_ref()
+                        .map(|s| ran.redactor.redact(&s.sql).into_owned()),
+                    params: c.statement.as_ref().map(|s| ran.redactor.words(&s.params)),
+                    rows: c.statement.as_ref().and_then(|s| s.rows),
+                    error: c
+                        .statement
+                        .as_ref()
+                        .and(c.error.as_ref())
+                        .map(|e| ran.redactor.redact(e).into_owned()),
                 })
                 .collect(),
             steps: ran.steps.to_vec(),
             error: ran
                 .ending
                 .and_then(Ending::error)
-                .map(|e| ran.redactor.redact(&e)),
+                .map(|e| ran.redactor.redact(&e).into_owned()),
+            lost_output: crate::log::lost().into_iter().map(str::to_owned).collect(),
         };
         if let Err(e) = log.append(&finish) {
             crate::log::warn(&format!("{e:#}"));
@@ -288,89 +361,4 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
             let _ = write!(hex, "{b:02x}");
             hex
         })
-}
-
-/// The last `count` admin processes of a log, newest last, as table rows for `adminsh --audit`.
-pub(crate) fn table(path: &Path, count: usize) -> Result<String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(format!("no audit log yet at {}\n", path.display()));
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let mut starts: Vec<Start> = Vec::new();
-    let mut finishes = std::collections::HashMap::new();
-    for (number, line) in text.lines().enumerate() {
-        let value: serde_json::Value = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a JSON line", path.display(), number + 1))?;
-        match value["event"].as_str() {
-            Some("start") => starts.push(serde_json::from_value(value)?),
-            Some("finish") => {
-                let finish: Finish = serde_json::from_value(value)?;
-                finishes.insert(finish.id.clone(), finish);
-            }
-            _ => {}
-        }
-    }
-    let mut rows = vec![[
-        "STARTED".to_owned(),
-        "USER".to_owned(),
-        "STAGE".to_owned(),
-        "WHAT".to_owned(),
-        "OUTCOME".to_owned(),
-        "EXIT".to_owned(),
-        "TIME".to_owned(),
-        "REASON".to_owned(),
-    ]];
-    for start in starts.iter().skip(starts.len().saturating_sub(count)) {
-        let what = match &start.script {
-            Some(script) => {
-                let name = Path::new(script)
-                    .file_stem()
-                    .map_or(script.clone(), |s| s.to_string_lossy().into_owned());
-                std::iter::once(name)
-                    .chain(start.args.iter().cloned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
-            None => start.kind.clone(),
-        };
-        let (outcome, exit, time) = match finishes.get(&start.id) {
-            Some(f) => (
-                f.outcome.clone(),
-                f.exit_code.to_string(),
-                format!("{:.1}s", f.duration_ms as f64 / 1000.0),
-            ),
-            None => (
-                "no finish (killed?)".to_owned(),
-                "-".to_owned(),
-                "-".to_owned(),
-            ),
-        };
-        rows.push([
-            start.time.clone(),
-            format!("{}@{}", start.user, start.host),
-            start.stage.clone(),
-            what,
-            outcome,
-            exit,
-            time,
-            start.reason.clone().unwrap_or_default(),
-        ]);
-    }
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:w$}", w = widths[i]))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    Ok(out)
 }

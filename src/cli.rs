@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::error::Error;
-use crate::options::{Flags, Mode, Options, ReleaseMode, Request, RunOptions, Shell};
+use crate::options::{Detach, Flags, Mode, Options, ReleaseMode, Request, RunOptions, Shell};
 use crate::release::OpenOptions;
 
 #[derive(Debug, Parser)]
@@ -36,7 +36,7 @@ pub(crate) struct Cli {
     #[arg(short = 's', long = "stage", value_name = "STAGE")]
     pub stage: Option<String>,
 
-    /// Run a script that lives outside the release root
+    /// Run code from outside the release root: a script, an import, a console :load
     #[arg(long)]
     pub allow_outside_release: bool,
 
@@ -46,8 +46,9 @@ pub(crate) struct Cli {
     pub json: bool,
 
     /// Print the commands (and file writes) that would run instead of running them; commands
-    /// marked `.read_only()` still run
-    #[arg(short = 'n', long, help_heading = "Maintenance")]
+    /// marked `.read_only()` still run, and the database runs in a transaction rolled back at
+    /// the end (`--sandbox` for the console)
+    #[arg(short = 'n', long, alias = "sandbox", help_heading = "Maintenance")]
     pub dry_run: bool,
 
     /// Refuse, with an error, every command not marked `.read_only()` and every file write
@@ -119,6 +120,32 @@ pub(crate) struct Cli {
     #[arg(long, hide = true, value_name = "NAME")]
     pub announce: Option<String>,
 
+    /// Run the script (or -e) in the background, detached from this terminal and connection:
+    /// print its run id and return at once
+    #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["json", "list", "check", "env", "audit", "completions", "complete_words", "targets"])]
+    pub detach: bool,
+
+    /// List the recent detached runs: running, succeeded, failed, interrupted or lost
+    #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach"])]
+    pub runs: bool,
+
+    /// Print what detached run ID has written so far
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs"])]
+    pub logs: Option<String>,
+
+    /// Follow detached run ID's output until it ends, and exit with its exit code (Ctrl-C
+    /// leaves it running)
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs"])]
+    pub attach: Option<String>,
+
+    /// Stop detached run ID as Ctrl-C would (its commands' process groups; killed after a grace)
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach"])]
+    pub stop: Option<String>,
+
+    /// The detached process of run ID (what --detach starts)
+    #[arg(long, hide = true, value_name = "ID", conflicts_with_all = ["detach", "target"])]
+    pub detached_run: Option<String>,
+
     /// A script path, or a name under the release's scripts/ (`fix_records`), then its arguments
     /// (`adminsh SCRIPT --help` shows the parameters a script declares)
     #[arg(
@@ -130,11 +157,10 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
-    pub(crate) fn into_options(self) -> Result<Options, Error> {
-        let mut words = self
-            .script
-            .into_iter()
-            .map(|w| w.to_string_lossy().into_owned());
+    pub(crate) fn into_options(mut self) -> Result<Options, Error> {
+        let script = std::mem::take(&mut self.script);
+        let mut words = text_words(script, self.eval.is_some(), self.complete_words)?.into_iter();
+        self.check_env_files()?;
         let first = words.next();
         let rest: Vec<String> = words.collect();
         let takes_no_script = |flag: &str, first: &Option<String>| match first {
@@ -162,6 +188,18 @@ impl Cli {
         } else if self.audit {
             takes_no_script("--audit", &first)?;
             Mode::Release(ReleaseMode::Audit)
+        } else if self.runs {
+            takes_no_script("--runs", &first)?;
+            Mode::Release(ReleaseMode::Runs)
+        } else if let Some(id) = self.logs {
+            takes_no_script("--logs", &first)?;
+            Mode::Release(ReleaseMode::Logs { id })
+        } else if let Some(id) = self.attach {
+            takes_no_script("--attach", &first)?;
+            Mode::Release(ReleaseMode::Attach { id })
+        } else if let Some(id) = self.stop {
+            takes_no_script("--stop", &first)?;
+            Mode::Release(ReleaseMode::Stop { id })
         } else if self.env {
             takes_no_script("--env", &first)?;
             Mode::Release(ReleaseMode::Env { all: self.all })
@@ -188,6 +226,7 @@ impl Cli {
                 "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given",
             ));
         }
+        let detach = detach(self.detach, self.detached_run, &mode)?;
         Ok(Options {
             mode,
             flags: Flags {
@@ -196,7 +235,6 @@ impl Cli {
                     env_files: self.env_files,
                     stage: self.stage,
                 },
-                allow_outside_release: self.allow_outside_release,
                 json: self.json,
                 run: RunOptions {
                     dry_run: self.dry_run,
@@ -205,6 +243,7 @@ impl Cli {
                     restart: self.restart,
                     wait: self.wait,
                     reason: self.reason,
+                    allow_outside_release: self.allow_outside_release,
                 },
                 remote: self.target.map(|target| Request {
                     target,
@@ -215,9 +254,77 @@ impl Cli {
                     },
                 }),
                 announce: self.announce,
+                detach,
             },
         })
     }
+}
+
+impl Cli {
+    /// `--env-file` paths travel as text to a target or a detached run: one that is not UTF-8
+    /// is refused rather than changed.
+    fn check_env_files(&self) -> Result<(), Error> {
+        if !(self.target.is_some() || self.detach) {
+            return Ok(());
+        }
+        let Some(file) = self.env_files.iter().find(|f| f.to_str().is_none()) else {
+            return Ok(());
+        };
+        let to = if self.target.is_some() {
+            "sent to the target"
+        } else {
+            "passed to the detached run"
+        };
+        Err(Error::usage(format!(
+            "--env-file `{}` is not UTF-8, so it cannot be {to}",
+            crate::release::dotenv::escape_bytes(file.as_os_str().as_encoded_bytes())
+        )))
+    }
+}
+
+/// `--detach` (or the hidden `--detached-run ID`), which only a script or `-e` can be.
+fn detach(start: bool, run: Option<String>, mode: &Mode) -> Result<Detach, Error> {
+    let detach = match (start, run) {
+        (_, Some(id)) => Detach::Run(id),
+        (true, None) => Detach::Start,
+        (false, None) => Detach::No,
+    };
+    let runs_code = matches!(
+        mode,
+        Mode::Release(ReleaseMode::Script { .. } | ReleaseMode::Eval { .. })
+    );
+    if detach != Detach::No && !runs_code {
+        return Err(Error::usage(
+            "--detach runs a script or -e CODE in the background, and none was given (the console needs a terminal)",
+        ));
+    }
+    Ok(detach)
+}
+
+/// The script and its arguments as text. `ARGS` promises them exactly as given, so a word
+/// that is not UTF-8 is refused rather than changed (the escaped bytes and its position say
+/// which); completion takes what the shell has, as well as it can.
+fn text_words(words: Vec<OsString>, eval: bool, complete: bool) -> Result<Vec<String>, Error> {
+    let mut text = Vec::with_capacity(words.len());
+    for (i, word) in words.into_iter().enumerate() {
+        match word.into_string() {
+            Ok(word) => text.push(word),
+            Err(word) if complete => text.push(word.to_string_lossy().into_owned()),
+            Err(word) => {
+                let shown = crate::release::dotenv::escape_bytes(word.as_encoded_bytes());
+                let which = match (eval, i) {
+                    (true, i) => format!("argument {} of -e", i + 1),
+                    (false, 0) => "the script name".to_owned(),
+                    (false, i) => format!("argument {i} of the script"),
+                };
+                return Err(Error::usage(format!(
+                    "{which}, `{shown}`, is not UTF-8: ARGS holds arguments exactly as given, as \
+                     text, so adminsh refuses one it would have to change"
+                )));
+            }
+        }
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -295,5 +402,274 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    // The command line a target receives (`-t`) parses there as it did here.
+
+    fn options(args: &[&str]) -> crate::options::Options {
+        let cli = Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()));
+        cli.unwrap().into_options().unwrap()
+    }
+
+    /// The argv forwarded for this command line, as run through target `name`.
+    fn forward(options: &crate::options::Options, name: &str, stage: Option<&str>) -> Vec<String> {
+        let crate::options::Mode::Release(mode) = &options.mode else {
+            panic!("{options:?} runs no release");
+        };
+        crate::remote::argv::forwarded(mode, &options.flags, name, stage)
+    }
+
+    #[test]
+    fn the_forwarded_argv_repeats_the_command_line_but_the_target() {
+        let o = options(&[
+            "-C",
+            "app",
+            "-t",
+            "prod",
+            "--parallel",
+            "3",
+            "-s",
+            "qa",
+            "fix",
+            "--each",
+            "-t",
+            "x",
+        ]);
+        assert_eq!(
+            o.flags.remote,
+            Some(crate::options::Request {
+                target: "prod".into(),
+                each: Some(3)
+            })
+        );
+        assert_eq!(
+            forward(&o, "prod", Some("production")),
+            [
+                "--announce=prod",
+                "--stage=qa",
+                "--",
+                "fix",
+                "--each",
+                "-t",
+                "x"
+            ]
+        );
+        let o = options(&[
+            "-t",
+            "prod",
+            "--each",
+            "--json",
+            "-e",
+            "ARGS",
+            "-n",
+            "--env-file",
+            "e",
+        ]);
+        assert_eq!(o.flags.remote.as_ref().unwrap().each, Some(1));
+        assert_eq!(
+            forward(&o, "prod", Some("production")),
+            [
+                "--announce=prod",
+                "--stage=production",
+                "--env-file=e",
+                "--json",
+                "--dry-run",
+                "--eval=ARGS",
+                "--"
+            ]
+        );
+        let o = options(&[
+            "--target",
+            "prod",
+            "--env",
+            "--all",
+            "--yes",
+            "--reason",
+            "ticket 12",
+        ]);
+        assert_eq!(o.flags.remote.as_ref().unwrap().each, None);
+        assert_eq!(
+            forward(&o, "prod", None),
+            [
+                "--announce=prod",
+                "--yes",
+                "--reason=ticket 12",
+                "--env",
+                "--all"
+            ]
+        );
+        assert_eq!(forward(&options(&["-t", "p"]), "p", None), ["--announce=p"]);
+        assert_eq!(
+            forward(&options(&["-t", "p", "--list"]), "p", None),
+            ["--announce=p", "--list"]
+        );
+    }
+
+    #[test]
+    fn detached_runs_are_forwarded_too() {
+        assert_eq!(
+            forward(
+                &options(&["-t", "p", "--detach", "-y", "fix", "x"]),
+                "p",
+                None
+            ),
+            ["--announce=p", "--yes", "--detach", "--", "fix", "x"]
+        );
+        for (flag, word) in [
+            ("--runs", "--runs"),
+            ("--logs=fix-1", "--logs=fix-1"),
+            ("--attach=-x", "--attach=-x"),
+            ("--stop=fix-1", "--stop=fix-1"),
+        ] {
+            assert_eq!(
+                forward(&options(&["-t", "p", flag]), "p", None),
+                ["--announce=p", word]
+            );
+        }
+    }
+
+    /// What the remote side sees of a command line: everything but the target.
+    fn seen(o: &crate::options::Options) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?}",
+            o.mode,
+            o.flags.release.stage,
+            o.flags.release.env_files,
+            o.flags.run.reason,
+            o.flags.detach
+        )
+    }
+
+    /// Values that start with `-` (or look like flags, or hold `=`) parse on the target as they
+    /// did here: the forwarded argv, parsed back, means the same.
+    #[test]
+    fn forwarded_values_round_trip_whatever_they_start_with() {
+        let values = [
+            "-1",
+            "-x",
+            "-p",
+            "--",
+            "-",
+            "--help",
+            "-e",
+            "--stage=y",
+            "=",
+            "a=b",
+            "",
+            " spaced ",
+            "-t",
+            "x",
+        ];
+        for value in values {
+            let lines: [Vec<String>; 9] = [
+                vec![format!("-e={value}")],
+                vec![format!("-s={value}"), "fix".into()],
+                vec![format!("--reason={value}"), "--list".into()],
+                vec![format!("--env-file={value}"), "--env".into()],
+                vec![
+                    "-e".into(),
+                    "ARGS".into(),
+                    "--".into(),
+                    value.into(),
+                    value.into(),
+                ],
+                vec!["--".into(), value.into(), value.into()],
+                vec![format!("--attach={value}")],
+                vec![format!("--logs={value}")],
+                vec![
+                    "--detach".into(),
+                    format!("-e={value}"),
+                    "--".into(),
+                    value.into(),
+                ],
+            ];
+            for line in lines {
+                let mut args: Vec<&str> = vec!["-t", "prod"];
+                args.extend(line.iter().map(String::as_str));
+                // Some are no command line here either (`--env-file=` names no file).
+                let Ok(here) =
+                    Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()))
+                else {
+                    assert_eq!((line[0].as_str(), value), ("--env-file=", ""));
+                    continue;
+                };
+                let here = here.into_options().unwrap();
+                let argv = forward(&here, value, None);
+                let there = options(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+                let why = format!("{line:?} forwarded as {argv:?}");
+                assert_eq!(seen(&there), seen(&here), "{why}");
+                assert_eq!(there.flags.announce.as_deref(), Some(value), "{why}");
+            }
+        }
+    }
+
+    /// The detached process of a run parses its command line as the one that started it did.
+    #[test]
+    fn a_detached_runs_own_command_line_means_the_same() {
+        for value in ["-x", "--", "a=b", "", "--detach", "-t"] {
+            let (dir, stage) = (format!("-C={value}x"), format!("-s={value}"));
+            let (reason, code) = (format!("--reason={value}"), format!("-e={value}"));
+            let lines: [Vec<&str>; 3] = [
+                vec!["--detach", &dir, &stage, &reason, "fix", value, "--json"],
+                vec![
+                    "-y",
+                    "--detach",
+                    "-n",
+                    "--env-file",
+                    "e",
+                    &code,
+                    "--",
+                    value,
+                ],
+                vec![
+                    "--detach",
+                    "--wait",
+                    "--restart",
+                    "--read-only",
+                    "--",
+                    "fix",
+                ],
+            ];
+            for line in lines {
+                let here = options(&line);
+                let Mode::Release(mode) = &here.mode else {
+                    panic!("{line:?} runs no release");
+                };
+                let argv = crate::runs::start::child_argv("fix-1", mode, &here.flags);
+                let there = Cli::try_parse_from(std::iter::once("adminsh".into()).chain(argv))
+                    .unwrap()
+                    .into_options()
+                    .unwrap();
+                assert_eq!(there.flags.detach, Detach::Run("fix-1".into()), "{line:?}");
+                let mut seen_here = here.flags.clone();
+                seen_here.detach = Detach::Run("fix-1".into());
+                assert_eq!(format!("{:?}", there.mode), format!("{:?}", here.mode));
+                assert_eq!(format!("{:?}", there.flags), format!("{seen_here:?}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_target_directory_starting_with_a_dash_stays_a_directory() {
+        use crate::release::targets::{Host, Ssh, Target, Via};
+        let destination = Host::parse("app1", None, None).unwrap();
+        let mut target = Target {
+            dir: None,
+            program: "adminsh".into(),
+            stage: None,
+            via: Via::Ssh(Ssh {
+                hosts: vec![destination.clone()],
+                destination,
+                identity: None,
+                options: Vec::new(),
+            }),
+        };
+        for (dir, word) in [("-x", "./-x"), ("--dir", "./--dir"), ("~/app", "~/app")] {
+            target.dir = Some(dir.into());
+            let words = crate::remote::argv::remote_words(&target, &[]);
+            assert_eq!(words[1..3], ["-C", word]);
+            let cli = clap::Parser::try_parse_from(&words[..3]).map(|c: Cli| c.dir);
+            assert_eq!(cli.unwrap(), Some(word.into()));
+        }
     }
 }

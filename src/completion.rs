@@ -97,13 +97,19 @@ impl Candidate {
     }
 }
 
-/// `--complete-words`: `SHELL CWORD WORDS...` in, the candidates' lines out.
-pub(crate) fn answer(request: &[String]) -> String {
+/// `--complete-words`: `SHELL CWORD WORDS...` in, the candidates' lines out. CWORD, the index
+/// of the word being completed, is at most the number of WORDS (the word after the last).
+pub(crate) fn answer(request: &[String]) -> anyhow::Result<String> {
     let [shell, cword, words @ ..] = request else {
-        return String::new();
+        anyhow::bail!("--complete-words needs SHELL CWORD WORDS...");
     };
-    let Ok(cword) = cword.parse::<usize>() else {
-        return String::new();
+    let cword = match cword.parse::<usize>() {
+        Ok(cword) if cword <= words.len() => cword,
+        Ok(_) | Err(_) => anyhow::bail!(
+            "--complete-words: CWORD must be the index of one of the {} words given (0 to {}), not {cword:?}",
+            words.len(),
+            words.len()
+        ),
     };
     let (words, bash_prefix) = join_equals(words, cword);
     let candidates = candidates(&words);
@@ -124,7 +130,7 @@ pub(crate) fn answer(request: &[String]) -> String {
         }
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 /// The words up to the current one (the last), with `--name`, `=`, `value` joined back into
@@ -408,7 +414,7 @@ mod tests {
 
     #[test]
     fn global_options_and_their_values() {
-        let answer = |list: &[&str]| answer(&words(list));
+        let answer = |list: &[&str]| answer(&words(list)).unwrap();
         let options = answer(&["fish", "1", "adminsh", "--e"]);
         assert!(options.contains("--env-file\t"), "{options}");
         assert!(options.contains("--eval\tEvaluate CODE and print its value\n"));
@@ -427,7 +433,27 @@ mod tests {
         );
         assert_eq!(answer(&["bash", "2", "adminsh", "-e", ""]), "");
         assert_eq!(answer(&["bash", "3", "adminsh", "-e", "1", ""]), "");
-        assert_eq!(answer(&["bash"]), "");
-        assert_eq!(answer(&["bash", "x", "adminsh"]), "");
+        assert_eq!(
+            answer(&["bash", "1", "adminsh"]),
+            answer(&["bash", "1", "adminsh", ""])
+        );
+    }
+
+    #[test]
+    fn a_word_index_past_the_words_is_an_error() {
+        for request in [
+            &["bash"][..],
+            &["bash", "x", "adminsh"],
+            &["bash", "-1", "adminsh"],
+            &["bash", "2", "adminsh"],
+            &["bash", "99999999999999999999999", "adminsh"],
+            &["zsh", "18446744073709551615", "adminsh", "x"],
+        ] {
+            let error = answer(&words(request)).unwrap_err().to_string();
+            assert!(
+                error.starts_with("--complete-words"),
+                "{request:?}: {error}"
+            );
+        }
     }
 }

@@ -91,7 +91,7 @@ pub(crate) fn install() {
         let registered =
             unsafe { signal_hook::low_level::register(signal, move || on_signal(signal)) };
         if let Err(e) = registered {
-            eprintln!("adminsh: warning: cannot handle signal {signal}: {e}");
+            crate::log::warn(&format!("cannot handle signal {signal}: {e}"));
         }
     }
 }

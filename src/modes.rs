@@ -1,7 +1,7 @@
 //! What each mode of the command line does: run a script or an expression, open the console,
 //! list or check the scripts, show the config, print completions.
 
-use std::io::Write;
+use std::rc::Rc;
 
 use crate::audit;
 use crate::catalog;
@@ -9,12 +9,14 @@ use crate::completion;
 use crate::diagnostic;
 use crate::error::{Ending, Error};
 use crate::interrupt;
-use crate::options::{Flags, Mode, Options, ReleaseMode};
+use crate::log;
+use crate::options::{Detach, Flags, Mode, Options, ReleaseMode};
 use crate::params::Header;
 use crate::release::{Release, listing};
 use crate::remote;
 use crate::repl;
 use crate::run::{self, Code, Job};
+use crate::runs;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 
@@ -31,7 +33,7 @@ pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
     }
     match mode {
         Mode::Completions(shell) => Ok(say(completion::script(shell))),
-        Mode::Complete { words } => Ok(say(&completion::answer(&words))),
+        Mode::Complete { words } => Ok(say(&completion::answer(&words)?)),
         Mode::Targets => remote::list(&flags.release),
         Mode::Release(mode) => match &flags.remote {
             Some(request) => remote::run(&mode, &flags, request),
@@ -74,9 +76,10 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
     let job = |code: Code, args: Vec<String>| Job {
         code,
         args,
-        allow_outside_release: flags.allow_outside_release,
+        allow_outside_release: flags.run.allow_outside_release,
         json: flags.json,
         options: flags.run.clone(),
+        detached: None,
     };
     match mode {
         ReleaseMode::List => Ok(list(&release)),
@@ -89,12 +92,55 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
             };
             Ok(say(&text))
         }
-        ReleaseMode::Eval { code, args } => run::run(release, job(Code::Eval(code), args)),
-        ReleaseMode::Script { script, args } => run::run(release, job(Code::Script(script), args)),
+        ReleaseMode::Eval { ref code, ref args } => {
+            let job = job(Code::Eval(code.clone()), args.clone());
+            detachable(release, &mode, &flags, job)
+        }
+        ReleaseMode::Script {
+            ref script,
+            ref args,
+        } => {
+            let job = job(Code::Script(script.clone()), args.clone());
+            detachable(release, &mode, &flags, job)
+        }
         ReleaseMode::Console => console(release, flags),
         ReleaseMode::Audit => {
-            let table = audit::table(&audit::path(&release), 20)?;
-            Ok(say(&table))
+            let (table, damaged) = audit::table(&audit::path(&release), 20)?;
+            let code = say(&table);
+            for line in damaged {
+                log::warn(&line);
+            }
+            Ok(code)
+        }
+        ReleaseMode::Runs => Ok(runs::list::list(&release)),
+        ReleaseMode::Logs { id } => runs::follow::logs(&release, &id),
+        ReleaseMode::Attach { id } => {
+            runs::follow::attach(&release, &id, flags.announce.as_deref())
+        }
+        ReleaseMode::Stop { id } => runs::stop::stop(&release, &id),
+    }
+}
+
+/// A script or `-e`: run here, started as a detached run (`--detach`), or run as the detached
+/// process of one (its output into its run directory, its end recorded there).
+fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> Result<i32, Error> {
+    match &flags.detach {
+        Detach::No => run::run(release, job),
+        Detach::Start => runs::start::detach(&release, mode, flags, &job),
+        Detach::Run(id) => {
+            let detached = Rc::new(runs::child::Detached::begin(&release, id)?);
+            let job = Job {
+                detached: Some(detached.clone()),
+                ..job
+            };
+            // Said here, while stderr still leads somewhere (`--detach`, or the run's log):
+            // after `finish` it is /dev/null.
+            let code = run::run(release, job).unwrap_or_else(|e| {
+                crate::log::err_line(&format!("adminsh: {e}"));
+                e.code()
+            });
+            detached.finish(code);
+            Ok(code)
         }
     }
 }
@@ -102,7 +148,7 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
 /// Writes a mode's whole output on stdout and returns exit code 0: a reader that went away
 /// (`adminsh --completions bash | head -1`) ends the output quietly.
 fn say(text: &str) -> i32 {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    log::out(text);
     0
 }
 
@@ -116,6 +162,7 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
         args: &[],
         reason: reason.as_deref(),
         dry_run: flags.run.dry_run,
+        run: None,
     };
     let trail = audit::Trail::begin(&release, what)?;
     let setup = Setup {
@@ -125,6 +172,8 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
     };
     let session = Session::new(release, setup);
     let result = repl::run(session.clone());
+    session.db.close();
+    crate::host::files::remove_temp_dirs();
     let ending = match &result {
         Ok(0) => None,
         Ok(code) => Some(Ending::Exit(*code)),
@@ -146,10 +195,10 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
 fn list(release: &Release) -> i32 {
     let scripts = catalog::scripts(release.path(), false);
     if scripts.is_empty() {
-        eprintln!(
+        log::err_line(&format!(
             "adminsh: no scripts in {}",
             release.path().join(catalog::DIR).display()
-        );
+        ));
         return 0;
     }
     // The names in a column; then the parameters in short, if any, and the summary.
@@ -161,10 +210,8 @@ fn list(release: &Release) -> i32 {
         })
         .collect();
     let name_width = scripts.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "Scripts of {} in {}:",
+    let mut out = format!(
+        "Scripts of {} in {}:\n",
         release.name,
         release.path().join(catalog::DIR).display()
     );
@@ -176,9 +223,10 @@ fn list(release: &Release) -> i32 {
         if let Some(summary) = &script.summary {
             line.push_str(&format!("  # {summary}"));
         }
-        let _ = writeln!(out, "{}", line.trim_end());
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
-    0
+    say(&out)
 }
 
 /// Reads the header of every script and module and compiles it; every error is reported, not
@@ -194,7 +242,10 @@ fn check(release: Release) -> i32 {
         let text = match std::fs::read_to_string(&script.path) {
             Ok(text) => text,
             Err(e) => {
-                eprintln!("{}: cannot read: {e}", runner.session.sources.shown(&name));
+                log::err_line(&format!(
+                    "{}: cannot read: {e}",
+                    runner.session.sources.shown(&name)
+                ));
                 failed += 1;
                 continue;
             }
@@ -203,7 +254,7 @@ fn check(release: Release) -> i32 {
         let (header, errors) = Header::parse_all(&text);
         if !errors.is_empty() {
             let shown = runner.session.sources.shown(&name);
-            eprintln!("{}", diagnostic::header_errors(&shown, &text, &errors));
+            log::err_line(&diagnostic::header_errors(&shown, &text, &errors));
             failed += 1;
             continue;
         }
@@ -215,13 +266,15 @@ fn check(release: Release) -> i32 {
     }
     let total = scripts.len();
     if failed == 0 {
-        println!("{total} script{} ok", if total == 1 { "" } else { "s" });
-        0
+        say(&format!(
+            "{total} script{} ok\n",
+            if total == 1 { "" } else { "s" }
+        ))
     } else {
-        eprintln!(
+        log::err_line(&format!(
             "{failed} of {total} script{} failed to compile",
             if total == 1 { "" } else { "s" }
-        );
+        ));
         1
     }
 }

@@ -28,13 +28,35 @@ pub(crate) enum Mode {
 /// The modes that open a release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ReleaseMode {
-    Script { script: String, args: Vec<String> },
-    Eval { code: String, args: Vec<String> },
+    Script {
+        script: String,
+        args: Vec<String>,
+    },
+    Eval {
+        code: String,
+        args: Vec<String>,
+    },
     Console,
     List,
     Check,
-    Env { all: bool },
+    Env {
+        all: bool,
+    },
     Audit,
+    /// `--runs`: the recent detached runs.
+    Runs,
+    /// `--logs ID`: what a detached run wrote.
+    Logs {
+        id: String,
+    },
+    /// `--attach ID`: follow a detached run until it ends.
+    Attach {
+        id: String,
+    },
+    /// `--stop ID`: stop a detached run as Ctrl-C would.
+    Stop {
+        id: String,
+    },
 }
 
 /// The whole command line: what to do, and the flags that say how.
@@ -45,10 +67,9 @@ pub(crate) struct Options {
 }
 
 /// How to open the release and run in it, whatever the mode.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Flags {
     pub(crate) release: OpenOptions,
-    pub(crate) allow_outside_release: bool,
     /// `--json`: report a script's or `-e`'s run (or the config) as JSON on stdout.
     pub(crate) json: bool,
     pub(crate) run: RunOptions,
@@ -56,6 +77,21 @@ pub(crate) struct Flags {
     pub(crate) remote: Option<Request>,
     /// `--announce NAME`: this run came through target NAME (the remote side of `-t`).
     pub(crate) announce: Option<String>,
+    /// `--detach`: a script or `-e` runs in the background, in a run directory of its own.
+    pub(crate) detach: Detach,
+}
+
+/// Whether a script or `-e` runs attached to this terminal, or as a detached run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Detach {
+    /// In the foreground, as usual.
+    #[default]
+    No,
+    /// `--detach`: start a detached run and return.
+    Start,
+    /// The detached process itself (the hidden `--detached-run ID`): run ID's script, its
+    /// output going to its run directory.
+    Run(String),
 }
 
 /// How scripts, `-e` and the console run: dry, read-only, answering yes.
@@ -67,6 +103,9 @@ pub(crate) struct RunOptions {
     pub(crate) restart: bool,
     pub(crate) wait: bool,
     pub(crate) reason: Option<String>,
+    /// `--allow-outside-release`: a script, an `import` or a console `:load` may run code from
+    /// outside the release root.
+    pub(crate) allow_outside_release: bool,
 }
 
 /// `-t NAME`, with `--each` / `--parallel N`.

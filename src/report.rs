@@ -50,19 +50,30 @@ struct Command {
     status: Option<i32>,
     duration_ms: f64,
     error: Option<String>,
+    /// A database statement (std/db): where, the SQL, its parameters, the rows it affected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sql: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<u64>,
 }
 
 impl Report {
-    /// The document, on one line, secrets masked in every string.
+    /// The document, on one line. This is the `--json` channel's one place of masking: every
+    /// value is masked raw (by value, and a parameter or map entry by its secret name) before
+    /// it is written as JSON.
     pub(crate) fn to_json(&self, redactor: &Redactor) -> String {
-        let strings = |list: &[String]| list.iter().map(|s| redactor.redact(s)).collect();
+        let masked = |value: &Dynamic| json_value(&redactor.value(value));
         let document = Document {
             exit_code: self.exit_code,
             duration_ms: millis(self.duration),
             script: self.script.clone(),
-            args: strings(&self.args),
+            args: redactor.words(&self.args),
             params: match &self.params {
-                Some(params) => json_value(&Dynamic::from(params.clone()), redactor),
+                Some(params) => masked(&Dynamic::from(params.clone())),
                 None => Value::Null,
             },
             steps: self.steps.clone(),
@@ -76,15 +87,19 @@ impl Report {
                         pipe: stages.collect(),
                         status: c.status,
                         duration_ms: millis(c.duration),
-                        error: c.error.as_ref().map(|e| redactor.redact(e)),
+                        error: c.error.as_ref().map(|e| redactor.redact(e).into_owned()),
+                        database: c.statement.as_ref().map(|s| s.database.clone()),
+                        sql: c
+                            .statement
+                            .as_ref()
+                            .map(|s| redactor.redact(&s.sql).into_owned()),
+                        params: c.statement.as_ref().map(|s| redactor.words(&s.params)),
+                        rows: c.statement.as_ref().and_then(|s| s.rows),
                     }
                 })
                 .collect(),
-            value: self
-                .value
-                .as_ref()
-                .map_or(Value::Null, |v| json_value(v, redactor)),
-            error: self.error.as_ref().map(|e| redactor.redact(e)),
+            value: self.value.as_ref().map_or(Value::Null, masked),
+            error: self.error.as_ref().map(|e| redactor.redact(e).into_owned()),
         };
         serde_json::to_string(&document).unwrap_or_else(|e| {
             let error = format!("cannot write the report: {e}");
@@ -101,20 +116,26 @@ fn millis(duration: Duration) -> f64 {
 /// `value` with what JSON cannot hold (a command, a function) replaced by `text(part)`, the
 /// way the script would print it.
 pub(crate) fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dynamic {
+    // The tag says a query's column order (`db::value`): kept.
+    let tag = value.tag();
     if value.is_array() {
         let array = value.cast::<rhai::Array>();
-        array
+        let mut value: Dynamic = array
             .into_iter()
             .map(|v| printable(v, text))
             .collect::<rhai::Array>()
-            .into()
+            .into();
+        value.set_tag(tag);
+        value
     } else if value.is_map() {
         let map = value.cast::<rhai::Map>();
         let map: rhai::Map = map
             .into_iter()
             .map(|(k, v)| (k, printable(v, text)))
             .collect();
-        map.into()
+        let mut value: Dynamic = map.into();
+        value.set_tag(tag);
+        value
     } else if value.is_unit()
         || value.is_bool()
         || value.is_int()
@@ -129,8 +150,8 @@ pub(crate) fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dy
     }
 }
 
-/// A script value as JSON; what JSON cannot hold as Rhai's text for it.
-fn json_value(value: &Dynamic, redactor: &Redactor) -> Value {
+/// A (masked) script value as JSON; what JSON cannot hold as Rhai's text for it.
+fn json_value(value: &Dynamic) -> Value {
     if value.is_unit() {
         Value::Null
     } else if let Ok(b) = value.as_bool() {
@@ -139,12 +160,10 @@ fn json_value(value: &Dynamic, redactor: &Redactor) -> Value {
         Value::from(i)
     } else if let Ok(f) = value.as_float() {
         serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
-    } else if value.is_string() || value.is_char() {
-        Value::String(redactor.redact(&value.to_string()))
     } else if value.is_array() {
         let array = value.read_lock::<rhai::Array>();
         let items = array.iter().flat_map(|a| a.iter());
-        Value::Array(items.map(|v| json_value(v, redactor)).collect())
+        Value::Array(items.map(json_value).collect())
     } else if value.is_blob() {
         let blob = value.read_lock::<rhai::Blob>();
         Value::Array(
@@ -155,14 +174,18 @@ fn json_value(value: &Dynamic, redactor: &Redactor) -> Value {
         )
     } else if value.is_map() {
         let map = value.read_lock::<rhai::Map>();
-        let entries = map.iter().flat_map(|m| m.iter());
+        let Some(map) = map.as_deref() else {
+            return Value::Null;
+        };
+        // A row from a query keeps the query's column order.
+        let keys = crate::db::value::keys_in_order(value, map);
         Value::Object(
-            entries
-                .map(|(k, v)| (k.to_string(), json_value(v, redactor)))
+            keys.into_iter()
+                .filter_map(|k| map.get(k.as_str()).map(|v| (k, json_value(v))))
                 .collect(),
         )
     } else {
-        Value::String(redactor.redact(&value.to_string()))
+        Value::String(value.to_string())
     }
 }
 
@@ -172,21 +195,17 @@ mod tests {
 
     #[test]
     fn values_become_json() {
-        let redactor = Redactor::default();
         let value: Dynamic = rhai::Engine::new()
             .eval(r#"#{a: [1, 2.5, (), true, 'c'], b: "x", blob: blob(2, 7)}"#)
             .unwrap();
         assert_eq!(
-            json_value(&value, &redactor).to_string(),
+            json_value(&value).to_string(),
             r#"{"a":[1,2.5,null,true,"c"],"b":"x","blob":[7,7]}"#
         );
         let function: Dynamic = rhai::Engine::new().eval("[|| 1]").unwrap();
-        assert!(json_value(&function, &redactor)[0].is_string());
+        assert!(json_value(&function)[0].is_string());
         let described = printable(function, &|_| "a function".into());
-        assert_eq!(
-            json_value(&described, &redactor),
-            serde_json::json!(["a function"])
-        );
+        assert_eq!(json_value(&described), serde_json::json!(["a function"]));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! declared parameters before its first line runs (or answering `--help`), running it, and
 //! telling how it went: on the terminal, or as the `--json` report on stdout.
 
-use std::io::Write;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -14,11 +14,13 @@ use crate::catalog;
 use crate::diagnostic;
 use crate::error::{EXIT_FAILURE, Error};
 use crate::interrupt;
+use crate::log;
 use crate::options::{ReleaseMode, RunOptions};
 use crate::params::{Header, Places};
 use crate::release::Release;
 use crate::release::secrets::Redactor;
 use crate::report::{self, Report};
+use crate::runs::child::Detached;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 use crate::state::lock::{self, LockError};
@@ -37,10 +39,12 @@ pub(crate) struct Job {
     pub allow_outside_release: bool,
     pub json: bool,
     pub options: RunOptions,
+    /// This is the process of a detached run (`--detach`): it says when the run has started.
+    pub detached: Option<Rc<Detached>>,
 }
 
 /// Ready to run, or done before running.
-enum Prepared {
+pub(crate) enum Prepared {
     Run {
         /// The source name: the script's absolute path, or `-e`.
         name: String,
@@ -63,9 +67,10 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
         ..Report::default()
     };
     let json = job.json;
-    // Taken before the run: a refusal comes before anything could add a secret.
-    let redactor = release.config.borrow().redactor().clone();
-    match run_job(release, job, started, &mut report) {
+    // The release's secrets as the run has learnt them (a secret parameter's value too): the
+    // release itself is gone by the time a refusal is reported.
+    let mut redactor = release.config.borrow().redactor().clone();
+    match run_job(release, job, started, &mut report, &mut redactor) {
         Err(e) if json => Ok(refused(report, &e, started, &redactor)),
         other => other,
     }
@@ -74,11 +79,11 @@ pub(crate) fn run(release: Release, job: Job) -> Result<i32, Error> {
 /// The `--json` document of a run refused with `error`, on stdout (the error on stderr, as
 /// without `--json`); returns its exit code.
 fn refused(mut report: Report, error: &Error, started: Instant, redactor: &Redactor) -> i32 {
-    eprintln!("adminsh: {error}");
+    log::err_line(&format!("adminsh: {error}"));
     report.exit_code = error.code();
     report.duration = started.elapsed();
     report.error = Some(error.to_string());
-    let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json(redactor));
+    log::out(&format!("{}\n", report.to_json(redactor)));
     report.exit_code
 }
 
@@ -105,17 +110,18 @@ fn run_job(
     job: Job,
     started: Instant,
     report: &mut Report,
+    redactor: &mut Rc<Redactor>,
 ) -> Result<i32, Error> {
     // The user's directory: paths they typed are relative to it.
     let origin = std::env::current_dir().unwrap_or_default();
     let (name, text, params) = match prepare(&release, &job, &origin, report)? {
         Prepared::Run { name, text, params } => (name, text, params),
         Prepared::Help(text) => {
-            let _ = write!(std::io::stdout().lock(), "{text}");
+            log::out(&text);
             return Ok(0);
         }
         Prepared::Broken(text) => {
-            eprintln!("{text}");
+            log::err_line(&text);
             if job.json {
                 report.exit_code = EXIT_FAILURE;
                 report.duration = started.elapsed();
@@ -125,13 +131,25 @@ fn run_job(
             return Ok(EXIT_FAILURE);
         }
     };
+    learn_secret_params(&release, &params);
+    *redactor = release.config.borrow().redactor().clone();
+    if let Code::Script(_) = job.code {
+        for warning in release.warnings() {
+            crate::log::warn(&warning);
+        }
+    }
     report.params = Some(params.clone());
     let eval = matches!(job.code, Code::Eval(_));
     let reason = audit::reason(&release, job.options.reason.as_deref())?;
     interrupt::install();
     // One run of a script at a time: the lock is held until adminsh exits.
     let _lock = match job.code {
-        Code::Script(_) => Some(lock_script(&release, &name, job.options.wait)?),
+        Code::Script(_) => Some(lock_script(
+            &release,
+            &name,
+            job.options.wait,
+            job.detached.as_deref(),
+        )?),
         Code::Eval(_) => None,
     };
     let trail = Trail::begin(
@@ -142,8 +160,12 @@ fn run_job(
             args: &job.args,
             reason: reason.as_deref(),
             dry_run: job.options.dry_run,
+            run: job.detached.as_ref().map(|d| d.id()),
         },
     )?;
+    if let Some(detached) = &job.detached {
+        detached.started();
+    }
     let session = Session::new(
         release,
         Setup {
@@ -159,6 +181,10 @@ fn run_job(
     }
     let mut runner = Runner::new(session);
     let outcome = runner.run(&text, &name);
+    *redactor = runner.session.release.config.borrow().redactor().clone();
+    // A dry run's database sandbox (and any transaction left open) is rolled back now.
+    runner.session.db.close();
+    crate::host::files::remove_temp_dirs();
     if outcome.is_ok() {
         runner.session.steps.borrow().clear_checkpoint()?;
     }
@@ -173,7 +199,7 @@ fn run_job(
                 text.push_str(&format!("\n  {line}"));
             }
         }
-        eprintln!("{text}");
+        log::err_line(&text);
     }
     let code = match &outcome {
         Ok(value) => {
@@ -181,7 +207,7 @@ fn run_job(
                 && !job.json
                 && let Some(text) = runner.show(value)
             {
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                log::out(&format!("{text}\n"));
             }
             0
         }
@@ -193,12 +219,11 @@ fn run_job(
     let session = &runner.session;
     let commands = session.spawner.commands();
     let steps = session.steps.borrow().log().to_vec();
-    let redactor = session.release.config.borrow().redactor().clone();
     trail.end(&Ran {
         ending: outcome.as_ref().err(),
         commands: &commands,
         steps: &steps,
-        redactor: &redactor,
+        redactor,
     });
     if job.json {
         report.exit_code = code;
@@ -217,7 +242,7 @@ fn run_job(
 
 /// Everything that can stop a run before its first line: the script not found or outside the
 /// release, its header unreadable, its command line wrong, required config missing.
-fn prepare(
+pub(crate) fn prepare(
     release: &Release,
     job: &Job,
     origin: &Path,
@@ -260,12 +285,18 @@ fn prepare(
         .config
         .borrow()
         .check_required(&release.manifest.required)?;
-    if let Code::Script(_) = job.code {
-        for warning in release.warnings() {
-            crate::log::warn(&warning);
+    Ok(Prepared::Run { name, text, params })
+}
+
+/// A parameter whose name says it is secret (`--new-password`) is masked like a secret config
+/// value from here on: in the audit, the checkpoint, `--json` and whatever the script prints.
+fn learn_secret_params(release: &Release, params: &Map) {
+    let mut config = release.config.borrow_mut();
+    for (key, value) in params {
+        if config.is_secret(key) && !(value.is_unit() || value.is_bool()) {
+            config.add_secret(&value.to_string());
         }
     }
-    Ok(Prepared::Run { name, text, params })
 }
 
 /// A value as the script's `print` would show it (a command as its command line).
@@ -276,7 +307,7 @@ fn as_text(runner: &Runner, value: &Dynamic) -> String {
 /// Writes the `--json` report on stdout, as one line.
 fn emit(report: &Report, release: &Release) {
     let redactor = release.config.borrow().redactor().clone();
-    let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json(&redactor));
+    log::out(&format!("{}\n", report.to_json(&redactor)));
 }
 
 /// The process exits next: freeing the engine's thousand functions one by one would only
@@ -285,15 +316,26 @@ fn leave(runner: Runner) {
     std::mem::forget(runner);
 }
 
-/// Takes the script's lock, or says who holds it (or waits, with `--wait`).
-fn lock_script(release: &Release, script: &str, wait: bool) -> Result<lock::Lock, Error> {
+/// Takes the script's lock, or says who holds it (or waits, with `--wait`: a detached run has
+/// started once it waits).
+fn lock_script(
+    release: &Release,
+    script: &str,
+    wait: bool,
+    detached: Option<&Detached>,
+) -> Result<lock::Lock, Error> {
     let file = format!("{}.lock", lock::file_name(script));
     let path = release.state_dir().join("locks").join(file);
     let shown = Path::new(script)
         .strip_prefix(release.path())
         .map_or(script.to_owned(), |p| p.display().to_string());
     lock::acquire(&path, wait, &mut |holder| {
-        eprintln!("adminsh: {shown} is already running: {holder}; waiting");
+        log::err_line(&format!(
+            "adminsh: {shown} is already running: {holder}; waiting"
+        ));
+        if let Some(detached) = detached {
+            detached.started();
+        }
     })
     .map_err(|e| match e {
         LockError::Held { holder } => Error::Failed(anyhow::anyhow!(

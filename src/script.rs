@@ -10,7 +10,9 @@ use crate::diagnostic;
 use crate::error::Ending;
 use crate::hints;
 use crate::host::{self, control};
+use crate::log;
 use crate::params;
+use crate::release::secrets::Redactor;
 use crate::session::Session;
 
 /// The engine and scope of one session; the console keeps one across inputs.
@@ -26,9 +28,9 @@ pub(crate) struct Runner {
 /// nothing).
 pub(crate) fn report(ending: &Ending) {
     match ending {
-        Ending::Failed(text) => eprintln!("{text}"),
+        Ending::Failed(text) => log::err_line(text),
         Ending::Exit(_) => {}
-        Ending::Interrupted(_) => eprintln!("adminsh: interrupted"),
+        Ending::Interrupted(_) => log::err_line("adminsh: interrupted"),
     }
 }
 
@@ -86,6 +88,7 @@ impl Runner {
                 self.stop(error, name)
             })?;
         }
+        host::constants::check(&ast, &text).map_err(|e| self.stop(*e, name))?;
         ast.set_source(name);
         self.session.sources.remember_closures(name, &ast);
         Ok(ast)
@@ -107,6 +110,10 @@ impl Runner {
 
     fn stop(&self, error: EvalAltResult, name: &str) -> Ending {
         control::ended(&error).unwrap_or_else(|| {
+            let redactor = self.session.redactor();
+            // The value a script threw, masked before it is written out in Rhai's notation;
+            // then the whole text, for values Rhai's own messages quote.
+            let error = mask_thrown(error, &redactor);
             let known = hints::Known {
                 functions: self.docs.iter().map(|d| d.name).collect(),
                 variables: (self.scope.iter_raw())
@@ -114,22 +121,32 @@ impl Runner {
                     .collect(),
             };
             let text = diagnostic::render(error, name, &self.session.sources, &known);
-            Ending::Failed(self.session.redact(&text))
+            Ending::Failed(redactor.redact(&text).into_owned())
         })
     }
 
     /// A value as adminsh prints it: strings as they are, other values in Rhai's notation,
-    /// secrets masked; nothing for `()`.
+    /// secrets masked in the value before it is written out; nothing for `()`.
     pub(crate) fn show(&self, value: &Dynamic) -> Option<String> {
         if value.is_unit() {
             return None;
         }
+        let redactor = self.session.redactor();
+        let value = redactor.value(value);
         let text = if value.is_string() {
             value.clone().into_string().unwrap_or_default()
+        } else if value.is_array() || value.is_map() || value.type_name().contains("::") {
+            // A host type (a time, a command) shows as `print` shows it, not as its Rust name.
+            let mut scope = rhai::Scope::new();
+            scope.push("value", value.clone());
+            self.engine
+                .eval_with_scope::<String>(&mut scope, "value.to_string()")
+                .unwrap_or_else(|_| value.to_string())
         } else {
-            self.text(value, false)
+            self.text(&value, false)
         };
-        Some(self.session.redact(&text))
+        // Host values write their own text (a command line): masked here too.
+        Some(redactor.redact(&text).into_owned())
     }
 
     /// A value as the script's `print` (or, with `debug`, its `debug`) shows it: through the
@@ -146,6 +163,23 @@ impl Runner {
         self.engine
             .eval_with_scope::<String>(&mut scope, code)
             .unwrap_or_else(|_| value.to_string())
+    }
+}
+
+/// `error` with the value a script threw (`throw`, a host function's message) masked.
+fn mask_thrown(error: EvalAltResult, redactor: &Redactor) -> EvalAltResult {
+    match error {
+        EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) => {
+            let inner = mask_thrown(*inner, redactor);
+            EvalAltResult::ErrorInFunctionCall(name, source, inner.into(), pos)
+        }
+        EvalAltResult::ErrorInModule(path, inner, pos) => {
+            EvalAltResult::ErrorInModule(path, mask_thrown(*inner, redactor).into(), pos)
+        }
+        EvalAltResult::ErrorRuntime(value, pos) => {
+            EvalAltResult::ErrorRuntime(redactor.value(&value), pos)
+        }
+        other => other,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::diagnostic::Sources;
 use crate::options::RunOptions;
 use crate::process::{self, Finished, Output, Spec};
 use crate::release::Release;
+use crate::release::secrets::Redactor;
 use crate::sink::Sink;
 use crate::spawner::Spawner;
 use crate::state::steps::Steps;
@@ -27,6 +28,8 @@ pub(crate) struct Session {
     pub steps: RefCell<Steps>,
     pub sink: Sink,
     pub sources: Sources,
+    /// The database connections (std/db), opened on first use.
+    pub db: crate::db::Databases,
 }
 
 /// How a script, `-e` or the console runs (`Setup::default()` is a plain one).
@@ -56,6 +59,7 @@ impl Session {
             steps: RefCell::default(),
             sink: Sink::new(setup.json),
             sources: Sources::new(std::env::current_dir().unwrap_or_default()),
+            db: crate::db::Databases::default(),
         })
     }
 
@@ -67,7 +71,7 @@ impl Session {
     /// run, says it would; in read-only mode, refuses it, unless it is marked read-only).
     pub(crate) fn run(&self, spec: &Spec, output: Output<'_>) -> Result<Finished, process::Error> {
         if !spec.read_only && (self.options.dry_run || self.options.read_only) {
-            let command = self.redact(&spec.command_line());
+            let command = spec.shown(&self.redactor());
             if self.options.read_only {
                 return Err(process::Error::Refused { command });
             }
@@ -84,7 +88,23 @@ impl Session {
     /// In a dry run, says what would have been done, under the step running now.
     pub(crate) fn would(&self, action: &str, listed: &str) {
         let steps = self.steps.borrow();
-        self.sink.would(action, listed, steps.current());
+        self.sink
+            .would(&self.redactor(), action, listed, steps.current());
+    }
+
+    /// A script's `print`, masked, on stdout (stderr with `--json`).
+    pub(crate) fn print(&self, text: &str) {
+        self.sink.print(&self.redactor(), text);
+    }
+
+    /// One of adminsh's lines about the run, masked, on stderr.
+    pub(crate) fn say(&self, text: &str) {
+        crate::sink::say(&self.redactor(), text);
+    }
+
+    /// A script's `info`, `warn` or `error`, masked, on stderr.
+    pub(crate) fn message(&self, level: crate::log::Level, text: &str) {
+        crate::sink::message(&self.redactor(), level, text);
     }
 
     /// Starts keeping the checkpoint of this script run (unless `--restart`, or a dry run,
@@ -93,7 +113,7 @@ impl Session {
         if self.options.dry_run {
             return Ok(());
         }
-        let shown = self.args.iter().map(|a| self.redact(a)).collect();
+        let shown = self.redactor().words(&self.args);
         self.steps.borrow_mut().use_checkpoint(
             &self.release.state_dir(),
             script,
@@ -110,8 +130,15 @@ impl Session {
         self.spawner.forget_env();
     }
 
+    /// The release's secrets as they are now (`set_env` may add more).
+    pub(crate) fn redactor(&self) -> Rc<Redactor> {
+        self.release.config.borrow().redactor().clone()
+    }
+
+    /// `text` with the release's secrets masked (for text adminsh writes itself, such as a
+    /// statement's SQL; values are masked raw with `redactor().value`).
     pub(crate) fn redact(&self, text: &str) -> String {
-        self.release.config.borrow().redactor().redact(text)
+        self.redactor().redact(text).into_owned()
     }
 }
 

@@ -1,9 +1,12 @@
-//! Where a run's own words go: a script's `print` on stdout, or on stderr when stdout carries
-//! the `--json` report; and, in a dry run, the list of what it would have done. A closed reader
-//! loses the words, never the run.
+//! Where a run's own words go on the terminal: a script's `print` on stdout (or on stderr when
+//! stdout carries the `--json` report), its `debug` and log messages on stderr, and, in a dry
+//! run, the list of what it would have done. Each text is masked here, raw, before it is
+//! prefixed or written. A closed reader loses the words, never the run.
 
 use std::cell::RefCell;
-use std::io::Write;
+
+use crate::log::{self, Level};
+use crate::release::secrets::Redactor;
 
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
@@ -22,28 +25,52 @@ impl Sink {
     }
 
     /// A script's `print`.
-    pub(crate) fn print(&self, text: &str) {
-        // A closed stdout (`adminsh x | head`) must not stop a script mid-way.
-        let _ = if self.json {
-            writeln!(std::io::stderr().lock(), "{text}")
+    pub(crate) fn print(&self, redactor: &Redactor, text: &str) {
+        let line = format!("{}\n", redactor.redact(text));
+        if self.json {
+            log::err(&line);
         } else {
-            writeln!(std::io::stdout().lock(), "{text}")
-        };
+            log::out(&line);
+        }
     }
 
     /// In a dry run: says on stderr what would have been done (`action`) and keeps `listed`
     /// (under the step running now, if any) for the summary.
-    pub(crate) fn would(&self, action: &str, listed: &str, step: Option<&str>) {
-        let _ = writeln!(std::io::stderr().lock(), "dry run: would {action}");
+    pub(crate) fn would(
+        &self,
+        redactor: &Redactor,
+        action: &str,
+        listed: &str,
+        step: Option<&str>,
+    ) {
+        log::err(&format!("dry run: would {}\n", redactor.redact(action)));
         let line = match step {
             Some(step) => format!("step {step}: {listed}"),
             None => listed.to_owned(),
         };
-        self.would.borrow_mut().push(line);
+        self.would
+            .borrow_mut()
+            .push(redactor.redact(&line).into_owned());
     }
 
     /// What the dry run would have done, in order.
     pub(crate) fn dry_run_summary(&self) -> Vec<String> {
         self.would.borrow().clone()
     }
+}
+
+/// A script's `debug`, after `place` (`script.rhai:3: `), on stderr.
+pub(crate) fn debug(redactor: &Redactor, place: &str, text: &str) {
+    log::err(&format!("{place}{}\n", redactor.redact(text)));
+}
+
+/// A script's `info`, `warn` or `error`, on stderr.
+pub(crate) fn message(redactor: &Redactor, level: Level, text: &str) {
+    log::emit(level, &redactor.redact(text));
+}
+
+/// A line of adminsh's own about the run that names what the script chose (a step's name, a
+/// lock's), on stderr.
+pub(crate) fn say(redactor: &Redactor, text: &str) {
+    log::err(&format!("{}\n", redactor.redact(text)));
 }

@@ -22,6 +22,21 @@ pub(crate) struct CommandRecord {
     pub duration: Duration,
     /// Why it raised an error, when it did.
     pub error: Option<String>,
+    /// A database statement (std/db), which has no argv.
+    pub statement: Option<Statement>,
+}
+
+/// A database statement, recorded like a command.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Statement {
+    /// The database, as messages name it (no password).
+    pub database: String,
+    /// The SQL, secrets masked.
+    pub sql: String,
+    /// The parameters as the script gave them, secrets masked.
+    pub params: Vec<String>,
+    /// The rows it affected (`db::exec`, `db::exec_many`).
+    pub rows: Option<u64>,
 }
 
 type SpawnEnv = Rc<Vec<(OsString, OsString)>>;
@@ -84,6 +99,7 @@ impl Spawner {
                     if let process::Error::Failed { status, .. } = error {
                         entry.status = Some(*status);
                     }
+                    // Its words are masked already (command line, stderr tail).
                     entry.error = Some(error.to_string());
                 }
             }
@@ -92,24 +108,33 @@ impl Spawner {
     }
 
     fn start_record(&self, spec: &Spec, redactor: &Redactor) -> (usize, Instant) {
-        let stages = spec
-            .stages
-            .iter()
-            .map(|stage| {
-                std::iter::once(&stage.program)
-                    .chain(&stage.args)
-                    .map(|word| redactor.redact(word))
-                    .collect()
-            })
-            .collect();
+        let stages = spec.masked_stages(redactor);
         let mut commands = self.commands.borrow_mut();
         commands.push(CommandRecord {
             stages,
             status: None,
             duration: Duration::ZERO,
             error: None,
+            statement: None,
         });
         (commands.len() - 1, Instant::now())
+    }
+
+    /// Records what is not a command (a database statement); its index, if the run records.
+    pub(crate) fn record(&self, record: CommandRecord) -> Option<usize> {
+        if !self.record {
+            return None;
+        }
+        let mut commands = self.commands.borrow_mut();
+        commands.push(record);
+        Some(commands.len() - 1)
+    }
+
+    /// Completes a record made with `record`.
+    pub(crate) fn amend(&self, index: usize, change: impl FnOnce(&mut CommandRecord)) {
+        if let Some(record) = self.commands.borrow_mut().get_mut(index) {
+            change(record);
+        }
     }
 
     /// The commands run so far, in the order they started.
@@ -120,6 +145,21 @@ impl Spawner {
     /// The config changed (`set_env`): the next command's environment is built anew.
     pub(crate) fn forget_env(&self) {
         self.env.borrow_mut().take();
+    }
+
+    /// The program a command named `program` would run (`which`): found on the release's
+    /// `PATH` (isolation first) as a command would find it.
+    pub(crate) fn which(&self, release: &Release, program: &str) -> Option<std::path::PathBuf> {
+        let env = self.env(release);
+        let path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_os_str());
+        let found = self
+            .cache
+            .borrow_mut()
+            .resolve(program, path, release.path())?;
+        found.is_file().then_some(found)
     }
 
     fn env(&self, release: &Release) -> SpawnEnv {

@@ -6,23 +6,25 @@ use std::time::Duration;
 
 use rhai::{Array, Blob, Dynamic, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext};
 
+use super::limits::MAX_TIMEOUT_SECONDS;
 use super::{Host, RhaiResult, runtime_error};
 use crate::process::{self, Captured, Output, Spec, Stage};
 use crate::session::Session;
 
-/// A command as scripts see it.
+/// A command as scripts see it: an immutable value, so copies (a script may hold many, in an
+/// array) share one description.
 #[derive(Debug, Clone)]
-pub(crate) struct Cmd(Spec);
+pub(crate) struct Cmd(pub(crate) Rc<Spec>);
 
 impl Cmd {
     fn new(program: &str, args: Vec<String>) -> Self {
-        Cmd(Spec {
+        Cmd(Rc::new(Spec {
             stages: vec![Stage::new(program, args)],
             stdin: None,
             timeout: None,
             checked: true,
             read_only: false,
-        })
+        }))
     }
 
     /// `sh -c script`: the explicit shell form.
@@ -31,9 +33,9 @@ impl Cmd {
     }
 
     fn with(&self, change: impl FnOnce(&mut Spec)) -> Self {
-        let mut spec = self.0.clone();
+        let mut spec = Spec::clone(&self.0);
         change(&mut spec);
-        Cmd(spec)
+        Cmd(Rc::new(spec))
     }
 
     fn last_stage(spec: &mut Spec) -> &mut Stage {
@@ -173,19 +175,23 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         "pipe",
         "cmd: Cmd, next: Cmd -> Cmd",
         "A pipeline: this command's stdout into `next`",
-        |c: &mut Cmd, next: Cmd| c.with(|s| s.stages.extend(next.0.stages)),
+        |c: &mut Cmd, next: Cmd| c.with(|s| s.stages.extend(next.0.stages.iter().cloned())),
     );
     host.def(
         "timeout",
         "cmd: Cmd, seconds: int -> Cmd",
         "The command, stopped if it runs longer than `seconds`",
-        |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> { timeout(c, seconds as f64) },
+        |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> {
+            timeout(c, seconds as f64, &seconds.to_string())
+        },
     );
     host.def(
         "timeout",
         "cmd: Cmd, seconds: float -> Cmd",
         "The command, stopped if it runs longer than `seconds`",
-        |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> { timeout(c, seconds) },
+        |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> {
+            timeout(c, seconds, &Dynamic::from_float(seconds).to_string())
+        },
     );
     host.def(
         "read_only",
@@ -205,14 +211,14 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         "to_string",
         "cmd: Cmd -> String",
         "The command line, shell-quoted, secrets masked",
-        move |c: &mut Cmd| s.redact(&c.0.command_line()),
+        move |c: &mut Cmd| c.0.shown(&s.redactor()),
     );
     let s = session.clone();
     host.def(
         "to_debug",
         "cmd: Cmd -> String",
         "The command line, for debug()",
-        move |c: &mut Cmd| format!("cmd({})", s.redact(&c.0.command_line())),
+        move |c: &mut Cmd| format!("cmd({})", c.0.shown(&s.redactor())),
     );
 
     let s = session.clone();
@@ -325,13 +331,23 @@ fn app(session: &Session, program: &str, args: Vec<String>) -> Cmd {
     }
 }
 
-fn timeout(c: &Cmd, seconds: f64) -> RhaiResult<Cmd> {
+/// `.timeout(seconds)`: more than nothing, at most `MAX_TIMEOUT_SECONDS`; `given` is the value
+/// as the script wrote it (an integer keeps all its digits).
+fn timeout(c: &Cmd, seconds: f64, given: &str) -> RhaiResult<Cmd> {
     if !(seconds.is_finite() && seconds > 0.0) {
         return Err(runtime_error(format!(
-            "timeout must be a positive number of seconds, not {seconds}"
+            "timeout must be a positive number of seconds, not {given}"
         )));
     }
-    Ok(c.with(|s| s.timeout = Some(Duration::from_secs_f64(seconds))))
+    if seconds > MAX_TIMEOUT_SECONDS as f64 {
+        return Err(runtime_error(format!(
+            "timeout must be at most {MAX_TIMEOUT_SECONDS} seconds (365 days), not {given}; \
+             leave .timeout() out for a command that may run as long as it needs"
+        )));
+    }
+    // At least a nanosecond: a timeout that rounds to nothing is still a timeout.
+    let duration = Duration::from_secs_f64(seconds).max(Duration::from_nanos(1));
+    Ok(c.with(|s| s.timeout = Some(duration)))
 }
 
 /// Captured output as text. Bytes that were not UTF-8 became U+FFFD; say so once, pointing at
@@ -349,7 +365,7 @@ fn warn_not_utf8(session: &Session, spec: &Spec) {
         crate::log::Level::Warn,
         &format!(
             "`{}` printed bytes that are not UTF-8; they were replaced with U+FFFD (use .read_bytes() for the exact bytes)",
-            session.redact(&spec.command_line())
+            spec.shown(&session.redactor())
         ),
     );
 }

@@ -1,12 +1,15 @@
 //! Ending a script: `exit(n)` with an exit code and `fail(msg)` with an error, plus the
 //! interruption that Ctrl-C causes. `exit` and interruptions cannot be caught by `try`.
 
+use std::rc::Rc;
+
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use super::{Host, RhaiResult, runtime_error};
 use crate::error::{EXIT_SCRIPT_RANGE, Ending};
+use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host) {
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     host.def(
         "exit",
         "code: int",
@@ -26,11 +29,20 @@ pub(crate) fn register(host: &mut Host) {
         "Ends the script with exit code 0",
         || -> RhaiResult<()> { Err(end(Ending::Exit(0))) },
     );
+    let s = session.clone();
     host.def(
         "fail",
         "message: ?",
         "Raises an error with `message`",
-        |message: Dynamic| -> RhaiResult<()> { Err(runtime_error(message.to_string())) },
+        move |message: Dynamic| -> RhaiResult<()> {
+            // A string is masked where the error is shown; anything else is masked here, before
+            // Rhai's notation escapes the strings in it.
+            let message = match message.as_immutable_string_ref() {
+                Ok(text) => text.to_string(),
+                Err(_) => super::log::text(&s.redactor(), &message),
+            };
+            Err(runtime_error(message))
+        },
     );
 }
 

@@ -27,6 +27,14 @@ pub(crate) fn register(host: &mut Host) {
         "A value as compact JSON",
         |value: Dynamic| to_json(&value, false),
     );
+    // Typed, so it replaces Rhai's own `to_json` for maps, which writes a time or a command
+    // as its Rust type name.
+    host.def(
+        "to_json",
+        "value: Map -> String",
+        "A map as compact JSON",
+        |value: Map| to_json(&value.into(), false),
+    );
     host.def(
         "to_json",
         "value: ?, pretty: bool -> String",
@@ -48,6 +56,7 @@ pub(crate) fn register(host: &mut Host) {
 }
 
 fn to_json(value: &Dynamic, pretty: bool) -> RhaiResult<String> {
+    let value = &super::time::plain(value);
     let text = if pretty {
         serde_json::to_string_pretty(value)
     } else {

@@ -1,12 +1,19 @@
-//! Files for scripts: `read_file`, `write_file` (atomic), `exists`, `glob`. Relative paths are
-//! relative to the release root, where commands run too.
+//! Files for scripts: `read_file`, `write_file` (atomic, through symlinks, keeping owner and
+//! mode), `exists`, `glob`. Relative paths are relative to the release root, where commands run
+//! too. Whatever can wait (a big tree to walk, a FIFO without its other end) stops on Ctrl-C
+//! and SIGTERM like a running command.
 
+mod stream;
+mod walk;
+
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use rhai::{Array, Dynamic};
+use rhai::{Array, Dynamic, EvalAltResult};
 
-use super::{Host, RhaiResult, runtime_error};
+use super::{Host, RhaiResult, control, runtime_error};
+use crate::interrupt;
 use crate::session::Session;
 
 pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
@@ -16,9 +23,8 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         "path: String -> String",
         "The text of a file (relative to the release root)",
         move |path: &str| -> RhaiResult<String> {
-            let full = in_release(&s, path);
-            let bytes = std::fs::read(&full)
-                .map_err(|e| runtime_error(format!("cannot read `{path}`: {}", io_reason(&e))))?;
+            let bytes = stream::read(&in_release(&s, path), &interrupt::signal)
+                .map_err(|e| stream_error(e, "read", path))?;
             String::from_utf8(bytes).map_err(|e| {
                 runtime_error(format!(
                     "`{path}` is not UTF-8 text (invalid byte at offset {})",
@@ -31,7 +37,7 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     host.def(
         "write_file",
         "path: String, text: String",
-        "Writes a file atomically",
+        "Writes a file atomically (through a symlink, keeping owner and mode)",
         move |path: &str, text: &str| -> RhaiResult<()> {
             if s.options().read_only {
                 return Err(runtime_error(format!(
@@ -45,8 +51,19 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
                 );
                 return Ok(());
             }
-            crate::state::write_atomically(&in_release(&s, path), text.as_bytes())
-                .map_err(|e| runtime_error(format!("cannot write `{path}`: {}", io_reason(&e))))
+            let full = in_release(&s, path);
+            write(&full, text.as_bytes()).map_err(|e| {
+                // Through a link, the file that could not be written is the one it points at.
+                let through = crate::state::link_target(&full).ok().filter(|t| *t != full);
+                match (e, through) {
+                    (stream::Error::Io(e), Some(target)) => runtime_error(format!(
+                        "cannot write `{path}` (a link to {}): {}",
+                        target.display(),
+                        io_reason(&e)
+                    )),
+                    (e, _) => stream_error(e, "write", path),
+                }
+            })
         },
     );
     let s = session.clone();
@@ -64,10 +81,16 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         move |pattern: &str| -> RhaiResult<Array> {
             let root = s.release.path();
             let full = in_release(&s, pattern);
-            let paths = glob::glob(&full.to_string_lossy())
-                .map_err(|e| runtime_error(format!("bad glob pattern `{pattern}`: {e}")))?;
+            let paths = walk::matches(&full.to_string_lossy(), &interrupt::signal).map_err(
+                |e| match e {
+                    walk::Error::Pattern(e) => {
+                        runtime_error(format!("bad glob pattern `{pattern}`: {e}"))
+                    }
+                    walk::Error::Interrupted(signal) => control::interrupted(signal),
+                },
+            )?;
             let mut found = Array::new();
-            for path in paths.flatten() {
+            for path in paths {
                 // Shown as the script wrote them: relative patterns give release-relative paths.
                 let shown = if Path::new(pattern).is_absolute() {
                     path
@@ -83,14 +106,34 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     );
 }
 
-fn in_release(session: &Session, path: &str) -> PathBuf {
+/// `write_file`: a regular file (or a new one) is replaced atomically; a FIFO, a terminal or a
+/// device is written into, as a shell's `>` would, rather than replaced by a regular file.
+fn write(full: &Path, bytes: &[u8]) -> Result<(), stream::Error> {
+    // The kernel follows every kind of link here, `/proc/self/fd/1` included.
+    match std::fs::metadata(full) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            stream::write_into(full, bytes, &interrupt::signal)
+        }
+        _ => crate::state::write_through_links(full, bytes).map_err(stream::Error::Io),
+    }
+}
+
+pub(super) fn in_release(session: &Session, path: &str) -> PathBuf {
     session.release.path().join(path)
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+fn stream_error(error: stream::Error, verb: &str, path: &str) -> Box<EvalAltResult> {
+    match error {
+        stream::Error::Interrupted(signal) => control::interrupted(signal),
+        stream::Error::Io(e) => runtime_error(format!("cannot {verb} `{path}`: {}", io_reason(&e))),
+    }
+}
+
+pub(super) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::NotFound => "no such file or directory".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::IsADirectory => "it is a directory".into(),
         _ => e.to_string(),
     }
 }

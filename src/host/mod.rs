@@ -1,12 +1,20 @@
 //! The Rhai host API: the functions admin scripts call, one file per family, and `engine`, which
 //! builds the one Engine both the script runner and the console use.
 
+pub(crate) mod codec;
 pub(crate) mod command;
 pub(crate) mod config;
+pub(crate) mod constants;
 pub(crate) mod control;
 pub(crate) mod data;
 pub(crate) mod display;
+pub(crate) mod files;
+pub(crate) mod formats;
 pub(crate) mod fs;
+pub(crate) mod hardened;
+pub(crate) mod http;
+pub(crate) mod limits;
+pub(crate) mod lines;
 pub(crate) mod log;
 pub(crate) mod modules;
 pub(crate) mod procfile;
@@ -14,6 +22,9 @@ pub(crate) mod progress;
 pub(crate) mod prompt;
 pub(crate) mod step_code;
 pub(crate) mod steps;
+pub(crate) mod text;
+pub(crate) mod time;
+pub(crate) mod waiting;
 
 use std::rc::Rc;
 
@@ -51,7 +62,9 @@ impl FnDoc {
 
     /// Called as a method on a command: `cmd(...).run()`.
     pub(crate) fn is_method(&self) -> bool {
-        self.params.starts_with("cmd: Cmd") || self.params.starts_with("bar: Progress")
+        self.params.starts_with("cmd: Cmd")
+            || self.params.starts_with("bar: Progress")
+            || self.params.starts_with("db: Db")
     }
 }
 
@@ -59,66 +72,98 @@ impl FnDoc {
 pub(crate) struct Host {
     pub engine: Engine,
     pub docs: Vec<FnDoc>,
+    /// The Rust signature of each function `def` registered, with its index in `docs`, for the
+    /// test that holds the two equal. (The `db::` functions, registered into their module,
+    /// push their docs directly and have none.)
+    #[cfg(test)]
+    signatures: Vec<(usize, fn() -> Signature)>,
 }
+
+/// Parameter and return types of a registered function, as rhai registered it.
+#[cfg(test)]
+type Signature = (Vec<std::any::TypeId>, std::any::TypeId);
 
 impl Host {
     /// Registers a host function with its parameters (`name: Type, ... -> Return`) and a
     /// one-line description. Every host function goes through here, so `:help` and completion,
-    /// generated from `docs`, cannot drift from what scripts can call.
-    pub(crate) fn def<
-        A: 'static,
-        const N: usize,
-        const X: bool,
-        R: Variant + Clone,
-        const F: bool,
-    >(
+    /// generated from `docs`, cannot miss what scripts can call; a test holds each `params`
+    /// to the types of `func`.
+    pub(crate) fn def<A, const N: usize, const X: bool, R, const F: bool, Func>(
         &mut self,
         name: &'static str,
         params: &'static str,
         doc: &'static str,
-        func: impl RhaiNativeFunc<A, N, X, R, F> + 'static,
-    ) {
+        func: Func,
+    ) where
+        A: 'static,
+        R: Variant + Clone,
+        Func: RhaiNativeFunc<A, N, X, R, F> + 'static,
+    {
         self.engine.register_fn(name, func);
         self.docs.push(FnDoc { name, params, doc });
+        #[cfg(test)]
+        self.signatures.push((self.docs.len() - 1, || {
+            (Func::param_types().to_vec(), std::any::TypeId::of::<R>())
+        }));
     }
 }
 
-/// The Engine for one session: limits set explicitly (debug and release builds behave alike),
-/// undefined variables caught at compile time, Ctrl-C stopping runaway loops, and the host API
-/// and the embedded stdlib registered.
+/// The Engine for one session: limits set explicitly (`limits`; debug and release builds
+/// behave alike), undefined variables caught at compile time, Ctrl-C stopping runaway loops,
+/// and the host API and the embedded stdlib registered.
 pub(crate) fn engine(session: &Rc<Session>) -> Host {
     let mut engine = Engine::new();
     engine.set_strict_variables(true);
     engine.set_fail_on_invalid_map_property(true);
-    engine.set_max_call_levels(64);
-    engine.set_max_expr_depths(64, 64);
+    limits::apply(&mut engine);
+    hardened::register(&mut engine);
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
     let s = session.clone();
-    engine.on_print(move |text| s.sink.print(text));
-    engine.on_debug(|text, source, pos| {
+    engine.on_print(move |text| s.print(text));
+    let s = session.clone();
+    engine.on_debug(move |text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
             _ => String::new(),
         };
-        eprintln!("{place}{text}");
+        crate::sink::debug(&s.redactor(), &place, text);
     });
-    engine.set_module_resolver(modules::Resolver::default());
     let mut host = Host {
         engine,
         docs: Vec::with_capacity(64),
+        #[cfg(test)]
+        signatures: Vec::with_capacity(64),
     };
+    // `import "std/db" as db` and, without an import, `db::...`.
+    let db = crate::db::module::register(&mut host, session);
+    host.engine.register_static_module("db", db.clone());
+    host.engine.set_module_resolver(
+        modules::Resolver::new(
+            session.release.path(),
+            session.options().allow_outside_release,
+        )
+        .with_native("db", db),
+    );
     command::register(&mut host, session);
     config::register(&mut host, session);
-    control::register(&mut host);
+    control::register(&mut host, session);
     data::register(&mut host);
     display::register(&mut host, session);
     fs::register(&mut host, session);
-    log::register(&mut host);
+    log::register(&mut host, session);
     procfile::register(&mut host, session);
     progress::register(&mut host);
     prompt::register(&mut host, session);
     steps::register(&mut host, session);
+    text::register(&mut host);
+    codec::register(&mut host, session);
+    formats::register(&mut host);
+    files::register(&mut host, session);
+    lines::register(&mut host, session);
+    http::register(&mut host, session);
+    time::register(&mut host);
+    waiting::register(&mut host);
     host
 }
 
@@ -126,6 +171,8 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
 mod tests {
     use super::*;
     use crate::session::for_tests as session;
+    use rhai::{FnPtr, NativeCallContext};
+    use std::any::TypeId;
 
     fn readme() -> String {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
@@ -145,6 +192,176 @@ mod tests {
             .filter(|name| !readme.contains(&format!("{name}(")))
             .collect();
         assert!(missing.is_empty(), "README.md does not mention {missing:?}");
+    }
+
+    /// The Rust type a type name of `FnDoc::params` stands for; `None` for a name the docs
+    /// must not use.
+    fn type_named(name: &str) -> Option<Vec<TypeId>> {
+        use rhai::{Array, Blob, FnPtr, ImmutableString, Map};
+        let ids = match name {
+            // Rhai passes strings as any of these.
+            "String" => vec![
+                TypeId::of::<ImmutableString>(),
+                TypeId::of::<&str>(),
+                TypeId::of::<String>(),
+            ],
+            "int" => vec![TypeId::of::<rhai::INT>()],
+            "float" => vec![TypeId::of::<rhai::FLOAT>()],
+            "bool" => vec![TypeId::of::<bool>()],
+            "char" => vec![TypeId::of::<char>()],
+            "Array" => vec![TypeId::of::<Array>()],
+            "Map" => vec![TypeId::of::<Map>()],
+            "Blob" => vec![TypeId::of::<Blob>()],
+            "FnPtr" | "Fn" => vec![TypeId::of::<FnPtr>()],
+            "?" => vec![TypeId::of::<Dynamic>()],
+            "Cmd" => vec![TypeId::of::<command::Cmd>()],
+            "Progress" => vec![TypeId::of::<progress::Progress>()],
+            "Regex" => vec![TypeId::of::<text::Regex>()],
+            "Time" => vec![TypeId::of::<time::Time>()],
+            "Duration" => vec![TypeId::of::<time::Duration>()],
+            "Db" => vec![TypeId::of::<crate::db::module::Db>()],
+            "()" => vec![TypeId::of::<()>()],
+            _ => return None,
+        };
+        Some(ids)
+    }
+
+    /// `params` as (name, type) pairs and the return type: `a: int, b: ? -> String`.
+    fn parse_params(params: &str) -> (Vec<(&str, &str)>, &str) {
+        let (params, returns) = params.split_once("->").unwrap_or((params, "()"));
+        let params = params
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.split_once(':')
+                    .map_or((p, ""), |(n, t)| (n.trim(), t.trim()))
+            })
+            .collect();
+        (params, returns.trim())
+    }
+
+    /// Every problem of one documented signature against the function's Rust types.
+    fn mismatches(doc: &FnDoc, (params, returns): &Signature) -> Vec<String> {
+        let (documented, documented_return) = parse_params(doc.params);
+        let mut problems = Vec::new();
+        let at = doc.signature();
+        if documented.len() != params.len() {
+            problems.push(format!(
+                "`{at}` documents {} parameters; the function takes {}",
+                documented.len(),
+                params.len()
+            ));
+        }
+        for (i, ((name, ty), id)) in documented.iter().zip(params).enumerate() {
+            match type_named(ty) {
+                None => problems.push(format!("`{at}`: parameter {name} has no known type `{ty}`")),
+                Some(ids) if !ids.contains(id) => problems.push(format!(
+                    "`{at}`: parameter {} ({name}) is documented as {ty}, the function takes another type",
+                    i + 1
+                )),
+                Some(_) => {}
+            }
+        }
+        // These build their value as a Dynamic: a row or a time may be missing (`()`), and the
+        // others convert a parsed document or a stat field.
+        let dynamic = ["query", "row", "parse_toml", "file_size", "file_mtime"];
+        match type_named(documented_return) {
+            Some(ids) if ids.contains(returns) => {}
+            Some(_) if dynamic.contains(&doc.name) && *returns == TypeId::of::<Dynamic>() => {}
+            _ => problems.push(format!(
+                "`{at}`: the return type is documented as {documented_return}, the function returns another type"
+            )),
+        }
+        problems
+    }
+
+    #[test]
+    fn every_documented_signature_matches_the_registered_function() {
+        let (_dir, session) = session();
+        let host = engine(&session);
+        let checked: Vec<usize> = host.signatures.iter().map(|(at, _)| *at).collect();
+        let unchecked: Vec<&str> = (0..host.docs.len())
+            .filter(|at| !checked.contains(at))
+            .map(|at| host.docs[at].name)
+            .filter(|name| !name.starts_with("db::"))
+            .collect();
+        assert!(
+            unchecked.is_empty(),
+            "documented without Host::def: {unchecked:?}"
+        );
+        let problems: Vec<String> = host
+            .signatures
+            .iter()
+            .flat_map(|(at, signature)| mismatches(&host.docs[*at], &signature()))
+            .collect();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn a_drifting_signature_is_caught() {
+        let mut host = Host {
+            engine: Engine::new_raw(),
+            docs: Vec::new(),
+            signatures: Vec::new(),
+        };
+        host.def(
+            "f",
+            "a: int, b: String -> bool",
+            "",
+            |_: rhai::INT, _: &str| true,
+        );
+        host.def(
+            "f",
+            "a: int, b: String -> bool",
+            "",
+            |_: rhai::INT, _: &str, _: bool| true,
+        );
+        host.def(
+            "f",
+            "a: int, b: int -> bool",
+            "",
+            |_: rhai::INT, _: &str| true,
+        );
+        host.def("f", "a: int, b: String", "", |_: rhai::INT, _: &str| true);
+        host.def(
+            "f",
+            "a: int, b: Strin -> bool",
+            "",
+            |_: rhai::INT, _: &str| true,
+        );
+        host.def(
+            "f",
+            "c: Cmd, n: int -> ?",
+            "",
+            |_: &mut command::Cmd, _: rhai::INT| -> RhaiResult<Dynamic> { Ok(Dynamic::UNIT) },
+        );
+        host.def(
+            "f",
+            "c: Cmd -> ?",
+            "",
+            |_: NativeCallContext, _: &mut command::Cmd, _: FnPtr| Dynamic::UNIT,
+        );
+        let found: Vec<usize> = host
+            .signatures
+            .iter()
+            .map(|(at, signature)| mismatches(&host.docs[*at], &signature()).len())
+            .collect();
+        assert_eq!(found, [0, 1, 1, 1, 1, 0, 1]);
+    }
+
+    /// Any size limit on the engine makes rhai measure a whole array after each change to it:
+    /// appending in a loop would be quadratic.
+    #[test]
+    fn the_engine_has_no_size_limits() {
+        let (_dir, session) = session();
+        let engine = engine(&session).engine;
+        assert_eq!(engine.max_string_size(), 0);
+        assert_eq!(engine.max_array_size(), 0);
+        assert_eq!(engine.max_map_size(), 0);
+        assert_eq!(engine.max_call_levels(), limits::MAX_CALL_LEVELS);
+        assert_eq!(engine.max_expr_depth(), limits::MAX_EXPR_DEPTH);
+        assert_eq!(engine.max_function_expr_depth(), limits::MAX_EXPR_DEPTH);
     }
 
     #[test]

@@ -79,22 +79,27 @@ impl Progress {
 }
 
 impl Bar {
+    /// How much of `whole` is done: `done / total` of it, rounded down, at most `whole` (work
+    /// beyond the total counts as all of it; no total, as all done). Computed in 128 bits, so
+    /// no count or total a script can give overflows.
+    fn share(&self, whole: u64) -> u64 {
+        if self.total == 0 {
+            return whole;
+        }
+        let done = u128::from(self.done.min(self.total));
+        u64::try_from(done * u128::from(whole) / u128::from(self.total)).unwrap_or(whole)
+    }
+
     fn draw(&mut self, last: bool) {
         let mut err = std::io::stderr().lock();
-        let shown = self.done.min(self.total.max(self.done));
+        let shown = self.done;
         if self.terminal {
             let now = Instant::now();
             if !last && self.last_draw.is_some_and(|at| now - at < REDRAW) {
                 return;
             }
             self.last_draw = Some(now);
-            let filled = if self.total == 0 {
-                WIDTH
-            } else {
-                usize::try_from(shown.saturating_mul(WIDTH as u64) / self.total.max(1))
-                    .unwrap_or(WIDTH)
-            }
-            .min(WIDTH);
+            let filled = usize::try_from(self.share(WIDTH as u64)).unwrap_or(WIDTH);
             let _ = write!(
                 err,
                 "\r\x1b[2K[{}{}] {shown}/{} {}",
@@ -107,18 +112,10 @@ impl Bar {
                 let _ = writeln!(err);
             }
         } else {
-            let tenths = if self.total == 0 {
-                10
-            } else {
-                shown * 10 / self.total.max(1)
-            };
+            let tenths = self.share(10);
             if tenths > self.reported_tenths || last {
                 self.reported_tenths = tenths;
-                let percent = if self.total == 0 {
-                    100
-                } else {
-                    shown * 100 / self.total.max(1)
-                };
+                let percent = self.share(100);
                 let message = if self.message.is_empty() {
                     String::new()
                 } else {

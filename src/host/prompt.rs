@@ -18,7 +18,8 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         "Asks a yes/no question (no by default); --yes answers yes",
         move |question: &str| -> RhaiResult<bool> {
             if s.options().yes {
-                crate::log::emit(crate::log::Level::Info, &format!("{question} yes (--yes)"));
+                let said = format!("{question} yes (--yes)");
+                s.message(crate::log::Level::Info, &said);
                 return Ok(true);
             }
             loop {
@@ -29,7 +30,7 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
                 match answer.trim().to_lowercase().as_str() {
                     "y" | "yes" => return Ok(true),
                     "" | "n" | "no" => return Ok(false),
-                    _ => eprintln!("please answer y or n"),
+                    _ => crate::log::err_line("please answer y or n"),
                 }
             }
         },
@@ -41,10 +42,8 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         "Asks for a value, with a default (Enter takes it); --yes takes the default",
         move |question: &str, default: &str| -> RhaiResult<String> {
             if s.options().yes {
-                crate::log::emit(
-                    crate::log::Level::Info,
-                    &format!("{question}: {default} (--yes)"),
-                );
+                let said = format!("{question}: {default} (--yes)");
+                s.message(crate::log::Level::Info, &said);
                 return Ok(default.to_owned());
             }
             let answer = read_answer(

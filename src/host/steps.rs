@@ -1,7 +1,9 @@
 //! Multi-step maintenance for scripts: `step(name, || ...)` runs one named step, prints its
 //! outcome and duration and checkpoints it, so a re-run after a failure skips what completed;
-//! `lock(name, || ...)` runs a closure holding a named lock between admin processes.
+//! `lock(name, || ...)` runs a closure holding a named lock between admin processes,
+//! re-entrant within one.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -25,19 +27,19 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
             let start = s.steps.borrow_mut().start(name, &code);
             let number = match start {
                 StepStart::Skip { number, finished_at } => {
-                    eprintln!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped");
+                    s.say(&format!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped"));
                     return Ok(Dynamic::UNIT);
                 }
                 StepStart::Run { number, changed } => {
                     if changed {
-                        eprintln!(
+                        s.say(&format!(
                             "step {number}: {name}: the script changed here since the last run: this step and the ones after it run again"
-                        );
+                        ));
                     }
                     number
                 }
             };
-            eprintln!("step {number}: {name}");
+            s.say(&format!("step {number}: {name}"));
             let started = Instant::now();
             let result = body
                 .call_within_context::<Dynamic>(&ctx, ())
@@ -45,8 +47,8 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
             let took = started.elapsed();
             let seconds = took.as_secs_f64();
             match &result {
-                Ok(_) => eprintln!("step {number}: {name}: done in {seconds:.2}s"),
-                Err(_) => eprintln!("step {number}: {name}: failed after {seconds:.2}s"),
+                Ok(_) => s.say(&format!("step {number}: {name}: done in {seconds:.2}s")),
+                Err(_) => s.say(&format!("step {number}: {name}: failed after {seconds:.2}s")),
             }
             s.steps
                 .borrow_mut()
@@ -56,18 +58,26 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
         },
     );
     let s = session.clone();
+    // The names of the locks this process holds now, innermost last.
+    let held: Rc<RefCell<Vec<String>>> = Rc::default();
     host.def(
         "lock",
         "name: String, body: FnPtr -> ?",
-        "Runs `body` holding the named lock (waiting for it if another admin process has it)",
+        "Runs `body` holding the named lock (waiting for it if another admin process has it; re-entrant within one)",
         move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
+            // Re-entrant: a closure (or a function it calls) holding `name` already may take it
+            // again and runs at once; only the outermost `lock` takes and releases the file lock.
+            // A second open of the lock file would wait for this very process forever.
+            if held.borrow().iter().any(|h| h == name) {
+                return body.call_within_context::<Dynamic>(&ctx, ());
+            }
             let path = s
                 .release
                 .state_dir()
                 .join("locks")
                 .join(format!("{}.lock", lock::file_name(&format!("lock:{name}"))));
-            let held = lock::acquire(&path, true, &mut |holder| {
-                eprintln!("lock `{name}` is held by {holder}; waiting");
+            let lock = lock::acquire(&path, true, &mut |holder| {
+                s.say(&format!("lock `{name}` is held by {holder}; waiting"));
             })
             .map_err(|e| match e {
                 LockError::Interrupted(signal) => super::control::interrupted(signal),
@@ -79,8 +89,10 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
                     path.display()
                 )),
             })?;
+            held.borrow_mut().push(name.to_owned());
             let result = body.call_within_context::<Dynamic>(&ctx, ());
-            drop(held);
+            held.borrow_mut().retain(|h| h != name);
+            drop(lock);
             result
         },
     );

@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::suggest;
 
 pub(crate) use header::summary;
-pub(crate) use uses::check_uses;
+pub(crate) use uses::{check_uses, tokens};
 
 /// The value types a parameter can have.
 pub(crate) const TYPES: [&str; 7] = [

@@ -43,7 +43,7 @@ fn is_params(token: Option<&(Token, Position)>) -> bool {
 
 /// The tokens of `text`, interpolated strings followed as the parser does; `None` for text
 /// that does not lex.
-fn tokens(engine: &Engine, text: &str) -> Option<Vec<(Token, Position)>> {
+pub(crate) fn tokens(engine: &Engine, text: &str) -> Option<Vec<(Token, Position)>> {
     let inputs = [text];
     let (stream, control) = engine.lex(&inputs);
     let mut tokens = Vec::new();

@@ -1,19 +1,22 @@
 //! What a command's output is for (`Output`), as the pipes adminsh reads and the sinks their
 //! bytes go to. `run` leaves stdout and stderr to the command: the user sees both live, and a
 //! failure says its stderr is above. The captured forms read stdout, and pass stderr through
-//! adminsh so a failure can quote its tail.
+//! adminsh so a failure can quote its first and last lines.
 
-use std::io::{self, Write};
+use std::io;
 
 use super::lines::{Lines, Stopped};
-use super::pump::{Excerpt, Sinks};
+use super::pump::Sinks;
+use super::tail::{self, Excerpt, Quoted};
 use super::text::TextBuilder;
 use super::{Captured, Output};
+use crate::release::secrets::Redactor;
 
 /// The sinks of one command's pipes; `None` for an output left to the command.
-pub(super) struct Capture<'a> {
+pub(super) struct Capture<'a, 'r> {
     stdout: Option<StdoutSink<'a>>,
-    stderr: Option<StderrSink>,
+    stderr: Option<StderrSink<'r>>,
+    redactor: &'r Redactor,
 }
 
 enum StdoutSink<'a> {
@@ -23,12 +26,14 @@ enum StdoutSink<'a> {
     Text(TextBuilder),
     /// Line by line (`each_line`).
     Lines(Lines<'a>),
+    /// As read, and whether the reader stopped early (the native line operations).
+    Chunks(&'a mut dyn FnMut(&[u8]) -> bool, bool),
 }
 
-enum StderrSink {
+enum StderrSink<'r> {
     /// Copied to adminsh's stderr as it comes, keeping its first and last lines for error
     /// messages.
-    Tee(Excerpt),
+    Tee(Excerpt<'r>),
     /// As text (`output`).
     Text(TextBuilder),
 }
@@ -44,24 +49,24 @@ pub(super) struct Collected {
     pub stdout: Captured,
     /// Only kept for `Output::Both`.
     pub stderr: Captured,
-    /// The first and last lines of stderr, for an error message (empty when stderr was not
-    /// read).
-    pub stderr_excerpt: Excerpt,
+    /// The first and last lines of stderr, masked, for an error message (empty when stderr
+    /// was not read).
+    pub stderr_excerpt: Quoted,
     /// Why `each_line` stopped reading before the end.
     pub lines_stopped: Option<Stopped>,
 }
 
-impl<'a> Capture<'a> {
-    pub(super) fn new(output: Output<'a>) -> Self {
+impl<'a, 'r> Capture<'a, 'r> {
+    pub(super) fn new(output: Output<'a>, redactor: &'r Redactor) -> Self {
         let (stdout, stderr) = match output {
             Output::Inherit => (None, None),
             Output::Bytes => (
                 Some(StdoutSink::Collect(Vec::new())),
-                Some(StderrSink::Tee(Excerpt::default())),
+                Some(StderrSink::Tee(Excerpt::new(redactor))),
             ),
             Output::Text => (
                 Some(StdoutSink::Text(TextBuilder::default())),
-                Some(StderrSink::Tee(Excerpt::default())),
+                Some(StderrSink::Tee(Excerpt::new(redactor))),
             ),
             Output::Both => (
                 Some(StdoutSink::Text(TextBuilder::default())),
@@ -69,10 +74,18 @@ impl<'a> Capture<'a> {
             ),
             Output::Lines(each) => (
                 Some(StdoutSink::Lines(Lines::new(each))),
-                Some(StderrSink::Tee(Excerpt::default())),
+                Some(StderrSink::Tee(Excerpt::new(redactor))),
+            ),
+            Output::Chunks(each) => (
+                Some(StdoutSink::Chunks(each, false)),
+                Some(StderrSink::Tee(Excerpt::new(redactor))),
             ),
         };
-        Capture { stdout, stderr }
+        Capture {
+            stdout,
+            stderr,
+            redactor,
+        }
     }
 
     /// Whether the command writes to adminsh's own stdout and stderr (so the user has seen
@@ -115,16 +128,19 @@ impl<'a> Capture<'a> {
                 (Captured::Text(text, invalid), None)
             }
             Some(StdoutSink::Lines(lines)) => (Captured::Nothing, lines.stopped()),
+            Some(StdoutSink::Chunks(_, stopped)) => {
+                (Captured::Nothing, stopped.then_some(Stopped::ByCallback))
+            }
             None => (Captured::Nothing, None),
         };
         let (stderr, stderr_excerpt) = match self.stderr {
-            Some(StderrSink::Tee(kept)) => (Captured::Nothing, kept),
+            Some(StderrSink::Tee(kept)) => (Captured::Nothing, kept.finish()),
             Some(StderrSink::Text(text)) => {
                 let (text, invalid) = text.finish();
-                let shown = Excerpt::of(text.as_bytes());
+                let shown = tail::of(text.as_bytes(), self.redactor);
                 (Captured::Text(text, invalid), shown)
             }
-            None => (Captured::Nothing, Excerpt::default()),
+            None => (Captured::Nothing, Vec::new()),
         };
         Collected {
             stdout,
@@ -135,13 +151,18 @@ impl<'a> Capture<'a> {
     }
 }
 
-impl Sinks for Capture<'_> {
+impl Sinks for Capture<'_, '_> {
     fn stdout(&mut self, bytes: &[u8]) -> bool {
         match &mut self.stdout {
             Some(StdoutSink::Collect(out)) => out.extend_from_slice(bytes),
             Some(StdoutSink::Text(text)) => text.push(bytes),
             Some(StdoutSink::Lines(lines)) if bytes.is_empty() => lines.end(),
             Some(StdoutSink::Lines(lines)) => return lines.push(bytes),
+            Some(StdoutSink::Chunks(each, stopped)) => {
+                let go_on = each(bytes);
+                *stopped |= !go_on && !bytes.is_empty();
+                return go_on;
+            }
             None => {}
         }
         true
@@ -150,8 +171,9 @@ impl Sinks for Capture<'_> {
     fn stderr(&mut self, bytes: &[u8]) {
         match &mut self.stderr {
             Some(StderrSink::Tee(kept)) => {
-                // A closed or full stderr of adminsh must not stop the command.
-                let _ = io::stderr().write_all(bytes);
+                // The command's own words, passed through as they come; a closed or full
+                // stderr of adminsh must not stop the command.
+                crate::log::err_bytes(bytes);
                 kept.push(bytes);
             }
             Some(StderrSink::Text(text)) => text.push(bytes),

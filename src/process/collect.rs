@@ -51,7 +51,7 @@ pub(super) fn collect(
         return Err(Error::Failed {
             command: launch.shown(spec),
             status: ended.status,
-            stderr_excerpt: collected.stderr_excerpt.lines(),
+            stderr_excerpt: collected.stderr_excerpt,
             stderr_shown: ended.stderr_shown,
         });
     }

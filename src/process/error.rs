@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::status;
+use super::tail::Quoted;
 
 #[derive(Debug)]
 pub(crate) enum Error {
@@ -20,7 +21,7 @@ pub(crate) enum Error {
         command: String,
         status: i32,
         /// The first and last lines of its stderr; `Err(n)` stands for the `n` lines between.
-        stderr_excerpt: Vec<Result<String, usize>>,
+        stderr_excerpt: Quoted,
         /// stderr went straight to the terminal or log, so the user has seen it already.
         stderr_shown: bool,
     },

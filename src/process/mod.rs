@@ -16,7 +16,9 @@ mod lines;
 pub(crate) mod pump;
 pub(crate) mod quote;
 pub(crate) mod resolve;
+pub(crate) mod scan;
 pub(crate) mod status;
+mod tail;
 mod terminal;
 mod text;
 pub(crate) mod wait;
@@ -32,7 +34,7 @@ use crate::release::secrets::Redactor;
 use capture::Capture;
 pub(crate) use error::Error;
 use pump::Pump;
-use quote::quote;
+use quote::quote_masked;
 pub(crate) use resolve::ProgramCache;
 use rhai::ImmutableString;
 
@@ -72,20 +74,35 @@ pub(crate) struct Spec {
 }
 
 impl Spec {
-    /// The command line as a user would type it (shell-quoted, stages joined by `|`).
-    pub(crate) fn command_line(&self) -> String {
+    /// The command line as a user would type it (shell-quoted, stages joined by `|`), each
+    /// word masked before it is quoted, so a secret with a `'` in it is masked too.
+    pub(crate) fn shown(&self, redactor: &Redactor) -> String {
         let stages: Vec<String> = self
-            .stages
+            .masked_stages(redactor)
             .iter()
-            .map(|stage| {
-                std::iter::once(&stage.program)
-                    .chain(&stage.args)
-                    .map(|word| quote(word))
+            .map(|words| {
+                words
+                    .iter()
+                    .map(|word| quote_masked(word))
                     .collect::<Vec<_>>()
                     .join(" ")
             })
             .collect();
         stages.join(" | ")
+    }
+
+    /// The argv of each stage, masked word by word (for the `--json` report and the audit).
+    pub(crate) fn masked_stages(&self, redactor: &Redactor) -> Vec<Vec<String>> {
+        self.stages
+            .iter()
+            .map(|stage| {
+                let words: Vec<&str> = std::iter::once(&stage.program)
+                    .chain(&stage.args)
+                    .map(String::as_str)
+                    .collect();
+                redactor.words(&words)
+            })
+            .collect()
     }
 }
 
@@ -108,7 +125,7 @@ pub(crate) struct Launch<'a> {
 impl Launch<'_> {
     /// `spec`'s command line with secrets masked, for a message.
     fn shown(&self, spec: &Spec) -> String {
-        self.redactor.redact(&spec.command_line())
+        spec.shown(self.redactor)
     }
 }
 
@@ -124,6 +141,9 @@ pub(crate) enum Output<'a> {
     Both,
     /// stdout is handed over line by line; `false` stops the command (`each_line`).
     Lines(&'a mut dyn FnMut(&[u8]) -> bool),
+    /// stdout is handed over as it is read, `&[]` at its end; `false` stops the command (the
+    /// native line operations: `count_lines`, `grep`, `head`, ...).
+    Chunks(&'a mut dyn FnMut(&[u8]) -> bool),
 }
 
 #[derive(Debug)]
@@ -166,7 +186,7 @@ pub(crate) fn execute(
         reason: e.to_string(),
     };
     let foreground = spec.stages.len() == 1 && spec.stdin.is_none() && terminal::owns_terminal();
-    let capture = Capture::new(output);
+    let capture = Capture::new(output, launch.redactor);
     let stderr_shown = capture.inherits();
 
     let expression = build::expression(spec, &launch, foreground)?;
@@ -258,8 +278,14 @@ mod tests {
             read_only: false,
         };
         assert_eq!(
-            spec.command_line(),
+            spec.shown(&Redactor::default()),
             r"psql -c 'select 1; drop' 'it'\''s' | grep '' a=b"
+        );
+        let mut redactor = Redactor::default();
+        redactor.add("it's");
+        assert_eq!(
+            spec.shown(&redactor),
+            "psql -c 'select 1; drop' **** | grep '' a=b"
         );
     }
 

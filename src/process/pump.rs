@@ -9,10 +9,6 @@ use std::time::Instant;
 
 /// How much is read at a time.
 pub(crate) const CHUNK: usize = 64 * 1024;
-/// How much of stderr a failure message keeps.
-const HEAD_LINES: usize = 10;
-const TAIL_LINES: usize = 10;
-const TAIL_BYTES: usize = 8 * 1024;
 
 /// Where the bytes read from the pipes go.
 pub(crate) trait Sinks {
@@ -202,83 +198,6 @@ fn read_into_spare(pipe: &io::PipeReader, out: &mut Vec<u8>) -> io::Result<usize
     }
 }
 
-/// Keeps the end of stderr for an error message: appends `bytes` to `tail`, dropping what is
-/// well before the last `TAIL_BYTES`.
-fn keep_tail(tail: &mut Vec<u8>, bytes: &[u8]) {
-    tail.extend_from_slice(bytes);
-    if tail.len() > 2 * TAIL_BYTES {
-        tail.drain(..tail.len() - TAIL_BYTES);
-    }
-}
-
-/// The first lines of a command's stderr (where Ruby and Python print an exception's message)
-/// and its last ones (where a shell or a compiler says what failed), with the count of the
-/// lines between, kept as the output streams by, in bounded memory.
-#[derive(Debug, Default)]
-pub(crate) struct Excerpt {
-    head: Vec<u8>,
-    tail: Vec<u8>,
-    /// Complete lines seen.
-    lines: usize,
-    /// The output ends in a line without its newline (yet).
-    partial: bool,
-}
-
-impl Excerpt {
-    /// The excerpt of a whole stderr.
-    pub(crate) fn of(stderr: &[u8]) -> Self {
-        let mut excerpt = Excerpt::default();
-        excerpt.push(stderr);
-        excerpt
-    }
-
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        let newlines = |bytes: &[u8]| bytes.split(|&b| b == b'\n').count() - 1;
-        let head_lines = newlines(&self.head);
-        if head_lines < HEAD_LINES && self.head.len() < TAIL_BYTES {
-            // Up to the end of the tenth line, and no more than TAIL_BYTES.
-            let mut take = bytes.len().min(TAIL_BYTES - self.head.len());
-            let mut seen = head_lines;
-            if let Some(end) = bytes[..take].iter().position(|&b| {
-                seen += usize::from(b == b'\n');
-                seen == HEAD_LINES
-            }) {
-                take = end + 1;
-            }
-            self.head.extend_from_slice(&bytes[..take]);
-        }
-        self.lines += newlines(bytes);
-        self.partial = !bytes.ends_with(b"\n");
-        keep_tail(&mut self.tail, bytes);
-    }
-
-    /// The lines to quote, in order; an `Err(n)` stands for the `n` lines left out between the
-    /// first and the last ones.
-    pub(crate) fn lines(&self) -> Vec<Result<String, usize>> {
-        let total = self.lines + usize::from(self.partial);
-        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        let tail = text(&self.tail);
-        let tail: Vec<&str> = tail.trim_end().lines().collect();
-        if total <= HEAD_LINES + TAIL_LINES {
-            let start = tail.len().saturating_sub(total);
-            return tail[start..].iter().map(|l| Ok((*l).to_owned())).collect();
-        }
-        let head = text(&self.head);
-        let mut out: Vec<Result<String, usize>> = head
-            .lines()
-            .take(HEAD_LINES)
-            .map(|l| Ok(l.to_owned()))
-            .collect();
-        let last = &tail[tail.len().saturating_sub(TAIL_LINES)..];
-        out.push(Err(total - out.len() - last.len()));
-        out.extend(last.iter().map(|l| Ok((*l).to_owned())));
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,60 +270,5 @@ mod tests {
             out_w.write_all(b"more").unwrap_err().kind(),
             io::ErrorKind::BrokenPipe
         );
-    }
-
-    #[test]
-    fn the_excerpt_keeps_the_first_and_the_last_lines() {
-        let numbered = |n: usize| {
-            (1..=n)
-                .map(|i| format!("line{i}\n"))
-                .collect::<Vec<_>>()
-                .concat()
-        };
-        let quoted = |excerpt: &Excerpt| {
-            excerpt
-                .lines()
-                .into_iter()
-                .map(|l| l.unwrap_or_else(|n| format!("[{n}]")))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let cases = [
-            (String::new(), String::new()),
-            ("one".to_owned(), "one".to_owned()),
-            (numbered(3), "line1 line2 line3".to_owned()),
-            (
-                numbered(20),
-                (1..=20)
-                    .map(|i| format!("line{i}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            (
-                numbered(23),
-                "line1 line2 line3 line4 line5 line6 line7 line8 line9 line10 [3] \
-                 line14 line15 line16 line17 line18 line19 line20 line21 line22 line23"
-                    .to_owned(),
-            ),
-        ];
-        for (stderr, want) in &cases {
-            assert_eq!(&quoted(&Excerpt::of(stderr.as_bytes())), want, "{stderr}");
-            // The same, written a few bytes at a time.
-            let mut excerpt = Excerpt::default();
-            for chunk in stderr.as_bytes().chunks(3) {
-                excerpt.push(chunk);
-            }
-            assert_eq!(&quoted(&excerpt), want, "{stderr} in chunks");
-        }
-        // Much output: bounded memory, the count of what was left out exact.
-        let mut excerpt = Excerpt::default();
-        for i in 1..=5000 {
-            excerpt.push(format!("line{i}\n").as_bytes());
-        }
-        assert!(excerpt.tail.len() <= 2 * TAIL_BYTES && excerpt.head.len() <= TAIL_BYTES);
-        let lines = excerpt.lines();
-        assert_eq!(lines[0], Ok("line1".to_owned()));
-        assert_eq!(lines[10], Err(4980));
-        assert_eq!(lines[20], Ok("line5000".to_owned()));
     }
 }

@@ -21,6 +21,19 @@ pub(crate) fn quote(word: &str) -> Cow<'_, str> {
     }
 }
 
+/// `quote` for a word shown to the user with its secrets masked: the mask stands unquoted
+/// (`postgres://u:****@db`) when the rest of the word needs no quotes.
+pub(crate) fn quote_masked(word: &str) -> Cow<'_, str> {
+    let mask = crate::release::secrets::MASK;
+    if word.contains(mask) {
+        let rest = word.replace(mask, "");
+        if rest.is_empty() || matches!(quote(&rest), Cow::Borrowed(_)) {
+            return Cow::Borrowed(word);
+        }
+    }
+    quote(word)
+}
+
 /// `quote` for a path on another host: a leading `~/` (or a lone `~`) stays outside the quotes,
 /// so that host's shell expands it to the home directory there.
 pub(crate) fn quote_home(path: &str) -> Cow<'_, str> {
@@ -59,6 +72,17 @@ mod tests {
         for (word, quoted) in cases {
             assert_eq!(quote(word), quoted, "{word:?}");
         }
+    }
+
+    #[test]
+    fn a_masked_word_keeps_its_mask_unquoted_when_the_rest_is_plain() {
+        assert_eq!(quote_masked("****"), "****");
+        assert_eq!(
+            quote_masked("postgres://u:****@db/x"),
+            "postgres://u:****@db/x"
+        );
+        assert_eq!(quote_masked("it's ****"), r"'it'\''s ****'");
+        assert_eq!(quote_masked("a b"), "'a b'");
     }
 
     #[test]

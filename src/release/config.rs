@@ -2,6 +2,7 @@
 //! came from. Lowest first: the stage under the framework's names (`RAILS_ENV`), the
 //! manifest's `[defaults]`, `.env`, `.env.<stage>`, the manifest's
 //! `env_files`, each `--env-file`, then the real process environment, which always wins.
+//! An env file is read only if it is a regular file of at most `MAX_ENV_FILE` bytes of UTF-8.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -12,7 +13,7 @@ use std::rc::Rc;
 use anyhow::{Context, Result, bail};
 
 use super::dotenv;
-use super::secrets::{self, Redactor, SecretNames};
+use super::secrets::{Redactor, SecretNames};
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +87,8 @@ impl Config {
         let mut config = Config {
             vars: BTreeMap::new(),
             opaque: Vec::new(),
+            redactor: Rc::new(Redactor::new(sources.secret_names.clone())),
             names: sources.secret_names,
-            redactor: Rc::default(),
         };
         for (key, value, why) in sources.stage {
             config.set(&key, &value, Layer::Stage(why));
@@ -103,16 +104,10 @@ impl Config {
         let files = (sources.optional_files.into_iter().map(|p| (p, false)))
             .chain(sources.required_files.into_iter().map(|p| (p, true)));
         for (path, required) in files {
-            let text = match std::fs::read(&path) {
-                Ok(bytes) => String::from_utf8(bytes)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))
-                    .context("env files must be UTF-8")?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot read {}", path.display()));
-                }
-            };
             let shown = shown_path(sources.root, &path);
+            let Some(text) = read_env_file(&path, &shown, required)? else {
+                continue;
+            };
             let entries = dotenv::parse(&text, &|name| process.get(name).cloned(), &|name| {
                 config.get(name).map(str::to_owned)
             })
@@ -139,7 +134,7 @@ impl Config {
     }
 
     pub(crate) fn set(&mut self, key: &str, value: &str, layer: Layer) {
-        Rc::make_mut(&mut self.redactor).learn(&self.names, key, value);
+        Rc::make_mut(&mut self.redactor).learn(key, value);
         let overrides = self.vars.get(key).map(|old| old.layer.clone());
         self.vars.insert(
             key.to_owned(),
@@ -163,10 +158,15 @@ impl Config {
         &self.opaque
     }
 
-    /// The value as adminsh may print it: masked if the key is secret, a URL's password masked.
+    /// The value as adminsh may print it: masked if the key is secret, else every secret in
+    /// it masked (a URL's password, another key's secret value).
     pub(crate) fn display_value(&self, key: &str) -> Option<String> {
-        self.get(key)
-            .map(|value| secrets::display_value(&self.names, key, value))
+        self.get(key).map(|value| self.redactor.display(key, value))
+    }
+
+    /// A secret that is no config value (a script's secret parameter): masked like one.
+    pub(crate) fn add_secret(&mut self, value: &str) {
+        Rc::make_mut(&mut self.redactor).add(value);
     }
 
     pub(crate) fn is_secret(&self, key: &str) -> bool {
@@ -197,6 +197,73 @@ impl Config {
             );
         }
         Ok(())
+    }
+}
+
+/// The most an env file may hold. Real ones are a few KiB; this keeps `/dev/zero` or a log file
+/// named by mistake from eating memory.
+pub(crate) const MAX_ENV_FILE: u64 = 1024 * 1024;
+
+/// The text of the env file at `path` (`shown` in messages); `None` when an optional one is
+/// missing. Only a regular file of at most [`MAX_ENV_FILE`] bytes of UTF-8 is read: a device,
+/// a FIFO (opened without waiting for a writer) or a directory is refused, naming the file.
+fn read_env_file(path: &Path, shown: &Path, required: bool) -> Result<Option<String>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path);
+    let file = match file {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", shown.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", shown.display()))?;
+    let kind = meta.file_type();
+    let not_regular = if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    };
+    if let Some(kind) = not_regular {
+        bail!(
+            "{} is {kind}, not a regular file: env files must be regular files",
+            shown.display()
+        );
+    }
+    let mut bytes = Vec::new();
+    // One byte more than allowed tells a file over the limit (even one growing as it is read).
+    file.take(MAX_ENV_FILE + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", shown.display()))?;
+    if bytes.len() as u64 > MAX_ENV_FILE {
+        bail!(
+            "{} is larger than {} KiB, the most an env file may hold",
+            shown.display(),
+            MAX_ENV_FILE / 1024
+        );
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+            let (line, column) = dotenv::line_and_column(valid, at);
+            bail!(
+                "{}:{line}:{column}: not UTF-8 text (byte 0x{:02x} at offset {at}): env files must be UTF-8",
+                shown.display(),
+                e.as_bytes()[at]
+            )
+        }
     }
 }
 

@@ -6,6 +6,9 @@
 //! may span lines). `${NAME}` in unquoted and double-quoted values expands, in this order, to
 //! the value `overrides` gives (the process environment, which wins everywhere), an earlier key
 //! of the same file, or the value `fallback` gives (the layers below this file).
+//!
+//! A leading byte order mark is skipped. A NUL byte anywhere is an error (no environment variable
+//! can hold one). Errors quote what they found with invisible characters escaped (`\u{feff}`).
 
 use std::fmt;
 
@@ -38,6 +41,17 @@ pub(crate) fn parse(
     overrides: &dyn Fn(&str) -> Option<String>,
     fallback: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Entry>, DotenvError> {
+    // A byte order mark, as some Windows editors write: invisible, and no part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // No environment variable can carry a NUL: every command would fail to start.
+    if let Some(at) = text.find('\0') {
+        let (line, column) = line_and_column(text, at);
+        return Err(DotenvError {
+            line,
+            column,
+            message: "a NUL byte (`\\0`): no environment variable can hold one".into(),
+        });
+    }
     let mut parser = Parser {
         chars: text.chars().collect(),
         at: 0,
@@ -59,6 +73,16 @@ pub(crate) fn parse(
         entries.push(Entry { key, value, line });
     }
     Ok(entries)
+}
+
+/// The 1-based line and column (in characters) of byte offset `at` of `text`.
+pub(crate) fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 struct Parser {
@@ -125,7 +149,7 @@ impl Parser {
         if key.is_empty() {
             return Err(self.error(format!(
                 "expected a variable name, found `{}`",
-                self.peek().map_or("end of line".into(), |c| c.to_string())
+                self.peek().map_or("end of line".into(), shown)
             )));
         }
         if key.starts_with(|c: char| c.is_ascii_digit()) {
@@ -140,7 +164,7 @@ impl Parser {
                 Ok(key)
             }
             Some('\n') | None => Err(self.error(format!("`{key}` has no `=` and no value"))),
-            Some(c) => Err(self.error(format!("expected `=` after `{key}`, found `{c}`"))),
+            Some(c) => Err(self.error(format!("expected `=` after `{key}`, found `{}`", shown(c)))),
         }
     }
 
@@ -171,7 +195,9 @@ impl Parser {
                 }
                 Ok(value)
             }
-            Some(c) => Err(self.error(format!("unexpected `{c}` after the closing quote"))),
+            Some(c) => {
+                Err(self.error(format!("unexpected `{}` after the closing quote", shown(c))))
+            }
         }
     }
 
@@ -265,10 +291,100 @@ impl Parser {
     }
 }
 
+/// A character as an error message quotes it: escaped when a terminal would not show it.
+fn shown(c: char) -> String {
+    escape_invisible(&c.to_string()).into_owned()
+}
+
 fn unterminated(open: DotenvError, quote: char) -> DotenvError {
     DotenvError {
         message: format!("the quote `{quote}` opened here is never closed"),
         ..open
+    }
+}
+
+/// A value as `--env` lists it, in `.env` syntax: bare when that reads back the same, else in
+/// double quotes with `\\ \" \$ \n \r \t` escaped as `.env` reads them. Other control and
+/// invisible characters are shown as [`escape_invisible`] does (`\x1b`, `\u{feff}`), so a
+/// listing never sends a raw escape sequence to the terminal; those two forms do not read back.
+pub(crate) fn quote(value: &str) -> String {
+    let plain = !value.starts_with([' ', '\t'])
+        && !value.ends_with([' ', '\t'])
+        && !value.contains(['"', '\'', '#', '$', '\\'])
+        && !value.chars().any(is_invisible);
+    if plain {
+        return value.to_owned();
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' | '"' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => push_escaped(&mut out, c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `text` with every character a terminal would not show as itself escaped: control
+/// characters (`\n`, `\r`, `\t`, `\0`, `\x1b`, `\x7f`, `\u{85}`) and invisible ones (a byte
+/// order mark `\u{feff}`, zero-width spaces and joiners, bidirectional overrides, soft
+/// hyphens). Letters of any script stay as they are. For messages that quote what a user gave.
+pub(crate) fn escape_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out.into()
+}
+
+/// Bytes that should be text, shown as [`escape_invisible`] shows text, each byte that is not
+/// UTF-8 as `\xNN`.
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&escape_invisible(chunk.valid()));
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// Whether `c` shows as something other than itself (or as nothing) on a terminal.
+pub(crate) fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        c if c.is_ascii() && is_invisible(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if is_invisible(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c => out.push(c),
     }
 }
 
@@ -311,6 +427,14 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        assert_eq!(
+            parse_ok("\u{feff}A=1\nB=2\n"),
+            pairs(&[("A", "1"), ("B", "2")])
+        );
+    }
+
+    #[test]
     fn errors_name_line_and_column() {
         let cases = [
             ("A=1\nB\n", 2, 2, "`B` has no `=` and no value"),
@@ -330,6 +454,36 @@ mod tests {
             ),
             ("A='x' y\n", 1, 7, "unexpected `y` after the closing quote"),
             ("A=${B\n", 1, 3, "`${` must be followed by a name and `}`"),
+            (
+                "A=1\nB=x\0y\n",
+                2,
+                4,
+                "a NUL byte (`\\0`): no environment variable can hold one",
+            ),
+            (
+                "# \0 even here\n",
+                1,
+                3,
+                "a NUL byte (`\\0`): no environment variable can hold one",
+            ),
+            (
+                "A=1\n\u{feff}B=2\n",
+                2,
+                1,
+                "expected a variable name, found `\\u{feff}`",
+            ),
+            (
+                "A\x1b[31m=1\n",
+                1,
+                2,
+                "expected `=` after `A`, found `\\x1b`",
+            ),
+            (
+                "A='x'\u{202e}\n",
+                1,
+                6,
+                "unexpected `\\u{202e}` after the closing quote",
+            ),
         ];
         for (text, line, column, message) in cases {
             let err = parse(text, &|_| None, &|_| None).unwrap_err();
@@ -343,5 +497,65 @@ mod tests {
                 "for {text:?}"
             );
         }
+    }
+
+    #[test]
+    fn listings_and_messages_escape_what_a_terminal_would_not_show() {
+        // (value, as --env lists it, as a message quotes it)
+        let cases = [
+            ("plain", "plain", "plain"),
+            ("", "", ""),
+            ("two words", "two words", "two words"),
+            (
+                "\x1b[31mred\x1b[0m",
+                "\"\\x1b[31mred\\x1b[0m\"",
+                "\\x1b[31mred\\x1b[0m",
+            ),
+            ("a\tb", "\"a\\tb\"", "a\\tb"),
+            ("line\nnext\r", "\"line\\nnext\\r\"", "line\\nnext\\r"),
+            ("\u{feff}KEY", "\"\\u{feff}KEY\"", "\\u{feff}KEY"),
+            ("ab\u{202e}cd", "\"ab\\u{202e}cd\"", "ab\\u{202e}cd"),
+            (
+                "zero\u{200b}width",
+                "\"zero\\u{200b}width\"",
+                "zero\\u{200b}width",
+            ),
+            (
+                "del\x7f c1\u{85}",
+                "\"del\\x7f c1\\u{85}\"",
+                "del\\x7f c1\\u{85}",
+            ),
+            ("nul\0", "\"nul\\0\"", "nul\\0"),
+            (
+                "$HOME \"q\" \\",
+                "\"\\$HOME \\\"q\\\" \\\\\"",
+                "$HOME \"q\" \\",
+            ),
+            (
+                "café ünïcode 日本",
+                "café ünïcode 日本",
+                "café ünïcode 日本",
+            ),
+        ];
+        for (value, listed, quoted) in cases {
+            assert_eq!(quote(value), listed, "quote({value:?})");
+            assert_eq!(
+                escape_invisible(value),
+                quoted,
+                "escape_invisible({value:?})"
+            );
+            // What .env can spell reads back as the same value.
+            if !value
+                .chars()
+                .any(|c| is_invisible(c) && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                let read = parse(&format!("K={listed}\n"), &|_| None, &|_| None).unwrap();
+                assert_eq!(read[0].value, value, "{listed} reads back");
+            }
+        }
+        assert_eq!(
+            escape_bytes(b"caf\xe9 \x1b \xff\xfe ok"),
+            "caf\\xe9 \\x1b \\xff\\xfe ok"
+        );
     }
 }

@@ -35,10 +35,15 @@ pub(crate) fn text(release: &Release, all: bool) -> String {
             Some(under) => writeln!(
                 out,
                 "{key}={}  # {} (overrides {under})",
-                quote_env(&value),
+                super::dotenv::quote(&value),
                 var.layer
             ),
-            None => writeln!(out, "{key}={}  # {}", quote_env(&value), var.layer),
+            None => writeln!(
+                out,
+                "{key}={}  # {}",
+                super::dotenv::quote(&value),
+                var.layer
+            ),
         };
     }
     for key in required.iter().filter(|k| config.get(k).is_none()) {
@@ -85,22 +90,4 @@ pub(crate) fn json(release: &Release, all: bool) -> String {
         "missing_required": missing,
     })
     .to_string()
-}
-
-/// Quotes a value so the line reads back as the same value in a `.env` file.
-fn quote_env(value: &str) -> String {
-    let plain = !value.is_empty()
-        && !value.starts_with([' ', '\t'])
-        && !value.ends_with([' ', '\t'])
-        && !value.contains(['\n', '\r', '"', '\'', '#', '$', '\\']);
-    if plain || value.is_empty() {
-        return value.to_owned();
-    }
-    let escaped = value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('$', "\\$")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r");
-    format!("\"{escaped}\"")
 }

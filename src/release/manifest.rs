@@ -53,6 +53,8 @@ pub(crate) struct Manifest {
     /// Stages where everything runs as with `--read-only`.
     #[serde(default)]
     pub read_only_stages: Vec<String>,
+    /// The size in bytes at which a detached run's `output.log` is rotated (default 16 MiB).
+    pub run_log_limit: Option<u64>,
     /// Where deployed releases run (`[targets.production]`), for `adminsh -t NAME`.
     #[serde(
         default,

@@ -8,6 +8,7 @@ pub(crate) mod isolation;
 pub(crate) mod listing;
 pub(crate) mod manifest;
 pub(crate) mod procfile;
+pub(crate) mod redactor;
 pub(crate) mod root;
 pub(crate) mod secrets;
 pub(crate) mod stage;

@@ -1,16 +1,9 @@
-//! Which config values are secret, and how to keep them out of everything adminsh prints.
-//!
-//! A value is secret when its key looks like one (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*_KEY`,
-//! plus the manifest's extra names) or when it is the password inside a URL. The [`Redactor`]
-//! knows every secret value of a release and masks it in any text: command lines, error
-//! messages, echoed results.
+//! Which config values are secret: the whole value of a key that looks like one (`*PASSWORD*`,
+//! `*SECRET*`, `*TOKEN*`, `*_KEY`, a `PIN`, plus the manifest's extra names), and, whatever the
+//! key, the password of every URL in a value and every query parameter whose name says it is
+//! secret (`?password=...`). The [`Redactor`] (in `redactor.rs`) learns them and masks them.
 
-/// What stands in for a secret wherever adminsh prints one.
-pub(crate) const MASK: &str = "****";
-
-/// Secrets shorter than this are masked by key only; masking them inside free text would
-/// garble unrelated output (a password of "1" would hide every digit).
-const MIN_MASKED_LEN: usize = 4;
+pub(crate) use super::redactor::{MASK, Redactor};
 
 /// Decides which keys are secret.
 #[derive(Debug, Clone, Default)]
@@ -26,16 +19,47 @@ impl SecretNames {
         }
     }
 
+    /// Whether a config key, a parameter (`new-password`), a map key or a query parameter
+    /// names a secret.
     pub(crate) fn is_secret(&self, key: &str) -> bool {
-        let key = key.to_ascii_uppercase();
+        let key = key.to_ascii_uppercase().replace('-', "_");
         key.contains("PASSWORD")
+            || key.contains("PASSWD")
+            || key.contains("PASSPHRASE")
             || key.contains("SECRET")
             || key.contains("TOKEN")
             || key.ends_with("_KEY")
+            || key.split('_').any(|word| word == "PIN")
             || self
                 .extra
                 .iter()
                 .any(|pattern| wildcard_match(pattern, &key))
+    }
+
+    /// The secrets inside `value` whatever its key: the password of every URL in it (a list of
+    /// URLs has one each; a password may hold a `/`), and the value of every query parameter
+    /// whose name is secret (`?sslpassword=...&token=...`).
+    pub(crate) fn secrets_in<'a>(&self, value: &'a str) -> Vec<&'a str> {
+        let mut found: Vec<&str> = value
+            .match_indices("://")
+            .filter_map(|(at, _)| password_after_scheme(&value[at + 3..]))
+            .collect();
+        if value.contains("://") {
+            found.extend(self.query_secrets(value));
+        }
+        found
+    }
+
+    /// Values of `name=value` pairs after a `?` or `&` whose name is secret.
+    fn query_secrets<'a>(&self, value: &'a str) -> impl Iterator<Item = &'a str> {
+        value.match_indices(['?', '&']).filter_map(move |(at, _)| {
+            let pair = &value[at + 1..];
+            let end = pair
+                .find(|c: char| matches!(c, '&' | '#' | ';') || c.is_whitespace())
+                .unwrap_or(pair.len());
+            let (name, secret) = pair[..end].split_once('=')?;
+            (!secret.is_empty() && self.is_secret(name)).then_some(secret)
+        })
     }
 }
 
@@ -59,56 +83,36 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
-/// The password inside a `scheme://user:password@host` URL, if there is one.
+/// The password of the first `scheme://user:password@host` URL in `value`, if there is one.
+#[cfg(test)]
 pub(crate) fn url_password(value: &str) -> Option<&str> {
-    let after_scheme = &value[value.find("://")? + 3..];
-    let authority_end = after_scheme
-        .find(['/', '?', '#'])
-        .unwrap_or(after_scheme.len());
-    let authority = &after_scheme[..authority_end];
-    let userinfo = &authority[..authority.rfind('@')?];
-    let password = &userinfo[userinfo.find(':')? + 1..];
+    password_after_scheme(&value[value.find("://")? + 3..])
+}
+
+/// The password of a URL, given what follows its `://`. The user name ends at the first `:`;
+/// the password at the last `@` before the path; when there is none there, a `/` is taken to
+/// be part of the password (`u:pa/ss@host`), which then ends at the first `@` before the query.
+fn password_after_scheme(after: &str) -> Option<&str> {
+    let ends_word = |c: char| c.is_whitespace() || matches!(c, '?' | '#');
+    let user_end = after.find(|c: char| matches!(c, ':' | '@' | '/') || ends_word(c))?;
+    let rest = after[user_end..].strip_prefix(':')?;
+    let authority_end = rest
+        .find(|c: char| c == '/' || ends_word(c))
+        .unwrap_or(rest.len());
+    let at = if let Some(at) = rest[..authority_end].rfind('@') {
+        at
+    } else {
+        let limit = rest.find(ends_word).unwrap_or(rest.len());
+        let limit = limit.min(rest.find("://").unwrap_or(rest.len()));
+        let at = rest[..limit].find('@')?;
+        // Only a `/` makes the password run past the authority.
+        if !rest[..at].contains('/') {
+            return None;
+        }
+        at
+    };
+    let password = &rest[..at];
     (!password.is_empty()).then_some(password)
-}
-
-/// Masks known secret values in text.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Redactor {
-    /// Longest first, so a secret that contains another is masked whole.
-    secrets: Vec<String>,
-}
-
-impl Redactor {
-    pub(crate) fn add(&mut self, secret: &str) {
-        if secret.len() >= MIN_MASKED_LEN && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_owned());
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        }
-    }
-
-    /// Learns the secrets carried by one config entry: the whole value of a secret key, and
-    /// the password of any URL.
-    pub(crate) fn learn(&mut self, names: &SecretNames, key: &str, value: &str) {
-        if names.is_secret(key) {
-            self.add(value);
-        }
-        if let Some(password) = url_password(value) {
-            self.add(password);
-            if let Some(decoded) = percent_decode(password) {
-                self.add(&decoded);
-            }
-        }
-    }
-
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), MASK);
-            }
-        }
-        out
-    }
 }
 
 /// Decodes `%XX` escapes; `None` when there are none or they do not form UTF-8.
@@ -137,18 +141,6 @@ pub(crate) fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// How a value is shown when its key is secret: masked whole, or with only a URL's password
-/// masked.
-pub(crate) fn display_value(names: &SecretNames, key: &str, value: &str) -> String {
-    if names.is_secret(key) {
-        return MASK.to_owned();
-    }
-    match url_password(value) {
-        Some(password) => value.replacen(&format!(":{password}@"), &format!(":{MASK}@"), 1),
-        None => value.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,15 +151,28 @@ mod tests {
         for key in [
             "DB_PASSWORD",
             "password",
+            "new-password",
             "SECRET_KEY_BASE",
             "GITHUB_TOKEN",
             "AWS_ACCESS_KEY",
+            "api-key",
             "STRIPE_LIVE",
             "dsn",
+            "APP_PIN",
+            "pin",
+            "GPG_PASSPHRASE",
         ] {
             assert!(names.is_secret(key), "{key} should be secret");
         }
-        for key in ["DATABASE_URL", "KEYS", "PORT", "KEYBOARD", "MY_DSN"] {
+        for key in [
+            "DATABASE_URL",
+            "KEYS",
+            "PORT",
+            "KEYBOARD",
+            "MY_DSN",
+            "SHIPPING",
+            "PINGDOM_URL",
+        ] {
             assert!(!names.is_secret(key), "{key} should not be secret");
         }
     }
@@ -185,25 +190,25 @@ mod tests {
     fn url_passwords() {
         assert_eq!(url_password("postgres://u:p4ss@h:5432/db"), Some("p4ss"));
         assert_eq!(url_password("postgres://u:p@ss@h/db"), Some("p@ss"));
+        assert_eq!(url_password("postgres://u:pa/ss@h/db"), Some("pa/ss"));
+        assert_eq!(url_password("redis://:pw@h:6379"), Some("pw"));
         assert_eq!(url_password("postgres://u@h/db"), None);
         assert_eq!(url_password("https://h/path?a=b:c@d"), None);
+        assert_eq!(url_password("https://h:8080/path"), None);
         assert_eq!(url_password("not a url"), None);
     }
 
     #[test]
-    fn redaction_masks_values_and_url_passwords() {
+    fn every_url_and_secret_query_parameter_of_a_value() {
         let names = SecretNames::default();
-        let mut r = Redactor::default();
-        r.learn(&names, "API_TOKEN", "tok-123456");
-        r.learn(&names, "DATABASE_URL", "postgres://app:s%3Acret@db/app");
         assert_eq!(
-            r.redact("psql postgres://app:s%3Acret@db/app tok-123456 s:cret"),
-            "psql postgres://app:****@db/app **** ****"
+            names.secrets_in("redis://:one@h1:6379,redis://:two@h2:6379/0 x://u:th/ree@h3"),
+            ["one", "two", "th/ree"]
         );
         assert_eq!(
-            display_value(&names, "DATABASE_URL", "postgres://app:pw12@db/app"),
-            "postgres://app:****@db/app"
+            names.secrets_in("postgres://h/db?user=u&password=q1&sslmode=require&api_token=q2"),
+            ["q1", "q2"]
         );
-        assert_eq!(display_value(&names, "API_TOKEN", "x"), MASK);
+        assert!(names.secrets_in("a?password=x without a url").is_empty());
     }
 }

@@ -59,6 +59,9 @@ pub(crate) struct Kubectl {
     pub namespace: Option<String>,
     pub container: Option<String>,
     pub context: Option<String>,
+    /// `job = true`: scripts and `-e` run as a Kubernetes Job made from the Deployment's pod
+    /// template (`resource` is `deploy/NAME`), not through `kubectl exec`.
+    pub job: bool,
 }
 
 /// The table as written.
@@ -77,6 +80,7 @@ struct Fields {
     namespace: Option<String>,
     container: Option<String>,
     context: Option<String>,
+    job: Option<bool>,
 }
 
 /// `[targets.*]`: each table read and checked, the error naming the target.
@@ -133,6 +137,7 @@ impl Target {
                         ("namespace", f.namespace.is_some()),
                         ("container", f.container.is_some()),
                         ("context", f.context.is_some()),
+                        ("job", f.job.is_some()),
                     ],
                 )?;
                 if f.dir.is_none() {
@@ -167,12 +172,21 @@ impl Target {
                 if resource.trim().is_empty() {
                     return Err("`kubectl` is empty: name a pod or `deploy/NAME`".into());
                 }
-                Via::Kubectl(Kubectl {
+                let job = f.job.unwrap_or(false);
+                let k = Kubectl {
                     resource,
                     namespace: f.namespace,
                     container: f.container,
                     context: f.context,
-                })
+                    job,
+                };
+                if job && k.deployment().is_none() {
+                    return Err(format!(
+                        "`job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `{}`",
+                        k.resource
+                    ));
+                }
+                Via::Kubectl(k)
             }
         };
         Ok(Target {
@@ -292,13 +306,26 @@ impl fmt::Display for Host {
 }
 
 impl Kubectl {
+    /// The Deployment `resource` names (`deploy/shop`, `deployment/shop`,
+    /// `deployments.apps/shop`), if it names one.
+    pub(crate) fn deployment(&self) -> Option<&str> {
+        let (kind, name) = self.resource.split_once('/')?;
+        let kind = kind.strip_suffix(".apps").unwrap_or(kind);
+        let is_deployment = matches!(kind, "deploy" | "deployment" | "deployments");
+        (is_deployment && !name.is_empty() && !name.contains('/')).then_some(name)
+    }
+
     /// `exec deploy/shop -n shop -c web`, with `--context` first when set.
     pub(crate) fn describe(&self) -> String {
         let mut words = Vec::new();
         if let Some(context) = &self.context {
             words.push(format!("--context {context}"));
         }
-        words.push(format!("exec {}", self.resource));
+        if self.job {
+            words.push(format!("Job from {}", self.resource));
+        } else {
+            words.push(format!("exec {}", self.resource));
+        }
         if let Some(namespace) = &self.namespace {
             words.push(format!("-n {namespace}"));
         }
@@ -432,6 +459,28 @@ mod manifest_tests {
             parse("targets = 3\n")
                 .unwrap_err()
                 .starts_with("adminsh.toml:1:11: invalid type")
+        );
+    }
+
+    #[test]
+    fn a_job_target_names_a_deployment() {
+        let targets =
+            parse("[targets.k]\nkubectl = \"deployments.apps/shop\"\njob = true\n").unwrap();
+        let Via::Kubectl(k) = &targets["k"].via else {
+            panic!("{targets:?}");
+        };
+        assert_eq!((k.job, k.deployment()), (true, Some("shop")));
+        assert_eq!(
+            targets["k"].describe(),
+            "kubectl Job from deployments.apps/shop (its working directory)"
+        );
+        assert_eq!(
+            parse("[targets.k]\nkubectl = \"pod/shop-7d9f\"\njob = true\n").unwrap_err(),
+            "adminsh.toml:1:2: target `k`: `job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `pod/shop-7d9f`"
+        );
+        assert_eq!(
+            parse("[targets.s]\nssh = \"app1\"\ndir = \"/srv\"\njob = true\n").unwrap_err(),
+            "adminsh.toml:1:2: target `s`: `job` is for kubectl targets"
         );
     }
 }

@@ -2,7 +2,7 @@
 //! and the `ssh` and `kubectl exec` argvs that carry it there. Pure functions, so the tests
 //! can hold them to the last word.
 
-use crate::options::{Flags, ReleaseMode};
+use crate::options::{Detach, Flags, ReleaseMode};
 use crate::process::quote::quote_home;
 
 use super::payload;
@@ -21,20 +21,37 @@ pub(crate) enum Stdin {
 
 /// The argv the remote adminsh runs, without the program name: the same mode, script and
 /// arguments as this command line, announced as run through target `name`.
+///
+/// Every option value travels as `--flag=value`, one word, so a value that starts with `-`
+/// (`-s=-p`, `--reason=-x`, `-e=-1`) parses there as it did here instead of as a flag.
 pub(crate) fn forwarded(
     mode: &ReleaseMode,
     options: &Flags,
     name: &str,
     stage: Option<&str>,
 ) -> Vec<String> {
-    let mut argv = vec!["--announce".to_owned(), name.to_owned()];
+    let mut argv = vec![format!("--announce={name}")];
+    argv.extend(command_line(mode, options, stage));
+    argv
+}
+
+/// The command line for this mode and these flags, without the program name, the target and
+/// the release directory (`-C`), every value as `--flag=value`: what a target's adminsh runs,
+/// and what a detached run's own process runs. `stage` is used when the flags name none.
+pub(crate) fn command_line(
+    mode: &ReleaseMode,
+    options: &Flags,
+    stage: Option<&str>,
+) -> Vec<String> {
+    let with = |flag: &str, value: &str| format!("{flag}={value}");
+    let mut argv = Vec::new();
     if let Some(stage) = options.release.stage.as_deref().or(stage) {
-        argv.extend(["--stage".to_owned(), stage.to_owned()]);
+        argv.push(with("--stage", stage));
     }
     for file in &options.release.env_files {
-        argv.extend(["--env-file".to_owned(), file.display().to_string()]);
+        argv.push(with("--env-file", &file.display().to_string()));
     }
-    if options.allow_outside_release {
+    if options.run.allow_outside_release {
         argv.push("--allow-outside-release".into());
     }
     if options.json {
@@ -53,7 +70,10 @@ pub(crate) fn forwarded(
         }
     }
     if let Some(reason) = &run.reason {
-        argv.extend(["--reason".to_owned(), reason.clone()]);
+        argv.push(with("--reason", reason));
+    }
+    if options.detach == Detach::Start {
+        argv.push("--detach".into());
     }
     match mode {
         ReleaseMode::Script { script, args } => {
@@ -61,7 +81,7 @@ pub(crate) fn forwarded(
             argv.extend(args.iter().cloned());
         }
         ReleaseMode::Eval { code, args } => {
-            argv.extend(["--eval".to_owned(), code.clone(), "--".to_owned()]);
+            argv.extend([with("--eval", code), "--".to_owned()]);
             argv.extend(args.iter().cloned());
         }
         ReleaseMode::Console => {}
@@ -74,6 +94,10 @@ pub(crate) fn forwarded(
                 argv.push("--all".into());
             }
         }
+        ReleaseMode::Runs => argv.push("--runs".into()),
+        ReleaseMode::Logs { id } => argv.push(with("--logs", id)),
+        ReleaseMode::Attach { id } => argv.push(with("--attach", id)),
+        ReleaseMode::Stop { id } => argv.push(with("--stop", id)),
     }
     argv
 }
@@ -82,7 +106,14 @@ pub(crate) fn forwarded(
 pub(crate) fn remote_words(target: &Target, forwarded: &[String]) -> Vec<String> {
     let mut words = vec![target.program.clone()];
     if let Some(dir) = &target.dir {
-        words.extend(["-C".to_owned(), dir.clone()]);
+        // `-C -x` would read `-x` as a flag; `./-x` is the same directory. (Not `--dir=DIR`: the
+        // remote shell expands a leading `~/` only at the start of a word.)
+        let dir = if dir.starts_with('-') {
+            format!("./{dir}")
+        } else {
+            dir.clone()
+        };
+        words.extend(["-C".to_owned(), dir]);
     }
     words.extend(["--remote-argv".to_owned(), payload::encode(forwarded)]);
     words
@@ -256,6 +287,7 @@ mod tests {
             namespace: Some("shop".into()),
             container: Some("web".into()),
             context: Some("prod-eu".into()),
+            job: false,
         };
         let target = Target {
             dir: Some("/app".into()),
@@ -297,6 +329,7 @@ mod tests {
             namespace: None,
             container: None,
             context: None,
+            job: false,
         };
         let target = Target {
             dir: None,
@@ -313,118 +346,6 @@ mod tests {
                 "--remote-argv",
                 "v1"
             ]
-        );
-    }
-
-    fn options(args: &[&str]) -> crate::options::Options {
-        use clap::Parser;
-        let cli =
-            crate::cli::Cli::try_parse_from(std::iter::once("adminsh").chain(args.iter().copied()));
-        cli.unwrap().into_options().unwrap()
-    }
-
-    /// The argv forwarded for this command line, as run through target `name`.
-    fn forward(options: &crate::options::Options, name: &str, stage: Option<&str>) -> Vec<String> {
-        let crate::options::Mode::Release(mode) = &options.mode else {
-            panic!("{options:?} runs no release");
-        };
-        forwarded(mode, &options.flags, name, stage)
-    }
-
-    #[test]
-    fn the_forwarded_argv_repeats_the_command_line_but_the_target() {
-        let o = options(&[
-            "-C",
-            "app",
-            "-t",
-            "prod",
-            "--parallel",
-            "3",
-            "-s",
-            "qa",
-            "fix",
-            "--each",
-            "-t",
-            "x",
-        ]);
-        assert_eq!(
-            o.flags.remote,
-            Some(crate::options::Request {
-                target: "prod".into(),
-                each: Some(3)
-            })
-        );
-        assert_eq!(
-            forward(&o, "prod", Some("production")),
-            [
-                "--announce",
-                "prod",
-                "--stage",
-                "qa",
-                "--",
-                "fix",
-                "--each",
-                "-t",
-                "x"
-            ]
-        );
-        let o = options(&[
-            "-t",
-            "prod",
-            "--each",
-            "--json",
-            "-e",
-            "ARGS",
-            "-n",
-            "--env-file",
-            "e",
-        ]);
-        assert_eq!(o.flags.remote.as_ref().unwrap().each, Some(1));
-        assert_eq!(
-            forward(&o, "prod", Some("production")),
-            [
-                "--announce",
-                "prod",
-                "--stage",
-                "production",
-                "--env-file",
-                "e",
-                "--json",
-                "--dry-run",
-                "--eval",
-                "ARGS",
-                "--"
-            ]
-        );
-        let o = options(&[
-            "--target",
-            "prod",
-            "--env",
-            "--all",
-            "--yes",
-            "--reason",
-            "ticket 12",
-        ]);
-        assert_eq!(o.flags.remote.as_ref().unwrap().each, None);
-        assert_eq!(
-            forward(&o, "prod", None),
-            [
-                "--announce",
-                "prod",
-                "--yes",
-                "--reason",
-                "ticket 12",
-                "--env",
-                "--all"
-            ]
-        );
-        assert_eq!(
-            forward(&options(&["-t", "p"]), "p", None),
-            ["--announce", "p"]
-        );
-        assert_eq!(
-            forward(&options(&["-t", "p", "--list"]), "p", None),
-            ["--announce", "p", "--list"]
         );
     }
 }

@@ -64,7 +64,7 @@ pub(crate) fn run(
         })
         .collect();
     let labels: Vec<&str> = hosts.iter().map(|h| h.label.as_str()).collect();
-    eprint!("{}", summary(name, &labels, &ended));
+    crate::log::err(&summary(name, &labels, &ended));
     if let Some(signal) = interrupt::signal() {
         return crate::error::interrupted_code(signal);
     }
@@ -96,6 +96,7 @@ pub(crate) fn summary(name: &str, labels: &[&str], ended: &[Option<Ended>]) -> S
             Some(Ended::Unreachable(_)) => "unreachable".to_owned(),
             Some(Ended::NotStarted(status, _)) => format!("adminsh did not start (exit {status})"),
             Some(Ended::Interrupted(_)) => "interrupted".to_owned(),
+            Some(Ended::Outdated(code, _)) => format!("exit {code} (adminsh there is too old)"),
             None => "not run".to_owned(),
         };
         text.push_str(&format!("  {label:width$}  {state}\n"));

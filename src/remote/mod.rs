@@ -16,6 +16,8 @@
 
 pub(crate) mod argv;
 pub(crate) mod fanout;
+pub(crate) mod job;
+pub(crate) mod jobs;
 pub(crate) mod payload;
 pub(crate) mod runner;
 pub(crate) mod serve;
@@ -51,6 +53,12 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
         (_, Some(_)) if console => Err(Error::usage(
             "the console opens on one host: --each and --parallel run a script, -e, --list, --env or --check on every host",
         )),
+        (Via::Kubectl(k), None) if k.job && jobs::handles(mode) => jobs::Jobs {
+            name,
+            target: &target,
+            k,
+        }
+        .run(mode, flags),
         (Via::Kubectl(_), Some(_)) => Err(Error::usage(format!(
             "target `{name}` is reached by kubectl: --each and --parallel run on the `hosts` of an ssh target"
         ))),
@@ -77,11 +85,20 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
             };
             let ended = runner::run(&argv, transport, stdin, None)
                 .unwrap_or_else(|e| Ended::Unreachable(format!("cannot run `{}`: {e}", argv[0])));
-            if let Some(message) = failure(name, &how, &ended) {
-                eprintln!("adminsh: {message}");
+            match (&ended, mode) {
+                // Following a run there: the run goes on.
+                (Ended::Interrupted(_), ReleaseMode::Attach { id }) => {
+                    let adminsh = format!("adminsh -t {name}");
+                    crate::log::err_line(&crate::runs::follow::left_running(id, &adminsh));
+                }
+                _ => {
+                    if let Some(message) = failure(name, &how, &ended) {
+                        crate::log::err_line(&format!("adminsh: {message}"));
+                    }
+                }
             }
             Ok(match ended {
-                Ended::Ran(code) => code,
+                Ended::Ran(code) | Ended::Outdated(code, _) => code,
                 Ended::Unreachable(_) | Ended::NotStarted(..) => EXIT_UNREACHABLE,
                 Ended::Interrupted(signal) => interrupted_code(signal),
             })
@@ -109,6 +126,9 @@ fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
             said(text, *status)
         )),
         Ended::Interrupted(_) => Some("interrupted".to_owned()),
+        Ended::Outdated(_, flag) => Some(format!(
+            "the adminsh on target `{name}` ({how}) does not know `{flag}`: it is older than this one; update it there"
+        )),
     }
 }
 
@@ -116,13 +136,16 @@ fn failure(name: &str, how: &str, ended: &Ended) -> Option<String> {
 pub(crate) fn list(release: &OpenOptions) -> Result<i32, Error> {
     let (path, targets) = load(release)?;
     if targets.is_empty() {
-        eprintln!("adminsh: no targets in {}", path.display());
+        crate::log::err_line(&format!("adminsh: no targets in {}", path.display()));
         return Ok(0);
     }
     let width = targets.keys().map(|n| n.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
     for (name, target) in &targets {
-        println!("{name:width$}  {}", target.describe());
+        out.push_str(&format!("{name:width$}  {}\n", target.describe()));
     }
+    // A reader that went away (`adminsh --targets | head -1`) ends the listing quietly.
+    crate::log::out(&out);
     Ok(0)
 }
 

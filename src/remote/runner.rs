@@ -37,7 +37,13 @@ pub(crate) enum Ended {
     NotStarted(i32, String),
     /// Ctrl-C (or SIGTERM, SIGHUP) here: the signal.
     Interrupted(i32),
+    /// The remote adminsh ran, and refused a flag this one sent (clap's `unexpected argument
+    /// '--detach'`): it is an older one. The exit code (2) and the flag.
+    Outdated(i32, String),
 }
+
+/// How much of the remote adminsh's first stderr is kept to look for a refused flag.
+const EARLY: usize = 4096;
 
 /// Runs the client `argv` to the end. `label` prefixes every line of output (`[label] `);
 /// without it stdout is the client's own.
@@ -70,6 +76,7 @@ pub(crate) fn run(
         expect_start: stdin != Stdin::Terminal,
         started: false,
         held: Vec::new(),
+        early: Vec::new(),
         out_line: Vec::new(),
         err_line: Vec::new(),
     };
@@ -99,7 +106,10 @@ pub(crate) fn run(
     let held = String::from_utf8_lossy(&relay.held).trim_end().to_owned();
     if relay.expect_start {
         if relay.started {
-            return Ok(Ended::Ran(status));
+            return Ok(match unknown_flag(&relay.early) {
+                Some(flag) if status == crate::error::EXIT_USAGE => Ended::Outdated(status, flag),
+                _ => Ended::Ran(status),
+            });
         }
         return Ok(match transport {
             Transport::Ssh if status == 255 => Ended::Unreachable(held),
@@ -159,6 +169,8 @@ struct Relay<'a> {
     started: bool,
     /// stderr not shown yet: before the start line, the client's own.
     held: Vec<u8>,
+    /// The first [`EARLY`] bytes of the remote adminsh's own stderr.
+    early: Vec<u8>,
     /// Unfinished lines, for prefixing.
     out_line: Vec<u8>,
     err_line: Vec<u8>,
@@ -197,6 +209,9 @@ impl Relay<'_> {
         if bytes.is_empty() {
             return;
         }
+        let room = EARLY.saturating_sub(self.early.len());
+        self.early
+            .extend_from_slice(&bytes[..room.min(bytes.len())]);
         match self.label {
             Some(label) => prefix_lines(label, bytes, &mut self.err_line, &mut io::stderr().lock()),
             None => {
@@ -225,6 +240,15 @@ impl Relay<'_> {
             self.err_line.clear();
         }
     }
+}
+
+/// The flag an older adminsh refused, from clap's `error: unexpected argument '--detach' found`.
+fn unknown_flag(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let rest = text.split_once("unexpected argument '")?.1;
+    let flag = rest.split('\'').next()?;
+    let flag = flag.split('=').next()?;
+    flag.starts_with("--").then(|| flag.to_owned())
 }
 
 /// Where the start line begins in `held`, if it is there as a whole line.
@@ -276,6 +300,16 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_an_older_adminsh_refuses_is_named() {
+        let said = b"error: unexpected argument '--detach' found\n\nUsage: adminsh [OPTIONS]\n";
+        assert_eq!(unknown_flag(said).as_deref(), Some("--detach"));
+        let said = b"error: unexpected argument '--attach=x' found\n";
+        assert_eq!(unknown_flag(said).as_deref(), Some("--attach"));
+        assert_eq!(unknown_flag(b"error: unexpected argument 'x' found"), None);
+        assert_eq!(unknown_flag(b"adminsh: no run `x`"), None);
+    }
+
+    #[test]
     fn the_start_line_is_found_only_as_a_whole_line() {
         assert_eq!(start_line(STARTED.as_bytes()), Some(0));
         let held = format!("Warning: something\n{STARTED}hello");
@@ -292,6 +326,7 @@ mod tests {
             expect_start: true,
             started: false,
             held: Vec::new(),
+            early: Vec::new(),
             out_line: Vec::new(),
             err_line: Vec::new(),
         };

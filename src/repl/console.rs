@@ -11,6 +11,7 @@ use super::help::{self, Function};
 use crate::catalog;
 use crate::error::Ending;
 use crate::host::config::release_map;
+use crate::host::modules;
 use crate::interrupt;
 use crate::release::listing;
 use crate::script::Runner;
@@ -46,7 +47,7 @@ impl Console {
                 Ok(module) => {
                     runner.engine.register_static_module(*name, module.into());
                 }
-                Err(e) => eprintln!("adminsh: std/{name} is unavailable: {e}"),
+                Err(e) => crate::log::err_line(&format!("adminsh: std/{name} is unavailable: {e}")),
             }
             catalog.extend(help::module_functions(name, source));
         }
@@ -126,11 +127,20 @@ impl Console {
         if value.is_unit() {
             return String::new();
         }
+        let value = self.runner.session.redactor().value(value);
+        // Rows straight from a query: a table, in the query's column order.
+        if let Some(table) =
+            crate::db::value::table(&value, &|v| pretty(v, 0, &|v| self.runner.text(v, true)))
+        {
+            return format!(
+                "{table}
+"
+            );
+        }
         format!(
-            "=> {}\n",
-            self.runner
-                .session
-                .redact(&pretty(value, 0, &|v| self.runner.text(v, true)))
+            "=> {}
+",
+            pretty(&value, 0, &|v| self.runner.text(v, true))
         )
     }
 
@@ -167,10 +177,15 @@ impl Console {
 
     fn vars(&self) -> String {
         let mut out = String::new();
+        let redactor = self.runner.session.redactor();
         for (name, constant, value) in self.runner.scope.iter() {
             let keyword = if constant { "const" } else { "let" };
-            let value =
-                (self.runner.session).redact(&pretty(&value, 0, &|v| self.runner.text(v, true)));
+            // By value, and by the variable's name (`let new_token = ...`).
+            let value = if redactor.is_secret(name) && !(value.is_unit() || value.is_bool()) {
+                crate::release::secrets::MASK.to_owned()
+            } else {
+                pretty(&redactor.value(&value), 0, &|v| self.runner.text(v, true))
+            };
             out.push_str(&format!("{keyword} {name} = {value};\n"));
         }
         if out.is_empty() {
@@ -179,15 +194,39 @@ impl Console {
         out
     }
 
+    /// `:load FILE`: a file (relative to the release root) or a script name, run as if typed.
+    /// Like a script, it must be inside the release unless `--allow-outside-release`.
     fn load(&mut self, wanted: &str) -> Outcome {
-        let root = self.runner.session.release.path().to_path_buf();
-        let path = match catalog::find(&root, wanted) {
-            Ok(path) => path,
-            Err(e) => return Outcome::Error(e.to_string()),
+        let session = self.runner.session.clone();
+        let root = session.release.path();
+        let given = root.join(wanted);
+        let path = if given.is_file() {
+            given
+        } else {
+            match catalog::find(root, wanted) {
+                Ok(path) => std::path::absolute(&path).unwrap_or(path),
+                Err(e) => return Outcome::Error(e.to_string()),
+            }
         };
-        match std::fs::read_to_string(&path) {
+        let real = match path.canonicalize() {
+            Ok(real) => real,
+            Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
+        };
+        let allowed = session.options().allow_outside_release;
+        if let Some(message) = modules::outside(root, &real, allowed) {
+            return Outcome::Error(format!(":load {wanted}: {message}"));
+        }
+        let bytes = match std::fs::read(&real) {
+            Ok(bytes) => bytes,
+            Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
+        };
+        match String::from_utf8(bytes) {
             Ok(text) => self.eval(&text, &path.display().to_string(), 1),
-            Err(e) => Outcome::Error(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Outcome::Error(format!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )),
         }
     }
 }
@@ -308,9 +347,9 @@ mod tests {
             );
         }
         for name in [
-            "db::query(sql)",
-            "db::exec(sql)",
-            "db::scalar(sql)",
+            "db::query(sql: String, params: Array) -> Array",
+            "db::exec(sql: String) -> int",
+            "db::scalar(sql: String) -> ?",
             ":load FILE",
         ] {
             assert!(text.contains(name), ":help lacks {name}");

@@ -7,9 +7,10 @@
 mod console;
 mod editor;
 mod help;
+mod history;
 
 use std::cell::RefCell;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::rc::Rc;
 
 use anyhow::Result;
@@ -19,6 +20,7 @@ use rustyline::history::DefaultHistory;
 
 use crate::error::Error;
 use crate::interrupt;
+use crate::log;
 use crate::session::Session;
 use console::{Console, Outcome};
 use editor::{Completion, Prompt};
@@ -82,7 +84,7 @@ fn piped(mut console: Console) -> Result<i32> {
         match outcome {
             Outcome::Output(text) => print_out(&text),
             Outcome::Error(text) => {
-                eprintln!("{text}");
+                log::err_line(&text);
                 return Ok(1);
             }
             Outcome::Quit(code) => return Ok(code),
@@ -117,10 +119,7 @@ fn interactive(mut console: Console) -> Result<i32> {
         if path.exists()
             && let Err(e) = rl.load_history(path)
         {
-            eprintln!(
-                "adminsh: warning: cannot read history {}: {e}",
-                path.display()
-            );
+            log::warn(&format!("cannot read history {}: {e}", path.display()));
         }
     }
     let prompt = Prompt::new(&session, false, colour);
@@ -148,19 +147,18 @@ fn interactive(mut console: Console) -> Result<i32> {
         if !complete || input.trim().is_empty() {
             continue;
         }
-        let entry = session.redact(input.trim_end());
+        let outcome = console.eval(&input, "<console>", 1);
+        // Kept once it has run, so the secrets it set (`set_env`) are masked in it too.
+        let entry = history::mask(input.trim_end(), &session.redactor());
         let _ = rl.add_history_entry(entry.as_str());
         if let Some(path) = &history
             && let Err(e) = rl.append_history(path)
         {
-            eprintln!(
-                "adminsh: warning: cannot write history {}: {e}",
-                path.display()
-            );
+            log::warn(&format!("cannot write history {}: {e}", path.display()));
         }
-        match console.eval(&input, "<console>", 1) {
+        match outcome {
             Outcome::Output(text) => print_out(&text),
-            Outcome::Error(text) => eprintln!("{text}"),
+            Outcome::Error(text) => log::err_line(&text),
             Outcome::Quit(code) => return Ok(code),
         }
         *variables.borrow_mut() = console.variables();
@@ -168,7 +166,5 @@ fn interactive(mut console: Console) -> Result<i32> {
 }
 
 fn print_out(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    log::out(text);
 }

@@ -223,3 +223,88 @@ fn scripts_outside_the_release_are_refused_unless_allowed() {
         .stdout("ran\n")
         .run();
 }
+
+/// `ARGS` promises arguments exactly as given: one that is not UTF-8 is refused (exit 2) with
+/// its position and its bytes escaped, rather than turned into U+FFFD; locally, before `-t`
+/// sends it anywhere, and on the target's side of `-t` too.
+#[test]
+fn arguments_that_are_not_utf8_are_refused_naming_them() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let bytes = |b: &[u8]| OsString::from_vec(b.to_vec());
+    let tail = "is not UTF-8: ARGS holds arguments exactly as given, as text, so adminsh refuses one it would have to change\n";
+    let rows: [(Vec<OsString>, &str); 5] = [
+        (
+            vec!["args".into(), bytes(b"caf\xe9")],
+            "argument 1 of the script, `caf\\xe9`,",
+        ),
+        (
+            vec!["args".into(), "ok".into(), bytes(b"\xff\xfe")],
+            "argument 2 of the script, `\\xff\\xfe`,",
+        ),
+        (
+            vec![
+                "-e".into(),
+                "ARGS".into(),
+                "a".into(),
+                bytes(b"\x1b[31m\xff"),
+            ],
+            "argument 2 of -e, `\\x1b[31m\\xff`,",
+        ),
+        (
+            vec![bytes(b"x\xe9.rhai")],
+            "the script name, `x\\xe9.rhai`,",
+        ),
+        (
+            vec!["-t".into(), "prod".into(), "args".into(), bytes(b"\xe9")],
+            "argument 1 of the script, `\\xe9`,",
+        ),
+    ];
+    for (args, message) in rows {
+        let mut t = Test::new().script("args", "print(ARGS);\n");
+        for arg in args {
+            t = t.arg(arg);
+        }
+        t.status(2)
+            .stderr(&format!("adminsh: {message} {tail}"))
+            .run();
+    }
+    // What a remote adminsh receives, decoded from the payload.
+    let payload = encode_payload(&[b"--", b"args", b"caf\xe9"]);
+    Test::new()
+        .script("args", "print(ARGS);\n")
+        .args(&["--remote-argv", &payload])
+        .status(2)
+        .stderr(&format!(
+            "adminsh-remote: started\nadminsh: argument 1 of the script, `caf\\xe9`, {tail}"
+        ))
+        .run();
+    Test::new()
+        .args(&["-t", "prod", "--env-file"])
+        .arg(bytes(b"\xe9.env"))
+        .status(2)
+        .stderr(
+            "adminsh: --env-file `\\xe9.env` is not UTF-8, so it cannot be sent to the target\n",
+        )
+        .run();
+}
+
+/// The `--remote-argv` payload a local adminsh sends for these words: `v1`, then each word in
+/// unpadded base64url after a comma (written out here so the test checks the format itself).
+fn encode_payload(words: &[&[u8]]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::from("v1");
+    for word in words {
+        out.push(',');
+        for chunk in word.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            }
+        }
+    }
+    out
+}

@@ -450,3 +450,119 @@ fn the_stage_reaches_the_framework_under_its_own_name() {
         .stdout_contains("RAILS_ENV=production  # the stage (Gemfile)\n")
         .run();
 }
+
+/// Env files a careless user or an attacker could leave: each is refused at load with the
+/// file (and line and column where there is one) and invisible characters escaped, or read as
+/// meant (a leading byte order mark). None hangs (a FIFO, `/dev/zero`) or takes every command
+/// down later (a NUL byte, which no spawn can pass).
+#[test]
+fn env_files_that_cannot_be_config_are_refused_naming_them() {
+    use crate::support::processes::finish;
+    use std::process::Stdio;
+    type Fixture = fn(&std::path::Path);
+    // (fixture, extra arguments, exit code, stdout, stderr)
+    let rows: [(Fixture, &[&str], i32, &str, &str); 11] = [
+        (
+            |app| std::fs::write(app.join(".env"), "A=1\nB=x\0y\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env:2:4: a NUL byte (`\\0`): no environment variable can hold one\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "\u{feff}A=from a BOM file\n").unwrap(),
+            &[],
+            0,
+            "from a BOM file\n",
+            "",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "B=1\n\u{feff}A=2\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env:2:1: expected a variable name, found `\\u{feff}`\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "A\x1b[2J=1\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env:1:2: expected `=` after `A`, found `\\x1b`\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env.development"), b"A=1\nB=caf\xe9\n").unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env.development:2:6: not UTF-8 text (byte 0xe9 at offset 9): env files must be UTF-8\n",
+        ),
+        (
+            |app| {
+                std::fs::write(app.join("adminsh.toml"), "env_files = [\"/dev/zero\"]\n").unwrap();
+            },
+            &[],
+            1,
+            "",
+            "adminsh: /dev/zero is a device, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |_| {},
+            &["--env-file", "/dev/zero"],
+            1,
+            "",
+            "adminsh: /dev/zero is a device, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |app| crate::attack_files::mkfifo(&app.join("fifo.env")),
+            &["--env-file", "fifo.env"],
+            1,
+            "",
+            "adminsh: fifo.env is a FIFO, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |app| std::fs::create_dir(app.join("dir.env")).unwrap(),
+            &["--env-file", "dir.env"],
+            1,
+            "",
+            "adminsh: dir.env is a directory, not a regular file: env files must be regular files\n",
+        ),
+        (
+            |app| std::fs::write(app.join(".env"), "X=y\n".repeat(256 * 1024 + 1)).unwrap(),
+            &[],
+            1,
+            "",
+            "adminsh: .env is larger than 1024 KiB, the most an env file may hold\n",
+        ),
+        (
+            // Exactly the most: read.
+            |app| std::fs::write(app.join(".env"), "X=y\n".repeat(256 * 1024)).unwrap(),
+            &[],
+            0,
+            "-\n",
+            "",
+        ),
+    ];
+    for (setup, args, status, stdout, stderr) in rows {
+        let t = Test::new();
+        setup(t.path());
+        let child = t
+            .command()
+            .args(args)
+            .args(["-e", "env(\"A\", \"-\")"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = finish(child, stderr);
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).as_ref(),
+                String::from_utf8_lossy(&output.stderr).as_ref()
+            ),
+            (Some(status), stdout, stderr)
+        );
+    }
+}

@@ -181,7 +181,7 @@ fn help_lists_every_host_function() {
     for name in [
         "cmd(prog: String, args: Array) -> Cmd",
         "each_line(cmd: Cmd, callback: FnPtr) -> int",
-        "db::query(sql)",
+        "db::query(sql: String) -> Array",
         ":load FILE",
     ] {
         assert!(piped.contains(name), ":help lacks {name}:\n{piped}");

@@ -1,411 +1,108 @@
-//! `std/db` against real databases: a `SQLite` file through `sqlite3`, and a throwaway
-//! `PostgreSQL` cluster through `psql`, with a password that must travel in PGPASSWORD.
+//! `std/db` against real databases, in-process: `SQLite` files (with Rails' and Django's URL
+//! forms), a throwaway `PostgreSQL` cluster (and one with TLS), and a throwaway `MariaDB`
+//! server. Parameters stored verbatim, typed round trips, transactions rolled back on error,
+//! `exit`, Ctrl-C and `kill -9`, the dry-run sandbox, read-only mode refused by the server,
+//! statements in `--json`, streaming a million rows.
 
 use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
+use crate::support::mariadb;
+use crate::support::processes::{Signal, finish, signal};
 use crate::support::tools::require;
+use crate::support::wait::wait_for_file;
 use crate::support::{Test, postgres::Cluster};
 
-/// The same script works on both databases.
-const SCRIPT: &str = r#"
-import "std/db" as db;
-db::exec(`create table items (id integer primary key, name text, price integer);
-          insert into items (id, name, price) values (1, 'pen', 150), (2, 'it''s; $(rm -rf /)', 999);`);
-print(db::query("select id, name, price from items order by id"));
-print(db::scalar("select count(*) from items;"));
-print(db::scalar("select name from items where id = 42"));
-print(db::query("select * from items where price > 100000"));
-try { db::scalar("select id, name from items") } catch (e) { print(e) }
-try { db::exec("select * from no_such_table") } catch (e) { print("failed: " + e.contains("no_such_table")) }
-"#;
-
-const EXPECTED: &str = r#"[#{"id": 1, "name": "pen", "price": 150}, #{"id": 2, "name": "it's; $(rm -rf /)", "price": 999}]
-2
-
-[]
-db::scalar expects one column, the query returned 2: ["id", "name"]
-failed: true
-"#;
-
-#[test]
-fn sqlite_file() {
-    require!(Sqlite3);
-    let done = Test::new()
-        .file(".env", "DATABASE_URL=sqlite:///var/app.db")
-        .file("var/.keep", "")
-        .script("db", SCRIPT)
-        .args(&["db"])
-        .stdout(EXPECTED)
-        .any_stderr()
-        .run();
-    assert!(done.path().join("var/app.db").is_file());
+/// One database under test and how to look at it from outside adminsh.
+enum Db {
+    /// The file, relative to the app dir.
+    Sqlite(tempfile::TempDir),
+    Postgres(Cluster),
+    Mariadb(mariadb::Server),
 }
 
-#[test]
-fn postgres_cluster() {
-    require!(Postgres);
-    let cluster = Cluster::start();
-    let done = Test::new()
-        .env("DATABASE_URL", cluster.url())
-        .script("db", SCRIPT)
-        .args(&["db"])
-        .stdout(EXPECTED)
-        .any_stderr()
-        .run();
-    assert!(
-        !done.stderr.contains(cluster.password),
-        "password leaked: {}",
-        done.stderr
-    );
-    // A wrong password is an error naming the (redacted) command, not a hang or a prompt.
-    let wrong = cluster.url().replace("s3cr3t", "wrong");
-    let failed = Test::new()
-        .env("DATABASE_URL", &wrong)
-        .args(&["-e", "import \"std/db\" as db; db::scalar(\"select 1\")"])
-        .status(1)
-        .stderr_contains("password authentication failed")
-        .run();
-    assert!(!failed.stderr.contains("wrong-pw"), "{}", failed.stderr);
-}
-
-#[test]
-fn unknown_database_scheme_is_named() {
-    Test::new()
-        .file(".env", "DATABASE_URL=mysql://u@h/db")
-        .args(&["-e", "import \"std/db\" as db; db::query(\"select 1\")"])
-        .status(1)
-        .stderr_contains("DATABASE_URL has scheme `mysql`; std/db knows postgres:// and sqlite://")
-        .run();
-}
-
-/// How a refused statement that is not a query reads (then the keyword and ``"`:"``).
-const NOT_A_QUERY: &str = "db::query refused a statement that starts with `";
-/// How a statement the database refused as a write reads (then the database's words).
-const WRITES: &str = "db::query refused a statement that writes: ";
-/// What every such refusal says about why.
-const WHY: &str = "so that it can run under --dry-run and --read-only; use db::exec to change data";
-
-/// Statements given to `db::query`, and what comes back on `SQLite` and on `PostgreSQL`: `rows N`,
-/// or text the error holds. Whatever comes back, the database must be unchanged afterwards.
-const CASES: &[(&str, &str, &str)] = &[
-    (
-        "select id, name from customers order by id",
-        "rows 2",
-        "rows 2",
-    ),
-    (
-        "select 'it''s; fine' as v; -- one statement, then a comment",
-        "rows 1",
-        "rows 1",
-    ),
-    (
-        "select 1 as one -- a comment, no newline",
-        "rows 1",
-        "rows 1",
-    ),
-    ("table customers", "`table`", "rows 2"),
-    ("pragma table_info(customers)", "rows 2", "`pragma`"),
-    ("delete from customers returning id", "`delete`", "`delete`"),
-    ("drop table customers", "`drop`", "`drop`"),
-    ("update customers set name = 'x'", "`update`", "`update`"),
-    (
-        "insert into customers (id, name) values (9, 'z') returning id",
-        "`insert`",
-        "`insert`",
-    ),
-    (
-        "with gone as (delete from customers returning id) select * from gone",
-        "db::query failed: near \"delete\": syntax error",
-        "writes: its WITH holds an insert, update or delete",
-    ),
-    (
-        "with one as (select 1) delete from customers",
-        "writes: attempt to write a readonly database",
-        "db::query failed: WITH query \"adminsh_rows\" does not have a RETURNING clause",
-    ),
-    (
-        "select * from customers for update",
-        "db::query failed: near \"update\": syntax error",
-        "writes: cannot execute SELECT FOR UPDATE in a read-only transaction",
-    ),
-    (
-        "select nextval('counter')",
-        "db::query failed: no such function: nextval",
-        "writes: cannot execute nextval() in a read-only transaction",
-    ),
-    // Runs, but in a transaction that is rolled back: the large object is not kept.
-    (
-        "select lo_import('/etc/passwd') > 0 as imported",
-        "db::query failed: no such function: lo_import",
-        "rows 1",
-    ),
-    ("copy customers to stdout", "`copy`", "`copy`"),
-    ("vacuum", "`vacuum`", "`vacuum`"),
-    (
-        "create temp table scratch (id integer)",
-        "`create`",
-        "`create`",
-    ),
-    (
-        "attach database 'other.db' as other",
-        "`attach`",
-        "`attach`",
-    ),
-    (
-        "select writefile('written.txt', 'x')",
-        "writes: cannot use the writefile() function in safe mode",
-        "db::query failed: function writefile(unknown, unknown) does not exist",
-    ),
-    (
-        "pragma user_version = 5",
-        "writes: attempt to write a readonly database",
-        "`pragma`",
-    ),
-    (
-        "pragma journal_mode = wal",
-        "writes: attempt to write a readonly database",
-        "`pragma`",
-    ),
-    (
-        "pragma query_only = off",
-        "db::query refused a statement that names query_only",
-        "`pragma`",
-    ),
-    (
-        "select 1; delete from customers",
-        "more than one statement: a second one starts at line 1, column 11",
-        "more than one statement: a second one starts at line 1, column 11",
-    ),
-    (
-        "select 1 as one;\n  set default_transaction_read_only = off;\n  delete from customers;",
-        "more than one statement: a second one starts at line 2, column 3",
-        "more than one statement: a second one starts at line 2, column 3",
-    ),
-    // Out of the wrapping `with adminsh_rows as (...)`, into statements of its own.
-    (
-        "select 1) select 1; set default_transaction_read_only = off; delete from customers; with x as (select 1",
-        "more than one statement: a second one starts at line 1, column 21",
-        "more than one statement: a second one starts at line 1, column 21",
-    ),
-    // Quotes and comments as each database reads them: a `;` inside is not the end.
-    (
-        "select $$;$$ as semicolon",
-        "more than one statement",
-        "rows 1",
-    ),
-    (
-        "select $_$;$_$ as semicolon",
-        "more than one statement",
-        "rows 1",
-    ),
-    (
-        "select 1$a$ ' $a$; delete from customers; select ''",
-        "it ends inside a quoted string",
-        "more than one statement: a second one starts at line 1, column 20",
-    ),
-    (
-        r#"select "a;b" from (select 1 as "a;b") t"#,
-        "rows 1",
-        "rows 1",
-    ),
-    (
-        "select 1 as one /* nested /* ; */ still a comment ; */",
-        "more than one statement",
-        "rows 1",
-    ),
-    (
-        r"select U&'\0041;' as a",
-        "db::query failed: no such column: U",
-        "rows 1",
-    ),
-    (
-        "select 'a' as a -- a comment ends here on PostgreSQL\r; delete from customers",
-        "rows 1",
-        "more than one statement",
-    ),
-    (
-        r"select E'\';' as quote",
-        "more than one statement",
-        "rows 1",
-    ),
-    (
-        "select 'unfinished; delete from customers",
-        "db::query refused the SQL: it ends inside a quoted string",
-        "db::query refused the SQL: it ends inside a quoted string",
-    ),
-    (
-        "select 1 /* unfinished; delete from customers",
-        "it ends inside a /* comment",
-        "it ends inside a /* comment",
-    ),
-    // Commands of the clients themselves, not SQL.
-    (
-        r"select 1 \! touch pwned",
-        "db::query failed: unrecognized token: \"\\\"",
-        "db::query failed: syntax error at or near \"\\\"",
-    ),
-    (
-        "select 1 as one\ngo\n.shell touch pwned",
-        "db::query refused line 3: it starts with `.`, which sqlite3 takes as one of its own commands",
-        "db::query failed: syntax error at or near \"go\"",
-    ),
-    (
-        "select 1 as one\0; delete",
-        "refused SQL that holds a NUL character",
-        "refused SQL that holds a NUL character",
-    ),
-    (
-        "",
-        "refused SQL that does not start with a keyword",
-        "refused SQL that does not start with a keyword",
-    ),
-];
-
-/// Runs every case through `db::query` and prints what each gave.
-const CASES_SCRIPT: &str = r#"
-import "std/db" as db;
-let outcomes = [];
-for sql in parse_json(read_file("cases.json")) {
-    try {
-        outcomes.push(`rows ${db::query(sql).len()}`);
-    } catch (e) {
-        outcomes.push(`${e}`);
+impl Db {
+    fn sqlite() -> Db {
+        let dir = tempfile::Builder::new()
+            .prefix("adminsh-sqlite-")
+            .tempdir()
+            .unwrap();
+        Db::Sqlite(dir)
     }
-}
-print(to_json(outcomes));
-"#;
 
-/// The ways a run is read-only or dry, and the plain run: `db::query` is read-only in all.
-const MODES: &[&[&str]] = &[
-    &["check"],
-    &["--read-only", "check"],
-    &["--dry-run", "check"],
-    &["-s", "replica", "check"],
-];
-
-/// Variables set for a run of adminsh.
-type Env<'a> = Vec<(&'a str, String)>;
-
-/// An app whose `check` script runs the cases; `replica` is a read-only stage.
-fn cases_app() -> Test {
-    let sqls: Vec<&str> = CASES.iter().map(|(sql, _, _)| *sql).collect();
-    Test::new()
-        .file("adminsh.toml", "read_only_stages = [\"replica\"]\n")
-        .file("cases.json", &serde_json::to_string(&sqls).unwrap())
-        .script("check", CASES_SCRIPT)
-}
-
-/// Runs the cases in every mode, checking each outcome and that `unchanged` still holds.
-fn run_cases(
-    mut app: Test,
-    postgres: bool,
-    env: &[(&str, String)],
-    unchanged: &dyn Fn(&Path),
-) -> Test {
-    let mut modes: Vec<(Vec<&str>, Env)> =
-        MODES.iter().map(|m| (m.to_vec(), env.to_vec())).collect();
-    if postgres {
-        // A URL whose own options turn read-only off: the explicit read-only transaction holds.
-        let url = &env[0].1;
-        let off = format!("{url}?options=-c%20default_transaction_read_only%3Doff");
-        modes.push((vec!["check"], vec![("DATABASE_URL", off)]));
-    }
-    for (args, env) in modes {
-        for (key, value) in &env {
-            app = app.env(key, value);
-        }
-        let done = app.args(&args).any_stderr().any_stdout().run();
-        // First the promise itself, then what each statement said.
-        unchanged(done.path());
-        let outcomes: Vec<String> = serde_json::from_str(done.stdout.trim())
-            .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}\n{}", done.stdout, done.stderr));
-        assert_eq!(outcomes.len(), CASES.len(), "{args:?}");
-        for ((sql, on_sqlite, on_postgres), outcome) in CASES.iter().zip(&outcomes) {
-            let expected = if postgres { on_postgres } else { on_sqlite };
-            assert!(
-                outcome.contains(expected),
-                "{args:?} db::query({sql:?}):\n  expected {expected:?}\n  got {outcome:?}"
-            );
-            if expected.starts_with('`') {
-                assert!(outcome.starts_with(NOT_A_QUERY), "{sql:?}: {outcome}");
-            }
-            if expected.starts_with("writes: ") {
-                assert!(outcome.starts_with(WRITES), "{sql:?}: {outcome}");
-            }
-            if expected.starts_with('`') || expected.starts_with("writes: ") {
-                assert!(outcome.contains(WHY), "{sql:?}: {outcome}");
-            }
-        }
-        if args.contains(&"--dry-run") {
-            assert!(
-                done.stderr.contains("dry run: nothing was changed"),
-                "{}",
-                done.stderr
-            );
-        }
-        app = done.again();
-    }
-    app
-}
-
-/// `db::exec` is not read-only: a dry run says it would run it and does not, `--read-only`
-/// refuses it, and a plain run changes the data (so the modes are what kept it unchanged).
-fn exec_is_not_read_only(
-    app: Test,
-    client: &str,
-    env: &[(&str, String)],
-    unchanged: &dyn Fn(&Path),
-    count: &dyn Fn() -> String,
-) {
-    let exec = r#"import "std/db" as db; db::exec("delete from customers")"#;
-    let with_env = |mut t: Test| {
-        for (key, value) in env {
-            t = t.env(key, value);
-        }
-        t
-    };
-    let done = with_env(app)
-        .args(&["--dry-run", "-e", exec])
-        .stderr_contains(&format!("dry run: would run `{client}"))
-        .stderr_contains("dry run: nothing was changed")
-        .any_stdout()
-        .run();
-    unchanged(done.path());
-    let done = with_env(done.again())
-        .args(&["--read-only", "-e", exec])
-        .status(1)
-        .stderr_contains(&format!("refused in read-only mode: `{client}"))
-        .run();
-    unchanged(done.path());
-    assert_eq!(count(), "2\n");
-    let done = with_env(done.again())
-        .args(&["-e", exec])
-        .any_stdout()
-        .any_stderr()
-        .run();
-    assert_eq!(count(), "0\n");
-    drop(done);
-}
-
-/// The app dir's files, but for adminsh's own state (the audit log).
-fn listing(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.strip_prefix(dir).unwrap().display().to_string();
-            if name == ".adminsh" {
-                continue;
-            }
-            if path.is_dir() {
-                todo.push(path);
-            }
-            found.push(name);
+    fn url(&self) -> String {
+        match self {
+            Db::Sqlite(dir) => format!("sqlite:///{}/app.db", dir.path().display()),
+            Db::Postgres(cluster) => cluster.url(),
+            Db::Mariadb(server) => server.url(),
         }
     }
-    found.sort();
-    found
+
+    fn name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+            Db::Mariadb(_) => "mariadb",
+        }
+    }
+
+    /// Runs SQL outside adminsh; its output.
+    fn sql(&self, sql: &str) -> String {
+        match self {
+            Db::Sqlite(dir) => sqlite3(&dir.path().join("app.db"), sql),
+            Db::Postgres(cluster) => cluster.psql(sql),
+            Db::Mariadb(server) => server.sql(sql),
+        }
+    }
+
+    /// Everything in the database, to compare before and after.
+    fn dump(&self) -> Vec<u8> {
+        match self {
+            Db::Sqlite(dir) => std::fs::read(dir.path().join("app.db")).unwrap(),
+            Db::Postgres(cluster) => cluster.dump().into_bytes(),
+            Db::Mariadb(server) => server
+                .sql("select table_name, table_rows from information_schema.tables where table_schema = 'app' order by 1; checksum table customers extended")
+                .into_bytes(),
+        }
+    }
+
+    /// An app whose `DATABASE_URL` is this database.
+    fn app(&self) -> Test {
+        Test::new().env("DATABASE_URL", self.url())
+    }
+
+    /// `customers` with two rows.
+    fn customers(&self) {
+        self.sql(
+            "create table customers (id integer primary key, name varchar(50));
+             insert into customers (id, name) values (1, 'Ann'), (2, 'O''Brien');",
+        );
+    }
+
+    fn count(&self, table: &str) -> String {
+        self.sql(&format!("select count(*) from {table}"))
+            .trim()
+            .to_owned()
+    }
+
+    /// A statement that runs for a minute unless cancelled.
+    fn long_statement(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => {
+                "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+            }
+            Db::Postgres(_) => "select pg_sleep(60)",
+            Db::Mariadb(_) => "select sleep(60)",
+        }
+    }
+
+    fn blob_type(&self) -> &'static str {
+        match self {
+            Db::Postgres(_) => "bytea",
+            _ => "blob",
+        }
+    }
 }
 
 fn sqlite3(db: &Path, sql: &str) -> String {
@@ -422,57 +119,687 @@ fn sqlite3(db: &Path, sql: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-#[test]
-fn sqlite_query_changes_nothing_in_any_mode() {
-    require!(Sqlite3);
-    let app = cases_app()
-        .file(".env", "DATABASE_URL=sqlite:///var/app.db")
-        .file("var/.keep", "");
-    let db = app.path().join("var/app.db");
-    sqlite3(
-        &db,
-        "create table customers (id integer primary key, name text);
-         insert into customers (id, name) values (1, 'Ann'), (2, 'O''Brien');",
-    );
-    let bytes = std::fs::read(&db).unwrap();
-    let files = listing(app.path());
-    let unchanged = |dir: &Path| {
-        assert!(
-            std::fs::read(dir.join("var/app.db")).unwrap() == bytes,
-            "app.db changed"
-        );
-        assert_eq!(listing(dir), files);
-    };
-    let app = run_cases(app, false, &[], &unchanged);
-    let count = || sqlite3(&db, "select count(*) from customers");
-    exec_is_not_read_only(app, "sqlite3", &[], &unchanged, &count);
+/// Every behaviour below, on one database.
+fn all_behaviours(db: &Db) {
+    same_script(db);
+    values_round_trip(db);
+    transactions(db);
+    interrupted(db, Signal::Int);
+    interrupted(db, Signal::Kill);
+    dry_run_sandbox(db);
+    read_only(db);
+    query_only_reads(db);
+    recorded(db);
 }
 
 #[test]
-fn postgres_query_changes_nothing_in_any_mode() {
+fn sqlite() {
+    require!(Sqlite3);
+    all_behaviours(&Db::sqlite());
+}
+
+#[test]
+fn postgres() {
+    require!(Postgres);
+    let db = Db::Postgres(Cluster::start());
+    all_behaviours(&db);
+    let Db::Postgres(cluster) = &db else {
+        unreachable!()
+    };
+    postgres_types(&db);
+    aborted_transactions(&db);
+    wrong_password(cluster);
+}
+
+#[test]
+fn mariadb() {
+    require!(Mariadb);
+    all_behaviours(&Db::Mariadb(mariadb::Server::start()));
+}
+
+/// The same script works on every database.
+const SCRIPT: &str = r#"
+import "std/db" as db;
+db::exec("create table items (id integer primary key, name varchar(50), price integer)");
+db::exec_many("insert into items (id, name, price) values ($1, $2, $3)",
+    [[1, "pen", 150], [2, "it's; $(rm -rf /)", 999]]);
+print(db::query("select id, name, price from items order by id"));
+print(db::scalar("select count(*) from items"));
+print(db::scalar("select name from items where id = $1", [42]));
+print(db::query("select * from items where price > $1", [100000]));
+print(db::row("select name from items where id = $1", [2]).name);
+try { db::scalar("select id, name from items") } catch (e) { print(e) }
+try { db::row("select id from items") } catch (e) { print(e) }
+try { db::exec("select * from no_such_table") } catch (e) { print("failed: " + e.contains("no_such_table")) }
+print(db::exec("update items set price = price + $1 where id > $2", [1, 0]));
+"#;
+
+const EXPECTED: &str = r#"[#{"id": 1, "name": "pen", "price": 150}, #{"id": 2, "name": "it's; $(rm -rf /)", "price": 999}]
+2
+
+[]
+it's; $(rm -rf /)
+db::scalar expects one column, the query returned 2: ["id", "name"]
+db::row expects exactly one row, the query returned 2
+failed: true
+2
+"#;
+
+fn same_script(db: &Db) {
+    db.app()
+        .script("db", SCRIPT)
+        .args(&["db"])
+        .stdout(EXPECTED)
+        .run();
+    db.sql("drop table items");
+}
+
+/// Injection attempts stored verbatim; NULL, unicode and bytes as they went in.
+fn values_round_trip(db: &Db) {
+    let script = r#"
+        db::exec(`create table vals (id integer primary key, t text, b BLOB, n integer, f float)`);
+        let evil = "x'); drop table vals; -- \\ $1 ?";
+        let text = "Zoë — 日本語 🚀 \t\n";
+        let bytes = blob(256);
+        for i in 0..256 { bytes[i] = i; }
+        db::exec("insert into vals (id, t, b, n, f) values ($1, $2, $3, $4, $5)", [1, evil, bytes, (), 0.5]);
+        db::exec("insert into vals (id, t) values ($2, $1)", [text, 2]);
+        let r = db::row("select t, b, n, f from vals where id = $1", [1]);
+        print([r.t == evil, r.b == bytes, r.n == (), r.f == 0.5]);
+        print(db::scalar("select t from vals where id = $1", [2]) == text);
+        print(db::scalar("select count(*) from vals where t = $1", [evil]));
+        db::scalar("select count(*) from vals")
+    "#
+    .replace("BLOB", db.blob_type());
+    db.app()
+        .args(&["-e", &script])
+        .stdout("[true, true, true, true]\ntrue\n1\n2\n")
+        .run();
+    assert_eq!(db.count("vals"), "2");
+    db.sql("drop table vals");
+}
+
+/// Committed when the closure returns; rolled back on an error, on `exit(3)`; nested ones are
+/// savepoints.
+fn transactions(db: &Db) {
+    db.sql("create table t (id integer primary key)");
+    let app = || db.app();
+    app()
+        .args(&["-e", r#"db::transaction(|| { db::exec("insert into t (id) values ($1)", [1]); fail("boom") })"#])
+        .status(1)
+        .stderr_contains("boom")
+        .run();
+    assert_eq!(db.count("t"), "0", "{}: rolled back on error", db.name());
+    app()
+        .args(&[
+            "-e",
+            r#"db::transaction(|| { db::exec("insert into t (id) values ($1)", [1]); exit(3) })"#,
+        ])
+        .status(3)
+        .run();
+    assert_eq!(db.count("t"), "0", "{}: rolled back on exit(3)", db.name());
+    let nested = r#"
+        db::transaction(|| {
+            db::exec("insert into t (id) values ($1)", [1]);
+            try {
+                db::transaction(|| { db::exec("insert into t (id) values ($1)", [2]); fail("inner") });
+            } catch (e) {
+                print("inner rolled back");
+            }
+            db::exec("insert into t (id) values ($1)", [3]);
+            print(db::query("select id from t order by id"));
+        });
+    "#;
+    app()
+        .args(&["-e", nested])
+        .stdout("inner rolled back\n[#{\"id\": 1}, #{\"id\": 3}]\n")
+        .run();
+    assert_eq!(db.count("t"), "2");
+    db.sql("drop table t");
+}
+
+/// Ctrl-C cancels the running statement on the server (well before it would end), rolls back
+/// and exits 130; `kill -9` leaves nothing committed either.
+fn interrupted(db: &Db, sent: Signal) {
+    db.sql("create table t (id integer primary key)");
+    let t = db.app().script(
+        "slow",
+        &format!(
+            r#"
+            db::transaction(|| {{
+                db::exec("insert into t (id) values ($1)", [1]);
+                write_file("inserted", "yes\n");
+                db::scalar("{}");
+            }});
+            write_file("after", "should not run");
+            "#,
+            db.long_statement()
+        ),
+    );
+    let child = t
+        .command()
+        .arg("slow")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_file(&t.path().join("inserted"));
+    // The statement is running by now (and if not yet, Ctrl-C stops the script before it).
+    std::thread::sleep(Duration::from_millis(300));
+    let sent_at = Instant::now();
+    signal(child.id(), sent);
+    let output = finish(child, "adminsh to stop");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if let Signal::Int = sent {
+        assert_eq!(output.status.code(), Some(130), "{}: {stderr}", db.name());
+        assert_eq!(stderr, "adminsh: interrupted\n", "{}", db.name());
+        assert!(
+            sent_at.elapsed() < Duration::from_secs(10),
+            "{}: the statement was not cancelled",
+            db.name()
+        );
+    }
+    assert!(!t.path().join("after").exists());
+    // PostgreSQL ends the killed client's transaction when it sees the socket close.
+    crate::support::wait::wait_until("the killed transaction to end", || db.count("t") == "0");
+    db.sql("drop table t");
+}
+
+/// `--dry-run`: every statement runs in one transaction rolled back at the end; the script
+/// sees its own writes, the summary says what each statement would have changed, and the
+/// database is as it was, byte for byte.
+fn dry_run_sandbox(db: &Db) {
+    db.customers();
+    let before = db.dump();
+    let script = r#"
+        print(db::exec("update customers set name = upper(name) where id > $1", [0]));
+        print(db::scalar("select name from customers where id = $1", [1]));
+        db::exec("delete from customers where id = $1", [2]);
+        print(db::scalar("select count(*) from customers"));
+        try { db::exec("select * from no_such_table") } catch (e) { print("failed") }
+        print(db::scalar("select count(*) from customers"));
+    "#;
+    let done = db
+        .app()
+        .args(&["--dry-run", "-e", script])
+        .stdout("2\nANN\n1\nfailed\n1\n")
+        .stderr_contains("dry run: would update 2 rows: `update customers set name = upper(name) where id > $1` with [0]")
+        .stderr_contains("dry run: would delete 1 row: `delete from customers where id = $1` with [2]")
+        .stderr_contains("dry run: nothing was changed. It would have run:\n  update 2 rows: ")
+        .run();
+    assert!(
+        db.dump() == before,
+        "{}: the dry run changed the database",
+        db.name()
+    );
+    drop(done);
+    db.sql("drop table customers");
+}
+
+/// `--read-only`: the server refuses writes (the session is read-only), and the script cannot
+/// switch that off.
+fn read_only(db: &Db) {
+    db.customers();
+    let refusal = match db {
+        Db::Sqlite(_) => "attempt to write a readonly database",
+        Db::Postgres(_) => "cannot execute DELETE in a read-only transaction (SQLSTATE 25006)",
+        Db::Mariadb(_) => "Cannot execute statement in a READ ONLY transaction (error 1792",
+    };
+    db.app()
+        .args(&["--read-only", "-e", r#"db::exec("delete from customers")"#])
+        .status(1)
+        .stderr_contains(&format!("db::exec refused in read-only mode: {refusal}"))
+        .run();
+    let escape = match db {
+        Db::Sqlite(_) => "pragma query_only = 0",
+        Db::Postgres(_) => "set default_transaction_read_only = off",
+        Db::Mariadb(_) => "set session transaction read write",
+    };
+    db.app()
+        .args(&["--read-only", "-e", &format!(r#"db::exec("{escape}")"#)])
+        .status(1)
+        .stderr_contains("db::exec refused a statement that changes the session's transaction mode")
+        .run();
+    db.app()
+        .args(&[
+            "--read-only",
+            "-e",
+            r#"db::scalar("select count(*) from customers")"#,
+        ])
+        .stdout("2\n")
+        .run();
+    assert_eq!(db.count("customers"), "2");
+    db.sql("drop table customers");
+}
+
+/// `db::query` never writes, in any mode: the database refuses what would.
+// The table of cases reads best whole.
+#[allow(clippy::too_many_lines)]
+fn query_only_reads(db: &Db) {
+    db.customers();
+    let before = db.dump();
+    let (sqlite, postgres, mariadb) = (0, 1, 2);
+    let which = match db {
+        Db::Sqlite(_) => sqlite,
+        Db::Postgres(_) => postgres,
+        Db::Mariadb(_) => mariadb,
+    };
+    let writes = "db::query refused a statement that writes: ";
+    let cases: &[(&str, [&str; 3])] = &[
+        ("select id, name from customers order by id", ["rows 2"; 3]),
+        ("delete from customers", [writes; 3]),
+        ("update customers set name = 'x'", [writes; 3]),
+        (
+            "insert into customers (id, name) values (9, 'z')",
+            [writes; 3],
+        ),
+        ("drop table customers", [writes; 3]),
+        (
+            "with gone as (delete from customers returning id) select * from gone",
+            ["db::query failed", writes, "db::query "],
+        ),
+        (
+            "select 1; delete from customers",
+            [
+                "more than one statement",
+                "cannot insert multiple commands",
+                "db::query ",
+            ],
+        ),
+        ("commit", ["db::query refused `commit`"; 3]),
+        (
+            "set transaction read write",
+            ["db::query refused a statement that changes"; 3],
+        ),
+        (
+            "attach database 'other.db' as other",
+            [writes, "db::query failed", "db::query "],
+        ),
+        (
+            "pragma user_version = 5",
+            [writes, "db::query failed", "db::query "],
+        ),
+        (
+            "select * from customers where id = ?",
+            [
+                "write $1 where the SQL has `?`",
+                "db::query failed",
+                "write $1",
+            ],
+        ),
+        (
+            "select $1 as one",
+            ["uses 1 parameter ($1..$1), 0 were given"; 3],
+        ),
+    ];
+    let sqls: Vec<&str> = cases.iter().map(|(sql, _)| *sql).collect();
+    let app = db
+        .app()
+        .file("adminsh.toml", "read_only_stages = [\"replica\"]\n")
+        .file("cases.json", &serde_json::to_string(&sqls).unwrap())
+        .script(
+            "check",
+            r#"
+            let outcomes = [];
+            for sql in parse_json(read_file("cases.json")) {
+                try { outcomes.push(`rows ${db::query(sql).len()}`); } catch (e) { outcomes.push(`${e}`); }
+            }
+            print(to_json(outcomes));
+            "#,
+        );
+    let mut app = app;
+    for args in [
+        &["check"][..],
+        &["--read-only", "check"],
+        &["--dry-run", "check"],
+        &["-s", "replica", "check"],
+    ] {
+        let done = app
+            .env("DATABASE_URL", db.url())
+            .args(args)
+            .any_stdout()
+            .any_stderr()
+            .run();
+        assert!(
+            db.dump() == before,
+            "{} {args:?}: the database changed",
+            db.name()
+        );
+        let outcomes: Vec<String> = serde_json::from_str(done.stdout.trim())
+            .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}\n{}", done.stdout, done.stderr));
+        for ((sql, expected), outcome) in cases.iter().zip(&outcomes) {
+            let expected = expected[which];
+            assert!(
+                outcome.contains(expected),
+                "{} {args:?} db::query({sql:?}):\n  expected {expected:?}\n  got {outcome:?}",
+                db.name()
+            );
+        }
+        app = done.again();
+    }
+    db.sql("drop table customers");
+}
+
+/// Each statement is in `--json` and the audit log: SQL, parameters (secrets masked), rows.
+fn recorded(db: &Db) {
+    db.sql("create table t (id integer primary key, token varchar(50))");
+    let done = db
+        .app()
+        .env("API_TOKEN", "tok-s3cr3t-123")
+        .args(&[
+            "--json",
+            "-e",
+            r#"db::exec("insert into t (id, token) values ($1, $2)", [1, env("API_TOKEN")])"#,
+        ])
+        .any_stdout()
+        .run();
+    let report: serde_json::Value = serde_json::from_str(done.stdout.trim()).unwrap();
+    let statement = &report["commands"][0];
+    assert_eq!(
+        statement["sql"], "insert into t (id, token) values ($1, $2)",
+        "{report}"
+    );
+    assert_eq!(statement["rows"], 1, "{report}");
+    assert_eq!(statement["params"][0], "1", "{report}");
+    assert!(!done.stdout.contains("tok-s3cr3t-123"), "{}", done.stdout);
+    let audit = std::fs::read_to_string(done.path().join(".adminsh/audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("insert into t (id, token) values ($1, $2)"),
+        "{audit}"
+    );
+    assert!(!audit.contains("tok-s3cr3t-123"), "{audit}");
+    assert!(!audit.contains("s3cr3t-pw"), "{audit}");
+    db.sql("drop table t");
+}
+
+/// `PostgreSQL`'s own types: numeric exactly, json as data, arrays both ways, timestamps.
+fn postgres_types(db: &Db) {
+    let script = r#"
+        let r = db::row(`select 12345678901234567890.0001::numeric as n, '{"a": [1, 2]}'::jsonb as j,
+                         array[1, 2, 3] as a, '2026-11-26 14:53:36.5+00'::timestamptz as ts,
+                         '2026-11-26'::date as d, 't'::boolean as b, 'a1b2c3d4-0000-4000-8000-000000000001'::uuid as u`);
+        print(r.n); print(r.j.a); print(r.a); print(r.ts); print(r.d); print(r.b); print(r.u);
+        print(db::scalar("select count(*) from generate_series(1, 10) g where g = any($1)", [[2, 3, 99]]));
+        print(db::scalar("select $1::jsonb ->> 'k'", [#{k: "v"}]));
+        db::query("select 1 as b, 2 as a")
+    "#;
+    db.app()
+        .args(&["--json", "-e", script])
+        .stdout_contains(r#""value":[{"b":1,"a":2}]"#)
+        .any_stderr()
+        .run();
+    db.app()
+        .args(&["-e", script])
+        .stdout(
+            "12345678901234567890.0001\n[1, 2]\n[1, 2, 3]\n2026-11-26T14:53:36.5Z\n2026-11-26\ntrue\n\
+             a1b2c3d4-0000-4000-8000-000000000001\n2\nv\n[#{\"a\": 2, \"b\": 1}]\n",
+        )
+        .run();
+}
+
+/// `PostgreSQL` aborts a transaction at its first failed statement: a `db::transaction` whose
+/// body caught such an error rolls back and says so; a failed read (in its own savepoint)
+/// leaves the transaction usable.
+fn aborted_transactions(db: &Db) {
+    let script = r#"
+        db::transaction(|| {
+            try { db::query("select * from nope") } catch (e) { print("read failed") }
+            db::exec("create temp table x (i integer)");
+            print("still usable");
+        });
+        try {
+            db::transaction(|| {
+                try { db::exec("select * from nope") } catch (e) { print("exec failed") }
+                try { db::query("select 1") } catch (e) { print("read failed") }
+            });
+        } catch (e) {
+            print(e);
+        }
+    "#;
+    db.app()
+        .args(&["-e", script])
+        .stdout(
+            "read failed\nstill usable\nexec failed\nread failed\ndb::transaction failed: rolled back \
+             instead of committing: a statement in it failed, and PostgreSQL aborts a transaction \
+             at its first error (catch the error in a nested db::transaction to go on after it)\n",
+        )
+        .run();
+}
+
+/// A wrong password is one line naming the server, not the password.
+fn wrong_password(cluster: &Cluster) {
+    let wrong = cluster.url().replace("s3cr3t-pw", "wrong-pw");
+    let failed = Test::new()
+        .env("DATABASE_URL", &wrong)
+        .args(&["-e", r#"db::scalar("select 1")"#])
+        .status(1)
+        .stderr_contains(&format!(
+            "DATABASE_URL: cannot connect to PostgreSQL at 127.0.0.1:{}: password authentication failed",
+            cluster.port
+        ))
+        .run();
+    assert!(!failed.stderr.contains("wrong-pw"), "{}", failed.stderr);
+}
+
+/// A server that takes the connection and never answers: a clear error within the timeout.
+#[test]
+fn unreachable_database_is_one_line_within_the_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let started = Instant::now();
+    let done = Test::new()
+        .env(
+            "DATABASE_URL",
+            format!("postgres://app:hunter2@127.0.0.1:{port}/app?connect_timeout=1"),
+        )
+        .args(&["-e", r#"db::scalar("select 1")"#])
+        .status(1)
+        .stderr_contains(&format!(
+            "DATABASE_URL: cannot connect to PostgreSQL at 127.0.0.1:{port}: "
+        ))
+        .run();
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(!done.stderr.contains("hunter2"), "{}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+    drop(listener);
+    let closed = crate::support::postgres::free_port();
+    Test::new()
+        .env(
+            "DATABASE_URL",
+            format!("mysql://app:hunter2@127.0.0.1:{closed}/app"),
+        )
+        .args(&["-e", r#"db::scalar("select 1")"#])
+        .status(1)
+        .stderr_contains(&format!(
+            "DATABASE_URL: cannot connect to MySQL at 127.0.0.1:{closed}: "
+        ))
+        .run();
+    Test::new()
+        .file(".env", "DATABASE_URL=redis://localhost/0")
+        .args(&["-e", "import \"std/db\" as db; db::query(\"select 1\")"])
+        .status(1)
+        .stderr_contains("the database URL has scheme `redis`; std/db knows postgres://, mysql:// (mysql2://) and sqlite:/sqlite3:")
+        .run();
+}
+
+/// Rails' `sqlite3:db/...` and Django's `sqlite:///db/...` are the same file in the release.
+#[test]
+fn sqlite_urls_of_rails_and_django_share_a_file() {
+    require!(Sqlite3);
+    let done = Test::new()
+        .file("db/.keep", "")
+        .file(".env", "DATABASE_URL=sqlite3:db/development.sqlite3")
+        .args(&["-e", r#"db::exec("create table t (v text)"); db::exec("insert into t values ($1)", ["rails"])"#])
+        .stdout("1\n")
+        .run();
+    assert!(done.path().join("db/development.sqlite3").is_file());
+    let absolute = done
+        .path()
+        .join("db/development.sqlite3")
+        .display()
+        .to_string();
+    let done = done
+        .again()
+        .file(".env", "DATABASE_URL=sqlite:///db/development.sqlite3")
+        .args(&["-e", r#"db::exec("insert into t values ($1)", ["django"]); db::scalar("select group_concat(v) from t")"#])
+        .stdout("rails,django\n")
+        .run();
+    done.again()
+        .env("DATABASE_URL", format!("sqlite3:{absolute}"))
+        .args(&["-e", r#"db::scalar("select count(*) from t")"#])
+        .stdout("2\n")
+        .run();
+}
+
+/// A dry run never creates the file a real run would; `--read-only` says there is none.
+#[test]
+fn sqlite_dry_run_and_read_only_create_no_file() {
+    let done = Test::new()
+        .file(".env", "DATABASE_URL=sqlite:///app.db")
+        .args(&["--dry-run", "-e", r#"db::exec("create table t (id integer)"); db::exec("insert into t values (1)"); db::scalar("select count(*) from t")"#])
+        .stdout("1\n")
+        .any_stderr()
+        .run();
+    assert!(!done.path().join("app.db").exists());
+    done.again()
+        .file(".env", "DATABASE_URL=sqlite:///app.db")
+        .args(&["--read-only", "-e", r#"db::scalar("select 1")"#])
+        .status(1)
+        .stderr_contains("there is no SQLite database at ")
+        .run();
+}
+
+/// TLS as libpq's sslmode says: `require` encrypts, `verify-full` checks the certificate
+/// against the CA given, and refuses one another CA signed.
+#[test]
+fn postgres_over_tls() {
+    require!(Postgres, Openssl);
+    let cluster = Cluster::start_tls();
+    let ssl = r#"db::scalar("select ssl from pg_stat_ssl where pid = pg_backend_pid()")"#;
+    let url = |query: &str| format!("{}?{query}", cluster.url());
+    Test::new()
+        .env("DATABASE_URL", url("sslmode=require"))
+        .args(&["-e", ssl])
+        .stdout("true\n")
+        .run();
+    let ca = cluster.file("ca.crt").display().to_string();
+    let by_name =
+        url(&format!("sslmode=verify-full&sslrootcert={ca}")).replace("127.0.0.1", "localhost");
+    Test::new()
+        .env("DATABASE_URL", by_name)
+        .args(&["-e", ssl])
+        .stdout("true\n")
+        .run();
+    Test::new()
+        .env(
+            "DATABASE_URL",
+            url(&format!("sslmode=verify-ca&sslrootcert={ca}")),
+        )
+        .args(&["-e", ssl])
+        .stdout("true\n")
+        .run();
+    let other = cluster.file("other-ca.crt").display().to_string();
+    Test::new()
+        .env(
+            "DATABASE_URL",
+            url(&format!("sslmode=verify-full&sslrootcert={other}")),
+        )
+        .args(&["-e", ssl])
+        .status(1)
+        .stderr_contains("DATABASE_URL: cannot connect to PostgreSQL at 127.0.0.1:")
+        .stderr_contains("certificate")
+        .run();
+    // The server takes TLS only: a plain connection is turned away.
+    Test::new()
+        .env("DATABASE_URL", url("sslmode=disable"))
+        .args(&["-e", ssl])
+        .status(1)
+        .stderr_contains("no encryption")
+        .run();
+}
+
+/// `db::each` walks a million rows (a cursor on `PostgreSQL`, stepping on `SQLite`) without
+/// holding them: the process's peak memory stays far below what the rows would take.
+#[test]
+fn each_streams_a_million_rows_in_flat_memory() {
     require!(Postgres);
     let cluster = Cluster::start();
-    cluster.psql(
-        "create table customers (id serial primary key, name text);
-         insert into customers (name) values ('Ann'), ('O''Brien');
-         create sequence counter;",
-    );
-    let before = cluster.dump();
-    let app = cases_app();
-    let files = listing(app.path());
-    let unchanged = |dir: &Path| {
-        let now = cluster.dump();
-        let changed = before.lines().zip(now.lines()).find(|(was, is)| was != is);
-        assert!(now == before, "the database changed: {changed:?}");
-        assert_eq!(listing(dir), files);
-    };
-    let env = [("DATABASE_URL", cluster.url())];
-    let app = run_cases(app, true, &env, &unchanged);
-    let count = || cluster.psql("select count(*) from customers");
-    exec_is_not_read_only(app, "psql", &env, &unchanged, &count);
+    let script = r#"
+        let n = 0;
+        let sum = 0;
+        db::each("select g, repeat('x', 100) as pad from generate_series(1, 1000000) g", |row| {
+            n += 1;
+            sum += row.g;
+        });
+        let status = read_file("/proc/self/status");
+        let peak = status.split("\n").filter(|l| l.starts_with("VmHWM:"))[0];
+        print(n);
+        print(sum);
+        peak
+    "#;
+    let done = Test::new()
+        .env("DATABASE_URL", cluster.url())
+        .args(&["-e", script])
+        .any_stdout()
+        .run();
+    let mut lines = done.stdout.lines();
+    assert_eq!(lines.next(), Some("1000000"));
+    assert_eq!(lines.next(), Some("500000500000"));
+    let peak_kb: u64 = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The rows alone are over 100 MB; a debug build of adminsh holding none of them is a
+    // fraction of that.
+    assert!(peak_kb < 60_000, "peak RSS {peak_kb} kB");
 }
 
-/// A `SQLite` file in WAL mode (Rails' default) reads read-only too, and its data is unchanged.
+/// The console prints a query's rows as a table, in the query's column order; `--sandbox`
+/// opens it on a database whose changes are rolled back when it ends.
+#[test]
+fn the_console_shows_rows_as_a_table() {
+    require!(Sqlite3);
+    let db = Db::sqlite();
+    db.customers();
+    db.app()
+        .stdin(r#"db::query("select name, id from customers order by id")"#)
+        .stdout_contains("  name   | id\n---------+----\n Ann     |  1\n O'Brien |  2\n(2 rows)\n")
+        .any_stderr()
+        .run();
+    let before = db.dump();
+    db.app()
+        .arg("--sandbox")
+        .stdin(
+            "db::exec(\"delete from customers\")\ndb::scalar(\"select count(*) from customers\")\n",
+        )
+        .stdout("=> 2\n=> 0\n")
+        .stderr_contains("dry run: would delete 2 rows: `delete from customers`")
+        .run();
+    assert!(db.dump() == before, "the sandbox changed the database");
+}
+
+/// `db::statement_timeout` cancels a statement that runs longer, with an error saying so.
+#[test]
+fn a_statement_timeout_cancels_the_statement() {
+    let db = Db::sqlite();
+    let script = format!(
+        r#"db::statement_timeout(0.3); try {{ db::scalar("{}") }} catch (e) {{ print(e) }}; db::scalar("select 7")"#,
+        db.long_statement()
+    );
+    let started = Instant::now();
+    db.app()
+        .args(&["-e", &script])
+        .stdout("db::scalar failed: cancelled after 0.3s (db::statement_timeout): interrupted (SQLITE_INTERRUPT)\n7\n")
+        .run();
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// A `SQLite` file in WAL mode (Rails' default) reads under `--read-only`, its data unchanged.
 #[test]
 fn sqlite_wal_file_reads_read_only() {
     require!(Sqlite3);
@@ -490,11 +817,72 @@ fn sqlite_wal_file_reads_read_only() {
         .args(&[
             "--read-only",
             "-e",
-            r#"import "std/db" as db; db::scalar("select count(*) from customers")"#,
+            r#"db::scalar("select count(*) from customers")"#,
         ])
         .stdout("2\n")
         .run();
     assert!(std::fs::read(&db).unwrap() == bytes, "app.db changed");
     assert_eq!(sqlite3(&db, "pragma journal_mode"), "wal\n");
     drop(done);
+}
+
+/// `MySQL` over TLS, as Rails writes it (`mysql2://...?ssl-mode=...&sslca=...`): `REQUIRED`
+/// encrypts, `VERIFY_IDENTITY` checks the certificate and refuses one another CA signed.
+#[test]
+fn mariadb_over_tls() {
+    require!(Mariadb, Openssl);
+    let server = mariadb::Server::start_tls();
+    let cipher = r#"db::scalar("select variable_value from information_schema.session_status where variable_name = $1", ["SSL_CIPHER"]) != """#;
+    let url = |query: &str| format!("{}?{query}", server.url());
+    let ca = server.file("ca.crt").display().to_string();
+    for query in [
+        "ssl-mode=REQUIRED".to_owned(),
+        format!("ssl-mode=VERIFY_IDENTITY&sslca={ca}"),
+    ] {
+        Test::new()
+            .env("DATABASE_URL", url(&query))
+            .args(&["-e", cipher])
+            .stdout("true\n")
+            .run();
+    }
+    let other = server.file("other-ca.crt").display().to_string();
+    Test::new()
+        .env(
+            "DATABASE_URL",
+            url(&format!("ssl-mode=VERIFY_IDENTITY&sslca={other}")),
+        )
+        .args(&["-e", cipher])
+        .status(1)
+        .stderr_contains(&format!(
+            "DATABASE_URL: cannot connect to MySQL at 127.0.0.1:{}: ",
+            server.port
+        ))
+        .run();
+    // The server takes TLS only: a plain connection is turned away.
+    Test::new()
+        .env("DATABASE_URL", url("ssl-mode=DISABLED"))
+        .args(&["-e", cipher])
+        .status(1)
+        .stderr_contains("cannot connect to MySQL")
+        .run();
+}
+
+/// Past a thousand statements, the record counts the rest in one last entry.
+#[test]
+fn past_a_thousand_statements_the_rest_are_counted() {
+    let db = Db::sqlite();
+    let done = db
+        .app()
+        .args(&[
+            "--json",
+            "-e",
+            r#"db::exec("create table t (i integer)"); db::transaction(|| { for i in 0..1004 { db::exec("insert into t values ($1)", [i]); } });"#,
+        ])
+        .any_stdout()
+        .run();
+    let report: serde_json::Value = serde_json::from_str(done.stdout.trim()).unwrap();
+    let commands = report["commands"].as_array().unwrap();
+    assert_eq!(commands.len(), 1001);
+    assert_eq!(commands[999]["params"][0], "998");
+    assert_eq!(commands[1000]["sql"], "(5 more statements not listed)");
 }

@@ -164,8 +164,9 @@ fn common_rhai_mistakes_get_a_hint() {
             "-e:1:20: Function not found: f (i64); `f` is a parameter, not a function: if it holds a closure, call it as `f.call(x)`",
         ),
         (
+            // `db::` needs no import (it is always there), so the error is the database's.
             "db::query(\"select 1\")",
-            "-e:1:1: Syntax error: Undefined module: db; `db::` needs its import first: `import \"std/db\" as db;`",
+            "-e: DATABASE_URL is not set (in .env, an env file or the environment); std/db connects to it on first use (db::connect(url) reaches any other)",
         ),
         (
             "cmdd(\"ls\")",

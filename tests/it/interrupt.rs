@@ -155,3 +155,80 @@ fn ctrl_c_reaches_every_process_group_of_a_40_stage_pipeline() {
 fn sigterm_reaches_every_process_group_of_a_40_stage_pipeline() {
     interrupt_reaches_every_group(Signal::Term, 143);
 }
+
+/// Every host function that can wait stops on SIGINT (130) and SIGTERM (143): a glob over the
+/// whole filesystem (with `**` repeated, which the glob crate walked exponentially), reading a
+/// FIFO no one writes, writing one no one reads, waiting for a lock another process holds.
+#[test]
+fn host_functions_that_wait_stop_on_ctrl_c_and_sigterm() {
+    type Setup = fn(&Test) -> Option<std::process::Child>;
+    let rows: [(&str, Setup, &str); 4] = [
+        ("glob", |_| None, "glob(\"/**/**/**/*\")"),
+        (
+            "read_file of a FIFO",
+            |t| {
+                crate::attack_files::mkfifo(&t.path().join("pipe"));
+                None
+            },
+            "read_file(\"pipe\")",
+        ),
+        (
+            "write_file into a FIFO",
+            |t| {
+                crate::attack_files::mkfifo(&t.path().join("pipe"));
+                None
+            },
+            "write_file(\"pipe\", \"x\")",
+        ),
+        (
+            "lock held by another process",
+            |t| {
+                let holder = t
+                    .command()
+                    .args([
+                        "-e",
+                        "lock(\"x\", || { write_file(\"held\", \"yes\\n\"); cmd(\"sleep\", [\"100\"]).run(); })",
+                    ])
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                wait_for_file(&t.path().join("held"));
+                Some(holder)
+            },
+            "lock(\"x\", || ())",
+        ),
+    ];
+    for (what, setup, call) in rows {
+        for (sent, status) in [(Signal::Int, 130), (Signal::Term, 143)] {
+            let t = Test::new();
+            let holder = setup(&t);
+            let script = format!(
+                "write_file(\"started\", \"yes\\n\");\n{call};\nwrite_file(\"after.txt\", \"\");\n"
+            );
+            let child = t
+                .command()
+                .args(["-e", &script])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            wait_for_file(&t.path().join("started"));
+            signal(child.id(), sent);
+            let output = finish(child, what);
+            if let Some(holder) = holder {
+                signal(holder.id(), Signal::Term);
+                finish(holder, "the lock holder");
+            }
+            assert_eq!(output.status.code(), Some(status), "{what}, {sent:?}");
+            // The lock says once who holds it before the wait.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let told = stderr.strip_suffix("adminsh: interrupted\n");
+            assert!(
+                told.is_some_and(|t| t.is_empty() || t.starts_with("lock `x` is held by ")),
+                "{what}: {stderr}"
+            );
+            assert!(!t.path().join("after.txt").exists(), "{what}");
+        }
+    }
+}

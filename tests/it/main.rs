@@ -1,15 +1,29 @@
 //! adminsh's integration tests: each one builds an app in a temp dir and runs the real binary
 //! in it, as a user would.
 
+// Table-driven tests read best whole, however many rows they have.
+#![allow(clippy::too_many_lines)]
+
 mod support;
 
+mod attack_files;
 mod cli;
+mod closed_pipes;
 mod commands;
 mod config;
 mod console;
 mod db;
+mod detach;
 mod errors;
+mod files;
+mod formats;
+mod full_disk;
+mod fuzz;
+mod http;
 mod interrupt;
+mod jobs;
+mod limits;
+mod lines;
 mod maintenance;
 mod params;
 mod readme;
@@ -17,6 +31,10 @@ mod release;
 mod remote;
 mod repo;
 mod scripts;
+mod secrets;
 mod shop;
+mod text;
 mod tidy;
+mod time;
 mod values;
+mod waiting;

@@ -199,12 +199,97 @@ fn a_second_run_of_the_same_script_is_refused_or_waits() {
     assert_eq!(String::from_utf8_lossy(&waited.stdout), "done 3\n");
 }
 
+/// A run waiting for the lock (`--wait`) that is interrupted ends as interrupted: 130 for
+/// Ctrl-C, 143 for SIGTERM, never 1, and the script never starts.
+#[test]
+fn a_signal_while_waiting_for_the_lock_exits_with_the_signals_code() {
+    let t = Test::new().script(
+        "slow",
+        "write_file(`started-${ARGS[0]}`, \"\"); while !exists(\"go\") { cmd(\"sleep\", [\"0.05\"]).run(); }",
+    );
+    let first = t
+        .command()
+        .args(["slow", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_path(&t.path().join("started-1"));
+    for (i, (sent, code)) in [(Signal::Int, 130), (Signal::Term, 143)]
+        .into_iter()
+        .enumerate()
+    {
+        let stderr = t.path().join(format!("waiting-{i}.stderr"));
+        let waiting = t
+            .command()
+            .args(["--wait", "slow", "waiting"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        wait_for_text(&stderr, "is already running");
+        signal(waiting.id(), sent);
+        let ended = finish(waiting, "the waiting run to stop");
+        assert_eq!(ended.status.code(), Some(code), "{sent:?}");
+        let said = std::fs::read_to_string(&stderr).unwrap();
+        assert!(said.ends_with("adminsh: interrupted\n"), "{said}");
+        assert!(!t.path().join("started-waiting").exists());
+    }
+    std::fs::write(t.path().join("go"), "").unwrap();
+    finish(first, "the first run to end");
+}
+
 #[test]
 fn lock_serialises_a_section_between_processes() {
     Test::new()
         .args(&["-e", r#"lock("reindex", || { print("inside"); 42 })"#])
         .stdout("inside\n42\n")
         .run();
+}
+
+/// A `lock` inside a `lock` of the same name runs at once (re-entrant within one process):
+/// before, the second `flock` waited for this very process forever.
+#[test]
+fn lock_is_reentrant_within_one_process() {
+    let rows = [
+        ("nested", r#"lock("x", || lock("x", || 42))"#, "42\n"),
+        (
+            "through a function, three deep",
+            r#"fn f() { lock("x", || lock("x", || "deep")) } lock("x", || f())"#,
+            "deep\n",
+        ),
+        (
+            "another name inside",
+            r#"lock("x", || lock("y", || "xy"))"#,
+            "xy\n",
+        ),
+        (
+            "released after an inner error",
+            r#"try { lock("x", || lock("x", || fail("boom"))) } catch { } lock("x", || "again")"#,
+            "again\n",
+        ),
+    ];
+    for (what, code, stdout) in rows {
+        let t = Test::new();
+        let child = t
+            .command()
+            .args(["-e", code])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = finish(child, what);
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).as_ref(),
+                String::from_utf8_lossy(&output.stderr).as_ref()
+            ),
+            (Some(0), stdout, ""),
+            "{what}"
+        );
+    }
 }
 
 #[test]
@@ -272,6 +357,44 @@ fn confirm_without_a_terminal_fails_fast_with_the_hint() {
         .stdout("[true, \"100\"]\n")
         .any_stderr()
         .run();
+}
+
+/// Counts and totals up to the largest a script can give: the percentage never overflows (it
+/// used to, multiplying the count by 100), work beyond the total shows as 100%.
+#[test]
+fn progress_with_huge_counts_and_totals() {
+    let max = i64::MAX;
+    let rows = [
+        (
+            format!("let p = progress({max}); p.inc({max}); p.finish();"),
+            format!("progress: {max}/{max} (100%)\n"),
+        ),
+        (
+            format!(
+                "let p = progress({max}); p.inc({}); p.finish();",
+                max / 2 + 1
+            ),
+            format!("progress: {half}/{max} (50%)\n", half = max / 2 + 1),
+        ),
+        (
+            format!("let p = progress(10); p.inc({max}); p.inc({max}); p.inc({max}); p.finish();"),
+            format!(
+                "progress: {max}/10 (100%)\nprogress: {}/10 (100%)\n",
+                u64::MAX
+            ),
+        ),
+        (
+            "let p = progress(0); p.inc(5); p.finish();".to_owned(),
+            "progress: 5/0 (100%)\n".to_owned(),
+        ),
+        (
+            "let p = progress(-5); p.inc(-3); p.finish();".to_owned(),
+            "progress: 0/0 (100%)\n".to_owned(),
+        ),
+    ];
+    for (code, stderr) in rows {
+        Test::new().args(&["-e", &code]).stderr(&stderr).run();
+    }
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::support::wait::{wait_for_file, wait_until};
 use crate::support::{BIN, Test};
 
 /// The deployed release: its own manifest, version and scripts.
-fn release() -> Test {
+pub(crate) fn release() -> Test {
     Test::new()
         .file("adminsh.toml", "name = \"shop\"\n")
         .file("REVISION", "4f2c9e1\n")
@@ -33,12 +33,18 @@ fn release() -> Test {
 }
 
 /// The remote release's root as the remote adminsh reports it.
-fn root(release: &Test) -> PathBuf {
+pub(crate) fn root(release: &Test) -> PathBuf {
     release.path().canonicalize().unwrap()
 }
 
 /// `[targets.NAME]` reaching `release` through the server on `port`.
-fn target(name: &str, client: &Client, port: u16, release: &Test, extra: &str) -> String {
+pub(crate) fn target(
+    name: &str,
+    client: &Client,
+    port: u16,
+    release: &Test,
+    extra: &str,
+) -> String {
     format!(
         "[targets.{name}]\nssh = \"{}@127.0.0.1\"\nport = {port}\ndir = \"{}\"\nadminsh = \"{BIN}\"\n{}{extra}",
         user(),
@@ -55,7 +61,7 @@ fn hostname() -> String {
 }
 
 /// The line the remote adminsh starts with.
-fn announce(name: &str, release: &Test, stage: &str) -> String {
+pub(crate) fn announce(name: &str, release: &Test, stage: &str) -> String {
     format!(
         "adminsh: {name}: shop 4f2c9e1 at {} on {}, stage {stage}\n",
         root(release).display(),
@@ -64,14 +70,14 @@ fn announce(name: &str, release: &Test, stage: &str) -> String {
 }
 
 /// A local app whose manifest has target `production`, and the server behind it.
-fn setup() -> (Client, Sshd, Test) {
+pub(crate) fn setup() -> (Client, Sshd, Test) {
     let client = Client::new();
     let sshd = client.sshd(&[]);
     let remote = release();
     (client, sshd, remote)
 }
 
-fn local(client: &Client, sshd: &Sshd, remote: &Test, extra: &str) -> Test {
+pub(crate) fn local(client: &Client, sshd: &Sshd, remote: &Test, extra: &str) -> Test {
     Test::new().file(
         "adminsh.toml",
         &target("production", client, sshd.port, remote, extra),
@@ -377,6 +383,12 @@ fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
         || !alive(sleeper) && !alive(remote_adminsh),
     );
     assert!(!remote.path().join("after.txt").exists());
+    // The remote adminsh said "interrupted" to a connection that was gone, and went on to
+    // record how its run ended.
+    let audit = std::fs::read_to_string(remote.path().join(".adminsh/audit.jsonl")).unwrap();
+    let finish: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(finish["event"], "finish", "{audit}");
+    assert_eq!(finish["outcome"], "interrupted", "{audit}");
 }
 
 #[test]
@@ -735,5 +747,48 @@ fn kubectl_failing_to_connect_is_an_error_naming_the_target() {
         .args(&["-t", "k8s", "hello"])
         .status(255)
         .stderr("adminsh: cannot reach target `k8s` (kubectl --context prod-eu exec deploy/shop -n shop -c web): error: You must be logged in to the server (Unauthorized)\n")
+        .run();
+}
+
+/// Option values that start with `-` work through a target as they do here (they used to
+/// reach the remote adminsh as flags: exit 2), and so does a target `dir` starting with `-`.
+#[test]
+fn values_starting_with_a_dash_cross_to_the_target() {
+    let rows: [(&[&str], &str); 6] = [
+        (&["-e=-1"], "-1\n"),
+        (&["-s=-p", "-e", "release().stage"], "-p\n"),
+        (&["--reason=-x", "-e", "1"], "1\n"),
+        (&["--env-file=-x.env", "-e", "env(\"FROM_FILE\")"], "yes\n"),
+        (
+            &["-e", "ARGS", "--", "-a", "--b=-c"],
+            "[\"-a\", \"--b=-c\"]\n",
+        ),
+        (&["--", "args", "-e", "-1"], "[\"-e\",\"-1\"]\n"),
+    ];
+    for (args, stdout) in rows {
+        let remote = release();
+        let app = kubectl_app(&remote, true).file("-x.env", "FROM_FILE=yes\n");
+        app.args(&["-t", "k8s"])
+            .args(args)
+            .stdout(stdout)
+            .any_stderr()
+            .run();
+    }
+    // The release deployed at `-deployed`, relative to where the target's adminsh starts.
+    let app = kubectl_app(&release(), true);
+    let manifest = std::fs::read_to_string(app.path().join("adminsh.toml")).unwrap();
+    let dir = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("dir = "))
+        .unwrap()
+        .to_owned();
+    let deployed = app.path().join("-deployed");
+    std::fs::create_dir(&deployed).unwrap();
+    std::fs::write(deployed.join("adminsh.toml"), "name = \"dashed\"\n").unwrap();
+    let manifest = manifest.replace(&format!("dir = {dir}"), "dir = \"-deployed\"");
+    app.file("adminsh.toml", &manifest)
+        .args(&["-t", "k8s", "-e", "release().name"])
+        .stdout("dashed\n")
+        .any_stderr()
         .run();
 }

@@ -103,3 +103,36 @@ fn imports_resolve_beside_the_script_and_in_the_stdlib() {
         .stdout("HI!\n")
         .run();
 }
+
+/// `exit(n)` takes 0 to 125: the codes above mean a signal (128 + n), a command that cannot run
+/// (126, 127) or an unreachable target (255), and 256 would wrap to 0. Out of range is an error
+/// (exit 1) naming the range, and the audit records the code the process really exits with.
+#[test]
+fn exit_codes_outside_0_to_125_are_refused() {
+    let rows: [(&str, i32, Option<&str>); 9] = [
+        ("exit()", 0, None),
+        ("exit(0)", 0, None),
+        ("exit(3)", 3, None),
+        ("exit(125)", 125, None),
+        ("exit(126)", 1, Some("exit(126): an exit code is 0 to 125")),
+        ("exit(130)", 1, Some("exit(130): an exit code is 0 to 125")),
+        ("exit(255)", 1, Some("exit(255): an exit code is 0 to 125")),
+        ("exit(256)", 1, Some("exit(256): an exit code is 0 to 125")),
+        ("exit(-1)", 1, Some("exit(-1): an exit code is 0 to 125")),
+    ];
+    for (code, status, message) in rows {
+        let mut t = Test::new().script(
+            "end",
+            &format!("print(\"before\");\n{code};\nprint(\"after\");\n"),
+        );
+        t = t.args(&["end"]).status(status).stdout("before\n");
+        if let Some(message) = message {
+            t = t.stderr_contains(message);
+        }
+        let done = t.run();
+        let audit = std::fs::read_to_string(done.path().join(".adminsh/audit.jsonl")).unwrap();
+        let finish: serde_json::Value =
+            serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+        assert_eq!(finish["exit_code"], status, "{code}: {audit}");
+    }
+}

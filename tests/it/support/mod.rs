@@ -2,6 +2,7 @@
 //! chosen arguments, environment and stdin, and exact expectations on stdout, stderr and the
 //! exit code, with both streams shown when something differs.
 
+pub(crate) mod mariadb;
 pub(crate) mod postgres;
 pub(crate) mod processes;
 pub(crate) mod sshd;
@@ -213,6 +214,14 @@ impl Test {
             .env("HOME", self.dir.path())
             .env("LANG", "C.UTF-8")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// The command for `args` in this test's app, its stdin, stdout and stderr left to the
+    /// caller.
+    pub(crate) fn command_with(&self, args: &[&str]) -> Command {
+        let mut command = self.command();
+        command.args(args);
         command
     }
 

@@ -102,9 +102,28 @@ impl Cluster {
         }
     }
 
+    /// A file of the cluster's directory (with TLS: `ca.crt`, the CA that signed the server's
+    /// certificate for `localhost` and 127.0.0.1, and `other-ca.crt`, one that did not).
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     /// Starts a cluster; the test must have `require!(Postgres)`.
     #[track_caller]
     pub(crate) fn start() -> Cluster {
+        Self::start_with(false)
+    }
+
+    /// Starts a cluster with `ssl=on` and a certificate made here with openssl, which takes
+    /// TCP connections over TLS only; the test must have `require!(Postgres, Openssl)`.
+    #[track_caller]
+    pub(crate) fn start_tls() -> Cluster {
+        super::tools::used(super::tools::Tool::Openssl);
+        Self::start_with(true)
+    }
+
+    #[track_caller]
+    fn start_with(tls: bool) -> Cluster {
         super::tools::used(super::tools::Tool::Postgres);
         let bin = server_bin().expect("PostgreSQL server binaries (initdb, pg_ctl) not found");
         let dir = tempfile::Builder::new()
@@ -162,10 +181,27 @@ impl Cluster {
             "UTF8",
             "--no-instructions",
         ]);
-        let options = format!(
+        let mut options = format!(
             "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
             dir.path().display()
         );
+        if tls {
+            make_certificates(dir.path());
+            if is_root {
+                for file in ["server.crt", "server.key"] {
+                    chown_postgres(&dir.path().join(file));
+                }
+            }
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                dir.path().display()
+            ));
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n",
+            )
+            .unwrap();
+        }
         let log = dir.path().join("log").to_string_lossy().into_owned();
         run(&[
             &pg_ctl, "-D", &data_s, "-l", &log, "-o", &options, "-w", "start",
@@ -197,6 +233,83 @@ impl Drop for Cluster {
             .stdout(Stdio::null())
             .status();
     }
+}
+
+/// A CA, a server certificate it signed for `localhost` and 127.0.0.1, and another CA.
+pub(crate) fn make_certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    for (name, subject) in [
+        ("ca", "/CN=adminsh test CA"),
+        ("other-ca", "/CN=another CA"),
+    ] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            subject,
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.crt"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+    }
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    let private = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600);
+    std::fs::set_permissions(dir.join("server.key"), private).unwrap();
 }
 
 /// `PostgreSQL` refuses to run as root, so as root the cluster runs as `postgres`.
@@ -236,7 +349,7 @@ fn chown_postgres(path: &Path) {
     assert!(status.success());
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -7,11 +7,14 @@ use std::sync::mpsc;
 
 use super::wait::PATIENCE;
 
-/// The signals the tests send: Ctrl-C, a polite stop, and one that cannot be caught.
+/// The signals the tests send: Ctrl-C, a polite stop, a lost connection, and one that cannot
+/// be caught.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Signal {
     Int,
     Term,
+    /// What the target's adminsh gets when the ssh connection goes.
+    Hangup,
     Kill,
 }
 
@@ -20,6 +23,7 @@ impl Signal {
         match self {
             Signal::Int => libc::SIGINT,
             Signal::Term => libc::SIGTERM,
+            Signal::Hangup => libc::SIGHUP,
             Signal::Kill => libc::SIGKILL,
         }
     }

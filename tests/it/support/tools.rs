@@ -16,6 +16,12 @@ use std::process::{Command, Stdio};
 pub(crate) enum Tool {
     Bundler,
     Fish,
+    /// `MariaDB`'s server (`mariadbd`, `mariadb-install-db`) and its `mariadb` client.
+    Mariadb,
+    Openssl,
+    /// The Python Kubernetes client for the system's `/usr/bin/python3`: its models check a
+    /// Job manifest against the Kubernetes object schema.
+    KubernetesClient,
     /// The `PostgreSQL` server (`initdb`, `pg_ctl`) and `psql`.
     Postgres,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
@@ -35,6 +41,9 @@ impl Tool {
         match self {
             Tool::Bundler => "bundle",
             Tool::Fish => "fish",
+            Tool::Mariadb => "MariaDB (mariadbd, mariadb-install-db, mariadb)",
+            Tool::Openssl => "openssl",
+            Tool::KubernetesClient => "the Python kubernetes client (/usr/bin/python3)",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
             Tool::Ruby => "ruby",
@@ -52,6 +61,9 @@ impl Tool {
         match self {
             Tool::Bundler => "apt-get install ruby-bundler",
             Tool::Fish => "apt-get install fish",
+            Tool::Mariadb => "apt-get install mariadb-server",
+            Tool::Openssl => "apt-get install openssl",
+            Tool::KubernetesClient => "apt-get install python3-kubernetes",
             Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
             Tool::Ruby => "apt-get install ruby",
@@ -68,6 +80,13 @@ impl Tool {
         match self {
             Tool::Bundler => on_path("bundle"),
             Tool::Fish => on_path("fish"),
+            Tool::Mariadb => {
+                Path::new(super::mariadb::server_program()).is_file()
+                    && on_path("mariadb-install-db")
+                    && on_path("mariadb")
+            }
+            Tool::Openssl => on_path("openssl"),
+            Tool::KubernetesClient => succeeds("/usr/bin/python3", &["-c", "import kubernetes"]),
             Tool::Postgres => {
                 super::postgres::server_bin().is_some()
                     && on_path("psql")

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# std/db benchmarks: adminsh against Python with psycopg 3 and psql, on the same throwaway
+# PostgreSQL server, in one run:
+#
+#   1. 10,000 single-row updates in one transaction (db::exec per row, psycopg's execute per
+#      row, psql reading a file of 10,000 update statements between BEGIN and COMMIT).
+#   2. 1,000 single-row updates, each autocommitted.
+#   3. Streaming 1,000,000 rows: db::each vs psycopg's server-side cursor: rows/s and peak RSS.
+#   4. Startup of `adminsh -e 1` (the database connects on first use, so it pays nothing), and
+#      the binary's size.
+#
+# Run from anywhere:   benches/db.sh          (BENCH_RUNS=N runs each, the median reported)
+# Needs: PostgreSQL's server binaries (initdb, pg_ctl), psql, python3 with venv (psycopg[binary]
+# is installed into a scratch virtualenv), hyperfine and GNU time. Prints a Markdown table and
+# writes it to benches/db-results.md.
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+: "${BENCH_RUNS:=3}" "${BENCH_TX_ROWS:=10000}" "${BENCH_AUTO_ROWS:=1000}" "${BENCH_EACH_ROWS:=1000000}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'benches/db.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v hyperfine >/dev/null || die "hyperfine is missing: apt-get install hyperfine"
+[[ -x /usr/bin/time ]] || die "GNU time is missing: apt-get install time"
+command -v psql >/dev/null || die "psql is missing: apt-get install postgresql-client"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server is missing: apt-get install postgresql"
+PY=$(python3 -c 'import sys; print(sys.executable)')
+
+cd "$ROOT"
+log "cargo dist"
+cargo dist
+ADMINSH="$ROOT/target/x86_64-unknown-linux-gnu/release/adminsh"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-dbbench.XXXXXX")
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_pg=()
+if [[ $(id -u) == 0 ]]; then
+    as_pg=(runuser -u postgres --)
+    chown postgres "$TMP"
+fi
+cleanup() {
+    "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$TMP/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+log "a PostgreSQL cluster on 127.0.0.1:$PORT"
+"${as_pg[@]}" "$PGBIN/initdb" -D "$TMP/data" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
+"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$TMP/data" -l "$TMP/pg.log" -w start \
+    -o "-c port=$PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$TMP -c fsync=off" >/dev/null
+URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
+export DATABASE_URL=$URL
+psql -X -q "$URL" -c "create table t (id integer primary key, v integer not null default 0);
+    insert into t (id) select generate_series(1, $BENCH_TX_ROWS);"
+
+log "psycopg 3 in a scratch virtualenv"
+"$PY" -m venv "$TMP/venv"
+"$TMP/venv/bin/pip" install -q "psycopg[binary]" || die "cannot install psycopg[binary]"
+VPY="$TMP/venv/bin/python"
+
+mkdir -p "$TMP/app" "$TMP/out"
+touch "$TMP/app/adminsh.toml"
+cat > "$TMP/app/tx.rhai" <<'EOF'
+let n = ARGS[0].parse_int();
+db::transaction(|| { for i in 1..=n { db::exec("update t set v = v + 1 where id = $1", [i]); } });
+EOF
+cat > "$TMP/app/auto.rhai" <<'EOF'
+let n = ARGS[0].parse_int();
+for i in 1..=n { db::exec("update t set v = v + 1 where id = $1", [i]); }
+EOF
+cat > "$TMP/app/each.rhai" <<'EOF'
+let n = 0;
+db::each("select g, 'row ' || g as name from generate_series(1, $1) g", [ARGS[0].parse_int()], |row| { n += 1; });
+print(n);
+EOF
+cat > "$TMP/tx.py" <<'EOF'
+import os, sys, psycopg
+n = int(sys.argv[1])
+with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+    with conn.transaction():
+        for i in range(1, n + 1):
+            conn.execute("update t set v = v + 1 where id = %s", (i,))
+EOF
+cat > "$TMP/auto.py" <<'EOF'
+import os, sys, psycopg
+n = int(sys.argv[1])
+with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+    for i in range(1, n + 1):
+        conn.execute("update t set v = v + 1 where id = %s", (i,))
+EOF
+cat > "$TMP/each.py" <<'EOF'
+import os, sys, psycopg
+n = 0
+with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+    with conn.cursor(name="rows") as cur:
+        cur.itersize = 1000
+        cur.execute("select g, 'row ' || g as name from generate_series(1, %s) g", (int(sys.argv[1]),))
+        for row in cur:
+            n += 1
+print(n)
+EOF
+{ echo "BEGIN;"; for ((i = 1; i <= BENCH_TX_ROWS; i++)); do echo "update t set v = v + 1 where id = $i;"; done; echo "COMMIT;"; } > "$TMP/tx.sql"
+for ((i = 1; i <= BENCH_AUTO_ROWS; i++)); do echo "update t set v = v + 1 where id = $i;"; done > "$TMP/auto.sql"
+
+q() { printf '%q' "$1"; }
+A=$(q "$ADMINSH") D=$(q "$TMP/app") V=$(q "$VPY") T=$(q "$TMP")
+
+log "sanity checks"
+[[ $("$ADMINSH" -C "$TMP/app" -e 'db::scalar("select count(*) from t")') == "$BENCH_TX_ROWS" ]] || die "adminsh cannot read the table"
+[[ $("$VPY" "$TMP/each.py" 10) == 10 ]] || die "psycopg does not work"
+[[ $("$ADMINSH" -C "$TMP/app" "$TMP/app/each.rhai" 10) == 10 ]] || die "db::each does not work"
+
+log "updates (hyperfine, $BENCH_RUNS runs each)"
+hyperfine -N --warmup 1 --runs "$BENCH_RUNS" --style basic --export-json "$TMP/out/updates.json" \
+    -n "adminsh tx" "$A -C $D $D/tx.rhai $BENCH_TX_ROWS" \
+    -n "psycopg tx" "$V $T/tx.py $BENCH_TX_ROWS" \
+    -n "psql tx" "psql -X -q -f $T/tx.sql $(q "$URL")" \
+    -n "adminsh auto" "$A -C $D $D/auto.rhai $BENCH_AUTO_ROWS" \
+    -n "psycopg auto" "$V $T/auto.py $BENCH_AUTO_ROWS" \
+    -n "psql auto" "psql -X -q -f $T/auto.sql $(q "$URL")" \
+    -n "adminsh 0" "$A -C $D $D/auto.rhai 0" \
+    -n "psycopg 0" "$V $T/auto.py 0" \
+    -n "psql 0" "psql -X -q -c select $(q "$URL")" >&2
+
+log "db::each over $BENCH_EACH_ROWS rows"
+for ((i = 0; i < BENCH_RUNS; i++)); do
+    for who in adminsh psycopg; do
+        if [[ $who == adminsh ]]; then cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/each.rhai" "$BENCH_EACH_ROWS"); else cmd=("$VPY" "$TMP/each.py" "$BENCH_EACH_ROWS"); fi
+        start=$(date +%s%N)
+        /usr/bin/time -f %M -o "$TMP/out/rss" "${cmd[@]}" > "$TMP/out/stdout"
+        end=$(date +%s%N)
+        [[ $(cat "$TMP/out/stdout") == "$BENCH_EACH_ROWS" ]] || die "$who walked $(cat "$TMP/out/stdout") rows"
+        printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/each.tsv"
+    done
+done
+
+log "startup (hyperfine)"
+hyperfine -N --warmup 20 --runs 200 --style basic --export-json "$TMP/out/startup.json" \
+    -n adminsh "$A -C $D -e 1" -n bash "bash -c true" >&2
+
+"$PY" - "$TMP/out" "$ADMINSH" "$BENCH_TX_ROWS" "$BENCH_AUTO_ROWS" "$BENCH_EACH_ROWS" > "$BENCH_DIR/db-results.md" <<'EOF'
+import json, os, statistics, subprocess, sys
+out, binary, tx, auto, each = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+mean = {r["command"]: r["mean"] for r in json.load(open(f"{out}/updates.json"))["results"]}
+rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+print("# std/db benchmarks (benches/db.sh)\n")
+print(f"- adminsh {rev} (`cargo dist`), psycopg 3 (`psycopg[binary]`), psql; one PostgreSQL 15 on 127.0.0.1, fsync off")
+print(f"- `nproc` = {os.cpu_count()}; means of the hyperfine runs. Per statement = (time - time for 0 statements) / N.\n")
+print("| Workload | Runner | Total (ms) | Per statement (µs) | vs psycopg |")
+print("|---|---|---|---|---|")
+for label, n, key in ((f"{tx:,} updates, one transaction", tx, "tx"), (f"{auto:,} updates, autocommitted", auto, "auto")):
+    per = {w: (mean[f"{w} {key}"] - mean[f"{w} 0"]) / n * 1e6 for w in ("adminsh", "psycopg", "psql")}
+    for w in ("adminsh", "psycopg", "psql"):
+        print(f"| {label} | {w} | {mean[f'{w} {key}'] * 1000:.0f} | {per[w]:.1f} | {per[w] / per['psycopg']:.2f}x |")
+rows = {}
+for line in open(f"{out}/each.tsv"):
+    who, ns, rss = line.split("\t")
+    rows.setdefault(who, []).append((int(ns), int(rss)))
+print(f"\n| db::each over {each:,} rows | Median (s) | Rows/s | Peak RSS (MiB) |")
+print("|---|---|---|---|")
+for who, label in (("adminsh", "adminsh `db::each` (cursor, 1,000 rows a fetch)"), ("psycopg", "psycopg server-side cursor (itersize 1,000)")):
+    t = statistics.median(ns for ns, _ in rows[who]) / 1e9
+    print(f"| {label} | {t:.2f} | {each / t:,.0f} | {max(r for _, r in rows[who]) / 1024:.1f} |")
+s = {r["command"]: r for r in json.load(open(f"{out}/startup.json"))["results"]}
+a, b = s["adminsh"]["mean"], s["bash"]["mean"]
+print(f"\nStartup: `adminsh -e 1` {a * 1000:.2f} ms, `bash -c true` {b * 1000:.2f} ms ({a / b:.2f}x). Binary: {os.path.getsize(binary) / 2**20:.1f} MiB.")
+EOF
+cat "$BENCH_DIR/db-results.md"

@@ -1,0 +1,307 @@
+//! One connection and the promises adminsh keeps around it, whatever the driver: transactions
+//! only through `db::transaction` (savepoints when nested; rolled back on any error, `exit`,
+//! Ctrl-C), the dry-run sandbox (everything in one transaction rolled back when the run ends)
+//! and read-only mode, both set once when the connection opens; statements cancelled on Ctrl-C
+//! or after `db::statement_timeout`.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Array, Dynamic};
+
+use super::cancel::{Busy, Why};
+use super::sql::{self, Dialect};
+use super::url::{self, Target};
+use super::value::Rows;
+use super::{Backend, DbError, EachError, ErrorKind, Mode, RowFn};
+
+pub(crate) struct Conn {
+    backend: Box<dyn Backend>,
+    /// How messages name it: `PostgreSQL at 127.0.0.1:5432`, never with a password.
+    pub name: String,
+    /// Transactions (and savepoints) open: `db::transaction` and `db::each`.
+    depth: Cell<u32>,
+    /// A dry run: one transaction, open from the start, rolled back at the end.
+    pub sandbox: bool,
+    /// `PostgreSQL` aborts a transaction at its first failed statement: the lowest depth at
+    /// which one failed and was not rolled back yet.
+    failed_at: Cell<Option<u32>>,
+    busy: Arc<Busy>,
+    timeout: Cell<Option<Duration>>,
+    finished: Cell<bool>,
+}
+
+/// How a `db::transaction` body went wrong.
+pub(crate) enum TxError<E> {
+    Db(DbError),
+    Body(E),
+}
+
+impl Conn {
+    /// Opens `url` (a sandbox in a dry run, read-only with `--read-only`); an error is one line
+    /// naming the server, never the password.
+    pub(crate) fn open(url: &str, mode: &Mode) -> Result<Conn, String> {
+        let target = url::parse(url, &mode.root)?;
+        let (backend, name): (Box<dyn Backend>, String) = match &target {
+            Target::Sqlite(path) => {
+                let name = match path {
+                    Some(path) => format!("SQLite file {}", path.display()),
+                    None => "SQLite in memory".to_owned(),
+                };
+                (
+                    Box::new(super::sqlite::Sqlite::open(path.as_deref(), mode)?),
+                    name,
+                )
+            }
+            Target::Postgres(server) => {
+                let name = format!("PostgreSQL at {}", server.place(5432));
+                let backend = super::postgres::Postgres::connect(server, mode.read_only)
+                    .map_err(|e| format!("cannot connect to {name}: {e}"))?;
+                (Box::new(backend), name)
+            }
+            Target::Mysql(server) => {
+                let name = format!("MySQL at {}", server.place(3306));
+                let backend = super::mysql::Mysql::connect(server, mode.read_only)
+                    .map_err(|e| format!("cannot connect to {name}: {e}"))?;
+                (Box::new(backend), name)
+            }
+        };
+        let busy = Busy::watch(backend.canceller());
+        let conn = Conn {
+            backend,
+            name,
+            depth: Cell::new(0),
+            sandbox: mode.dry_run,
+            failed_at: Cell::new(None),
+            busy,
+            timeout: Cell::new(None),
+            finished: Cell::new(false),
+        };
+        if conn.sandbox {
+            let begin = conn.backend.begin_sql();
+            conn.backend.control(begin).map_err(|e| {
+                format!(
+                    "cannot begin the dry run's transaction on {}: {}",
+                    conn.name,
+                    e.text()
+                )
+            })?;
+        }
+        Ok(conn)
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.backend.dialect()
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.sandbox || self.depth.get() > 0
+    }
+
+    /// `db::statement_timeout`: each statement from now on is cancelled after `timeout`.
+    pub(crate) fn set_timeout(&self, timeout: Option<Duration>) {
+        self.timeout.set(timeout);
+    }
+
+    /// Runs a driver call as the running statement (cancellable), noting a failure that aborts
+    /// the transaction.
+    fn run<T>(&self, call: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
+        let running = self.busy.start(self.timeout.get());
+        let result = call();
+        drop(running);
+        result.map_err(|e| self.failed(e))
+    }
+
+    fn failed(&self, mut e: DbError) -> DbError {
+        match self.busy.cancelled() {
+            Some(Why::Signal(_)) => {
+                e.kind = ErrorKind::Cancelled;
+            }
+            Some(Why::Timeout(limit)) => {
+                e.kind = ErrorKind::Cancelled;
+                e.message = format!(
+                    "cancelled after {}s (db::statement_timeout): {}",
+                    limit.as_secs_f64(),
+                    e.message
+                );
+            }
+            None => {}
+        }
+        if self.dialect() == Dialect::Postgres
+            && self.depth.get() > 0
+            && self.failed_at.get().is_none()
+        {
+            self.failed_at.set(Some(self.depth.get()));
+        }
+        e
+    }
+
+    /// Refuses what adminsh keeps to itself (transaction control, the session's read-only mode).
+    fn check(&self, sql: &str) -> Result<(), DbError> {
+        if let Some(why) = sql::reserved(sql, self.dialect()) {
+            return Err(DbError::refused(why));
+        }
+        Ok(())
+    }
+
+    /// One statement that must not write (`db::query`, `db::scalar`, `db::row`).
+    pub(crate) fn read(&self, sql: &str, params: &[Dynamic]) -> Result<Rows, DbError> {
+        self.check(sql)?;
+        let in_transaction = self.in_transaction();
+        // A read that fails inside its savepoint leaves the transaction as it was.
+        let before = self.failed_at.get();
+        let result = self.run(|| self.backend.read(sql, params, in_transaction));
+        self.failed_at.set(before);
+        result
+    }
+
+    /// One statement for its effect: the rows it affected.
+    pub(crate) fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError> {
+        self.check_write(sql)?;
+        self.guarded(|| self.run(|| self.backend.exec(sql, params)))
+    }
+
+    /// One prepared statement for many parameter sets: the rows affected, in total.
+    pub(crate) fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
+        self.check_write(sql)?;
+        self.guarded(|| self.run(|| self.backend.exec_many(sql, sets)))
+    }
+
+    fn check_write(&self, sql: &str) -> Result<(), DbError> {
+        self.check(sql)?;
+        if self.sandbox && self.dialect() == Dialect::Mysql && sql::mysql_commits_implicitly(sql) {
+            return Err(DbError::refused(format!(
+                "`{}` in a dry run: MySQL commits the transaction around it, so the dry run \
+                 could not roll it back",
+                sql::first_keyword(sql, Dialect::Mysql)
+            )));
+        }
+        Ok(())
+    }
+
+    /// In a dry run outside any transaction of the script's, a `PostgreSQL` statement runs in a
+    /// savepoint: a failed one leaves the sandbox usable, as it would leave a real run.
+    fn guarded<T>(&self, call: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
+        if !(self.sandbox && self.depth.get() == 0 && self.dialect() == Dialect::Postgres) {
+            return call();
+        }
+        self.backend.control("SAVEPOINT adminsh_statement")?;
+        match call() {
+            Ok(value) => {
+                self.backend
+                    .control("RELEASE SAVEPOINT adminsh_statement")?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self
+                    .backend
+                    .control("ROLLBACK TO SAVEPOINT adminsh_statement");
+                let _ = self.backend.control("RELEASE SAVEPOINT adminsh_statement");
+                Err(e)
+            }
+        }
+    }
+
+    /// Walks a statement's rows in a transaction of its own (a savepoint inside one): what the
+    /// callback writes commits when the walk ends, and rolls back if it fails.
+    pub(crate) fn each(
+        &self,
+        sql: &str,
+        params: &[Dynamic],
+        f: &mut RowFn<'_>,
+    ) -> Result<u64, EachError> {
+        self.check(sql)?;
+        let outcome = self.transaction(|| {
+            let running = self.busy.start(self.timeout.get());
+            let result = self.backend.each(sql, params, f);
+            drop(running);
+            result.map_err(|e| match e {
+                EachError::Db(e) => EachError::Db(self.failed(e)),
+                other @ EachError::Script(_) => other,
+            })
+        });
+        match outcome {
+            Ok(n) => Ok(n),
+            Err(TxError::Db(e)) => Err(EachError::Db(e)),
+            Err(TxError::Body(e)) => Err(e),
+        }
+    }
+
+    /// Runs `body` in a transaction, or in a savepoint inside one: committed (released) when it
+    /// returns, rolled back when it fails, whatever the failure.
+    pub(crate) fn transaction<T, E>(
+        &self,
+        body: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, TxError<E>> {
+        let depth = self.depth.get();
+        let nested = self.in_transaction();
+        let savepoint = format!("adminsh_{}", depth + 1);
+        let begin = if nested {
+            format!("SAVEPOINT {savepoint}")
+        } else {
+            self.backend.begin_sql().to_owned()
+        };
+        self.run(|| self.backend.control(&begin))
+            .map_err(TxError::Db)?;
+        self.depth.set(depth + 1);
+        let result = body();
+        self.depth.set(depth);
+        let failed_inside = self.failed_at.get().is_some_and(|d| d > depth);
+        match result {
+            Ok(_) if failed_inside => {
+                self.undo(nested, &savepoint);
+                Err(TxError::Db(DbError::failed(
+                    "rolled back instead of committing: a statement in it failed, \
+                     and PostgreSQL aborts a transaction at its first error (catch the error in a \
+                     nested db::transaction to go on after it)",
+                )))
+            }
+            Ok(value) => {
+                let end = if nested {
+                    format!("RELEASE SAVEPOINT {savepoint}")
+                } else {
+                    "COMMIT".to_owned()
+                };
+                match self.run(|| self.backend.control(&end)) {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        self.undo(nested, &savepoint);
+                        Err(TxError::Db(e))
+                    }
+                }
+            }
+            Err(e) => {
+                self.undo(nested, &savepoint);
+                Err(TxError::Body(e))
+            }
+        }
+    }
+
+    /// Rolls a transaction (or savepoint) back, after a failure that is reported already.
+    fn undo(&self, nested: bool, savepoint: &str) {
+        if nested {
+            let _ = self
+                .backend
+                .control(&format!("ROLLBACK TO SAVEPOINT {savepoint}"));
+            let _ = self
+                .backend
+                .control(&format!("RELEASE SAVEPOINT {savepoint}"));
+        } else {
+            let _ = self.backend.control("ROLLBACK");
+        }
+        if self.failed_at.get().is_some_and(|d| d > self.depth.get()) {
+            self.failed_at.set(None);
+        }
+    }
+
+    /// The run is over: a dry run's sandbox (and anything left open) is rolled back.
+    pub(crate) fn finish(&self) {
+        if self.finished.replace(true) {
+            return;
+        }
+        if self.in_transaction() {
+            let _ = self.backend.control("ROLLBACK");
+        }
+    }
+}

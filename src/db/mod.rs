@@ -1,0 +1,203 @@
+//! The app's database, in-process: one `Backend` per driver (`sqlite.rs` with the bundled
+//! `SQLite`, `postgres.rs`, `mysql.rs`), one `Conn` over it that owns transactions, the dry-run
+//! sandbox and read-only mode (set once, when it opens), and `Databases`, the session's handles:
+//! `DATABASE_URL`'s connection opened on first use, and those `db::connect` opened. `module.rs`
+//! registers it all as the `db` module, which `import "std/db" as db` loads.
+
+pub(crate) mod api;
+pub(crate) mod cancel;
+pub(crate) mod conn;
+pub(crate) mod module;
+pub(crate) mod mysql;
+pub(crate) mod pg_value;
+pub(crate) mod postgres;
+pub(crate) mod sql;
+pub(crate) mod sqlite;
+pub(crate) mod tls;
+pub(crate) mod url;
+pub(crate) mod value;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rhai::{Array, Dynamic, EvalAltResult};
+
+pub(crate) use conn::Conn;
+use sql::Dialect;
+use value::Rows;
+
+/// An error the database (or its driver) gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DbError {
+    pub message: String,
+    /// The SQLSTATE (`PostgreSQL`, `MySQL`) or error code (`SQLite`, `MySQL`'s number).
+    pub code: Option<String>,
+    /// Where in the SQL it points (a byte offset), when the server says.
+    pub position: Option<usize>,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    Failed,
+    /// The database refused a write: a read-only session, or `db::query`'s read-only statement.
+    ReadOnly,
+    /// adminsh refused the statement before sending it.
+    Refused,
+    /// Cancelled (Ctrl-C or a statement timeout).
+    Cancelled,
+}
+
+impl DbError {
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
+        DbError {
+            message: message.into(),
+            code: None,
+            position: None,
+            kind: ErrorKind::Failed,
+        }
+    }
+
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
+        DbError {
+            kind: ErrorKind::Refused,
+            ..DbError::failed(message)
+        }
+    }
+
+    /// The message with its code: `relation "x" does not exist (SQLSTATE 42P01)`.
+    pub(crate) fn text(&self) -> String {
+        match &self.code {
+            Some(code) if code.starts_with("SQLITE") => format!("{} ({code})", self.message),
+            Some(code) if code.len() == 5 && !code.contains(' ') => {
+                format!("{} (SQLSTATE {code})", self.message)
+            }
+            Some(code) => format!("{} (error {code})", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
+/// How a `db::each` walk stopped early: the database failed, or the callback raised.
+pub(crate) enum EachError {
+    Db(DbError),
+    Script(Box<EvalAltResult>),
+}
+
+impl From<DbError> for EachError {
+    fn from(e: DbError) -> Self {
+        EachError::Db(e)
+    }
+}
+
+/// What a callback of `db::each` says after a row: go on, or stop.
+pub(crate) type RowFn<'a> = dyn FnMut(&Rc<[String]>, Vec<Dynamic>) -> Result<bool, EachError> + 'a;
+
+/// Cancels the statement running on a connection, from another thread.
+pub(crate) type Canceller = Box<dyn Fn() + Send + Sync>;
+
+/// One driver. Every method takes `&self`: a `db::each` callback may use the same connection
+/// while the walk goes on, so a driver holds what it must change in cells, borrowed only
+/// while it talks to the server.
+pub(crate) trait Backend {
+    fn dialect(&self) -> Dialect;
+    /// Runs one statement that must not write, refused by the database if it does.
+    /// `in_transaction`: a transaction is open (the read must not end it).
+    fn read(&self, sql: &str, params: &[Dynamic], in_transaction: bool) -> Result<Rows, DbError>;
+    /// Runs one statement and returns the rows it affected.
+    fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError>;
+    /// Runs one prepared statement for each parameter set; the rows affected, in total.
+    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError>;
+    /// Walks the rows of a statement in constant memory, inside a transaction.
+    fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError>;
+    /// Transaction control, adminsh's own: `BEGIN`, `SAVEPOINT x`, `COMMIT`...
+    fn control(&self, sql: &str) -> Result<(), DbError>;
+    /// The text that begins a transaction.
+    fn begin_sql(&self) -> &'static str {
+        "BEGIN"
+    }
+    fn canceller(&self) -> Canceller;
+}
+
+/// Runs `connect` on a thread of its own and waits at most `timeout` (a driver's own timeout
+/// covers the TCP connection, not a server that takes it and never answers), or until Ctrl-C.
+pub(crate) fn within<T: Send + 'static>(
+    timeout: std::time::Duration,
+    connect: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("adminsh-db-connect".into())
+        .spawn(move || {
+            let _ = done.send(connect());
+        })
+        .map_err(|e| format!("cannot start connecting: {e}"))?;
+    let started = std::time::Instant::now();
+    loop {
+        match outcome.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(result) => return result,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err("the connection attempt failed".to_owned());
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if crate::interrupt::interrupted() {
+            return Err("interrupted".to_owned());
+        }
+        if started.elapsed() > timeout {
+            return Err(format!(
+                "no answer within {}s (connect_timeout)",
+                timeout.as_secs()
+            ));
+        }
+    }
+}
+
+/// How connections open: a dry run's sandbox, read-only, where relative files are.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Mode {
+    pub dry_run: bool,
+    pub read_only: bool,
+    pub root: std::path::PathBuf,
+}
+
+/// The session's connections: `DATABASE_URL`'s, opened on first use, and every other one a
+/// script opened, so that all are closed (a sandbox rolled back) when the run ends.
+#[derive(Default)]
+pub(crate) struct Databases {
+    default: RefCell<Option<Rc<Conn>>>,
+    all: RefCell<Vec<Rc<Conn>>>,
+    /// Statements run so far (all are counted; the first thousand are recorded one by one).
+    pub recorded: std::cell::Cell<usize>,
+    /// The record that counts the statements past the first thousand.
+    pub overflow: std::cell::Cell<Option<usize>>,
+}
+
+impl Databases {
+    /// `DATABASE_URL`'s connection, opened now if it is not yet.
+    pub(crate) fn default_conn(
+        &self,
+        open: impl FnOnce() -> Result<Conn, String>,
+    ) -> Result<Rc<Conn>, String> {
+        if let Some(conn) = self.default.borrow().as_ref() {
+            return Ok(conn.clone());
+        }
+        let conn = Rc::new(open()?);
+        self.all.borrow_mut().push(conn.clone());
+        *self.default.borrow_mut() = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Keeps a connection a script opened, to close it at the end.
+    pub(crate) fn keep(&self, conn: &Rc<Conn>) {
+        self.all.borrow_mut().push(conn.clone());
+    }
+
+    /// Ends every connection: a dry run's sandbox rolled back, anything left open rolled back.
+    pub(crate) fn close(&self) {
+        self.default.borrow_mut().take();
+        for conn in self.all.borrow_mut().drain(..) {
+            conn.finish();
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! `PostgreSQL` through rust-postgres, over one connection: TLS with rustls as libpq's `sslmode`
+//! says (`require` encrypts, `verify-ca` checks the chain, `verify-full` also the host name;
+//! roots from `sslrootcert` or the system's store), statements prepared once and cached,
+//! parameters encoded for the type the server infers for each `$n` (text for the types
+//! without a binary encoder here, so the server parses them), `db::each` through a cursor
+//! fetched a thousand rows at a time, `db::query` in a read-only transaction (or a read-only
+//! savepoint inside one), Ctrl-C as a cancel request.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::rc::Rc;
+use std::time::Duration;
+
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Statement};
+use rhai::{Array, Dynamic};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::pg_value::{Param, values};
+use super::sql::Dialect;
+use super::url::{Server, SslMode};
+use super::value::Rows;
+use super::{Backend, Canceller, DbError, EachError, ErrorKind, RowFn};
+
+/// Statements kept prepared; past this many, the cache starts again.
+const CACHED: usize = 256;
+/// Rows fetched from a `db::each` cursor at a time.
+const BATCH: usize = 1000;
+
+pub(crate) struct Postgres {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<String, Statement>>,
+    cancel: postgres::CancelToken,
+    tls: Option<MakeRustlsConnect>,
+    /// Cursors open (nested `db::each`): each has its own name.
+    cursors: std::cell::Cell<u32>,
+}
+
+impl Postgres {
+    /// Connects (within `connect_timeout`, 10 s unless the URL says); a read-only session with
+    /// `read_only`.
+    pub(crate) fn connect(server: &Server, read_only: bool) -> Result<Postgres, String> {
+        let mut config = postgres::Config::new();
+        match (&server.host, &server.socket) {
+            (Some(host), _) => {
+                config.host(host);
+            }
+            (None, Some(dir)) => {
+                config.host_path(dir);
+            }
+            (None, None) => {
+                let dir = ["/var/run/postgresql", "/tmp"]
+                    .into_iter()
+                    .find(|d| std::path::Path::new(d).is_dir())
+                    .unwrap_or("/tmp");
+                config.host_path(dir);
+            }
+        }
+        config.port(server.port.unwrap_or(5432));
+        let user = server
+            .user
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "postgres".into());
+        config.user(&user);
+        if let Some(password) = &server.password {
+            config.password(password);
+        }
+        config.dbname(server.database.as_deref().unwrap_or(&user));
+        config.application_name(server.application_name.as_deref().unwrap_or("adminsh"));
+        config.connect_timeout(Duration::from_secs(
+            server.connect_timeout.unwrap_or(10).max(1),
+        ));
+        let mut options = server.options.clone().unwrap_or_default();
+        if read_only {
+            options.push_str(" -c default_transaction_read_only=on");
+        }
+        if !options.trim().is_empty() {
+            config.options(options.trim());
+        }
+        // Over a Unix socket, TLS is neither needed nor offered.
+        let tls = if server.host.is_none() || server.ssl == SslMode::Disable {
+            config.ssl_mode(postgres::config::SslMode::Disable);
+            None
+        } else {
+            config.ssl_mode(match server.ssl {
+                SslMode::Prefer => postgres::config::SslMode::Prefer,
+                _ => postgres::config::SslMode::Require,
+            });
+            Some(MakeRustlsConnect::new(super::tls::client_config(server)?))
+        };
+        let timeout = Duration::from_secs(server.connect_timeout.unwrap_or(10).max(1));
+        let attempt = tls.clone();
+        let shown = server.clone();
+        let client = super::within(timeout, move || {
+            match &attempt {
+                Some(tls) => config.connect(tls.clone()),
+                None => config.connect(NoTls),
+            }
+            .map_err(|e| connect_error(&e, &shown))
+        })?;
+        let cancel = client.cancel_token();
+        let backend = Postgres {
+            client: RefCell::new(client),
+            statements: RefCell::default(),
+            cancel,
+            tls,
+            cursors: std::cell::Cell::new(0),
+        };
+        if read_only {
+            backend
+                .control("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                .map_err(|e| e.text())?;
+        }
+        Ok(backend)
+    }
+
+    fn prepared(&self, sql: &str) -> Result<Statement, DbError> {
+        if let Some(stmt) = self.statements.borrow().get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self
+            .client
+            .borrow_mut()
+            .prepare(sql)
+            .map_err(|e| self.failed(sql, &e))?;
+        let mut cache = self.statements.borrow_mut();
+        if cache.len() >= CACHED {
+            cache.clear();
+        }
+        cache.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// The statement, prepared, with its parameters checked against what it takes.
+    fn bound(&self, sql: &str, params: &[Dynamic]) -> Result<(Statement, Vec<Param>), DbError> {
+        let params = Param::all(params)?;
+        let stmt = self.prepared(sql)?;
+        let wanted = stmt.params().len();
+        if wanted != params.len() {
+            return Err(super::sqlite::counted(wanted, params.len()));
+        }
+        Ok((stmt, params))
+    }
+
+    fn rows(&self, sql: &str, params: &[Dynamic]) -> Result<Rows, DbError> {
+        let (stmt, params) = self.bound(sql, params)?;
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let found = self
+            .client
+            .borrow_mut()
+            .query(&stmt, &refs)
+            .map_err(|e| self.failed(sql, &e))?;
+        let mut rows = Rows::new(stmt.columns().iter().map(|c| c.name().to_owned()).collect());
+        for row in &found {
+            rows.rows.push(values(row)?);
+        }
+        Ok(rows)
+    }
+
+    /// An error, and a cached statement dropped when the server no longer takes it.
+    fn failed(&self, sql: &str, e: &postgres::Error) -> DbError {
+        let mut e = error(e);
+        if e.code.as_deref() == Some("0A000") || e.code.as_deref() == Some("26000") {
+            self.statements.borrow_mut().remove(sql);
+        }
+        if e.position.is_some() {
+            e.position = e.position.map(|p| char_to_byte(sql, p));
+        }
+        e
+    }
+}
+
+impl Backend for Postgres {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn read(&self, sql: &str, params: &[Dynamic], in_transaction: bool) -> Result<Rows, DbError> {
+        // Read-only transactions refuse every write (and nextval, and SELECT FOR UPDATE);
+        // inside a transaction, a savepoint made read-only does, and is rolled back after.
+        let (open, close) = if in_transaction {
+            (
+                "SAVEPOINT adminsh_read; SET LOCAL transaction_read_only = on",
+                "ROLLBACK TO SAVEPOINT adminsh_read; RELEASE SAVEPOINT adminsh_read",
+            )
+        } else {
+            ("BEGIN TRANSACTION READ ONLY", "ROLLBACK")
+        };
+        self.control(open)?;
+        let result = self.rows(sql, params);
+        let closed = self.control(close);
+        let mut rows = result.map_err(|mut e| {
+            if e.code.as_deref() == Some("25006") {
+                e.kind = ErrorKind::ReadOnly;
+            }
+            e
+        })?;
+        closed?;
+        rows.rows.shrink_to_fit();
+        Ok(rows)
+    }
+
+    fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError> {
+        let (stmt, params) = self.bound(sql, params)?;
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        self.client
+            .borrow_mut()
+            .execute(&stmt, &refs)
+            .map_err(|e| read_only(self.failed(sql, &e)))
+    }
+
+    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
+        let mut total = 0;
+        for (n, set) in sets.iter().enumerate() {
+            total += self.exec(sql, set).map_err(|mut e| {
+                e.message = format!("parameter set {}: {}", n + 1, e.message);
+                e
+            })?;
+        }
+        Ok(total)
+    }
+
+    fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError> {
+        let n = self.cursors.get() + 1;
+        let cursor = format!("adminsh_cursor_{n}");
+        let declare = format!("DECLARE {cursor} NO SCROLL CURSOR FOR {sql}");
+        let fetch = format!("FETCH {BATCH} FROM {cursor}");
+        // DECLARE is prepared anew each time: the statement it holds is the one to run.
+        {
+            let mut client = self.client.borrow_mut();
+            let stmt = client.prepare(&declare).map_err(|e| self.failed(sql, &e))?;
+            if stmt.params().len() != params.len() {
+                return Err(super::sqlite::counted(stmt.params().len(), params.len()).into());
+            }
+            let bound = Param::all(params)?;
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            client
+                .execute(&stmt, &refs)
+                .map_err(|e| read_only(self.failed(sql, &e)))?;
+        }
+        self.cursors.set(n);
+        let mut walked = 0;
+        let result = (|| {
+            let mut columns: Option<Rc<[String]>> = None;
+            loop {
+                let stmt = self.prepared(&fetch)?;
+                let batch = self
+                    .client
+                    .borrow_mut()
+                    .query(&stmt, &[])
+                    .map_err(|e| error(&e))?;
+                if batch.is_empty() {
+                    return Ok(walked);
+                }
+                let columns = columns.get_or_insert_with(|| {
+                    Rows::new(
+                        batch[0]
+                            .columns()
+                            .iter()
+                            .map(|c| c.name().to_owned())
+                            .collect(),
+                    )
+                    .columns
+                });
+                let full = batch.len() == BATCH;
+                for row in &batch {
+                    walked += 1;
+                    if !f(columns, values(row)?)? {
+                        return Ok(walked);
+                    }
+                }
+                if !full {
+                    return Ok(walked);
+                }
+            }
+        })();
+        self.cursors.set(n - 1);
+        // The cursor ends with its transaction; closing it here frees it sooner.
+        if result.is_ok() {
+            let _ = self.control(&format!("CLOSE {cursor}"));
+        }
+        self.statements.borrow_mut().remove(&fetch);
+        result
+    }
+
+    fn control(&self, sql: &str) -> Result<(), DbError> {
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(|e| error(&e))
+    }
+
+    fn canceller(&self) -> Canceller {
+        let token = self.cancel.clone();
+        let tls = self.tls.clone();
+        Box::new(move || {
+            let _ = match &tls {
+                Some(tls) => token.cancel_query(tls.clone()),
+                None => token.cancel_query(NoTls),
+            };
+        })
+    }
+}
+
+fn read_only(mut e: DbError) -> DbError {
+    if e.code.as_deref() == Some("25006") {
+        e.kind = ErrorKind::ReadOnly;
+    }
+    e
+}
+
+/// The server's 1-based character position as a byte offset into `sql`.
+fn char_to_byte(sql: &str, position: usize) -> usize {
+    sql.char_indices()
+        .nth(position.saturating_sub(1))
+        .map_or(sql.len(), |(i, _)| i)
+}
+
+fn error(e: &postgres::Error) -> DbError {
+    if let Some(db) = e.as_db_error() {
+        let mut message = db.message().to_owned();
+        if let Some(detail) = db.detail() {
+            message.push_str(&format!(" ({detail})"));
+        }
+        let code = db.code().code();
+        let kind = match code {
+            "57014" => ErrorKind::Cancelled,
+            "25006" => ErrorKind::ReadOnly,
+            _ => ErrorKind::Failed,
+        };
+        let position = match db.position() {
+            Some(postgres::error::ErrorPosition::Original(p)) => usize::try_from(*p).ok(),
+            _ => None,
+        };
+        return DbError {
+            message,
+            code: Some(code.to_owned()),
+            position,
+            kind,
+        };
+    }
+    let mut message = e.to_string();
+    if let Some(source) = e.source() {
+        message = format!("{message}: {source}");
+    }
+    DbError::failed(message)
+}
+
+/// A connection failure in one line: the server's words, or the network's.
+fn connect_error(e: &postgres::Error, server: &Server) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    }
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        source = cause.source();
+    }
+    if text.contains("timed out") || text.contains("timeout") {
+        text = format!(
+            "no answer within {}s (connect_timeout): {text}",
+            server.connect_timeout.unwrap_or(10)
+        );
+    }
+    text
+}

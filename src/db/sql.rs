@@ -1,0 +1,406 @@
+//! SQL text read as far as std/db needs, the way each database's own lexer reads quotes and
+//! comments: the `$1, $2, ...` placeholders (std/db's one style) turned into `SQLite`'s `?1` or
+//! `MySQL`'s `?`, and the statement's first keyword (to refuse transaction control, and
+//! statements a dry run cannot roll back on `MySQL`). `PostgreSQL` reads `$1` itself.
+
+/// Whose lexer to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Postgres,
+    Sqlite,
+    Mysql,
+}
+
+/// A statement ready for its driver.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Translated {
+    pub sql: String,
+    /// `MySQL`: which parameter (0-based) each `?` takes, in order; empty elsewhere.
+    pub order: Vec<usize>,
+    /// The highest `$n` used.
+    pub highest: usize,
+}
+
+/// Turns `$n` placeholders (outside quotes, names and comments) into the dialect's own. A `?`
+/// there is an error naming `$1`: one placeholder style serves every database.
+pub(crate) fn translate(sql: &str, dialect: Dialect) -> Result<Translated, String> {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut order = Vec::new();
+    let mut highest = 0;
+    for (start, end, token) in Lexer::new(sql, dialect) {
+        match token {
+            Token::Placeholder(n) => {
+                highest = highest.max(n);
+                match dialect {
+                    Dialect::Postgres => out.push_str(&sql[start..end]),
+                    Dialect::Sqlite => out.push_str(&format!("?{n}")),
+                    Dialect::Mysql => {
+                        order.push(n - 1);
+                        out.push('?');
+                    }
+                }
+            }
+            Token::Question if dialect != Dialect::Postgres => {
+                return Err(format!(
+                    "std/db writes parameters as $1, $2, ... on every database: write $1 where \
+                     the SQL has `?` (at {})",
+                    place(sql, start)
+                ));
+            }
+            Token::Open(what) => return Err(format!("the SQL ends inside {what}")),
+            _ => out.push_str(&sql[start..end]),
+        }
+    }
+    Ok(Translated {
+        sql: out,
+        order,
+        highest,
+    })
+}
+
+/// The statement's first keyword, lower-case ("" when it has none), past comments and `(`.
+pub(crate) fn first_keyword(sql: &str, dialect: Dialect) -> String {
+    keywords(sql, dialect, 1).pop().unwrap_or_default()
+}
+
+/// The first `n` keywords (words outside quotes and comments), lower-case.
+pub(crate) fn keywords(sql: &str, dialect: Dialect, n: usize) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut tokens = Lexer::new(sql, dialect);
+    while words.len() < n {
+        match tokens.next() {
+            Some((start, end, Token::Word)) => words.push(sql[start..end].to_ascii_lowercase()),
+            Some((_, _, Token::Other | Token::Blank)) => {}
+            _ => break,
+        }
+    }
+    words
+}
+
+/// Why a statement is one adminsh keeps to itself, if it is: transaction control (adminsh
+/// opens and ends transactions, so that rollback on error, the dry-run sandbox and read-only
+/// mode hold) and switching the session's read-only mode off.
+pub(crate) fn reserved(sql: &str, dialect: Dialect) -> Option<String> {
+    let words = keywords(sql, dialect, 4);
+    let first = words.first().map_or("", String::as_str);
+    let control = matches!(
+        first,
+        "begin" | "start" | "commit" | "end" | "rollback" | "abort" | "savepoint" | "release"
+    ) && !(first == "start"
+        && words.get(1).is_some_and(|w| w == "replica" || w == "slave"));
+    if control {
+        return Some(format!(
+            "`{first}`: adminsh begins and ends transactions itself (db::transaction(|| ...)), so \
+             that rollback on errors, the dry-run sandbox and read-only mode hold"
+        ));
+    }
+    if !matches!(first, "set" | "reset" | "pragma") {
+        return None;
+    }
+    let lower = sql.to_ascii_lowercase();
+    let read_only_switch = (first == "set" || first == "reset")
+        && (lower.contains("read_only")
+            || lower.contains("characteristics")
+            || words.iter().any(|w| w == "transaction"));
+    let query_only = first == "pragma" && lower.contains("query_only");
+    if read_only_switch || query_only {
+        return Some(
+            "a statement that changes the session's transaction mode: adminsh sets it \
+             (read-only with --read-only; db::transaction for transactions)"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// Whether `MySQL` commits the transaction around this statement itself (DDL and the like), so a
+/// dry run could not roll it back.
+pub(crate) fn mysql_commits_implicitly(sql: &str) -> bool {
+    let words = keywords(sql, Dialect::Mysql, 2);
+    let first = words.first().map_or("", String::as_str);
+    let temporary = words.get(1).is_some_and(|w| w == "temporary");
+    match first {
+        "create" | "drop" => !temporary,
+        "alter" | "rename" | "truncate" | "grant" | "revoke" | "lock" | "unlock" | "flush"
+        | "analyze" | "optimize" | "repair" | "install" | "uninstall" | "reset" | "purge"
+        | "cache" | "change" | "load" => true,
+        _ => false,
+    }
+}
+
+/// `line L, column C` of byte `at`.
+pub(crate) fn place(sql: &str, at: usize) -> String {
+    let before = &sql[..at.min(sql.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("line {line}, column {column}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// A name or keyword.
+    Word,
+    /// `$n`.
+    Placeholder(usize),
+    /// `?` outside quotes.
+    Question,
+    /// Whitespace or a comment.
+    Blank,
+    /// Anything else: quotes, numbers, operators.
+    Other,
+    /// A quote or comment that does not end.
+    Open(&'static str),
+}
+
+struct Lexer<'a> {
+    text: &'a [u8],
+    at: usize,
+    dialect: Dialect,
+    done: bool,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(sql: &'a str, dialect: Dialect) -> Self {
+        Lexer {
+            text: sql.as_bytes(),
+            at: 0,
+            dialect,
+            done: false,
+        }
+    }
+
+    fn byte(&self, i: usize) -> u8 {
+        self.text.get(i).copied().unwrap_or(0)
+    }
+
+    /// Past a quote that opened before `i` and closes with `quote` (doubled is one; with
+    /// `backslash`, `\x` is one character).
+    fn after_quote(&self, mut i: usize, quote: u8, backslash: bool) -> Option<usize> {
+        while i < self.text.len() {
+            let b = self.text[i];
+            if backslash && b == b'\\' {
+                i += 2;
+            } else if b != quote {
+                i += 1;
+            } else if self.byte(i + 1) == quote {
+                i += 2;
+            } else {
+                return Some(i + 1);
+            }
+        }
+        None
+    }
+
+    fn after_block_comment(&self, mut i: usize) -> Option<usize> {
+        let nested = self.dialect == Dialect::Postgres;
+        let mut depth = 0;
+        while i + 1 < self.text.len() {
+            let opens = self.text[i] == b'/' && self.text[i + 1] == b'*' && (nested || depth == 0);
+            let closes = self.text[i] == b'*' && self.text[i + 1] == b'/';
+            if opens {
+                depth += 1;
+                i += 2;
+            } else if closes {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Some(i);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        None
+    }
+
+    fn after_line(&self, mut i: usize) -> usize {
+        while i < self.text.len() && self.text[i] != b'\n' {
+            i += 1;
+        }
+        i
+    }
+
+    /// The token at `i`: where it ends, and what it is.
+    fn token(&self, i: usize) -> (usize, Token) {
+        let b = self.text[i];
+        let next = self.byte(i + 1);
+        let mysql = self.dialect == Dialect::Mysql;
+        let pg = self.dialect == Dialect::Postgres;
+        let open = |end: Option<usize>, what| {
+            end.map_or((self.text.len(), Token::Open(what)), |e| (e, Token::Other))
+        };
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => (i + 1, Token::Blank),
+            b'-' if next == b'-'
+                && (!mysql || matches!(self.byte(i + 2), 0 | b' ' | b'\t' | b'\n' | b'\r')) =>
+            {
+                (self.after_line(i), Token::Blank)
+            }
+            b'#' if mysql => (self.after_line(i), Token::Blank),
+            b'/' if next == b'*' => match self.after_block_comment(i) {
+                Some(end) => (end, Token::Blank),
+                None => (self.text.len(), Token::Open("a /* comment")),
+            },
+            b'\'' => open(self.after_quote(i + 1, b'\'', mysql), "a quoted string"),
+            b'"' => open(self.after_quote(i + 1, b'"', mysql), "a quoted name"),
+            b'`' if !pg => open(self.after_quote(i + 1, b'`', false), "a quoted name"),
+            b'[' if self.dialect == Dialect::Sqlite => {
+                let close = self.text[i..].iter().position(|&c| c == b']');
+                open(close.map(|c| i + c + 1), "a [quoted name]")
+            }
+            b'E' | b'e' if pg && next == b'\'' => {
+                open(self.after_quote(i + 2, b'\'', true), "a quoted string")
+            }
+            b'$' if self.byte(i + 1).is_ascii_digit() && !self.word_before(i) => {
+                let mut end = i + 1;
+                while self.byte(end).is_ascii_digit() {
+                    end += 1;
+                }
+                let n = std::str::from_utf8(&self.text[i + 1..end])
+                    .ok()
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(0);
+                if n == 0 {
+                    (end, Token::Other)
+                } else {
+                    (end, Token::Placeholder(n))
+                }
+            }
+            b'$' if pg => self.dollar_quote(i),
+            b'?' => (i + 1, Token::Question),
+            _ if is_word(b, false) => {
+                let mut end = i + 1;
+                while end < self.text.len() && is_word(self.text[end], true) {
+                    end += 1;
+                }
+                (end, Token::Word)
+            }
+            _ if b.is_ascii_digit() => {
+                let mut end = i + 1;
+                while end < self.text.len()
+                    && (self.text[end].is_ascii_alphanumeric() || self.text[end] == b'.')
+                {
+                    end += 1;
+                }
+                (end, Token::Other)
+            }
+            _ => (i + 1, Token::Other),
+        }
+    }
+
+    /// Whether a name ends just before `i` (so `a$1` is a name, not a placeholder).
+    fn word_before(&self, i: usize) -> bool {
+        i > 0 && is_word(self.text[i - 1], true)
+    }
+
+    /// `PostgreSQL`'s `$tag$ ... $tag$` (or a lone `$`).
+    fn dollar_quote(&self, i: usize) -> (usize, Token) {
+        let mut j = i + 1;
+        while j < self.text.len() && self.text[j] != b'$' && is_word(self.text[j], true) {
+            j += 1;
+        }
+        if self.byte(j) != b'$' {
+            return (i + 1, Token::Other);
+        }
+        let tag = &self.text[i..=j];
+        let rest = &self.text[j + 1..];
+        match rest.windows(tag.len()).position(|w| w == tag) {
+            Some(p) => (j + 1 + p + tag.len(), Token::Other),
+            None => (self.text.len(), Token::Open("a dollar-quoted string")),
+        }
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = (usize, usize, Token);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.at >= self.text.len() {
+            return None;
+        }
+        let start = self.at;
+        let (end, token) = self.token(start);
+        // Never split a UTF-8 character: a token that ends inside one takes it whole.
+        let mut end = end.min(self.text.len());
+        while end < self.text.len() && (self.text[end] & 0xC0) == 0x80 {
+            end += 1;
+        }
+        self.at = end;
+        if matches!(token, Token::Open(_)) {
+            self.done = true;
+        }
+        Some((start, end, token))
+    }
+}
+
+/// A letter, `_` or any non-ASCII byte; with `part`, also digits and `$`.
+fn is_word(b: u8, part: bool) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 || (part && (b.is_ascii_digit() || b == b'$'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(sql: &str) -> String {
+        translate(sql, Dialect::Sqlite).unwrap().sql
+    }
+
+    #[test]
+    fn placeholders_outside_quotes_and_comments() {
+        assert_eq!(
+            sqlite("select $1, '$2', \"$3\", [$4], `$5` -- $6\n /* $7 */ from t where a$8 = $2"),
+            "select ?1, '$2', \"$3\", [$4], `$5` -- $6\n /* $7 */ from t where a$8 = ?2"
+        );
+        let my = translate(
+            "update t set a = $2, b = '\\'$1' where id = $1 or x = $2",
+            Dialect::Mysql,
+        )
+        .unwrap();
+        assert_eq!(
+            my.sql,
+            "update t set a = ?, b = '\\'$1' where id = ? or x = ?"
+        );
+        assert_eq!(my.order, vec![1, 0, 1]);
+        assert_eq!(my.highest, 2);
+        let pg = translate("select $$ $1 $$, $tag$ $2 $tag$, $3", Dialect::Postgres).unwrap();
+        assert_eq!(pg.highest, 3);
+        assert_eq!(sqlite("select 'é', $1 -- ü"), "select 'é', ?1 -- ü");
+    }
+
+    #[test]
+    fn a_question_mark_names_the_style_and_open_quotes_are_errors() {
+        let e = translate("select * from t where id = ?", Dialect::Sqlite).unwrap_err();
+        assert!(
+            e.contains("write $1 where the SQL has `?` (at line 1, column 28)"),
+            "{e}"
+        );
+        assert!(translate("select '?'", Dialect::Mysql).is_ok());
+        assert!(
+            translate("select '?", Dialect::Mysql)
+                .unwrap_err()
+                .contains("quoted string")
+        );
+        assert!(translate("select data ? 'k' from t", Dialect::Postgres).is_ok());
+    }
+
+    #[test]
+    fn keywords_and_reserved_statements() {
+        assert_eq!(
+            first_keyword("  -- c\n (select 1)", Dialect::Postgres),
+            "select"
+        );
+        assert!(reserved("COMMIT", Dialect::Postgres).is_some());
+        assert!(reserved("/* x */ begin transaction", Dialect::Sqlite).is_some());
+        assert!(reserved("set default_transaction_read_only = off", Dialect::Postgres).is_some());
+        assert!(reserved("SET SESSION TRANSACTION READ WRITE", Dialect::Mysql).is_some());
+        assert!(reserved("pragma query_only = 0", Dialect::Sqlite).is_some());
+        assert!(reserved("set search_path = app", Dialect::Postgres).is_none());
+        assert!(reserved("update t set a = 1", Dialect::Postgres).is_none());
+        assert!(mysql_commits_implicitly("CREATE TABLE t (id int)"));
+        assert!(!mysql_commits_implicitly(
+            "create temporary table t (id int)"
+        ));
+        assert!(!mysql_commits_implicitly("insert into t values (1)"));
+    }
+}

@@ -1,0 +1,322 @@
+//! SQL values as Rhai sees them, and back: rows as arrays of maps (a Rhai map sorts its keys,
+//! so each row and its array carry a tag naming their column list, which the console's tables
+//! and `--json` read to keep the query's column order), dates and times as ISO-8601 text, and
+//! parameters as the run's records show them.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use rhai::{Array, Dynamic, Map};
+
+/// Tags at and above this name a column list; below, a tag is the script's own.
+const TAG_BASE: i32 = 0x0AD0_0000;
+
+/// Each distinct column list seen, and the tag of each.
+type Lists = (Vec<Rc<[String]>>, HashMap<Rc<[String]>, i32>);
+
+thread_local! {
+    /// Each distinct column list seen, once: a tag is `TAG_BASE` + its index.
+    static COLUMNS: RefCell<Lists> = RefCell::default();
+}
+
+/// The rows of one result: column names (made unique: a second `id` is `id_2`) and values.
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    pub columns: Rc<[String]>,
+    pub rows: Vec<Vec<Dynamic>>,
+}
+
+impl Rows {
+    pub(crate) fn new(names: Vec<String>) -> Self {
+        Rows {
+            columns: unique(names).into(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The rows as an array of maps, tagged with their column order.
+    pub(crate) fn into_array(self) -> Array {
+        let tag = tag_for(&self.columns);
+        self.rows
+            .into_iter()
+            .map(|values| row_map(&self.columns, values, tag))
+            .collect()
+    }
+
+    /// The array as a tagged value.
+    pub(crate) fn into_value(self) -> Dynamic {
+        let tag = tag_for(&self.columns);
+        let mut value = Dynamic::from_array(self.into_array());
+        value.set_tag(tag);
+        value
+    }
+}
+
+/// One row as a map, tagged with its column order.
+pub(crate) fn row_map(columns: &[String], values: Vec<Dynamic>, tag: i32) -> Dynamic {
+    let map: Map = columns
+        .iter()
+        .map(|c| c.as_str().into())
+        .zip(values)
+        .collect();
+    let mut value = Dynamic::from_map(map);
+    value.set_tag(tag);
+    value
+}
+
+/// `id, id` as `id, id_2`: a map holds each key once.
+fn unique(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let mut candidate = name.clone();
+        let mut n = 2;
+        while out.contains(&candidate) {
+            candidate = format!("{name}_{n}");
+            n += 1;
+        }
+        out.push(candidate);
+    }
+    out
+}
+
+/// The tag naming this column list.
+pub(crate) fn tag_for(columns: &Rc<[String]>) -> i32 {
+    COLUMNS.with_borrow_mut(|(lists, index)| {
+        if let Some(&tag) = index.get(columns) {
+            return tag;
+        }
+        let tag = TAG_BASE + i32::try_from(lists.len()).unwrap_or(0);
+        lists.push(columns.clone());
+        index.insert(columns.clone(), tag);
+        tag
+    })
+}
+
+/// The column order of a row (a map) or of rows (an array of maps) straight from a query;
+/// `None` for anything else, or a map whose keys the script changed since.
+pub(crate) fn columns_of(value: &Dynamic) -> Option<Rc<[String]>> {
+    let tag = value.tag();
+    if tag < TAG_BASE {
+        return None;
+    }
+    let columns = COLUMNS.with_borrow(|(lists, _)| {
+        usize::try_from(tag - TAG_BASE)
+            .ok()
+            .and_then(|i| lists.get(i).cloned())
+    })?;
+    if let Some(map) = value.read_lock::<Map>() {
+        let same =
+            map.len() == columns.len() && columns.iter().all(|c| map.contains_key(c.as_str()));
+        return same.then_some(columns);
+    }
+    value.is_array().then_some(columns)
+}
+
+/// The keys of a map in the order to show them: its query's, or sorted.
+pub(crate) fn keys_in_order(value: &Dynamic, map: &Map) -> Vec<String> {
+    match columns_of(value) {
+        Some(columns) => columns.to_vec(),
+        None => map.keys().map(ToString::to_string).collect(),
+    }
+}
+
+/// Rows from a query as an aligned table, as psql prints them, with a `(N rows)` line; `None`
+/// for any other value.
+pub(crate) fn table(value: &Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Option<String> {
+    let columns = columns_of(value)?;
+    let rows = value.read_lock::<Array>()?;
+    let mut cells: Vec<Vec<String>> = Vec::with_capacity(rows.len());
+    for row in rows.iter() {
+        let map = row.read_lock::<Map>()?;
+        cells.push(
+            columns
+                .iter()
+                .map(|c| match map.get(c.as_str()) {
+                    Some(v) if v.is_unit() => String::new(),
+                    Some(v) if v.is_string() => v.clone().into_string().unwrap_or_default(),
+                    Some(v) => text(v),
+                    None => String::new(),
+                })
+                .collect(),
+        );
+    }
+    let width = |i: usize| {
+        let header = columns[i].chars().count();
+        cells
+            .iter()
+            .map(|r| r[i].lines().map(|l| l.chars().count()).max().unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+            .max(header)
+    };
+    let widths: Vec<usize> = (0..columns.len()).map(width).collect();
+    let numeric: Vec<bool> = (0..columns.len())
+        .map(|i| {
+            rows.iter().all(|r| {
+                r.read_lock::<Map>()
+                    .and_then(|m| {
+                        m.get(columns[i].as_str())
+                            .map(|v| v.is_int() || v.is_float() || v.is_unit())
+                    })
+                    .unwrap_or(true)
+            })
+        })
+        .collect();
+    let line = |parts: Vec<String>| format!(" {}", parts.join(" | ")).trim_end().to_owned();
+    let mut out = Vec::with_capacity(cells.len() + 3);
+    out.push(line(
+        columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| format!("{c:^w$}"))
+            .collect(),
+    ));
+    out.push(
+        widths
+            .iter()
+            .map(|&w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("+"),
+    );
+    for row in &cells {
+        out.push(line(
+            row.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let c = c.replace('\n', "\\n");
+                    let w = widths[i];
+                    if numeric[i] {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect(),
+        ));
+    }
+    let n = cells.len();
+    out.push(format!("({n} row{})", if n == 1 { "" } else { "s" }));
+    Some(out.join("\n"))
+}
+
+/// A parameter as the run's records and the dry-run summary show it.
+pub(crate) fn shown(value: &Dynamic) -> String {
+    if value.is_unit() {
+        "NULL".to_owned()
+    } else if value.is_string() {
+        format!("{:?}", value.clone().into_string().unwrap_or_default())
+    } else if let Some(blob) = value.read_lock::<rhai::Blob>() {
+        format!("blob({} bytes)", blob.len())
+    } else {
+        value.to_string()
+    }
+}
+
+/// JSON text as Rhai values (objects as maps, arrays as arrays).
+pub(crate) fn from_json(text: &str) -> Result<Dynamic, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON from the database: {e}"))?;
+    rhai::serde::to_dynamic(value).map_err(|e| e.to_string())
+}
+
+/// Rhai values (a map or an array) as JSON text.
+pub(crate) fn to_json(value: &Dynamic) -> Result<String, String> {
+    let json: serde_json::Value = rhai::serde::from_dynamic(value).map_err(|e| e.to_string())?;
+    Ok(json.to_string())
+}
+
+/// The civil date of a day count from 1970-01-01 (proleptic Gregorian).
+pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `2026-11-26` for a day count from 1970-01-01.
+pub(crate) fn date(days: i64) -> String {
+    let (y, m, d) = civil(days);
+    if y < 1 {
+        // ISO 8601's year 0 is 1 BC.
+        return format!("{:04}-{m:02}-{d:02} BC", 1 - y);
+    }
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `14:53:36` or `14:53:36.222000` (trailing zeros trimmed) for microseconds since midnight.
+pub(crate) fn time(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = format!("{h:02}:{m:02}:{s:02}");
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out
+}
+
+/// `2026-11-26T14:53:36.222` for microseconds since 1970-01-01 (with `Z` for UTC).
+pub(crate) fn timestamp(micros: i64, utc: bool) -> String {
+    let days = micros.div_euclid(86_400_000_000);
+    let rest = micros.rem_euclid(86_400_000_000);
+    format!(
+        "{}T{}{}",
+        date(days),
+        time(rest),
+        if utc { "Z" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(20_418), "2025-11-26");
+        assert_eq!(date(-719_162), "0001-01-01");
+        assert_eq!(time(53_616_222_000), "14:53:36.222");
+        assert_eq!(
+            timestamp(1_764_168_816_000_001, true),
+            "2025-11-26T14:53:36.000001Z"
+        );
+        assert_eq!(timestamp(-1, false), "1969-12-31T23:59:59.999999");
+    }
+
+    #[test]
+    fn rows_keep_their_column_order_for_tables() {
+        let mut rows = Rows::new(vec!["name".into(), "id".into(), "id".into()]);
+        rows.rows
+            .push(vec!["pen".into(), Dynamic::from(1_i64), Dynamic::UNIT]);
+        rows.rows.push(vec![
+            "O'Brien".into(),
+            Dynamic::from(22_i64),
+            Dynamic::from(3_i64),
+        ]);
+        let value = rows.into_value();
+        let shown = table(&value, &|v| v.to_string()).unwrap();
+        assert_eq!(
+            shown,
+            "  name   | id | id_2\n---------+----+------\n pen     |  1 |\n O'Brien | 22 |    3\n(2 rows)"
+        );
+        let first = value.read_lock::<Array>().unwrap()[0].clone();
+        assert_eq!(columns_of(&first).unwrap().to_vec(), ["name", "id", "id_2"]);
+        // A map the script changed is shown as any map.
+        let mut changed = first.clone_cast::<Map>();
+        changed.insert("extra".into(), Dynamic::UNIT);
+        let mut changed = Dynamic::from_map(changed);
+        changed.set_tag(first.tag());
+        assert!(columns_of(&changed).is_none());
+        assert!(table(&Dynamic::from_array(vec![]), &|v| v.to_string()).is_none());
+    }
+}

@@ -1,0 +1,247 @@
+//! Tabular and config formats for scripts: CSV (a header row to maps and back, quoted as
+//! spreadsheets expect), TOML and YAML. JSON and URLs are in `data.rs`.
+
+use rhai::{Array, Dynamic, Map};
+
+use super::time::plain;
+use super::{Host, RhaiResult, runtime_error};
+
+/// How a CSV text is laid out.
+struct Layout {
+    delimiter: u8,
+    header: bool,
+}
+
+impl Layout {
+    fn from(options: &Map) -> RhaiResult<Layout> {
+        let mut layout = Layout {
+            delimiter: b',',
+            header: true,
+        };
+        for (key, value) in options {
+            match key.as_str() {
+                "delimiter" => {
+                    let text = value.to_string();
+                    layout.delimiter = match text.as_bytes() {
+                        [b] if b.is_ascii() => *b,
+                        _ => {
+                            return Err(runtime_error(format!(
+                                "csv: the delimiter is one ASCII character, not {text:?}"
+                            )));
+                        }
+                    };
+                }
+                "header" => {
+                    layout.header = value.as_bool().map_err(|t| {
+                        runtime_error(format!("csv: `header` is true or false, not {t}"))
+                    })?;
+                }
+                other => {
+                    return Err(runtime_error(format!(
+                        "csv: unknown option `{other}` (the options are delimiter and header)"
+                    )));
+                }
+            }
+        }
+        Ok(layout)
+    }
+}
+
+fn parse_csv(text: &str, layout: &Layout) -> RhaiResult<Array> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(layout.delimiter)
+        .has_headers(layout.header)
+        .from_reader(text.as_bytes());
+    let failed = |e: &csv::Error| runtime_error(format!("parse_csv: {e}"));
+    let header: Vec<String> = if layout.header {
+        let names = reader.headers().map_err(|e| failed(&e))?;
+        let names: Vec<String> = names.iter().map(str::to_owned).collect();
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(runtime_error(format!(
+                    "parse_csv: the header names column `{name}` twice (columns {} and {})",
+                    names[..i].iter().position(|n| n == name).unwrap_or(0) + 1,
+                    i + 1
+                )));
+            }
+        }
+        names
+    } else {
+        Vec::new()
+    };
+    let mut rows = Array::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| failed(&e))?;
+        let row: Dynamic = if layout.header {
+            header
+                .iter()
+                .zip(record.iter())
+                .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.to_owned())))
+                .collect::<Map>()
+                .into()
+        } else {
+            Dynamic::from_array(record.iter().map(|v| Dynamic::from(v.to_owned())).collect())
+        };
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// One cell: `()` empty, a time as ISO-8601, an array or a map as JSON, the rest as printed.
+fn cell(value: &Dynamic) -> String {
+    let value = plain(value);
+    if value.is_unit() {
+        String::new()
+    } else if value.is_array() || value.is_map() {
+        serde_json::to_string(&value).unwrap_or_default()
+    } else {
+        value.to_string()
+    }
+}
+
+/// Rows (maps, or arrays) as CSV text; `columns` orders the maps' keys and heads the text.
+fn to_csv(rows: &Array, columns: Option<Vec<String>>) -> RhaiResult<String> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
+        .from_writer(Vec::new());
+    let maps = rows.first().is_some_and(Dynamic::is_map);
+    let columns = match columns {
+        Some(columns) => Some(columns),
+        // Every key, in the order the rows first show them.
+        None if maps => {
+            let mut keys: Vec<String> = Vec::new();
+            for row in rows {
+                if let Some(map) = row.read_lock::<Map>() {
+                    for key in map.keys() {
+                        if !keys.iter().any(|k| k == key.as_str()) {
+                            keys.push(key.to_string());
+                        }
+                    }
+                }
+            }
+            Some(keys)
+        }
+        None => None,
+    };
+    let failed = |e: csv::Error| runtime_error(format!("to_csv: {e}"));
+    if let Some(columns) = &columns {
+        writer.write_record(columns).map_err(failed)?;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = if let Some(map) = row.read_lock::<Map>() {
+            let columns = columns.as_deref().unwrap_or_default();
+            columns
+                .iter()
+                .map(|c| map.get(c.as_str()).map(cell).unwrap_or_default())
+                .collect()
+        } else if let Some(array) = row.read_lock::<Array>() {
+            array.iter().map(cell).collect()
+        } else {
+            return Err(runtime_error(format!(
+                "to_csv: row {} is {}, not a map or an array",
+                i + 1,
+                row.type_name()
+            )));
+        };
+        writer.write_record(&cells).map_err(failed)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| runtime_error(format!("to_csv: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn toml_value(value: toml::Value) -> Dynamic {
+    match value {
+        toml::Value::String(s) => s.into(),
+        toml::Value::Integer(n) => n.into(),
+        toml::Value::Float(x) => x.into(),
+        toml::Value::Boolean(b) => b.into(),
+        toml::Value::Datetime(d) => d.to_string().into(),
+        toml::Value::Array(items) => {
+            Dynamic::from_array(items.into_iter().map(toml_value).collect())
+        }
+        toml::Value::Table(table) => Dynamic::from_map(
+            table
+                .into_iter()
+                .map(|(k, v)| (k.into(), toml_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+// One flat list of the family's host functions reads best whole.
+#[allow(clippy::too_many_lines)]
+pub(super) fn register(host: &mut Host) {
+    host.def(
+        "parse_csv",
+        "text: String -> Array",
+        "CSV text as an array of maps, the header row naming the keys (values are strings)",
+        |text: &str| parse_csv(text, &Layout::from(&Map::new())?),
+    );
+    host.def(
+        "parse_csv",
+        "text: String, options: Map -> Array",
+        "CSV text with options: #{delimiter: \";\", header: false} (no header: arrays)",
+        |text: &str, options: Map| parse_csv(text, &Layout::from(&options)?),
+    );
+    host.def(
+        "to_csv",
+        "rows: Array -> String",
+        "Maps (a header row of their keys) or arrays as CSV text, quoted where needed",
+        |rows: Array| to_csv(&rows, None),
+    );
+    host.def(
+        "to_csv",
+        "rows: Array, columns: Array -> String",
+        "Maps as CSV text with these columns, in this order, as the header row",
+        |rows: Array, columns: Array| {
+            let columns = columns.iter().map(ToString::to_string).collect();
+            to_csv(&rows, Some(columns))
+        },
+    );
+    host.def(
+        "parse_toml",
+        "text: String -> Map",
+        "TOML text as a map (dates and times as ISO-8601 strings)",
+        |text: &str| -> RhaiResult<Dynamic> {
+            let table = text
+                .parse::<toml::Table>()
+                .map_err(|e| runtime_error(format!("parse_toml: {}", e.to_string().trim_end())))?;
+            Ok(toml_value(toml::Value::Table(table)))
+        },
+    );
+    host.def(
+        "to_toml",
+        "value: Map -> String",
+        "A map as TOML text",
+        |value: Map| -> RhaiResult<String> {
+            toml::to_string(&plain(&value.into())).map_err(|e| match e.to_string().as_str() {
+                "unsupported unit type" => {
+                    runtime_error("to_toml: TOML has no () (null): leave the key out instead")
+                }
+                other => runtime_error(format!("to_toml: {other}")),
+            })
+        },
+    );
+    host.def(
+        "parse_yaml",
+        "text: String -> ?",
+        "YAML text (one document) as maps, arrays and values",
+        |text: &str| -> RhaiResult<Dynamic> {
+            serde_norway::from_str::<Dynamic>(text)
+                .map_err(|e| runtime_error(format!("parse_yaml: {e}")))
+        },
+    );
+    host.def(
+        "to_yaml",
+        "value: ? -> String",
+        "A value as YAML text",
+        |value: Dynamic| -> RhaiResult<String> {
+            serde_norway::to_string(&plain(&value))
+                .map_err(|e| runtime_error(format!("to_yaml: {e}")))
+        },
+    );
+}

@@ -1,0 +1,423 @@
+//! Running on a kubectl target with `job = true`: a script or `-e` becomes a Kubernetes Job
+//! (`job.rs` makes it) whose pod runs adminsh with the forwarded argv; adminsh creates it,
+//! follows its log and exits with its container's exit code, or, with `--detach`, returns once
+//! it is created. `--runs`, `--logs`, `--attach` and `--stop` read and act on the Jobs adminsh
+//! made, through kubectl, as they do on a run directory elsewhere.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::argv;
+use super::job;
+use crate::error::{EXIT_FAILURE, EXIT_UNREACHABLE, Error, interrupted_code};
+use crate::interrupt;
+use crate::options::{Detach, Flags, ReleaseMode};
+use crate::release::targets::{Kubectl, Target};
+use crate::runs;
+
+/// How long the exit code of a container whose log has ended may take to show in its pod.
+const EXIT_PATIENCE: Duration = Duration::from_secs(120);
+const TICK: Duration = Duration::from_millis(200);
+
+/// Whether a Job target runs `mode` as a Job (or acts on its Jobs); the others (the console,
+/// `--list`, `--env`, ...) go through `kubectl exec` into the Deployment.
+pub(crate) fn handles(mode: &ReleaseMode) -> bool {
+    matches!(
+        mode,
+        ReleaseMode::Script { .. }
+            | ReleaseMode::Eval { .. }
+            | ReleaseMode::Runs
+            | ReleaseMode::Logs { .. }
+            | ReleaseMode::Attach { .. }
+            | ReleaseMode::Stop { .. }
+    )
+}
+
+/// What a Job target was asked, for target `name`.
+pub(crate) struct Jobs<'a> {
+    pub name: &'a str,
+    pub target: &'a Target,
+    pub k: &'a Kubectl,
+}
+
+impl Jobs<'_> {
+    pub(crate) fn run(&self, mode: &ReleaseMode, flags: &Flags) -> Result<i32, Error> {
+        match mode {
+            ReleaseMode::Runs => Ok(self.list()),
+            ReleaseMode::Logs { id } => self.logs(id),
+            ReleaseMode::Attach { id } => self.attach(id),
+            ReleaseMode::Stop { id } => self.stop(id),
+            _ => self.start(mode, flags),
+        }
+    }
+
+    fn how(&self) -> String {
+        format!("kubectl {}", self.k.describe())
+    }
+
+    fn adminsh(&self) -> String {
+        format!("adminsh -t {}", self.name)
+    }
+
+    /// Creates the Job, then follows it (or, with `--detach`, says how to).
+    fn start(&self, mode: &ReleaseMode, flags: &Flags) -> Result<i32, Error> {
+        let (script, head, args) = match mode {
+            ReleaseMode::Script { script, args } => (script.as_str(), script.clone(), args),
+            ReleaseMode::Eval { code, args } => ("eval", format!("-e {code}"), args),
+            _ => return Err(Error::usage("a Job runs a script or -e CODE")),
+        };
+        let id = format!("{}-{}", runs::id_base(script), suffix());
+        let mut same = flags.clone();
+        same.detach = Detach::No;
+        let forwarded = argv::forwarded(mode, &same, self.name, self.target.stage.as_deref());
+        let deployment = match kubectl_json(&job::get_deployment(self.k)) {
+            Ok(deployment) => deployment,
+            Err(said) => return Ok(self.unreachable(&said)),
+        };
+        let what: Vec<&str> = std::iter::once(head.as_str())
+            .chain(args.iter().map(String::as_str))
+            .collect();
+        let user = format!("{}@{}", crate::state::user(), crate::state::host());
+        let run = job::Run {
+            id: &id,
+            argv: &forwarded,
+            script,
+            user: &user,
+            what: &what.join(" "),
+        };
+        let manifest = job::manifest(&deployment, self.target, self.k, &run)
+            .map_err(|e| Error::Failed(anyhow::anyhow!("target `{}`: {e}", self.name)))?;
+        if let Err(said) = kubectl_with_input(&job::create(self.k), &manifest.to_string()) {
+            return Ok(self.unreachable(&format!("cannot create Job {id}: {said}")));
+        }
+        let resource = &self.k.resource;
+        if flags.detach == Detach::Start {
+            let _ = writeln!(std::io::stdout().lock(), "{id}");
+            let adminsh = self.adminsh();
+            crate::log::err_line(&format!(
+                "adminsh: {}: started Job {id} from {resource}, detached\n  \
+                 {adminsh} --attach {id}  # follow its output until it ends\n  \
+                 {adminsh} --logs {id}    # what it has written so far\n  \
+                 {adminsh} --stop {id}    # stop it\n  \
+                 {adminsh} --runs{}# the recent runs",
+                self.name,
+                " ".repeat(id.len() + 3)
+            ));
+            return Ok(0);
+        }
+        crate::log::err_line(&format!("adminsh: {}: Job {id} from {resource}", self.name));
+        self.follow(&id, true)
+    }
+
+    /// Follows the Job's log to its end and returns its container's exit code. Ctrl-C stops
+    /// the Job when this adminsh started it (`own`), else only the following.
+    fn follow(&self, id: &str, own: bool) -> Result<i32, Error> {
+        interrupt::install();
+        let argv = job::logs(self.k, id, true);
+        let status = match run_interruptible(&argv) {
+            Ok(status) => status,
+            Err(e) => return Ok(self.unreachable(&format!("cannot run `kubectl`: {e}"))),
+        };
+        if let Some(signal) = interrupt::signal() {
+            if own {
+                crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
+                let _ = kubectl_output(&job::delete(self.k, id));
+            } else {
+                crate::log::err_line(&runs::follow::left_running(id, &self.adminsh()));
+            }
+            return Ok(interrupted_code(signal));
+        }
+        if status != 0 {
+            crate::log::err_line(&format!(
+                "adminsh: cannot follow Job {id} on target `{}` (kubectl logs exited with {status})",
+                self.name
+            ));
+            return Ok(EXIT_FAILURE);
+        }
+        let deadline = Instant::now() + EXIT_PATIENCE;
+        loop {
+            let pods = kubectl_json(&job::pods(self.k, id)).unwrap_or(Value::Null);
+            if let Some(code) = job::exit_code(&pods, self.k.container.as_deref()) {
+                return Ok(code);
+            }
+            if let Some(signal) = interrupt::signal() {
+                return Ok(interrupted_code(signal));
+            }
+            if Instant::now() >= deadline {
+                crate::log::err_line(&format!(
+                    "adminsh: Job {id}'s log ended, but its pod shows no exit code after {}s",
+                    EXIT_PATIENCE.as_secs()
+                ));
+                return Ok(EXIT_FAILURE);
+            }
+            std::thread::sleep(TICK);
+        }
+    }
+
+    /// The Jobs adminsh made, oldest first, with their pods' exit codes.
+    fn jobs(&self) -> Result<Vec<JobRow>, String> {
+        let jobs = kubectl_json(&job::jobs(self.k))?;
+        let pods = kubectl_json(&job::all_pods(self.k))?;
+        let mut rows: Vec<JobRow> = jobs["items"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|j| JobRow::of(j, &pods, self.k.container.as_deref()))
+            .collect();
+        rows.sort_by(|a, b| a.started.cmp(&b.started).then(a.id.cmp(&b.id)));
+        Ok(rows)
+    }
+
+    /// The Job `wanted` names (its name or a unique start of one).
+    fn find(&self, wanted: &str) -> Result<Result<JobRow, i32>, Error> {
+        let mut rows = match self.jobs() {
+            Ok(rows) => rows,
+            Err(said) => return Ok(Err(self.unreachable(&said))),
+        };
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let where_ = format!("the Jobs of target `{}`", self.name);
+        let i = runs::resolve(wanted, &ids, &where_)?;
+        Ok(Ok(rows.swap_remove(i)))
+    }
+
+    fn list(&self) -> i32 {
+        let rows = match self.jobs() {
+            Ok(rows) => rows,
+            Err(said) => return self.unreachable(&said),
+        };
+        let mut out = std::io::stdout().lock();
+        if rows.is_empty() {
+            let _ = writeln!(out, "no Jobs of adminsh on target `{}`", self.name);
+            return 0;
+        }
+        let mut table =
+            vec![["ID", "STATUS", "EXIT", "STARTED", "ENDED", "USER", "WHAT"].map(str::to_owned)];
+        for row in rows {
+            let exit = row.exit.map_or("-".to_owned(), |c| c.to_string());
+            table.push([
+                row.id,
+                row.status,
+                exit,
+                row.started,
+                row.ended,
+                row.user,
+                row.what,
+            ]);
+        }
+        let widths: Vec<usize> = (0..7)
+            .map(|i| {
+                table
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in table {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:width$}"))
+                .collect();
+            if writeln!(out, "{}", cells.join("  ").trim_end()).is_err() {
+                break;
+            }
+        }
+        0
+    }
+
+    fn logs(&self, wanted: &str) -> Result<i32, Error> {
+        let row = match self.find(wanted)? {
+            Ok(row) => row,
+            Err(code) => return Ok(code),
+        };
+        let status = Command::new("kubectl")
+            .args(&job::logs(self.k, &row.id, false)[1..])
+            .stdin(Stdio::null())
+            .status()?;
+        Ok(if status.success() { 0 } else { EXIT_FAILURE })
+    }
+
+    fn attach(&self, wanted: &str) -> Result<i32, Error> {
+        match self.find(wanted)? {
+            Ok(row) => self.follow(&row.id, false),
+            Err(code) => Ok(code),
+        }
+    }
+
+    fn stop(&self, wanted: &str) -> Result<i32, Error> {
+        let row = match self.find(wanted)? {
+            Ok(row) => row,
+            Err(code) => return Ok(code),
+        };
+        if row.status != "running" && row.status != "starting" {
+            let exit = row.exit.map_or(String::new(), |c| format!(", exit {c}"));
+            crate::log::err_line(&format!(
+                "adminsh: Job {} already ended at {} ({}{exit}): nothing to stop",
+                row.id, row.ended, row.status
+            ));
+            return Ok(0);
+        }
+        crate::log::err_line(&format!(
+            "adminsh: stopping Job {}: its pod gets SIGTERM, which stops the script as Ctrl-C would \
+             (SIGKILL after the pod's grace period); the Job and its log are deleted",
+            row.id
+        ));
+        match kubectl_output(&job::delete(self.k, &row.id)) {
+            Ok(_) => Ok(0),
+            Err(said) => Ok(self.unreachable(&said)),
+        }
+    }
+
+    /// Says kubectl could not do it, and returns the exit code for that.
+    fn unreachable(&self, said: &str) -> i32 {
+        crate::log::err_line(&format!(
+            "adminsh: cannot reach target `{}` ({}): {said}",
+            self.name,
+            self.how()
+        ));
+        EXIT_UNREACHABLE
+    }
+}
+
+/// One Job as `--runs` shows it.
+struct JobRow {
+    id: String,
+    /// `starting`, `running`, `succeeded`, `failed`, `interrupted`.
+    status: String,
+    exit: Option<i32>,
+    started: String,
+    ended: String,
+    user: String,
+    what: String,
+}
+
+impl JobRow {
+    fn of(job: &Value, pods: &Value, container: Option<&str>) -> JobRow {
+        let id = job["metadata"]["name"].as_str().unwrap_or("?").to_owned();
+        let own: Vec<Value> = pods["items"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| {
+                p["metadata"]["labels"]["batch.kubernetes.io/job-name"].as_str() == Some(&id)
+            })
+            .cloned()
+            .collect();
+        let exit = job::exit_code(&serde_json::json!({ "items": own }), container);
+        let status = &job["status"];
+        let count = |key: &str| status[key].as_u64().unwrap_or(0);
+        let state = if count("succeeded") > 0 {
+            "succeeded".to_owned()
+        } else if count("failed") > 0 {
+            exit.map_or("failed", runs::meta::outcome_of).to_owned()
+        } else if count("active") > 0 {
+            "running".to_owned()
+        } else {
+            "starting".to_owned()
+        };
+        let ended = status["completionTime"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| {
+                status["conditions"].as_array().and_then(|conditions| {
+                    conditions
+                        .iter()
+                        .find(|c| c["type"] == "Failed" && c["status"] == "True")
+                        .and_then(|c| c["lastTransitionTime"].as_str().map(str::to_owned))
+                })
+            });
+        let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+        JobRow {
+            id,
+            status: state,
+            exit,
+            started: text(&status["startTime"]),
+            ended: ended.unwrap_or_else(|| "-".to_owned()),
+            user: text(&job["metadata"]["labels"]["adminsh/user"]),
+            what: text(&job["metadata"]["annotations"]["adminsh/what"]),
+        }
+    }
+}
+
+/// Four hex digits that differ between two operators starting the same script in the same
+/// second, for a Job name no one else has.
+fn suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    let seed = format!("{nanos}-{}-{}", std::process::id(), crate::state::host());
+    format!("{:04x}", crate::state::fnv(seed.as_bytes()) & 0xffff)
+}
+
+/// Runs `argv` to its end, its output straight through; Ctrl-C here ends it too.
+fn run_interruptible(argv: &[String]) -> std::io::Result<i32> {
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .spawn()?;
+    wait_interruptible(&mut child)
+}
+
+fn wait_interruptible(child: &mut Child) -> std::io::Result<i32> {
+    let mut told = false;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(crate::process::status::code(status));
+        }
+        if !told && interrupt::interrupted() {
+            told = true;
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs kubectl and returns its stdout; its stderr (trimmed) when it fails.
+fn kubectl_output(argv: &[String]) -> Result<Vec<u8>, String> {
+    let output = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `{}`: {e}", argv[0]))?;
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr)
+            .trim_end()
+            .to_owned())
+    }
+}
+
+fn kubectl_json(argv: &[String]) -> Result<Value, String> {
+    let stdout = kubectl_output(argv)?;
+    serde_json::from_slice(&stdout).map_err(|e| format!("`{}` gave no JSON: {e}", argv.join(" ")))
+}
+
+/// Runs kubectl with `input` on its stdin.
+fn kubectl_with_input(argv: &[String], input: &str) -> Result<(), String> {
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run `{}`: {e}", argv[0]))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr)
+            .trim_end()
+            .to_owned())
+    }
+}

@@ -1,0 +1,55 @@
+//! `--runs`: the recent detached runs as a table, oldest first, with what each is doing now.
+
+use std::io::Write;
+
+use super::Status;
+use crate::release::Release;
+
+/// How many runs `--runs` shows.
+const SHOWN: usize = 20;
+
+pub(crate) fn list(release: &Release) -> i32 {
+    let runs = super::all(release);
+    let mut out = std::io::stdout().lock();
+    if runs.is_empty() {
+        let _ = writeln!(
+            out,
+            "no detached runs yet in {}",
+            super::dir(release).display()
+        );
+        return 0;
+    }
+    let mut rows =
+        vec![["ID", "STATUS", "EXIT", "STARTED", "ENDED", "USER", "WHAT"].map(str::to_owned)];
+    for (run, meta) in runs.iter().skip(runs.len().saturating_sub(SHOWN)) {
+        let (status, exit) = match run.status(meta) {
+            Status::Starting => ("starting".to_owned(), "-".to_owned()),
+            Status::Running { pid } => (format!("running (pid {pid})"), "-".to_owned()),
+            Status::Ended { outcome, code } => (outcome, code.to_string()),
+            Status::Lost { .. } => ("lost".to_owned(), "-".to_owned()),
+        };
+        rows.push([
+            run.id.clone(),
+            status,
+            exit,
+            meta.started.clone(),
+            meta.ended.clone().unwrap_or_else(|| "-".to_owned()),
+            format!("{}@{}", meta.user, meta.host),
+            meta.what(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        if writeln!(out, "{}", cells.join("  ").trim_end()).is_err() {
+            break;
+        }
+    }
+    0
+}

@@ -1,0 +1,324 @@
+//! Detached runs: a script (or `-e`) started with `--detach` runs in a session of its own,
+//! detached from the terminal and the connection, and keeps a run directory in the release's
+//! state dir, `runs/<id>/`. Listing, following and stopping a run only read that directory
+//! (and signal the pid it names), so they work the same here and on a target (`-t`).
+//!
+//! | file | what it holds |
+//! | --- | --- |
+//! | `meta.json` | who started what, when, as which pid; at the end, the exit code and time |
+//! | `output.log` | the run's stdout and stderr, in order; `output.log.1` the part before |
+//! | `lock` | held (`flock`) by the run's process while it lives: free without an end record, the run was lost |
+//!
+//! | module | what it does |
+//! | --- | --- |
+//! | `meta.rs` | `meta.json` |
+//! | `output.rs` | the log: written with a size cap and one rotation, by a thread reading a pipe |
+//! | `start.rs` | `--detach`: checks everything it can first, then starts the detached process |
+//! | `child.rs` | the detached process's side: its lock, its output, its end record |
+//! | `questions.rs` | finds the `confirm()` and `ask()` a detached run could not answer |
+//! | `follow.rs` | `--logs` and `--attach` |
+//! | `stop.rs` | `--stop` |
+//! | `list.rs` | `--runs` |
+
+pub(crate) mod child;
+pub(crate) mod follow;
+pub(crate) mod list;
+pub(crate) mod meta;
+pub(crate) mod output;
+pub(crate) mod questions;
+pub(crate) mod start;
+pub(crate) mod stop;
+
+use std::fs::{File, TryLockError};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::error::Error;
+use crate::release::Release;
+use crate::suggest;
+
+pub(crate) use meta::Meta;
+
+/// The folder of run directories, in the state dir.
+const DIR: &str = "runs";
+/// How many run directories are kept: starting a run removes the oldest ended ones beyond.
+const KEEP: usize = 50;
+
+/// Where a release keeps its runs.
+pub(crate) fn dir(release: &Release) -> PathBuf {
+    release.state_dir().join(DIR)
+}
+
+/// One run's directory.
+#[derive(Debug, Clone)]
+pub(crate) struct RunDir {
+    pub id: String,
+    pub path: PathBuf,
+}
+
+/// Where a run is in its life, as its directory tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Created by `--detach`; its process has not taken its lock yet.
+    Starting,
+    Running {
+        pid: u32,
+    },
+    /// It ended and recorded how.
+    Ended {
+        outcome: String,
+        code: i32,
+    },
+    /// Its process is gone without recording an end (killed with SIGKILL, the machine went
+    /// down): its steps are kept, a re-run resumes.
+    Lost {
+        pid: Option<u32>,
+    },
+}
+
+impl Status {
+    pub(crate) fn is_running(&self) -> bool {
+        matches!(self, Status::Starting | Status::Running { .. })
+    }
+}
+
+impl RunDir {
+    pub(crate) fn meta_path(&self) -> PathBuf {
+        self.path.join("meta.json")
+    }
+
+    pub(crate) fn output(&self) -> PathBuf {
+        self.path.join("output.log")
+    }
+
+    /// The output before the last rotation.
+    pub(crate) fn output_before(&self) -> PathBuf {
+        self.path.join("output.log.1")
+    }
+
+    pub(crate) fn lock_path(&self) -> PathBuf {
+        self.path.join("lock")
+    }
+
+    pub(crate) fn load(&self) -> anyhow::Result<Meta> {
+        meta::load(&self.meta_path())
+    }
+
+    /// The run's status: its end record, else whether its process still holds its lock.
+    pub(crate) fn status(&self, meta: &Meta) -> Status {
+        if let (Some(code), Some(outcome)) = (meta.exit_code, &meta.outcome) {
+            return Status::Ended {
+                outcome: outcome.clone(),
+                code,
+            };
+        }
+        match (self.held(), meta.pid) {
+            (true, Some(pid)) => Status::Running { pid },
+            (_, None) => Status::Starting,
+            (false, pid) => Status::Lost { pid },
+        }
+    }
+
+    /// Whether the run's process holds its lock. A shared probe: two probes never get in each
+    /// other's way, and the process takes its lock waiting, so a probe never stops it.
+    fn held(&self) -> bool {
+        let Ok(file) = File::open(self.lock_path()) else {
+            return false;
+        };
+        matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
+    }
+}
+
+/// Every run directory that has a record, oldest first.
+pub(crate) fn all(release: &Release) -> Vec<(RunDir, Meta)> {
+    let Ok(entries) = std::fs::read_dir(dir(release)) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<(RunDir, Meta)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let run = RunDir {
+                id: entry.file_name().to_str()?.to_owned(),
+                path: entry.path(),
+            };
+            let meta = run.load().ok()?;
+            Some((run, meta))
+        })
+        .collect();
+    runs.sort_by(|(a, x), (b, y)| x.started.cmp(&y.started).then(a.id.cmp(&b.id)));
+    runs
+}
+
+/// The run `wanted` names: its id, or a prefix of exactly one id. Otherwise a usage error
+/// naming the closest ids.
+pub(crate) fn find(release: &Release, wanted: &str) -> Result<(RunDir, Meta), Error> {
+    let mut runs = all(release);
+    let ids: Vec<&str> = runs.iter().map(|(run, _)| run.id.as_str()).collect();
+    let where_ = dir(release).display().to_string();
+    let i = resolve(wanted, &ids, &where_)?;
+    Ok(runs.swap_remove(i))
+}
+
+/// Which of `ids` (oldest first) `wanted` names: the id itself, or the start of exactly one.
+/// Otherwise a usage error naming the closest ids; `where_` says where runs were looked for.
+pub(crate) fn resolve(wanted: &str, ids: &[&str], where_: &str) -> Result<usize, Error> {
+    if let Some(i) = ids.iter().position(|id| *id == wanted) {
+        return Ok(i);
+    }
+    let prefixed: Vec<usize> = (0..ids.len())
+        .filter(|&i| !wanted.is_empty() && ids[i].starts_with(wanted))
+        .collect();
+    if let [i] = prefixed[..] {
+        return Ok(i);
+    }
+    if ids.is_empty() {
+        return Err(Error::usage(format!(
+            "no run `{wanted}`: there are no detached runs in {where_}"
+        )));
+    }
+    let newest_first: Vec<&str> = ids.iter().rev().copied().collect();
+    let mut message = format!("no run `{wanted}` in {where_}");
+    let close: Vec<&str> = if prefixed.len() > 1 {
+        message = format!("`{wanted}` is the start of more than one run id");
+        prefixed.iter().rev().map(|&i| ids[i]).collect()
+    } else {
+        close_ids(wanted, &newest_first)
+    };
+    if close.is_empty() {
+        message.push_str(" (adminsh --runs lists them)");
+    } else {
+        let shown: Vec<String> = close.iter().take(5).map(|id| format!("`{id}`")).collect();
+        message.push_str(&format!("\n  did you mean {}?", shown.join(", ")));
+    }
+    Err(Error::usage(message))
+}
+
+/// The ids close to `wanted`: a mistyped id, or a mistyped start of one (`waitz` for
+/// `waits-20261125-023000`).
+fn close_ids<'a>(wanted: &str, ids: &[&'a str]) -> Vec<&'a str> {
+    // Ids share their shape (a name, a date, a time): only the closest whole one is meant.
+    if let Some(id) = suggest::closest(wanted, ids.iter().copied()) {
+        return vec![id];
+    }
+    let length = wanted.chars().count();
+    let starts: Vec<String> = ids
+        .iter()
+        .map(|id| id.chars().take(length).collect())
+        .collect();
+    let close = suggest::ranked(wanted, starts.iter().map(String::as_str));
+    ids.iter()
+        .zip(&starts)
+        .filter(|(_, start)| close.contains(&start.as_str()))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+/// A new run directory for a run of `name` (a script's name, or `eval`), its id made of the
+/// name and the time: `backfill-20261125-023000`, then `-2`, `-3` for another in the same
+/// second. Ids are lowercase letters, digits and `-` only, as a Kubernetes name must be.
+pub(crate) fn create(release: &Release, name: &str) -> anyhow::Result<RunDir> {
+    let parent = dir(release);
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create the run directory {}", parent.display()))?;
+    let base = id_base(name);
+    for n in 1.. {
+        let id = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        let path = parent.join(&id);
+        match std::fs::create_dir(&path) {
+            Ok(()) => {
+                prune(release);
+                return Ok(RunDir { id, path });
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot create the run directory {}", path.display())
+                });
+            }
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
+/// An id for a run of `name` started now: `backfill-20261125-023000`.
+pub(crate) fn id_base(name: &str) -> String {
+    format!("{}-{}", id_name(name), compact_time())
+}
+
+/// The part of an id naming the script: its file name, lowercase, other characters as `-`.
+fn id_name(name: &str) -> String {
+    let stem = Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_owned(), |s| s.to_string_lossy().into_owned());
+    let mut id = String::new();
+    for c in stem.chars().flat_map(char::to_lowercase) {
+        let c = if c.is_ascii_alphanumeric() { c } else { '-' };
+        if !(c == '-' && (id.is_empty() || id.ends_with('-'))) {
+            id.push(c);
+        }
+        if id.len() >= 30 {
+            break;
+        }
+    }
+    let id = id.trim_end_matches('-');
+    if id.is_empty() {
+        "run".to_owned()
+    } else {
+        id.to_owned()
+    }
+}
+
+/// Now as `20261125-023000` (UTC).
+fn compact_time() -> String {
+    let t = crate::state::now_rfc3339();
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    format!("{}-{}", &digits[..8], &digits[8..14])
+}
+
+/// Removes the oldest runs that are over beyond the newest [`KEEP`].
+fn prune(release: &Release) {
+    let runs = all(release);
+    let excess = runs.len().saturating_sub(KEEP);
+    for (run, meta) in runs.iter().take(excess) {
+        if !run.status(meta).is_running() {
+            let _ = std::fs::remove_dir_all(&run.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_ids_are_found_for_a_mistyped_id_or_start() {
+        let ids = [
+            "waits-20261125-023000",
+            "eval-20261125-023100",
+            "fix-20261125-023200",
+        ];
+        assert_eq!(close_ids("waitz", &ids), ["waits-20261125-023000"]);
+        assert_eq!(
+            close_ids("evla-20261125-023100", &ids),
+            ["eval-20261125-023100"]
+        );
+        assert!(close_ids("zzz", &ids).is_empty());
+    }
+
+    #[test]
+    fn ids_are_kubernetes_names() {
+        assert_eq!(id_name("fix_records"), "fix-records");
+        assert_eq!(id_name("db/Backfill Orders.rhai"), "backfill-orders");
+        assert_eq!(id_name("__"), "run");
+        assert_eq!(id_name(&"x".repeat(80)).len(), 30);
+        let time = compact_time();
+        assert_eq!(time.len(), 15);
+        assert_eq!(&time[8..9], "-");
+    }
+}

@@ -1,0 +1,118 @@
+//! `--stop ID`: stops a detached run as Ctrl-C stops one at a terminal. SIGINT goes to the
+//! run's process group (the detached adminsh leads it), and adminsh passes it on to the
+//! process groups of the commands it runs; the script stops, its audit and end record are
+//! written, exit 130. A run still going after [`GRACE`] gets SIGINT again (adminsh then kills
+//! its commands' groups) and SIGKILL; `--stop` then writes its end record itself (`killed`).
+
+use std::time::{Duration, Instant};
+
+use super::{RunDir, Status, meta};
+use crate::error::Error;
+use crate::release::Release;
+
+/// How long a run gets to stop after SIGINT before it is killed.
+pub(crate) const GRACE: Duration = Duration::from_secs(10);
+/// How often the run is looked at while it stops.
+const TICK: Duration = Duration::from_millis(50);
+/// The exit code recorded for a run killed after its grace: 128 + SIGKILL.
+const KILLED: i32 = 128 + libc::SIGKILL;
+
+/// `--stop ID`. 0 once the run is not running (stopped now, or already over).
+pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
+    let (run, meta) = super::find(release, id)?;
+    let pid = match run.status(&meta) {
+        Status::Ended { outcome, code } => {
+            let ended = meta.ended.as_deref().unwrap_or("?");
+            crate::log::err_line(&format!(
+                "adminsh: run {} already ended at {ended} ({outcome}, exit {code}): nothing to stop",
+                run.id
+            ));
+            return Ok(0);
+        }
+        Status::Lost { pid } => {
+            crate::log::err_line(&format!(
+                "adminsh: nothing to stop: {}",
+                super::follow::lost(&run, pid)
+            ));
+            return Ok(0);
+        }
+        Status::Starting => {
+            return Err(Error::Failed(anyhow::anyhow!(
+                "run {} is starting: try again in a moment",
+                run.id
+            )));
+        }
+        Status::Running { pid } => pid,
+    };
+    let group = libc::pid_t::try_from(pid)
+        .ok()
+        .filter(|&p| p > 1)
+        .ok_or_else(|| anyhow::anyhow!("run {} names no process it could be ({pid})", run.id))?;
+    signal(&run, group, libc::SIGINT)?;
+    crate::log::err_line(&format!(
+        "adminsh: stopping run {} (pid {pid}) as Ctrl-C would...",
+        run.id
+    ));
+    if !ended_within(&run, GRACE) {
+        crate::log::err_line(&format!(
+            "adminsh: run {} is still running after {}s: killing it",
+            run.id,
+            GRACE.as_secs()
+        ));
+        // A second SIGINT: adminsh kills its commands' groups outright; then adminsh itself.
+        let _ = signal(&run, group, libc::SIGINT);
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = signal(&run, group, libc::SIGKILL);
+        if !ended_within(&run, GRACE) {
+            return Err(Error::Failed(anyhow::anyhow!(
+                "run {} (pid {pid}) does not stop, even with SIGKILL",
+                run.id
+            )));
+        }
+    }
+    let mut meta = run.load()?;
+    if meta.exit_code.is_none() {
+        // Killed before it could write its end record: written here, while nothing holds the
+        // lock (so nothing else writes it).
+        meta.end(KILLED, Some("killed"));
+        meta::save(&run.meta_path(), &meta)?;
+    }
+    crate::log::err_line(&format!(
+        "adminsh: run {} stopped: {}, exit {}",
+        run.id,
+        meta.outcome.as_deref().unwrap_or("?"),
+        meta.exit_code.unwrap_or(KILLED)
+    ));
+    Ok(0)
+}
+
+/// Sends `signal` to the run's process group.
+fn signal(run: &RunDir, group: libc::pid_t, signal: i32) -> Result<(), Error> {
+    // SAFETY: kill(2) on the process group a running run recorded as its own (it holds the
+    // run's lock, so the pid is not a reused one).
+    if unsafe { libc::kill(-group, signal) } == 0 {
+        return Ok(());
+    }
+    let error = std::io::Error::last_os_error();
+    if error.raw_os_error() == Some(libc::ESRCH) {
+        return Ok(());
+    }
+    Err(Error::Failed(anyhow::anyhow!(
+        "cannot signal run {} (process group {group}): {error}",
+        run.id
+    )))
+}
+
+/// Waits up to `patience` for the run's process to be gone (its lock free).
+fn ended_within(run: &RunDir, patience: Duration) -> bool {
+    let deadline = Instant::now() + patience;
+    loop {
+        if !run.held() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(TICK);
+    }
+}

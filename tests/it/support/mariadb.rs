@@ -1,0 +1,154 @@
+//! A throwaway `MariaDB` server for tests, from Debian's `mariadb-server`: a data directory made
+//! by `mariadb-install-db` in a temp dir, the server on a free port of 127.0.0.1 (and a socket
+//! in the temp dir), a user `app` with a password that must travel in the URL, a database
+//! `app`; stopped on drop.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use super::wait;
+
+pub(crate) struct Server {
+    dir: tempfile::TempDir,
+    child: Child,
+    pub port: u16,
+    pub password: &'static str,
+}
+
+impl Server {
+    /// `DATABASE_URL` for the `app` database as `app`, as Rails writes it.
+    pub(crate) fn url(&self) -> String {
+        format!("mysql2://app:pw%3A%40%2Fx@127.0.0.1:{}/app", self.port)
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("sock")
+    }
+
+    /// Runs SQL with the `mariadb` client as root over the socket; its output, tab-separated,
+    /// without headers.
+    pub(crate) fn sql(&self, sql: &str) -> String {
+        self.client(&["-D", "app"], sql)
+    }
+
+    fn client(&self, options: &[&str], sql: &str) -> String {
+        let output = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "-N", "-B"])
+            .args(options)
+            .arg("-S")
+            .arg(self.socket())
+            .args(["-e", sql])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "mariadb -e {sql:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// A file of the server's directory (with TLS: `ca.crt`, `other-ca.crt`).
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Starts a server; the test must have `require!(Mariadb)`.
+    #[track_caller]
+    pub(crate) fn start() -> Server {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that takes TCP connections over TLS only, with a certificate made here
+    /// by openssl (`ca.crt` signed it); the test must have `require!(Mariadb, Openssl)`.
+    #[track_caller]
+    pub(crate) fn start_tls() -> Server {
+        super::tools::used(super::tools::Tool::Openssl);
+        Self::start_with(true)
+    }
+
+    #[track_caller]
+    fn start_with(tls: bool) -> Server {
+        super::tools::used(super::tools::Tool::Mariadb);
+        let dir = tempfile::Builder::new()
+            .prefix("adminsh-mariadb-")
+            .tempdir()
+            .unwrap();
+        let data = dir.path().join("data");
+        let output = Command::new("mariadb-install-db")
+            .args(["--no-defaults", "--user=root", "--skip-test-db"])
+            .args(["--auth-root-authentication-method=socket"])
+            .arg(format!("--datadir={}", data.display()))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "mariadb-install-db: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let port = super::postgres::free_port();
+        let socket = dir.path().join("sock");
+        let log = dir.path().join("server.log");
+        let mut tls_options = Vec::new();
+        if tls {
+            super::postgres::make_certificates(dir.path());
+            for (option, file) in [
+                ("ssl-cert", "server.crt"),
+                ("ssl-key", "server.key"),
+                ("ssl-ca", "ca.crt"),
+            ] {
+                tls_options.push(format!("--{option}={}", dir.path().join(file).display()));
+            }
+            tls_options.push("--require-secure-transport=ON".to_owned());
+        }
+        let child = Command::new(server_program())
+            .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1"])
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--port={port}"))
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--pid-file={}", dir.path().join("pid").display()))
+            .arg(format!("--log-error={}", log.display()))
+            .args([
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=16M",
+                "--innodb-log-file-size=8M",
+            ])
+            .args(&tls_options)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server {
+            dir,
+            child,
+            port,
+            password: "pw:@/x",
+        };
+        wait::wait_for_port(port, || std::fs::read_to_string(&log).unwrap_or_default());
+        wait::wait_for_path(&socket);
+        server.client(&[], &format!(
+            "create database app character set utf8mb4; create user 'app'@'127.0.0.1' identified by '{}';
+             grant all on *.* to 'app'@'127.0.0.1';",
+            server.password
+        ));
+        server
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `mariadbd`, or `mysqld` on older packages.
+pub(crate) fn server_program() -> &'static str {
+    ["/usr/sbin/mariadbd", "/usr/sbin/mysqld"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .unwrap_or("mariadbd")
+}
