@@ -16,7 +16,7 @@ const MAX_WAIT: f64 = MAX_WAIT_SECONDS as f64;
 /// `retry`'s most attempts.
 const MAX_ATTEMPTS: rhai::INT = 1000;
 /// How far `retry`'s doubling waits grow (unless the first wait is longer).
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+const MAX_BACKOFF: Duration = Duration::from_mins(1);
 /// How often `wait_until` checks unless told.
 const DEFAULT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a wait looks at the interrupt flag.

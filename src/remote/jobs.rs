@@ -19,7 +19,7 @@ use crate::release::targets::{Kubectl, Target};
 use crate::runs;
 
 /// How long the exit code of a container whose log has ended may take to show in its pod.
-const EXIT_PATIENCE: Duration = Duration::from_secs(120);
+const EXIT_PATIENCE: Duration = Duration::from_mins(2);
 const TICK: Duration = Duration::from_millis(200);
 
 /// Whether a Job target runs `mode` as a Job (or acts on its Jobs); the others (the console,

@@ -61,7 +61,7 @@ pub(crate) fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
 
 /// How old a checkpoint's temp file must be to go even when its process may be alive (its
 /// pid reused): a write takes milliseconds.
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_mins(10);
 
 /// Removes the temp files of checkpoint writes that never finished (`.NAME.json.adminsh-PID.tmp`,
 /// left by a run killed mid-write): those of a process that is gone, or older than
