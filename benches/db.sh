@@ -33,7 +33,9 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 cd "$ROOT"
 log "cargo dist"
 cargo dist
-ADMINSH="$ROOT/target/x86_64-unknown-linux-gnu/release/adminsh"
+# Built for the host named explicitly (.cargo/config.toml), so under target/<host>/.
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+ADMINSH="$ROOT/target/$HOST/release/adminsh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-dbbench.XXXXXX")
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -37,7 +37,9 @@ cd "$ROOT"
 if [[ -z "${ADMINSH:-}" ]]; then
     log "cargo dist"
     cargo dist
-    ADMINSH="$ROOT/target/x86_64-unknown-linux-gnu/release/adminsh"
+    # Built for the host named explicitly (.cargo/config.toml), so under target/<host>/.
+    HOST=$(rustc -vV | sed -n 's/^host: //p')
+    ADMINSH="$ROOT/target/$HOST/release/adminsh"
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-bench.XXXXXX")
