@@ -3,10 +3,10 @@
 //! passwords, a list of URLs, a secret inside another value, a very long one, unicode, a
 //! 3-character PIN) fed through every output channel adminsh has: `--env`, `-e` and console
 //! results and `:vars`, log messages, command lines (errors, dry runs, `print(cmd)`), error
-//! messages with a command's stderr tail, `--json`, the audit log, checkpoints, the console
-//! history. Each test checks stdout, stderr and the files adminsh wrote for the clear text of
-//! every shape, also as JSON, Rhai, shell and `.env` would escape it, and any 12 characters of
-//! it in a row (half a secret is a leak too).
+//! messages quoting a command's stderr (its first and last lines), `--json`, the audit log,
+//! checkpoints, the console history. Each test checks stdout, stderr and the files adminsh
+//! wrote for the clear text of every shape, also as JSON, Rhai, shell and `.env` would escape
+//! it, and any 12 characters of it in a row (half a secret is a leak too).
 
 use std::path::Path;
 
@@ -339,6 +339,11 @@ fn error_messages_and_stderr_tails() {
         let tail = format!(
             r#"cmd("sh", ["-c", "printf '%s' \"$1\" >&2; head -c 8180 /dev/zero | tr '\\0' y >&2; exit 3", "sh", {v}]).output()"#
         );
+        // The same at the other end: the first 8 KiB of stderr end inside the secret, and
+        // enough follows that the start is quoted from what the end's window dropped.
+        let head = format!(
+            r#"cmd("sh", ["-c", "head -c 8180 /dev/zero | tr '\\0' y >&2; printf '%s\n' \"$1\" >&2; seq 30000 >&2; exit 3", "sh", {v}]).output()"#
+        );
         let short = format!(
             r#"cmd("sh", ["-c", "printf 'x\n%s\ny\n' \"$1\" >&2; exit 3", "sh", {v}]).output()"#
         );
@@ -348,6 +353,7 @@ fn error_messages_and_stderr_tails() {
             format!("throw #{{v: {v}}}"),
             format!("let x = {v}; x.no_such_method()"),
             tail,
+            head,
             short,
         ] {
             let out = app().args(&["-e", &code]).status(1).run();
