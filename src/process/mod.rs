@@ -1,7 +1,7 @@
 //! Running a command (or a pipeline) for a script: argv only, in its own process group, with the
 //! release's environment, fed and drained on the calling thread, stopped cleanly on Ctrl-C or a
 //! timeout, and failing with an error that names the (redacted) command line, the status and the
-//! tail of stderr.
+//! first and last lines of stderr.
 //!
 //! `execute` goes through four steps, each in its own place: build (`build`: the duct
 //! expression for a `Spec`), spawn (below: start it, watch its process groups, hand over the
@@ -133,9 +133,10 @@ impl Launch<'_> {
 pub(crate) enum Output<'a> {
     /// stdout and stderr go to adminsh's own (`run`).
     Inherit,
-    /// stdout is kept as bytes; stderr is shown and its tail kept (`read_bytes`).
+    /// stdout is kept as bytes; stderr is shown and its first and last lines kept (`read_bytes`).
     Bytes,
-    /// stdout is kept as text; stderr is shown and its tail kept (`read`, `lines`).
+    /// stdout is kept as text; stderr is shown and its first and last lines kept (`read`,
+    /// `lines`).
     Text,
     /// Both are kept as text (`output`).
     Both,
