@@ -30,6 +30,7 @@ mod spawner;
 mod state;
 mod stdlib;
 mod suggest;
+mod table;
 
 use std::ffi::OsString;
 use std::io::Write;

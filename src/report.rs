@@ -24,6 +24,8 @@ pub(crate) struct Report {
     pub params: Option<rhai::Map>,
     pub commands: Vec<CommandRecord>,
     pub steps: Vec<Step>,
+    /// Each table `print_table` printed: its rows, in its column order.
+    pub tables: Vec<Dynamic>,
     pub value: Option<Dynamic>,
     pub error: Option<String>,
 }
@@ -38,6 +40,7 @@ struct Document {
     /// The script's named steps: name, outcome (`done`, `skipped`, `failed`), duration.
     steps: Vec<Step>,
     commands: Vec<Command>,
+    tables: Vec<Value>,
     value: Value,
     error: Option<String>,
 }
@@ -77,6 +80,7 @@ impl Report {
                 None => Value::Null,
             },
             steps: self.steps.clone(),
+            tables: self.tables.iter().map(masked).collect(),
             commands: self
                 .commands
                 .iter()
@@ -217,7 +221,7 @@ mod tests {
         };
         assert_eq!(
             report.to_json(&Redactor::default()),
-            r#"{"exit_code":2,"duration_ms":0.0,"script":null,"args":[],"params":null,"steps":[],"commands":[],"value":null,"error":"no script"}"#
+            r#"{"exit_code":2,"duration_ms":0.0,"script":null,"args":[],"params":null,"steps":[],"commands":[],"tables":[],"value":null,"error":"no script"}"#
         );
     }
 }

@@ -230,6 +230,12 @@ fn run_job(
         report.duration = started.elapsed();
         report.commands = commands;
         report.steps = steps;
+        report.tables = session
+            .sink
+            .tables()
+            .into_iter()
+            .map(|rows| report::printable(rows, &|v| as_text(&runner, v)))
+            .collect();
         match outcome {
             Ok(value) => report.value = Some(report::printable(value, &|v| as_text(&runner, v))),
             Err(ending) => report.error = ending.error(),

@@ -1,9 +1,11 @@
 //! Where a run's own words go on the terminal: a script's `print` on stdout (or on stderr when
 //! stdout carries the `--json` report), its `debug` and log messages on stderr, and, in a dry
-//! run, the list of what it would have done. Each text is masked here, raw, before it is
+//! run, the list of what it would have done; under `--json`, the tables `print_table` printed. Each text is masked here, raw, before it is
 //! prefixed or written. A closed reader loses the words, never the run.
 
 use std::cell::RefCell;
+
+use rhai::Dynamic;
 
 use crate::log::{self, Level};
 use crate::release::secrets::Redactor;
@@ -14,6 +16,8 @@ pub(crate) struct Sink {
     json: bool,
     /// What a dry run would have done, one line each.
     would: RefCell<Vec<String>>,
+    /// What `print_table` printed, masked, for the `--json` report.
+    tables: RefCell<Vec<Dynamic>>,
 }
 
 impl Sink {
@@ -21,7 +25,23 @@ impl Sink {
         Sink {
             json,
             would: RefCell::default(),
+            tables: RefCell::default(),
         }
+    }
+
+    /// Whether stdout carries the `--json` report.
+    pub(crate) fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Keeps a table `print_table` printed (its rows, masked) for the report.
+    pub(crate) fn keep_table(&self, rows: Dynamic) {
+        self.tables.borrow_mut().push(rows);
+    }
+
+    /// The tables printed, in order.
+    pub(crate) fn tables(&self) -> Vec<Dynamic> {
+        self.tables.borrow().clone()
     }
 
     /// A script's `print`.

@@ -338,6 +338,13 @@ fn error(e: mysql::Error) -> DbError {
             code: Some(format!("{}, SQLSTATE {}", e.code, e.state)),
             position: None,
         },
+        // The driver's own Display wraps each kind in `IoError { ... }`: the words inside are
+        // what a user reads.
+        mysql::Error::IoError(e) => DbError::failed(e.to_string()),
+        mysql::Error::CodecError(e) => DbError::failed(e.to_string()),
+        mysql::Error::DriverError(e) => DbError::failed(e.to_string()),
+        mysql::Error::UrlError(e) => DbError::failed(e.to_string()),
+        mysql::Error::TlsError(e) => DbError::failed(e.to_string()),
         other => DbError::failed(other.to_string()),
     }
 }

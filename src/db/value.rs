@@ -126,78 +126,7 @@ pub(crate) fn keys_in_order(value: &Dynamic, map: &Map) -> Vec<String> {
 pub(crate) fn table(value: &Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Option<String> {
     let columns = columns_of(value)?;
     let rows = value.read_lock::<Array>()?;
-    let mut cells: Vec<Vec<String>> = Vec::with_capacity(rows.len());
-    for row in rows.iter() {
-        let map = row.read_lock::<Map>()?;
-        cells.push(
-            columns
-                .iter()
-                .map(|c| match map.get(c.as_str()) {
-                    Some(v) if v.is_unit() => String::new(),
-                    Some(v) if v.is_string() => v.clone().into_string().unwrap_or_default(),
-                    Some(v) => text(v),
-                    None => String::new(),
-                })
-                .collect(),
-        );
-    }
-    let width = |i: usize| {
-        let header = columns[i].chars().count();
-        cells
-            .iter()
-            .map(|r| r[i].lines().map(|l| l.chars().count()).max().unwrap_or(0))
-            .max()
-            .unwrap_or(0)
-            .max(header)
-    };
-    let widths: Vec<usize> = (0..columns.len()).map(width).collect();
-    let numeric: Vec<bool> = (0..columns.len())
-        .map(|i| {
-            rows.iter().all(|r| {
-                r.read_lock::<Map>()
-                    .and_then(|m| {
-                        m.get(columns[i].as_str())
-                            .map(|v| v.is_int() || v.is_float() || v.is_unit())
-                    })
-                    .unwrap_or(true)
-            })
-        })
-        .collect();
-    let line = |parts: Vec<String>| format!(" {}", parts.join(" | ")).trim_end().to_owned();
-    let mut out = Vec::with_capacity(cells.len() + 3);
-    out.push(line(
-        columns
-            .iter()
-            .zip(&widths)
-            .map(|(c, &w)| format!("{c:^w$}"))
-            .collect(),
-    ));
-    out.push(
-        widths
-            .iter()
-            .map(|&w| "-".repeat(w + 2))
-            .collect::<Vec<_>>()
-            .join("+"),
-    );
-    for row in &cells {
-        out.push(line(
-            row.iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let c = c.replace('\n', "\\n");
-                    let w = widths[i];
-                    if numeric[i] {
-                        format!("{c:>w$}")
-                    } else {
-                        format!("{c:<w$}")
-                    }
-                })
-                .collect(),
-        ));
-    }
-    let n = cells.len();
-    out.push(format!("({n} row{})", if n == 1 { "" } else { "s" }));
-    Some(out.join("\n"))
+    crate::table::render(&columns, &rows, text)
 }
 
 /// A parameter as the run's records and the dry-run summary show it.

@@ -51,7 +51,7 @@ fn word(value: &Dynamic, what: &str) -> Result<String, Box<EvalAltResult>> {
     } else {
         Err(runtime_error(format!(
             "{what} must be a string or a number, not {}",
-            value.type_name()
+            super::kind(value)
         )))
     }
 }

@@ -32,8 +32,11 @@ impl Layout {
                     };
                 }
                 "header" => {
-                    layout.header = value.as_bool().map_err(|t| {
-                        runtime_error(format!("csv: `header` is true or false, not {t}"))
+                    layout.header = value.as_bool().map_err(|_| {
+                        runtime_error(format!(
+                            "csv: `header` is true or false, not {}",
+                            super::kind(value)
+                        ))
                     })?;
                 }
                 other => {
@@ -142,7 +145,7 @@ fn to_csv(rows: &Array, columns: Option<Vec<String>>) -> RhaiResult<String> {
             return Err(runtime_error(format!(
                 "to_csv: row {} is {}, not a map or an array",
                 i + 1,
-                row.type_name()
+                super::kind(row)
             )));
         };
         writer.write_record(&cells).map_err(failed)?;

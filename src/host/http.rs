@@ -69,7 +69,7 @@ fn body(value: &Dynamic) -> RhaiResult<Option<(Vec<u8>, &'static str)>> {
         Some(b) => Ok(Some((b, "application/octet-stream"))),
         None => Err(runtime_error(format!(
             "http: a body is a map or an array (sent as JSON), a string or a blob, not {}",
-            value.type_name()
+            super::kind(value)
         ))),
     }
 }
@@ -127,8 +127,11 @@ fn options(
                 }
             }
             "unchecked" => {
-                unchecked = value.as_bool().map_err(|t| {
-                    runtime_error(format!("http: `unchecked` is true or false, not {t}"))
+                unchecked = value.as_bool().map_err(|_| {
+                    runtime_error(format!(
+                        "http: `unchecked` is true or false, not {}",
+                        super::kind(value)
+                    ))
                 })?;
             }
             "ca_file" => {

@@ -22,6 +22,7 @@ pub(crate) mod progress;
 pub(crate) mod prompt;
 pub(crate) mod step_code;
 pub(crate) mod steps;
+pub(crate) mod tables;
 pub(crate) mod text;
 pub(crate) mod time;
 pub(crate) mod waiting;
@@ -38,6 +39,34 @@ pub(crate) type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 /// A catchable script error with this message; the evaluator adds the call site's position.
 pub(crate) fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE).into()
+}
+
+/// What a value is, with its article, in the words the README uses (`an int`, `a map`, `a
+/// command`), for errors that say what a function got; never a Rust type path.
+pub(crate) fn kind(value: &Dynamic) -> String {
+    let named = [
+        (value.is_unit(), "()"),
+        (value.is_int(), "an int"),
+        (value.is_float(), "a float"),
+        (value.is_bool(), "a bool"),
+        (value.is_string(), "a string"),
+        (value.is_char(), "a char"),
+        (value.is_array(), "an array"),
+        (value.is_map(), "a map"),
+        (value.is_blob(), "a blob"),
+        (value.is::<rhai::FnPtr>(), "a function"),
+        (value.is::<command::Cmd>(), "a command"),
+        (value.is::<progress::Progress>(), "a progress bar"),
+        (value.is::<time::Time>(), "a time"),
+        (value.is::<time::Duration>(), "a duration"),
+        (value.is::<text::Regex>(), "a regex"),
+    ];
+    if let Some((_, name)) = named.iter().find(|(is, _)| *is) {
+        (*name).to_owned()
+    } else {
+        let name = value.type_name();
+        format!("a {}", name.rsplit("::").next().unwrap_or(name))
+    }
 }
 
 /// A host function as the console's `:help` and completion show it.
@@ -156,6 +185,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     progress::register(&mut host);
     prompt::register(&mut host, session);
     steps::register(&mut host, session);
+    tables::register(&mut host, session);
     text::register(&mut host);
     codec::register(&mut host, session);
     formats::register(&mut host);
@@ -192,6 +222,33 @@ mod tests {
             .filter(|name| !readme.contains(&format!("{name}(")))
             .collect();
         assert!(missing.is_empty(), "README.md does not mention {missing:?}");
+    }
+
+    #[test]
+    fn errors_name_what_a_value_is_in_the_readmes_words() {
+        let (_dir, session) = session();
+        let host = engine(&session);
+        let cases = [
+            ("()", "()"),
+            ("1", "an int"),
+            ("1.5", "a float"),
+            ("true", "a bool"),
+            (r#""x""#, "a string"),
+            ("'x'", "a char"),
+            ("[1]", "an array"),
+            ("#{a: 1}", "a map"),
+            ("blob(1)", "a blob"),
+            ("|x| x", "a function"),
+            (r#"cmd("true", [])"#, "a command"),
+            ("progress(3)", "a progress bar"),
+            ("now()", "a time"),
+            ("days(1)", "a duration"),
+            (r#"regex("a")"#, "a regex"),
+        ];
+        for (code, expected) in cases {
+            let value: Dynamic = host.engine.eval(code).unwrap();
+            assert_eq!(kind(&value), expected, "{code}");
+        }
     }
 
     /// The Rust type a type name of `FnDoc::params` stands for; `None` for a name the docs

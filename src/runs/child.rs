@@ -27,6 +27,10 @@ pub(crate) const STARTED: &str = "adminsh-detached: started\n";
 /// in the background keeps the pipe open.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// The room kept for the end record: a run whose output fills the disk still records how it
+/// ended (a `meta.json` is well under a page; the rest is for the file system's own needs).
+const RESERVE: usize = 64 << 10;
+
 pub(crate) struct Detached {
     run: RunDir,
     meta: RefCell<Meta>,
@@ -51,6 +55,7 @@ impl Detached {
         // Waiting: a `--runs` probing the lock holds it shared for a moment.
         lock.lock()
             .with_context(|| format!("cannot lock {}", run.lock_path().display()))?;
+        reserve(&run)?;
         let limit = release
             .manifest
             .run_log_limit
@@ -113,10 +118,30 @@ impl Detached {
             meta.output_error = log.error;
         }
         meta.end(code, None);
+        // The room kept at the start is what the record is written into when the output
+        // filled the disk.
+        let _ = std::fs::remove_file(self.run.reserve_path());
         // Nowhere left to say it: the record is what tells, and a full disk is for the audit
         // log's warning.
         let _ = meta::save(&self.run.meta_path(), &meta);
     }
+}
+
+/// Keeps room on the run directory's disk for the end record, written out (not a sparse file)
+/// so the space is taken now.
+fn reserve(run: &RunDir) -> anyhow::Result<()> {
+    let path = run.reserve_path();
+    let kept = File::create(&path).and_then(|mut file| {
+        file.write_all(&vec![0; RESERVE])?;
+        file.sync_all()
+    });
+    kept.with_context(|| {
+        format!(
+            "cannot keep {} KiB free for the run's end record in {}",
+            RESERVE >> 10,
+            path.display()
+        )
+    })
 }
 
 /// Makes `to` (stdout, stderr) another name for `from`.

@@ -98,6 +98,11 @@ impl RunDir {
         self.path.join("output.log.1")
     }
 
+    /// Room kept on the disk for the end record while the run lives.
+    pub(crate) fn reserve_path(&self) -> PathBuf {
+        self.path.join("reserve")
+    }
+
     pub(crate) fn lock_path(&self) -> PathBuf {
         self.path.join("lock")
     }

@@ -253,7 +253,7 @@ fn bad_argument_types_are_named() {
     Test::new()
         .args(&["-e", r#"cmd("echo", ["a", #{b: 1}])"#])
         .status(1)
-        .stderr_contains("argument 2 must be a string or a number, not map")
+        .stderr_contains("argument 2 must be a string or a number, not a map")
         .run();
 }
 

@@ -603,18 +603,32 @@ fn unreachable_database_is_one_line_within_the_timeout() {
     assert!(!done.stderr.contains("hunter2"), "{}", done.stderr);
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
     drop(listener);
+    // A closed port, for each server backend: the driver's words, not its type names.
     let closed = crate::support::postgres::free_port();
-    Test::new()
-        .env(
-            "DATABASE_URL",
-            format!("mysql://app:hunter2@127.0.0.1:{closed}/app"),
-        )
-        .args(&["-e", r#"db::scalar("select 1")"#])
-        .status(1)
-        .stderr_contains(&format!(
-            "DATABASE_URL: cannot connect to MySQL at 127.0.0.1:{closed}: "
-        ))
-        .run();
+    for (scheme, name) in [
+        ("postgres", "PostgreSQL"),
+        ("mysql", "MySQL"),
+        ("mysql2", "MySQL"),
+    ] {
+        let done = Test::new()
+            .env(
+                "DATABASE_URL",
+                format!("{scheme}://app:hunter2@127.0.0.1:{closed}/app"),
+            )
+            .args(&["-e", r#"db::scalar("select 1")"#])
+            .status(1)
+            .stderr_contains(&format!(
+                "DATABASE_URL: cannot connect to {name} at 127.0.0.1:{closed}: "
+            ))
+            .stderr_contains("Connection refused")
+            .run();
+        let said = &done.stderr;
+        assert!(
+            !said.contains("hunter2") && !said.contains("Error {"),
+            "{said}"
+        );
+        assert_eq!(said.lines().count(), 1, "{said}");
+    }
     Test::new()
         .file(".env", "DATABASE_URL=redis://localhost/0")
         .args(&["-e", "import \"std/db\" as db; db::query(\"select 1\")"])

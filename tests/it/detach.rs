@@ -2,7 +2,8 @@
 //! the run outlives the adminsh that started it, in a session of its own; its output, record
 //! and exit code are in its run directory; following, stopping and listing read it; a run
 //! killed with SIGKILL shows as lost and its steps resume; questions no one could answer and
-//! a run directory that cannot be made stop it before it starts.
+//! a run directory that cannot be made stop it before it starts; a disk that fills up loses
+//! output, never the run's exit code.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::process::{Child, Output, Stdio};
 use crate::remote;
 use crate::support::processes::{Signal, alive, finish, signal};
 use crate::support::sshd::{Client, Sshd, user};
+use crate::support::tmpfs::Tmpfs;
 use crate::support::tools::require;
 use crate::support::wait::{poll, wait_for_text, wait_until};
 use crate::support::{BIN, Test};
@@ -417,6 +419,102 @@ fn a_run_directory_that_cannot_be_made_is_an_error_before_anything_runs() {
         "{said}"
     );
     assert!(!app.path().join("command.pid").exists());
+}
+
+/// A run that writes more than its disk holds; with an argument, after the file `go` exists.
+const NOISY: &str = r#"
+print("started");
+if ARGS.len() > 0 { while !exists("go") { sleep(0.05); } }
+for i in 0..20000 { print(`line ${i} of a run that fills its disk`); }
+exit(3);
+"#;
+
+/// The disk under the run directory fills up, by the run's own output or by something else
+/// while it runs: the output that did not fit is lost and counted, and the run still ends,
+/// records its exit code and shows as failed.
+#[test]
+fn a_disk_that_fills_up_loses_output_never_the_runs_end() {
+    require!(Tmpfs);
+    for filled_by in ["the run", "another file"] {
+        let disk = Tmpfs::mount("256k");
+        let (app, state) = on_disk(&disk);
+        let id = if filled_by == "the run" {
+            detach(&app, &["noisy"])
+        } else {
+            let id = detach(&app, &["noisy", "wait"]);
+            let run = state.join("runs").join(&id);
+            wait_for_text(&run.join("output.log"), "started");
+            disk.fill();
+            go(&app);
+            id
+        };
+        let run = state.join("runs").join(&id);
+        let meta: serde_json::Value = poll(format_args!("{filled_by}: run {id} to end"), || {
+            let text = std::fs::read_to_string(run.join("meta.json")).map_err(|e| e.to_string())?;
+            let meta: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            if meta["exit_code"].is_null() {
+                Err(text)
+            } else {
+                Ok(meta)
+            }
+        });
+        assert_eq!(meta["exit_code"], 3, "{filled_by}: {meta}");
+        assert_eq!(meta["outcome"], "failed", "{filled_by}: {meta}");
+        assert!(
+            meta["output_lost"].as_u64().unwrap_or(0) > 0,
+            "{filled_by}: {meta}"
+        );
+        assert!(
+            meta["output_error"]
+                .as_str()
+                .unwrap()
+                .contains("No space left on device"),
+            "{filled_by}: {meta}"
+        );
+        assert!(!run.join("reserve").exists(), "{filled_by}");
+        let listed = adminsh(&app, &["--runs"]);
+        let row = text(&listed.stdout)
+            .lines()
+            .find(|line| line.starts_with(&id))
+            .map(str::to_owned);
+        assert!(
+            row.as_deref()
+                .is_some_and(|row| row.contains("failed") && row.contains(" 3 ")),
+            "{filled_by}: {row:?}"
+        );
+        let logs = adminsh(&app, &["--logs", &id]);
+        let (out, err) = (text(&logs.stdout), text(&logs.stderr));
+        assert!(out.starts_with("started\n"), "{filled_by}: {out}");
+        assert!(
+            err.contains("could not be written") && err.contains("No space left on device"),
+            "{filled_by}: {err}"
+        );
+    }
+    // Full before it starts: said there, and no run is left behind.
+    let disk = Tmpfs::mount("256k");
+    let (app, state) = on_disk(&disk);
+    std::fs::create_dir_all(state.join("runs")).unwrap();
+    disk.fill();
+    let refused = adminsh(&app, &["--detach", "noisy"]);
+    let said = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+    assert_eq!(std::fs::read_dir(state.join("runs")).unwrap().count(), 0);
+}
+
+/// The app with its state directory on `disk`, and that directory.
+fn on_disk(disk: &Tmpfs) -> (Test, PathBuf) {
+    let state = disk.path().join("state");
+    let app = app()
+        .file(
+            "adminsh.toml",
+            &format!(
+                "name = \"shop\"\nstate_dir = {:?}\n",
+                state.display().to_string()
+            ),
+        )
+        .script("noisy", NOISY);
+    (app, state)
 }
 
 #[test]

@@ -169,9 +169,12 @@ fn bad_input_is_an_error_that_says_why() {
         ),
         (
             r#"parse_csv("a", #{header: "no"})"#,
-            "csv: `header` is true or false, not string",
+            "csv: `header` is true or false, not a string",
         ),
-        ("to_csv([1])", "to_csv: row 1 is i64, not a map or an array"),
+        (
+            "to_csv([1])",
+            "to_csv: row 1 is an int, not a map or an array",
+        ),
         (
             r#"base64_decode("a$")"#,
             "base64_decode: '$' (at offset 1) is not a base64 character",
@@ -182,14 +185,14 @@ fn bad_input_is_an_error_that_says_why() {
         ),
         (
             "base64_encode(5)",
-            "base64_encode takes a string or a blob, not i64",
+            "base64_encode takes a string or a blob, not an int",
         ),
         (
             r#"hex_decode("abc")"#,
             "hex_decode: an odd number of digits (3)",
         ),
         (r#"hex_decode("zz")"#, "hex_decode: 'z' is not a hex digit"),
-        ("sha256(5)", "sha256 takes a string or a blob, not i64"),
+        ("sha256(5)", "sha256 takes a string or a blob, not an int"),
         (
             r#"sha256_file("missing.bin")"#,
             "sha256_file: cannot read `missing.bin`: no such file or directory",

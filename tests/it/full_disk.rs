@@ -7,9 +7,11 @@
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::support::Test;
+use crate::support::tmpfs::Tmpfs;
+use crate::support::tools::require;
 
 const SCRIPT: &str = r#"
 //! Runs enough commands to make a long finish line.
@@ -163,19 +165,13 @@ fn audit_shows_the_readable_records_of_a_damaged_log_and_flags_the_rest() {
 /// `CAP_SYS_ADMIN`); elsewhere it says so and returns.
 #[test]
 fn a_full_tmpfs_never_leaves_a_cut_line() {
-    let disk = tempfile::tempdir().unwrap();
-    let Some(_mounted) = Tmpfs::mount(disk.path(), "64k") else {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
-        return;
-    };
+    require!(Tmpfs);
+    let disk = Tmpfs::mount("64k");
     let log = disk.path().join("audit.jsonl");
     let t = app(&log, true);
     assert_eq!(run_job(&t, "0", None).status.code(), Some(0));
     // Fill the rest of the disk: the log can grow only into its last page.
-    let mut filler = std::fs::File::create(disk.path().join("filler")).unwrap();
-    let block = vec![b'x'; 4096];
-    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
-    drop(filler);
+    disk.fill();
     let (mut ran, mut refused, mut taken_back) = (0, 0, 0);
     for n in 1..=20 {
         let out = run_job(&t, &n.to_string(), None);
@@ -200,25 +196,4 @@ fn a_full_tmpfs_never_leaves_a_cut_line() {
         ran > 0 && refused > 0 && taken_back > 0,
         "ran {ran}, refused {refused}"
     );
-}
-
-/// A tmpfs mounted for a test, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        mounted.then(|| Tmpfs(dir.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
 }

@@ -237,7 +237,7 @@ fn timeouts_refusals_and_bad_arguments_are_errors() {
         ),
         (
             format!(r#"http_post("{url}", 5)"#),
-            "http: a body is a map or an array (sent as JSON), a string or a blob, not i64".to_owned(),
+            "http: a body is a map or an array (sent as JSON), a string or a blob, not an int".to_owned(),
         ),
         (
             format!(r#"http_request("NOT A METHOD", "{url}", #{{}})"#),

@@ -117,7 +117,7 @@ fn failures_and_bad_arguments_are_errors() {
         ),
         (
             r#"cmd("seq", [10]).grep(5)"#,
-            "a pattern is a string or a regex(...), not i64",
+            "a pattern is a string or a regex(...), not an int",
         ),
         (
             r#"cmd("seq", [10]).head(-1)"#,

@@ -33,6 +33,7 @@ mod repo;
 mod scripts;
 mod secrets;
 mod shop;
+mod tables;
 mod text;
 mod tidy;
 mod time;

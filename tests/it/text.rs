@@ -103,7 +103,7 @@ fn bad_patterns_and_arguments_are_errors_that_say_where() {
         ),
         (
             r#"re_match("x", 5)"#,
-            "-e:1:1: a pattern is a string or a regex(...), not i64\n",
+            "-e:1:1: a pattern is a string or a regex(...), not an int\n",
         ),
         (
             r#"regex("x", "q")"#,

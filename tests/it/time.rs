@@ -275,7 +275,7 @@ fn text_that_is_not_a_time_or_a_duration_is_an_error() {
             "days(9223372036854775807) is too long a duration",
         ),
         ("seconds(1e300)", "seconds(1e300) is too long a duration"),
-        (r#"hours("2")"#, "hours takes a number, not string"),
+        (r#"hours("2")"#, "hours takes a number, not a string"),
         ("hours(2) / 0", "a duration divided by zero"),
         ("hours(1) * 9223372036854775807", "duration out of range"),
         ("from_unix(253402207200) + days(1)", "time out of range: "),

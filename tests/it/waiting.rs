@@ -128,7 +128,7 @@ fn arguments_out_of_range_are_errors() {
         ),
         (
             r#"retry(3, "2s", || 1)"#,
-            "retry's backoff is a number of seconds, not string",
+            "retry's backoff is a number of seconds, not a string",
         ),
         (
             "wait_until(-1, || true)",

@@ -6,6 +6,7 @@ pub(crate) mod mariadb;
 pub(crate) mod postgres;
 pub(crate) mod processes;
 pub(crate) mod sshd;
+pub(crate) mod tmpfs;
 pub(crate) mod tmux;
 pub(crate) mod tools;
 pub(crate) mod wait;

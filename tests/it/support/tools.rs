@@ -32,6 +32,8 @@ pub(crate) enum Tool {
     /// `ssh` and `ssh-keygen`.
     Ssh,
     Sshd,
+    /// Mounting a tmpfs: root (or `CAP_SYS_ADMIN`) and `mount`.
+    Tmpfs,
     Tmux,
     Zsh,
 }
@@ -51,6 +53,7 @@ impl Tool {
             Tool::Sqlite3 => "sqlite3",
             Tool::Ssh => "ssh and ssh-keygen",
             Tool::Sshd => super::sshd::SSHD,
+            Tool::Tmpfs => "root to mount a tmpfs",
             Tool::Tmux => "tmux",
             Tool::Zsh => "zsh",
         }
@@ -71,6 +74,7 @@ impl Tool {
             Tool::Sqlite3 => "apt-get install sqlite3",
             Tool::Ssh => "apt-get install openssh-client",
             Tool::Sshd => "apt-get install openssh-server",
+            Tool::Tmpfs => "run the tests as root",
             Tool::Tmux => "apt-get install tmux",
             Tool::Zsh => "apt-get install zsh",
         }
@@ -98,6 +102,8 @@ impl Tool {
             Tool::Sqlite3 => on_path("sqlite3"),
             Tool::Ssh => on_path("ssh") && on_path("ssh-keygen"),
             Tool::Sshd => is_executable(Path::new(super::sshd::SSHD)),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            Tool::Tmpfs => (unsafe { libc::geteuid() }) == 0 && on_path("mount"),
             Tool::Tmux => on_path("tmux"),
             Tool::Zsh => on_path("zsh"),
         }

@@ -1,0 +1,99 @@
+//! `print_table`: an array of maps printed as aligned columns, with the renderer the console
+//! shows query results with; under `--json` the rows are kept in the document as data too.
+
+use std::rc::Rc;
+
+use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext};
+
+use super::{Host, RhaiResult, runtime_error};
+use crate::db::value::{Rows, columns_of};
+use crate::session::Session;
+
+pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+    let s = session.clone();
+    host.def(
+        "print_table",
+        "rows: Array",
+        "Prints an array of maps as aligned columns (a query's own column order, else the keys as met)",
+        move |ctx: NativeCallContext, rows: Array| -> RhaiResult<()> {
+            rows_of(&rows)?;
+            // A query's rows each carry its column order; rows a script made are in key order.
+            let columns = match rows.first().and_then(columns_of) {
+                Some(columns) => columns.to_vec(),
+                None => crate::table::columns(&rows),
+            };
+            print(&s, &ctx, rows, columns)
+        },
+    );
+    let s = session.clone();
+    host.def(
+        "print_table",
+        "rows: Array, columns: Array",
+        "Prints an array of maps as aligned columns, these columns in this order",
+        move |ctx: NativeCallContext, rows: Array, columns: Array| -> RhaiResult<()> {
+            rows_of(&rows)?;
+            let columns = columns
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| match c.read_lock::<ImmutableString>() {
+                    Some(name) => Ok(name.to_string()),
+                    None => Err(runtime_error(format!(
+                        "print_table: column {} is {}, not a string (a column is a key of the rows)",
+                        i + 1,
+                        super::kind(&c)
+                    ))),
+                })
+                .collect::<RhaiResult<Vec<String>>>()?;
+            print(&s, &ctx, rows, columns)
+        },
+    );
+}
+
+/// Refuses what is not a list of maps, naming the first row that is not one.
+fn rows_of(rows: &Array) -> RhaiResult<()> {
+    match rows.iter().position(|row| !row.is_map()) {
+        None => Ok(()),
+        Some(i) => Err(runtime_error(format!(
+            "print_table: row {} is {}, not a map (print_table takes an array of maps, as db::query returns)",
+            i + 1,
+            super::kind(&rows[i])
+        ))),
+    }
+}
+
+/// Masks the rows, prints them under `columns`, and keeps them for `--json` in that order.
+fn print(
+    session: &Session,
+    ctx: &NativeCallContext,
+    rows: Array,
+    columns: Vec<String>,
+) -> RhaiResult<()> {
+    let masked = session.redactor().value(&Dynamic::from_array(rows));
+    let rows = masked.into_array().unwrap_or_default();
+    let text = |value: &Dynamic| {
+        ctx.call_native_fn::<ImmutableString>("to_string", (value.clone(),))
+            .map_or_else(|_| value.to_string(), |s| s.to_string())
+    };
+    let shown = crate::table::render(&columns, &rows, &text)
+        .ok_or_else(|| runtime_error("print_table: every row must be a map"))?;
+    session.print(&shown);
+    if session.sink.is_json() {
+        let mut kept = Rows::new(columns.clone());
+        kept.rows = rows
+            .iter()
+            .map(|row| {
+                let map = row.read_lock::<Map>();
+                columns
+                    .iter()
+                    .map(|c| {
+                        map.as_deref()
+                            .and_then(|m| m.get(c.as_str()).cloned())
+                            .unwrap_or(Dynamic::UNIT)
+                    })
+                    .collect()
+            })
+            .collect();
+        session.sink.keep_table(kept.into_value());
+    }
+    Ok(())
+}
