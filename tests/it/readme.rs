@@ -167,6 +167,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         ),
     ),
     (
+        "import \"std/db\" as db;\nprint_table(",
+        Example::Needs("a database with `users`, and the `orders` of a larger script"),
+    ),
+    (
         "let health = http_get(",
         Example::Needs("servers on the network: the app's, Slack's and an internal API"),
     ),
