@@ -735,3 +735,34 @@ fn json_reports_a_lock_held_by_another_run() {
     let error = document["error"].as_str().unwrap();
     assert!(error.contains("is already running: "), "{error}");
 }
+
+/// A refusal after the parameters are bound (a missing reason) masks what a secret parameter
+/// brought, wherever else the value shows up in the arguments.
+#[test]
+fn json_refusals_mask_a_secret_parameter_in_every_argument() {
+    let done = Test::new()
+        .file("adminsh.toml", "require_reason = [\"*\"]")
+        .script(
+            "rotate",
+            "//! Rotates a password.\n//! @param new-password: string  The new password\n//! @param note: string  A note\nprint(1);",
+        )
+        .args(&[
+            "--json",
+            "rotate",
+            "--new-password",
+            "hunter2-x9",
+            "--note",
+            "was hunter2-x9",
+        ])
+        .status(2)
+        .any_stdout()
+        .stderr_contains("requires a reason for every admin process")
+        .run();
+    let document = refusal(&done.stdout);
+    assert_eq!(
+        document["args"],
+        serde_json::json!(["--new-password", "****", "--note", "was ****"]),
+        "{document}"
+    );
+    assert!(!done.stdout.contains("hunter2"), "{}", done.stdout);
+}
