@@ -12,6 +12,7 @@ mod error;
 mod hints;
 mod host;
 mod interrupt;
+mod kind;
 mod log;
 mod modes;
 mod options;

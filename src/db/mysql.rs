@@ -269,7 +269,7 @@ fn param(v: &Dynamic) -> Result<Value, String> {
     } else if v.is_array() || v.is_map() {
         Value::Bytes(value::to_json(v)?.into_bytes())
     } else {
-        return Err(format!("a {} cannot be a parameter", v.type_name()));
+        return Err(format!("{} cannot be a parameter", crate::kind::of(v)));
     })
 }
 

@@ -267,7 +267,10 @@ impl Param {
                 json: value::to_json(v).map_err(fail)?,
             }
         } else {
-            return Err(fail(format!("a {} cannot be a parameter", v.type_name())));
+            return Err(fail(format!(
+                "{} cannot be a parameter",
+                crate::kind::of(v)
+            )));
         };
         Ok(Param(i, val))
     }
@@ -401,8 +404,8 @@ fn array_literal(v: &Dynamic) -> Result<String, String> {
             format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
         } else {
             return Err(format!(
-                "an array of {} cannot be a parameter",
-                item.type_name()
+                "an array holding {} cannot be a parameter",
+                crate::kind::of(item)
             ));
         });
     }

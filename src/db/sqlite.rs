@@ -274,7 +274,7 @@ fn param(value: &Dynamic) -> Result<ToSqlOutput<'static>, String> {
     } else if value.is_array() || value.is_map() {
         Value::Text(value::to_json(value)?)
     } else {
-        return Err(format!("a {} cannot be a parameter", value.type_name()));
+        return Err(format!("{} cannot be a parameter", crate::kind::of(value)));
     };
     Ok(ToSqlOutput::Owned(value))
 }

@@ -24,7 +24,7 @@ fn bytes(value: &Dynamic, what: &str) -> RhaiResult<Vec<u8>> {
     }
     Err(runtime_error(format!(
         "{what} takes a string or a blob, not {}",
-        super::kind(value)
+        crate::kind::of(value)
     )))
 }
 

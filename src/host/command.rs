@@ -51,7 +51,7 @@ fn word(value: &Dynamic, what: &str) -> Result<String, Box<EvalAltResult>> {
     } else {
         Err(runtime_error(format!(
             "{what} must be a string or a number, not {}",
-            super::kind(value)
+            crate::kind::of(value)
         )))
     }
 }

@@ -35,7 +35,7 @@ impl Layout {
                     layout.header = value.as_bool().map_err(|_| {
                         runtime_error(format!(
                             "csv: `header` is true or false, not {}",
-                            super::kind(value)
+                            crate::kind::of(value)
                         ))
                     })?;
                 }
@@ -145,7 +145,7 @@ fn to_csv(rows: &Array, columns: Option<Vec<String>>) -> RhaiResult<String> {
             return Err(runtime_error(format!(
                 "to_csv: row {} is {}, not a map or an array",
                 i + 1,
-                super::kind(row)
+                crate::kind::of(row)
             )));
         };
         writer.write_record(&cells).map_err(failed)?;

@@ -69,7 +69,7 @@ fn body(value: &Dynamic) -> RhaiResult<Option<(Vec<u8>, &'static str)>> {
         Some(b) => Ok(Some((b, "application/octet-stream"))),
         None => Err(runtime_error(format!(
             "http: a body is a map or an array (sent as JSON), a string or a blob, not {}",
-            super::kind(value)
+            crate::kind::of(value)
         ))),
     }
 }
@@ -130,7 +130,7 @@ fn options(
                 unchecked = value.as_bool().map_err(|_| {
                     runtime_error(format!(
                         "http: `unchecked` is true or false, not {}",
-                        super::kind(value)
+                        crate::kind::of(value)
                     ))
                 })?;
             }

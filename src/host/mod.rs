@@ -41,34 +41,6 @@ pub(crate) fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE).into()
 }
 
-/// What a value is, with its article, in the words the README uses (`an int`, `a map`, `a
-/// command`), for errors that say what a function got; never a Rust type path.
-pub(crate) fn kind(value: &Dynamic) -> String {
-    let named = [
-        (value.is_unit(), "()"),
-        (value.is_int(), "an int"),
-        (value.is_float(), "a float"),
-        (value.is_bool(), "a bool"),
-        (value.is_string(), "a string"),
-        (value.is_char(), "a char"),
-        (value.is_array(), "an array"),
-        (value.is_map(), "a map"),
-        (value.is_blob(), "a blob"),
-        (value.is::<rhai::FnPtr>(), "a function"),
-        (value.is::<command::Cmd>(), "a command"),
-        (value.is::<progress::Progress>(), "a progress bar"),
-        (value.is::<time::Time>(), "a time"),
-        (value.is::<time::Duration>(), "a duration"),
-        (value.is::<text::Regex>(), "a regex"),
-    ];
-    if let Some((_, name)) = named.iter().find(|(is, _)| *is) {
-        (*name).to_owned()
-    } else {
-        let name = value.type_name();
-        format!("a {}", name.rsplit("::").next().unwrap_or(name))
-    }
-}
-
 /// A host function as the console's `:help` and completion show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FnDoc {
@@ -247,7 +219,7 @@ mod tests {
         ];
         for (code, expected) in cases {
             let value: Dynamic = host.engine.eval(code).unwrap();
-            assert_eq!(kind(&value), expected, "{code}");
+            assert_eq!(crate::kind::of(&value), expected, "{code}");
         }
     }
 

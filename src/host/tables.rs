@@ -40,7 +40,7 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
                     None => Err(runtime_error(format!(
                         "print_table: column {} is {}, not a string (a column is a key of the rows)",
                         i + 1,
-                        super::kind(&c)
+                        crate::kind::of(&c)
                     ))),
                 })
                 .collect::<RhaiResult<Vec<String>>>()?;
@@ -56,7 +56,7 @@ fn rows_of(rows: &Array) -> RhaiResult<()> {
         Some(i) => Err(runtime_error(format!(
             "print_table: row {} is {}, not a map (print_table takes an array of maps, as db::query returns)",
             i + 1,
-            super::kind(&rows[i])
+            crate::kind::of(&rows[i])
         ))),
     }
 }

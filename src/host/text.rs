@@ -102,7 +102,7 @@ pub(crate) fn pattern_and_flags(value: &Dynamic) -> RhaiResult<(Rc<regex::Regex>
     }
     Err(runtime_error(format!(
         "a pattern is a string or a regex(...), not {}",
-        super::kind(value)
+        crate::kind::of(value)
     )))
 }
 

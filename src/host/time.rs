@@ -182,7 +182,7 @@ fn amount(value: &Dynamic, unit: i64, what: &str) -> RhaiResult<Duration> {
     }
     Err(runtime_error(format!(
         "{what} takes a number, not {}",
-        super::kind(value)
+        crate::kind::of(value)
     )))
 }
 

@@ -33,7 +33,7 @@ pub(crate) fn seconds(value: &Dynamic, what: &str) -> RhaiResult<Duration> {
     } else {
         return Err(runtime_error(format!(
             "{what} is a number of seconds, not {}",
-            super::kind(value)
+            crate::kind::of(value)
         )));
     };
     if !seconds.is_finite() || seconds < 0.0 {

@@ -18,10 +18,12 @@
 //! | `questions.rs` | finds the `confirm()` and `ask()` a detached run could not answer |
 //! | `follow.rs` | `--logs` and `--attach` |
 //! | `stop.rs` | `--stop` |
+//! | `leftovers.rs` | the processes a run killed outright left running in its session |
 //! | `list.rs` | `--runs` |
 
 pub(crate) mod child;
 pub(crate) mod follow;
+pub(crate) mod leftovers;
 pub(crate) mod list;
 pub(crate) mod meta;
 pub(crate) mod output;

@@ -2,11 +2,13 @@
 //! run's process group (the detached adminsh leads it), and adminsh passes it on to the
 //! process groups of the commands it runs; the script stops, its audit and end record are
 //! written, exit 130. A run still going after [`GRACE`] gets SIGINT again (adminsh then kills
-//! its commands' groups) and SIGKILL; `--stop` then writes its end record itself (`killed`).
+//! its commands' groups) and SIGKILL; `--stop` then writes its end record itself (`killed`),
+//! and ends whatever its commands left running in the run's session. A lost run's commands
+//! still running (its adminsh was killed outright) are stopped the same way.
 
 use std::time::{Duration, Instant};
 
-use super::{RunDir, Status, meta};
+use super::{Meta, RunDir, Status, leftovers, meta};
 use crate::error::Error;
 use crate::release::Release;
 
@@ -14,6 +16,9 @@ use crate::release::Release;
 pub(crate) const GRACE: Duration = Duration::from_secs(10);
 /// How often the run is looked at while it stops.
 const TICK: Duration = Duration::from_millis(50);
+/// How long what a killed run left running gets after SIGTERM, before SIGKILL: the run's own
+/// grace has passed already.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 /// The exit code recorded for a run killed after its grace: 128 + SIGKILL.
 const KILLED: i32 = 128 + libc::SIGKILL;
 
@@ -30,10 +35,23 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
             return Ok(0);
         }
         Status::Lost { pid } => {
-            crate::log::err_line(&format!(
-                "adminsh: nothing to stop: {}",
-                super::follow::lost(&run, pid)
-            ));
+            let left = match (pid, started(&meta)) {
+                (Some(pid), Some(since)) => leftovers::stop(pid, since, GRACE),
+                _ => Vec::new(),
+            };
+            if left.is_empty() {
+                crate::log::err_line(&format!(
+                    "adminsh: nothing to stop: {}",
+                    super::follow::lost(&run, pid)
+                ));
+            } else {
+                crate::log::err_line(&format!(
+                    "adminsh: run {} was lost, but {} still ran: stopped {}",
+                    run.id,
+                    processes(&left),
+                    if left.len() == 1 { "it" } else { "them" }
+                ));
+            }
             return Ok(0);
         }
         Status::Starting => {
@@ -69,6 +87,17 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
                 run.id
             )));
         }
+        // Its commands lead groups of their own, which only adminsh could signal.
+        if let Some(since) = started(&meta) {
+            let left = leftovers::stop(pid, since, LEFTOVER_GRACE);
+            if !left.is_empty() {
+                crate::log::err_line(&format!(
+                    "adminsh: run {} left {} running: killed",
+                    run.id,
+                    processes(&left)
+                ));
+            }
+        }
     }
     let mut meta = run.load()?;
     if meta.exit_code.is_none() {
@@ -84,6 +113,22 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
         meta.exit_code.unwrap_or(KILLED)
     ));
     Ok(0)
+}
+
+/// When the run started, as its record says.
+fn started(meta: &Meta) -> Option<std::time::SystemTime> {
+    let at: jiff::Timestamp = meta.started.parse().ok()?;
+    let seconds = u64::try_from(at.as_second()).ok()?;
+    std::time::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
+}
+
+/// `1 process (pid 42)`, `2 processes (pids 42, 43)`.
+fn processes(pids: &[u32]) -> String {
+    let list: Vec<String> = pids.iter().map(ToString::to_string).collect();
+    match pids {
+        [one] => format!("1 process (pid {one})"),
+        _ => format!("{} processes (pids {})", pids.len(), list.join(", ")),
+    }
 }
 
 /// Sends `signal` to the run's process group.

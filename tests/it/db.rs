@@ -217,6 +217,14 @@ fn values_round_trip(db: &Db) {
         .run();
     assert_eq!(db.count("vals"), "2");
     db.sql("drop table vals");
+    // What no database can hold is named as a script sees it, with its place in the list.
+    for (param, kind) in [("|| 1", "a function"), (r#"cmd("true")"#, "a command")] {
+        db.app()
+            .args(&["-e", &format!("db::query(\"select $1\", [{param}])")])
+            .status(1)
+            .stderr_contains(&format!("{kind} cannot be a parameter"))
+            .run();
+    }
 }
 
 /// Committed when the closure returns; rolled back on an error, on `exit(3)`; nested ones are

@@ -210,9 +210,7 @@ fn eval_runs_detached_too_and_a_finished_run_is_attached_to_at_once() {
 fn stop_stops_it_as_ctrl_c_would_and_a_second_stop_says_it_is_over() {
     let app = app();
     let id = detach(&app, &["waits"]);
-    let command: u32 = crate::support::wait::wait_for_file(&app.path().join("command.pid"))
-        .parse()
-        .unwrap();
+    let command = command_pid(&app);
     let output = adminsh(&app, &["--stop", &id]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
@@ -289,7 +287,7 @@ fn a_run_killed_with_sigkill_shows_as_lost_and_its_steps_resume() {
         r#"
         step("one", || cmd("sh", ["-c", "echo one >> done.txt"]).run());
         step("two", || {
-            cmd("sh", ["-c", "echo two >> started.txt; while [ ! -e go ]; do sleep 0.05; done"]).run();
+            cmd("sh", ["-c", "echo $$ > command.pid; echo two >> started.txt; while [ ! -e go ]; do sleep 0.05; done"]).run();
         });
         print("all done");
         "#,
@@ -310,6 +308,20 @@ fn a_run_killed_with_sigkill_shows_as_lost_and_its_steps_resume() {
         )),
         "{said}"
     );
+    // Its command lives on, orphaned, in the run's session: `--stop` ends it, and then there
+    // is nothing left to stop.
+    let command = command_pid(&app);
+    assert!(alive(command));
+    let stopped = adminsh(&app, &["--stop", &id]);
+    assert_eq!(stopped.status.code(), Some(0));
+    let said = text(&stopped.stderr);
+    assert!(
+        said.starts_with(&format!("adminsh: run {id} was lost, but "))
+            && said.contains(&format!("{command}"))
+            && said.contains(" still ran: stopped "),
+        "{said}"
+    );
+    wait_until("the orphaned command to be gone", || !alive(command));
     let stopped = adminsh(&app, &["--stop", &id]);
     assert_eq!(stopped.status.code(), Some(0));
     assert!(text(&stopped.stderr).starts_with("adminsh: nothing to stop: run "));
@@ -710,6 +722,7 @@ fn a_run_that_does_not_stop_within_the_grace_is_killed_and_recorded_as_such() {
     wait_for_text(&run_dir(&app, &id).join("output.log"), "to stderr");
     // Stopped, the run's adminsh cannot act on SIGINT; SIGKILL still ends it.
     signal_stop(pid);
+    let command = command_pid(&app);
     let output = adminsh(&app, &["--stop", &id]);
     assert_eq!(output.status.code(), Some(0));
     let said = text(&output.stderr);
@@ -719,6 +732,13 @@ fn a_run_that_does_not_stop_within_the_grace_is_killed_and_recorded_as_such() {
         )),
         "{said}"
     );
+    // Its command leads a group of its own that only the stopped adminsh could have signalled:
+    // found in the run's session and killed too.
+    assert!(
+        said.contains(&format!("adminsh: run {id} left ")) && said.contains(&format!("{command}")),
+        "{said}"
+    );
+    assert!(!alive(command));
     assert!(
         said.ends_with(&format!("adminsh: run {id} stopped: killed, exit 137\n")),
         "{said}"
@@ -732,8 +752,14 @@ fn a_run_that_does_not_stop_within_the_grace_is_killed_and_recorded_as_such() {
     assert!(row(&app, &id).contains("killed  137"));
     let attached = adminsh(&app, &["--attach", &id]);
     assert_eq!(attached.status.code(), Some(137));
-    // Its command, which nothing could tell to stop, ends when it is let go.
-    go(&app);
+}
+
+/// The pid of the run's command, which wrote it to `command.pid`.
+#[track_caller]
+fn command_pid(app: &Test) -> u32 {
+    crate::support::wait::wait_for_file(&app.path().join("command.pid"))
+        .parse()
+        .unwrap()
 }
 
 /// SIGSTOP: the process stops until SIGCONT, signals other than SIGKILL pending.
