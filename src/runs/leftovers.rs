@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The pids of the processes in session `sid` (the run's pid) started at `since` or later,
-/// the session leader included if it is still there.
+/// the session leader included if it is still there (a zombie is not).
 pub(crate) fn find(sid: u32, since: SystemTime) -> Vec<u32> {
     let Some(boot) = boot_time() else {
         return Vec::new();
@@ -45,9 +45,14 @@ pub(crate) fn find(sid: u32, since: SystemTime) -> Vec<u32> {
     found
 }
 
-/// Sends SIGTERM to each process and waits up to `grace` for them to go; SIGKILL to those
-/// still there. Returns the pids that were still running.
+/// Once the run's adminsh (`sid`) is gone: sends SIGTERM to each process left in its session
+/// and waits up to `grace` for them to go; SIGKILL to those still there. Returns the pids that
+/// were still running. While a process `sid` lives, the session is not the run's to end (the
+/// run's adminsh, or a pid used again since by a stranger's session): nothing is done.
 pub(crate) fn stop(sid: u32, since: SystemTime, grace: Duration) -> Vec<u32> {
+    if stat(sid).is_some() {
+        return Vec::new();
+    }
     let left = find(sid, since);
     signal(&left, libc::SIGTERM);
     let deadline = Instant::now() + grace;
@@ -137,9 +142,14 @@ mod tests {
         }
         // Started after the session began: none of these count.
         assert!(find(sid, SystemTime::now() + Duration::from_secs(5)).is_empty());
-        let stopped = stop(sid, before, Duration::from_secs(5));
-        assert_eq!(stopped.len(), 3, "{stopped:?}");
+        // While the leader lives, the session is not one a run left behind.
+        assert!(stop(sid, before, Duration::from_secs(5)).is_empty());
+        // The leader killed outright, as a run's adminsh is: its children stay, orphaned.
+        child.kill().unwrap();
         let _ = child.wait();
+        assert_eq!(find(sid, before).len(), 2);
+        let stopped = stop(sid, before, Duration::from_secs(5));
+        assert_eq!(stopped.len(), 2, "{stopped:?}");
         assert!(find(sid, before).is_empty());
     }
 }
