@@ -31,8 +31,8 @@ pub(crate) fn logs(release: &Release, id: &str) -> Result<i32, Error> {
     }
     let _ = out.flush();
     note_lost(&meta);
-    if let Status::Lost { pid } = run.status(&meta) {
-        crate::log::err_line(&format!("adminsh: {}", lost(&run, pid)));
+    if let Status::Lost { .. } = run.status(&meta) {
+        crate::log::err_line(&format!("adminsh: {}", lost(&run, &meta)));
     }
     Ok(0)
 }
@@ -58,9 +58,9 @@ pub(crate) fn attach(release: &Release, id: &str, target: Option<&str>) -> Resul
                 note_lost(&meta);
                 return Ok(code);
             }
-            Status::Lost { pid } => {
+            Status::Lost { .. } => {
                 let _ = out.flush();
-                crate::log::err_line(&format!("adminsh: {}", lost(&run, pid)));
+                crate::log::err_line(&format!("adminsh: {}", lost(&run, &meta)));
                 return Ok(EXIT_FAILURE);
             }
             Status::Starting | Status::Running { .. } => {}
@@ -85,15 +85,30 @@ pub(crate) fn left_running(id: &str, adminsh: &str) -> String {
     )
 }
 
-/// What a lost run is, and what is left of it.
-pub(crate) fn lost(run: &RunDir, pid: Option<u32>) -> String {
-    let pid = pid.map_or(String::new(), |pid| format!(" (pid {pid})"));
-    format!(
+/// What a lost run is, and what is left of it: its output and steps, and any commands it
+/// started that still run (a re-run would resume beside them).
+pub(crate) fn lost(run: &RunDir, meta: &Meta) -> String {
+    let pid = meta
+        .pid
+        .map_or(String::new(), |pid| format!(" (pid {pid})"));
+    let mut text = format!(
         "run {} was lost: its process{pid} ended without recording how (killed with SIGKILL, or \
-         the machine went down); its output is kept, and the steps it completed are too: \
-         running the script again resumes after them",
+         the machine went down); its output is kept, and the steps it completed are too",
         run.id
-    )
+    );
+    let left = super::leftovers::of(meta);
+    if left.is_empty() {
+        text.push_str(": running the script again resumes after them");
+    } else {
+        text.push_str(&format!(
+            "; {} it started still {}: `--stop {}` stops {} before the script runs again",
+            super::leftovers::described(&left),
+            if left.len() == 1 { "runs" } else { "run" },
+            run.id,
+            if left.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    text
 }
 
 fn note_lost(meta: &Meta) {

@@ -8,6 +8,33 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::Meta;
+
+/// What a run whose adminsh is gone left running: none while its adminsh (or a stranger with
+/// its pid) lives.
+pub(crate) fn of(meta: &Meta) -> Vec<u32> {
+    match (meta.pid, since(meta)) {
+        (Some(pid), Some(since)) if stat(pid).is_none() => find(pid, since),
+        _ => Vec::new(),
+    }
+}
+
+/// When the run started, as its record says.
+pub(crate) fn since(meta: &Meta) -> Option<SystemTime> {
+    let at: jiff::Timestamp = meta.started.parse().ok()?;
+    let seconds = u64::try_from(at.as_second()).ok()?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
+}
+
+/// `1 process (pid 42)`, `2 processes (pids 42, 43)`.
+pub(crate) fn described(pids: &[u32]) -> String {
+    let list: Vec<String> = pids.iter().map(ToString::to_string).collect();
+    match pids {
+        [one] => format!("1 process (pid {one})"),
+        _ => format!("{} processes (pids {})", pids.len(), list.join(", ")),
+    }
+}
+
 /// The pids of the processes in session `sid` (the run's pid) started at `since` or later,
 /// the session leader included if it is still there (a zombie is not).
 pub(crate) fn find(sid: u32, since: SystemTime) -> Vec<u32> {

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Meta, RunDir, Status, leftovers, meta};
+use super::{RunDir, Status, leftovers, meta};
 use crate::error::Error;
 use crate::release::Release;
 
@@ -35,20 +35,20 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
             return Ok(0);
         }
         Status::Lost { pid } => {
-            let left = match (pid, started(&meta)) {
+            let left = match (pid, leftovers::since(&meta)) {
                 (Some(pid), Some(since)) => leftovers::stop(pid, since, GRACE),
                 _ => Vec::new(),
             };
             if left.is_empty() {
                 crate::log::err_line(&format!(
                     "adminsh: nothing to stop: {}",
-                    super::follow::lost(&run, pid)
+                    super::follow::lost(&run, &meta)
                 ));
             } else {
                 crate::log::err_line(&format!(
                     "adminsh: run {} was lost, but {} still ran: stopped {}",
                     run.id,
-                    processes(&left),
+                    leftovers::described(&left),
                     if left.len() == 1 { "it" } else { "them" }
                 ));
             }
@@ -88,13 +88,13 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
             )));
         }
         // Its commands lead groups of their own, which only adminsh could signal.
-        if let Some(since) = started(&meta) {
+        if let Some(since) = leftovers::since(&meta) {
             let left = leftovers::stop(pid, since, LEFTOVER_GRACE);
             if !left.is_empty() {
                 crate::log::err_line(&format!(
                     "adminsh: run {} left {} running: killed",
                     run.id,
-                    processes(&left)
+                    leftovers::described(&left)
                 ));
             }
         }
@@ -113,22 +113,6 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
         meta.exit_code.unwrap_or(KILLED)
     ));
     Ok(0)
-}
-
-/// When the run started, as its record says.
-fn started(meta: &Meta) -> Option<std::time::SystemTime> {
-    let at: jiff::Timestamp = meta.started.parse().ok()?;
-    let seconds = u64::try_from(at.as_second()).ok()?;
-    std::time::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
-}
-
-/// `1 process (pid 42)`, `2 processes (pids 42, 43)`.
-fn processes(pids: &[u32]) -> String {
-    let list: Vec<String> = pids.iter().map(ToString::to_string).collect();
-    match pids {
-        [one] => format!("1 process (pid {one})"),
-        _ => format!("{} processes (pids {})", pids.len(), list.join(", ")),
-    }
 }
 
 /// Sends `signal` to the run's process group.

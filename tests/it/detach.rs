@@ -308,6 +308,13 @@ fn a_run_killed_with_sigkill_shows_as_lost_and_its_steps_resume() {
         )),
         "{said}"
     );
+    // Its command still runs, and a re-run would resume beside it: said, with the way out.
+    assert!(
+        said.contains(" it started still run")
+            && said.contains(&format!("`--stop {id}` stops "))
+            && said.contains("before the script runs again"),
+        "{said}"
+    );
     // Its command lives on, orphaned, in the run's session: `--stop` ends it, and then there
     // is nothing left to stop.
     let command = command_pid(&app);
