@@ -7,6 +7,7 @@
 #                      and cmd("true") via PATH) vs a bash loop, python3 subprocess.run and a raw
 #                      posix_spawn + waitpid loop (benches/spawn_floor.rs, the floor). Each runner
 #                      is also timed with 0 spawns, so the per-spawn figure excludes its startup.
+#                      adminsh runs in the release root, and once with -C from outside it.
 #   3. .read():        cmd("cat", [big]).read() of a 1 GiB file: wall time and peak RSS, vs
 #                      cat > /dev/null and python3 subprocess.run(capture_output=True).
 #   4. .each_line():   seq 10000000 streamed line by line: lines/s and peak RSS, vs python3
@@ -155,18 +156,25 @@ hyperfine -N --warmup 20 "${startup_runs[@]}" --style basic \
 # --- 2. Per-spawn cost -----------------------------------------------------------------------
 
 log "per-spawn cost: $BENCH_SPAWNS spawns of /bin/true (hyperfine)"
-spawn_cmds=()
+# From the release root, as `adminsh SCRIPT` is run in an app; and once from outside it
+# (`-C DIR` from elsewhere), where a command's working directory is not adminsh's: the static
+# glibc build cannot use posix_spawn there (std finds posix_spawn_file_actions_addchdir_np
+# only through dlsym, which a static binary does not have) and forks instead.
+spawn_cmds=() away_cmds=()
 for n in "$BENCH_SPAWNS" 0; do
     spawn_cmds+=(
         -n "floor $n" "$F $n"
-        -n "adminsh-abs $n" "$A -C $T $T/spawn_abs.rhai $n"
-        -n "adminsh-path $n" "$A -C $T $T/spawn_path.rhai $n"
+        -n "adminsh-abs $n" "$A $T/spawn_abs.rhai $n"
+        -n "adminsh-path $n" "$A $T/spawn_path.rhai $n"
         -n "bash $n" "$B $T/spawn.sh $n"
         -n "python3 $n" "$P -S $T/spawn.py $n"
     )
+    away_cmds+=(-n "adminsh-away $n" "$A -C $T $T/spawn_abs.rhai $n")
 done
-hyperfine -N --warmup 2 --runs "$BENCH_SPAWN_RUNS" --style basic \
-    --export-json "$TMP/out/spawn.json" "${spawn_cmds[@]}" >&2
+(cd "$TMP" && hyperfine -N --warmup 2 --runs "$BENCH_SPAWN_RUNS" --style basic \
+    --export-json "$TMP/out/spawn.json" "${spawn_cmds[@]}") >&2
+(cd "$ROOT" && hyperfine -N --warmup 2 --runs "$BENCH_SPAWN_RUNS" --style basic \
+    --export-json "$TMP/out/spawn_away.json" "${away_cmds[@]}") >&2
 
 # --- Timing with peak RSS (3. and 4.) --------------------------------------------------------
 
