@@ -4,16 +4,27 @@
 //! stage's changes, and sees the name the script gave as argv[0]. Every stage gets a process
 //! group of its own, so Ctrl-C and timeouts reach everything it starts.
 //!
-//! A stage whose directory is the one adminsh runs in is started without a change of directory:
-//! the same directory, on the fast path. std sets a child's directory with `posix_spawn` only
-//! where it finds `posix_spawn_file_actions_addchdir_np` at run time, which a statically linked
-//! glibc binary (`cargo dist`) never does, so there a change of directory costs a fork + exec.
+//! A stage whose directory is the one adminsh runs in is started without a change of directory.
+//! std sets a child's directory with `posix_spawn` only where it finds
+//! `posix_spawn_file_actions_addchdir_np` at run time (dlsym), which a statically linked glibc
+//! binary finds only because it exports it (`build.rs`, and `ADDCHDIR` below); elsewhere a
+//! change of directory would cost a fork + exec.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
 use super::{Error, Launch, Spec, Stage, terminal};
+
+/// std looks `posix_spawn_file_actions_addchdir_np` up at run time; referenced here, it is
+/// linked into the static binary, which exports it (`build.rs`), so the lookup finds it. (Not
+/// in a dynamic build, where glibc has it and referencing it would require glibc 2.29.)
+#[cfg(all(target_os = "linux", target_env = "gnu", target_feature = "crt-static"))]
+#[used]
+static ADDCHDIR: unsafe extern "C" fn(
+    *mut libc::posix_spawn_file_actions_t,
+    *const libc::c_char,
+) -> libc::c_int = libc::posix_spawn_file_actions_addchdir_np;
 
 /// The expression for `spec`; with `foreground`, its (only) stage takes the terminal.
 pub(super) fn expression(
