@@ -113,10 +113,10 @@ def main():
     doc += [
         "µs/spawn is (time for N spawns − time for 0 spawns) / N, so the runner's own startup "
         "is left out; wall/N includes it. The runners run in the scratch release's root, as "
-        "`adminsh SCRIPT` runs in an app; the `-C DIR` row runs from outside it, where the "
-        "static glibc build forks for each command (a command's directory is not adminsh's, "
-        "and std finds `posix_spawn_file_actions_addchdir_np` only through dlsym, which a "
-        "static binary lacks). adminsh runs with stdout and stderr not a terminal "
+        "`adminsh SCRIPT` runs in an app; the `-C DIR` row runs from outside it, where each "
+        "command's directory is not adminsh's (`posix_spawn` with a change of directory, "
+        "which the static build finds because `build.rs` exports it). adminsh runs with "
+        "stdout and stderr not a terminal "
         "(as under cron or CI). Means of the hyperfine runs; a large ± means the machine was "
         "busy, so rerun before trusting a ratio.",
         "",

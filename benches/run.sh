@@ -157,9 +157,9 @@ hyperfine -N --warmup 20 "${startup_runs[@]}" --style basic \
 
 log "per-spawn cost: $BENCH_SPAWNS spawns of /bin/true (hyperfine)"
 # From the release root, as `adminsh SCRIPT` is run in an app; and once from outside it
-# (`-C DIR` from elsewhere), where a command's working directory is not adminsh's: the static
-# glibc build cannot use posix_spawn there (std finds posix_spawn_file_actions_addchdir_np
-# only through dlsym, which a static binary does not have) and forks instead.
+# (`-C DIR` from elsewhere), where a command's working directory is not adminsh's: posix_spawn
+# with a change of directory, which the static build has only because build.rs exports
+# posix_spawn_file_actions_addchdir_np for std's run-time lookup.
 spawn_cmds=() away_cmds=()
 for n in "$BENCH_SPAWNS" 0; do
     spawn_cmds+=(
