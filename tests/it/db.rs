@@ -5,7 +5,6 @@
 //! statements in `--json`, streaming a million rows.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::mariadb;
@@ -284,14 +283,7 @@ fn interrupted(db: &Db, sent: Signal) {
             db.long_statement()
         ),
     );
-    let child = t
-        .command()
-        .arg("slow")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = t.spawn(&["slow"]);
     wait_for_file(&t.path().join("inserted"));
     // The statement is running by now (and if not yet, Ctrl-C stops the script before it).
     std::thread::sleep(Duration::from_millis(300));

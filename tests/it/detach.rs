@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use crate::remote;
 use crate::support::processes::{Signal, alive, finish, signal};
@@ -48,17 +48,6 @@ fn adminsh(app: &Test, args: &[&str]) -> Output {
         .spawn()
         .unwrap();
     finish(child, &format!("adminsh {args:?}"))
-}
-
-/// Starts adminsh in the app with these arguments, its output piped.
-fn spawn(app: &Test, args: &[&str]) -> Child {
-    app.command()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -250,8 +239,8 @@ fn ctrl_c_while_attached_leaves_the_run_running_and_two_can_follow_at_once() {
     let id = detach(&app, &["waits"]);
     let output = run_dir(&app, &id).join("output.log");
     wait_for_text(&output, "to stderr");
-    let mut first = spawn(&app, &["--attach", &id]);
-    let mut second = spawn(&app, &["--attach", &id]);
+    let mut first = app.spawn(&["--attach", &id]);
+    let mut second = app.spawn(&["--attach", &id]);
     // Both are following (each has printed what was there) before one is interrupted.
     for follower in [&mut first, &mut second] {
         let mut out = BufReader::new(follower.stdout.take().unwrap());
@@ -388,7 +377,7 @@ fn what_stops_a_run_before_it_starts_is_said_there_and_leaves_no_run() {
     assert_eq!(output.status.code(), Some(0));
     assert!(text(&output.stdout).contains("how many"));
     // The script's lock, held by a run in the foreground: the detached process says so.
-    let foreground = spawn(&app, &["waits"]);
+    let foreground = app.spawn(&["waits"]);
     crate::support::wait::wait_for_path(&app.path().join("command.pid"));
     let output = adminsh(&app, &["--detach", "waits"]);
     assert_eq!(output.status.code(), Some(1));
@@ -632,7 +621,7 @@ fn a_detached_run_on_a_target_outlives_the_connection_and_is_followed_through_it
     let runs = text(&adminsh(&app, &["-t", "production", "--runs"]).stdout);
     assert!(runs.contains(&format!("running (pid {pid})")), "{runs}");
     // Following it, then the connection cut (Ctrl-C here ends the ssh client): the run goes on.
-    let mut following = spawn(&app, &["-t", "production", "--attach", &id]);
+    let mut following = app.spawn(&["-t", "production", "--attach", &id]);
     let mut out = BufReader::new(following.stdout.take().unwrap());
     let mut line = String::new();
     while line != "to stderr\n" {

@@ -1,8 +1,6 @@
 //! File operations from scripts: append, mkdir, remove, rename, copy, stat, `temp_dir` and
 //! which; what `--dry-run` and `--read-only` do with them; and the paths `remove` refuses.
 
-use std::process::Stdio;
-
 use crate::support::Test;
 use crate::support::processes::{Signal, finish, signal};
 use crate::support::wait::wait_for_file;
@@ -295,14 +293,7 @@ fn temp_dirs_are_removed_when_the_script_ends_however_it_ends() {
         "waits",
         "let d = temp_dir();\nwrite_file(\"started\", d + \"\\n\");\nsleep(600);\n",
     );
-    let child = t
-        .command()
-        .arg("waits")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = t.spawn(&["waits"]);
     let dir = wait_for_file(&t.path().join("started"));
     let dir = dir.trim();
     assert!(std::path::Path::new(dir).is_dir());

@@ -517,14 +517,7 @@ fn ctrl_c_ends_a_request_at_once() {
             server.url("http", "/slow/60")
         ),
     );
-    let child = t
-        .command()
-        .arg("fetch")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = t.spawn(&["fetch"]);
     wait_for_file(&t.path().join("started"));
     crate::support::wait::wait_until("the request to reach the server", || {
         server.requests().contains("/slow/60")

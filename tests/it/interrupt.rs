@@ -18,14 +18,7 @@ fn interrupt_during_a_command(sent: Signal, expected_status: i32) {
         write_file("after.txt", "should not run");
         "#,
     );
-    let child = t
-        .command()
-        .arg("slow")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = t.spawn(&["slow"]);
     let grandchild: u32 = wait_for_file(&t.path().join("grandchild.pid"))
         .parse()
         .unwrap();
@@ -117,14 +110,7 @@ fn interrupt_reaches_every_group(sent: Signal, expected_status: i32) {
         write_file("after.txt", "should not run");
         "#,
     );
-    let child = t
-        .command()
-        .arg("pipeline")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = t.spawn(&["pipeline"]);
     let pids = |file: &str| -> Vec<i32> {
         let mut pids: Vec<i32> = std::fs::read_to_string(t.path().join(file))
             .unwrap_or_default()

@@ -1,7 +1,6 @@
 //! `sleep`, `retry` and `wait_until`: what they return, what they say on stderr, the errors
 //! for arguments out of range, and Ctrl-C or SIGTERM ending a wait.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::Test;
@@ -155,14 +154,7 @@ fn arguments_out_of_range_are_errors() {
 #[track_caller]
 fn a_wait_is_interrupted(script: &str, sent: Signal, status: i32) {
     let t = Test::new().script("waits", script);
-    let child = t
-        .command()
-        .arg("waits")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = t.spawn(&["waits"]);
     wait_for_file(&t.path().join("started"));
     let start = Instant::now();
     signal(child.id(), sent);

@@ -226,6 +226,18 @@ impl Test {
         command
     }
 
+    /// Starts adminsh with `args` in this test's app, stdin from `/dev/null` and its output
+    /// piped, for a test that signals it or reads it while it runs.
+    #[track_caller]
+    pub(crate) fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command_with(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Runs adminsh and checks every expectation; returns the output and the app dir.
     #[track_caller]
     pub(crate) fn run(self) -> Finished {
