@@ -92,26 +92,12 @@ impl Api {
     }
 
     pub(crate) fn query(&self, conn: &Conn, sql: &str, params: Array) -> RhaiResult<Dynamic> {
-        let rows = self.statement(
-            conn,
-            "db::query",
-            sql,
-            &params,
-            |c| c.read(sql, &params),
-            |_| None,
-        )?;
+        let rows = self.read(conn, "db::query", sql, &params)?;
         Ok(rows.into_value())
     }
 
     pub(crate) fn scalar(&self, conn: &Conn, sql: &str, params: Array) -> RhaiResult<Dynamic> {
-        let rows = self.statement(
-            conn,
-            "db::scalar",
-            sql,
-            &params,
-            |c| c.read(sql, &params),
-            |_| None,
-        )?;
+        let rows = self.read(conn, "db::scalar", sql, &params)?;
         if rows.columns.len() != 1 {
             return Err(runtime_error(format!(
                 "db::scalar expects one column, the query returned {}: {:?}",
@@ -128,14 +114,7 @@ impl Api {
     }
 
     pub(crate) fn row(&self, conn: &Conn, sql: &str, params: Array) -> RhaiResult<Dynamic> {
-        let rows = self.statement(
-            conn,
-            "db::row",
-            sql,
-            &params,
-            |c| c.read(sql, &params),
-            |_| None,
-        )?;
+        let rows = self.read(conn, "db::row", sql, &params)?;
         if rows.rows.len() != 1 {
             return Err(runtime_error(format!(
                 "db::row expects exactly one row, the query returned {}",
@@ -253,6 +232,11 @@ impl Api {
 
     /// Runs one statement: recorded, shown in a dry run when it changed rows, its failure
     /// turned into the script's error.
+    /// A query's rows, recorded as `what` (no rows affected).
+    fn read(&self, conn: &Conn, what: &str, sql: &str, params: &[Dynamic]) -> RhaiResult<Rows> {
+        self.statement(conn, what, sql, params, |c| c.read(sql, params), |_| None)
+    }
+
     fn statement<T>(
         &self,
         conn: &Conn,

@@ -36,11 +36,7 @@ fn sample(readme: &str, intro: &str) -> String {
 
 /// A copy of the example shop, its virtualenv made, its database not yet.
 fn shop() -> Test {
-    let app = Test::bare();
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
-        app.path(),
-    );
+    let app = Test::example_shop();
     let made = Command::new("python3")
         .args(["-m", "venv", "--without-pip", ".venv"])
         .current_dir(app.path())
@@ -48,23 +44,6 @@ fn shop() -> Test {
         .unwrap();
     assert!(made.success());
     app
-}
-
-fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".venv" || name == "shop.db" || name == "__pycache__" || name == ".adminsh" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// How one README example is run, by its first line.

@@ -6,34 +6,12 @@ use std::path::Path;
 use crate::support::Test;
 use crate::support::tools::require;
 
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        // A developer's local venv or database is not part of the app.
-        if name == ".venv" || name == "shop.db" || name == "__pycache__" || name == ".adminsh" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn fix_records_fixes_then_finds_nothing() {
     // The example creates its virtualenv without pip (it needs only the standard library), so
     // Debian's python3-venv is not needed.
     require!(Python, Sqlite3);
-    let app = Test::bare();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
-        app.path(),
-    );
+    let app = Test::example_shop();
     let first = app
         .args(&["fix_records"])
         .stdout("applied 0001_create_customers_and_orders\napplied 0002_seed_sample_data\nfixed 3 emails, 2 negative totals, 2 statuses\n")
@@ -85,11 +63,7 @@ fn every_example_script_answers_help_without_running() {
     names.sort();
     assert_eq!(names, ["fix_records", "report"]);
     for name in &names {
-        let app = Test::bare();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
-            app.path(),
-        );
+        let app = Test::example_shop();
         let done = app
             .args(&[name, "--help"])
             .stdout_contains(&format!("\nUsage: adminsh {name}"))

@@ -92,6 +92,18 @@ impl Test {
         Self::bare().file("adminsh.toml", "")
     }
 
+    /// A fresh copy of the example shop (`examples/shop`), without what a developer's runs
+    /// left in the clone (its virtualenv, database, caches and state).
+    #[track_caller]
+    pub(crate) fn example_shop() -> Self {
+        let app = Test::bare();
+        copy_app(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop"),
+            app.path(),
+        );
+        app
+    }
+
     /// A temp dir with nothing in it.
     #[track_caller]
     pub(crate) fn bare() -> Self {
@@ -344,4 +356,23 @@ fn stdin_that_adminsh_never_reads_is_no_error() {
 fn unindent_strips_common_indentation() {
     assert_eq!(unindent("\n    a\n      b\n    "), "a\n  b\n");
     assert_eq!(unindent("x"), "x");
+}
+
+/// Copies an app's files, leaving out what its runs make: `.venv`, `shop.db`, `__pycache__`,
+/// `.adminsh`.
+fn copy_app(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".venv" || name == "shop.db" || name == "__pycache__" || name == ".adminsh" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_app(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
