@@ -1,14 +1,19 @@
 //! Where a run's own words go on the terminal: a script's `print` on stdout (or on stderr when
 //! stdout carries the `--json` report), its `debug` and log messages on stderr, and, in a dry
-//! run, the list of what it would have done; under `--json`, the tables `print_table` printed. Each text is masked here, raw, before it is
-//! prefixed or written. A closed reader loses the words, never the run.
+//! run, the list of what it would have done; under `--json`, the tables `print_table` printed
+//! are also kept for the report. Each text is masked here, raw, before it is prefixed or
+//! written. A closed reader loses the words, never the run.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use rhai::Dynamic;
 
 use crate::log::{self, Level};
 use crate::release::secrets::Redactor;
+
+/// How many tables the `--json` report keeps: a script printing one per loop turn must not
+/// grow adminsh without bound. Later tables are still printed.
+const MAX_TABLES: usize = 1000;
 
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
@@ -18,6 +23,8 @@ pub(crate) struct Sink {
     would: RefCell<Vec<String>>,
     /// What `print_table` printed, masked, for the `--json` report.
     tables: RefCell<Vec<Dynamic>>,
+    /// More than [`MAX_TABLES`] were printed (and that was said).
+    tables_full: Cell<bool>,
 }
 
 impl Sink {
@@ -26,6 +33,7 @@ impl Sink {
             json,
             would: RefCell::default(),
             tables: RefCell::default(),
+            tables_full: Cell::new(false),
         }
     }
 
@@ -34,9 +42,17 @@ impl Sink {
         self.json
     }
 
-    /// Keeps a table `print_table` printed (its rows, masked) for the report.
+    /// Keeps a table `print_table` printed (its rows, masked) for the report: the first
+    /// [`MAX_TABLES`]; at the next, says once that the rest are not kept.
     pub(crate) fn keep_table(&self, rows: Dynamic) {
-        self.tables.borrow_mut().push(rows);
+        let mut tables = self.tables.borrow_mut();
+        if tables.len() < MAX_TABLES {
+            tables.push(rows);
+        } else if !self.tables_full.replace(true) {
+            log::warn(&format!(
+                "--json keeps the first {MAX_TABLES} tables print_table printed; later ones are printed, not kept"
+            ));
+        }
     }
 
     /// The tables printed, in order.

@@ -99,7 +99,22 @@ fn a_querys_rows_keep_its_column_order_on_screen_and_in_json() {
     assert_eq!(
         report["tables"].to_string(),
         r#"[[{"b":1,"a":"x"}],[{"n":1}]]"#
+    ); // A table per loop turn: the report keeps the first thousand and says so once.
+    let done = app()
+        .args(&["--json", "-e", "for i in 0..1003 { print_table([#{i: i}]) }"])
+        .any_stdout()
+        .stderr_contains("warning: --json keeps the first 1000 tables print_table printed; later ones are printed, not kept\n")
+        .run();
+    assert_eq!(
+        done.stderr.matches("warning:").count(),
+        1,
+        "{}",
+        done.stderr
     );
+    let report: serde_json::Value = serde_json::from_str(done.stdout.trim()).unwrap();
+    let tables = report["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 1000);
+    assert_eq!(tables[999].to_string(), r#"[{"i":999}]"#);
 }
 
 #[test]
