@@ -209,7 +209,7 @@ pub(crate) fn render(
     let mut message = match &error {
         EvalAltResult::ErrorRuntime(value, _) if value.is_string() => value.to_string(),
         EvalAltResult::ErrorRuntime(value, _) => format!("uncaught exception: {value}"),
-        other => crate::host::limits::describe(other)
+        other => crate::limits::describe(other)
             .unwrap_or_else(|| crate::hints::plain_types(&other.to_string())),
     };
     let text = text_of(&current);

@@ -4,7 +4,7 @@
 
 use rhai::{EvalAltResult, ParseErrorType, Position};
 
-use crate::host::step_code::call_text;
+use crate::step_code::call_text;
 use crate::{stdlib, suggest};
 
 /// Functions of Rhai itself that scripts call most, offered besides the host API's and the

@@ -13,6 +13,7 @@ mod hints;
 mod host;
 mod interrupt;
 mod kind;
+mod limits;
 mod log;
 mod modes;
 mod options;
@@ -30,6 +31,7 @@ mod sink;
 mod spawner;
 mod state;
 mod stdlib;
+mod step_code;
 mod suggest;
 mod table;
 

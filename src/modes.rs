@@ -173,7 +173,7 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
     let session = Session::new(release, setup);
     let result = repl::run(session.clone());
     session.db.close();
-    crate::host::files::remove_temp_dirs();
+    crate::host::remove_temp_dirs();
     let ending = match &result {
         Ok(0) => None,
         Ok(code) => Some(Ending::Exit(*code)),

@@ -182,7 +182,7 @@ fn json_value(value: &Dynamic) -> Value {
             return Value::Null;
         };
         // A row from a query keeps the query's column order.
-        let keys = crate::db::value::keys_in_order(value, map);
+        let keys = crate::db::keys_in_order(value, map);
         Value::Object(
             keys.into_iter()
                 .filter_map(|k| map.get(k.as_str()).map(|v| (k, json_value(v))))

@@ -184,7 +184,7 @@ fn run_job(
     *redactor = runner.session.release.config.borrow().redactor().clone();
     // A dry run's database sandbox (and any transaction left open) is rolled back now.
     runner.session.db.close();
-    crate::host::files::remove_temp_dirs();
+    crate::host::remove_temp_dirs();
     if outcome.is_ok() {
         runner.session.steps.borrow().clear_checkpoint()?;
     }

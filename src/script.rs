@@ -9,7 +9,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 use crate::diagnostic;
 use crate::error::Ending;
 use crate::hints;
-use crate::host::{self, control};
+use crate::host;
 use crate::log;
 use crate::params;
 use crate::release::secrets::Redactor;
@@ -88,7 +88,7 @@ impl Runner {
                 self.stop(error, name)
             })?;
         }
-        host::constants::check(&ast, &text).map_err(|e| self.stop(*e, name))?;
+        host::check_constants(&ast, &text).map_err(|e| self.stop(*e, name))?;
         ast.set_source(name);
         self.session.sources.remember_closures(name, &ast);
         Ok(ast)
@@ -109,7 +109,7 @@ impl Runner {
     }
 
     fn stop(&self, error: EvalAltResult, name: &str) -> Ending {
-        control::ended(&error).unwrap_or_else(|| {
+        host::ended(&error).unwrap_or_else(|| {
             let redactor = self.session.redactor();
             // The value a script threw, masked before it is written out in Rhai's notation;
             // then the whole text, for values Rhai's own messages quote.

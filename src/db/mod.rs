@@ -1,30 +1,30 @@
 //! The app's database, in-process: one `Backend` per driver (`sqlite.rs` with the bundled
 //! `SQLite`, `postgres.rs`, `mysql.rs`), one `Conn` over it that owns transactions, the dry-run
 //! sandbox and read-only mode (set once, when it opens), and `Databases`, the session's handles:
-//! `DATABASE_URL`'s connection opened on first use, and those `db::connect` opened. `module.rs`
-//! registers it all as the `db` module, which `import "std/db" as db` loads.
+//! `DATABASE_URL`'s connection opened on first use, and those `db::connect` opened. Drivers and
+//! connections only, below the host API: `host/db/` registers it all as the `db` module scripts
+//! call (`import "std/db" as db`). Callers see the names re-exported here, never a child module.
 
-pub(crate) mod api;
-pub(crate) mod cancel;
-pub(crate) mod conn;
-pub(crate) mod module;
-pub(crate) mod mysql;
-pub(crate) mod pg_value;
-pub(crate) mod postgres;
-pub(crate) mod sql;
-pub(crate) mod sqlite;
-pub(crate) mod tls;
-pub(crate) mod url;
-pub(crate) mod value;
+mod cancel;
+mod conn;
+mod mysql;
+mod pg_value;
+mod postgres;
+mod sql;
+mod sqlite;
+mod tls;
+mod url;
+mod value;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use rhai::{Array, Dynamic, EvalAltResult};
 
-pub(crate) use conn::Conn;
+pub(crate) use conn::{Conn, TxError};
 use sql::Dialect;
-use value::Rows;
+pub(crate) use sql::{first_keyword, place};
+pub(crate) use value::{Rows, columns_of, keys_in_order, row_map, shown, table, tag_for};
 
 /// An error the database (or its driver) gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,8 +106,18 @@ pub(crate) trait Backend {
     fn read(&self, sql: &str, params: &[Dynamic], in_transaction: bool) -> Result<Rows, DbError>;
     /// Runs one statement and returns the rows it affected.
     fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError>;
-    /// Runs one prepared statement for each parameter set; the rows affected, in total.
-    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError>;
+    /// Runs one prepared statement for each parameter set; the rows affected, in total. A
+    /// failure names the set it came from.
+    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
+        let mut total = 0;
+        for (n, set) in sets.iter().enumerate() {
+            total += self.exec(sql, set).map_err(|mut e| {
+                e.message = format!("parameter set {}: {}", n + 1, e.message);
+                e
+            })?;
+        }
+        Ok(total)
+    }
     /// Walks the rows of a statement in constant memory, inside a transaction.
     fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError>;
     /// Transaction control, adminsh's own: `BEGIN`, `SAVEPOINT x`, `COMMIT`...

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 use mysql::{Column, Conn, Opts, OptsBuilder, Params, SslOpts, Value};
-use rhai::{Array, Dynamic};
+use rhai::Dynamic;
 
 use super::sql::{self, Dialect};
 use super::url::{Server, SslMode};
@@ -110,7 +110,7 @@ impl Mysql {
     fn prepare(sql: &str, params: &[Dynamic]) -> Result<(String, Params), DbError> {
         let translated = sql::translate(sql, Dialect::Mysql).map_err(DbError::refused)?;
         if translated.highest != params.len() {
-            return Err(super::sqlite::counted(translated.highest, params.len()));
+            return Err(sql::counted(translated.highest, params.len()));
         }
         let mut values = Vec::with_capacity(translated.order.len());
         for &i in &translated.order {
@@ -201,17 +201,6 @@ impl Backend for Mysql {
         let affected = result.affected_rows();
         drop(result);
         Ok(affected)
-    }
-
-    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
-        let mut total = 0;
-        for (n, set) in sets.iter().enumerate() {
-            total += self.exec(sql, set).map_err(|mut e| {
-                e.message = format!("parameter set {}: {}", n + 1, e.message);
-                e
-            })?;
-        }
-        Ok(total)
     }
 
     fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError> {

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement};
-use rhai::{Array, Dynamic};
+use rhai::Dynamic;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::pg_value::{Param, values};
-use super::sql::Dialect;
+use super::sql::{self, Dialect};
 use super::url::{Server, SslMode};
 use super::value::Rows;
 use super::{Backend, Canceller, DbError, EachError, ErrorKind, RowFn};
@@ -139,7 +139,7 @@ impl Postgres {
         let stmt = self.prepared(sql)?;
         let wanted = stmt.params().len();
         if wanted != params.len() {
-            return Err(super::sqlite::counted(wanted, params.len()));
+            return Err(sql::counted(wanted, params.len()));
         }
         Ok((stmt, params))
     }
@@ -213,17 +213,6 @@ impl Backend for Postgres {
             .map_err(|e| read_only(self.failed(sql, &e)))
     }
 
-    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
-        let mut total = 0;
-        for (n, set) in sets.iter().enumerate() {
-            total += self.exec(sql, set).map_err(|mut e| {
-                e.message = format!("parameter set {}: {}", n + 1, e.message);
-                e
-            })?;
-        }
-        Ok(total)
-    }
-
     fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError> {
         let n = self.cursors.get() + 1;
         let cursor = format!("adminsh_cursor_{n}");
@@ -234,7 +223,7 @@ impl Backend for Postgres {
             let mut client = self.client.borrow_mut();
             let stmt = client.prepare(&declare).map_err(|e| self.failed(sql, &e))?;
             if stmt.params().len() != params.len() {
-                return Err(super::sqlite::counted(stmt.params().len(), params.len()).into());
+                return Err(sql::counted(stmt.params().len(), params.len()).into());
             }
             let bound = Param::all(params)?;
             let refs: Vec<&(dyn ToSql + Sync)> =

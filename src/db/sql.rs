@@ -338,6 +338,16 @@ fn is_word(b: u8, part: bool) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 || (part && (b.is_ascii_digit() || b == b'$'))
 }
 
+/// The SQL uses `$highest` but `given` parameters came.
+pub(crate) fn counted(highest: usize, given: usize) -> super::DbError {
+    super::DbError::failed(format!(
+        "the SQL uses {} parameter{} ($1..${highest}), {given} {} given",
+        highest,
+        if highest == 1 { "" } else { "s" },
+        if given == 1 { "was" } else { "were" }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,7 +97,7 @@ impl Sqlite {
     fn prepare(&self, sql: &str, params: usize) -> Result<CachedStatement<'_>, DbError> {
         let translated = sql::translate(sql, Dialect::Sqlite).map_err(DbError::refused)?;
         if translated.highest != params {
-            return Err(counted(translated.highest, params));
+            return Err(sql::counted(translated.highest, params));
         }
         let stmt = self.conn.prepare_cached(&translated.sql).map_err(error)?;
         Ok(stmt)
@@ -148,7 +148,7 @@ impl Backend for Sqlite {
     fn read(&self, sql: &str, params: &[Dynamic], _in_transaction: bool) -> Result<Rows, DbError> {
         let translated = sql::translate(sql, Dialect::Sqlite).map_err(DbError::refused)?;
         if translated.highest != params.len() {
-            return Err(counted(translated.highest, params.len()));
+            return Err(sql::counted(translated.highest, params.len()));
         }
         self.reading.store(true, Ordering::SeqCst);
         // Not from the cache: the authorizer judges a statement when it is prepared.
@@ -203,7 +203,7 @@ impl Backend for Sqlite {
     fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError> {
         let translated = sql::translate(sql, Dialect::Sqlite).map_err(DbError::refused)?;
         if translated.highest != params.len() {
-            return Err(counted(translated.highest, params.len()).into());
+            return Err(sql::counted(translated.highest, params.len()).into());
         }
         // Prepared anew: the callback may run the same SQL from the cache while this one steps.
         let mut stmt = self.conn.prepare(&translated.sql).map_err(error)?;
@@ -286,16 +286,6 @@ fn numbered(i: usize, message: &str) -> DbError {
 fn in_set(n: usize, mut e: DbError) -> DbError {
     e.message = format!("parameter set {}: {}", n + 1, e.message);
     e
-}
-
-/// The SQL uses `$highest` but `given` parameters came.
-pub(crate) fn counted(highest: usize, given: usize) -> DbError {
-    DbError::failed(format!(
-        "the SQL uses {} parameter{} ($1..${highest}), {given} {} given",
-        highest,
-        if highest == 1 { "" } else { "s" },
-        if given == 1 { "was" } else { "were" }
-    ))
 }
 
 fn error(e: rusqlite::Error) -> DbError {

@@ -10,7 +10,8 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD
 use rhai::{Blob, Dynamic};
 use sha1::Digest;
 
-use super::{Host, RhaiResult, control, runtime_error};
+use super::control;
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use rhai::{Array, Blob, Dynamic, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext};
 
-use super::limits::MAX_TIMEOUT_SECONDS;
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
+use crate::limits::MAX_TIMEOUT_SECONDS;
 use crate::process::{self, Captured, Output, Spec, Stage};
 use crate::session::Session;
 
@@ -38,6 +38,11 @@ impl Cmd {
         Cmd(Rc::new(spec))
     }
 
+    /// The command with `change` made to every stage of its pipeline.
+    fn each_stage(&self, change: impl Fn(&mut Stage)) -> Self {
+        self.with(|s| s.stages.iter_mut().for_each(&change))
+    }
+
     fn last_stage(spec: &mut Spec) -> &mut Stage {
         spec.stages.last_mut().expect("a command has a stage")
     }
@@ -64,258 +69,165 @@ fn words(values: Array, what: &str) -> Result<Vec<String>, Box<EvalAltResult>> {
         .collect()
 }
 
-// One flat list of the command family's host functions reads best whole.
-#[allow(clippy::too_many_lines)]
+/// The command family: building a command (each row returns a new one), showing it, running it.
 pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     host.engine.register_type_with_name::<Cmd>("Cmd");
-    host.def(
-        "cmd",
-        "prog: String -> Cmd",
-        "A command running `prog` (found on the release's PATH) with no arguments",
-        |program: &str| Cmd::new(program, Vec::new()),
+    building(host, session);
+    rows!(host, session;
+        "to_string", "cmd: Cmd -> String", "The command line, shell-quoted, secrets masked",
+            move |c: &mut Cmd| c.0.shown(&session.redactor());
+        "to_debug", "cmd: Cmd -> String", "The command line, for debug()",
+            move |c: &mut Cmd| format!("cmd({})", c.0.shown(&session.redactor()));
+        "run", "cmd: Cmd -> int", "Runs it, output to the terminal; returns the exit status",
+            move |c: &mut Cmd| run(&session, c);
+        "read", "cmd: Cmd -> String", "Runs it; returns stdout, trailing newlines trimmed",
+            move |c: &mut Cmd| read(&session, c);
+        "read_bytes", "cmd: Cmd -> Blob", "Runs it; returns stdout byte for byte",
+            move |c: &mut Cmd| read_bytes(&session, c);
+        "lines", "cmd: Cmd -> Array", "Runs it; returns the lines of stdout",
+            move |c: &mut Cmd| lines(&session, c);
+        "output", "cmd: Cmd -> Map", "Runs it; returns #{status, stdout, stderr}",
+            move |c: &mut Cmd| output(&session, c);
+        "each_line", "cmd: Cmd, callback: FnPtr -> int",
+            "Runs it, calling `callback` per stdout line (false stops); returns the exit status",
+            move |ctx: NativeCallContext, c: &mut Cmd, each: FnPtr| each_line(&ctx, &session, c, &each);
     );
-    host.def(
-        "cmd",
-        "prog: String, args: Array -> Cmd",
-        "A command running `prog` with these arguments (strings, numbers, booleans)",
-        |program: &str, args: Array| -> RhaiResult<Cmd> {
-            Ok(Cmd::new(program, words(args, "argument")?))
-        },
-    );
-    host.def(
-        "sh",
-        "script: String -> Cmd",
-        "The explicit shell form: `sh -c script`",
-        Cmd::shell,
-    );
-    let s = session.clone();
-    host.def(
-        "app",
-        "prog: String -> Cmd",
-        "Like cmd, run through the app's runner (bundle exec, poetry run, uv run, adminsh.toml)",
-        move |program: &str| app(&s, program, Vec::new()),
-    );
-    let s = session.clone();
-    host.def(
-        "app",
-        "prog: String, args: Array -> Cmd",
-        "Like cmd, run through the app's runner (bundle exec, poetry run, uv run, adminsh.toml)",
-        move |program: &str, args: Array| -> RhaiResult<Cmd> {
-            Ok(app(&s, program, words(args, "argument")?))
-        },
-    );
-    host.def(
-        "arg",
-        "cmd: Cmd, arg: ? -> Cmd",
-        "The command with one more argument",
-        |c: &mut Cmd, arg: Dynamic| -> RhaiResult<Cmd> {
-            let arg = word(&arg, "argument")?;
-            Ok(c.with(|s| Cmd::last_stage(s).args.push(arg)))
-        },
-    );
-    host.def(
-        "args",
-        "cmd: Cmd, args: Array -> Cmd",
-        "The command with more arguments",
-        |c: &mut Cmd, args: Array| -> RhaiResult<Cmd> {
-            let args = words(args, "argument")?;
-            Ok(c.with(|s| Cmd::last_stage(s).args.extend(args)))
-        },
-    );
-    host.def(
-        "env",
-        "cmd: Cmd, key: String, value: ? -> Cmd",
-        "The command with an environment variable set",
-        |c: &mut Cmd, key: &str, value: Dynamic| -> RhaiResult<Cmd> {
-            let value = word(&value, "an env value")?;
-            Ok(c.with(|s| {
-                for stage in &mut s.stages {
-                    stage.env.push((key.to_owned(), Some(value.clone())));
-                }
-            }))
-        },
-    );
-    host.def(
-        "env_remove",
-        "cmd: Cmd, key: String -> Cmd",
-        "The command with an environment variable removed",
-        |c: &mut Cmd, key: &str| {
-            c.with(|s| {
-                for stage in &mut s.stages {
-                    stage.env.push((key.to_owned(), None));
-                }
-            })
-        },
-    );
-    host.def(
-        "dir",
-        "cmd: Cmd, path: String -> Cmd",
-        "The command running in `path` (relative to the release root)",
-        |c: &mut Cmd, dir: &str| {
-            c.with(|s| {
-                for stage in &mut s.stages {
-                    stage.dir = Some(dir.into());
-                }
-            })
-        },
-    );
-    host.def(
-        "stdin",
-        "cmd: Cmd, text: String -> Cmd",
-        "The command with `text` fed to its stdin",
-        |c: &mut Cmd, text: &str| c.with(|s| s.stdin = Some(text.as_bytes().to_vec())),
-    );
-    host.def(
-        "stdin",
-        "cmd: Cmd, bytes: Blob -> Cmd",
-        "The command with `bytes` fed to its stdin",
-        |c: &mut Cmd, bytes: Blob| c.with(|s| s.stdin = Some(bytes)),
-    );
-    host.def(
-        "pipe",
-        "cmd: Cmd, next: Cmd -> Cmd",
-        "A pipeline: this command's stdout into `next`",
-        |c: &mut Cmd, next: Cmd| c.with(|s| s.stages.extend(next.0.stages.iter().cloned())),
-    );
-    host.def(
-        "timeout",
-        "cmd: Cmd, seconds: int -> Cmd",
-        "The command, stopped if it runs longer than `seconds`",
-        |c: &mut Cmd, seconds: rhai::INT| -> RhaiResult<Cmd> {
-            timeout(c, seconds as f64, &seconds.to_string())
-        },
-    );
-    host.def(
-        "timeout",
-        "cmd: Cmd, seconds: float -> Cmd",
-        "The command, stopped if it runs longer than `seconds`",
-        |c: &mut Cmd, seconds: rhai::FLOAT| -> RhaiResult<Cmd> {
-            timeout(c, seconds, &Dynamic::from_float(seconds).to_string())
-        },
-    );
-    host.def(
-        "read_only",
-        "cmd: Cmd -> Cmd",
-        "The command, marked as changing nothing: it runs in a dry run and in read-only mode",
-        |c: &mut Cmd| c.with(|s| s.read_only = true),
-    );
-    host.def(
-        "unchecked",
-        "cmd: Cmd -> Cmd",
-        "The command, with a non-zero exit not an error",
-        |c: &mut Cmd| c.with(|s| s.checked = false),
-    );
+}
 
-    let s = session.clone();
-    host.def(
-        "to_string",
-        "cmd: Cmd -> String",
-        "The command line, shell-quoted, secrets masked",
-        move |c: &mut Cmd| c.0.shown(&s.redactor()),
-    );
-    let s = session.clone();
-    host.def(
-        "to_debug",
-        "cmd: Cmd -> String",
-        "The command line, for debug()",
-        move |c: &mut Cmd| format!("cmd({})", c.0.shown(&s.redactor())),
-    );
-
-    let s = session.clone();
-    host.def(
-        "run",
-        "cmd: Cmd -> int",
-        "Runs it, output to the terminal; returns the exit status",
-        move |c: &mut Cmd| -> RhaiResult<rhai::INT> {
-            let finished = s.run(&c.0, Output::Inherit).map_err(into_rhai)?;
-            Ok(finished.status.into())
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "read",
-        "cmd: Cmd -> String",
-        "Runs it; returns stdout, trailing newlines trimmed",
-        move |c: &mut Cmd| -> RhaiResult<ImmutableString> {
-            let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
-            let mut text = decode(finished.stdout, &s, &c.0);
-            let kept = text.trim_end_matches(['\n', '\r']).len();
-            if kept < text.len() {
-                text.make_mut().truncate(kept);
-            }
-            Ok(text)
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "read_bytes",
-        "cmd: Cmd -> Blob",
-        "Runs it; returns stdout byte for byte",
-        move |c: &mut Cmd| -> RhaiResult<Blob> {
-            match s.run(&c.0, Output::Bytes).map_err(into_rhai)?.stdout {
-                Captured::Bytes(bytes) => Ok(bytes),
-                _ => Ok(Blob::new()),
-            }
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "lines",
-        "cmd: Cmd -> Array",
-        "Runs it; returns the lines of stdout",
-        move |c: &mut Cmd| -> RhaiResult<Array> {
-            let finished = s.run(&c.0, Output::Text).map_err(into_rhai)?;
-            let text = decode(finished.stdout, &s, &c.0);
-            Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "output",
-        "cmd: Cmd -> Map",
-        "Runs it; returns #{status, stdout, stderr}",
-        move |c: &mut Cmd| -> RhaiResult<Map> {
-            let finished = s.run(&c.0, Output::Both).map_err(into_rhai)?;
-            let mut map = Map::new();
-            map.insert("status".into(), rhai::INT::from(finished.status).into());
-            map.insert("stdout".into(), decode(finished.stdout, &s, &c.0).into());
-            map.insert("stderr".into(), decode(finished.stderr, &s, &c.0).into());
-            Ok(map)
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "each_line",
-        "cmd: Cmd, callback: FnPtr -> int",
-        "Runs it, calling `callback` per stdout line (false stops); returns the exit status",
-        move |ctx: NativeCallContext, c: &mut Cmd, each: FnPtr| -> RhaiResult<rhai::INT> {
-            let mut failure = None;
-            let mut warned = false;
-            let mut callback = |line: &[u8]| {
-                let line = if let Ok(line) = std::str::from_utf8(line) {
-                    line.to_owned()
-                } else {
-                    if !warned {
-                        warned = true;
-                        warn_not_utf8(&s, &c.0);
-                    }
-                    String::from_utf8_lossy(line).into_owned()
-                };
-                match each.call_within_context::<Dynamic>(&ctx, (line,)) {
-                    Ok(go_on) => go_on.as_bool().unwrap_or(true),
-                    Err(e) => {
-                        failure = Some(e);
-                        false
-                    }
-                }
+/// `cmd`, `sh`, `app` and the builder methods.
+fn building(host: &mut Host, session: &Rc<Session>) {
+    const APP: &str =
+        "Like cmd, run through the app's runner (bundle exec, poetry run, uv run, adminsh.toml)";
+    rows!(host, session;
+        "cmd", "prog: String -> Cmd",
+            "A command running `prog` (found on the release's PATH) with no arguments",
+            |program: &str| Cmd::new(program, Vec::new());
+        "cmd", "prog: String, args: Array -> Cmd",
+            "A command running `prog` with these arguments (strings, numbers, booleans)",
+            |program: &str, args: Array| -> RhaiResult<Cmd> {
+                Ok(Cmd::new(program, words(args, "argument")?))
             };
-            let finished = s.run(&c.0, Output::Lines(&mut callback));
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            Ok(finished.map_err(into_rhai)?.status.into())
-        },
+        "sh", "script: String -> Cmd", "The explicit shell form: `sh -c script`", Cmd::shell;
+        "app", "prog: String -> Cmd", APP, move |program: &str| app(&session, program, Vec::new());
+        "app", "prog: String, args: Array -> Cmd", APP,
+            move |program: &str, args: Array| -> RhaiResult<Cmd> {
+                Ok(app(&session, program, words(args, "argument")?))
+            };
+        "arg", "cmd: Cmd, arg: ? -> Cmd", "The command with one more argument",
+            |c: &mut Cmd, arg: Dynamic| -> RhaiResult<Cmd> {
+                let arg = word(&arg, "argument")?;
+                Ok(c.with(|s| Cmd::last_stage(s).args.push(arg)))
+            };
+        "args", "cmd: Cmd, args: Array -> Cmd", "The command with more arguments",
+            |c: &mut Cmd, args: Array| -> RhaiResult<Cmd> {
+                let args = words(args, "argument")?;
+                Ok(c.with(|s| Cmd::last_stage(s).args.extend(args)))
+            };
+        "env", "cmd: Cmd, key: String, value: ? -> Cmd", "The command with an environment variable set",
+            |c: &mut Cmd, key: &str, value: Dynamic| -> RhaiResult<Cmd> {
+                let value = word(&value, "an env value")?;
+                Ok(c.each_stage(|stage| stage.env.push((key.to_owned(), Some(value.clone())))))
+            };
+        "env_remove", "cmd: Cmd, key: String -> Cmd", "The command with an environment variable removed",
+            |c: &mut Cmd, key: &str| c.each_stage(|stage| stage.env.push((key.to_owned(), None)));
+        "dir", "cmd: Cmd, path: String -> Cmd", "The command running in `path` (relative to the release root)",
+            |c: &mut Cmd, dir: &str| c.each_stage(|stage| stage.dir = Some(dir.into()));
+        "stdin", "cmd: Cmd, text: String -> Cmd", "The command with `text` fed to its stdin",
+            |c: &mut Cmd, text: &str| c.with(|s| s.stdin = Some(text.as_bytes().to_vec()));
+        "stdin", "cmd: Cmd, bytes: Blob -> Cmd", "The command with `bytes` fed to its stdin",
+            |c: &mut Cmd, bytes: Blob| c.with(|s| s.stdin = Some(bytes));
+        "pipe", "cmd: Cmd, next: Cmd -> Cmd", "A pipeline: this command's stdout into `next`",
+            |c: &mut Cmd, next: Cmd| c.with(|s| s.stages.extend(next.0.stages.iter().cloned()));
+        "timeout", "cmd: Cmd, seconds: int -> Cmd", "The command, stopped if it runs longer than `seconds`",
+            |c: &mut Cmd, seconds: rhai::INT| timeout(c, seconds as f64, &seconds.to_string());
+        "timeout", "cmd: Cmd, seconds: float -> Cmd", "The command, stopped if it runs longer than `seconds`",
+            |c: &mut Cmd, seconds: rhai::FLOAT| {
+                timeout(c, seconds, &Dynamic::from_float(seconds).to_string())
+            };
+        "read_only", "cmd: Cmd -> Cmd",
+            "The command, marked as changing nothing: it runs in a dry run and in read-only mode",
+            |c: &mut Cmd| c.with(|s| s.read_only = true);
+        "unchecked", "cmd: Cmd -> Cmd", "The command, with a non-zero exit not an error",
+            |c: &mut Cmd| c.with(|s| s.checked = false);
     );
+}
+
+fn run(session: &Session, c: &Cmd) -> RhaiResult<rhai::INT> {
+    let finished = session.run(&c.0, Output::Inherit).map_err(into_rhai)?;
+    Ok(finished.status.into())
+}
+
+fn read(session: &Session, c: &Cmd) -> RhaiResult<ImmutableString> {
+    let finished = session.run(&c.0, Output::Text).map_err(into_rhai)?;
+    let mut text = decode(finished.stdout, session, &c.0);
+    let kept = text.trim_end_matches(['\n', '\r']).len();
+    if kept < text.len() {
+        text.make_mut().truncate(kept);
+    }
+    Ok(text)
+}
+
+fn read_bytes(session: &Session, c: &Cmd) -> RhaiResult<Blob> {
+    match session.run(&c.0, Output::Bytes).map_err(into_rhai)?.stdout {
+        Captured::Bytes(bytes) => Ok(bytes),
+        _ => Ok(Blob::new()),
+    }
+}
+
+fn lines(session: &Session, c: &Cmd) -> RhaiResult<Array> {
+    let finished = session.run(&c.0, Output::Text).map_err(into_rhai)?;
+    let text = decode(finished.stdout, session, &c.0);
+    Ok(text.lines().map(|l| Dynamic::from(l.to_owned())).collect())
+}
+
+fn output(session: &Session, c: &Cmd) -> RhaiResult<Map> {
+    let finished = session.run(&c.0, Output::Both).map_err(into_rhai)?;
+    let mut map = Map::new();
+    map.insert("status".into(), rhai::INT::from(finished.status).into());
+    map.insert(
+        "stdout".into(),
+        decode(finished.stdout, session, &c.0).into(),
+    );
+    map.insert(
+        "stderr".into(),
+        decode(finished.stderr, session, &c.0).into(),
+    );
+    Ok(map)
+}
+
+/// `.each_line(callback)`: each line of stdout as it comes (not UTF-8: said once, replaced); a
+/// callback's error stops the command and is the script's error.
+fn each_line(
+    ctx: &NativeCallContext,
+    session: &Session,
+    c: &Cmd,
+    each: &FnPtr,
+) -> RhaiResult<rhai::INT> {
+    let mut failure = None;
+    let mut warned = false;
+    let mut callback = |line: &[u8]| {
+        let line = if let Ok(line) = std::str::from_utf8(line) {
+            line.to_owned()
+        } else {
+            if !warned {
+                warned = true;
+                warn_not_utf8(session, &c.0);
+            }
+            String::from_utf8_lossy(line).into_owned()
+        };
+        match each.call_within_context::<Dynamic>(ctx, (line,)) {
+            Ok(go_on) => go_on.as_bool().unwrap_or(true),
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        }
+    };
+    let finished = session.run(&c.0, Output::Lines(&mut callback));
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(finished.map_err(into_rhai)?.status.into())
 }
 
 /// A command of the app: its runner's words, then the program and its arguments.

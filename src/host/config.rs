@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Map};
 
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 use crate::suggest;
 

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, EvalAltResult, Position};
 
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::error::{EXIT_SCRIPT_RANGE, Ending};
 use crate::session::Session;
 

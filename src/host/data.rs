@@ -2,7 +2,7 @@
 
 use rhai::{Dynamic, Map};
 
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::release::secrets::percent_decode;
 
 pub(crate) fn register(host: &mut Host) {

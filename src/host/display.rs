@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rhai::FnPtr;
 
-use super::Host;
+use super::def::Host;
 use super::progress::Progress;
 use crate::session::Session;
 

@@ -11,9 +11,10 @@ use std::sync::Mutex;
 
 use rhai::{Dynamic, Map};
 
+use super::control;
+use super::def::{Host, RhaiResult, runtime_error};
 use super::fs::{in_release, io_reason};
 use super::time::Time;
-use super::{Host, RhaiResult, control, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 

@@ -3,8 +3,8 @@
 
 use rhai::{Array, Dynamic, Map};
 
+use super::def::{Host, RhaiResult, runtime_error};
 use super::time::plain;
-use super::{Host, RhaiResult, runtime_error};
 
 /// How a CSV text is laid out.
 struct Layout {

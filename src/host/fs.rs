@@ -12,7 +12,8 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic, EvalAltResult};
 
-use super::{Host, RhaiResult, control, runtime_error};
+use super::control;
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 

@@ -14,8 +14,8 @@ use rhai::{
     Position,
 };
 
-use super::limits::{MAX_ARRAY_ITEMS, MAX_BLOB_BYTES, MAX_MAP_ENTRIES, MAX_STRING_BYTES};
-use super::{RhaiResult, runtime_error};
+use super::def::{RhaiResult, runtime_error};
+use crate::limits::{MAX_ARRAY_ITEMS, MAX_BLOB_BYTES, MAX_MAP_ENTRIES, MAX_STRING_BYTES};
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn("blob", |len: INT| blob(len, 0));

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use rhai::{Blob, Dynamic, Map};
 use ureq::http;
 
+use super::control;
+use super::def::{Host, RhaiResult, runtime_error};
 use super::waiting::seconds;
-use super::{Host, RhaiResult, control, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 

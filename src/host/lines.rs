@@ -9,7 +9,8 @@ use std::rc::Rc;
 use rhai::{Array, Dynamic, INT};
 
 use super::command::{Cmd, into_rhai};
-use super::{Host, RhaiResult, runtime_error, text};
+use super::def::{Host, RhaiResult, runtime_error};
+use super::text;
 use crate::process::Output;
 use crate::process::scan::{self, Blocks, Matcher};
 use crate::session::Session;

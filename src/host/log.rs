@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext};
 
-use super::Host;
+use super::def::Host;
 use crate::log::Level;
 use crate::session::Session;
 

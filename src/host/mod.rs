@@ -1,113 +1,46 @@
-//! The Rhai host API: the functions admin scripts call, one file per family, and `engine`, which
-//! builds the one Engine both the script runner and the console use.
+//! The Rhai host API: the functions admin scripts call, one file per family, each written with
+//! the toolkit in `def.rs`; this file only assembles them: `engine` builds the one Engine both
+//! the script runner and the console use. Callers outside `host/` see this face only.
 
-pub(crate) mod codec;
-pub(crate) mod command;
-pub(crate) mod config;
-pub(crate) mod constants;
-pub(crate) mod control;
-pub(crate) mod data;
-pub(crate) mod display;
-pub(crate) mod files;
-pub(crate) mod formats;
-pub(crate) mod fs;
-pub(crate) mod hardened;
-pub(crate) mod http;
-pub(crate) mod limits;
-pub(crate) mod lines;
-pub(crate) mod log;
-pub(crate) mod modules;
-pub(crate) mod procfile;
-pub(crate) mod progress;
-pub(crate) mod prompt;
-pub(crate) mod step_code;
-pub(crate) mod steps;
-pub(crate) mod tables;
-pub(crate) mod text;
-pub(crate) mod time;
-pub(crate) mod waiting;
+mod codec;
+mod command;
+mod config;
+mod constants;
+mod control;
+mod data;
+mod db;
+mod def;
+mod display;
+mod files;
+mod formats;
+mod fs;
+mod hardened;
+mod http;
+mod lines;
+mod log;
+mod modules;
+mod procfile;
+mod progress;
+mod prompt;
+mod steps;
+mod tables;
+mod text;
+mod time;
+mod waiting;
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Engine, EvalAltResult, Position, RhaiNativeFunc, Variant};
+use rhai::Engine;
 
 use crate::interrupt;
 use crate::session::Session;
 
-pub(crate) type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
-
-/// A catchable script error with this message; the evaluator adds the call site's position.
-pub(crate) fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE).into()
-}
-
-/// A host function as the console's `:help` and completion show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FnDoc {
-    pub name: &'static str,
-    /// `prog: String, args: Array -> Cmd` (`?` for any type).
-    pub params: &'static str,
-    pub doc: &'static str,
-}
-
-impl FnDoc {
-    /// `cmd(prog: String, args: Array) -> Cmd`
-    pub(crate) fn signature(&self) -> String {
-        match self.params.split_once("->") {
-            Some((params, returns)) => {
-                format!("{}({}) -> {}", self.name, params.trim(), returns.trim())
-            }
-            None => format!("{}({})", self.name, self.params.trim()),
-        }
-    }
-
-    /// Called as a method on a command: `cmd(...).run()`.
-    pub(crate) fn is_method(&self) -> bool {
-        self.params.starts_with("cmd: Cmd")
-            || self.params.starts_with("bar: Progress")
-            || self.params.starts_with("db: Db")
-    }
-}
-
-/// The engine being built, and the description of every function registered on it.
-pub(crate) struct Host {
-    pub engine: Engine,
-    pub docs: Vec<FnDoc>,
-    /// The Rust signature of each function `def` registered, with its index in `docs`, for the
-    /// test that holds the two equal. (The `db::` functions, registered into their module,
-    /// push their docs directly and have none.)
-    #[cfg(test)]
-    signatures: Vec<(usize, fn() -> Signature)>,
-}
-
-/// Parameter and return types of a registered function, as rhai registered it.
-#[cfg(test)]
-type Signature = (Vec<std::any::TypeId>, std::any::TypeId);
-
-impl Host {
-    /// Registers a host function with its parameters (`name: Type, ... -> Return`) and a
-    /// one-line description. Every host function goes through here, so `:help` and completion,
-    /// generated from `docs`, cannot miss what scripts can call; a test holds each `params`
-    /// to the types of `func`.
-    pub(crate) fn def<A, const N: usize, const X: bool, R, const F: bool, Func>(
-        &mut self,
-        name: &'static str,
-        params: &'static str,
-        doc: &'static str,
-        func: Func,
-    ) where
-        A: 'static,
-        R: Variant + Clone,
-        Func: RhaiNativeFunc<A, N, X, R, F> + 'static,
-    {
-        self.engine.register_fn(name, func);
-        self.docs.push(FnDoc { name, params, doc });
-        #[cfg(test)]
-        self.signatures.push((self.docs.len() - 1, || {
-            (Func::param_types().to_vec(), std::any::TypeId::of::<R>())
-        }));
-    }
-}
+pub(crate) use config::release_map;
+pub(crate) use constants::check as check_constants;
+pub(crate) use control::ended;
+pub(crate) use def::{FnDoc, Host};
+pub(crate) use files::remove_temp_dirs;
+pub(crate) use modules::{Resolver, outside};
 
 /// The Engine for one session: limits set explicitly (`limits`; debug and release builds
 /// behave alike), undefined variables caught at compile time, Ctrl-C stopping runaway loops,
@@ -116,7 +49,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     let mut engine = Engine::new();
     engine.set_strict_variables(true);
     engine.set_fail_on_invalid_map_property(true);
-    limits::apply(&mut engine);
+    crate::limits::apply(&mut engine);
     hardened::register(&mut engine);
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
@@ -130,17 +63,12 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
         };
         crate::sink::debug(&s.redactor(), &place, text);
     });
-    let mut host = Host {
-        engine,
-        docs: Vec::with_capacity(64),
-        #[cfg(test)]
-        signatures: Vec::with_capacity(64),
-    };
+    let mut host = Host::new(engine);
     // `import "std/db" as db` and, without an import, `db::...`.
-    let db = crate::db::module::register(&mut host, session);
+    let db = db::register(&mut host, session);
     host.engine.register_static_module("db", db.clone());
     host.engine.set_module_resolver(
-        modules::Resolver::new(
+        Resolver::new(
             session.release.path(),
             session.options().allow_outside_release,
         )
@@ -173,6 +101,8 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
 mod tests {
     use super::*;
     use crate::session::for_tests as session;
+    use def::{FnDoc, RhaiResult, Signature};
+    use rhai::{Dynamic, Engine};
     use rhai::{FnPtr, NativeCallContext};
     use std::any::TypeId;
 
@@ -248,7 +178,7 @@ mod tests {
             "Regex" => vec![TypeId::of::<text::Regex>()],
             "Time" => vec![TypeId::of::<time::Time>()],
             "Duration" => vec![TypeId::of::<time::Duration>()],
-            "Db" => vec![TypeId::of::<crate::db::module::Db>()],
+            "Db" => vec![TypeId::of::<db::Db>()],
             "()" => vec![TypeId::of::<()>()],
             _ => return None,
         };
@@ -329,11 +259,7 @@ mod tests {
 
     #[test]
     fn a_drifting_signature_is_caught() {
-        let mut host = Host {
-            engine: Engine::new_raw(),
-            docs: Vec::new(),
-            signatures: Vec::new(),
-        };
+        let mut host = Host::new(Engine::new_raw());
         host.def(
             "f",
             "a: int, b: String -> bool",
@@ -388,9 +314,12 @@ mod tests {
         assert_eq!(engine.max_string_size(), 0);
         assert_eq!(engine.max_array_size(), 0);
         assert_eq!(engine.max_map_size(), 0);
-        assert_eq!(engine.max_call_levels(), limits::MAX_CALL_LEVELS);
-        assert_eq!(engine.max_expr_depth(), limits::MAX_EXPR_DEPTH);
-        assert_eq!(engine.max_function_expr_depth(), limits::MAX_EXPR_DEPTH);
+        assert_eq!(engine.max_call_levels(), crate::limits::MAX_CALL_LEVELS);
+        assert_eq!(engine.max_expr_depth(), crate::limits::MAX_EXPR_DEPTH);
+        assert_eq!(
+            engine.max_function_expr_depth(),
+            crate::limits::MAX_EXPR_DEPTH
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use rhai::{Dynamic, Map};
 
 use super::command::Cmd;
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::release::procfile;
 use crate::session::Session;
 use crate::suggest;

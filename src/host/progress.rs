@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, FnPtr, NativeCallContext};
 
-use super::{Host, RhaiResult};
+use super::def::{Host, RhaiResult};
 
 /// Redraws at most this often on a terminal.
 const REDRAW: Duration = Duration::from_millis(100);

@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use rustyline::error::ReadlineError;
 
-use super::{Host, RhaiResult, control, runtime_error};
+use super::control;
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 
 pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {

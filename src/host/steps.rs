@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
-use super::step_code::call_text;
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
 use crate::state::lock::{self, LockError};
 use crate::state::steps::StepStart;
+use crate::step_code::call_text;
 
 pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();

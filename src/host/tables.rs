@@ -5,8 +5,8 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext};
 
-use super::{Host, RhaiResult, runtime_error};
-use crate::db::value::{Rows, columns_of};
+use super::def::{Host, RhaiResult, runtime_error};
+use crate::db::{Rows, columns_of};
 use crate::session::Session;
 
 pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {

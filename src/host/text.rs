@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic, Map};
 
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, runtime_error};
 
 /// A compiled pattern, as scripts see it (`regex("...")`).
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ use jiff::{
 };
 use rhai::{Dynamic, Engine, INT};
 
-use super::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, runtime_error};
 
 /// A point in time with the zone it is shown in.
 #[derive(Debug, Clone)]

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
-use super::limits::MAX_WAIT_SECONDS;
-use super::{Host, RhaiResult, control, runtime_error};
+use super::control;
+use super::def::{Host, RhaiResult, runtime_error};
 use crate::interrupt;
+use crate::limits::MAX_WAIT_SECONDS;
 use crate::log::{Level, emit};
 
 /// The longest one wait may be: a week.

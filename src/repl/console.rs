@@ -10,8 +10,7 @@ use rhai::{AST, Dynamic, Module, ParseErrorType, Scope};
 use super::help::{self, Function};
 use crate::catalog;
 use crate::error::Ending;
-use crate::host::config::release_map;
-use crate::host::modules;
+use crate::host::{self, release_map};
 use crate::interrupt;
 use crate::release::listing;
 use crate::script::Runner;
@@ -130,7 +129,7 @@ impl Console {
         let value = self.runner.session.redactor().value(value);
         // Rows straight from a query: a table, in the query's column order.
         if let Some(table) =
-            crate::db::value::table(&value, &|v| pretty(v, 0, &|v| self.runner.text(v, true)))
+            crate::db::table(&value, &|v| pretty(v, 0, &|v| self.runner.text(v, true)))
         {
             return format!(
                 "{table}
@@ -213,7 +212,7 @@ impl Console {
             Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
         };
         let allowed = session.options().allow_outside_release;
-        if let Some(message) = modules::outside(root, &real, allowed) {
+        if let Some(message) = host::outside(root, &real, allowed) {
             return Outcome::Error(format!(":load {wanted}: {message}"));
         }
         let bytes = match std::fs::read(&real) {

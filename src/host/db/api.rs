@@ -9,12 +9,10 @@ use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
-use super::conn::TxError;
-use super::module::Db;
-use super::sql;
-use super::value::{self, Rows};
-use super::{Conn, DbError, EachError, ErrorKind, Mode};
-use crate::host::{RhaiResult, control, runtime_error};
+use super::Db;
+use crate::db::{self, Conn, DbError, EachError, ErrorKind, Mode, Rows, TxError};
+use crate::host::control;
+use crate::host::def::{RhaiResult, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 use crate::spawner::{CommandRecord, Statement};
@@ -122,8 +120,8 @@ impl Api {
             )));
         }
         let Rows { columns, rows } = rows;
-        let tag = value::tag_for(&columns);
-        Ok(value::row_map(
+        let tag = db::tag_for(&columns);
+        Ok(db::row_map(
             &columns,
             rows.into_iter().next().unwrap_or_default(),
             tag,
@@ -182,8 +180,8 @@ impl Api {
             |c| {
                 let mut tag = None;
                 let mut call = |columns: &Rc<[String]>, values: Vec<Dynamic>| {
-                    let tag = *tag.get_or_insert_with(|| value::tag_for(columns));
-                    let row = value::row_map(columns, values, tag);
+                    let tag = *tag.get_or_insert_with(|| db::tag_for(columns));
+                    let row = db::row_map(columns, values, tag);
                     let answer: Dynamic = f
                         .call_within_context(ctx, (row,))
                         .map_err(EachError::Script)?;
@@ -300,7 +298,7 @@ impl Api {
         }
         let shown = params
             .iter()
-            .map(|p| self.session.redact(&value::shown(p)))
+            .map(|p| self.session.redact(&db::shown(p)))
             .collect();
         spawner.record(self.record(conn, self.session.redact(sql), shown))
     }
@@ -322,11 +320,11 @@ impl Api {
 
     /// A dry run's line for a statement that ran in the sandbox: what it would have done.
     fn would(&self, conn: &Conn, sql: &str, params: &[Dynamic], rows: u64) {
-        let verb = sql::first_keyword(sql, conn.dialect());
+        let verb = db::first_keyword(sql, conn.dialect());
         let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut shown = format!("`{one_line}`");
         if !params.is_empty() {
-            let list: Vec<String> = params.iter().map(value::shown).collect();
+            let list: Vec<String> = params.iter().map(db::shown).collect();
             shown.push_str(&format!(" with [{}]", list.join(", ")));
         }
         let rows_text = format!(
@@ -376,7 +374,7 @@ fn frame(sql: &str, at: usize) -> String {
     let column = sql[start..at].chars().count();
     format!(
         "\n  at {}:\n  | {}\n  | {}^",
-        sql::place(sql, at),
+        db::place(sql, at),
         &sql[start..end],
         " ".repeat(column)
     )
