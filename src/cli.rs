@@ -157,6 +157,7 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
+    #[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
     pub(crate) fn into_options(mut self) -> Result<Options, Error> {
         let script = std::mem::take(&mut self.script);
         let mut words = text_words(script, self.eval.is_some(), self.complete_words)?.into_iter();

@@ -104,7 +104,7 @@ pub(crate) fn refused_before_release(mode: &ReleaseMode, error: &Error) -> Optio
 }
 
 // The run's life in order (prepare, lock, audit, run, report) reads best as one function.
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 fn run_job(
     release: Release,
     job: Job,

@@ -118,6 +118,7 @@ fn digest<D: Digest>(value: &Dynamic, what: &str) -> RhaiResult<String> {
     Ok(hex(&D::digest(bytes(value, what)?)))
 }
 
+#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     host.def(
         "base64_encode",

@@ -175,8 +175,6 @@ fn toml_value(value: toml::Value) -> Dynamic {
     }
 }
 
-// One flat list of the family's host functions reads best whole.
-#[allow(clippy::too_many_lines)]
 pub(super) fn register(host: &mut Host) {
     host.def(
         "parse_csv",

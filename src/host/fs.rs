@@ -17,6 +17,7 @@ use super::def::{Host, RhaiResult, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 
+#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(

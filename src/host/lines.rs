@@ -89,8 +89,7 @@ fn columns(session: &Session, c: &Cmd, delimiter: Option<&str>) -> RhaiResult<Ar
     Ok(rows)
 }
 
-// One flat list of the family's host functions reads best whole.
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     let s = session.clone();
     host.def(

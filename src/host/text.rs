@@ -169,6 +169,7 @@ fn found(caps: &regex::Captures<'_>) -> Dynamic {
     }
 }
 
+#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 pub(super) fn register(host: &mut Host) {
     host.engine.register_type_with_name::<Regex>("Regex");
     host.def(

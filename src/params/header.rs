@@ -229,6 +229,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
+#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 fn parse_param(cursor: &mut Cursor, flag: bool) -> Result<Param, HeaderError> {
     let directive = if flag { "@flag" } else { "@param" };
     if !cursor.skip_spaces() && cursor.peek().is_some() {

@@ -122,6 +122,7 @@ impl Header {
 
     /// The command line as `PARAMS`: every declared name, converted, defaults filled in.
     /// Words after `--` are left alone (the script finds them in `ARGS`).
+    #[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
     pub(crate) fn bind(&self, script: &str, args: &[String], places: Places) -> Result<Map, Error> {
         let usage = |message: String| {
             Error::usage(format!(

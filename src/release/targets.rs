@@ -111,6 +111,7 @@ pub(crate) fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
 }
 
 impl Target {
+    #[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
     fn check(f: Fields) -> Result<Target, String> {
         let program = match f.adminsh {
             Some(p) if p.trim().is_empty() => return Err("`adminsh` is empty".into()),

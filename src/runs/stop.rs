@@ -23,6 +23,7 @@ const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 const KILLED: i32 = 128 + libc::SIGKILL;
 
 /// `--stop ID`. 0 once the run is not running (stopped now, or already over).
+#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
     let (run, meta) = super::find(release, id)?;
     let pid = match run.status(&meta) {
