@@ -11,9 +11,9 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Ending, Error};
-use crate::release::secrets::Redactor;
-use crate::spawner::CommandRecord;
-use crate::state::steps::Step;
+use crate::record::CommandRecord;
+use crate::release::Redactor;
+use crate::state::Step;
 
 mod table;
 pub(crate) use table::table;

@@ -278,7 +278,7 @@ impl Cli {
         };
         Err(Error::usage(format!(
             "--env-file `{}` is not UTF-8, so it cannot be {to}",
-            crate::release::dotenv::escape_bytes(file.as_os_str().as_encoded_bytes())
+            crate::release::escape_bytes(file.as_os_str().as_encoded_bytes())
         )))
     }
 }
@@ -312,7 +312,7 @@ fn text_words(words: Vec<OsString>, eval: bool, complete: bool) -> Result<Vec<St
             Ok(word) => text.push(word),
             Err(word) if complete => text.push(word.to_string_lossy().into_owned()),
             Err(word) => {
-                let shown = crate::release::dotenv::escape_bytes(word.as_encoded_bytes());
+                let shown = crate::release::escape_bytes(word.as_encoded_bytes());
                 let which = match (eval, i) {
                     (true, i) => format!("argument {} of -e", i + 1),
                     (false, 0) => "the script name".to_owned(),
@@ -417,7 +417,7 @@ mod tests {
         let crate::options::Mode::Release(mode) = &options.mode else {
             panic!("{options:?} runs no release");
         };
-        crate::remote::argv::forwarded(mode, &options.flags, name, stage)
+        crate::command_line::forwarded(mode, &options.flags, name, stage)
     }
 
     #[test]
@@ -636,7 +636,7 @@ mod tests {
                 let Mode::Release(mode) = &here.mode else {
                     panic!("{line:?} runs no release");
                 };
-                let argv = crate::runs::start::child_argv("fix-1", mode, &here.flags);
+                let argv = crate::runs::child_argv("fix-1", mode, &here.flags);
                 let there = Cli::try_parse_from(std::iter::once("adminsh".into()).chain(argv))
                     .unwrap()
                     .into_options()
@@ -652,7 +652,7 @@ mod tests {
 
     #[test]
     fn a_target_directory_starting_with_a_dash_stays_a_directory() {
-        use crate::release::targets::{Host, Ssh, Target, Via};
+        use crate::release::{Host, Ssh, Target, Via};
         let destination = Host::parse("app1", None, None).unwrap();
         let mut target = Target {
             dir: None,
@@ -667,7 +667,7 @@ mod tests {
         };
         for (dir, word) in [("-x", "./-x"), ("--dir", "./--dir"), ("~/app", "~/app")] {
             target.dir = Some(dir.into());
-            let words = crate::remote::argv::remote_words(&target, &[]);
+            let words = crate::remote::remote_words(&target, &[]);
             assert_eq!(words[1..3], ["-C", word]);
             let cli = clap::Parser::try_parse_from(&words[..3]).map(|c: Cli| c.dir);
             assert_eq!(cli.unwrap(), Some(word.into()));

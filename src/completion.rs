@@ -13,7 +13,7 @@ use crate::catalog;
 use crate::cli::Cli;
 use crate::options::Shell;
 use crate::params::{Header, Kind};
-use crate::release::root;
+use crate::release::discover_root;
 
 pub(crate) fn script(shell: Shell) -> &'static str {
     match shell {
@@ -253,7 +253,7 @@ fn candidates(words: &[String]) -> Vec<Candidate> {
         });
         return matching(options, current);
     }
-    let Ok(root) = root::discover(dir.as_deref()) else {
+    let Ok(root) = discover_root(dir.as_deref()) else {
         return Vec::new();
     };
     let scripts = catalog::scripts(&root.path, false)
@@ -294,7 +294,7 @@ fn script_candidates(
     args: &[String],
     current: &str,
 ) -> Vec<Candidate> {
-    let Ok(root) = root::discover(dir) else {
+    let Ok(root) = discover_root(dir) else {
         return Vec::new();
     };
     let Ok(path) = catalog::find(&root.path, script) else {

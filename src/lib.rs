@@ -9,6 +9,7 @@
 mod audit;
 mod catalog;
 mod cli;
+mod command_line;
 mod completion;
 mod db;
 mod diagnostic;
@@ -23,6 +24,7 @@ mod modes;
 mod options;
 mod params;
 mod process;
+mod record;
 mod release;
 mod remote;
 mod repl;
@@ -47,7 +49,7 @@ use clap::Parser;
 /// Runs adminsh with these arguments (the first is the program name) and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // The target's side of `-t` first: the real command line is in its payload.
-    let args = match remote::serve::unwrap(args.into_iter().collect()) {
+    let args = match remote::unwrap(args.into_iter().collect()) {
         Ok(args) => args,
         Err(code) => return code,
     };

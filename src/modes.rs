@@ -112,12 +112,10 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
             }
             Ok(code)
         }
-        ReleaseMode::Runs => Ok(runs::list::list(&release)),
-        ReleaseMode::Logs { id } => runs::follow::logs(&release, &id),
-        ReleaseMode::Attach { id } => {
-            runs::follow::attach(&release, &id, flags.announce.as_deref())
-        }
-        ReleaseMode::Stop { id } => runs::stop::stop(&release, &id),
+        ReleaseMode::Runs => Ok(runs::list(&release)),
+        ReleaseMode::Logs { id } => runs::logs(&release, &id),
+        ReleaseMode::Attach { id } => runs::attach(&release, &id, flags.announce.as_deref()),
+        ReleaseMode::Stop { id } => runs::stop(&release, &id),
     }
 }
 
@@ -126,9 +124,9 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
 fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> Result<i32, Error> {
     match &flags.detach {
         Detach::No => run::run(release, job),
-        Detach::Start => runs::start::detach(&release, mode, flags, &job),
+        Detach::Start => runs::detach(&release, mode, flags, &job),
         Detach::Run(id) => {
-            let detached = Rc::new(runs::child::Detached::begin(&release, id)?);
+            let detached = Rc::new(runs::Detached::begin(&release, id)?);
             let job = Job {
                 detached: Some(detached.clone()),
                 ..job

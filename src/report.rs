@@ -8,9 +8,9 @@ use rhai::Dynamic;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::release::secrets::Redactor;
-use crate::spawner::CommandRecord;
-use crate::state::steps::Step;
+use crate::record::CommandRecord;
+use crate::release::Redactor;
+use crate::state::Step;
 
 /// What a run came to; `to_json` turns it into the document.
 #[derive(Debug, Default)]

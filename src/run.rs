@@ -17,10 +17,9 @@ use crate::interrupt;
 use crate::log;
 use crate::options::{ReleaseMode, RunOptions};
 use crate::params::{Header, Places};
+use crate::release::Redactor;
 use crate::release::Release;
-use crate::release::secrets::Redactor;
 use crate::report::{self, Report};
-use crate::runs::child::Detached;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 use crate::state::lock::{self, LockError};
@@ -33,6 +32,13 @@ pub(crate) enum Code {
     Eval(String),
 }
 
+/// The process of a detached run (`runs/`), as a run sees it: the run's id, for the report,
+/// and the moment the script has started (its lock taken), which `--detach` waits for.
+pub(crate) trait DetachedRun {
+    fn id(&self) -> &str;
+    fn started(&self);
+}
+
 pub(crate) struct Job {
     pub code: Code,
     pub args: Vec<String>,
@@ -40,7 +46,7 @@ pub(crate) struct Job {
     pub json: bool,
     pub options: RunOptions,
     /// This is the process of a detached run (`--detach`): it says when the run has started.
-    pub detached: Option<Rc<Detached>>,
+    pub detached: Option<Rc<dyn DetachedRun>>,
 }
 
 /// Ready to run, or done before running.
@@ -328,7 +334,7 @@ fn lock_script(
     release: &Release,
     script: &str,
     wait: bool,
-    detached: Option<&Detached>,
+    detached: Option<&dyn DetachedRun>,
 ) -> Result<lock::Lock, Error> {
     let file = format!("{}.lock", lock::file_name(script));
     let path = release.state_dir().join("locks").join(file);

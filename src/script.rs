@@ -12,7 +12,7 @@ use crate::hints;
 use crate::host;
 use crate::log;
 use crate::params;
-use crate::release::secrets::Redactor;
+use crate::release::Redactor;
 use crate::session::Session;
 
 /// The engine and scope of one session; the console keeps one across inputs.

@@ -10,11 +10,11 @@ use std::rc::Rc;
 use crate::diagnostic::Sources;
 use crate::options::RunOptions;
 use crate::process::{self, Finished, Output, Spec};
+use crate::release::Redactor;
 use crate::release::Release;
-use crate::release::secrets::Redactor;
 use crate::sink::Sink;
 use crate::spawner::Spawner;
-use crate::state::steps::Steps;
+use crate::state::Steps;
 
 pub(crate) struct Session {
     pub release: Release,

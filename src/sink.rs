@@ -9,7 +9,7 @@ use std::cell::{Cell, RefCell};
 use rhai::Dynamic;
 
 use crate::log::{self, Level};
-use crate::release::secrets::Redactor;
+use crate::release::Redactor;
 
 /// How many tables the `--json` report keeps: a script printing one per loop turn must not
 /// grow adminsh without bound. Later tables are still printed.

@@ -1,6 +1,7 @@
 //! Spawning the app's commands for one admin process: the environment every command gets (the
 //! release's config with its dependency isolation, rebuilt only when either changes), the cache
-//! of resolved programs, and the record of what ran (for `--json` and the audit log). Each
+//! of resolved programs, and the records of what ran (`record.rs`, for `--json` and the audit
+//! log). Each
 //! command gets its directory and environment explicitly: adminsh's own never change.
 
 use std::cell::RefCell;
@@ -9,35 +10,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::process::{self, Finished, Output, ProgramCache, Spec};
-use crate::release::secrets::Redactor;
+use crate::record::CommandRecord;
+use crate::release::Redactor;
 use crate::release::{Isolation, Release};
-
-/// A command an admin process ran, for the `--json` report and the audit log.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct CommandRecord {
-    /// The argv of each program of the pipeline, secrets masked.
-    pub stages: Vec<Vec<String>>,
-    /// The exit status; `None` when there is none (not found, timed out, interrupted).
-    pub status: Option<i32>,
-    pub duration: Duration,
-    /// Why it raised an error, when it did.
-    pub error: Option<String>,
-    /// A database statement (std/db), which has no argv.
-    pub statement: Option<Statement>,
-}
-
-/// A database statement, recorded like a command.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Statement {
-    /// The database, as messages name it (no password).
-    pub database: String,
-    /// The SQL, secrets masked.
-    pub sql: String,
-    /// The parameters as the script gave them, secrets masked.
-    pub params: Vec<String>,
-    /// The rows it affected (`db::exec`, `db::exec_many`).
-    pub rows: Option<u64>,
-}
 
 type SpawnEnv = Rc<Vec<(OsString, OsString)>>;
 

@@ -3,7 +3,7 @@
 use rhai::{Dynamic, Map};
 
 use super::def::{Host, RhaiResult, runtime_error};
-use crate::release::secrets::percent_decode;
+use crate::release::percent_decode;
 
 pub(crate) fn register(host: &mut Host) {
     host.def(

@@ -278,7 +278,7 @@ fn record(
     duration: Duration,
     error: Option<&str>,
 ) {
-    session.spawner.record(crate::spawner::CommandRecord {
+    session.spawner.record(crate::record::CommandRecord {
         stages: vec![line.split(' ').map(str::to_owned).collect()],
         status,
         duration,

@@ -56,7 +56,7 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
 }
 
 /// A value as a message: a string as it is, anything else in Rhai's notation; masked.
-pub(crate) fn text(redactor: &crate::release::secrets::Redactor, value: &Dynamic) -> String {
+pub(crate) fn text(redactor: &crate::release::Redactor, value: &Dynamic) -> String {
     match value.as_immutable_string_ref() {
         Ok(text) => redactor.redact(&text).into_owned(),
         Err(_) => redactor.value(value).to_string(),

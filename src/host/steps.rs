@@ -11,8 +11,8 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::def::{Host, RhaiResult, runtime_error};
 use crate::session::Session;
+use crate::state::StepStart;
 use crate::state::lock::{self, LockError};
-use crate::state::steps::StepStart;
 use crate::step_code::call_text;
 
 pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {

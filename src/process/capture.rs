@@ -10,7 +10,7 @@ use super::pump::Sinks;
 use super::tail::{self, Excerpt, Quoted};
 use super::text::TextBuilder;
 use super::{Captured, Output};
-use crate::release::secrets::Redactor;
+use crate::release::Redactor;
 
 /// The sinks of one command's pipes; `None` for an output left to the command.
 pub(super) struct Capture<'a, 'r> {

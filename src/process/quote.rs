@@ -24,7 +24,7 @@ pub(crate) fn quote(word: &str) -> Cow<'_, str> {
 /// `quote` for a word shown to the user with its secrets masked: the mask stands unquoted
 /// (`postgres://u:****@db`) when the rest of the word needs no quotes.
 pub(crate) fn quote_masked(word: &str) -> Cow<'_, str> {
-    let mask = crate::release::secrets::MASK;
+    let mask = crate::release::MASK;
     if word.contains(mask) {
         let rest = word.replace(mask, "");
         if rest.is_empty() || matches!(quote(&rest), Cow::Borrowed(_)) {

@@ -5,7 +5,7 @@
 //! the start is taken from that, so a secret is never cut in half by either window nor split
 //! over the `  | ` lines of the message.
 
-use crate::release::secrets::Redactor;
+use crate::release::Redactor;
 
 /// How much of stderr a failure message shows: the first and the last lines, each end within
 /// so many bytes.

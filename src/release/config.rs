@@ -13,7 +13,8 @@ use std::rc::Rc;
 use anyhow::{Context, Result, bail};
 
 use super::dotenv;
-use super::secrets::{Redactor, SecretNames};
+use super::redactor::Redactor;
+use super::secrets::SecretNames;
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

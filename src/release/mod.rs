@@ -1,18 +1,18 @@
 //! What a release is: the app's checkout (root), its manifest, its config with provenance and
 //! redaction, its identity and its dependency isolation. `Release::open` is the one way in.
 
-pub(crate) mod config;
-pub(crate) mod dotenv;
-pub(crate) mod identity;
-pub(crate) mod isolation;
+mod config;
+mod dotenv;
+mod identity;
+mod isolation;
 pub(crate) mod listing;
-pub(crate) mod manifest;
+mod manifest;
 pub(crate) mod procfile;
-pub(crate) mod redactor;
-pub(crate) mod root;
-pub(crate) mod secrets;
-pub(crate) mod stage;
-pub(crate) mod targets;
+mod redactor;
+mod root;
+mod secrets;
+mod stage;
+mod targets;
 
 use std::cell::{OnceCell, RefCell};
 use std::ffi::OsString;
@@ -20,11 +20,21 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+// The face: callers name these, never the file they live in. `listing` (`listing::text`) and
+// `procfile` (`procfile::load`) are namespaces whose names read with their prefix.
 pub(crate) use config::{Config, Layer};
+pub(crate) use dotenv::escape_bytes;
 pub(crate) use identity::Identity;
 pub(crate) use isolation::Isolation;
+pub(crate) use manifest::FILE_NAME as MANIFEST_FILE;
 pub(crate) use manifest::Manifest;
+pub(crate) use redactor::{MASK, Redactor};
 pub(crate) use root::Root;
+pub(crate) use root::discover as discover_root;
+#[cfg(test)]
+pub(crate) use secrets::SecretNames;
+pub(crate) use secrets::percent_decode;
+pub(crate) use targets::{Host, Kubectl, Ssh, Target, Via};
 
 /// The stage when nothing names one.
 pub(crate) const DEFAULT_STAGE: &str = "development";

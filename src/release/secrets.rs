@@ -3,8 +3,6 @@
 //! key, the password of every URL in a value and every query parameter whose name says it is
 //! secret (`?password=...`). The [`Redactor`] (in `redactor.rs`) learns them and masks them.
 
-pub(crate) use super::redactor::{MASK, Redactor};
-
 /// Decides which keys are secret.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SecretNames {

@@ -1,12 +1,10 @@
-//! The exact command lines: what adminsh asks the remote adminsh to do (the forwarded argv),
-//! and the `ssh` and `kubectl exec` argvs that carry it there. Pure functions, so the tests
+//! The exact command lines that carry the forwarded argv (`command_line.rs`) to a target: the
+//! `ssh` and `kubectl exec` argvs and the remote adminsh's own words. Pure functions, so the tests
 //! can hold them to the last word.
 
-use crate::options::{Detach, Flags, ReleaseMode};
-use crate::process::quote::quote_home;
-
 use super::payload;
-use crate::release::targets::{Host, Kubectl, Ssh, Target};
+use crate::process::quote_home;
+use crate::release::{Host, Kubectl, Ssh, Target};
 
 /// What the remote process's stdin is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,89 +15,6 @@ pub(crate) enum Stdin {
     Forward,
     /// Nothing (`ssh -n`): `--each`, where hosts cannot share one stdin.
     Closed,
-}
-
-/// The argv the remote adminsh runs, without the program name: the same mode, script and
-/// arguments as this command line, announced as run through target `name`.
-///
-/// Every option value travels as `--flag=value`, one word, so a value that starts with `-`
-/// (`-s=-p`, `--reason=-x`, `-e=-1`) parses there as it did here instead of as a flag.
-pub(crate) fn forwarded(
-    mode: &ReleaseMode,
-    options: &Flags,
-    name: &str,
-    stage: Option<&str>,
-) -> Vec<String> {
-    let mut argv = vec![format!("--announce={name}")];
-    argv.extend(command_line(mode, options, stage));
-    argv
-}
-
-/// The command line for this mode and these flags, without the program name, the target and
-/// the release directory (`-C`), every value as `--flag=value`: what a target's adminsh runs,
-/// and what a detached run's own process runs. `stage` is used when the flags name none.
-pub(crate) fn command_line(
-    mode: &ReleaseMode,
-    options: &Flags,
-    stage: Option<&str>,
-) -> Vec<String> {
-    let with = |flag: &str, value: &str| format!("{flag}={value}");
-    let mut argv = Vec::new();
-    if let Some(stage) = options.release.stage.as_deref().or(stage) {
-        argv.push(with("--stage", stage));
-    }
-    for file in &options.release.env_files {
-        argv.push(with("--env-file", &file.display().to_string()));
-    }
-    if options.run.allow_outside_release {
-        argv.push("--allow-outside-release".into());
-    }
-    if options.json {
-        argv.push("--json".into());
-    }
-    let run = &options.run;
-    for (set, flag) in [
-        (run.dry_run, "--dry-run"),
-        (run.read_only, "--read-only"),
-        (run.yes, "--yes"),
-        (run.restart, "--restart"),
-        (run.wait, "--wait"),
-    ] {
-        if set {
-            argv.push(flag.into());
-        }
-    }
-    if let Some(reason) = &run.reason {
-        argv.push(with("--reason", reason));
-    }
-    if options.detach == Detach::Start {
-        argv.push("--detach".into());
-    }
-    match mode {
-        ReleaseMode::Script { script, args } => {
-            argv.extend(["--".to_owned(), script.clone()]);
-            argv.extend(args.iter().cloned());
-        }
-        ReleaseMode::Eval { code, args } => {
-            argv.extend([with("--eval", code), "--".to_owned()]);
-            argv.extend(args.iter().cloned());
-        }
-        ReleaseMode::Console => {}
-        ReleaseMode::List => argv.push("--list".into()),
-        ReleaseMode::Check => argv.push("--check".into()),
-        ReleaseMode::Audit => argv.push("--audit".into()),
-        ReleaseMode::Env { all } => {
-            argv.push("--env".into());
-            if *all {
-                argv.push("--all".into());
-            }
-        }
-        ReleaseMode::Runs => argv.push("--runs".into()),
-        ReleaseMode::Logs { id } => argv.push(with("--logs", id)),
-        ReleaseMode::Attach { id } => argv.push(with("--attach", id)),
-        ReleaseMode::Stop { id } => argv.push(with("--stop", id)),
-    }
-    argv
 }
 
 /// `PROGRAM [-C DIR] --remote-argv PAYLOAD`: what runs on the target.
@@ -200,7 +115,7 @@ pub(crate) fn kubectl(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::release::targets::Via;
+    use crate::release::Via;
 
     fn ssh_target(options: Vec<String>) -> (Target, Ssh) {
         let destination = Host::parse("deploy@app1", None, Some(2222)).unwrap();

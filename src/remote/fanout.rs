@@ -8,7 +8,7 @@ use crate::interrupt;
 
 use super::argv::{self, Stdin};
 use super::runner::{self, Ended, Transport};
-use crate::release::targets::{Ssh, Target};
+use crate::release::{Ssh, Target};
 
 /// Runs on every host, `parallel` at a time, and returns the exit code: 0 when every host
 /// exited 0, 128 + the signal when interrupted, else 1.

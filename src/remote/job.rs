@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::release::targets::{Kubectl, Target};
+use crate::release::{Kubectl, Target};
 
 /// How long a finished Job (and its pod, and so its log) is kept: a day.
 pub(crate) const TTL_SECONDS: u64 = 86_400;
@@ -230,7 +230,7 @@ pub(crate) fn exit_code(pods: &Value, container: Option<&str>) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::release::targets::Via;
+    use crate::release::Via;
 
     fn target() -> (Target, Kubectl) {
         let k = Kubectl {

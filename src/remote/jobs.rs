@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::argv;
 use super::job;
 use crate::error::{EXIT_FAILURE, EXIT_UNREACHABLE, Error, interrupted_code};
 use crate::interrupt;
 use crate::options::{Detach, Flags, ReleaseMode};
-use crate::release::targets::{Kubectl, Target};
+use crate::release::{Kubectl, Target};
 use crate::runs;
 
 /// How long the exit code of a container whose log has ended may take to show in its pod.
@@ -72,7 +71,8 @@ impl Jobs<'_> {
         let id = format!("{}-{}", runs::id_base(script), suffix());
         let mut same = flags.clone();
         same.detach = Detach::No;
-        let forwarded = argv::forwarded(mode, &same, self.name, self.target.stage.as_deref());
+        let forwarded =
+            crate::command_line::forwarded(mode, &same, self.name, self.target.stage.as_deref());
         let deployment = match kubectl_json(&job::get_deployment(self.k)) {
             Ok(deployment) => deployment,
             Err(said) => return Ok(self.unreachable(&said)),
@@ -126,7 +126,7 @@ impl Jobs<'_> {
                 crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
                 let _ = kubectl_output(&job::delete(self.k, id));
             } else {
-                crate::log::err_line(&runs::follow::left_running(id, &self.adminsh()));
+                crate::log::err_line(&runs::left_running(id, &self.adminsh()));
             }
             return Ok(interrupted_code(signal));
         }
@@ -315,7 +315,7 @@ impl JobRow {
         let state = if count("succeeded") > 0 {
             "succeeded".to_owned()
         } else if count("failed") > 0 {
-            exit.map_or("failed", runs::meta::outcome_of).to_owned()
+            exit.map_or("failed", runs::outcome_of).to_owned()
         } else if count("active") > 0 {
             "running".to_owned()
         } else {

@@ -14,13 +14,13 @@
 //!
 //! The targets themselves (`[targets.NAME]`) are part of the manifest: `release/targets.rs`.
 
-pub(crate) mod argv;
-pub(crate) mod fanout;
-pub(crate) mod job;
-pub(crate) mod jobs;
-pub(crate) mod payload;
-pub(crate) mod runner;
-pub(crate) mod serve;
+mod argv;
+mod fanout;
+mod job;
+mod jobs;
+mod payload;
+mod runner;
+mod serve;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -31,13 +31,14 @@ use anyhow::Result;
 use crate::error::{EXIT_UNREACHABLE, Error, interrupted_code};
 use crate::interrupt;
 use crate::options::{Flags, ReleaseMode, Request};
-use crate::release::targets::{Target, Via};
-use crate::release::{OpenOptions, manifest, root};
+use crate::release::{MANIFEST_FILE, Manifest, OpenOptions, Target, Via, discover_root};
 use crate::suggest;
 
 use argv::Stdin;
+#[cfg(test)]
+pub(crate) use argv::remote_words;
 use runner::{Ended, Transport};
-pub(crate) use serve::announce;
+pub(crate) use serve::{announce, unwrap};
 
 /// Runs this mode, with these flags, on the target `request` names and returns the exit code.
 pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Result<i32, Error> {
@@ -46,7 +47,7 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
         return Err(unknown(&request.target, &targets, &path));
     };
     let name = request.target.as_str();
-    let forwarded = argv::forwarded(mode, flags, name, target.stage.as_deref());
+    let forwarded = crate::command_line::forwarded(mode, flags, name, target.stage.as_deref());
     let console = matches!(mode, ReleaseMode::Console);
     interrupt::install();
     match (&target.via, request.each) {
@@ -89,7 +90,7 @@ pub(crate) fn run(mode: &ReleaseMode, flags: &Flags, request: &Request) -> Resul
                 // Following a run there: the run goes on.
                 (Ended::Interrupted(_), ReleaseMode::Attach { id }) => {
                     let adminsh = format!("adminsh -t {name}");
-                    crate::log::err_line(&crate::runs::follow::left_running(id, &adminsh));
+                    crate::log::err_line(&crate::runs::left_running(id, &adminsh));
                 }
                 _ => {
                     if let Some(message) = failure(name, &how, &ended) {
@@ -151,9 +152,9 @@ pub(crate) fn list(release: &OpenOptions) -> Result<i32, Error> {
 
 /// The targets of the local release's manifest, and the manifest's path.
 fn load(release: &OpenOptions) -> Result<(PathBuf, BTreeMap<String, Target>)> {
-    let root = root::discover(release.dir.as_deref())?;
-    let manifest = manifest::Manifest::load(&root.path)?;
-    Ok((root.path.join(manifest::FILE_NAME), manifest.targets))
+    let root = discover_root(release.dir.as_deref())?;
+    let manifest = Manifest::load(&root.path)?;
+    Ok((root.path.join(MANIFEST_FILE), manifest.targets))
 }
 
 fn unknown(wanted: &str, targets: &BTreeMap<String, Target>, path: &std::path::Path) -> Error {

@@ -181,7 +181,7 @@ impl Console {
             let keyword = if constant { "const" } else { "let" };
             // By value, and by the variable's name (`let new_token = ...`).
             let value = if redactor.is_secret(name) && !(value.is_unit() || value.is_bool()) {
-                crate::release::secrets::MASK.to_owned()
+                crate::release::MASK.to_owned()
             } else {
                 pretty(&redactor.value(&value), 0, &|v| self.runner.text(v, true))
             };

@@ -4,7 +4,7 @@
 //! (`set_env("NEW_TOKEN", "...")`, `let api_token = "..."`, `#{password: "..."}`) is masked
 //! whole, so a new secret never reaches the file, however short.
 
-use crate::release::secrets::{MASK, Redactor};
+use crate::release::{MASK, Redactor};
 
 /// `input` with its secrets masked, for the history file.
 pub(super) fn mask(input: &str, redactor: &Redactor) -> String {
@@ -199,7 +199,7 @@ mod tests {
     use super::*;
 
     fn redactor() -> Redactor {
-        let mut r = Redactor::new(crate::release::secrets::SecretNames::default());
+        let mut r = Redactor::new(crate::release::SecretNames::default());
         r.add("tok-very-secret");
         r.add("pa\"ss\\wo\nrd");
         r.add("123");

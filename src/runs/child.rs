@@ -17,6 +17,7 @@ use super::output::{self, Capture, Log};
 use super::{Meta, RunDir, meta};
 use crate::error::Error;
 use crate::release::Release;
+use crate::run::DetachedRun;
 
 /// The line that tells `--detach` the run has started (its script's lock taken, its audit line
 /// written, or, with `--wait`, waiting for the lock): what came before on the pipe is for the
@@ -76,14 +77,16 @@ impl Detached {
             started: Cell::new(false),
         })
     }
+}
 
-    pub(crate) fn id(&self) -> &str {
+impl DetachedRun for Detached {
+    fn id(&self) -> &str {
         &self.run.id
     }
 
     /// The run has started: tells `--detach` so, and sends stderr into the log too. Only the
     /// first call does anything.
-    pub(crate) fn started(&self) {
+    fn started(&self) {
         if self.started.replace(true) {
             return;
         }
@@ -92,7 +95,9 @@ impl Detached {
             let _ = redirect(pipe.as_raw_fd(), libc::STDERR_FILENO);
         }
     }
+}
 
+impl Detached {
     /// The run ended with `code`: lets the log take in the last output, then writes the end
     /// record. Before the run started there is no record to write: `--detach` told the
     /// operator why and removes the directory.

@@ -21,15 +21,15 @@
 //! | `leftovers.rs` | the processes a run killed outright left running in its session |
 //! | `list.rs` | `--runs` |
 
-pub(crate) mod child;
-pub(crate) mod follow;
-pub(crate) mod leftovers;
-pub(crate) mod list;
-pub(crate) mod meta;
-pub(crate) mod output;
-pub(crate) mod questions;
-pub(crate) mod start;
-pub(crate) mod stop;
+mod child;
+mod follow;
+mod leftovers;
+mod list;
+mod meta;
+mod output;
+mod questions;
+mod start;
+mod stop;
 
 use std::fs::{File, TryLockError};
 use std::io::ErrorKind;
@@ -41,7 +41,15 @@ use crate::error::Error;
 use crate::release::Release;
 use crate::suggest;
 
-pub(crate) use meta::Meta;
+// The face: the modes and `remote/` call these, never a file of this folder.
+pub(crate) use child::Detached;
+pub(crate) use follow::{attach, left_running, logs};
+pub(crate) use list::list;
+pub(crate) use meta::{Meta, outcome_of};
+#[cfg(test)]
+pub(crate) use start::child_argv;
+pub(crate) use start::detach;
+pub(crate) use stop::stop;
 
 /// The folder of run directories, in the state dir.
 const DIR: &str = "runs";

@@ -24,7 +24,6 @@ use crate::error::{EXIT_FAILURE, Error};
 use crate::options::{Detach, Flags, ReleaseMode};
 use crate::process::status;
 use crate::release::Release;
-use crate::remote::argv;
 use crate::report::Report;
 use crate::run::{Code, Job, Prepared, prepare};
 
@@ -213,7 +212,7 @@ pub(crate) fn child_argv(id: &str, mode: &ReleaseMode, flags: &Flags) -> Vec<OsS
         argv.push(word);
     }
     argv.extend(
-        argv::command_line(mode, &same, None)
+        crate::command_line::command_line(mode, &same, None)
             .into_iter()
             .map(OsString::from),
     );

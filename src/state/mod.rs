@@ -2,9 +2,11 @@
 //! manifest's `state_dir`): step checkpoints and locks. Every write is atomic: `write_atomically`
 //! for adminsh's own files, `write_through_links` for scripts' `write_file`.
 
-pub(crate) mod checkpoint;
+mod checkpoint;
 pub(crate) mod lock;
-pub(crate) mod steps;
+mod steps;
+
+pub(crate) use steps::{Step, StepStart, Steps};
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{ErrorKind, Write};

@@ -14,8 +14,8 @@ use crate::db::{self, Conn, DbError, EachError, ErrorKind, Mode, Rows, TxError};
 use crate::host::control;
 use crate::host::def::{RhaiResult, runtime_error};
 use crate::interrupt;
+use crate::record::{CommandRecord, Statement};
 use crate::session::Session;
-use crate::spawner::{CommandRecord, Statement};
 
 /// Statements recorded one by one; past this, they are counted in one last record.
 const RECORDED: usize = 1000;
