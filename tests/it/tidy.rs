@@ -199,16 +199,15 @@ fn every_import_points_down_the_layers_of_the_architecture_map() {
             continue;
         };
         for (line, to) in imports(text) {
-            match row_of(&to) {
-                Some(to_row) if to_row < from_row => upward.push(format!(
+            if let Some(to_row) = row_of(&to)
+                && to_row < from_row
+            {
+                upward.push(format!(
                     "{}:{line}: {from} ({}) imports {to} ({}), a layer above",
                     path.display(),
                     layers[from_row].0,
                     layers[to_row].0
-                )),
-                Some(_) => {}
-                None if modules.contains(&to) => {}
-                None => {}
+                ));
             }
         }
     }
