@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 
 use crate::remote;
 use crate::support::processes::{Signal, alive, finish, signal};
@@ -15,7 +15,7 @@ use crate::support::sshd::{Client, Sshd, user};
 use crate::support::tmpfs::Tmpfs;
 use crate::support::tools::require;
 use crate::support::wait::{poll, wait_for_text, wait_until};
-use crate::support::{BIN, Test};
+use crate::support::{BIN, Test, text};
 
 /// A script that prints on both streams, runs a command, waits until the file `go` exists,
 /// and exits with the code in `code` (0 if there is none).
@@ -36,30 +36,12 @@ fn app() -> Test {
         .script("waits", WAITS)
 }
 
-/// Runs adminsh in the app with these arguments, to the end.
-#[track_caller]
-fn adminsh(app: &Test, args: &[&str]) -> Output {
-    let child = app
-        .command()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    finish(child, &format!("adminsh {args:?}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// `adminsh --detach ARGS...`, which must start a run: its id.
 #[track_caller]
 fn detach(app: &Test, args: &[&str]) -> String {
     let mut all = vec!["--detach"];
     all.extend(args);
-    let output = adminsh(app, &all);
+    let output = app.output(&all);
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
     let id = stdout.trim().to_owned();
@@ -122,7 +104,7 @@ fn go(app: &Test) {
 /// Everything `--runs` says about one run: its row.
 #[track_caller]
 fn row(app: &Test, id: &str) -> String {
-    let output = adminsh(app, &["--runs"]);
+    let output = app.output(&["--runs"]);
     assert_eq!(output.status.code(), Some(0));
     let table = text(&output.stdout);
     assert!(table.starts_with("ID "), "{table}");
@@ -151,7 +133,7 @@ fn a_detached_run_returns_at_once_and_its_directory_says_everything() {
     wait_for_text(&run_dir(&app, &id).join("output.log"), "to stderr");
     assert!(row(&app, &id).contains(&format!("running (pid {pid})")));
     go(&app);
-    let output = adminsh(&app, &["--attach", &id]);
+    let output = app.output(&["--attach", &id]);
     assert_eq!(output.status.code(), Some(3));
     assert_eq!(
         text(&output.stdout),
@@ -171,7 +153,7 @@ fn a_detached_run_returns_at_once_and_its_directory_says_everything() {
     assert!(row.contains("failed  3"), "{row}");
     assert!(row.contains("scripts/waits.rhai plain ****"), "{row}");
     // The logs as they were; the secret in the arguments was never written in clear.
-    let logs = adminsh(&app, &["--logs", &id]);
+    let logs = app.output(&["--logs", &id]);
     assert_eq!(text(&logs.stdout), text(&output.stdout));
     let record = std::fs::read_to_string(run_dir(&app, &id).join("meta.json")).unwrap();
     assert!(!record.contains("5ecr3t"), "{record}");
@@ -189,7 +171,7 @@ fn eval_runs_detached_too_and_a_finished_run_is_attached_to_at_once() {
     let id = detach(&app, &["-e", "print(`hi ${ARGS[0]}`); exit(4)", "there"]);
     assert!(id.starts_with("eval-"), "{id}");
     ended(&app, &id);
-    let output = adminsh(&app, &["--attach", &id]);
+    let output = app.output(&["--attach", &id]);
     assert_eq!(output.status.code(), Some(4));
     assert_eq!(text(&output.stdout), "hi there\n");
     assert_eq!(meta(&app, &id)["code"], "print(`hi ${ARGS[0]}`); exit(4)");
@@ -200,7 +182,7 @@ fn stop_stops_it_as_ctrl_c_would_and_a_second_stop_says_it_is_over() {
     let app = app();
     let id = detach(&app, &["waits"]);
     let command = command_pid(&app);
-    let output = adminsh(&app, &["--stop", &id]);
+    let output = app.output(&["--stop", &id]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("as Ctrl-C would"), "{stderr}");
@@ -216,10 +198,10 @@ fn stop_stops_it_as_ctrl_c_would_and_a_second_stop_says_it_is_over() {
         (meta["exit_code"].as_i64(), meta["outcome"].as_str()),
         (Some(130), Some("interrupted"))
     );
-    let logs = text(&adminsh(&app, &["--logs", &id]).stdout);
+    let logs = text(&app.output(&["--logs", &id]).stdout);
     assert!(logs.ends_with("adminsh: interrupted\n"), "{logs}");
     assert!(!logs.contains("after go"));
-    let again = adminsh(&app, &["--stop", &id]);
+    let again = app.output(&["--stop", &id]);
     assert_eq!(again.status.code(), Some(0));
     let said = text(&again.stderr);
     assert!(
@@ -288,7 +270,7 @@ fn a_run_killed_with_sigkill_shows_as_lost_and_its_steps_resume() {
     wait_until("the run to be gone", || !alive(pid));
     let row = row(&app, &id);
     assert!(row.contains(" lost "), "{row}");
-    let attached = adminsh(&app, &["--attach", &id]);
+    let attached = app.output(&["--attach", &id]);
     assert_eq!(attached.status.code(), Some(1));
     let said = text(&attached.stderr);
     assert!(
@@ -308,7 +290,7 @@ fn a_run_killed_with_sigkill_shows_as_lost_and_its_steps_resume() {
     // is nothing left to stop.
     let command = command_pid(&app);
     assert!(alive(command));
-    let stopped = adminsh(&app, &["--stop", &id]);
+    let stopped = app.output(&["--stop", &id]);
     assert_eq!(stopped.status.code(), Some(0));
     let said = text(&stopped.stderr);
     assert!(
@@ -318,7 +300,7 @@ fn a_run_killed_with_sigkill_shows_as_lost_and_its_steps_resume() {
         "{said}"
     );
     wait_until("the orphaned command to be gone", || !alive(command));
-    let stopped = adminsh(&app, &["--stop", &id]);
+    let stopped = app.output(&["--stop", &id]);
     assert_eq!(stopped.status.code(), Some(0));
     assert!(text(&stopped.stderr).starts_with("adminsh: nothing to stop: run "));
     // The lock went with the process; the checkpoint stayed: a re-run resumes at step two.
@@ -347,7 +329,7 @@ fn questions_no_one_could_answer_are_refused_before_it_detaches() {
             "asks",
             "import \"lib/ui\" as ui;\n// ask() in a comment is no question\nif ui::sure() {\n    print(ask(\"how many?\", \"3\"));\n}\n",
         );
-    let output = adminsh(&app, &["--detach", "asks"]);
+    let output = app.output(&["--detach", "asks"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -358,7 +340,7 @@ fn questions_no_one_could_answer_are_refused_before_it_detaches() {
     assert!(!app.path().join(".adminsh/state/runs").exists());
     let id = detach(&app, &["--yes", "asks"]);
     ended(&app, &id);
-    let logs = text(&adminsh(&app, &["--logs", &id]).stdout);
+    let logs = text(&app.output(&["--logs", &id]).stdout);
     assert!(logs.ends_with("3\n"), "{logs}");
 }
 
@@ -370,16 +352,16 @@ fn what_stops_a_run_before_it_starts_is_said_there_and_leaves_no_run() {
     );
     let runs = app.path().join(".adminsh/state/runs");
     // Parameters are checked here.
-    let output = adminsh(&app, &["--detach", "typed", "x"]);
+    let output = app.output(&["--detach", "typed", "x"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     // `--help` is answered here.
-    let output = adminsh(&app, &["--detach", "typed", "--help"]);
+    let output = app.output(&["--detach", "typed", "--help"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(text(&output.stdout).contains("how many"));
     // The script's lock, held by a run in the foreground: the detached process says so.
     let foreground = app.spawn(&["waits"]);
     crate::support::wait::wait_for_path(&app.path().join("command.pid"));
-    let output = adminsh(&app, &["--detach", "waits"]);
+    let output = app.output(&["--detach", "waits"]);
     assert_eq!(output.status.code(), Some(1));
     let said = text(&output.stderr);
     assert!(
@@ -390,7 +372,7 @@ fn what_stops_a_run_before_it_starts_is_said_there_and_leaves_no_run() {
     assert_eq!(text(&output.stdout), "");
     assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 0);
     // With --wait, the run has started once it waits for the lock: --detach returns.
-    let output = adminsh(&app, &["--detach", "--wait", "waits"]);
+    let output = app.output(&["--detach", "--wait", "waits"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let said = text(&output.stderr);
     assert!(
@@ -402,13 +384,11 @@ fn what_stops_a_run_before_it_starts_is_said_there_and_leaves_no_run() {
     finish(foreground, "the foreground run");
     assert_eq!(ended(&app, &id)["outcome"], "succeeded");
     // A console cannot run detached; --json has nothing to report.
-    let output = adminsh(&app, &["--detach"]);
+    let output = app.output(&["--detach"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("--detach runs a script or -e CODE"));
     assert_eq!(
-        adminsh(&app, &["--detach", "--json", "waits"])
-            .status
-            .code(),
+        app.output(&["--detach", "--json", "waits"]).status.code(),
         Some(2)
     );
 }
@@ -419,7 +399,7 @@ fn a_run_directory_that_cannot_be_made_is_an_error_before_anything_runs() {
         ".adminsh/state/runs",
         "a file where the run directories go\n",
     );
-    let output = adminsh(&app, &["--detach", "waits"]);
+    let output = app.output(&["--detach", "waits"]);
     assert_eq!(output.status.code(), Some(1));
     let said = text(&output.stderr);
     assert!(
@@ -480,7 +460,7 @@ fn a_disk_that_fills_up_loses_output_never_the_runs_end() {
             "{filled_by}: {meta}"
         );
         assert!(!run.join("reserve").exists(), "{filled_by}");
-        let listed = adminsh(&app, &["--runs"]);
+        let listed = app.output(&["--runs"]);
         let row = text(&listed.stdout)
             .lines()
             .find(|line| line.starts_with(&id))
@@ -490,7 +470,7 @@ fn a_disk_that_fills_up_loses_output_never_the_runs_end() {
                 .is_some_and(|row| row.contains("failed") && row.contains(" 3 ")),
             "{filled_by}: {row:?}"
         );
-        let logs = adminsh(&app, &["--logs", &id]);
+        let logs = app.output(&["--logs", &id]);
         let (out, err) = (text(&logs.stdout), text(&logs.stderr));
         assert!(out.starts_with("started\n"), "{filled_by}: {out}");
         assert!(
@@ -503,7 +483,7 @@ fn a_disk_that_fills_up_loses_output_never_the_runs_end() {
     let (app, state) = on_disk(&disk);
     std::fs::create_dir_all(state.join("runs")).unwrap();
     disk.fill();
-    let refused = adminsh(&app, &["--detach", "noisy"]);
+    let refused = app.output(&["--detach", "noisy"]);
     let said = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{said}");
     assert!(said.contains("No space left on device"), "{said}");
@@ -528,7 +508,7 @@ fn on_disk(disk: &Tmpfs) -> (Test, PathBuf) {
 #[test]
 fn unknown_ids_are_usage_errors_naming_close_ones_and_a_prefix_is_enough() {
     let app = app();
-    let output = adminsh(&app, &["--logs", "nope"]);
+    let output = app.output(&["--logs", "nope"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr).starts_with("adminsh: no run `nope`: there are no detached runs in "),
@@ -538,18 +518,18 @@ fn unknown_ids_are_usage_errors_naming_close_ones_and_a_prefix_is_enough() {
     let id = detach(&app, &["-e", "print(1)"]);
     ended(&app, &id);
     let typo = id.replacen("eval", "evla", 1);
-    let output = adminsh(&app, &["--attach", &typo]);
+    let output = app.output(&["--attach", &typo]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr).ends_with(&format!("\n  did you mean `{id}`?\n")),
         "{}",
         text(&output.stderr)
     );
-    let output = adminsh(&app, &["--logs", "eval-"]);
+    let output = app.output(&["--logs", "eval-"]);
     assert_eq!(text(&output.stdout), "1\n");
-    assert_eq!(adminsh(&app, &["--runs", "x"]).status.code(), Some(2));
+    assert_eq!(app.output(&["--runs", "x"]).status.code(), Some(2));
     let empty = Test::new();
-    let output = adminsh(&empty, &["--runs"]);
+    let output = empty.output(&["--runs"]);
     assert!(text(&output.stdout).starts_with("no detached runs yet in "));
 }
 
@@ -570,13 +550,13 @@ fn the_log_is_rotated_at_its_cap_and_keeps_the_newest_output() {
     let size = |name: &str| std::fs::metadata(dir.join(name)).unwrap().len();
     assert!(size("output.log.1") > 0);
     assert!(size("output.log") + size("output.log.1") < 2 * 2000 + 64 * 1024);
-    let logs = text(&adminsh(&app, &["--logs", &id]).stdout);
+    let logs = text(&app.output(&["--logs", &id]).stdout);
     assert!(
         logs.ends_with(&format!("line 199 {}\n", "x".repeat(60))),
         "{logs}"
     );
     assert!(!logs.starts_with("line 0 "));
-    let attached = text(&adminsh(&app, &["--attach", &id]).stdout);
+    let attached = text(&app.output(&["--attach", &id]).stdout);
     assert_eq!(attached, logs);
 }
 
@@ -596,7 +576,7 @@ fn a_detached_run_on_a_target_outlives_the_connection_and_is_followed_through_it
     let (_client, _sshd, remote, app) = remote_app();
     std::fs::write(remote.path().join("code"), "3").unwrap();
     // --detach returns once the run has started, and the ssh connection closes with it.
-    let output = adminsh(&app, &["-t", "production", "--detach", "waits", "a"]);
+    let output = app.output(&["-t", "production", "--detach", "waits", "a"]);
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let id = stdout.trim().to_owned();
@@ -618,7 +598,7 @@ fn a_detached_run_on_a_target_outlives_the_connection_and_is_followed_through_it
         alive(pid),
         "the run ended with the connection that started it"
     );
-    let runs = text(&adminsh(&app, &["-t", "production", "--runs"]).stdout);
+    let runs = text(&app.output(&["-t", "production", "--runs"]).stdout);
     assert!(runs.contains(&format!("running (pid {pid})")), "{runs}");
     // Following it, then the connection cut (Ctrl-C here ends the ssh client): the run goes on.
     let mut following = app.spawn(&["-t", "production", "--attach", &id]);
@@ -645,13 +625,13 @@ fn a_detached_run_on_a_target_outlives_the_connection_and_is_followed_through_it
     assert_eq!(ended(&remote, &id)["exit_code"], 3);
     // Its log and exit code are there, through the target as here.
     let expected = "started with 1 arguments\nfrom a command\nto stderr\nafter go\n";
-    let logs = adminsh(&app, &["-t", "production", "--logs", &id]);
+    let logs = app.output(&["-t", "production", "--logs", &id]);
     assert_eq!(text(&logs.stdout), expected);
-    let attached = adminsh(&app, &["-t", "production", "--attach", &id]);
+    let attached = app.output(&["-t", "production", "--attach", &id]);
     assert_eq!(attached.status.code(), Some(3));
     assert_eq!(text(&attached.stdout), expected);
     assert_eq!(text(&attached.stderr), announce);
-    let runs = text(&adminsh(&app, &["-t", "production", "--runs"]).stdout);
+    let runs = text(&app.output(&["-t", "production", "--runs"]).stdout);
     assert!(runs.contains(&format!("{id}  failed  3 ")), "{runs}");
 }
 
@@ -659,12 +639,12 @@ fn a_detached_run_on_a_target_outlives_the_connection_and_is_followed_through_it
 fn stop_works_through_a_target() {
     require!(Ssh, Sshd);
     let (_client, _sshd, remote, app) = remote_app();
-    let output = adminsh(&app, &["-t", "production", "--detach", "waits"]);
+    let output = app.output(&["-t", "production", "--detach", "waits"]);
     let id = text(&output.stdout).trim().to_owned();
     let command: u32 = crate::support::wait::wait_for_file(&remote.path().join("command.pid"))
         .parse()
         .unwrap();
-    let stopped = adminsh(&app, &["-t", "production", "--stop", &id]);
+    let stopped = app.output(&["-t", "production", "--stop", &id]);
     assert_eq!(stopped.status.code(), Some(0));
     assert!(
         text(&stopped.stderr).ends_with(&format!(
@@ -674,7 +654,7 @@ fn stop_works_through_a_target() {
         text(&stopped.stderr)
     );
     wait_until("the run's command to stop", || !alive(command));
-    let unknown = adminsh(&app, &["-t", "production", "--logs", "waitz"]);
+    let unknown = app.output(&["-t", "production", "--logs", "waitz"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown.stderr).contains(&format!("did you mean `{id}`?")));
 }
@@ -696,7 +676,7 @@ fn an_adminsh_on_the_target_from_before_detached_runs_is_named_as_such() {
         ),
     );
     let app = Test::new().file("adminsh.toml", &manifest);
-    let output = adminsh(&app, &["-t", "production", "--detach", "hello"]);
+    let output = app.output(&["-t", "production", "--detach", "hello"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -719,7 +699,7 @@ fn a_run_that_does_not_stop_within_the_grace_is_killed_and_recorded_as_such() {
     // Stopped, the run's adminsh cannot act on SIGINT; SIGKILL still ends it.
     signal_stop(pid);
     let command = command_pid(&app);
-    let output = adminsh(&app, &["--stop", &id]);
+    let output = app.output(&["--stop", &id]);
     assert_eq!(output.status.code(), Some(0));
     let said = text(&output.stderr);
     assert!(
@@ -746,7 +726,7 @@ fn a_run_that_does_not_stop_within_the_grace_is_killed_and_recorded_as_such() {
         (Some(137), Some("killed"))
     );
     assert!(row(&app, &id).contains("killed  137"));
-    let attached = adminsh(&app, &["--attach", &id]);
+    let attached = app.output(&["--attach", &id]);
     assert_eq!(attached.status.code(), Some(137));
 }
 

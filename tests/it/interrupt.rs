@@ -191,14 +191,7 @@ fn host_functions_that_wait_stop_on_ctrl_c_and_sigterm() {
             let script = format!(
                 "write_file(\"started\", \"yes\\n\");\n{call};\nwrite_file(\"after.txt\", \"\");\n"
             );
-            let child = t
-                .command()
-                .args(["-e", &script])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
+            let child = t.spawn(&["-e", &script]);
             wait_for_file(&t.path().join("started"));
             signal(child.id(), sent);
             let output = finish(child, what);

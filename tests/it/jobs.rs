@@ -3,15 +3,13 @@
 //! schema with the official Python client's models, and runs the Job's container command as
 //! the pod would, its output as the pod's log.
 
-use std::process::Stdio;
-
 use serde_json::{Value, json};
 
 use crate::remote;
 use crate::support::processes::{Signal, finish, signal};
 use crate::support::tools::require;
 use crate::support::wait::{wait_for_text, wait_until};
-use crate::support::{BIN, Test};
+use crate::support::{BIN, Test, text};
 
 fn deployment() -> Value {
     json!({
@@ -69,22 +67,6 @@ fn apps() -> (Test, Test) {
     (remote, app.env("PATH", path))
 }
 
-fn adminsh(app: &Test, args: &[&str]) -> std::process::Output {
-    let child = app
-        .command()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    finish(child, &format!("adminsh {args:?}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// The kubectl argvs so far, without `--context prod-eu` and `-n shop`, which every one has.
 fn calls(app: &Test) -> Vec<Vec<String>> {
     let log = std::fs::read_to_string(app.path().join("bin/argv.jsonl")).unwrap_or_default();
@@ -108,7 +90,7 @@ fn a_script_runs_as_a_job_of_the_deployments_pod_and_exits_with_its_code() {
     require!(KubernetesClient);
     let (remote, app) = apps();
     std::fs::write(remote.path().join("go"), "").unwrap();
-    let output = adminsh(&app, &["-t", "k8s", "waits", "x y"]);
+    let output = app.output(&["-t", "k8s", "waits", "x y"]);
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     // A pod has one log: the remote adminsh's stderr comes back with its stdout.
@@ -174,7 +156,7 @@ fn a_script_runs_as_a_job_of_the_deployments_pod_and_exits_with_its_code() {
 fn detached_jobs_are_listed_followed_and_stopped_through_the_target() {
     require!(KubernetesClient);
     let (remote, app) = apps();
-    let output = adminsh(&app, &["-t", "k8s", "--detach", "waits"]);
+    let output = app.output(&["-t", "k8s", "--detach", "waits"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let id = text(&output.stdout).trim().to_owned();
     let said = text(&output.stderr);
@@ -197,28 +179,21 @@ fn detached_jobs_are_listed_followed_and_stopped_through_the_target() {
     );
     let log = app.path().join(format!("bin/jobs/{id}.log"));
     wait_for_text(&log, "waiting\n");
-    let runs = text(&adminsh(&app, &["-t", "k8s", "--runs"]).stdout);
+    let runs = text(&app.output(&["-t", "k8s", "--runs"]).stdout);
     let row = runs
         .lines()
         .find(|l| l.starts_with(&id))
         .unwrap_or_else(|| panic!("{runs}"));
     assert!(row.contains(" running "), "{row}");
     assert!(row.ends_with(" waits"), "{row}");
-    let logs = adminsh(&app, &["-t", "k8s", "--logs", &id[..8]]);
+    let logs = app.output(&["-t", "k8s", "--logs", &id[..8]]);
     assert!(
         text(&logs.stdout).ends_with("waiting\n"),
         "{}",
         text(&logs.stdout)
     );
     // Ctrl-C while attached leaves the Job running.
-    let following = app
-        .command()
-        .args(["-t", "k8s", "--attach", &id])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let following = app.spawn(&["-t", "k8s", "--attach", &id]);
     wait_until("--attach to follow the log", || {
         calls(&app)
             .iter()
@@ -233,12 +208,12 @@ fn detached_jobs_are_listed_followed_and_stopped_through_the_target() {
         "adminsh: stopped following run {id}; it is still running: `adminsh -t k8s --attach {id}`"
     )));
     std::fs::write(remote.path().join("go"), "").unwrap();
-    let attached = adminsh(&app, &["-t", "k8s", "--attach", &id]);
+    let attached = app.output(&["-t", "k8s", "--attach", &id]);
     assert_eq!(attached.status.code(), Some(3));
     assert!(text(&attached.stdout).ends_with("waiting\ndone with the pod's env\n"));
-    let runs = text(&adminsh(&app, &["-t", "k8s", "--runs"]).stdout);
+    let runs = text(&app.output(&["-t", "k8s", "--runs"]).stdout);
     assert!(runs.contains(&format!("{id}  failed  3 ")), "{runs}");
-    let stop = adminsh(&app, &["-t", "k8s", "--stop", &id]);
+    let stop = app.output(&["-t", "k8s", "--stop", &id]);
     assert_eq!(stop.status.code(), Some(0));
     assert!(
         text(&stop.stderr).contains("already ended"),
@@ -247,13 +222,13 @@ fn detached_jobs_are_listed_followed_and_stopped_through_the_target() {
     );
     // A running one is stopped: its pod's SIGTERM stops the script as Ctrl-C would.
     std::fs::remove_file(remote.path().join("go")).unwrap();
-    let output = adminsh(&app, &["-t", "k8s", "--detach", "waits"]);
+    let output = app.output(&["-t", "k8s", "--detach", "waits"]);
     let second = text(&output.stdout).trim().to_owned();
     wait_for_text(
         &app.path().join(format!("bin/jobs/{second}.log")),
         "waiting\n",
     );
-    let stop = adminsh(&app, &["-t", "k8s", "--stop", &second]);
+    let stop = app.output(&["-t", "k8s", "--stop", &second]);
     assert_eq!(stop.status.code(), Some(0), "{}", text(&stop.stderr));
     assert!(text(&stop.stderr).starts_with(&format!("adminsh: stopping Job {second}: ")));
     assert_eq!(
@@ -262,7 +237,7 @@ fn detached_jobs_are_listed_followed_and_stopped_through_the_target() {
             .map(str::to_owned)
             .to_vec()
     );
-    let unknown = adminsh(&app, &["-t", "k8s", "--logs", &second]);
+    let unknown = app.output(&["-t", "k8s", "--logs", &second]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(
         text(&unknown.stderr).contains(&format!("did you mean `{id}`?")),
@@ -279,7 +254,7 @@ fn a_container_the_deployment_does_not_have_is_named() {
         .unwrap()
         .replace("container = \"web\"", "container = \"worker\"");
     let app = app.file("adminsh.toml", &manifest);
-    let output = adminsh(&app, &["-t", "k8s", "hello"]);
+    let output = app.output(&["-t", "k8s", "hello"]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         text(&output.stderr),
@@ -291,14 +266,7 @@ fn a_container_the_deployment_does_not_have_is_named() {
 fn ctrl_c_stops_a_job_it_started_in_the_foreground() {
     require!(KubernetesClient);
     let (_remote, app) = apps();
-    let running = app
-        .command()
-        .args(["-t", "k8s", "waits"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let running = app.spawn(&["-t", "k8s", "waits"]);
     let jobs = app.path().join("bin/jobs");
     let log = crate::support::wait::poll("the Job to start", || {
         let logs: Vec<_> = std::fs::read_dir(&jobs)

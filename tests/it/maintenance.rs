@@ -271,14 +271,7 @@ fn lock_is_reentrant_within_one_process() {
     ];
     for (what, code, stdout) in rows {
         let t = Test::new();
-        let child = t
-            .command()
-            .args(["-e", code])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = t.spawn(&["-e", code]);
         let output = finish(child, what);
         assert_eq!(
             (

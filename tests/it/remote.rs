@@ -6,7 +6,6 @@
 
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::support::processes::{Signal, alive, finish, parent, signal};
 use crate::support::sshd::{Client, Sshd, free_port, user};
@@ -355,14 +354,7 @@ fn ctrl_c_here_stops_the_remote_script_and_what_it_started() {
         "#,
     );
     let app = local(&client, &sshd, &remote, "");
-    let mut child = app
-        .command()
-        .args(["-t", "production", "slow"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = app.spawn(&["-t", "production", "slow"]);
     // The remote side has announced itself (Ctrl-C may cut off what is still on its way).
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
@@ -562,14 +554,7 @@ fn ctrl_c_stops_every_host_of_a_fan_out() {
     let remote = release();
     let slow = r#"cmd("sh", ["-c", `echo $$ > ${env("HOST_ROLE")}.pid; exec sleep 1000`]).run();"#;
     let app = fleet(&client, &one, &two, &remote);
-    let child = app
-        .command()
-        .args(["-t", "production", "--parallel", "2", "-e", slow])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = app.spawn(&["-t", "production", "--parallel", "2", "-e", slow]);
     let sleepers: Vec<u32> = ["one", "two"]
         .map(|role| {
             wait_for_file(&remote.path().join(format!("{role}.pid")))

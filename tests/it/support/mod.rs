@@ -20,6 +20,11 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_adminsh");
 
 /// Removes the common indentation and the first newline, so expected text can be written
 /// indented in the test.
+/// Output bytes as text, for messages and comparisons.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 pub(crate) fn unindent(text: &str) -> String {
     let text = text.strip_prefix('\n').unwrap_or(text);
     let mut lines: Vec<&str> = text.split('\n').collect();
@@ -248,6 +253,13 @@ impl Test {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
+    }
+
+    /// Runs adminsh with `args` in this test's app to the end, started as `spawn` starts it
+    /// (killed, and the test failed, if it outlives the tests' patience).
+    #[track_caller]
+    pub(crate) fn output(&self, args: &[&str]) -> std::process::Output {
+        processes::finish(self.spawn(args), &format!("adminsh {args:?}"))
     }
 
     /// Runs adminsh and checks every expectation; returns the output and the app dir.
