@@ -584,7 +584,7 @@ fn wrong_password(cluster: &Cluster) {
 
 /// A server that takes the connection and never answers: a clear error within the timeout.
 #[test]
-fn unreachable_database_is_one_line_within_the_timeout() {
+fn unreachable_database_is_one_message_within_the_timeout() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let started = Instant::now();
@@ -601,7 +601,9 @@ fn unreachable_database_is_one_line_within_the_timeout() {
         .run();
     assert!(started.elapsed() < Duration::from_secs(8));
     assert!(!done.stderr.contains("hunter2"), "{}", done.stderr);
-    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+    // One line of message, then the script's line and the caret.
+    assert_eq!(done.stderr.lines().count(), 3, "{}", done.stderr);
+    assert!(done.stderr.starts_with("-e:1:5: DATABASE_URL: "), "{}", done.stderr);
     drop(listener);
     // A closed port, for each server backend: the driver's words, not its type names.
     let closed = crate::support::postgres::free_port();
@@ -627,7 +629,7 @@ fn unreachable_database_is_one_line_within_the_timeout() {
             !said.contains("hunter2") && !said.contains("Error {"),
             "{said}"
         );
-        assert_eq!(said.lines().count(), 1, "{said}");
+        assert_eq!(said.lines().count(), 3, "{said}");
     }
     Test::new()
         .file(".env", "DATABASE_URL=redis://localhost/0")
@@ -899,4 +901,97 @@ fn past_a_thousand_statements_the_rest_are_counted() {
     assert_eq!(commands.len(), 1001);
     assert_eq!(commands[999]["params"][0], "998");
     assert_eq!(commands[1000]["sql"], "(5 more statements not listed)");
+}
+
+/// Every `db` function's error names the place in the script that called it, with the source
+/// line and a caret, whether called through `db::` or on a handle, at the top level or inside
+/// a function or a closure.
+#[test]
+fn every_db_error_names_its_place_in_the_script() {
+    let db = Db::sqlite();
+    db.customers();
+    let url = db.url();
+    let cases = [
+        (r#"db::exec("delete from nope")"#, 5),
+        (r#"db::exec("delete from nope where id = $1", [1])"#, 5),
+        (r#"db::query("select * from nope")"#, 5),
+        (r#"db::query("select * from nope where id = $1", [1])"#, 5),
+        (r#"db::scalar("select x from nope")"#, 5),
+        (r#"db::row("select * from customers")"#, 5),
+        (r#"db::each("select * from nope", |r| true)"#, 5),
+        (r#"db::exec_many("insert into nope values ($1)", [[1]])"#, 5),
+        (r#"db::statement_timeout(-1)"#, 5),
+        (r#"db::connect("postgres://")"#, 5),
+        (r#"l.exec("delete from nope")"#, 3),
+        (r#"l.query("select * from nope")"#, 3),
+        (r#"l.scalar("select x from nope")"#, 3),
+        (r#"l.row("select * from nope")"#, 3),
+        (r#"l.each("select * from nope", |r| true)"#, 3),
+        (r#"l.exec_many("insert into nope values ($1)", [[1]])"#, 3),
+        (r#"l.statement_timeout(-1)"#, 3),
+    ];
+    for (call, column) in cases {
+        let script = format!("let l = db::connect(\"{url}\");\nfn f(l) {{\n  {call};\n}}\nf(l);\n");
+        let finished = db
+            .app()
+            .script("fix", &script)
+            .args(&["fix"])
+            .status(1)
+            .any_stderr()
+            .run();
+        let place = format!("scripts/fix.rhai:3:{}: ", column + 2);
+        let frame = format!(" 3 |   {call};\n");
+        assert!(
+            finished.stderr.starts_with(&place) && finished.stderr.contains(&frame),
+            "{call}: expected {place:?} and the line, got:\n{}",
+            finished.stderr
+        );
+        assert!(
+            finished
+                .stderr
+                .contains("in `f`, called at scripts/fix.rhai:5:1"),
+            "{call}:\n{}",
+            finished.stderr
+        );
+    }
+}
+
+/// A statement timeout adminsh cannot keep is an error naming the bounds, never a crash.
+#[test]
+fn statement_timeouts_out_of_range_are_errors() {
+    let db = Db::sqlite();
+    let cases = [
+        (
+            "1e20",
+            "db::statement_timeout(100000000000000000000): at most 31536000 seconds (365 days); 0 means no limit",
+        ),
+        (
+            "31536001",
+            "db::statement_timeout(31536001): at most 31536000 seconds (365 days); 0 means no limit",
+        ),
+        (
+            "-1",
+            "db::statement_timeout(-1): seconds is 0 (no limit) or more",
+        ),
+        (
+            "-0.5",
+            "db::statement_timeout(-0.5): seconds is 0 (no limit) or more",
+        ),
+        (
+            "1.0/0.0",
+            "db::statement_timeout(inf): seconds is 0 (no limit) or more",
+        ),
+    ];
+    for (seconds, message) in cases {
+        let code = format!("db::statement_timeout({seconds})");
+        db.app()
+            .args(&["-e", &code])
+            .status(1)
+            .stderr_contains(message)
+            .run();
+    }
+    db.app()
+        .args(&["-e", "db::statement_timeout(31536000); db::statement_timeout(0); print(db::scalar(\"select 1\"))"])
+        .stdout("1\n")
+        .run();
 }

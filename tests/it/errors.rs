@@ -166,7 +166,7 @@ fn common_rhai_mistakes_get_a_hint() {
         (
             // `db::` needs no import (it is always there), so the error is the database's.
             "db::query(\"select 1\")",
-            "-e: DATABASE_URL is not set (in .env, an env file or the environment); std/db connects to it on first use (db::connect(url) reaches any other)",
+            "-e:1:5: DATABASE_URL is not set (in .env, an env file or the environment); std/db connects to it on first use (db::connect(url) reaches any other)",
         ),
         (
             "cmdd(\"ls\")",

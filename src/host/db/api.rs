@@ -14,6 +14,7 @@ use crate::db::{self, Conn, DbError, EachError, ErrorKind, Mode, Rows, TxError};
 use crate::host::control;
 use crate::host::def::{RhaiResult, runtime_error};
 use crate::interrupt;
+use crate::limits::MAX_TIMEOUT_SECONDS;
 use crate::record::{CommandRecord, Statement};
 use crate::session::Session;
 
@@ -222,6 +223,12 @@ impl Api {
         if !seconds.is_finite() || seconds < 0.0 {
             return Err(runtime_error(format!(
                 "db::statement_timeout({seconds}): seconds is 0 (no limit) or more"
+            )));
+        }
+        if seconds > MAX_TIMEOUT_SECONDS as f64 {
+            return Err(runtime_error(format!(
+                "db::statement_timeout({seconds}): at most {MAX_TIMEOUT_SECONDS} seconds (365 \
+                 days); 0 means no limit"
             )));
         }
         conn.set_timeout((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)));
