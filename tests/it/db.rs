@@ -603,7 +603,11 @@ fn unreachable_database_is_one_message_within_the_timeout() {
     assert!(!done.stderr.contains("hunter2"), "{}", done.stderr);
     // One line of message, then the script's line and the caret.
     assert_eq!(done.stderr.lines().count(), 3, "{}", done.stderr);
-    assert!(done.stderr.starts_with("-e:1:5: DATABASE_URL: "), "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with("-e:1:5: DATABASE_URL: "),
+        "{}",
+        done.stderr
+    );
     drop(listener);
     // A closed port, for each server backend: the driver's words, not its type names.
     let closed = crate::support::postgres::free_port();
@@ -920,7 +924,7 @@ fn every_db_error_names_its_place_in_the_script() {
         (r#"db::row("select * from customers")"#, 5),
         (r#"db::each("select * from nope", |r| true)"#, 5),
         (r#"db::exec_many("insert into nope values ($1)", [[1]])"#, 5),
-        (r#"db::statement_timeout(-1)"#, 5),
+        ("db::statement_timeout(-1)", 5),
         (r#"db::connect("postgres://")"#, 5),
         (r#"l.exec("delete from nope")"#, 3),
         (r#"l.query("select * from nope")"#, 3),
@@ -928,7 +932,7 @@ fn every_db_error_names_its_place_in_the_script() {
         (r#"l.row("select * from nope")"#, 3),
         (r#"l.each("select * from nope", |r| true)"#, 3),
         (r#"l.exec_many("insert into nope values ($1)", [[1]])"#, 3),
-        (r#"l.statement_timeout(-1)"#, 3),
+        ("l.statement_timeout(-1)", 3),
     ];
     for (call, column) in cases {
         let script = format!("let l = db::connect(\"{url}\");\nfn f(l) {{\n  {call};\n}}\nf(l);\n");
