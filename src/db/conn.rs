@@ -44,15 +44,12 @@ impl Conn {
     pub(crate) fn open(url: &str, mode: &Mode) -> Result<Conn, String> {
         let target = url::parse(url, &mode.root)?;
         let (backend, name): (Box<dyn Backend>, String) = match &target {
-            Target::Sqlite(path) => {
-                let name = match path {
+            Target::Sqlite(file) => {
+                let name = match &file.path {
                     Some(path) => format!("SQLite file {}", path.display()),
                     None => "SQLite in memory".to_owned(),
                 };
-                (
-                    Box::new(super::sqlite::Sqlite::open(path.as_deref(), mode)?),
-                    name,
-                )
+                (Box::new(super::sqlite::Sqlite::open(file, mode)?), name)
             }
             Target::Postgres(server) => {
                 let name = format!("PostgreSQL at {}", server.place(5432));

@@ -15,6 +15,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{CachedStatement, Connection, OpenFlags, Statement};
 
 use super::sql::{self, Dialect};
+use super::url::SqliteFile;
 use super::value::{self, Rows};
 use super::{Backend, Canceller, DbError, EachError, ErrorKind, Mode, RowFn};
 
@@ -28,25 +29,32 @@ pub(crate) struct Sqlite {
 impl Sqlite {
     /// Opens the file (`None`: a database in memory). A dry run never creates a file: a
     /// missing one is a fresh database in memory, as the file would have been.
-    pub(crate) fn open(path: Option<&Path>, mode: &Mode) -> Result<Sqlite, String> {
+    pub(crate) fn open(file: &SqliteFile, mode: &Mode) -> Result<Sqlite, String> {
+        let path = file.path.as_deref();
         let flags = if mode.read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        } else {
+        } else if file.create {
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            // Without CREATE, SQLite itself refuses a file that is not there, even one that
+            // vanishes between our look and its open.
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let conn = match path {
-            Some(path) if path.exists() || !(mode.dry_run || mode.read_only) => {
-                Connection::open_with_flags(path, flags)
-            }
+            Some(path) if path.exists() => Connection::open_with_flags(path, flags),
             Some(path) if mode.read_only => {
                 return Err(format!(
                     "there is no SQLite database at {} (and --read-only does not create one)",
                     path.display()
                 ));
             }
-            _ => Connection::open_in_memory(),
+            Some(path) if !file.create => return Err(missing(path)),
+            // A dry run's file that a real run would create: the sandbox is memory.
+            Some(_) if mode.dry_run => Connection::open_in_memory(),
+            Some(path) => Connection::open_with_flags(path, flags),
+            None => Connection::open_in_memory(),
         }
         .map_err(|e| match path {
             Some(path) => format!("cannot open the SQLite database {}: {e}", path.display()),
@@ -286,6 +294,16 @@ fn numbered(i: usize, message: &str) -> DbError {
 fn in_set(n: usize, mut e: DbError) -> DbError {
     e.message = format!("parameter set {}: {}", n + 1, e.message);
     e
+}
+
+/// Why a missing file is not made: a typo in `DATABASE_URL` must not read as an empty, clean
+/// database.
+fn missing(path: &Path) -> String {
+    format!(
+        "there is no SQLite database at {}; check the URL's path, or add ?mode=rwc to the URL \
+         to create the file",
+        path.display()
+    )
 }
 
 fn error(e: rusqlite::Error) -> DbError {

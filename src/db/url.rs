@@ -9,10 +9,20 @@ use std::path::{Path, PathBuf};
 /// Where a URL points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Target {
-    /// A database file (`None`: in memory).
-    Sqlite(Option<PathBuf>),
+    Sqlite(SqliteFile),
     Postgres(Server),
     Mysql(Server),
+}
+
+/// An `SQLite` database: a file, or memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SqliteFile {
+    /// `None`: in memory.
+    pub path: Option<PathBuf>,
+    /// The URL asks for the file to be made when it is missing (`?mode=rwc`, `SQLite`'s own URI
+    /// parameter). Otherwise a missing file is an error: an admin tool pointed at an app's data
+    /// must not invent it when the URL has a typo.
+    pub create: bool,
 }
 
 /// libpq's `sslmode` (`MySQL`'s `ssl-mode` maps onto it).
@@ -67,8 +77,7 @@ pub(crate) fn parse(url: &str, root: &Path) -> Result<Target, String> {
     match scheme.to_ascii_lowercase().as_str() {
         "postgres" | "postgresql" | "pgsql" => server(rest, scheme).map(Target::Postgres),
         "mysql" | "mysql2" | "mariadb" => server(rest, scheme).map(Target::Mysql),
-        "sqlite" => Ok(Target::Sqlite(sqlalchemy_path(rest).map(|p| root.join(p)))),
-        "sqlite3" => Ok(Target::Sqlite(rails_path(rest).map(|p| root.join(p)))),
+        "sqlite" | "sqlite3" => sqlite(scheme, rest, root).map(Target::Sqlite),
         other => Err(format!(
             "the database URL has scheme `{other}`; std/db knows postgres://, mysql:// (mysql2://) \
              and sqlite:/sqlite3:"
@@ -76,12 +85,41 @@ pub(crate) fn parse(url: &str, root: &Path) -> Result<Target, String> {
     }
 }
 
+/// An `SQLite` URL, either spelling; relative paths from `root`. A URL with a host
+/// (`sqlite://db.example/app.db`) is refused: the ecosystems read it differently (one drops the
+/// host, another reads it as a relative directory), and `SQLite` has no server to name.
+fn sqlite(scheme: &str, rest: &str, root: &Path) -> Result<SqliteFile, String> {
+    if let Some(after) = rest.strip_prefix("//") {
+        let host = after.split(['/', '?', '#']).next().unwrap_or("");
+        if !host.is_empty() {
+            return Err(format!(
+                "{scheme}://{host}/... names a host, and SQLite opens files, not servers: write \
+                 {scheme}:///relative/path (from the release root) or {scheme}:////absolute/path"
+            ));
+        }
+    }
+    let path = if scheme.eq_ignore_ascii_case("sqlite3") {
+        rails_path(rest)
+    } else {
+        sqlalchemy_path(rest)
+    };
+    let query = rest.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    let create = query
+        .split('&')
+        .any(|pair| pair.eq_ignore_ascii_case("mode=rwc"));
+    Ok(SqliteFile {
+        path: path.map(|p| root.join(p)),
+        create,
+    })
+}
+
 /// `sqlite:///var/app.db` is `var/app.db`, `sqlite:////srv/app.db` is `/srv/app.db`; `sqlite://`
 /// and `sqlite:///:memory:` are in memory.
 fn sqlalchemy_path(rest: &str) -> Option<PathBuf> {
     let rest = without_query(rest);
     let path = rest.strip_prefix("//").unwrap_or(rest);
-    // What follows `//` is a (normally empty) host, then `/`, then the path.
+    // What follows `//` is the (empty) host, then `/`, then the path.
     let path = match path.find('/') {
         Some(slash) => &path[slash + 1..],
         None => "",
@@ -99,7 +137,7 @@ fn sqlalchemy_path(rest: &str) -> Option<PathBuf> {
 fn rails_path(rest: &str) -> Option<PathBuf> {
     let rest = without_query(rest);
     let path = match rest.strip_prefix("//") {
-        // `sqlite3://host/path`: the URL's path, absolute.
+        // `sqlite3:///path`: the URL's path, absolute.
         Some(after) => after.find('/').map_or("", |slash| &after[slash..]),
         None => rest,
     };
@@ -253,7 +291,7 @@ mod tests {
 
     fn sqlite(url: &str) -> Option<PathBuf> {
         match parse(url, Path::new("/app")).unwrap() {
-            Target::Sqlite(path) => path,
+            Target::Sqlite(file) => file.path,
             other => panic!("{other:?}"),
         }
     }

@@ -32,7 +32,8 @@ impl Db {
 
     fn url(&self) -> String {
         match self {
-            Db::Sqlite(dir) => format!("sqlite:///{}/app.db", dir.path().display()),
+            // The file does not exist until the first test statement makes it.
+            Db::Sqlite(dir) => format!("sqlite:///{}/app.db?mode=rwc", dir.path().display()),
             Db::Postgres(cluster) => cluster.url(),
             Db::Mariadb(server) => server.url(),
         }
@@ -649,7 +650,7 @@ fn sqlite_urls_of_rails_and_django_share_a_file() {
     require!(Sqlite3);
     let done = Test::new()
         .file("db/.keep", "")
-        .file(".env", "DATABASE_URL=sqlite3:db/development.sqlite3")
+        .file(".env", "DATABASE_URL=sqlite3:db/development.sqlite3?mode=rwc")
         .args(&["-e", r#"db::exec("create table t (v text)"); db::exec("insert into t values ($1)", ["rails"])"#])
         .stdout("1\n")
         .run();
@@ -676,7 +677,7 @@ fn sqlite_urls_of_rails_and_django_share_a_file() {
 #[test]
 fn sqlite_dry_run_and_read_only_create_no_file() {
     let done = Test::new()
-        .file(".env", "DATABASE_URL=sqlite:///app.db")
+        .file(".env", "DATABASE_URL=sqlite:///app.db?mode=rwc")
         .args(&["--dry-run", "-e", r#"db::exec("create table t (id integer)"); db::exec("insert into t values (1)"); db::scalar("select count(*) from t")"#])
         .stdout("1\n")
         .any_stderr()
@@ -998,4 +999,64 @@ fn statement_timeouts_out_of_range_are_errors() {
         .args(&["-e", "db::statement_timeout(31536000); db::statement_timeout(0); print(db::scalar(\"select 1\"))"])
         .stdout("1\n")
         .run();
+}
+
+/// A `SQLite` URL whose file is missing is refused in every mode, naming the path, and no file
+/// appears; `?mode=rwc` asks for it to be made. URLs with a host, which the ecosystems read
+/// differently, are refused with the forms to use.
+#[test]
+fn sqlite_never_invents_a_database_the_url_did_not_ask_for() {
+    let missing = [
+        ("sqlite:///var/shop.db", "var/shop.db"),
+        ("sqlite:///shop.db", "shop.db"),
+        ("sqlite3:var/shop.db", "var/shop.db"),
+        ("sqlite3:var/shop.db?timeout=5000", "var/shop.db"),
+        ("sqlite:///var/shop.db?mode=rw", "var/shop.db"),
+    ];
+    for (url, file) in missing {
+        for mode in [&[][..], &["--dry-run"], &["--yes"]] {
+            let mut args = mode.to_vec();
+            args.extend(["-e", r#"db::exec("create table t (id integer)")"#]);
+            let done = Test::new()
+                .file("var/.keep", "")
+                .env("DATABASE_URL", url)
+                .args(&args)
+                .status(1)
+                .stderr_contains("there is no SQLite database at ")
+                .stderr_contains(&format!("/{file}; check the URL's path, or add ?mode=rwc"))
+                .run();
+            assert!(
+                !done.path().join(file).exists(),
+                "{url} {mode:?} made {file}"
+            );
+        }
+    }
+    let done = Test::new()
+        .file("var/.keep", "")
+        .env("DATABASE_URL", "sqlite:///var/shop.db?mode=rwc")
+        .args(&[
+            "-e",
+            r#"db::exec("create table t (id integer)"); db::exec("insert into t values (1)")"#,
+        ])
+        .stdout("1\n")
+        .run();
+    assert!(done.path().join("var/shop.db").is_file());
+    for url in [
+        "sqlite://db.internal/app.db",
+        "sqlite://localhost/app.db",
+        "sqlite3://db.internal/srv/app.db",
+        "sqlite://db.internal/app.db?mode=rwc",
+    ] {
+        let scheme = url.split(':').next().unwrap();
+        let done = Test::new()
+            .env("DATABASE_URL", url)
+            .args(&["-e", r#"db::exec("create table t (id integer)")"#])
+            .status(1)
+            .stderr_contains("names a host, and SQLite opens files, not servers: write ")
+            .stderr_contains(&format!(
+                "{scheme}:///relative/path (from the release root) or {scheme}:////absolute/path"
+            ))
+            .run();
+        assert!(!done.path().join("app.db").exists(), "{url}");
+    }
 }

@@ -8,7 +8,7 @@ use crate::support::Test;
 fn app() -> Test {
     Test::new().file(
         ".env",
-        "API_TOKEN=tok-very-secret\nDATABASE_URL=sqlite:///app.db\n",
+        "API_TOKEN=tok-very-secret\nDATABASE_URL=sqlite:///app.db?mode=rwc\n",
     )
 }
 
