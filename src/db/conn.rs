@@ -103,7 +103,21 @@ impl Conn {
 
     /// Runs a driver call as the running statement (cancellable), noting a failure that aborts
     /// the transaction.
+    ///
+    /// An interrupted statement is an error even when it returned normally (`MySQL`'s `SLEEP`
+    /// does, and so does a `PostgreSQL` block that catches `query_canceled`): Ctrl-C means
+    /// stop, and the transaction around it must roll back, not commit.
     fn run<T>(&self, call: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
+        let value = self.control(call)?;
+        if crate::interrupt::interrupted() {
+            return Err(self.failed(DbError::interrupted()));
+        }
+        Ok(value)
+    }
+
+    /// Runs adminsh's own transaction control (`BEGIN`, `COMMIT`, a savepoint) as the running
+    /// statement: what it did is what the server says, interrupted or not.
+    fn control<T>(&self, call: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
         let running = self.busy.start(self.timeout.get());
         let result = call();
         drop(running);
@@ -239,7 +253,7 @@ impl Conn {
         } else {
             self.backend.begin_sql().to_owned()
         };
-        self.run(|| self.backend.control(&begin))
+        self.control(|| self.backend.control(&begin))
             .map_err(TxError::Db)?;
         self.depth.set(depth + 1);
         let result = body();
@@ -254,13 +268,18 @@ impl Conn {
                      nested db::transaction to go on after it)",
                 )))
             }
+            // Ctrl-C during the body, whatever its statements returned: roll back.
+            Ok(_) if crate::interrupt::interrupted() => {
+                self.undo(nested, &savepoint);
+                Err(TxError::Db(DbError::interrupted()))
+            }
             Ok(value) => {
                 let end = if nested {
                     format!("RELEASE SAVEPOINT {savepoint}")
                 } else {
                     "COMMIT".to_owned()
                 };
-                match self.run(|| self.backend.control(&end)) {
+                match self.control(|| self.backend.control(&end)) {
                     Ok(()) => Ok(value),
                     Err(e) => {
                         self.undo(nested, &savepoint);

@@ -65,6 +65,14 @@ impl DbError {
         }
     }
 
+    /// Ctrl-C (or SIGTERM, SIGHUP) arrived while the statement ran or before a commit.
+    pub(crate) fn interrupted() -> Self {
+        DbError {
+            kind: ErrorKind::Cancelled,
+            ..DbError::failed("interrupted")
+        }
+    }
+
     /// The message with its code: `relation "x" does not exist (SQLSTATE 42P01)`.
     pub(crate) fn text(&self) -> String {
         match &self.code {

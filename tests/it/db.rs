@@ -126,6 +126,9 @@ fn all_behaviours(db: &Db) {
     transactions(db);
     interrupted(db, Signal::Int);
     interrupted(db, Signal::Kill);
+    for sent in [Signal::Int, Signal::Term] {
+        interrupted_statements_that_return_roll_back(db, sent);
+    }
     dry_run_sandbox(db);
     read_only(db);
     query_only_reads(db);
@@ -305,6 +308,48 @@ fn interrupted(db: &Db, sent: Signal) {
     // PostgreSQL ends the killed client's transaction when it sees the socket close.
     crate::support::wait::wait_until("the killed transaction to end", || db.count("t") == "0");
     db.sql("drop table t");
+}
+
+/// Statements that a cancel does not fail: `MySQL`'s `SLEEP` returns 1, a `PostgreSQL` block can
+/// catch `query_canceled`. Ctrl-C (or SIGTERM) while one runs as the last statement of a
+/// transaction still rolls the transaction back and ends the run as interrupted, at the top
+/// level and in a nested transaction, whatever the statement returned.
+fn interrupted_statements_that_return_roll_back(db: &Db, sent: Signal) {
+    db.customers();
+    let returning = match db {
+        Db::Postgres(_) => vec![
+            "do $$ begin perform pg_sleep(60); exception when query_canceled then null; end $$",
+            "select pg_sleep(60)",
+        ],
+        Db::Mariadb(_) => vec!["select sleep(60)", "do sleep(60)"],
+        Db::Sqlite(_) => vec![db.long_statement()],
+    };
+    let shapes = [
+        "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); write_file(\"deleted\", \"yes\\n\"); db::exec(LONG); });",
+        "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); db::transaction(|| { write_file(\"deleted\", \"yes\\n\"); db::exec(LONG); }); });",
+        "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); write_file(\"deleted\", \"yes\\n\"); try { db::exec(LONG) } catch { } });",
+    ];
+    for long in returning {
+        for shape in shapes {
+            let script = shape.replace("LONG", &format!("{long:?}"));
+            let t = db.app().script("fix", &script);
+            let child = t.spawn(&["fix"]);
+            wait_for_file(&t.path().join("deleted"));
+            // The long statement is running by now; if not yet, the signal comes before it.
+            std::thread::sleep(Duration::from_millis(300));
+            signal(child.id(), sent);
+            let output = finish(child, "adminsh to stop");
+            let what = format!("{} {sent:?} {script}", db.name());
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let code = match sent {
+                Signal::Term => 143,
+                _ => 130,
+            };
+            assert_eq!(output.status.code(), Some(code), "{what}: {stderr}");
+            assert_eq!(db.count("customers"), "2", "{what}: the delete committed");
+        }
+    }
+    db.sql("drop table customers");
 }
 
 /// `--dry-run`: every statement runs in one transaction rolled back at the end; the script
