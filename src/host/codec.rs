@@ -90,11 +90,11 @@ fn unbase64(text: &str) -> RhaiResult<Blob> {
 
 /// The digest of a file, read in pieces.
 fn digest_file<D: Digest>(session: &Session, path: &str, what: &str) -> RhaiResult<String> {
-    let full = super::fs::in_release(session, path);
+    let full = super::file_io::in_release(session, path);
     let cannot = |e: std::io::Error| {
         runtime_error(format!(
             "{what}: cannot read `{path}`: {}",
-            super::fs::io_reason(&e)
+            super::file_io::io_reason(&e)
         ))
     };
     let mut file = std::fs::File::open(&full).map_err(cannot)?;

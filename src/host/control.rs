@@ -39,7 +39,7 @@ pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
             // Rhai's notation escapes the strings in it.
             let message = match message.as_immutable_string_ref() {
                 Ok(text) => text.to_string(),
-                Err(_) => super::log::text(&s.redactor(), &message),
+                Err(_) => super::messages::text(&s.redactor(), &message),
             };
             Err(runtime_error(message))
         },

@@ -136,11 +136,11 @@ fn options(
                 })?;
             }
             "ca_file" => {
-                let path = super::fs::in_release(session, &value.to_string());
+                let path = super::file_io::in_release(session, &value.to_string());
                 let pem = std::fs::read(&path).map_err(|e| {
                     runtime_error(format!(
                         "http: cannot read the ca_file `{value}`: {}",
-                        super::fs::io_reason(&e)
+                        super::file_io::io_reason(&e)
                     ))
                 })?;
                 request.roots = Some(pem);

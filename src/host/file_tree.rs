@@ -1,8 +1,9 @@
-//! File operations for scripts beyond reading and writing (`fs.rs`): `append_file`, `mkdir`,
-//! `remove`, `rename`, `copy`, `stat`, `file_size`, `file_mtime`, `temp_dir` and `which`.
-//! Paths are relative to the release root. What changes files is refused under `--read-only`
-//! and only said under `--dry-run`, as `write_file` is; `remove` and `rename` refuse `/`, the
-//! release root and any directory holding it.
+//! The file tree for scripts, beyond reading and writing a file's contents (`file_io/`):
+//! `mkdir`, `remove`, `rename`, `copy`, `stat`, `file_size`, `file_mtime`, `temp_dir` and
+//! `which`, and `append_file` (gated as they are). Paths are relative to the release root.
+//! What changes files is refused under `--read-only` and only said under `--dry-run`, as
+//! `write_file` is; `remove` and `rename` refuse `/`, the release root and any directory
+//! holding it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use rhai::{Dynamic, Map};
 
 use super::control;
 use super::def::{Host, RhaiResult, runtime_error};
-use super::fs::{in_release, io_reason};
+use super::file_io::{in_release, io_reason};
 use super::time::Time;
 use crate::interrupt;
 use crate::session::Session;

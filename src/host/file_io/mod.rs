@@ -1,7 +1,8 @@
-//! Files for scripts: `read_file`, `write_file` (atomic, through symlinks, keeping owner and
-//! mode), `exists`, `glob`. Relative paths are relative to the release root, where commands run
-//! too. Whatever can wait (a big tree to walk, a FIFO without its other end) stops on Ctrl-C
-//! and SIGTERM like a running command.
+//! A file's contents in and out, and finding files, for scripts: `read_file`, `write_file`
+//! (atomic, through symlinks, keeping owner and mode), `exists`, `glob`. Relative paths are
+//! relative to the release root, where commands run too. Whatever can wait (a big tree to walk,
+//! `walk.rs`; a FIFO without its other end, `stream.rs`) stops on Ctrl-C and SIGTERM like a
+//! running command. Changing the file tree itself (mkdir, remove, copy...) is `file_tree.rs`.
 
 mod stream;
 mod walk;

@@ -1,6 +1,6 @@
-//! `info`, `warn` and `error`: a script's messages to the operator, through adminsh's own log;
-//! and `print` and `debug` of values that Rhai would escape (strings in a list or map, a
-//! string's `debug`), masked before Rhai formats them.
+//! A script's messages to the operator: `info`, `warn` and `error`, through adminsh's own log
+//! (`crate::log`); and `print` and `debug` of values that Rhai would escape (strings in a list
+//! or map, a string's `debug`), masked before Rhai formats them.
 
 use std::rc::Rc;
 
