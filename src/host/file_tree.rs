@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use rhai::{Dynamic, Map};
 
 use super::control;
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use super::file_io::{in_release, io_reason};
 use super::time::Time;
 use crate::interrupt;
@@ -172,173 +172,168 @@ pub(crate) fn remove_temp_dirs() {
     }
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// The file-tree family: what changes the tree (gated), then what looks at it.
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "append_file",
-        "path: String, text: String",
-        "Appends `text` to a file, creating it if missing",
-        move |path: &str, text: &str| -> RhaiResult<()> {
-            let call = format!("append_file({path:?})");
-            let action = format!("append to {path} ({} bytes)", text.len());
-            if !may_change(&s, &call, &action)? {
-                return Ok(());
-            }
-            std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(in_release(&s, path))
-                .and_then(|mut f| f.write_all(text.as_bytes()))
-                .map_err(|e| failed("append to", path, &e))
-        },
+    changing(host, session);
+    looking(host, session);
+}
+
+/// `append_file`, `mkdir`, `remove`, `rename`, `copy`: refused under `--read-only`, only said
+/// under `--dry-run`.
+fn changing(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "append_file", "path: String, text: String", "Appends `text` to a file, creating it if missing",
+            move |path: &str, text: &str| append_file(&session, path, text);
+        "mkdir", "path: String", "Creates a directory and any missing parents (mkdir -p)",
+            move |path: &str| mkdir(&session, path);
+        "remove", "path: String -> bool",
+            "Removes a file, a link or a directory with everything in it; false if there was nothing",
+            move |path: &str| remove(&session, path);
+        "rename", "from: String, to: String",
+            "Renames or moves a file or directory (on the same filesystem); replaces a file at `to`",
+            move |from: &str, to: &str| rename(&session, from, to);
+        "copy", "from: String, to: String",
+            "Copies a file (replacing `to`), or a directory into a new one at `to`",
+            move |from: &str, to: &str| copy(&session, from, to);
     );
-    let s = session.clone();
-    host.def(
-        "mkdir",
-        "path: String",
-        "Creates a directory and any missing parents (mkdir -p)",
-        move |path: &str| -> RhaiResult<()> {
-            if !may_change(&s, &format!("mkdir({path:?})"), &format!("mkdir -p {path}"))? {
-                return Ok(());
-            }
-            std::fs::create_dir_all(in_release(&s, path)).map_err(|e| failed("create", path, &e))
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "remove",
-        "path: String -> bool",
-        "Removes a file, a link or a directory with everything in it; false if there was nothing",
-        move |path: &str| -> RhaiResult<bool> {
-            let full = not_the_root(&s, "remove", path)?;
-            let Ok(meta) = full.symlink_metadata() else {
-                return Ok(false);
+}
+
+/// `stat` and its parts, `temp_dir`, `which`.
+fn looking(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "stat", "path: String -> Map",
+            "#{size, modified, is_file, is_dir, is_link, mode} of a path (links followed)",
+            move |path: &str| stat(&session, path);
+        "file_size", "path: String -> int", "A file's size in bytes",
+            move |path: &str| -> RhaiResult<Dynamic> { Ok(stat(&session, path)?["size"].clone()) };
+        "file_mtime", "path: String -> Time", "When a file was last modified",
+            move |path: &str| -> RhaiResult<Dynamic> {
+                Ok(stat(&session, path)?["modified"].clone())
             };
-            if !may_change(&s, &format!("remove({path:?})"), &format!("remove {path}"))? {
-                return Ok(true);
-            }
-            let removed = if meta.is_dir() {
-                std::fs::remove_dir_all(&full)
-            } else {
-                std::fs::remove_file(&full)
+        "temp_dir", "-> String",
+            "A new empty directory (under TMPDIR), removed with its contents when the script ends",
+            temp_dir;
+        "which", "prog: String -> ?",
+            "The path `cmd(prog)` would run (the release's PATH, isolation first), or ()",
+            move |program: &str| {
+                session
+                    .spawner
+                    .which(&session.release, program)
+                    .map_or(Dynamic::UNIT, |p| p.to_string_lossy().into_owned().into())
             };
-            removed
-                .map(|()| true)
-                .map_err(|e| failed("remove", path, &e))
-        },
     );
-    let s = session.clone();
-    host.def(
-        "rename",
-        "from: String, to: String",
-        "Renames or moves a file or directory (on the same filesystem); replaces a file at `to`",
-        move |from: &str, to: &str| -> RhaiResult<()> {
-            let full = not_the_root(&s, "rename", from)?;
-            let call = format!("rename({from:?}, {to:?})");
-            if !may_change(&s, &call, &format!("rename {from} to {to}"))? {
-                return Ok(());
-            }
-            std::fs::rename(&full, in_release(&s, to)).map_err(|e| {
-                if e.raw_os_error() == Some(libc::EXDEV) {
-                    runtime_error(format!(
-                        "cannot rename `{from}` to `{to}`: they are on different filesystems (copy, then remove)"
-                    ))
-                } else {
-                    failed("rename", from, &e)
-                }
-            })
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "copy",
-        "from: String, to: String",
-        "Copies a file (replacing `to`), or a directory into a new one at `to`",
-        move |from: &str, to: &str| -> RhaiResult<()> {
-            let call = format!("copy({from:?}, {to:?})");
-            let (source, target) = (in_release(&s, from), in_release(&s, to));
-            let is_dir = source.metadata().is_ok_and(|m| m.is_dir());
-            // Into itself, the copy would copy what it has copied, until paths grow too long.
-            if is_dir && real(&target).starts_with(real(&source)) {
-                return Err(runtime_error(format!(
-                    "{call} refused: `{to}` is inside the directory it would copy"
-                )));
-            }
-            if !may_change(&s, &call, &format!("copy {from} to {to}"))? {
-                return Ok(());
-            }
-            if is_dir && target.symlink_metadata().is_ok() {
-                return Err(runtime_error(format!(
-                    "cannot copy the directory `{from}` to `{to}`: `{to}` exists"
-                )));
-            }
-            // A file is copied with its contents, whatever links lead to it.
-            let copied = if is_dir {
-                copy_tree(&source, &target)
-            } else {
-                std::fs::copy(&source, &target)
-                    .map(drop)
-                    .map_err(|e| CopyError::Io(source.clone(), e))
-            };
-            copied.map_err(|e| match e {
-                CopyError::Interrupted(signal) => control::interrupted(signal),
-                CopyError::Io(path, e) if path == source => failed("copy", from, &e),
-                CopyError::Io(path, e) => runtime_error(format!(
-                    "cannot copy `{from}` to `{to}`: {}: {}",
-                    path.display(),
-                    io_reason(&e)
-                )),
-            })
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "stat",
-        "path: String -> Map",
-        "#{size, modified, is_file, is_dir, is_link, mode} of a path (links followed)",
-        move |path: &str| stat(&s, path),
-    );
-    let s = session.clone();
-    host.def(
-        "file_size",
-        "path: String -> int",
-        "A file's size in bytes",
-        move |path: &str| -> RhaiResult<Dynamic> { Ok(stat(&s, path)?["size"].clone()) },
-    );
-    let s = session.clone();
-    host.def(
-        "file_mtime",
-        "path: String -> Time",
-        "When a file was last modified",
-        move |path: &str| -> RhaiResult<Dynamic> { Ok(stat(&s, path)?["modified"].clone()) },
-    );
-    host.def(
-        "temp_dir",
-        "-> String",
-        "A new empty directory (under TMPDIR), removed with its contents when the script ends",
-        move || -> RhaiResult<String> {
-            let dir = tempfile::Builder::new()
-                .prefix("adminsh-tmp-")
-                .tempdir()
-                .map_err(|e| runtime_error(format!("temp_dir: {}", io_reason(&e))))?;
-            let path = dir.path().to_string_lossy().into_owned();
-            TEMPORARY
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(dir);
-            Ok(path)
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "which",
-        "prog: String -> ?",
-        "The path `cmd(prog)` would run (the release's PATH, isolation first), or ()",
-        move |program: &str| {
-            s.spawner
-                .which(&s.release, program)
-                .map_or(Dynamic::UNIT, |p| p.to_string_lossy().into_owned().into())
-        },
-    );
+}
+
+fn append_file(session: &Session, path: &str, text: &str) -> RhaiResult<()> {
+    let call = format!("append_file({path:?})");
+    let action = format!("append to {path} ({} bytes)", text.len());
+    if !may_change(session, &call, &action)? {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(in_release(session, path))
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| failed("append to", path, &e))
+}
+
+fn mkdir(session: &Session, path: &str) -> RhaiResult<()> {
+    if !may_change(
+        session,
+        &format!("mkdir({path:?})"),
+        &format!("mkdir -p {path}"),
+    )? {
+        return Ok(());
+    }
+    std::fs::create_dir_all(in_release(session, path)).map_err(|e| failed("create", path, &e))
+}
+
+fn remove(session: &Session, path: &str) -> RhaiResult<bool> {
+    let full = not_the_root(session, "remove", path)?;
+    let Ok(meta) = full.symlink_metadata() else {
+        return Ok(false);
+    };
+    if !may_change(
+        session,
+        &format!("remove({path:?})"),
+        &format!("remove {path}"),
+    )? {
+        return Ok(true);
+    }
+    let removed = if meta.is_dir() {
+        std::fs::remove_dir_all(&full)
+    } else {
+        std::fs::remove_file(&full)
+    };
+    removed
+        .map(|()| true)
+        .map_err(|e| failed("remove", path, &e))
+}
+
+fn rename(session: &Session, from: &str, to: &str) -> RhaiResult<()> {
+    let full = not_the_root(session, "rename", from)?;
+    let call = format!("rename({from:?}, {to:?})");
+    if !may_change(session, &call, &format!("rename {from} to {to}"))? {
+        return Ok(());
+    }
+    std::fs::rename(&full, in_release(session, to)).map_err(|e| {
+        if e.raw_os_error() == Some(libc::EXDEV) {
+            runtime_error(format!(
+                "cannot rename `{from}` to `{to}`: they are on different filesystems (copy, then remove)"
+            ))
+        } else {
+            failed("rename", from, &e)
+        }
+    })
+}
+
+fn copy(session: &Session, from: &str, to: &str) -> RhaiResult<()> {
+    let call = format!("copy({from:?}, {to:?})");
+    let (source, target) = (in_release(session, from), in_release(session, to));
+    let is_dir = source.metadata().is_ok_and(|m| m.is_dir());
+    // Into itself, the copy would copy what it has copied, until paths grow too long.
+    if is_dir && real(&target).starts_with(real(&source)) {
+        return Err(runtime_error(format!(
+            "{call} refused: `{to}` is inside the directory it would copy"
+        )));
+    }
+    if !may_change(session, &call, &format!("copy {from} to {to}"))? {
+        return Ok(());
+    }
+    if is_dir && target.symlink_metadata().is_ok() {
+        return Err(runtime_error(format!(
+            "cannot copy the directory `{from}` to `{to}`: `{to}` exists"
+        )));
+    }
+    // A file is copied with its contents, whatever links lead to it.
+    let copied = if is_dir {
+        copy_tree(&source, &target)
+    } else {
+        std::fs::copy(&source, &target)
+            .map(drop)
+            .map_err(|e| CopyError::Io(source.clone(), e))
+    };
+    copied.map_err(|e| match e {
+        CopyError::Interrupted(signal) => control::interrupted(signal),
+        CopyError::Io(path, e) if path == source => failed("copy", from, &e),
+        CopyError::Io(path, e) => runtime_error(format!(
+            "cannot copy `{from}` to `{to}`: {}: {}",
+            path.display(),
+            io_reason(&e)
+        )),
+    })
+}
+
+fn temp_dir() -> RhaiResult<String> {
+    let dir = tempfile::Builder::new()
+        .prefix("adminsh-tmp-")
+        .tempdir()
+        .map_err(|e| runtime_error(format!("temp_dir: {}", io_reason(&e))))?;
+    let path = dir.path().to_string_lossy().into_owned();
+    TEMPORARY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(dir);
+    Ok(path)
 }
