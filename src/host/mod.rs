@@ -53,15 +53,15 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     hardened::register(&mut engine);
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
-    let s = session.clone();
-    engine.on_print(move |text| s.print(text));
-    let s = session.clone();
+    let printing = Rc::clone(session);
+    engine.on_print(move |text| printing.print(text));
+    let debugging = Rc::clone(session);
     engine.on_debug(move |text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
             _ => String::new(),
         };
-        crate::sink::debug(&s.redactor(), &place, text);
+        crate::sink::debug(&debugging.redactor(), &place, text);
     });
     let mut host = Host::new(engine);
     // `import "std/db" as db` and, without an import, `db::...`.
