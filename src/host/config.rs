@@ -1,4 +1,4 @@
-//! Config and release identity for scripts: `env`, `has_env`, `set_env`, `release()`.
+//! Config and release identity for scripts: `env`, `has_env`, `set_env`, `release()`, `mode()`.
 
 use std::rc::Rc;
 
@@ -8,7 +8,7 @@ use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::session::Session;
 use crate::suggest;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "env", "key: String -> String", "The config value of `key`; an error if it is not set",
             move |key: &str| env(&session, key);

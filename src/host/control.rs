@@ -9,7 +9,7 @@ use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::error::{EXIT_SCRIPT_RANGE, Ending};
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "exit", "code: int", "Ends the script with exit code `code` (0 to 125)", exit;
         "exit", "", "Ends the script with exit code 0",

@@ -5,7 +5,7 @@ use rhai::{Dynamic, Map};
 use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::release::secrets::percent_decode;
 
-pub(crate) fn register(host: &mut Host) {
+pub(super) fn register(host: &mut Host) {
     rows!(host;
         "parse_json", "text: String -> ?", "JSON text to maps and arrays", parse_json;
         "to_json", "value: ? -> String", "A value as compact JSON",

@@ -10,7 +10,7 @@ use super::def::{Host, rows};
 use super::progress::Progress;
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "to_string", "f: FnPtr -> String",
             "A closure as where it was written: `closure |x| at fix.rhai:4:9`",

@@ -182,7 +182,8 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
 /// under `--dry-run`.
 fn changing(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
-        "append_file", "path: String, text: String", "Appends `text` to a file, creating it if missing",
+        "append_file", "path: String, text: String",
+            "Appends `text` to a file, creating it if missing",
             move |path: &str, text: &str| append_file(&session, path, text);
         "mkdir", "path: String", "Creates a directory and any missing parents (mkdir -p)",
             move |path: &str| mkdir(&session, path);

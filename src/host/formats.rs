@@ -179,8 +179,8 @@ fn toml_value(value: toml::Value) -> Dynamic {
 pub(super) fn register(host: &mut Host) {
     csv_rows(host);
     rows!(host;
-        "parse_toml", "text: String -> Map", "TOML text as a map (dates and times as ISO-8601 strings)",
-            parse_toml;
+        "parse_toml", "text: String -> Map",
+            "TOML text as a map (dates and times as ISO-8601 strings)", parse_toml;
         "to_toml", "value: Map -> String", "A map as TOML text", to_toml;
         "parse_yaml", "text: String -> ?", "YAML text (one document) as maps, arrays and values",
             |text: &str| -> RhaiResult<Dynamic> {

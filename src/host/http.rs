@@ -419,7 +419,9 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
             move |url: &str, options: Map| request(&session, "GET", url, None, &options);
         "http_post", "url: String, body: ? -> Map",
             "POSTs a body: a map or an array as JSON, a string as text, a blob as bytes",
-            move |url: &str, body: Dynamic| request(&session, "POST", url, Some(&body), &Map::new());
+            move |url: &str, body: Dynamic| {
+                request(&session, "POST", url, Some(&body), &Map::new())
+            };
         "http_post", "url: String, body: ?, options: Map -> Map",
             "POST with options: #{headers, timeout, unchecked, ca_file}",
             move |url: &str, body: Dynamic, options: Map| {
@@ -427,7 +429,9 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
             };
         "http_put", "url: String, body: ? -> Map",
             "PUTs a body: a map or an array as JSON, a string as text, a blob as bytes",
-            move |url: &str, body: Dynamic| request(&session, "PUT", url, Some(&body), &Map::new());
+            move |url: &str, body: Dynamic| {
+                request(&session, "PUT", url, Some(&body), &Map::new())
+            };
         "http_put", "url: String, body: ?, options: Map -> Map",
             "PUT with options: #{headers, timeout, unchecked, ca_file}",
             move |url: &str, body: Dynamic, options: Map| {
@@ -440,7 +444,9 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
             move |url: &str, options: Map| request(&session, "DELETE", url, None, &options);
         "http_request", "method: String, url: String, options: Map -> Map",
             "Any method (HEAD, PATCH, ...) with options: #{headers, json, body, timeout, unchecked, ca_file}",
-            move |method: &str, url: &str, options: Map| request(&session, method, url, None, &options);
+            move |method: &str, url: &str, options: Map| {
+                request(&session, method, url, None, &options)
+            };
         "json", "response: Map -> ?", "An HTTP response's body parsed as JSON", json;
     );
 }

@@ -92,7 +92,8 @@ fn columns(session: &Session, c: &Cmd, delimiter: Option<&str>) -> RhaiResult<Ar
 /// The line operations, each running the command: counting, matching, cutting, splitting.
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
-        "count_lines", "cmd: Cmd -> int", "Runs it; the number of lines of stdout (constant memory)",
+        "count_lines", "cmd: Cmd -> int",
+            "Runs it; the number of lines of stdout (constant memory)",
             move |c: &mut Cmd| count_lines(&session, c);
         "grep_count", "cmd: Cmd, pattern: ? -> int",
             "Runs it; the number of stdout lines `pattern` (a string or a regex) matches",

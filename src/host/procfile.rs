@@ -11,7 +11,7 @@ use crate::release::procfile;
 use crate::session::Session;
 use crate::suggest;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "procfile", " -> Map", "The Procfile's process types: #{name: command}",
             move || -> RhaiResult<Map> {

@@ -131,7 +131,7 @@ impl Bar {
     }
 }
 
-pub(crate) fn register(host: &mut Host) {
+pub(super) fn register(host: &mut Host) {
     host.engine.register_type_with_name::<Progress>("Progress");
     rows!(host;
         "progress", "total: int -> Progress", "A progress bar on stderr for `total` units of work",

@@ -11,7 +11,7 @@ use super::control;
 use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "confirm", "question: String -> bool",
             "Asks a yes/no question (no by default); --yes answers yes",

@@ -15,13 +15,15 @@ use crate::state::lock::{self, LockError};
 use crate::state::steps::StepStart;
 use crate::step_code::call_text;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     // The names of the locks this process holds now, innermost last.
     let held: Rc<RefCell<Vec<String>>> = Rc::default();
     rows!(host, session;
         "step", "name: String, body: FnPtr -> ?",
             "Runs a named step: skipped if it completed in an earlier run of this script and arguments",
-            move |ctx: NativeCallContext, name: &str, body: FnPtr| step(&session, &ctx, name, &body);
+            move |ctx: NativeCallContext, name: &str, body: FnPtr| {
+                step(&session, &ctx, name, &body)
+            };
         "lock", "name: String, body: FnPtr -> ?",
             "Runs `body` holding the named lock (waiting for it if another admin process has it; re-entrant within one)",
             move |ctx: NativeCallContext, name: &str, body: FnPtr| {

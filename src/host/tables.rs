@@ -9,7 +9,7 @@ use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::db::{Rows, columns_of};
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "print_table", "rows: Array",
             "Prints an array of maps as aligned columns (a query's own column order, else the keys as met)",

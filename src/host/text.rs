@@ -183,7 +183,8 @@ pub(super) fn register(host: &mut Host) {
                 let flags = Flags::parse(flags)?;
                 Ok(Regex(compile(pattern, flags)?, flags))
             };
-        "to_string", "re: Regex -> String", "The pattern", |re: &mut Regex| re.0.as_str().to_owned();
+        "to_string", "re: Regex -> String", "The pattern",
+            |re: &mut Regex| re.0.as_str().to_owned();
         "to_debug", "re: Regex -> String", "The pattern, for debug()",
             |re: &mut Regex| format!("regex({:?})", re.0.as_str());
     );
@@ -198,7 +199,9 @@ fn matching(host: &mut Host) {
             |text: &str, p: Dynamic| -> RhaiResult<bool> { Ok(pattern(&p)?.is_match(text)) };
         "re_find", "text: String, pattern: ? -> ?",
             "The first match of `pattern` in `text`, or () when there is none",
-            |text: &str, p: Dynamic| -> RhaiResult<Dynamic> { Ok(text_of(pattern(&p)?.find(text))) };
+            |text: &str, p: Dynamic| -> RhaiResult<Dynamic> {
+                Ok(text_of(pattern(&p)?.find(text)))
+            };
         "re_find_all", "text: String, pattern: ? -> Array",
             "Every match (the group's text when `pattern` has one group, an array for several)",
             |text: &str, p: Dynamic| -> RhaiResult<Array> {

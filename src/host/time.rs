@@ -281,7 +281,8 @@ fn times(host: &mut Host) {
         "parse_time", "text: String, format: String -> Time",
             "`text` read with a strftime format (%Y-%m-%d %H:%M:%S); no offset in it: UTC",
             parse_with;
-        "from_unix", "seconds: int -> Time", "The time `seconds` after 1970-01-01T00:00:00Z, in UTC",
+        "from_unix", "seconds: int -> Time",
+            "The time `seconds` after 1970-01-01T00:00:00Z, in UTC",
             |seconds: INT| -> RhaiResult<Time> {
                 Timestamp::from_second(seconds)
                     .map(|t| Time(t.to_zoned_datetime(TimeZone::UTC)))
@@ -311,7 +312,9 @@ fn times(host: &mut Host) {
             };
         "in_zone", "time: Time, zone: String -> Time",
             "The same time shown in a zone by name (Europe/Paris, UTC, local)",
-            |t: &mut Time, name: &str| -> RhaiResult<Time> { Ok(Time(t.0.with_time_zone(zone(name)?))) };
+            |t: &mut Time, name: &str| -> RhaiResult<Time> {
+                Ok(Time(t.0.with_time_zone(zone(name)?)))
+            };
         "zone", "time: Time -> String",
             "The name of the time's zone (Europe/Paris, UTC), or its offset (+01:00)",
             |t: &mut Time| zone_name(&t.0);
@@ -340,8 +343,10 @@ fn parts(host: &mut Host) {
         "day", "time: Time -> int", "The day of the month, 1 to 31",
             |t: &mut Time| INT::from(t.0.day());
         "hour", "time: Time -> int", "The hour, 0 to 23", |t: &mut Time| INT::from(t.0.hour());
-        "minute", "time: Time -> int", "The minute, 0 to 59", |t: &mut Time| INT::from(t.0.minute());
-        "second", "time: Time -> int", "The second, 0 to 59", |t: &mut Time| INT::from(t.0.second());
+        "minute", "time: Time -> int", "The minute, 0 to 59",
+            |t: &mut Time| INT::from(t.0.minute());
+        "second", "time: Time -> int", "The second, 0 to 59",
+            |t: &mut Time| INT::from(t.0.second());
         "weekday", "time: Time -> int", "The day of the week, 1 (Monday) to 7 (Sunday)",
             |t: &mut Time| INT::from(t.0.weekday().to_monday_one_offset());
         "to_string", "time: Time -> String", "ISO-8601 with the offset: 2026-11-26T14:30:00Z",
@@ -358,7 +363,8 @@ fn durations(host: &mut Host) {
             |n: Dynamic| amount(&n, 1, "seconds");
         "minutes", "n: ? -> Duration", "A duration of `n` minutes",
             |n: Dynamic| amount(&n, 60, "minutes");
-        "hours", "n: ? -> Duration", "A duration of `n` hours", |n: Dynamic| amount(&n, 3600, "hours");
+        "hours", "n: ? -> Duration", "A duration of `n` hours",
+            |n: Dynamic| amount(&n, 3600, "hours");
         "days", "n: ? -> Duration", "A duration of `n` days of 24 hours",
             |n: Dynamic| amount(&n, 86400, "days");
         "weeks", "n: ? -> Duration", "A duration of `n` weeks",
@@ -377,8 +383,10 @@ fn durations(host: &mut Host) {
             |d: &mut Duration| -> RhaiResult<INT> {
                 INT::try_from(d.0.as_millis()).map_err(|_| runtime_error("duration out of range"))
             };
-        "to_string", "d: Duration -> String", "The duration as 1h 30m", |d: &mut Duration| d.to_string();
-        "to_iso", "d: Duration -> String", "The duration as ISO-8601 (PT1H30M), as SQL intervals take it",
+        "to_string", "d: Duration -> String", "The duration as 1h 30m",
+            |d: &mut Duration| d.to_string();
+        "to_iso", "d: Duration -> String",
+            "The duration as ISO-8601 (PT1H30M), as SQL intervals take it",
             |d: &mut Duration| d.0.to_string();
         "to_debug", "d: Duration -> String", "The duration, for debug()",
             |d: &mut Duration| format!("duration(\"{d}\")");

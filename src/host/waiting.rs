@@ -215,7 +215,9 @@ pub(super) fn register(host: &mut Host) {
     // on a huge number. (The only `sleep`: `hardened.rs` leaves it to these.)
     rows!(host;
         "sleep", "seconds: int", "Waits `seconds`; Ctrl-C ends the script",
-            |seconds: rhai::INT| -> RhaiResult<()> { pause(self::seconds(&seconds.into(), "sleep")?) };
+            |seconds: rhai::INT| -> RhaiResult<()> {
+                pause(self::seconds(&seconds.into(), "sleep")?)
+            };
         "sleep", "seconds: float", "Waits `seconds`; Ctrl-C ends the script",
             |seconds: rhai::FLOAT| -> RhaiResult<()> {
                 pause(self::seconds(&seconds.into(), "sleep")?)

@@ -18,7 +18,7 @@ use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "read_file", "path: String -> String", "The text of a file (relative to the release root)",
             move |path: &str| read_file(&session, path);
