@@ -11,7 +11,7 @@ use rhai::{Blob, Dynamic};
 use sha1::Digest;
 
 use super::control;
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::interrupt;
 use crate::session::Session;
 
@@ -90,11 +90,11 @@ fn unbase64(text: &str) -> RhaiResult<Blob> {
 
 /// The digest of a file, read in pieces.
 fn digest_file<D: Digest>(session: &Session, path: &str, what: &str) -> RhaiResult<String> {
-    let full = super::fs::in_release(session, path);
+    let full = super::file_io::in_release(session, path);
     let cannot = |e: std::io::Error| {
         runtime_error(format!(
             "{what}: cannot read `{path}`: {}",
-            super::fs::io_reason(&e)
+            super::file_io::io_reason(&e)
         ))
     };
     let mut file = std::fs::File::open(&full).map_err(cannot)?;
@@ -118,89 +118,54 @@ fn digest<D: Digest>(value: &Dynamic, what: &str) -> RhaiResult<String> {
     Ok(hex(&D::digest(bytes(value, what)?)))
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// The codec family: encodings, digests, identifiers.
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
-    host.def(
-        "base64_encode",
-        "data: ? -> String",
-        "A string or a blob as standard base64 (padded)",
-        |data: Dynamic| -> RhaiResult<String> {
-            Ok(STANDARD.encode(bytes(&data, "base64_encode")?))
-        },
+    encodings(host);
+    digests(host, session);
+    rows!(host;
+        "uuid", "-> String", "A random UUID (version 4)", || uuid::Uuid::new_v4().to_string();
+        "uuid_v7", "-> String",
+            "A time-ordered UUID (version 7): sorts by creation time, good as a database key",
+            || uuid::Uuid::now_v7().to_string();
     );
-    host.def(
-        "base64url_encode",
-        "data: ? -> String",
-        "A string or a blob as URL-safe base64 without padding (JWT, URLs)",
-        |data: Dynamic| -> RhaiResult<String> {
-            Ok(URL_SAFE_NO_PAD.encode(bytes(&data, "base64url_encode")?))
-        },
+}
+
+/// Base64 and hex, both ways.
+fn encodings(host: &mut Host) {
+    rows!(host;
+        "base64_encode", "data: ? -> String", "A string or a blob as standard base64 (padded)",
+            |data: Dynamic| -> RhaiResult<String> {
+                Ok(STANDARD.encode(bytes(&data, "base64_encode")?))
+            };
+        "base64url_encode", "data: ? -> String",
+            "A string or a blob as URL-safe base64 without padding (JWT, URLs)",
+            |data: Dynamic| -> RhaiResult<String> {
+                Ok(URL_SAFE_NO_PAD.encode(bytes(&data, "base64url_encode")?))
+            };
+        "base64_decode", "text: String -> Blob",
+            "The bytes of standard or URL-safe base64, padded or not (.as_string() for text)",
+            unbase64;
+        "hex_encode", "data: ? -> String", "A string or a blob as lowercase hex",
+            |data: Dynamic| -> RhaiResult<String> { Ok(hex(&bytes(&data, "hex_encode")?)) };
+        "hex_decode", "text: String -> Blob", "The bytes of hex text (either case)", unhex;
     );
-    host.def(
-        "base64_decode",
-        "text: String -> Blob",
-        "The bytes of standard or URL-safe base64, padded or not (.as_string() for text)",
-        unbase64,
-    );
-    host.def(
-        "hex_encode",
-        "data: ? -> String",
-        "A string or a blob as lowercase hex",
-        |data: Dynamic| -> RhaiResult<String> { Ok(hex(&bytes(&data, "hex_encode")?)) },
-    );
-    host.def(
-        "hex_decode",
-        "text: String -> Blob",
-        "The bytes of hex text (either case)",
-        unhex,
-    );
-    host.def(
-        "sha256",
-        "data: ? -> String",
-        "The SHA-256 of a string or a blob, in hex",
-        |data: Dynamic| digest::<sha2::Sha256>(&data, "sha256"),
-    );
-    host.def(
-        "sha1",
-        "data: ? -> String",
-        "The SHA-1 of a string or a blob, in hex",
-        |data: Dynamic| digest::<sha1::Sha1>(&data, "sha1"),
-    );
-    host.def(
-        "md5",
-        "data: ? -> String",
-        "The MD5 of a string or a blob, in hex",
-        |data: Dynamic| digest::<md5::Md5>(&data, "md5"),
-    );
-    let s = session.clone();
-    host.def(
-        "sha256_file",
-        "path: String -> String",
-        "The SHA-256 of a file's bytes, in hex",
-        move |path: &str| digest_file::<sha2::Sha256>(&s, path, "sha256_file"),
-    );
-    let s = session.clone();
-    host.def(
-        "sha1_file",
-        "path: String -> String",
-        "The SHA-1 of a file's bytes, in hex",
-        move |path: &str| digest_file::<sha1::Sha1>(&s, path, "sha1_file"),
-    );
-    let s = session.clone();
-    host.def(
-        "md5_file",
-        "path: String -> String",
-        "The MD5 of a file's bytes, in hex",
-        move |path: &str| digest_file::<md5::Md5>(&s, path, "md5_file"),
-    );
-    host.def("uuid", "-> String", "A random UUID (version 4)", || {
-        uuid::Uuid::new_v4().to_string()
-    });
-    host.def(
-        "uuid_v7",
-        "-> String",
-        "A time-ordered UUID (version 7): sorts by creation time, good as a database key",
-        || uuid::Uuid::now_v7().to_string(),
+}
+
+/// SHA-256, SHA-1 and MD5 of a value, then of a file.
+fn digests(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "sha256", "data: ? -> String", "The SHA-256 of a string or a blob, in hex",
+            |data: Dynamic| digest::<sha2::Sha256>(&data, "sha256");
+        "sha1", "data: ? -> String", "The SHA-1 of a string or a blob, in hex",
+            |data: Dynamic| digest::<sha1::Sha1>(&data, "sha1");
+        "md5", "data: ? -> String", "The MD5 of a string or a blob, in hex",
+            |data: Dynamic| digest::<md5::Md5>(&data, "md5");
+        "sha256_file", "path: String -> String", "The SHA-256 of a file's bytes, in hex",
+            move |path: &str| digest_file::<sha2::Sha256>(&session, path, "sha256_file");
+        "sha1_file", "path: String -> String", "The SHA-1 of a file's bytes, in hex",
+            move |path: &str| digest_file::<sha1::Sha1>(&session, path, "sha1_file");
+        "md5_file", "path: String -> String", "The MD5 of a file's bytes, in hex",
+            move |path: &str| digest_file::<md5::Md5>(&session, path, "md5_file");
     );
 }
 

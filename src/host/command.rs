@@ -70,7 +70,7 @@ fn words(values: Array, what: &str) -> Result<Vec<String>, Box<EvalAltResult>> {
 }
 
 /// The command family: building a command (each row returns a new one), showing it, running it.
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     host.engine.register_type_with_name::<Cmd>("Cmd");
     building(host, session);
     rows!(host, session;

@@ -1,72 +1,55 @@
-//! Config and release identity for scripts: `env`, `has_env`, `set_env`, `release()`.
+//! Config and release identity for scripts: `env`, `has_env`, `set_env`, `release()`, `mode()`.
 
 use std::rc::Rc;
 
 use rhai::{Dynamic, Map};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::session::Session;
 use crate::suggest;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "env",
-        "key: String -> String",
-        "The config value of `key`; an error if it is not set",
-        move |key: &str| -> RhaiResult<String> {
-            let config = s.release.config.borrow();
-            config.get(key).map(str::to_owned).ok_or_else(|| {
-            let hint = suggest::closest(key, config.keys())
-                .map(|k| format!("; did you mean `{k}`?"))
-                .unwrap_or_default();
-            runtime_error(format!(
-                "config key `{key}` is not set (not in .env, an env file or the environment){hint}"
-            ))
-        })
-        },
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "env", "key: String -> String", "The config value of `key`; an error if it is not set",
+            move |key: &str| env(&session, key);
+        "env", "key: String, default: ? -> ?", "The config value of `key`, or `default`",
+            move |key: &str, default: Dynamic| match session.release.config.borrow().get(key) {
+                Some(value) => Dynamic::from(value.to_owned()),
+                None => default,
+            };
+        "has_env", "key: String -> bool", "Whether the config has `key`",
+            move |key: &str| session.release.config.borrow().get(key).is_some();
+        "set_env", "key: String, value: ?", "Sets a config value for the commands that follow",
+            move |key: &str, value: Dynamic| set_env(&session, key, &value);
+        "release", " -> Map",
+            "The release: #{name, root, link, version, version_source, dirty, stage, state_dir, isolation}",
+            move || release_map(&session);
+        "mode", " -> Map", "How this run goes: #{dry_run, read_only, yes}",
+            move || mode_map(&session);
     );
-    let s = session.clone();
-    host.def(
-        "env",
-        "key: String, default: ? -> ?",
-        "The config value of `key`, or `default`",
-        move |key: &str, default: Dynamic| match s.release.config.borrow().get(key) {
-            Some(value) => Dynamic::from(value.to_owned()),
-            None => default,
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "has_env",
-        "key: String -> bool",
-        "Whether the config has `key`",
-        move |key: &str| s.release.config.borrow().get(key).is_some(),
-    );
-    let s = session.clone();
-    host.def(
-        "set_env",
-        "key: String, value: ?",
-        "Sets a config value for the commands that follow",
-        move |key: &str, value: Dynamic| -> RhaiResult<()> {
-            if key.is_empty() || key.contains(['=', '\0']) {
-                return Err(runtime_error(format!(
-                    "`{key}` is not a valid variable name"
-                )));
-            }
-            s.set_env(key, &value.to_string());
-            Ok(())
-        },
-    );
-    let s = session.clone();
-    host.def("release", " -> Map", "The release: #{name, root, link, version, version_source, dirty, stage, state_dir, isolation}", move || release_map(&s));
-    let s = session.clone();
-    host.def(
-        "mode",
-        " -> Map",
-        "How this run goes: #{dry_run, read_only, yes}",
-        move || mode_map(&s),
-    );
+}
+
+/// `env(key)`: an error naming the key, and the closest one set, when it is not.
+fn env(session: &Session, key: &str) -> RhaiResult<String> {
+    let config = session.release.config.borrow();
+    config.get(key).map(str::to_owned).ok_or_else(|| {
+        let hint = suggest::closest(key, config.keys())
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        runtime_error(format!(
+            "config key `{key}` is not set (not in .env, an env file or the environment){hint}"
+        ))
+    })
+}
+
+fn set_env(session: &Session, key: &str, value: &Dynamic) -> RhaiResult<()> {
+    if key.is_empty() || key.contains(['=', '\0']) {
+        return Err(runtime_error(format!(
+            "`{key}` is not a valid variable name"
+        )));
+    }
+    session.set_env(key, &value.to_string());
+    Ok(())
 }
 
 /// What `mode()` returns: the run's options as they apply (`read_only` also when the stage is

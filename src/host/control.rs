@@ -5,45 +5,37 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, EvalAltResult, Position};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::error::{EXIT_SCRIPT_RANGE, Ending};
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
-    host.def(
-        "exit",
-        "code: int",
-        "Ends the script with exit code `code` (0 to 125)",
-        |code: rhai::INT| -> RhaiResult<()> {
-            match i32::try_from(code) {
-                Ok(code) if EXIT_SCRIPT_RANGE.contains(&i64::from(code)) => Err(end(Ending::Exit(code))),
-                _ => Err(runtime_error(format!(
-                    "exit({code}): an exit code is 0 to 125 (126 and up mean a signal, a command that cannot run, or an unreachable target)"
-                ))),
-            }
-        },
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "exit", "code: int", "Ends the script with exit code `code` (0 to 125)", exit;
+        "exit", "", "Ends the script with exit code 0",
+            || -> RhaiResult<()> { Err(end(Ending::Exit(0))) };
+        "fail", "message: ?", "Raises an error with `message`",
+            move |message: Dynamic| fail(&session, &message);
     );
-    host.def(
-        "exit",
-        "",
-        "Ends the script with exit code 0",
-        || -> RhaiResult<()> { Err(end(Ending::Exit(0))) },
-    );
-    let s = session.clone();
-    host.def(
-        "fail",
-        "message: ?",
-        "Raises an error with `message`",
-        move |message: Dynamic| -> RhaiResult<()> {
-            // A string is masked where the error is shown; anything else is masked here, before
-            // Rhai's notation escapes the strings in it.
-            let message = match message.as_immutable_string_ref() {
-                Ok(text) => text.to_string(),
-                Err(_) => super::log::text(&s.redactor(), &message),
-            };
-            Err(runtime_error(message))
-        },
-    );
+}
+
+fn exit(code: rhai::INT) -> RhaiResult<()> {
+    match i32::try_from(code) {
+        Ok(code) if EXIT_SCRIPT_RANGE.contains(&i64::from(code)) => Err(end(Ending::Exit(code))),
+        _ => Err(runtime_error(format!(
+            "exit({code}): an exit code is 0 to 125 (126 and up mean a signal, a command that cannot run, or an unreachable target)"
+        ))),
+    }
+}
+
+fn fail(session: &Session, message: &Dynamic) -> RhaiResult<()> {
+    // A string is masked where the error is shown; anything else is masked here, before Rhai's
+    // notation escapes the strings in it.
+    let message = match message.as_immutable_string_ref() {
+        Ok(text) => text.to_string(),
+        Err(_) => super::messages::text(&session.redactor(), message),
+    };
+    Err(runtime_error(message))
 }
 
 /// The value an interruption by `signal` stops the engine with (`on_progress`).

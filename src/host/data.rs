@@ -2,57 +2,41 @@
 
 use rhai::{Dynamic, Map};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::release::percent_decode;
 
-pub(crate) fn register(host: &mut Host) {
-    host.def(
-        "parse_json",
-        "text: String -> ?",
-        "JSON text to maps and arrays",
-        |text: &str| -> RhaiResult<Dynamic> {
-            serde_json::from_str::<Dynamic>(text).map_err(|e| {
-                runtime_error(format!(
-                    "parse_json: {} at line {} column {}",
-                    strip_position(&e.to_string()),
-                    e.line(),
-                    e.column()
-                ))
-            })
-        },
+pub(super) fn register(host: &mut Host) {
+    rows!(host;
+        "parse_json", "text: String -> ?", "JSON text to maps and arrays", parse_json;
+        "to_json", "value: ? -> String", "A value as compact JSON",
+            |value: Dynamic| to_json(&value, false);
+        // Typed, so it replaces Rhai's own `to_json` for maps, which writes a time or a command
+        // as its Rust type name.
+        "to_json", "value: Map -> String", "A map as compact JSON",
+            |value: Map| to_json(&value.into(), false);
+        "to_json", "value: ?, pretty: bool -> String", "A value as JSON, indented if `pretty`",
+            |value: Dynamic, pretty: bool| to_json(&value, pretty);
+        "parse_url", "url: String -> Map",
+            "#{scheme, user, password, host, port, path, query, without_password}",
+            |url: &str| -> RhaiResult<Map> {
+                parse_url(url).ok_or_else(|| {
+                    runtime_error(
+                        "parse_url: expected `scheme://[user[:password]@]host[:port][/path][?query]`",
+                    )
+                })
+            };
     );
-    host.def(
-        "to_json",
-        "value: ? -> String",
-        "A value as compact JSON",
-        |value: Dynamic| to_json(&value, false),
-    );
-    // Typed, so it replaces Rhai's own `to_json` for maps, which writes a time or a command
-    // as its Rust type name.
-    host.def(
-        "to_json",
-        "value: Map -> String",
-        "A map as compact JSON",
-        |value: Map| to_json(&value.into(), false),
-    );
-    host.def(
-        "to_json",
-        "value: ?, pretty: bool -> String",
-        "A value as JSON, indented if `pretty`",
-        |value: Dynamic, pretty: bool| to_json(&value, pretty),
-    );
-    host.def(
-        "parse_url",
-        "url: String -> Map",
-        "#{scheme, user, password, host, port, path, query, without_password}",
-        |url: &str| -> RhaiResult<Map> {
-            parse_url(url).ok_or_else(|| {
-                runtime_error(
-                    "parse_url: expected `scheme://[user[:password]@]host[:port][/path][?query]`",
-                )
-            })
-        },
-    );
+}
+
+fn parse_json(text: &str) -> RhaiResult<Dynamic> {
+    serde_json::from_str::<Dynamic>(text).map_err(|e| {
+        runtime_error(format!(
+            "parse_json: {} at line {} column {}",
+            strip_position(&e.to_string()),
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 fn to_json(value: &Dynamic, pretty: bool) -> RhaiResult<String> {

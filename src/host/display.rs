@@ -6,40 +6,30 @@ use std::rc::Rc;
 
 use rhai::FnPtr;
 
-use super::def::Host;
+use super::def::{Host, rows};
 use super::progress::Progress;
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
-    for (name, doc) in [
-        (
-            "to_string",
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "to_string", "f: FnPtr -> String",
             "A closure as where it was written: `closure |x| at fix.rhai:4:9`",
-        ),
-        ("to_debug", "A closure as where it was written, for debug()"),
-    ] {
-        let s = session.clone();
-        host.def(name, "f: FnPtr -> String", doc, move |f: &mut FnPtr| {
-            function(&s, f)
-        });
-    }
+            move |f: &mut FnPtr| function(&session, f);
+        "to_debug", "f: FnPtr -> String", "A closure as where it was written, for debug()",
+            move |f: &mut FnPtr| function(&session, f);
+    );
     // `print(f)` and `debug(f)` of a function pointer have their own functions in Rhai.
     for name in ["print", "debug"] {
-        let s = session.clone();
+        let session = Rc::clone(session);
         host.engine
-            .register_fn(name, move |f: &mut FnPtr| function(&s, f));
+            .register_fn(name, move |f: &mut FnPtr| function(&session, f));
     }
-    host.def(
-        "to_string",
-        "bar: Progress -> String",
-        "How far the bar is: `progress 3/10 rows`",
-        |bar: &mut Progress| format!("progress {}", bar.state()),
-    );
-    host.def(
-        "to_debug",
-        "bar: Progress -> String",
-        "How far the bar is, for debug(): `progress(3/10 rows)`",
-        |bar: &mut Progress| format!("progress({})", bar.state()),
+    rows!(host;
+        "to_string", "bar: Progress -> String", "How far the bar is: `progress 3/10 rows`",
+            |bar: &mut Progress| format!("progress {}", bar.state());
+        "to_debug", "bar: Progress -> String",
+            "How far the bar is, for debug(): `progress(3/10 rows)`",
+            |bar: &mut Progress| format!("progress({})", bar.state());
     );
 }
 

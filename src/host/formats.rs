@@ -3,7 +3,7 @@
 
 use rhai::{Array, Dynamic, Map};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use super::time::plain;
 
 /// How a CSV text is laid out.
@@ -175,74 +175,59 @@ fn toml_value(value: toml::Value) -> Dynamic {
     }
 }
 
+/// The formats family: CSV, then TOML and YAML.
 pub(super) fn register(host: &mut Host) {
-    host.def(
-        "parse_csv",
-        "text: String -> Array",
-        "CSV text as an array of maps, the header row naming the keys (values are strings)",
-        |text: &str| parse_csv(text, &Layout::from(&Map::new())?),
+    csv_rows(host);
+    rows!(host;
+        "parse_toml", "text: String -> Map",
+            "TOML text as a map (dates and times as ISO-8601 strings)", parse_toml;
+        "to_toml", "value: Map -> String", "A map as TOML text", to_toml;
+        "parse_yaml", "text: String -> ?", "YAML text (one document) as maps, arrays and values",
+            |text: &str| -> RhaiResult<Dynamic> {
+                serde_norway::from_str::<Dynamic>(text)
+                    .map_err(|e| runtime_error(format!("parse_yaml: {e}")))
+            };
+        "to_yaml", "value: ? -> String", "A value as YAML text",
+            |value: Dynamic| -> RhaiResult<String> {
+                serde_norway::to_string(&plain(&value))
+                    .map_err(|e| runtime_error(format!("to_yaml: {e}")))
+            };
     );
-    host.def(
-        "parse_csv",
-        "text: String, options: Map -> Array",
-        "CSV text with options: #{delimiter: \";\", header: false} (no header: arrays)",
-        |text: &str, options: Map| parse_csv(text, &Layout::from(&options)?),
+}
+
+/// `parse_csv` and `to_csv`, with and without options.
+fn csv_rows(host: &mut Host) {
+    rows!(host;
+        "parse_csv", "text: String -> Array",
+            "CSV text as an array of maps, the header row naming the keys (values are strings)",
+            |text: &str| parse_csv(text, &Layout::from(&Map::new())?);
+        "parse_csv", "text: String, options: Map -> Array",
+            "CSV text with options: #{delimiter: \";\", header: false} (no header: arrays)",
+            |text: &str, options: Map| parse_csv(text, &Layout::from(&options)?);
+        "to_csv", "rows: Array -> String",
+            "Maps (a header row of their keys) or arrays as CSV text, quoted where needed",
+            |rows: Array| to_csv(&rows, None);
+        "to_csv", "rows: Array, columns: Array -> String",
+            "Maps as CSV text with these columns, in this order, as the header row",
+            |rows: Array, columns: Array| {
+                let columns = columns.iter().map(ToString::to_string).collect();
+                to_csv(&rows, Some(columns))
+            };
     );
-    host.def(
-        "to_csv",
-        "rows: Array -> String",
-        "Maps (a header row of their keys) or arrays as CSV text, quoted where needed",
-        |rows: Array| to_csv(&rows, None),
-    );
-    host.def(
-        "to_csv",
-        "rows: Array, columns: Array -> String",
-        "Maps as CSV text with these columns, in this order, as the header row",
-        |rows: Array, columns: Array| {
-            let columns = columns.iter().map(ToString::to_string).collect();
-            to_csv(&rows, Some(columns))
-        },
-    );
-    host.def(
-        "parse_toml",
-        "text: String -> Map",
-        "TOML text as a map (dates and times as ISO-8601 strings)",
-        |text: &str| -> RhaiResult<Dynamic> {
-            let table = text
-                .parse::<toml::Table>()
-                .map_err(|e| runtime_error(format!("parse_toml: {}", e.to_string().trim_end())))?;
-            Ok(toml_value(toml::Value::Table(table)))
-        },
-    );
-    host.def(
-        "to_toml",
-        "value: Map -> String",
-        "A map as TOML text",
-        |value: Map| -> RhaiResult<String> {
-            toml::to_string(&plain(&value.into())).map_err(|e| match e.to_string().as_str() {
-                "unsupported unit type" => {
-                    runtime_error("to_toml: TOML has no () (null): leave the key out instead")
-                }
-                other => runtime_error(format!("to_toml: {other}")),
-            })
-        },
-    );
-    host.def(
-        "parse_yaml",
-        "text: String -> ?",
-        "YAML text (one document) as maps, arrays and values",
-        |text: &str| -> RhaiResult<Dynamic> {
-            serde_norway::from_str::<Dynamic>(text)
-                .map_err(|e| runtime_error(format!("parse_yaml: {e}")))
-        },
-    );
-    host.def(
-        "to_yaml",
-        "value: ? -> String",
-        "A value as YAML text",
-        |value: Dynamic| -> RhaiResult<String> {
-            serde_norway::to_string(&plain(&value))
-                .map_err(|e| runtime_error(format!("to_yaml: {e}")))
-        },
-    );
+}
+
+fn parse_toml(text: &str) -> RhaiResult<Dynamic> {
+    let table = text
+        .parse::<toml::Table>()
+        .map_err(|e| runtime_error(format!("parse_toml: {}", e.to_string().trim_end())))?;
+    Ok(toml_value(toml::Value::Table(table)))
+}
+
+fn to_toml(value: Map) -> RhaiResult<String> {
+    toml::to_string(&plain(&value.into())).map_err(|e| match e.to_string().as_str() {
+        "unsupported unit type" => {
+            runtime_error("to_toml: TOML has no () (null): leave the key out instead")
+        }
+        other => runtime_error(format!("to_toml: {other}")),
+    })
 }

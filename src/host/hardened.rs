@@ -17,7 +17,7 @@ use rhai::{
 use super::def::{RhaiResult, runtime_error};
 use crate::limits::{MAX_ARRAY_ITEMS, MAX_BLOB_BYTES, MAX_MAP_ENTRIES, MAX_STRING_BYTES};
 
-pub(crate) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut Engine) {
     engine.register_fn("blob", |len: INT| blob(len, 0));
     engine.register_fn("blob", blob);
     // `pad` changes its receiver: not pure, so rhai refuses it on a constant, as its own.

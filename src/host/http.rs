@@ -14,7 +14,7 @@ use rhai::{Blob, Dynamic, Map};
 use ureq::http;
 
 use super::control;
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use super::waiting::seconds;
 use crate::interrupt;
 use crate::session::Session;
@@ -44,6 +44,8 @@ struct Response {
 struct Options {
     request: Request,
     unchecked: bool,
+    /// The body's type, sent as `content-type` unless a header names one.
+    content_type: Option<&'static str>,
 }
 
 fn bytes_of(value: &Dynamic) -> Option<Vec<u8>> {
@@ -84,24 +86,46 @@ fn options(
 ) -> RhaiResult<Options> {
     let method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| runtime_error(format!("http: `{method}` is not an HTTP method")))?;
-    let mut request = Request {
-        method,
-        url: url.to_owned(),
-        headers: Vec::new(),
-        body: None,
-        timeout: DEFAULT_TIMEOUT,
-        roots: None,
+    let mut asked = Options {
+        request: Request {
+            method,
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: None,
+            timeout: DEFAULT_TIMEOUT,
+            roots: None,
+        },
+        unchecked: false,
+        content_type: None,
     };
-    let mut unchecked = false;
-    let mut content_type = None;
     if let Some(given) = given
         && let Some((bytes, kind)) = body(given)?
     {
-        request.body = Some(bytes);
-        content_type = Some(kind);
+        asked.request.body = Some(bytes);
+        asked.content_type = Some(kind);
     }
     for (key, value) in options {
-        match key.as_str() {
+        asked.set(session, key.as_str(), value)?;
+    }
+    let has_type = asked
+        .request
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    if let (Some(kind), false) = (asked.content_type, has_type) {
+        asked
+            .request
+            .headers
+            .push(("content-type".into(), kind.into()));
+    }
+    Ok(asked)
+}
+
+impl Options {
+    /// One entry of the options map.
+    fn set(&mut self, session: &Session, key: &str, value: &Dynamic) -> RhaiResult<()> {
+        let request = &mut self.request;
+        match key {
             "headers" => {
                 let headers = value
                     .read_lock::<Map>()
@@ -114,12 +138,12 @@ fn options(
                 let json = serde_json::to_vec(&super::time::plain(value))
                     .map_err(|e| runtime_error(format!("http: `json` is not JSON: {e}")))?;
                 request.body = Some(json);
-                content_type = Some("application/json");
+                self.content_type = Some("application/json");
             }
             "body" => {
                 let (bytes, kind) = body(value)?.unwrap_or_default();
                 request.body = Some(bytes);
-                content_type = Some(kind);
+                self.content_type = Some(kind);
             }
             "timeout" => {
                 request.timeout = seconds(value, "http's timeout")?;
@@ -128,7 +152,7 @@ fn options(
                 }
             }
             "unchecked" => {
-                unchecked = value.as_bool().map_err(|_| {
+                self.unchecked = value.as_bool().map_err(|_| {
                     runtime_error(format!(
                         "http: `unchecked` is true or false, not {}",
                         crate::kind::of(value)
@@ -136,11 +160,11 @@ fn options(
                 })?;
             }
             "ca_file" => {
-                let path = super::fs::in_release(session, &value.to_string());
+                let path = super::file_io::in_release(session, &value.to_string());
                 let pem = std::fs::read(&path).map_err(|e| {
                     runtime_error(format!(
                         "http: cannot read the ca_file `{value}`: {}",
-                        super::fs::io_reason(&e)
+                        super::file_io::io_reason(&e)
                     ))
                 })?;
                 request.roots = Some(pem);
@@ -151,19 +175,12 @@ fn options(
                 )));
             }
         }
+        Ok(())
     }
-    let has_type = request
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
-    if let (Some(kind), false) = (content_type, has_type) {
-        request.headers.push(("content-type".into(), kind.into()));
-    }
-    Ok(Options { request, unchecked })
 }
 
 /// Sends `request` (on the helper thread).
-fn send(request: Request) -> Result<Response, String> {
+fn send(request: Request) -> anyhow::Result<Response> {
     let mut tls = ureq::tls::TlsConfig::builder();
     if let Some(pem) = &request.roots {
         let mut certs = Vec::new();
@@ -171,11 +188,11 @@ fn send(request: Request) -> Result<Response, String> {
             match item {
                 Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert.to_owned()),
                 Ok(_) => {}
-                Err(e) => return Err(format!("the ca_file is not PEM: {e}")),
+                Err(e) => anyhow::bail!("the ca_file is not PEM: {e}"),
             }
         }
         if certs.is_empty() {
-            return Err("the ca_file holds no certificate".into());
+            anyhow::bail!("the ca_file holds no certificate");
         }
         tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
     }
@@ -195,9 +212,7 @@ fn send(request: Request) -> Result<Response, String> {
         Some(body) => builder.body(body).map(|r| agent.run(r)),
         None => builder.body(()).map(|r| agent.run(r)),
     };
-    let mut response = sent
-        .map_err(|e| e.to_string())?
-        .map_err(|e| reason(&e, request.timeout))?;
+    let mut response = sent?.map_err(|e| anyhow::Error::msg(reason(&e, request.timeout)))?;
     let status = response.status().as_u16();
     let mut headers: Vec<(String, String)> = Vec::new();
     for (name, value) in response.headers() {
@@ -215,7 +230,7 @@ fn send(request: Request) -> Result<Response, String> {
         .with_config()
         .limit(MAX_BODY)
         .read_to_vec()
-        .map_err(|e| reason(&e, request.timeout))?;
+        .map_err(|e| anyhow::Error::msg(reason(&e, request.timeout)))?;
     Ok(Response {
         status,
         headers,
@@ -287,6 +302,8 @@ fn record(
     });
 }
 
+/// One request: refused under `--read-only` and only said under `--dry-run` unless it reads;
+/// recorded; a status other than 2xx an error unless `unchecked`.
 fn request(
     session: &Session,
     method: &str,
@@ -294,7 +311,9 @@ fn request(
     given: Option<&Dynamic>,
     given_options: &Map,
 ) -> RhaiResult<Map> {
-    let Options { request, unchecked } = options(session, method, url, given, given_options)?;
+    let Options {
+        request, unchecked, ..
+    } = options(session, method, url, given, given_options)?;
     let method = request.method.clone();
     let line = format!("{method} {}", shown(session, url));
     let reads = matches!(method, http::Method::GET | http::Method::HEAD);
@@ -303,58 +322,14 @@ fn request(
     }
     if !reads && session.options().dry_run {
         session.would(&format!("send {line}"), &line);
-        let mut map = Map::new();
-        map.insert("status".into(), Dynamic::from(0 as rhai::INT));
-        map.insert("headers".into(), Map::new().into());
-        map.insert("body".into(), String::new().into());
-        return Ok(map);
+        return Ok(response_map(0, Map::new(), String::new()));
     }
     let started = Instant::now();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(send(request));
-    });
-    let result = loop {
-        if let Some(signal) = interrupt::signal() {
-            // The helper thread is left to end with the process.
-            record(session, &line, None, started.elapsed(), Some("interrupted"));
-            return Err(control::interrupted(signal));
-        }
-        match rx.recv_timeout(Duration::from_millis(10)) {
-            Ok(result) => break result,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                break Err("the request ended without an answer".into());
-            }
-        }
-    };
-    let response = match result {
-        Ok(response) => response,
-        Err(e) => {
-            let message = session.redact(&format!("{line}: {e}"));
-            record(session, &line, None, started.elapsed(), Some(&message));
-            return Err(runtime_error(message));
-        }
-    };
+    let response = answer(session, &line, started, request)?;
     let status = response.status;
     let body = String::from_utf8_lossy(&response.body).into_owned();
     let ok = (200..300).contains(&status);
-    let failure = (!ok && !unchecked).then(|| {
-        let reason = http::StatusCode::from_u16(status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("");
-        let mut message = format!("{line} failed: {status} {reason}");
-        let excerpt: Vec<&str> = body.lines().take(5).collect();
-        if !excerpt.is_empty() {
-            message.push_str("\nthe start of its body:");
-            for l in excerpt {
-                let cut: String = l.chars().take(200).collect();
-                message.push_str(&format!("\n  | {cut}"));
-            }
-        }
-        session.redact(&message)
-    });
+    let failure = (!ok && !unchecked).then(|| failure(session, &line, status, &body));
     record(
         session,
         &line,
@@ -365,103 +340,129 @@ fn request(
     if let Some(message) = failure {
         return Err(runtime_error(message));
     }
-    let mut headers = Map::new();
-    for (name, value) in response.headers {
-        headers.insert(name.into(), value.into());
-    }
-    let mut map = Map::new();
-    map.insert("status".into(), Dynamic::from(rhai::INT::from(status)));
-    map.insert("headers".into(), headers.into());
-    map.insert("body".into(), body.into());
-    Ok(map)
+    let headers = response
+        .headers
+        .into_iter()
+        .map(|(name, value)| (name.into(), value.into()))
+        .collect();
+    Ok(response_map(status.into(), headers, body))
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// Sends `request` on a helper thread and waits for its answer, Ctrl-C ending the wait at once
+/// (the thread is left to end with the process). No answer is recorded, and the script's error.
+fn answer(
+    session: &Session,
+    line: &str,
+    started: Instant,
+    request: Request,
+) -> RhaiResult<Response> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(send(request));
+    });
+    let result = loop {
+        if let Some(signal) = interrupt::signal() {
+            record(session, line, None, started.elapsed(), Some("interrupted"));
+            return Err(control::interrupted(signal));
+        }
+        match rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(result) => break result,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                break Err(anyhow::anyhow!("the request ended without an answer"));
+            }
+        }
+    };
+    result.map_err(|e| {
+        let message = session.redact(&format!("{line}: {e}"));
+        record(session, line, None, started.elapsed(), Some(&message));
+        runtime_error(message)
+    })
+}
+
+/// The error of a status other than 2xx: the status, its reason and the start of the body,
+/// masked.
+fn failure(session: &Session, line: &str, status: u16, body: &str) -> String {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut message = format!("{line} failed: {status} {reason}");
+    let excerpt: Vec<&str> = body.lines().take(5).collect();
+    if !excerpt.is_empty() {
+        message.push_str("\nthe start of its body:");
+        for l in excerpt {
+            let cut: String = l.chars().take(200).collect();
+            message.push_str(&format!("\n  | {cut}"));
+        }
+    }
+    session.redact(&message)
+}
+
+/// What the request functions return: `#{status, headers, body}`.
+fn response_map(status: rhai::INT, headers: Map, body: String) -> Map {
+    let mut map = Map::new();
+    map.insert("status".into(), Dynamic::from(status));
+    map.insert("headers".into(), headers.into());
+    map.insert("body".into(), body.into());
+    map
+}
+
+/// The HTTP family: a row per method, with and without options, then `json(response)`.
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "http_get",
-        "url: String -> Map",
-        "GETs a URL; #{status, headers, body} (a status other than 2xx is an error)",
-        move |url: &str| request(&s, "GET", url, None, &Map::new()),
+    rows!(host, session;
+        "http_get", "url: String -> Map",
+            "GETs a URL; #{status, headers, body} (a status other than 2xx is an error)",
+            move |url: &str| request(&session, "GET", url, None, &Map::new());
+        "http_get", "url: String, options: Map -> Map",
+            "GET with options: #{headers, timeout, unchecked, ca_file}",
+            move |url: &str, options: Map| request(&session, "GET", url, None, &options);
+        "http_post", "url: String, body: ? -> Map",
+            "POSTs a body: a map or an array as JSON, a string as text, a blob as bytes",
+            move |url: &str, body: Dynamic| {
+                request(&session, "POST", url, Some(&body), &Map::new())
+            };
+        "http_post", "url: String, body: ?, options: Map -> Map",
+            "POST with options: #{headers, timeout, unchecked, ca_file}",
+            move |url: &str, body: Dynamic, options: Map| {
+                request(&session, "POST", url, Some(&body), &options)
+            };
+        "http_put", "url: String, body: ? -> Map",
+            "PUTs a body: a map or an array as JSON, a string as text, a blob as bytes",
+            move |url: &str, body: Dynamic| {
+                request(&session, "PUT", url, Some(&body), &Map::new())
+            };
+        "http_put", "url: String, body: ?, options: Map -> Map",
+            "PUT with options: #{headers, timeout, unchecked, ca_file}",
+            move |url: &str, body: Dynamic, options: Map| {
+                request(&session, "PUT", url, Some(&body), &options)
+            };
+        "http_delete", "url: String -> Map", "DELETEs a URL; #{status, headers, body}",
+            move |url: &str| request(&session, "DELETE", url, None, &Map::new());
+        "http_delete", "url: String, options: Map -> Map",
+            "DELETE with options: #{headers, json, body, timeout, unchecked, ca_file}",
+            move |url: &str, options: Map| request(&session, "DELETE", url, None, &options);
+        "http_request", "method: String, url: String, options: Map -> Map",
+            "Any method (HEAD, PATCH, ...) with options: #{headers, json, body, timeout, unchecked, ca_file}",
+            move |method: &str, url: &str, options: Map| {
+                request(&session, method, url, None, &options)
+            };
+        "json", "response: Map -> ?", "An HTTP response's body parsed as JSON", json;
     );
-    let s = session.clone();
-    host.def(
-        "http_get",
-        "url: String, options: Map -> Map",
-        "GET with options: #{headers, timeout, unchecked, ca_file}",
-        move |url: &str, options: Map| request(&s, "GET", url, None, &options),
-    );
-    let s = session.clone();
-    host.def(
-        "http_post",
-        "url: String, body: ? -> Map",
-        "POSTs a body: a map or an array as JSON, a string as text, a blob as bytes",
-        move |url: &str, body: Dynamic| request(&s, "POST", url, Some(&body), &Map::new()),
-    );
-    let s = session.clone();
-    host.def(
-        "http_post",
-        "url: String, body: ?, options: Map -> Map",
-        "POST with options: #{headers, timeout, unchecked, ca_file}",
-        move |url: &str, body: Dynamic, options: Map| {
-            request(&s, "POST", url, Some(&body), &options)
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "http_put",
-        "url: String, body: ? -> Map",
-        "PUTs a body: a map or an array as JSON, a string as text, a blob as bytes",
-        move |url: &str, body: Dynamic| request(&s, "PUT", url, Some(&body), &Map::new()),
-    );
-    let s = session.clone();
-    host.def(
-        "http_put",
-        "url: String, body: ?, options: Map -> Map",
-        "PUT with options: #{headers, timeout, unchecked, ca_file}",
-        move |url: &str, body: Dynamic, options: Map| {
-            request(&s, "PUT", url, Some(&body), &options)
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "http_delete",
-        "url: String -> Map",
-        "DELETEs a URL; #{status, headers, body}",
-        move |url: &str| request(&s, "DELETE", url, None, &Map::new()),
-    );
-    let s = session.clone();
-    host.def(
-        "http_delete",
-        "url: String, options: Map -> Map",
-        "DELETE with options: #{headers, json, body, timeout, unchecked, ca_file}",
-        move |url: &str, options: Map| request(&s, "DELETE", url, None, &options),
-    );
-    let s = session.clone();
-    host.def(
-        "http_request",
-        "method: String, url: String, options: Map -> Map",
-        "Any method (HEAD, PATCH, ...) with options: #{headers, json, body, timeout, unchecked, ca_file}",
-        move |method: &str, url: &str, options: Map| request(&s, method, url, None, &options),
-    );
-    host.def(
-        "json",
-        "response: Map -> ?",
-        "An HTTP response's body parsed as JSON",
-        |response: Map| -> RhaiResult<Dynamic> {
-            let body = response
-                .get("body")
-                .map(ToString::to_string)
-                .ok_or_else(|| {
-                    runtime_error("json(response): the map has no `body` (is it an HTTP response?)")
-                })?;
-            serde_json::from_str::<Dynamic>(&body).map_err(|e| {
-                runtime_error(format!(
-                    "the response body is not JSON: {e} (it starts {:?})",
-                    body.chars().take(80).collect::<String>()
-                ))
-            })
-        },
-    );
+}
+
+/// `json(response)`: the body of a response map, parsed.
+fn json(response: Map) -> RhaiResult<Dynamic> {
+    let body = response
+        .get("body")
+        .map(ToString::to_string)
+        .ok_or_else(|| {
+            runtime_error("json(response): the map has no `body` (is it an HTTP response?)")
+        })?;
+    serde_json::from_str::<Dynamic>(&body).map_err(|e| {
+        runtime_error(format!(
+            "the response body is not JSON: {e} (it starts {:?})",
+            body.chars().take(80).collect::<String>()
+        ))
+    })
 }

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use rhai::{Array, Dynamic, INT};
 
 use super::command::{Cmd, into_rhai};
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use super::text;
 use crate::process::Output;
 use crate::process::scan::{self, Blocks, Matcher};
@@ -89,109 +89,92 @@ fn columns(session: &Session, c: &Cmd, delimiter: Option<&str>) -> RhaiResult<Ar
     Ok(rows)
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// The line operations, each running the command: counting, matching, cutting, splitting.
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "count_lines",
-        "cmd: Cmd -> int",
-        "Runs it; the number of lines of stdout (constant memory)",
-        move |c: &mut Cmd| -> RhaiResult<INT> {
-            let mut newlines = 0;
-            let mut unterminated = false;
-            let mut chunks = |chunk: &[u8]| {
-                if let Some(&last) = chunk.last() {
-                    newlines += scan::newlines(chunk);
-                    unterminated = last != b'\n';
-                }
-                true
-            };
-            s.run(&c.0, Output::Chunks(&mut chunks))
-                .map_err(into_rhai)?;
-            INT::try_from(newlines + usize::from(unterminated))
-                .map_err(|_| runtime_error("count_lines: too many lines"))
-        },
+    rows!(host, session;
+        "count_lines", "cmd: Cmd -> int",
+            "Runs it; the number of lines of stdout (constant memory)",
+            move |c: &mut Cmd| count_lines(&session, c);
+        "grep_count", "cmd: Cmd, pattern: ? -> int",
+            "Runs it; the number of stdout lines `pattern` (a string or a regex) matches",
+            move |c: &mut Cmd, pattern: Dynamic| grep_count(&session, c, &pattern);
+        "grep", "cmd: Cmd, pattern: ? -> Array",
+            "Runs it; the stdout lines `pattern` (a string or a regex) matches",
+            move |c: &mut Cmd, pattern: Dynamic| grep(&session, c, &pattern);
+        "head", "cmd: Cmd, n: int -> Array",
+            "Runs it until it has printed `n` lines; those lines (the command is then stopped)",
+            move |c: &mut Cmd, n: INT| head(&session, c, n);
+        "tail", "cmd: Cmd, n: int -> Array",
+            "Runs it; the last `n` lines of stdout (keeping only those, whatever the output's size)",
+            move |c: &mut Cmd, n: INT| tail(&session, c, n);
+        "columns", "cmd: Cmd -> Array",
+            "Runs it; each stdout line split on runs of whitespace (as awk does): an array of arrays",
+            move |c: &mut Cmd| columns(&session, c, None);
+        "columns", "cmd: Cmd, delimiter: String -> Array",
+            "Runs it; each stdout line split on `delimiter`: an array of arrays",
+            move |c: &mut Cmd, delimiter: &str| columns(&session, c, Some(delimiter));
     );
-    let s = session.clone();
-    host.def(
-        "grep_count",
-        "cmd: Cmd, pattern: ? -> int",
-        "Runs it; the number of stdout lines `pattern` (a string or a regex) matches",
-        move |c: &mut Cmd, pattern: Dynamic| grep_count(&s, c, &pattern),
-    );
-    let s = session.clone();
-    host.def(
-        "grep",
-        "cmd: Cmd, pattern: ? -> Array",
-        "Runs it; the stdout lines `pattern` (a string or a regex) matches",
-        move |c: &mut Cmd, pattern: Dynamic| -> RhaiResult<Array> {
-            let mut matcher = matcher(&pattern)?;
-            let mut found = Array::new();
-            scan_blocks(&s, c, &mut |block| {
-                matcher.matches(block, &mut |line| {
-                    found.push(line_text(line));
-                    true
-                })
-            })?;
-            Ok(found)
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "head",
-        "cmd: Cmd, n: int -> Array",
-        "Runs it until it has printed `n` lines; those lines (the command is then stopped)",
-        move |c: &mut Cmd, n: INT| -> RhaiResult<Array> {
-            let n = count(n, "head")?;
-            let mut kept = Array::new();
-            if n == 0 {
-                return Ok(kept);
+}
+
+fn count_lines(session: &Session, c: &Cmd) -> RhaiResult<INT> {
+    let mut newlines = 0;
+    let mut unterminated = false;
+    let mut chunks = |chunk: &[u8]| {
+        if let Some(&last) = chunk.last() {
+            newlines += scan::newlines(chunk);
+            unterminated = last != b'\n';
+        }
+        true
+    };
+    session
+        .run(&c.0, Output::Chunks(&mut chunks))
+        .map_err(into_rhai)?;
+    INT::try_from(newlines + usize::from(unterminated))
+        .map_err(|_| runtime_error("count_lines: too many lines"))
+}
+
+fn grep(session: &Session, c: &Cmd, pattern: &Dynamic) -> RhaiResult<Array> {
+    let mut matcher = matcher(pattern)?;
+    let mut found = Array::new();
+    scan_blocks(session, c, &mut |block| {
+        matcher.matches(block, &mut |line| {
+            found.push(line_text(line));
+            true
+        })
+    })?;
+    Ok(found)
+}
+
+fn head(session: &Session, c: &Cmd, n: INT) -> RhaiResult<Array> {
+    let n = count(n, "head")?;
+    let mut kept = Array::new();
+    if n == 0 {
+        return Ok(kept);
+    }
+    scan_blocks(session, c, &mut |block| {
+        for line in scan::lines(block) {
+            kept.push(line_text(line));
+            if kept.len() == n {
+                return false;
             }
-            scan_blocks(&s, c, &mut |block| {
-                for line in scan::lines(block) {
-                    kept.push(line_text(line));
-                    if kept.len() == n {
-                        return false;
-                    }
-                }
-                true
-            })?;
-            Ok(kept)
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "tail",
-        "cmd: Cmd, n: int -> Array",
-        "Runs it; the last `n` lines of stdout (keeping only those, whatever the output's size)",
-        move |c: &mut Cmd, n: INT| -> RhaiResult<Array> {
-            let n = count(n, "tail")?;
-            let mut kept: VecDeque<Dynamic> = VecDeque::new();
-            scan_blocks(&s, c, &mut |block| {
-                let last: Vec<&[u8]> = scan::last_lines(block, n).collect();
-                for line in last.into_iter().rev() {
-                    if kept.len() == n {
-                        kept.pop_front();
-                    }
-                    kept.push_back(line_text(line));
-                }
-                true
-            })?;
-            Ok(kept.into())
-        },
-    );
-    let s = session.clone();
-    host.def(
-        "columns",
-        "cmd: Cmd -> Array",
-        "Runs it; each stdout line split on runs of whitespace (as awk does): an array of arrays",
-        move |c: &mut Cmd| columns(&s, c, None),
-    );
-    let s = session.clone();
-    host.def(
-        "columns",
-        "cmd: Cmd, delimiter: String -> Array",
-        "Runs it; each stdout line split on `delimiter`: an array of arrays",
-        move |c: &mut Cmd, delimiter: &str| columns(&s, c, Some(delimiter)),
-    );
+        }
+        true
+    })?;
+    Ok(kept)
+}
+
+fn tail(session: &Session, c: &Cmd, n: INT) -> RhaiResult<Array> {
+    let n = count(n, "tail")?;
+    let mut kept: VecDeque<Dynamic> = VecDeque::new();
+    scan_blocks(session, c, &mut |block| {
+        let last: Vec<&[u8]> = scan::last_lines(block, n).collect();
+        for line in last.into_iter().rev() {
+            if kept.len() == n {
+                kept.pop_front();
+            }
+            kept.push_back(line_text(line));
+        }
+        true
+    })?;
+    Ok(kept.into())
 }

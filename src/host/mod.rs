@@ -11,13 +11,13 @@ mod data;
 mod db;
 mod def;
 mod display;
-mod files;
+mod file_io;
+mod file_tree;
 mod formats;
-mod fs;
 mod hardened;
 mod http;
 mod lines;
-mod log;
+mod messages;
 mod modules;
 mod procfile;
 mod progress;
@@ -39,7 +39,7 @@ pub(crate) use config::release_map;
 pub(crate) use constants::check as check_constants;
 pub(crate) use control::ended;
 pub(crate) use def::{FnDoc, Host};
-pub(crate) use files::remove_temp_dirs;
+pub(crate) use file_tree::remove_temp_dirs;
 pub(crate) use modules::{Resolver, outside};
 
 /// The Engine for one session: limits set explicitly (`limits`; debug and release builds
@@ -53,15 +53,15 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     hardened::register(&mut engine);
     engine.on_progress(|_| interrupt::signal().map(control::interrupt_token));
     // stdout, or stderr when stdout carries the `--json` report.
-    let s = session.clone();
-    engine.on_print(move |text| s.print(text));
-    let s = session.clone();
+    let printing = Rc::clone(session);
+    engine.on_print(move |text| printing.print(text));
+    let debugging = Rc::clone(session);
     engine.on_debug(move |text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(source), Some(line)) => format!("{source}:{line}: "),
             _ => String::new(),
         };
-        crate::sink::debug(&s.redactor(), &place, text);
+        crate::sink::debug(&debugging.redactor(), &place, text);
     });
     let mut host = Host::new(engine);
     // `import "std/db" as db` and, without an import, `db::...`.
@@ -79,8 +79,8 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     control::register(&mut host, session);
     data::register(&mut host);
     display::register(&mut host, session);
-    fs::register(&mut host, session);
-    log::register(&mut host, session);
+    file_io::register(&mut host, session);
+    messages::register(&mut host, session);
     procfile::register(&mut host, session);
     progress::register(&mut host);
     prompt::register(&mut host, session);
@@ -89,7 +89,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     text::register(&mut host);
     codec::register(&mut host, session);
     formats::register(&mut host);
-    files::register(&mut host, session);
+    file_tree::register(&mut host, session);
     lines::register(&mut host, session);
     http::register(&mut host, session);
     time::register(&mut host);

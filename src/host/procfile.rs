@@ -6,51 +6,48 @@ use std::rc::Rc;
 use rhai::{Dynamic, Map};
 
 use super::command::Cmd;
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::release::procfile;
 use crate::session::Session;
 use crate::suggest;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "procfile",
-        " -> Map",
-        "The Procfile's process types: #{name: command}",
-        move || -> RhaiResult<Map> {
-            let types =
-                procfile::load(s.release.path()).map_err(|e| runtime_error(e.to_string()))?;
-            Ok(types
-                .into_iter()
-                .map(|t| (t.name.into(), Dynamic::from(t.command)))
-                .collect())
-        },
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "procfile", " -> Map", "The Procfile's process types: #{name: command}",
+            move || -> RhaiResult<Map> {
+                Ok(load(&session)?
+                    .into_iter()
+                    .map(|t| (t.name.into(), Dynamic::from(t.command)))
+                    .collect())
+            };
+        "proc", "name: String -> Cmd", "The command of a Procfile process type, as `sh -c`",
+            move |name: &str| process(&session, name);
     );
-    let s = session.clone();
-    host.def(
-        "proc",
-        "name: String -> Cmd",
-        "The command of a Procfile process type, as `sh -c`",
-        move |name: &str| -> RhaiResult<Cmd> {
-            let types =
-                procfile::load(s.release.path()).map_err(|e| runtime_error(e.to_string()))?;
-            if let Some(found) = types.iter().find(|t| t.name == name) {
-                return Ok(Cmd::shell(&found.command));
-            }
-            if types.is_empty() {
-                return Err(runtime_error(format!(
-                    "no process type `{name}`: there is no Procfile in {}",
-                    s.release.path().display()
-                )));
-            }
-            let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
-            let hint = suggest::closest(name, names.iter().copied())
-                .map(|c| format!("; did you mean `{c}`?"))
-                .unwrap_or_default();
-            Err(runtime_error(format!(
-                "no process type `{name}` in the Procfile (it has {}){hint}",
-                names.join(", ")
-            )))
-        },
-    );
+}
+
+fn load(session: &Session) -> RhaiResult<Vec<procfile::ProcessType>> {
+    procfile::load(session.release.path()).map_err(|e| runtime_error(e.to_string()))
+}
+
+/// `proc(name)`: the command of that type; an error naming the types there are when it is not
+/// one of them.
+fn process(session: &Session, name: &str) -> RhaiResult<Cmd> {
+    let types = load(session)?;
+    if let Some(found) = types.iter().find(|t| t.name == name) {
+        return Ok(Cmd::shell(&found.command));
+    }
+    if types.is_empty() {
+        return Err(runtime_error(format!(
+            "no process type `{name}`: there is no Procfile in {}",
+            session.release.path().display()
+        )));
+    }
+    let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+    let hint = suggest::closest(name, names.iter().copied())
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default();
+    Err(runtime_error(format!(
+        "no process type `{name}` in the Procfile (it has {}){hint}",
+        names.join(", ")
+    )))
 }

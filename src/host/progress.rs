@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, FnPtr, NativeCallContext};
 
-use super::def::{Host, RhaiResult};
+use super::def::{Host, RhaiResult, rows};
 
 /// Redraws at most this often on a terminal.
 const REDRAW: Duration = Duration::from_millis(100);
@@ -131,50 +131,30 @@ impl Bar {
     }
 }
 
-pub(crate) fn register(host: &mut Host) {
+pub(super) fn register(host: &mut Host) {
     host.engine.register_type_with_name::<Progress>("Progress");
-    host.def(
-        "progress",
-        "total: int -> Progress",
-        "A progress bar on stderr for `total` units of work",
-        |total: rhai::INT| Progress::new(u64::try_from(total).unwrap_or(0)),
+    rows!(host;
+        "progress", "total: int -> Progress", "A progress bar on stderr for `total` units of work",
+            |total: rhai::INT| Progress::new(u64::try_from(total).unwrap_or(0));
+        "inc", "bar: Progress", "Advances the bar by one", |p: &mut Progress| p.inc(1);
+        "inc", "bar: Progress, n: int", "Advances the bar by `n`",
+            |p: &mut Progress, n: rhai::INT| p.inc(u64::try_from(n).unwrap_or(0));
+        "message", "bar: Progress, text: String", "Shows `text` beside the bar",
+            |p: &mut Progress, text: &str| p.message(text);
+        "finish", "bar: Progress", "Draws the bar one last time and ends its line",
+            |p: &mut Progress| p.finish();
+        "each_progress", "items: Array, callback: FnPtr",
+            "Calls `callback` with each item, showing a progress bar",
+            |ctx: NativeCallContext, items: Array, each: FnPtr| each_progress(&ctx, items, &each);
     );
-    host.def(
-        "inc",
-        "bar: Progress",
-        "Advances the bar by one",
-        |p: &mut Progress| p.inc(1),
-    );
-    host.def(
-        "inc",
-        "bar: Progress, n: int",
-        "Advances the bar by `n`",
-        |p: &mut Progress, n: rhai::INT| p.inc(u64::try_from(n).unwrap_or(0)),
-    );
-    host.def(
-        "message",
-        "bar: Progress, text: String",
-        "Shows `text` beside the bar",
-        |p: &mut Progress, text: &str| p.message(text),
-    );
-    host.def(
-        "finish",
-        "bar: Progress",
-        "Draws the bar one last time and ends its line",
-        |p: &mut Progress| p.finish(),
-    );
-    host.def(
-        "each_progress",
-        "items: Array, callback: FnPtr",
-        "Calls `callback` with each item, showing a progress bar",
-        |ctx: NativeCallContext, items: Array, each: FnPtr| -> RhaiResult<()> {
-            let bar = Progress::new(items.len() as u64);
-            for item in items {
-                let _ = each.call_within_context::<Dynamic>(&ctx, (item,))?;
-                bar.inc(1);
-            }
-            bar.finish();
-            Ok(())
-        },
-    );
+}
+
+fn each_progress(ctx: &NativeCallContext, items: Array, each: &FnPtr) -> RhaiResult<()> {
+    let bar = Progress::new(items.len() as u64);
+    for item in items {
+        let _ = each.call_within_context::<Dynamic>(ctx, (item,))?;
+        bar.inc(1);
+    }
+    bar.finish();
+    Ok(())
 }

@@ -8,53 +8,51 @@ use std::rc::Rc;
 use rustyline::error::ReadlineError;
 
 use super::control;
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "confirm",
-        "question: String -> bool",
-        "Asks a yes/no question (no by default); --yes answers yes",
-        move |question: &str| -> RhaiResult<bool> {
-            if s.options().yes {
-                let said = format!("{question} yes (--yes)");
-                s.message(crate::log::Level::Info, &said);
-                return Ok(true);
-            }
-            loop {
-                let answer = read_answer(
-                    &format!("{question} [y/N] "),
-                    &format!("confirm({question:?})"),
-                )?;
-                match answer.trim().to_lowercase().as_str() {
-                    "y" | "yes" => return Ok(true),
-                    "" | "n" | "no" => return Ok(false),
-                    _ => crate::log::err_line("please answer y or n"),
-                }
-            }
-        },
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "confirm", "question: String -> bool",
+            "Asks a yes/no question (no by default); --yes answers yes",
+            move |question: &str| confirm(&session, question);
+        "ask", "question: String, default: String -> String",
+            "Asks for a value, with a default (Enter takes it); --yes takes the default",
+            move |question: &str, default: &str| ask(&session, question, default);
     );
-    let s = session.clone();
-    host.def(
-        "ask",
-        "question: String, default: String -> String",
-        "Asks for a value, with a default (Enter takes it); --yes takes the default",
-        move |question: &str, default: &str| -> RhaiResult<String> {
-            if s.options().yes {
-                let said = format!("{question}: {default} (--yes)");
-                s.message(crate::log::Level::Info, &said);
-                return Ok(default.to_owned());
-            }
-            let answer = read_answer(
-                &format!("{question} [{default}]: "),
-                &format!("ask({question:?})"),
-            )?;
-            let answer = answer.trim();
-            Ok(if answer.is_empty() { default } else { answer }.to_owned())
-        },
-    );
+}
+
+fn confirm(session: &Session, question: &str) -> RhaiResult<bool> {
+    if session.options().yes {
+        let said = format!("{question} yes (--yes)");
+        session.message(crate::log::Level::Info, &said);
+        return Ok(true);
+    }
+    loop {
+        let answer = read_answer(
+            &format!("{question} [y/N] "),
+            &format!("confirm({question:?})"),
+        )?;
+        match answer.trim().to_lowercase().as_str() {
+            "y" | "yes" => return Ok(true),
+            "" | "n" | "no" => return Ok(false),
+            _ => crate::log::err_line("please answer y or n"),
+        }
+    }
+}
+
+fn ask(session: &Session, question: &str, default: &str) -> RhaiResult<String> {
+    if session.options().yes {
+        let said = format!("{question}: {default} (--yes)");
+        session.message(crate::log::Level::Info, &said);
+        return Ok(default.to_owned());
+    }
+    let answer = read_answer(
+        &format!("{question} [{default}]: "),
+        &format!("ask({question:?})"),
+    )?;
+    let answer = answer.trim();
+    Ok(if answer.is_empty() { default } else { answer }.to_owned())
 }
 
 /// One line from the operator at the terminal.

@@ -9,93 +9,116 @@ use std::time::Instant;
 
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::session::Session;
 use crate::state::StepStart;
 use crate::state::lock::{self, LockError};
 use crate::step_code::call_text;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "step",
-        "name: String, body: FnPtr -> ?",
-        "Runs a named step: skipped if it completed in an earlier run of this script and arguments",
-        move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
-            let code = step_code(&s, &ctx, name);
-            // Bound first: no borrow of the steps may be held while the body runs.
-            let start = s.steps.borrow_mut().start(name, &code);
-            let number = match start {
-                StepStart::Skip { number, finished_at } => {
-                    s.say(&format!("step {number}: {name}: completed in an earlier run ({finished_at}), skipped"));
-                    return Ok(Dynamic::UNIT);
-                }
-                StepStart::Run { number, changed } => {
-                    if changed {
-                        s.say(&format!(
-                            "step {number}: {name}: the script changed here since the last run: this step and the ones after it run again"
-                        ));
-                    }
-                    number
-                }
-            };
-            s.say(&format!("step {number}: {name}"));
-            let started = Instant::now();
-            let result = body
-                .call_within_context::<Dynamic>(&ctx, ())
-                .map_err(|e| named_step(*e, name));
-            let took = started.elapsed();
-            let seconds = took.as_secs_f64();
-            match &result {
-                Ok(_) => s.say(&format!("step {number}: {name}: done in {seconds:.2}s")),
-                Err(_) => s.say(&format!("step {number}: {name}: failed after {seconds:.2}s")),
-            }
-            s.steps
-                .borrow_mut()
-                .end(name, &code, took, result.is_ok())
-                .map_err(|e| runtime_error(format!("{e:#}")))?;
-            result
-        },
-    );
-    let s = session.clone();
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     // The names of the locks this process holds now, innermost last.
     let held: Rc<RefCell<Vec<String>>> = Rc::default();
-    host.def(
-        "lock",
-        "name: String, body: FnPtr -> ?",
-        "Runs `body` holding the named lock (waiting for it if another admin process has it; re-entrant within one)",
-        move |ctx: NativeCallContext, name: &str, body: FnPtr| -> RhaiResult<Dynamic> {
-            // Re-entrant: a closure (or a function it calls) holding `name` already may take it
-            // again and runs at once; only the outermost `lock` takes and releases the file lock.
-            // A second open of the lock file would wait for this very process forever.
-            if held.borrow().iter().any(|h| h == name) {
-                return body.call_within_context::<Dynamic>(&ctx, ());
-            }
-            let path = s
-                .release
-                .state_dir()
-                .join("locks")
-                .join(format!("{}.lock", lock::file_name(&format!("lock:{name}"))));
-            let lock = lock::acquire(&path, true, &mut |holder| {
-                s.say(&format!("lock `{name}` is held by {holder}; waiting"));
-            })
-            .map_err(|e| match e {
-                LockError::Interrupted(signal) => super::control::interrupted(signal),
-                LockError::Held { holder } => {
-                    runtime_error(format!("lock `{name}` is held by {holder}"))
-                }
-                LockError::Io(e) => runtime_error(format!(
-                    "cannot take lock `{name}` ({}): {e}",
-                    path.display()
-                )),
-            })?;
-            held.borrow_mut().push(name.to_owned());
-            let result = body.call_within_context::<Dynamic>(&ctx, ());
-            held.borrow_mut().retain(|h| h != name);
-            drop(lock);
-            result
-        },
+    rows!(host, session;
+        "step", "name: String, body: FnPtr -> ?",
+            "Runs a named step: skipped if it completed in an earlier run of this script and arguments",
+            move |ctx: NativeCallContext, name: &str, body: FnPtr| {
+                step(&session, &ctx, name, &body)
+            };
+        "lock", "name: String, body: FnPtr -> ?",
+            "Runs `body` holding the named lock (waiting for it if another admin process has it; re-entrant within one)",
+            move |ctx: NativeCallContext, name: &str, body: FnPtr| {
+                locked(&session, &held, &ctx, name, &body)
+            };
     );
+}
+
+/// `step(name, body)`: skipped when its checkpoint says it completed with this code; else run,
+/// said, timed and checkpointed.
+fn step(
+    session: &Session,
+    ctx: &NativeCallContext,
+    name: &str,
+    body: &FnPtr,
+) -> RhaiResult<Dynamic> {
+    let code = step_code(session, ctx, name);
+    // Bound first: no borrow of the steps may be held while the body runs.
+    let start = session.steps.borrow_mut().start(name, &code);
+    let number = match start {
+        StepStart::Skip {
+            number,
+            finished_at,
+        } => {
+            session.say(&format!(
+                "step {number}: {name}: completed in an earlier run ({finished_at}), skipped"
+            ));
+            return Ok(Dynamic::UNIT);
+        }
+        StepStart::Run { number, changed } => {
+            if changed {
+                session.say(&format!(
+                    "step {number}: {name}: the script changed here since the last run: this step and the ones after it run again"
+                ));
+            }
+            number
+        }
+    };
+    session.say(&format!("step {number}: {name}"));
+    let started = Instant::now();
+    let result = body
+        .call_within_context::<Dynamic>(ctx, ())
+        .map_err(|e| named_step(*e, name));
+    let took = started.elapsed();
+    let seconds = took.as_secs_f64();
+    match &result {
+        Ok(_) => session.say(&format!("step {number}: {name}: done in {seconds:.2}s")),
+        Err(_) => session.say(&format!(
+            "step {number}: {name}: failed after {seconds:.2}s"
+        )),
+    }
+    session
+        .steps
+        .borrow_mut()
+        .end(name, &code, took, result.is_ok())
+        .map_err(|e| runtime_error(format!("{e:#}")))?;
+    result
+}
+
+/// `lock(name, body)`: `body` run holding the lock file of `name`; `held` the names this
+/// process holds already.
+fn locked(
+    session: &Session,
+    held: &RefCell<Vec<String>>,
+    ctx: &NativeCallContext,
+    name: &str,
+    body: &FnPtr,
+) -> RhaiResult<Dynamic> {
+    // Re-entrant: a closure (or a function it calls) holding `name` already may take it again
+    // and runs at once; only the outermost `lock` takes and releases the file lock. A second
+    // open of the lock file would wait for this very process forever.
+    if held.borrow().iter().any(|h| h == name) {
+        return body.call_within_context::<Dynamic>(ctx, ());
+    }
+    let path = session
+        .release
+        .state_dir()
+        .join("locks")
+        .join(format!("{}.lock", lock::file_name(&format!("lock:{name}"))));
+    let lock = lock::acquire(&path, true, &mut |holder| {
+        session.say(&format!("lock `{name}` is held by {holder}; waiting"));
+    })
+    .map_err(|e| match e {
+        LockError::Interrupted(signal) => super::control::interrupted(signal),
+        LockError::Held { holder } => runtime_error(format!("lock `{name}` is held by {holder}")),
+        LockError::Io(e) => runtime_error(format!(
+            "cannot take lock `{name}` ({}): {e}",
+            path.display()
+        )),
+    })?;
+    held.borrow_mut().push(name.to_owned());
+    let result = body.call_within_context::<Dynamic>(ctx, ());
+    held.borrow_mut().retain(|h| h != name);
+    drop(lock);
+    result
 }
 
 /// An error from a step's body, its frame named after the step (`in step "backfill"`) rather

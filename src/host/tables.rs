@@ -5,48 +5,46 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::db::{Rows, columns_of};
 use crate::session::Session;
 
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) {
-    let s = session.clone();
-    host.def(
-        "print_table",
-        "rows: Array",
-        "Prints an array of maps as aligned columns (a query's own column order, else the keys as met)",
-        move |ctx: NativeCallContext, rows: Array| -> RhaiResult<()> {
-            rows_of(&rows)?;
-            // A query's rows each carry its column order; rows a script made are in key order.
-            let columns = match rows.first().and_then(columns_of) {
-                Some(columns) => columns.to_vec(),
-                None => crate::table::columns(&rows),
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "print_table", "rows: Array",
+            "Prints an array of maps as aligned columns (a query's own column order, else the keys as met)",
+            move |ctx: NativeCallContext, rows: Array| -> RhaiResult<()> {
+                rows_of(&rows)?;
+                // A query's rows each carry its column order; rows a script made are in key order.
+                let columns = match rows.first().and_then(columns_of) {
+                    Some(columns) => columns.to_vec(),
+                    None => crate::table::columns(&rows),
+                };
+                print(&session, &ctx, rows, columns)
             };
-            print(&s, &ctx, rows, columns)
-        },
+        "print_table", "rows: Array, columns: Array",
+            "Prints an array of maps as aligned columns, these columns in this order",
+            move |ctx: NativeCallContext, rows: Array, columns: Array| -> RhaiResult<()> {
+                rows_of(&rows)?;
+                print(&session, &ctx, rows, column_names(columns)?)
+            };
     );
-    let s = session.clone();
-    host.def(
-        "print_table",
-        "rows: Array, columns: Array",
-        "Prints an array of maps as aligned columns, these columns in this order",
-        move |ctx: NativeCallContext, rows: Array, columns: Array| -> RhaiResult<()> {
-            rows_of(&rows)?;
-            let columns = columns
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| match c.read_lock::<ImmutableString>() {
-                    Some(name) => Ok(name.to_string()),
-                    None => Err(runtime_error(format!(
-                        "print_table: column {} is {}, not a string (a column is a key of the rows)",
-                        i + 1,
-                        crate::kind::of(&c)
-                    ))),
-                })
-                .collect::<RhaiResult<Vec<String>>>()?;
-            print(&s, &ctx, rows, columns)
-        },
-    );
+}
+
+/// The columns a script named: strings only.
+fn column_names(columns: Array) -> RhaiResult<Vec<String>> {
+    columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| match c.read_lock::<ImmutableString>() {
+            Some(name) => Ok(name.to_string()),
+            None => Err(runtime_error(format!(
+                "print_table: column {} is {}, not a string (a column is a key of the rows)",
+                i + 1,
+                crate::kind::of(&c)
+            ))),
+        })
+        .collect()
 }
 
 /// Refuses what is not a list of maps, naming the first row that is not one.

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic, Map};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 
 /// A compiled pattern, as scripts see it (`regex("...")`).
 #[derive(Debug, Clone)]
@@ -169,106 +169,70 @@ fn found(caps: &regex::Captures<'_>) -> Dynamic {
     }
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// The regex family: the `Regex` value, then the functions taking a pattern.
 pub(super) fn register(host: &mut Host) {
     host.engine.register_type_with_name::<Regex>("Regex");
-    host.def(
-        "regex",
-        "pattern: String -> Regex",
-        "A compiled regular expression",
-        |pattern: &str| -> RhaiResult<Regex> {
-            Ok(Regex(compile(pattern, Flags::default())?, Flags::default()))
-        },
+    rows!(host;
+        "regex", "pattern: String -> Regex", "A compiled regular expression",
+            |pattern: &str| -> RhaiResult<Regex> {
+                Ok(Regex(compile(pattern, Flags::default())?, Flags::default()))
+            };
+        "regex", "pattern: String, flags: String -> Regex",
+            "A compiled regular expression with flags: i (ignore case), m (multi-line), s, x",
+            |pattern: &str, flags: &str| -> RhaiResult<Regex> {
+                let flags = Flags::parse(flags)?;
+                Ok(Regex(compile(pattern, flags)?, flags))
+            };
+        "to_string", "re: Regex -> String", "The pattern",
+            |re: &mut Regex| re.0.as_str().to_owned();
+        "to_debug", "re: Regex -> String", "The pattern, for debug()",
+            |re: &mut Regex| format!("regex({:?})", re.0.as_str());
     );
-    host.def(
-        "regex",
-        "pattern: String, flags: String -> Regex",
-        "A compiled regular expression with flags: i (ignore case), m (multi-line), s, x",
-        |pattern: &str, flags: &str| -> RhaiResult<Regex> {
-            let flags = Flags::parse(flags)?;
-            Ok(Regex(compile(pattern, flags)?, flags))
-        },
-    );
-    host.def(
-        "to_string",
-        "re: Regex -> String",
-        "The pattern",
-        |re: &mut Regex| re.0.as_str().to_owned(),
-    );
-    host.def(
-        "to_debug",
-        "re: Regex -> String",
-        "The pattern, for debug()",
-        |re: &mut Regex| format!("regex({:?})", re.0.as_str()),
-    );
-    host.def(
-        "re_match",
-        "text: String, pattern: ? -> bool",
-        "Whether `pattern` (a string or a regex) matches anywhere in `text`",
-        |text: &str, p: Dynamic| -> RhaiResult<bool> { Ok(pattern(&p)?.is_match(text)) },
-    );
-    host.def(
-        "re_find",
-        "text: String, pattern: ? -> ?",
-        "The first match of `pattern` in `text`, or () when there is none",
-        |text: &str, p: Dynamic| -> RhaiResult<Dynamic> { Ok(text_of(pattern(&p)?.find(text))) },
-    );
-    host.def(
-        "re_find_all",
-        "text: String, pattern: ? -> Array",
-        "Every match (the group's text when `pattern` has one group, an array for several)",
-        |text: &str, p: Dynamic| -> RhaiResult<Array> {
-            let re = pattern(&p)?;
-            Ok(re.captures_iter(text).map(|c| found(&c)).collect())
-        },
-    );
-    host.def(
-        "re_captures",
-        "text: String, pattern: ? -> ?",
-        "The first match's groups as a map (by name, and \"0\", \"1\", ... by number), or ()",
-        |text: &str, p: Dynamic| -> RhaiResult<Dynamic> {
-            let re = pattern(&p)?;
-            Ok(re
-                .captures(text)
-                .map_or(Dynamic::UNIT, |c| groups(&re, &c).into()))
-        },
-    );
-    host.def(
-        "re_captures_all",
-        "text: String, pattern: ? -> Array",
-        "Every match's groups, each a map as re_captures gives it",
-        |text: &str, p: Dynamic| -> RhaiResult<Array> {
-            let re = pattern(&p)?;
-            Ok(re
-                .captures_iter(text)
-                .map(|c| groups(&re, &c).into())
-                .collect())
-        },
-    );
-    host.def(
-        "re_replace",
-        "text: String, pattern: ?, replacement: String -> String",
-        "`text` with every match replaced (`$1`, `${name}` insert groups; `$$` is a `$`)",
-        |text: &str, p: Dynamic, replacement: &str| -> RhaiResult<String> {
-            Ok(pattern(&p)?.replace_all(text, replacement).into_owned())
-        },
-    );
-    host.def(
-        "re_split",
-        "text: String, pattern: ? -> Array",
-        "The parts of `text` between matches of `pattern`",
-        |text: &str, p: Dynamic| -> RhaiResult<Array> {
-            Ok(pattern(&p)?
-                .split(text)
-                .map(|part| Dynamic::from(part.to_owned()))
-                .collect())
-        },
-    );
-    host.def(
-        "re_escape",
-        "text: String -> String",
-        "`text` with every regex metacharacter escaped, to match it literally",
-        |text: &str| regex::escape(text),
+    matching(host);
+}
+
+/// `re_match` and the rest: `text` against a pattern (a string or a regex).
+fn matching(host: &mut Host) {
+    rows!(host;
+        "re_match", "text: String, pattern: ? -> bool",
+            "Whether `pattern` (a string or a regex) matches anywhere in `text`",
+            |text: &str, p: Dynamic| -> RhaiResult<bool> { Ok(pattern(&p)?.is_match(text)) };
+        "re_find", "text: String, pattern: ? -> ?",
+            "The first match of `pattern` in `text`, or () when there is none",
+            |text: &str, p: Dynamic| -> RhaiResult<Dynamic> {
+                Ok(text_of(pattern(&p)?.find(text)))
+            };
+        "re_find_all", "text: String, pattern: ? -> Array",
+            "Every match (the group's text when `pattern` has one group, an array for several)",
+            |text: &str, p: Dynamic| -> RhaiResult<Array> {
+                let re = pattern(&p)?;
+                Ok(re.captures_iter(text).map(|c| found(&c)).collect())
+            };
+        "re_captures", "text: String, pattern: ? -> ?",
+            "The first match's groups as a map (by name, and \"0\", \"1\", ... by number), or ()",
+            |text: &str, p: Dynamic| -> RhaiResult<Dynamic> {
+                let re = pattern(&p)?;
+                Ok(re.captures(text).map_or(Dynamic::UNIT, |c| groups(&re, &c).into()))
+            };
+        "re_captures_all", "text: String, pattern: ? -> Array",
+            "Every match's groups, each a map as re_captures gives it",
+            |text: &str, p: Dynamic| -> RhaiResult<Array> {
+                let re = pattern(&p)?;
+                Ok(re.captures_iter(text).map(|c| groups(&re, &c).into()).collect())
+            };
+        "re_replace", "text: String, pattern: ?, replacement: String -> String",
+            "`text` with every match replaced (`$1`, `${name}` insert groups; `$$` is a `$`)",
+            |text: &str, p: Dynamic, replacement: &str| -> RhaiResult<String> {
+                Ok(pattern(&p)?.replace_all(text, replacement).into_owned())
+            };
+        "re_split", "text: String, pattern: ? -> Array",
+            "The parts of `text` between matches of `pattern`",
+            |text: &str, p: Dynamic| -> RhaiResult<Array> {
+                Ok(pattern(&p)?.split(text).map(|part| Dynamic::from(part.to_owned())).collect())
+            };
+        "re_escape", "text: String -> String",
+            "`text` with every regex metacharacter escaped, to match it literally",
+            |text: &str| regex::escape(text);
     );
 }
 

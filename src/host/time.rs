@@ -14,7 +14,7 @@ use jiff::{
 };
 use rhai::{Dynamic, Engine, INT};
 
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 
 /// A point in time with the zone it is shown in.
 #[derive(Debug, Clone)]
@@ -259,198 +259,136 @@ fn operators(engine: &mut Engine) {
     compare!(Duration, |d: &Duration| d.0);
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// The time family: the two values and their operators, then a table per subject.
 pub(super) fn register(host: &mut Host) {
     host.engine.register_type_with_name::<Time>("Time");
     host.engine.register_type_with_name::<Duration>("Duration");
     operators(&mut host.engine);
+    times(host);
+    parts(host);
+    durations(host);
+}
 
-    host.def("now", "-> Time", "The current time, in UTC", || {
-        now_in(TimeZone::UTC)
-    });
-    host.def(
-        "now_local",
-        "-> Time",
-        "The current time, in the system's time zone (TZ, /etc/localtime)",
-        || now_in(TimeZone::system()),
+/// Making a time (now, parsed, from a Unix timestamp) and showing it.
+fn times(host: &mut Host) {
+    rows!(host;
+        "now", "-> Time", "The current time, in UTC", || now_in(TimeZone::UTC);
+        "now_local", "-> Time", "The current time, in the system's time zone (TZ, /etc/localtime)",
+            || now_in(TimeZone::system());
+        "parse_time", "text: String -> Time",
+            "ISO-8601 (2026-11-26T14:30:00Z, +01:00, a date alone; no offset: UTC) or RFC 2822",
+            parse;
+        "parse_time", "text: String, format: String -> Time",
+            "`text` read with a strftime format (%Y-%m-%d %H:%M:%S); no offset in it: UTC",
+            parse_with;
+        "from_unix", "seconds: int -> Time",
+            "The time `seconds` after 1970-01-01T00:00:00Z, in UTC",
+            |seconds: INT| -> RhaiResult<Time> {
+                Timestamp::from_second(seconds)
+                    .map(|t| Time(t.to_zoned_datetime(TimeZone::UTC)))
+                    .map_err(|e| error("from_unix", &e))
+            };
+        "from_unix_millis", "millis: int -> Time",
+            "The time `millis` milliseconds after 1970-01-01T00:00:00Z, in UTC",
+            |millis: INT| -> RhaiResult<Time> {
+                Timestamp::from_millisecond(millis)
+                    .map(|t| Time(t.to_zoned_datetime(TimeZone::UTC)))
+                    .map_err(|e| error("from_unix_millis", &e))
+            };
+        "unix", "time: Time -> int", "Seconds since 1970-01-01T00:00:00Z",
+            |t: &mut Time| t.0.timestamp().as_second();
+        "unix_millis", "time: Time -> int", "Milliseconds since 1970-01-01T00:00:00Z",
+            |t: &mut Time| t.0.timestamp().as_millisecond();
+        "format", "time: Time, format: String -> String",
+            "The time as strftime `format` says (%Y-%m-%d %H:%M:%S %Z)",
+            |t: &mut Time, format: &str| -> RhaiResult<String> {
+                jiff::fmt::strtime::format(format, &t.0)
+                    .map_err(|e| error(&format!("format(`{format}`)"), &e))
+            };
+        "to_rfc2822", "time: Time -> String",
+            "The time as RFC 2822 (mail, HTTP): Thu, 26 Nov 2026 14:30:00 +0000",
+            |t: &mut Time| -> RhaiResult<String> {
+                jiff::fmt::rfc2822::to_string(&t.0).map_err(|e| error("to_rfc2822", &e))
+            };
+        "in_zone", "time: Time, zone: String -> Time",
+            "The same time shown in a zone by name (Europe/Paris, UTC, local)",
+            |t: &mut Time, name: &str| -> RhaiResult<Time> {
+                Ok(Time(t.0.with_time_zone(zone(name)?)))
+            };
+        "zone", "time: Time -> String",
+            "The name of the time's zone (Europe/Paris, UTC), or its offset (+01:00)",
+            |t: &mut Time| zone_name(&t.0);
     );
-    host.def(
-        "parse_time",
-        "text: String -> Time",
-        "ISO-8601 (2026-11-26T14:30:00Z, +01:00, a date alone; no offset: UTC) or RFC 2822",
-        parse,
-    );
-    host.def(
-        "parse_time",
-        "text: String, format: String -> Time",
-        "`text` read with a strftime format (%Y-%m-%d %H:%M:%S); no offset in it: UTC",
-        parse_with,
-    );
-    host.def(
-        "from_unix",
-        "seconds: int -> Time",
-        "The time `seconds` after 1970-01-01T00:00:00Z, in UTC",
-        |seconds: INT| -> RhaiResult<Time> {
-            Timestamp::from_second(seconds)
-                .map(|t| Time(t.to_zoned_datetime(TimeZone::UTC)))
-                .map_err(|e| error("from_unix", &e))
-        },
-    );
-    host.def(
-        "from_unix_millis",
-        "millis: int -> Time",
-        "The time `millis` milliseconds after 1970-01-01T00:00:00Z, in UTC",
-        |millis: INT| -> RhaiResult<Time> {
-            Timestamp::from_millisecond(millis)
-                .map(|t| Time(t.to_zoned_datetime(TimeZone::UTC)))
-                .map_err(|e| error("from_unix_millis", &e))
-        },
-    );
-    host.def(
-        "unix",
-        "time: Time -> int",
-        "Seconds since 1970-01-01T00:00:00Z",
-        |t: &mut Time| t.0.timestamp().as_second(),
-    );
-    host.def(
-        "unix_millis",
-        "time: Time -> int",
-        "Milliseconds since 1970-01-01T00:00:00Z",
-        |t: &mut Time| t.0.timestamp().as_millisecond(),
-    );
-    host.def(
-        "format",
-        "time: Time, format: String -> String",
-        "The time as strftime `format` says (%Y-%m-%d %H:%M:%S %Z)",
-        |t: &mut Time, format: &str| -> RhaiResult<String> {
-            jiff::fmt::strtime::format(format, &t.0)
-                .map_err(|e| error(&format!("format(`{format}`)"), &e))
-        },
-    );
-    host.def(
-        "to_rfc2822",
-        "time: Time -> String",
-        "The time as RFC 2822 (mail, HTTP): Thu, 26 Nov 2026 14:30:00 +0000",
-        |t: &mut Time| -> RhaiResult<String> {
-            jiff::fmt::rfc2822::to_string(&t.0).map_err(|e| error("to_rfc2822", &e))
-        },
-    );
-    host.def(
-        "in_zone",
-        "time: Time, zone: String -> Time",
-        "The same time shown in a zone by name (Europe/Paris, UTC, local)",
-        |t: &mut Time, name: &str| -> RhaiResult<Time> {
-            Ok(Time(t.0.with_time_zone(zone(name)?)))
-        },
-    );
-    host.def(
-        "zone",
-        "time: Time -> String",
-        "The name of the time's zone (Europe/Paris, UTC), or its offset (+01:00)",
-        |t: &mut Time| match t.0.time_zone().iana_name() {
-            Some(name) => name.to_owned(),
-            None if t.0.offset() == Offset::UTC => "UTC".to_owned(),
-            None => {
-                let seconds = t.0.offset().seconds();
-                let sign = if seconds < 0 { '-' } else { '+' };
-                let minutes = seconds.unsigned_abs() / 60;
-                format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-            }
-        },
-    );
-    for (name, doc, part) in [
-        (
-            "year",
-            "The year",
-            (|t| t.year().into()) as fn(&ZonedDateTime) -> INT,
-        ),
-        ("month", "The month, 1 to 12", |t| t.month().into()),
-        ("day", "The day of the month, 1 to 31", |t| t.day().into()),
-        ("hour", "The hour, 0 to 23", |t| t.hour().into()),
-        ("minute", "The minute, 0 to 59", |t| t.minute().into()),
-        ("second", "The second, 0 to 59", |t| t.second().into()),
-        (
-            "weekday",
-            "The day of the week, 1 (Monday) to 7 (Sunday)",
-            |t| t.weekday().to_monday_one_offset().into(),
-        ),
-    ] {
-        host.def(name, "time: Time -> int", doc, move |t: &mut Time| {
-            part(&t.0)
-        });
-    }
-    host.def(
-        "to_string",
-        "time: Time -> String",
-        "ISO-8601 with the offset: 2026-11-26T14:30:00Z",
-        |t: &mut Time| t.to_string(),
-    );
-    host.def(
-        "to_debug",
-        "time: Time -> String",
-        "The time, for debug()",
-        |t: &mut Time| format!("time(\"{t}\")"),
-    );
+}
 
-    for (name, doc, unit) in [
-        (
-            "seconds",
-            "A duration of `n` seconds (an int or a float)",
-            1,
-        ),
-        ("minutes", "A duration of `n` minutes", 60),
-        ("hours", "A duration of `n` hours", 3600),
-        ("days", "A duration of `n` days of 24 hours", 86400),
-        ("weeks", "A duration of `n` weeks", 7 * 86400),
-    ] {
-        host.def(name, "n: ? -> Duration", doc, move |n: Dynamic| {
-            amount(&n, unit, name)
-        });
+/// `zone(time)`: the zone's name, else its offset.
+fn zone_name(time: &ZonedDateTime) -> String {
+    match time.time_zone().iana_name() {
+        Some(name) => name.to_owned(),
+        None if time.offset() == Offset::UTC => "UTC".to_owned(),
+        None => {
+            let seconds = time.offset().seconds();
+            let sign = if seconds < 0 { '-' } else { '+' };
+            let minutes = seconds.unsigned_abs() / 60;
+            format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+        }
     }
-    host.def(
-        "duration",
-        "text: String -> Duration",
-        "A duration from text: 90m, 1h 30m, 2 days, 1.5h, PT1H30M",
-        parse_duration,
+}
+
+/// A time's calendar parts, and the time as text.
+fn parts(host: &mut Host) {
+    rows!(host;
+        "year", "time: Time -> int", "The year", |t: &mut Time| INT::from(t.0.year());
+        "month", "time: Time -> int", "The month, 1 to 12", |t: &mut Time| INT::from(t.0.month());
+        "day", "time: Time -> int", "The day of the month, 1 to 31",
+            |t: &mut Time| INT::from(t.0.day());
+        "hour", "time: Time -> int", "The hour, 0 to 23", |t: &mut Time| INT::from(t.0.hour());
+        "minute", "time: Time -> int", "The minute, 0 to 59",
+            |t: &mut Time| INT::from(t.0.minute());
+        "second", "time: Time -> int", "The second, 0 to 59",
+            |t: &mut Time| INT::from(t.0.second());
+        "weekday", "time: Time -> int", "The day of the week, 1 (Monday) to 7 (Sunday)",
+            |t: &mut Time| INT::from(t.0.weekday().to_monday_one_offset());
+        "to_string", "time: Time -> String", "ISO-8601 with the offset: 2026-11-26T14:30:00Z",
+            |t: &mut Time| t.to_string();
+        "to_debug", "time: Time -> String", "The time, for debug()",
+            |t: &mut Time| format!("time(\"{t}\")");
     );
-    for (name, doc, unit) in [
-        ("as_seconds", "The whole seconds in a duration", 1),
-        ("as_minutes", "The whole minutes in a duration", 60),
-        ("as_hours", "The whole hours in a duration", 3600),
-        (
-            "as_days",
-            "The whole days (of 24 hours) in a duration",
-            86400,
-        ),
-    ] {
-        host.def(name, "d: Duration -> int", doc, move |d: &mut Duration| {
-            d.0.as_secs() / unit
-        });
-    }
-    host.def(
-        "as_millis",
-        "d: Duration -> int",
-        "The whole milliseconds in a duration",
-        |d: &mut Duration| -> RhaiResult<INT> {
-            INT::try_from(d.0.as_millis()).map_err(|_| runtime_error("duration out of range"))
-        },
-    );
-    host.def(
-        "to_string",
-        "d: Duration -> String",
-        "The duration as 1h 30m",
-        |d: &mut Duration| d.to_string(),
-    );
-    host.def(
-        "to_iso",
-        "d: Duration -> String",
-        "The duration as ISO-8601 (PT1H30M), as SQL intervals take it",
-        |d: &mut Duration| d.0.to_string(),
-    );
-    host.def(
-        "to_debug",
-        "d: Duration -> String",
-        "The duration, for debug()",
-        |d: &mut Duration| format!("duration(\"{d}\")"),
+}
+
+/// Making a duration, its whole units, and the duration as text.
+fn durations(host: &mut Host) {
+    rows!(host;
+        "seconds", "n: ? -> Duration", "A duration of `n` seconds (an int or a float)",
+            |n: Dynamic| amount(&n, 1, "seconds");
+        "minutes", "n: ? -> Duration", "A duration of `n` minutes",
+            |n: Dynamic| amount(&n, 60, "minutes");
+        "hours", "n: ? -> Duration", "A duration of `n` hours",
+            |n: Dynamic| amount(&n, 3600, "hours");
+        "days", "n: ? -> Duration", "A duration of `n` days of 24 hours",
+            |n: Dynamic| amount(&n, 86400, "days");
+        "weeks", "n: ? -> Duration", "A duration of `n` weeks",
+            |n: Dynamic| amount(&n, 7 * 86400, "weeks");
+        "duration", "text: String -> Duration",
+            "A duration from text: 90m, 1h 30m, 2 days, 1.5h, PT1H30M", parse_duration;
+        "as_seconds", "d: Duration -> int", "The whole seconds in a duration",
+            |d: &mut Duration| d.0.as_secs();
+        "as_minutes", "d: Duration -> int", "The whole minutes in a duration",
+            |d: &mut Duration| d.0.as_secs() / 60;
+        "as_hours", "d: Duration -> int", "The whole hours in a duration",
+            |d: &mut Duration| d.0.as_secs() / 3600;
+        "as_days", "d: Duration -> int", "The whole days (of 24 hours) in a duration",
+            |d: &mut Duration| d.0.as_secs() / 86400;
+        "as_millis", "d: Duration -> int", "The whole milliseconds in a duration",
+            |d: &mut Duration| -> RhaiResult<INT> {
+                INT::try_from(d.0.as_millis()).map_err(|_| runtime_error("duration out of range"))
+            };
+        "to_string", "d: Duration -> String", "The duration as 1h 30m",
+            |d: &mut Duration| d.to_string();
+        "to_iso", "d: Duration -> String",
+            "The duration as ISO-8601 (PT1H30M), as SQL intervals take it",
+            |d: &mut Duration| d.0.to_string();
+        "to_debug", "d: Duration -> String", "The duration, for debug()",
+            |d: &mut Duration| format!("duration(\"{d}\")");
     );
 }

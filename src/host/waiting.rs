@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::control;
-use super::def::{Host, RhaiResult, runtime_error};
+use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::interrupt;
 use crate::limits::MAX_WAIT_SECONDS;
 use crate::log::{Level, emit};
@@ -213,54 +213,47 @@ fn wait_until(
 pub(super) fn register(host: &mut Host) {
     // Typed, so these replace Rhai's own `sleep`, which Ctrl-C cannot stop and which panics
     // on a huge number. (The only `sleep`: `hardened.rs` leaves it to these.)
-    host.def(
-        "sleep",
-        "seconds: int",
-        "Waits `seconds`; Ctrl-C ends the script",
-        |seconds: rhai::INT| -> RhaiResult<()> { pause(self::seconds(&seconds.into(), "sleep")?) },
+    rows!(host;
+        "sleep", "seconds: int", "Waits `seconds`; Ctrl-C ends the script",
+            |seconds: rhai::INT| -> RhaiResult<()> {
+                pause(self::seconds(&seconds.into(), "sleep")?)
+            };
+        "sleep", "seconds: float", "Waits `seconds`; Ctrl-C ends the script",
+            |seconds: rhai::FLOAT| -> RhaiResult<()> {
+                pause(self::seconds(&seconds.into(), "sleep")?)
+            };
+        "retry", "times: int, backoff: ?, attempt: FnPtr -> ?",
+            "Calls `attempt` until it succeeds, at most `times`, waiting `backoff` seconds (doubling) between; its value or its last error",
+            |ctx: NativeCallContext, times: rhai::INT, backoff: Dynamic, attempt: FnPtr| {
+                retry(&ctx, times, &backoff, &attempt)
+            };
+        "wait_until", "timeout: ?, condition: FnPtr -> ?",
+            "Calls `condition` every 0.5s until it returns something other than false or () (or an error); that value, or an error after `timeout` seconds",
+            |ctx: NativeCallContext, timeout: Dynamic, condition: FnPtr| {
+                wait_until(&ctx, &timeout, DEFAULT_INTERVAL, &condition)
+            };
+        "wait_until", "timeout: ?, interval: ?, condition: FnPtr -> ?",
+            "Like wait_until(timeout, condition), checking every `interval` seconds",
+            |ctx: NativeCallContext, timeout: Dynamic, interval: Dynamic, condition: FnPtr| {
+                wait_until_every(&ctx, &timeout, &interval, &condition)
+            };
     );
-    host.def(
-        "sleep",
-        "seconds: float",
-        "Waits `seconds`; Ctrl-C ends the script",
-        |seconds: rhai::FLOAT| -> RhaiResult<()> {
-            pause(self::seconds(&seconds.into(), "sleep")?)
-        },
-    );
-    host.def(
-        "retry",
-        "times: int, backoff: ?, attempt: FnPtr -> ?",
-        "Calls `attempt` until it succeeds, at most `times`, waiting `backoff` seconds (doubling) between; its value or its last error",
-        |ctx: NativeCallContext, times: rhai::INT, backoff: Dynamic, attempt: FnPtr| {
-            retry(&ctx, times, &backoff, &attempt)
-        },
-    );
-    host.def(
-        "wait_until",
-        "timeout: ?, condition: FnPtr -> ?",
-        "Calls `condition` every 0.5s until it returns something other than false or () (or an error); that value, or an error after `timeout` seconds",
-        |ctx: NativeCallContext, timeout: Dynamic, condition: FnPtr| {
-            wait_until(&ctx, &timeout, DEFAULT_INTERVAL, &condition)
-        },
-    );
-    host.def(
-        "wait_until",
-        "timeout: ?, interval: ?, condition: FnPtr -> ?",
-        "Like wait_until(timeout, condition), checking every `interval` seconds",
-        |ctx: NativeCallContext,
-         timeout: Dynamic,
-         interval: Dynamic,
-         condition: FnPtr|
-         -> RhaiResult<Dynamic> {
-            let interval = seconds(&interval, "wait_until's interval")?;
-            if interval.is_zero() {
-                return Err(runtime_error(
-                    "wait_until's interval must be more than 0 seconds",
-                ));
-            }
-            wait_until(&ctx, &timeout, interval, &condition)
-        },
-    );
+}
+
+/// `wait_until(timeout, interval, condition)`: an interval of more than nothing.
+fn wait_until_every(
+    ctx: &NativeCallContext,
+    timeout: &Dynamic,
+    interval: &Dynamic,
+    condition: &FnPtr,
+) -> RhaiResult<Dynamic> {
+    let interval = seconds(interval, "wait_until's interval")?;
+    if interval.is_zero() {
+        return Err(runtime_error(
+            "wait_until's interval must be more than 0 seconds",
+        ));
+    }
+    wait_until(ctx, timeout, interval, condition)
 }
 
 #[cfg(test)]

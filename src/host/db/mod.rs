@@ -67,7 +67,7 @@ fn placed(mut error: Box<EvalAltResult>, ctx: &NativeCallContext) -> Box<EvalAlt
 
 /// Registers the `db` functions (documented for `:help`) and the `Db` handle's methods;
 /// returns the module, for `import "std/db"` and the global `db::` namespace.
-pub(crate) fn register(host: &mut Host, session: &Rc<Session>) -> Shared<Module> {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) -> Shared<Module> {
     let mut module = Module::new();
     let api = Rc::new(Api {
         session: session.clone(),
