@@ -1,8 +1,10 @@
 //! `SQLite`, in-process with the bundled library: statements prepared once and cached, rows
 //! stepped one at a time (`db::each` in constant memory), `db::query` refused by `SQLite` itself
-//! when its statement would write (`sqlite3_stmt_readonly`, and an authorizer that denies
-//! ATTACH, DETACH and transaction control while reading), `--read-only` as a file opened
-//! read-only with `query_only` on, Ctrl-C as `sqlite3_interrupt`.
+//! when its statement would write (`sqlite3_stmt_readonly`), `--read-only` as a file opened
+//! read-only with `query_only` on, `--dry-run` as a copy in memory of the file opened read-only,
+//! so no statement can touch the file. In both modes, and for `db::query`, `SQLite`'s authorizer
+//! denies ATTACH, DETACH, transaction control and every pragma that changes something. Ctrl-C is
+//! `sqlite3_interrupt`.
 
 use std::path::Path;
 use std::rc::Rc;
@@ -24,6 +26,8 @@ pub(crate) struct Sqlite {
     /// Set while a `db::query` statement is prepared: the authorizer then denies what could
     /// change anything outside the statement's own result.
     reading: Arc<AtomicBool>,
+    /// Set while adminsh runs its own transaction control, which the authorizer lets through.
+    own: Arc<AtomicBool>,
 }
 
 impl Sqlite {
@@ -43,6 +47,7 @@ impl Sqlite {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let conn = match path {
+            Some(path) if path.exists() && mode.dry_run => copy_in_memory(path),
             Some(path) if path.exists() => Connection::open_with_flags(path, flags),
             Some(path) if mode.read_only => {
                 return Err(format!(
@@ -61,14 +66,17 @@ impl Sqlite {
             None => format!("cannot open an SQLite database in memory: {e}"),
         })?;
         let reading = Arc::new(AtomicBool::new(false));
-        let mut sqlite = Sqlite { conn, reading };
+        let own = Arc::new(AtomicBool::new(false));
+        let mut sqlite = Sqlite { conn, reading, own };
         sqlite
-            .setup(mode.read_only)
+            .setup(mode)
             .map_err(|e| format!("cannot set up the SQLite database: {}", e.text()))?;
         Ok(sqlite)
     }
 
-    fn setup(&mut self, read_only: bool) -> Result<(), DbError> {
+    fn setup(&mut self, mode: &Mode) -> Result<(), DbError> {
+        let read_only = mode.read_only;
+        let guarded_mode = mode.read_only || mode.dry_run;
         self.conn
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(error)?;
@@ -79,23 +87,25 @@ impl Sqlite {
                 .map_err(error)?;
         }
         let reading = self.reading.clone();
+        let own = self.own.clone();
+        // SQLite's own judgement of each statement as it is prepared, whatever its text looks
+        // like to a lexer: in a guarded mode (or for db::query) nothing may reach another file,
+        // end or begin a transaction, or change a setting.
         self.conn
             .authorizer(Some(move |context: AuthContext<'_>| {
-                let guarded = read_only || reading.load(Ordering::SeqCst);
+                let guarded = guarded_mode || reading.load(Ordering::SeqCst);
+                if !guarded || own.load(Ordering::SeqCst) {
+                    return Authorization::Allow;
+                }
                 match context.action {
                     AuthAction::Attach { .. }
                     | AuthAction::Detach { .. }
                     | AuthAction::Transaction { .. }
-                    | AuthAction::Savepoint { .. }
-                        if guarded =>
-                    {
-                        Authorization::Deny
-                    }
-                    AuthAction::Pragma { pragma_name, .. }
-                        if guarded && pragma_name.eq_ignore_ascii_case("query_only") =>
-                    {
-                        Authorization::Deny
-                    }
+                    | AuthAction::Savepoint { .. } => Authorization::Deny,
+                    AuthAction::Pragma {
+                        pragma_name,
+                        pragma_value,
+                    } if !looks_only(pragma_name, pragma_value) => Authorization::Deny,
                     _ => Authorization::Allow,
                 }
             }))
@@ -235,7 +245,10 @@ impl Backend for Sqlite {
     }
 
     fn control(&self, sql: &str) -> Result<(), DbError> {
-        self.conn.execute_batch(sql).map_err(error)
+        self.own.store(true, Ordering::SeqCst);
+        let done = self.conn.execute_batch(sql).map_err(error);
+        self.own.store(false, Ordering::SeqCst);
+        done
     }
 
     fn canceller(&self) -> Canceller {
@@ -294,6 +307,66 @@ fn numbered(i: usize, message: &str) -> DbError {
 fn in_set(n: usize, mut e: DbError) -> DbError {
     e.message = format!("parameter set {}: {}", n + 1, e.message);
     e
+}
+
+/// A dry run's database: the file opened read-only (the OS keeps it as it is, whatever a
+/// statement or a pragma asks) and copied into memory, where the sandbox runs. A database
+/// larger than memory cannot be dry-run.
+fn copy_in_memory(path: &Path) -> rusqlite::Result<Connection> {
+    let disk = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let mut memory = Connection::open_in_memory()?;
+    rusqlite::backup::Backup::new(&disk, &mut memory)?.run_to_completion(
+        4096,
+        std::time::Duration::ZERO,
+        None,
+    )?;
+    Ok(memory)
+}
+
+/// The pragmas a guarded statement may run: those that only look (the schema's introspection,
+/// and a setting read without a value). Every other one, and every setting changed, is denied:
+/// what is not known to be harmless is refused.
+fn looks_only(name: &str, value: Option<&str>) -> bool {
+    const INTROSPECTION: &[&str] = &[
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+        "database_list",
+        "collation_list",
+        "function_list",
+        "module_list",
+        "pragma_list",
+        "compile_options",
+    ];
+    const SETTINGS: &[&str] = &[
+        "application_id",
+        "auto_vacuum",
+        "busy_timeout",
+        "cache_size",
+        "data_version",
+        "encoding",
+        "foreign_keys",
+        "freelist_count",
+        "journal_mode",
+        "page_count",
+        "page_size",
+        "query_only",
+        "schema_version",
+        "synchronous",
+        "user_version",
+    ];
+    let name = name.to_ascii_lowercase();
+    INTROSPECTION.contains(&name.as_str()) || (value.is_none() && SETTINGS.contains(&name.as_str()))
 }
 
 /// Why a missing file is not made: a typo in `DATABASE_URL` must not read as an empty, clean

@@ -1105,3 +1105,80 @@ fn sqlite_never_invents_a_database_the_url_did_not_ask_for() {
         assert!(!done.path().join("app.db").exists(), "{url}");
     }
 }
+
+/// Under `--dry-run` and `--read-only`, no statement reaches the `SQLite` file or another one,
+/// whatever its text: `SQLite` judges each statement (its authorizer), and a dry run works on a
+/// copy in memory of the file opened read-only. Each shape ends with the file's bytes unchanged
+/// and no other file in the app.
+#[test]
+fn sqlite_guarded_modes_keep_the_file_whatever_the_sql_says() {
+    require!(Sqlite3);
+    let shapes = [
+        "pragma journal_mode = off; pragma cache_size = 1; delete from big",
+        "pragma journal_mode = delete",
+        "pragma synchronous = off; delete from big",
+        "pragma writable_schema = on",
+        "pragma query_only = off; delete from big",
+        "pragma query_only = 0; delete from big",
+        "attach database 'other.db' as o; create table o.t (x int)",
+        "attach 'file:other.db?mode=rwc' as o",
+        "vacuum into 'copy.db'",
+        "vacuum",
+        "commit; delete from big",
+        "/* */--\rcommit\ndelete from big",
+        "end; delete from big",
+        "rollback; delete from big",
+        "savepoint x; delete from big; release x",
+        "begin immediate; delete from big; commit",
+        "delete from big",
+        "drop table big",
+        "create table other (x int); insert into other values (1)",
+        "update big set v = 'x'; pragma wal_checkpoint(truncate)",
+    ];
+    for mode in ["--dry-run", "--read-only"] {
+        for shape in shapes {
+            let t = Test::new().file(".env", "DATABASE_URL=sqlite:///app.db");
+            sqlite3(
+                &t.path().join("app.db"),
+                "create table big (id integer primary key, v text);
+                 with recursive c(x) as (select 1 union all select x + 1 from c limit 20000)
+                 insert into big select x, printf('row %d', x) from c;",
+            );
+            let before = std::fs::read(t.path().join("app.db")).unwrap();
+            let mut files: Vec<String> = list(t.path());
+            let code: String = shape
+                .split("; ")
+                .map(|s| format!("try {{ db::exec({s:?}) }} catch (e) {{ print(e) }}\n"))
+                .collect();
+            let done = t
+                .args(&[mode, "-e", &code])
+                .any_stdout()
+                .any_stderr()
+                .status(0)
+                .run();
+            let after = std::fs::read(done.path().join("app.db")).unwrap();
+            assert!(before == after, "{mode} `{shape}` changed app.db");
+            files.sort();
+            assert_eq!(list(done.path()), files, "{mode} `{shape}` made a file");
+            assert_eq!(
+                sqlite3(
+                    &done.path().join("app.db"),
+                    "pragma integrity_check; select count(*) from big"
+                ),
+                "ok\n20000\n",
+                "{mode} `{shape}`"
+            );
+        }
+    }
+}
+
+/// The names in an app's directory, sorted, but adminsh's own state (the audit log).
+fn list(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".adminsh")
+        .collect();
+    names.sort();
+    names
+}
