@@ -9,11 +9,13 @@
 mod audit;
 mod catalog;
 mod cli;
+mod clock;
 mod command_line;
 mod completion;
 mod db;
 mod diagnostic;
 mod error;
+mod hash;
 mod hints;
 mod host;
 mod interrupt;
@@ -40,6 +42,7 @@ mod stdlib;
 mod step_code;
 mod suggest;
 mod table;
+mod who;
 
 use std::ffi::OsString;
 use std::io::Write;

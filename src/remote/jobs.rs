@@ -80,7 +80,7 @@ impl Jobs<'_> {
         let what: Vec<&str> = std::iter::once(head.as_str())
             .chain(args.iter().map(String::as_str))
             .collect();
-        let user = format!("{}@{}", crate::state::user(), crate::state::host());
+        let user = format!("{}@{}", crate::who::user(), crate::who::host());
         let run = job::Run {
             id: &id,
             argv: &forwarded,
@@ -352,8 +352,8 @@ fn suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .subsec_nanos();
-    let seed = format!("{nanos}-{}-{}", std::process::id(), crate::state::host());
-    format!("{:04x}", crate::state::fnv(seed.as_bytes()) & 0xffff)
+    let seed = format!("{nanos}-{}-{}", std::process::id(), crate::who::host());
+    format!("{:04x}", crate::hash::fnv(seed.as_bytes()) & 0xffff)
 }
 
 /// Runs `argv` to its end, its output straight through; Ctrl-C here ends it too.

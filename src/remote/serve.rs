@@ -81,7 +81,7 @@ pub(crate) fn announce(name: &str, release: &Release) {
         "adminsh: {name}: {} {version} at {} on {}, stage {}\n",
         release.name,
         release.path().display(),
-        crate::state::host(),
+        crate::who::host(),
         release.stage
     );
     // One write, so the line travels whole.
