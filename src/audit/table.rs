@@ -94,17 +94,9 @@ pub(crate) fn table(path: &Path, count: usize) -> Result<(String, Vec<String>)> 
             start.reason.clone().unwrap_or_default(),
         ]);
     }
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
     let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:w$}", w = widths[i]))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
+    for line in crate::table::plain(&rows) {
+        out.push_str(&line);
         out.push('\n');
     }
     Ok((out, damaged))

@@ -208,22 +208,8 @@ impl Jobs<'_> {
                 row.what,
             ]);
         }
-        let widths: Vec<usize> = (0..7)
-            .map(|i| {
-                table
-                    .iter()
-                    .map(|r| r[i].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for row in table {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:width$}"))
-                .collect();
-            if writeln!(out, "{}", cells.join("  ").trim_end()).is_err() {
+        for line in crate::table::plain(&table) {
+            if writeln!(out, "{line}").is_err() {
                 break;
             }
         }
