@@ -111,9 +111,9 @@ pub(crate) fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
 }
 
 impl Target {
-    #[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
-    fn check(f: Fields) -> Result<Target, String> {
-        let program = match f.adminsh {
+    /// The table as written, checked: reached one way, with only that way's keys.
+    fn check(mut f: Fields) -> Result<Target, String> {
+        let program = match f.adminsh.take() {
             Some(p) if p.trim().is_empty() => return Err("`adminsh` is empty".into()),
             Some(p) => p,
             None => DEFAULT_PROGRAM.to_owned(),
@@ -121,7 +121,7 @@ impl Target {
         if f.dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
             return Err("`dir` is empty".into());
         }
-        let via = match (f.ssh, f.kubectl) {
+        let via = match (f.ssh.take(), f.kubectl.take()) {
             (Some(_), Some(_)) => {
                 return Err("it has both `ssh` and `kubectl`; a target is reached one way".into());
             }
@@ -131,64 +131,8 @@ impl Target {
                         .into(),
                 );
             }
-            (Some(ssh), None) => {
-                only_for(
-                    "kubectl",
-                    &[
-                        ("namespace", f.namespace.is_some()),
-                        ("container", f.container.is_some()),
-                        ("context", f.context.is_some()),
-                        ("job", f.job.is_some()),
-                    ],
-                )?;
-                if f.dir.is_none() {
-                    return Err("an ssh target needs `dir`, the release root on the host".into());
-                }
-                let destination = Host::parse(&ssh, None, f.port)?;
-                let hosts = match f.hosts {
-                    Some(hosts) if hosts.is_empty() => return Err("`hosts` is empty".into()),
-                    Some(hosts) => hosts
-                        .iter()
-                        .map(|h| Host::parse(h, destination.user.as_deref(), f.port))
-                        .collect::<Result<_, _>>()?,
-                    None => vec![destination.clone()],
-                };
-                Via::Ssh(Ssh {
-                    destination,
-                    hosts,
-                    identity: f.identity,
-                    options: f.ssh_options.unwrap_or_default(),
-                })
-            }
-            (None, Some(resource)) => {
-                only_for(
-                    "ssh",
-                    &[
-                        ("port", f.port.is_some()),
-                        ("identity", f.identity.is_some()),
-                        ("hosts", f.hosts.is_some()),
-                        ("ssh_options", f.ssh_options.is_some()),
-                    ],
-                )?;
-                if resource.trim().is_empty() {
-                    return Err("`kubectl` is empty: name a pod or `deploy/NAME`".into());
-                }
-                let job = f.job.unwrap_or(false);
-                let k = Kubectl {
-                    resource,
-                    namespace: f.namespace,
-                    container: f.container,
-                    context: f.context,
-                    job,
-                };
-                if job && k.deployment().is_none() {
-                    return Err(format!(
-                        "`job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `{}`",
-                        k.resource
-                    ));
-                }
-                Via::Kubectl(k)
-            }
+            (Some(ssh), None) => Via::Ssh(Ssh::check(&ssh, &mut f)?),
+            (None, Some(resource)) => Via::Kubectl(Kubectl::check(resource, &mut f)?),
         };
         Ok(Target {
             dir: f.dir,
@@ -222,6 +166,74 @@ impl Target {
             text.push_str(&format!(", --each on {}", labels.join(" ")));
         }
         text
+    }
+}
+
+impl Ssh {
+    /// An ssh target's keys: `ssh` (the destination), `dir`, and `hosts`, `port`, `identity`,
+    /// `ssh_options` if it has them; none of kubectl's.
+    fn check(ssh: &str, f: &mut Fields) -> Result<Ssh, String> {
+        only_for(
+            "kubectl",
+            &[
+                ("namespace", f.namespace.is_some()),
+                ("container", f.container.is_some()),
+                ("context", f.context.is_some()),
+                ("job", f.job.is_some()),
+            ],
+        )?;
+        if f.dir.is_none() {
+            return Err("an ssh target needs `dir`, the release root on the host".into());
+        }
+        let destination = Host::parse(ssh, None, f.port)?;
+        let hosts = match f.hosts.take() {
+            Some(hosts) if hosts.is_empty() => return Err("`hosts` is empty".into()),
+            Some(hosts) => hosts
+                .iter()
+                .map(|h| Host::parse(h, destination.user.as_deref(), f.port))
+                .collect::<Result<_, _>>()?,
+            None => vec![destination.clone()],
+        };
+        Ok(Ssh {
+            destination,
+            hosts,
+            identity: f.identity.take(),
+            options: f.ssh_options.take().unwrap_or_default(),
+        })
+    }
+}
+
+impl Kubectl {
+    /// A kubectl target's keys: `kubectl` (the resource), and `namespace`, `container`,
+    /// `context`, `job` if it has them; none of ssh's.
+    fn check(resource: String, f: &mut Fields) -> Result<Kubectl, String> {
+        only_for(
+            "ssh",
+            &[
+                ("port", f.port.is_some()),
+                ("identity", f.identity.is_some()),
+                ("hosts", f.hosts.is_some()),
+                ("ssh_options", f.ssh_options.is_some()),
+            ],
+        )?;
+        if resource.trim().is_empty() {
+            return Err("`kubectl` is empty: name a pod or `deploy/NAME`".into());
+        }
+        let job = f.job.unwrap_or(false);
+        let k = Kubectl {
+            resource,
+            namespace: f.namespace.take(),
+            container: f.container.take(),
+            context: f.context.take(),
+            job,
+        };
+        if job && k.deployment().is_none() {
+            return Err(format!(
+                "`job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `{}`",
+                k.resource
+            ));
+        }
+        Ok(k)
     }
 }
 
