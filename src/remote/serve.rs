@@ -29,7 +29,7 @@ pub(crate) fn unwrap(args: Vec<OsString>) -> Result<Vec<OsString>, i32> {
     }
     let decoded = match payload
         .to_str()
-        .ok_or_else(|| "the payload is not text".to_owned())
+        .ok_or_else(|| anyhow::anyhow!("the payload is not text"))
         .and_then(super::payload::decode)
     {
         Ok(args) => args,
