@@ -157,54 +157,41 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
-    #[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+    /// What the rest of the program sees: the mode the flags and words ask for, checked, and
+    /// the flags every mode shares.
     pub(crate) fn into_options(mut self) -> Result<Options, Error> {
         let script = std::mem::take(&mut self.script);
-        let mut words = text_words(script, self.eval.is_some(), self.complete_words)?.into_iter();
+        let words = text_words(script, self.eval.is_some(), self.complete_words)?;
         self.check_env_files()?;
+        let mode = self.mode(words)?;
+        check_json(self.json, &mode)?;
+        let detach = detach(self.detach, self.detached_run.take(), &mode)?;
+        Ok(Options {
+            mode,
+            flags: self.into_flags(detach),
+        })
+    }
+
+    /// The mode: completion's, a flag's of its own (which takes no script), else `-e`'s, a
+    /// script's, or the console.
+    fn mode(&mut self, words: Vec<String>) -> Result<Mode, Error> {
+        let mut words = words.into_iter();
         let first = words.next();
         let rest: Vec<String> = words.collect();
-        let takes_no_script = |flag: &str, first: &Option<String>| match first {
-            Some(script) => Err(Error::usage(format!(
-                "{flag} takes no script, but `{script}` was given"
-            ))),
-            None => Ok(()),
-        };
-        let mode = if self.complete_words {
-            Mode::Complete {
+        if self.complete_words {
+            return Ok(Mode::Complete {
                 words: first.into_iter().chain(rest).collect(),
-            }
-        } else if let Some(shell) = self.completions {
-            takes_no_script("--completions", &first)?;
-            Mode::Completions(shell)
-        } else if self.targets {
-            takes_no_script("--targets", &first)?;
-            Mode::Targets
-        } else if self.list {
-            takes_no_script("--list", &first)?;
-            Mode::Release(ReleaseMode::List)
-        } else if self.check {
-            takes_no_script("--check", &first)?;
-            Mode::Release(ReleaseMode::Check)
-        } else if self.audit {
-            takes_no_script("--audit", &first)?;
-            Mode::Release(ReleaseMode::Audit)
-        } else if self.runs {
-            takes_no_script("--runs", &first)?;
-            Mode::Release(ReleaseMode::Runs)
-        } else if let Some(id) = self.logs {
-            takes_no_script("--logs", &first)?;
-            Mode::Release(ReleaseMode::Logs { id })
-        } else if let Some(id) = self.attach {
-            takes_no_script("--attach", &first)?;
-            Mode::Release(ReleaseMode::Attach { id })
-        } else if let Some(id) = self.stop {
-            takes_no_script("--stop", &first)?;
-            Mode::Release(ReleaseMode::Stop { id })
-        } else if self.env {
-            takes_no_script("--env", &first)?;
-            Mode::Release(ReleaseMode::Env { all: self.all })
-        } else if let Some(code) = self.eval {
+            });
+        }
+        if let Some((flag, mode)) = self.flag_mode() {
+            return match first {
+                Some(script) => Err(Error::usage(format!(
+                    "{flag} takes no script, but `{script}` was given"
+                ))),
+                None => Ok(mode),
+            };
+        }
+        Ok(if let Some(code) = self.eval.take() {
             // With -e, every word is an argument of the code.
             Mode::Release(ReleaseMode::Eval {
                 code,
@@ -214,51 +201,84 @@ impl Cli {
             Mode::Release(ReleaseMode::Script { script, args: rest })
         } else {
             Mode::Release(ReleaseMode::Console)
-        };
-        if self.json
-            && !matches!(
-                mode,
-                Mode::Release(
-                    ReleaseMode::Script { .. } | ReleaseMode::Eval { .. } | ReleaseMode::Env { .. }
-                )
-            )
-        {
-            return Err(Error::usage(
-                "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given",
-            ));
-        }
-        let detach = detach(self.detach, self.detached_run, &mode)?;
-        Ok(Options {
-            mode,
-            flags: Flags {
-                release: OpenOptions {
-                    dir: self.dir,
-                    env_files: self.env_files,
-                    stage: self.stage,
-                },
-                json: self.json,
-                run: RunOptions {
-                    dry_run: self.dry_run,
-                    read_only: self.read_only,
-                    yes: self.yes,
-                    restart: self.restart,
-                    wait: self.wait,
-                    reason: self.reason,
-                    allow_outside_release: self.allow_outside_release,
-                },
-                remote: self.target.map(|target| Request {
-                    target,
-                    each: match (self.parallel, self.each) {
-                        (Some(n), _) => Some(usize::from(n)),
-                        (None, true) => Some(1),
-                        (None, false) => None,
-                    },
-                }),
-                announce: self.announce,
-                detach,
-            },
         })
     }
+
+    /// The mode a flag of its own asks for (`--list`, `--logs ID`, ...), first one wins, with
+    /// the flag; `None` when none was given.
+    fn flag_mode(&mut self) -> Option<(&'static str, Mode)> {
+        let release = Mode::Release;
+        Some(if let Some(shell) = self.completions.take() {
+            ("--completions", Mode::Completions(shell))
+        } else if self.targets {
+            ("--targets", Mode::Targets)
+        } else if self.list {
+            ("--list", release(ReleaseMode::List))
+        } else if self.check {
+            ("--check", release(ReleaseMode::Check))
+        } else if self.audit {
+            ("--audit", release(ReleaseMode::Audit))
+        } else if self.runs {
+            ("--runs", release(ReleaseMode::Runs))
+        } else if let Some(id) = self.logs.take() {
+            ("--logs", release(ReleaseMode::Logs { id }))
+        } else if let Some(id) = self.attach.take() {
+            ("--attach", release(ReleaseMode::Attach { id }))
+        } else if let Some(id) = self.stop.take() {
+            ("--stop", release(ReleaseMode::Stop { id }))
+        } else if self.env {
+            ("--env", release(ReleaseMode::Env { all: self.all }))
+        } else {
+            return None;
+        })
+    }
+
+    /// The flags every mode shares.
+    fn into_flags(self, detach: Detach) -> Flags {
+        Flags {
+            release: OpenOptions {
+                dir: self.dir,
+                env_files: self.env_files,
+                stage: self.stage,
+            },
+            json: self.json,
+            run: RunOptions {
+                dry_run: self.dry_run,
+                read_only: self.read_only,
+                yes: self.yes,
+                restart: self.restart,
+                wait: self.wait,
+                reason: self.reason,
+                allow_outside_release: self.allow_outside_release,
+            },
+            remote: self.target.map(|target| Request {
+                target,
+                each: match (self.parallel, self.each) {
+                    (Some(n), _) => Some(usize::from(n)),
+                    (None, true) => Some(1),
+                    (None, false) => None,
+                },
+            }),
+            announce: self.announce,
+            detach,
+        }
+    }
+}
+
+/// `--json`, which reports a script's or `-e`'s run, or the config with `--env`.
+fn check_json(json: bool, mode: &Mode) -> Result<(), Error> {
+    let reported = matches!(
+        mode,
+        Mode::Release(
+            ReleaseMode::Script { .. } | ReleaseMode::Eval { .. } | ReleaseMode::Env { .. }
+        )
+    );
+    if json && !reported {
+        return Err(Error::usage(
+            "--json reports the run of a script or of -e CODE (or the config, with --env), and none was given",
+        ));
+    }
+    Ok(())
 }
 
 impl Cli {

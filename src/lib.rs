@@ -9,11 +9,13 @@
 mod audit;
 mod catalog;
 mod cli;
+mod clock;
 mod command_line;
 mod completion;
 mod db;
 mod diagnostic;
 mod error;
+mod hash;
 mod hints;
 mod host;
 mod interrupt;
@@ -40,6 +42,7 @@ mod stdlib;
 mod step_code;
 mod suggest;
 mod table;
+mod who;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -60,7 +63,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if e.use_stderr() { error::EXIT_USAGE } else { 0 };
         }
     };
-    let outcome = cli.into_options().and_then(modes::dispatch);
+    let outcome = cli.into_options().and_then(completion::dispatch);
     match outcome {
         Ok(code) => code,
         Err(e) => {

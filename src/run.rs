@@ -12,7 +12,7 @@ use rhai::{Dynamic, Map};
 use crate::audit::{self, Ran, Trail, What};
 use crate::catalog;
 use crate::diagnostic;
-use crate::error::{EXIT_FAILURE, Error};
+use crate::error::{EXIT_FAILURE, Ending, Error};
 use crate::interrupt;
 use crate::log;
 use crate::options::{ReleaseMode, RunOptions};
@@ -109,8 +109,7 @@ pub(crate) fn refused_before_release(mode: &ReleaseMode, error: &Error) -> Optio
     Some(refused(report, error, Instant::now(), &Redactor::default()))
 }
 
-// The run's life in order (prepare, lock, audit, run, report) reads best as one function.
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// The run's life in order: prepare, lock, audit, run, report.
 fn run_job(
     release: Release,
     job: Job,
@@ -126,16 +125,7 @@ fn run_job(
             log::out(&text);
             return Ok(0);
         }
-        Prepared::Broken(text) => {
-            log::err_line(&text);
-            if job.json {
-                report.exit_code = EXIT_FAILURE;
-                report.duration = started.elapsed();
-                report.error = Some(text);
-                emit(report, &release);
-            }
-            return Ok(EXIT_FAILURE);
-        }
+        Prepared::Broken(text) => return Ok(broken(&release, text, job.json, started, report)),
     };
     learn_secret_params(&release, &params);
     *redactor = release.config.borrow().redactor().clone();
@@ -145,7 +135,6 @@ fn run_job(
         }
     }
     report.params = Some(params.clone());
-    let eval = matches!(job.code, Code::Eval(_));
     let reason = audit::reason(&release, job.options.reason.as_deref())?;
     interrupt::install();
     // One run of a script at a time: the lock is held until adminsh exits.
@@ -158,20 +147,80 @@ fn run_job(
         )?),
         Code::Eval(_) => None,
     };
-    let trail = Trail::begin(
-        &release,
-        What {
-            kind: if eval { "eval" } else { "script" },
-            script: (!eval).then_some((name.as_str(), text.as_str())),
-            args: &job.args,
-            reason: reason.as_deref(),
-            dry_run: job.options.dry_run,
-            run: job.detached.as_ref().map(|d| d.id()),
-        },
-    )?;
+    let trail = begin_trail(&release, &job, (&name, &text), reason.as_deref())?;
     if let Some(detached) = &job.detached {
         detached.started();
     }
+    let (json, eval) = (job.json, matches!(job.code, Code::Eval(_)));
+    let mut runner = open_session(release, job, params, &name)?;
+    let outcome = runner.run(&text, &name);
+    *redactor = runner.session.release.config.borrow().redactor().clone();
+    wind_down(&runner, outcome.is_ok())?;
+    let code = tell(&runner, &outcome, eval && !json);
+    let session = &runner.session;
+    let commands = session.spawner.commands();
+    let steps = session.steps.borrow().log().to_vec();
+    trail.end(&Ran {
+        ending: outcome.as_ref().err(),
+        commands: &commands,
+        steps: &steps,
+        redactor,
+    });
+    if json {
+        report.exit_code = code;
+        report.duration = started.elapsed();
+        report.commands = commands;
+        report.steps = steps;
+        add_results(report, &runner, outcome);
+        emit(report, &runner.session.release);
+    }
+    leave(runner);
+    Ok(code)
+}
+
+/// A script whose header cannot be read: says why (and, with `--json`, reports it); the exit
+/// code.
+fn broken(
+    release: &Release,
+    text: String,
+    json: bool,
+    started: Instant,
+    report: &mut Report,
+) -> i32 {
+    log::err_line(&text);
+    if json {
+        report.exit_code = EXIT_FAILURE;
+        report.duration = started.elapsed();
+        report.error = Some(text);
+        emit(report, release);
+    }
+    EXIT_FAILURE
+}
+
+/// The audit log's start line for this run of `source` (its name and text).
+fn begin_trail(
+    release: &Release,
+    job: &Job,
+    (name, text): (&str, &str),
+    reason: Option<&str>,
+) -> anyhow::Result<Trail> {
+    let eval = matches!(job.code, Code::Eval(_));
+    Trail::begin(
+        release,
+        What {
+            kind: if eval { "eval" } else { "script" },
+            script: (!eval).then_some((name, text)),
+            args: &job.args,
+            reason,
+            dry_run: job.options.dry_run,
+            run: job.detached.as_ref().map(|d| d.id()),
+        },
+    )
+}
+
+/// The session the code runs in, a script's checkpoint loaded, and its runner.
+fn open_session(release: Release, job: Job, params: Map, name: &str) -> Result<Runner, Error> {
+    let eval = matches!(job.code, Code::Eval(_));
     let session = Session::new(
         release,
         Setup {
@@ -183,36 +232,48 @@ fn run_job(
         },
     );
     if !eval {
-        session.use_checkpoint(&name)?;
+        session.use_checkpoint(name)?;
     }
-    let mut runner = Runner::new(session);
-    let outcome = runner.run(&text, &name);
-    *redactor = runner.session.release.config.borrow().redactor().clone();
+    Ok(Runner::new(session))
+}
+
+/// After the code: the database closed (a dry run's sandbox rolled back), temporary
+/// directories removed, a finished script's checkpoint cleared, a dry run's summary said.
+fn wind_down(runner: &Runner, succeeded: bool) -> Result<(), Error> {
     // A dry run's database sandbox (and any transaction left open) is rolled back now.
     runner.session.db.close();
     crate::host::remove_temp_dirs();
-    if outcome.is_ok() {
+    if succeeded {
         runner.session.steps.borrow().clear_checkpoint()?;
     }
     if runner.session.options().dry_run {
-        let summary = runner.session.sink.dry_run_summary();
-        let mut text = String::from("dry run: nothing was changed.");
-        if summary.is_empty() {
-            text.push_str(" It would have run no command and written no file.");
-        } else {
-            text.push_str(" It would have run:");
-            for line in &summary {
-                text.push_str(&format!("\n  {line}"));
-            }
-        }
-        log::err_line(&text);
+        log::err_line(&dry_run_summary(runner));
     }
-    let code = match &outcome {
+    Ok(())
+}
+
+/// What a dry run would have done: the commands it would have run and the files it would
+/// have written.
+fn dry_run_summary(runner: &Runner) -> String {
+    let summary = runner.session.sink.dry_run_summary();
+    let mut text = String::from("dry run: nothing was changed.");
+    if summary.is_empty() {
+        text.push_str(" It would have run no command and written no file.");
+    } else {
+        text.push_str(" It would have run:");
+        for line in &summary {
+            text.push_str(&format!("\n  {line}"));
+        }
+    }
+    text
+}
+
+/// Says how the code ended: its value (`-e` without `--json`, when it has one to show) or its
+/// error; the exit code.
+fn tell(runner: &Runner, outcome: &Result<Dynamic, Ending>, show_value: bool) -> i32 {
+    match outcome {
         Ok(value) => {
-            if eval
-                && !job.json
-                && let Some(text) = runner.show(value)
-            {
+            if show_value && let Some(text) = runner.show(value) {
                 log::out(&format!("{text}\n"));
             }
             0
@@ -221,35 +282,22 @@ fn run_job(
             script::report(ending);
             ending.code()
         }
-    };
-    let session = &runner.session;
-    let commands = session.spawner.commands();
-    let steps = session.steps.borrow().log().to_vec();
-    trail.end(&Ran {
-        ending: outcome.as_ref().err(),
-        commands: &commands,
-        steps: &steps,
-        redactor,
-    });
-    if job.json {
-        report.exit_code = code;
-        report.duration = started.elapsed();
-        report.commands = commands;
-        report.steps = steps;
-        report.tables = session
-            .sink
-            .tables()
-            .into_iter()
-            .map(|rows| report::printable(rows, &|v| as_text(&runner, v)))
-            .collect();
-        match outcome {
-            Ok(value) => report.value = Some(report::printable(value, &|v| as_text(&runner, v))),
-            Err(ending) => report.error = ending.error(),
-        }
-        emit(report, &runner.session.release);
     }
-    leave(runner);
-    Ok(code)
+}
+
+/// The `--json` report's tables, and the code's value or its error.
+fn add_results(report: &mut Report, runner: &Runner, outcome: Result<Dynamic, Ending>) {
+    report.tables = runner
+        .session
+        .sink
+        .tables()
+        .into_iter()
+        .map(|rows| report::printable(rows, &|v| as_text(runner, v)))
+        .collect();
+    match outcome {
+        Ok(value) => report.value = Some(report::printable(value, &|v| as_text(runner, v))),
+        Err(ending) => report.error = ending.error(),
+    }
 }
 
 /// Everything that can stop a run before its first line: the script not found or outside the

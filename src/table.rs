@@ -1,6 +1,8 @@
-//! Aligned columns, as psql prints a result: each header centred over its column, a rule, numbers
-//! to the right and everything else to the left, and a `(N rows)` line. The console shows a
-//! query's rows with it, and `print_table` any list of maps.
+//! Aligned columns, in two styles. `render`: as psql prints a result, each header centred over
+//! its column, a rule, numbers to the right and everything else to the left, and a `(N rows)`
+//! line; the console shows a query's rows with it, and `print_table` any list of maps.
+//! `plain`: as `kubectl get` prints a list, every column to the left, two spaces apart, under
+//! a header row; `--audit` and `--runs` (here and on a Job target) list with it.
 
 use rhai::{Array, Dynamic, Map};
 
@@ -31,18 +33,10 @@ pub(crate) fn render(
         }
         cells.push(line);
     }
-    let widths: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            cells
-                .iter()
-                .map(|row| row[i].chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(c.chars().count())
-        })
-        .collect();
+    let widths = widths(
+        std::iter::once(columns).chain(cells.iter().map(Vec::as_slice)),
+        columns.len(),
+    );
     let line = |parts: Vec<String>| format!(" {}", parts.join(" | ")).trim_end().to_owned();
     let mut out = Vec::with_capacity(cells.len() + 3);
     out.push(line(
@@ -81,6 +75,33 @@ pub(crate) fn render(
     }
     out.push(count);
     Some(out.join("\n"))
+}
+
+/// `rows` of text (the first is the header) as left-aligned columns two spaces apart, one line
+/// each, without trailing spaces.
+pub(crate) fn plain<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+    let widths = widths(rows.iter().map(<[String; N]>::as_slice), N);
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:width$}"))
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect()
+}
+
+/// The width of each of `count` columns: its widest cell in `rows`, in characters.
+fn widths<'a>(rows: impl Iterator<Item = &'a [String]>, count: usize) -> Vec<usize> {
+    let mut widths = vec![0; count];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    widths
 }
 
 /// The columns of maps that carry no order of their own: the first row's keys, then each key a
@@ -166,5 +187,18 @@ mod tests {
         assert_eq!(shown(&[], "[]"), "(0 rows)");
         assert_eq!(shown(&[], "[#{}]"), "(1 row)");
         assert!(render(&["x".into()], &rows("[1]"), &|v| v.to_string()).is_none());
+    }
+
+    #[test]
+    fn plain_columns_go_left_two_spaces_apart_without_trailing_spaces() {
+        let rows = [
+            ["ID", "WHAT", "NOTE"].map(str::to_owned),
+            ["a-1", "ünï", ""].map(str::to_owned),
+            ["b", "x", "long note"].map(str::to_owned),
+        ];
+        assert_eq!(
+            plain(&rows),
+            ["ID   WHAT  NOTE", "a-1  ünï", "b    x     long note"]
+        );
     }
 }

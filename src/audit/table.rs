@@ -2,6 +2,7 @@
 //! line with the outcome of its finish line. A line that is no readable record (cut short by
 //! a full disk or a crash) is skipped with a warning; the others are shown.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -11,7 +12,6 @@ use super::{Finish, Start};
 /// The last `count` admin processes of a log, newest last, as table rows for `adminsh --audit`,
 /// and a warning for each line that is no readable record (cut short by a full disk or a
 /// crash): those are skipped, the others shown.
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 pub(crate) fn table(path: &Path, count: usize) -> Result<(String, Vec<String>)> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -23,55 +23,68 @@ pub(crate) fn table(path: &Path, count: usize) -> Result<(String, Vec<String>)> 
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let mut starts: Vec<Start> = Vec::new();
-    let mut finishes = std::collections::HashMap::new();
-    let mut damaged = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let log = Log::read(path, &String::from_utf8_lossy(&bytes));
+    let mut rows = vec![HEADER.map(str::to_owned)];
+    let shown = log.starts.len().saturating_sub(count);
+    rows.extend(log.starts[shown..].iter().map(|start| log.row(start)));
+    let mut out = String::new();
+    for line in crate::table::plain(&rows) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok((out, log.damaged))
+}
+
+/// The columns of `--audit`.
+const HEADER: [&str; 8] = [
+    "STARTED", "USER", "STAGE", "WHAT", "OUTCOME", "EXIT", "TIME", "REASON",
+];
+
+/// The records of an audit log: its start lines in order, its finish lines by id, and a
+/// warning for each line that is neither.
+struct Log {
+    starts: Vec<Start>,
+    finishes: HashMap<String, Finish>,
+    damaged: Vec<String>,
+}
+
+impl Log {
+    /// The records in `text`, the log at `path`.
+    fn read(path: &Path, text: &str) -> Log {
+        let mut log = Log {
+            starts: Vec::new(),
+            finishes: HashMap::new(),
+            damaged: Vec::new(),
+        };
+        for (number, line) in text.lines().enumerate() {
+            if !line.trim().is_empty() && !log.take(line) {
+                log.damaged.push(damaged_line(path, number + 1, line));
+            }
         }
-        let value: Option<serde_json::Value> = serde_json::from_str(line).ok();
-        let event = value.as_ref().and_then(|v| v["event"].as_str());
-        let read = match (event, value.clone()) {
-            (Some("start"), Some(value)) => serde_json::from_value(value)
-                .map(|start| starts.push(start))
+        log
+    }
+
+    /// Keeps the record on `line`; false when the line is no readable record.
+    fn take(&mut self, line: &str) -> bool {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
+            return false;
+        };
+        match value["event"].as_str() {
+            Some("start") => serde_json::from_value(value)
+                .map(|start| self.starts.push(start))
                 .is_ok(),
-            (Some("finish"), Some(value)) => serde_json::from_value::<Finish>(value)
-                .map(|finish| finishes.insert(finish.id.clone(), finish))
+            Some("finish") => serde_json::from_value::<Finish>(value)
+                .map(|finish| self.finishes.insert(finish.id.clone(), finish))
                 .is_ok(),
             // A record of a kind this adminsh does not know is no damage.
-            (Some(_), Some(_)) => true,
-            _ => false,
-        };
-        if !read {
-            damaged.push(damaged_line(path, number + 1, line));
+            Some(_) => true,
+            None => false,
         }
     }
-    let mut rows = vec![[
-        "STARTED".to_owned(),
-        "USER".to_owned(),
-        "STAGE".to_owned(),
-        "WHAT".to_owned(),
-        "OUTCOME".to_owned(),
-        "EXIT".to_owned(),
-        "TIME".to_owned(),
-        "REASON".to_owned(),
-    ]];
-    for start in starts.iter().skip(starts.len().saturating_sub(count)) {
-        let what = match &start.script {
-            Some(script) => {
-                let name = Path::new(script)
-                    .file_stem()
-                    .map_or(script.clone(), |s| s.to_string_lossy().into_owned());
-                std::iter::once(name)
-                    .chain(start.args.iter().cloned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
-            None => start.kind.clone(),
-        };
-        let (outcome, exit, time) = match finishes.get(&start.id) {
+
+    /// The row of one admin process: its start line with the outcome of its finish line.
+    fn row(&self, start: &Start) -> [String; 8] {
+        let (outcome, exit, time) = match self.finishes.get(&start.id) {
             Some(f) => (
                 f.outcome.clone(),
                 f.exit_code.to_string(),
@@ -83,31 +96,33 @@ pub(crate) fn table(path: &Path, count: usize) -> Result<(String, Vec<String>)> 
                 "-".to_owned(),
             ),
         };
-        rows.push([
+        [
             start.time.clone(),
             format!("{}@{}", start.user, start.host),
             start.stage.clone(),
-            what,
+            what(start),
             outcome,
             exit,
             time,
             start.reason.clone().unwrap_or_default(),
-        ]);
+        ]
     }
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:w$}", w = widths[i]))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+}
+
+/// What an admin process ran: its script's name and arguments, or its kind (`eval`, `console`).
+fn what(start: &Start) -> String {
+    match &start.script {
+        Some(script) => {
+            let name = Path::new(script)
+                .file_stem()
+                .map_or(script.clone(), |s| s.to_string_lossy().into_owned());
+            std::iter::once(name)
+                .chain(start.args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        None => start.kind.clone(),
     }
-    Ok((out, damaged))
 }
 
 /// The warning for a line of the log that is no readable record, with its start.

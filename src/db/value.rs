@@ -155,18 +155,19 @@ pub(crate) fn to_json(value: &Dynamic) -> Result<String, String> {
     Ok(json.to_string())
 }
 
-/// The civil date of a day count from 1970-01-01 (proleptic Gregorian).
+/// The civil date of a day count from 1970-01-01 (proleptic Gregorian), by jiff. jiff knows the
+/// years -9999 to 9999 and a database more (Postgres dates reach the year 5874897): the calendar
+/// repeats every 400 years (146,097 days), so jiff is asked the day as many 400-year cycles
+/// from 1970 as it is, and the cycles are added back to the year.
 pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    const CYCLE_DAYS: i64 = 146_097;
+    let (cycles, day) = (days.div_euclid(CYCLE_DAYS), days.rem_euclid(CYCLE_DAYS));
+    let date = jiff::civil::date(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(day))
+        .expect("1970 plus less than 400 years is a date jiff knows");
+    let month = u32::try_from(date.month()).unwrap_or(1);
+    let day = u32::try_from(date.day()).unwrap_or(1);
+    (i64::from(date.year()) + cycles * 400, month, day)
 }
 
 /// `2026-11-26` for a day count from 1970-01-01.
@@ -214,6 +215,11 @@ mod tests {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(20_418), "2025-11-26");
         assert_eq!(date(-719_162), "0001-01-01");
+        assert_eq!(date(-719_163), "0001-12-31 BC");
+        assert_eq!(date(-2_440_588), "4714-11-24 BC");
+        assert_eq!(date(2_147_472_689), "5881550-07-11");
+        assert_eq!(date(-2_147_472_691), "5877612-06-22 BC");
+        assert_eq!(date(11_016), "2000-02-29");
         assert_eq!(time(53_616_222_000), "14:53:36.222");
         assert_eq!(
             timestamp(1_764_168_816_000_001, true),

@@ -229,12 +229,32 @@ impl<'a> Cursor<'a> {
     }
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
+/// What follows `@param` (`NAME: TYPE[?] [= DEFAULT] description`) or `@flag` (`NAME
+/// description`).
 fn parse_param(cursor: &mut Cursor, flag: bool) -> Result<Param, HeaderError> {
     let directive = if flag { "@flag" } else { "@param" };
     if !cursor.skip_spaces() && cursor.peek().is_some() {
         return Err(cursor.error(format!("expected a space after `{directive}`")));
     }
+    let spelled = parse_name(cursor, directive)?;
+    let mut param = Param {
+        spelled: spelled.to_owned(),
+        key: spelled.replace('-', "_"),
+        kind: Kind::Flag,
+        presence: Presence::Optional,
+        doc: String::new(),
+    };
+    if flag {
+        end_flag_name(cursor)?;
+    } else {
+        parse_type_and_default(cursor, &mut param)?;
+    }
+    cursor.rest.trim().clone_into(&mut param.doc);
+    Ok(param)
+}
+
+/// A parameter's name as spelled: a letter or `_`, then letters, digits, `_` or `-`.
+fn parse_name<'a>(cursor: &mut Cursor<'a>, directive: &str) -> Result<&'a str, HeaderError> {
     let at = cursor.column;
     let spelled = cursor.take_while(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !spelled.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
@@ -251,39 +271,32 @@ fn parse_param(cursor: &mut Cursor, flag: bool) -> Result<Param, HeaderError> {
             ),
         ));
     }
-    let mut param = Param {
-        spelled: spelled.to_owned(),
-        key: spelled.replace('-', "_"),
-        kind: Kind::Flag,
-        presence: Presence::Optional,
-        doc: String::new(),
-    };
-    if flag {
-        let spaced = cursor.skip_spaces();
-        match cursor.peek() {
-            Some(':') => {
-                return Err(cursor.error(
-                    "a flag has no type: it is true when given (declare `@param NAME: bool` for \
-                     a flag that takes a value)",
-                ));
-            }
-            Some('=') => {
-                return Err(cursor.error("a flag has no default: it is false unless given"));
-            }
-            Some(_) if !spaced => {
-                return Err(
-                    cursor.error(format!("unexpected {} in the flag's name", cursor.found()))
-                );
-            }
-            _ => {}
+    Ok(spelled)
+}
+
+/// After a flag's name: a space and its description, or the end; no type, no default.
+fn end_flag_name(cursor: &mut Cursor) -> Result<(), HeaderError> {
+    let spaced = cursor.skip_spaces();
+    match cursor.peek() {
+        Some(':') => Err(cursor.error(
+            "a flag has no type: it is true when given (declare `@param NAME: bool` for \
+             a flag that takes a value)",
+        )),
+        Some('=') => Err(cursor.error("a flag has no default: it is false unless given")),
+        Some(_) if !spaced => {
+            Err(cursor.error(format!("unexpected {} in the flag's name", cursor.found())))
         }
-        cursor.rest.trim().clone_into(&mut param.doc);
-        return Ok(param);
+        _ => Ok(()),
     }
+}
+
+/// After a parameter's name: `: TYPE`, `?` if it is optional, and `= DEFAULT` if it has one.
+fn parse_type_and_default(cursor: &mut Cursor, param: &mut Param) -> Result<(), HeaderError> {
     cursor.skip_spaces();
     if !cursor.eat(':') {
         return Err(cursor.error(format!(
-            "expected `:` and a type after `{spelled}`, found {}",
+            "expected `:` and a type after `{}`, found {}",
+            param.spelled,
             cursor.found()
         )));
     }
@@ -296,36 +309,40 @@ fn parse_param(cursor: &mut Cursor, flag: bool) -> Result<Param, HeaderError> {
     };
     let spaced = cursor.skip_spaces();
     if cursor.peek() == Some('=') {
-        let equals = cursor.column;
-        cursor.eat('=');
-        if param.presence == Presence::Optional {
-            return Err(cursor.error_at(
-                equals,
-                "an optional parameter (`?`) has no default: drop the `?` or the default",
-            ));
-        }
-        cursor.skip_spaces();
-        let at = cursor.column;
-        let value = parse_default(cursor)?;
-        // Paths are made absolute when bound; here only their shape is checked.
-        if let Err(why) = param.kind.convert(&value, Path::new("/")) {
-            return Err(cursor.error_at(at, format!("the default {why}")));
-        }
-        param.presence = Presence::Default(value);
-        if !cursor.skip_spaces() && cursor.peek().is_some() {
-            return Err(cursor.error(format!(
-                "expected a space before the description, found {}",
-                cursor.found()
-            )));
-        }
+        param.presence = parse_default_clause(cursor, param)?;
     } else if !spaced && cursor.peek().is_some() {
         return Err(cursor.error(format!(
             "unexpected {} after the type (expected `?`, `= default` or a description)",
             cursor.found()
         )));
     }
-    cursor.rest.trim().clone_into(&mut param.doc);
-    Ok(param)
+    Ok(())
+}
+
+/// `= DEFAULT` after the type (a value of that type), then the space before the description.
+fn parse_default_clause(cursor: &mut Cursor, param: &Param) -> Result<Presence, HeaderError> {
+    let equals = cursor.column;
+    cursor.eat('=');
+    if param.presence == Presence::Optional {
+        return Err(cursor.error_at(
+            equals,
+            "an optional parameter (`?`) has no default: drop the `?` or the default",
+        ));
+    }
+    cursor.skip_spaces();
+    let at = cursor.column;
+    let value = parse_default(cursor)?;
+    // Paths are made absolute when bound; here only their shape is checked.
+    if let Err(why) = param.kind.convert(&value, Path::new("/")) {
+        return Err(cursor.error_at(at, format!("the default {why}")));
+    }
+    if !cursor.skip_spaces() && cursor.peek().is_some() {
+        return Err(cursor.error(format!(
+            "expected a space before the description, found {}",
+            cursor.found()
+        )));
+    }
+    Ok(Presence::Default(value))
 }
 
 fn parse_type(cursor: &mut Cursor) -> Result<Kind, HeaderError> {

@@ -27,26 +27,27 @@ impl Kind {
         }
     }
 
-    /// Converts one command-line value; the error says what was expected.
-    pub(crate) fn convert(&self, text: &str, base: &Path) -> Result<Dynamic, String> {
+    /// Converts one command-line value; the error says what was expected, for the caller to
+    /// put after the parameter's name (`` `--since` expects a date ``).
+    pub(crate) fn convert(&self, text: &str, base: &Path) -> anyhow::Result<Dynamic> {
         let expected = |what: &str| format!("expects {what}, got `{text}`");
         match self {
             Kind::String => Ok(text.to_owned().into()),
             Kind::Int => text
                 .parse::<rhai::INT>()
                 .map(Dynamic::from)
-                .map_err(|_| expected("an integer")),
+                .map_err(|_| anyhow::anyhow!(expected("an integer"))),
             Kind::Float => match text.parse::<rhai::FLOAT>() {
                 Ok(x) if x.is_finite() => Ok(x.into()),
-                _ => Err(expected("a number")),
+                _ => Err(anyhow::anyhow!(expected("a number"))),
             },
             Kind::Bool | Kind::Flag => parse_bool(text)
                 .map(Dynamic::from)
-                .ok_or_else(|| expected("true or false (yes/no, 1/0)")),
+                .ok_or_else(|| anyhow::anyhow!(expected("true or false (yes/no, 1/0)"))),
             Kind::Date => check_date(text)
                 .map(|()| text.to_owned().into())
-                .map_err(|why| format!("{}{why}", expected("a date (YYYY-MM-DD)"))),
-            Kind::Path if text.is_empty() => Err("expects a path, got an empty string".into()),
+                .map_err(|why| anyhow::anyhow!("{}{why}", expected("a date (YYYY-MM-DD)"))),
+            Kind::Path if text.is_empty() => anyhow::bail!("expects a path, got an empty string"),
             Kind::Path => Ok(normalise(&base.join(text))
                 .to_string_lossy()
                 .into_owned()
@@ -57,7 +58,7 @@ impl Kind {
                 if let Some(close) = suggest::closest(text, choices.iter().map(String::as_str)) {
                     message.push_str(&format!(" (did you mean `{close}`?)"));
                 }
-                Err(message)
+                Err(anyhow::anyhow!(message))
             }
         }
     }
@@ -89,8 +90,29 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// `YYYY-MM-DD`, a day that exists; the error is said after "got `...`".
-fn check_date(text: &str) -> Result<(), String> {
+/// Why a text is no date, said after "got `...`": nothing more when it is not `YYYY-MM-DD`.
+enum NoDate {
+    Shape,
+    Month(u32),
+    Day {
+        month: &'static str,
+        year: u32,
+        days: u32,
+    },
+}
+
+impl std::fmt::Display for NoDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoDate::Shape => Ok(()),
+            NoDate::Month(month) => write!(f, ": there is no month {month}"),
+            NoDate::Day { month, year, days } => write!(f, ": {month} {year} has {days} days"),
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, a day that exists.
+fn check_date(text: &str) -> Result<(), NoDate> {
     let bytes = text.as_bytes();
     let shape = bytes.len() == 10
         && bytes[4] == b'-'
@@ -99,7 +121,7 @@ fn check_date(text: &str) -> Result<(), String> {
             .iter()
             .all(|&i| bytes[i].is_ascii_digit());
     if !shape {
-        return Err(String::new());
+        return Err(NoDate::Shape);
     }
     let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().unwrap_or(0);
     let (year, month, day) = (number(0..4), number(5..7), number(8..10));
@@ -119,7 +141,7 @@ fn check_date(text: &str) -> Result<(), String> {
         "December",
     ];
     if !(1..=12).contains(&month) {
-        return Err(format!(": there is no month {month}"));
+        return Err(NoDate::Month(month));
     }
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
@@ -129,8 +151,8 @@ fn check_date(text: &str) -> Result<(), String> {
         _ => 31,
     };
     if day == 0 || day > days {
-        let name = MONTHS[month as usize - 1];
-        return Err(format!(": {name} {year} has {days} days"));
+        let month = MONTHS[month as usize - 1];
+        return Err(NoDate::Day { month, year, days });
     }
     Ok(())
 }

@@ -122,89 +122,106 @@ impl Header {
 
     /// The command line as `PARAMS`: every declared name, converted, defaults filled in.
     /// Words after `--` are left alone (the script finds them in `ARGS`).
-    #[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
     pub(crate) fn bind(&self, script: &str, args: &[String], places: Places) -> Result<Map, Error> {
-        let usage = |message: String| {
-            Error::usage(format!(
-                "{script}: {message}\n  (adminsh {script} --help shows its parameters)"
-            ))
-        };
         // `@no-params`: nothing at all, not even words after `--`.
         if self.params.is_empty()
             && let Some(word) = args.first()
         {
-            return Err(usage(format!(
-                "unexpected argument `{word}`: the script takes no arguments (its header says \
-                 `@no-params`)"
-            )));
+            return Err(usage(
+                script,
+                format!(
+                    "unexpected argument `{word}`: the script takes no arguments (its header \
+                     says `@no-params`)"
+                ),
+            ));
         }
-        let mut given: Vec<Option<Dynamic>> = vec![None; self.params.len()];
+        let given = self.given(script, args, places.cwd)?;
+        self.check_missing(script, &given)?;
+        self.with_defaults(script, given, places.root)
+    }
+
+    /// What the command line gives each parameter, converted (paths from `cwd`), up to `--`.
+    fn given(&self, script: &str, args: &[String], cwd: &Path) -> Result<Given, Error> {
+        let mut given: Given = vec![None; self.params.len()];
         let mut words = args.iter();
         while let Some(word) = words.next() {
             if word == "--" {
                 break;
             }
-            let Some(option) = word.strip_prefix("--").filter(|o| !o.is_empty()) else {
-                return Err(usage(format!(
-                    "unexpected argument `{word}`: the script takes --options only (words \
-                     after `--` are left to it)"
-                )));
-            };
-            let (name, inline) = match option.split_once('=') {
-                Some((name, value)) => (name, Some(value)),
-                None => (option, None),
-            };
-            let key = name.replace('-', "_");
-            let Some(index) = self.params.iter().position(|p| p.key == key) else {
-                let mut message = format!("unknown option `--{name}`");
-                let names = self.params.iter().map(|p| p.spelled.as_str());
-                if let Some(close) = suggest::closest(name, names) {
-                    message.push_str(&format!(" (did you mean `--{close}`?)"));
-                }
-                return Err(usage(message));
-            };
+            let (index, inline) = self.option(script, word)?;
             let param = &self.params[index];
             let shown = format!("--{}", param.spelled);
             if given[index].is_some() {
-                return Err(usage(format!("`{shown}` is given twice")));
+                return Err(usage(script, format!("`{shown}` is given twice")));
             }
-            let text = match (inline, param.kind.takes_value()) {
-                (Some(text), _) => text,
-                (None, false) => "true",
-                (None, true) => match words.next() {
-                    Some(next) if !next.starts_with("--") => next.as_str(),
-                    _ => {
-                        return Err(usage(format!(
-                            "`{shown}` needs a value: `{shown} <{}>` (or `{shown}=VALUE` for \
-                             a value starting with `--`)",
-                            param.kind.placeholder()
-                        )));
-                    }
-                },
-            };
+            let text = param.value_text(script, inline, &mut words)?;
             let value = (param.kind)
-                .convert(text, places.cwd)
-                .map_err(|why| usage(format!("`{shown}` {why}")))?;
+                .convert(text, cwd)
+                .map_err(|why| usage(script, format!("`{shown}` {why}")))?;
             given[index] = Some(value);
         }
+        Ok(given)
+    }
+
+    /// The parameter a word (`--name` or `--name=value`) names, by its index, and the value
+    /// written after its `=`.
+    fn option<'w>(&self, script: &str, word: &'w str) -> Result<(usize, Option<&'w str>), Error> {
+        let Some(option) = word.strip_prefix("--").filter(|o| !o.is_empty()) else {
+            return Err(usage(
+                script,
+                format!(
+                    "unexpected argument `{word}`: the script takes --options only (words \
+                     after `--` are left to it)"
+                ),
+            ));
+        };
+        let (name, inline) = match option.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (option, None),
+        };
+        let key = name.replace('-', "_");
+        let Some(index) = self.params.iter().position(|p| p.key == key) else {
+            let mut message = format!("unknown option `--{name}`");
+            let names = self.params.iter().map(|p| p.spelled.as_str());
+            if let Some(close) = suggest::closest(name, names) {
+                message.push_str(&format!(" (did you mean `--{close}`?)"));
+            }
+            return Err(usage(script, message));
+        };
+        Ok((index, inline))
+    }
+
+    /// Refuses a command line without every required parameter, naming those it lacks.
+    fn check_missing(&self, script: &str, given: &Given) -> Result<(), Error> {
         let missing: Vec<String> = self
             .params
             .iter()
-            .zip(&given)
+            .zip(given)
             .filter(|(p, v)| p.presence == Presence::Required && v.is_none())
             .map(|(p, _)| format!("`{}`", p.synopsis()))
             .collect();
-        if !missing.is_empty() {
-            return Err(usage(format!("missing {}", missing.join(", "))));
+        if missing.is_empty() {
+            return Ok(());
         }
+        Err(usage(script, format!("missing {}", missing.join(", "))))
+    }
+
+    /// `PARAMS`: what was given, else the default (paths from `root`), `false` for a flag, or
+    /// `()`.
+    fn with_defaults(&self, script: &str, given: Given, root: &Path) -> Result<Map, Error> {
         let mut map = Map::new();
         for (param, value) in self.params.iter().zip(given) {
             let value = match (value, &param.presence) {
                 (Some(value), _) => value,
                 (None, _) if param.kind == Kind::Flag => false.into(),
-                (None, Presence::Default(text)) => (param.kind)
-                    .convert(text, places.root)
-                    .map_err(|why| usage(format!("the default of `--{}` {why}", param.spelled)))?,
+                (None, Presence::Default(text)) => {
+                    (param.kind).convert(text, root).map_err(|why| {
+                        usage(
+                            script,
+                            format!("the default of `--{}` {why}", param.spelled),
+                        )
+                    })?
+                }
                 (None, _) => Dynamic::UNIT,
             };
             map.insert(param.key.as_str().into(), value);
@@ -228,6 +245,46 @@ impl Header {
         }
         map
     }
+}
+
+/// What a command line gives each parameter, in the header's order.
+type Given = Vec<Option<Dynamic>>;
+
+impl Param {
+    /// The text of this parameter's value: written after `=`, `true` for a flag, else the next
+    /// word (which must not be an option).
+    fn value_text<'w>(
+        &self,
+        script: &str,
+        inline: Option<&'w str>,
+        words: &mut std::slice::Iter<'w, String>,
+    ) -> Result<&'w str, Error> {
+        match (inline, self.kind.takes_value()) {
+            (Some(text), _) => Ok(text),
+            (None, false) => Ok("true"),
+            (None, true) => match words.next() {
+                Some(next) if !next.starts_with("--") => Ok(next.as_str()),
+                _ => {
+                    let shown = format!("--{}", self.spelled);
+                    Err(usage(
+                        script,
+                        format!(
+                            "`{shown}` needs a value: `{shown} <{}>` (or `{shown}=VALUE` for a \
+                             value starting with `--`)",
+                            self.kind.placeholder()
+                        ),
+                    ))
+                }
+            },
+        }
+    }
+}
+
+/// A command line the script's parameters do not take: the message, and where help is.
+fn usage(script: &str, message: String) -> Error {
+    Error::usage(format!(
+        "{script}: {message}\n  (adminsh {script} --help shows its parameters)"
+    ))
 }
 
 #[cfg(test)]

@@ -111,84 +111,27 @@ pub(crate) fn deserialize_targets<'de, D: serde::Deserializer<'de>>(
 }
 
 impl Target {
-    #[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
-    fn check(f: Fields) -> Result<Target, String> {
-        let program = match f.adminsh {
-            Some(p) if p.trim().is_empty() => return Err("`adminsh` is empty".into()),
+    /// The table as written, checked: reached one way, with only that way's keys.
+    fn check(mut f: Fields) -> anyhow::Result<Target> {
+        let program = match f.adminsh.take() {
+            Some(p) if p.trim().is_empty() => anyhow::bail!("`adminsh` is empty"),
             Some(p) => p,
             None => DEFAULT_PROGRAM.to_owned(),
         };
         if f.dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
-            return Err("`dir` is empty".into());
+            anyhow::bail!("`dir` is empty");
         }
-        let via = match (f.ssh, f.kubectl) {
+        let via = match (f.ssh.take(), f.kubectl.take()) {
             (Some(_), Some(_)) => {
-                return Err("it has both `ssh` and `kubectl`; a target is reached one way".into());
+                anyhow::bail!("it has both `ssh` and `kubectl`; a target is reached one way");
             }
             (None, None) => {
-                return Err(
+                anyhow::bail!(
                     "it says neither `ssh = \"user@host\"` nor `kubectl = \"deploy/NAME\"`: how is it reached?"
-                        .into(),
                 );
             }
-            (Some(ssh), None) => {
-                only_for(
-                    "kubectl",
-                    &[
-                        ("namespace", f.namespace.is_some()),
-                        ("container", f.container.is_some()),
-                        ("context", f.context.is_some()),
-                        ("job", f.job.is_some()),
-                    ],
-                )?;
-                if f.dir.is_none() {
-                    return Err("an ssh target needs `dir`, the release root on the host".into());
-                }
-                let destination = Host::parse(&ssh, None, f.port)?;
-                let hosts = match f.hosts {
-                    Some(hosts) if hosts.is_empty() => return Err("`hosts` is empty".into()),
-                    Some(hosts) => hosts
-                        .iter()
-                        .map(|h| Host::parse(h, destination.user.as_deref(), f.port))
-                        .collect::<Result<_, _>>()?,
-                    None => vec![destination.clone()],
-                };
-                Via::Ssh(Ssh {
-                    destination,
-                    hosts,
-                    identity: f.identity,
-                    options: f.ssh_options.unwrap_or_default(),
-                })
-            }
-            (None, Some(resource)) => {
-                only_for(
-                    "ssh",
-                    &[
-                        ("port", f.port.is_some()),
-                        ("identity", f.identity.is_some()),
-                        ("hosts", f.hosts.is_some()),
-                        ("ssh_options", f.ssh_options.is_some()),
-                    ],
-                )?;
-                if resource.trim().is_empty() {
-                    return Err("`kubectl` is empty: name a pod or `deploy/NAME`".into());
-                }
-                let job = f.job.unwrap_or(false);
-                let k = Kubectl {
-                    resource,
-                    namespace: f.namespace,
-                    container: f.container,
-                    context: f.context,
-                    job,
-                };
-                if job && k.deployment().is_none() {
-                    return Err(format!(
-                        "`job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `{}`",
-                        k.resource
-                    ));
-                }
-                Via::Kubectl(k)
-            }
+            (Some(ssh), None) => Via::Ssh(Ssh::check(&ssh, &mut f)?),
+            (None, Some(resource)) => Via::Kubectl(Kubectl::check(resource, &mut f)?),
         };
         Ok(Target {
             dir: f.dir,
@@ -225,17 +168,113 @@ impl Target {
     }
 }
 
-fn only_for(kind: &str, present: &[(&str, bool)]) -> Result<(), String> {
+impl Ssh {
+    /// An ssh target's keys: `ssh` (the destination), `dir`, and `hosts`, `port`, `identity`,
+    /// `ssh_options` if it has them; none of kubectl's.
+    fn check(ssh: &str, f: &mut Fields) -> anyhow::Result<Ssh> {
+        only_for(
+            "kubectl",
+            &[
+                ("namespace", f.namespace.is_some()),
+                ("container", f.container.is_some()),
+                ("context", f.context.is_some()),
+                ("job", f.job.is_some()),
+            ],
+        )?;
+        if f.dir.is_none() {
+            anyhow::bail!("an ssh target needs `dir`, the release root on the host");
+        }
+        let destination = Host::parse(ssh, None, f.port)?;
+        let hosts = match f.hosts.take() {
+            Some(hosts) if hosts.is_empty() => anyhow::bail!("`hosts` is empty"),
+            Some(hosts) => hosts
+                .iter()
+                .map(|h| Host::parse(h, destination.user.as_deref(), f.port))
+                .collect::<Result<_, _>>()?,
+            None => vec![destination.clone()],
+        };
+        Ok(Ssh {
+            destination,
+            hosts,
+            identity: f.identity.take(),
+            options: f.ssh_options.take().unwrap_or_default(),
+        })
+    }
+}
+
+impl Kubectl {
+    /// A kubectl target's keys: `kubectl` (the resource), and `namespace`, `container`,
+    /// `context`, `job` if it has them; none of ssh's.
+    fn check(resource: String, f: &mut Fields) -> anyhow::Result<Kubectl> {
+        only_for(
+            "ssh",
+            &[
+                ("port", f.port.is_some()),
+                ("identity", f.identity.is_some()),
+                ("hosts", f.hosts.is_some()),
+                ("ssh_options", f.ssh_options.is_some()),
+            ],
+        )?;
+        if resource.trim().is_empty() {
+            anyhow::bail!("`kubectl` is empty: name a pod or `deploy/NAME`");
+        }
+        let job = f.job.unwrap_or(false);
+        let k = Kubectl {
+            resource,
+            namespace: f.namespace.take(),
+            container: f.container.take(),
+            context: f.context.take(),
+            job,
+        };
+        if job && k.deployment().is_none() {
+            anyhow::bail!(
+                "`job = true` makes a Job from a Deployment's pod template, so `kubectl` must be `deploy/NAME`, not `{}`",
+                k.resource
+            );
+        }
+        Ok(k)
+    }
+}
+
+fn only_for(kind: &str, present: &[(&str, bool)]) -> anyhow::Result<()> {
     match present.iter().find(|(_, set)| *set) {
-        Some((key, _)) => Err(format!("`{key}` is for {kind} targets")),
+        Some((key, _)) => Err(anyhow::anyhow!("`{key}` is for {kind} targets")),
         None => Ok(()),
     }
 }
 
+/// A host that is not `[user@]host[:port]`: as written, and what is wrong with it.
+#[derive(Debug)]
+pub(crate) struct BadHost {
+    text: String,
+    why: &'static str,
+}
+
+impl fmt::Display for BadHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not `[user@]host[:port]`: {}",
+            self.text, self.why
+        )
+    }
+}
+
+impl std::error::Error for BadHost {}
+
 impl Host {
     /// Reads `[user@]host[:port]`; the user and port default to the target's.
-    pub(crate) fn parse(text: &str, user: Option<&str>, port: Option<u16>) -> Result<Host, String> {
-        let invalid = |why: &str| Err(format!("`{text}` is not `[user@]host[:port]`: {why}"));
+    pub(crate) fn parse(
+        text: &str,
+        user: Option<&str>,
+        port: Option<u16>,
+    ) -> Result<Host, BadHost> {
+        let invalid = |why: &'static str| {
+            Err(BadHost {
+                text: text.to_owned(),
+                why,
+            })
+        };
         let (own_user, rest) = match text.rsplit_once('@') {
             Some((u, rest)) => (Some(u), rest),
             None => (None, text),
@@ -369,7 +408,7 @@ mod tests {
 
     #[test]
     fn bad_hosts_say_why() {
-        let error = |text: &str| Host::parse(text, None, None).unwrap_err();
+        let error = |text: &str| Host::parse(text, None, None).unwrap_err().to_string();
         assert_eq!(
             error("app1:http"),
             "`app1:http` is not `[user@]host[:port]`: the port is not a number from 1 to 65535"

@@ -40,13 +40,11 @@ pub(crate) fn manifest(
     target: &Target,
     k: &Kubectl,
     run: &Run<'_>,
-) -> Result<Value, String> {
+) -> anyhow::Result<Value> {
     let deployment_name = deployment["metadata"]["name"].as_str().unwrap_or("?");
     let template = &deployment["spec"]["template"];
     let Some(containers) = template["spec"]["containers"].as_array() else {
-        return Err(format!(
-            "deployment {deployment_name} has no containers in its pod template"
-        ));
+        anyhow::bail!("deployment {deployment_name} has no containers in its pod template");
     };
     let container = match &k.container {
         Some(name) => containers
@@ -57,14 +55,14 @@ pub(crate) fn manifest(
                     .iter()
                     .filter_map(|c| c["name"].as_str())
                     .collect();
-                format!(
+                anyhow::anyhow!(
                     "deployment {deployment_name} has no container `{name}` (its containers: {})",
                     names.join(", ")
                 )
             })?,
         None => containers
             .first()
-            .ok_or_else(|| format!("deployment {deployment_name} has no containers"))?,
+            .ok_or_else(|| anyhow::anyhow!("deployment {deployment_name} has no containers"))?,
     };
     let mut container = container.clone();
     if let Some(fields) = container.as_object_mut() {
@@ -368,7 +366,9 @@ mod tests {
             ..k
         };
         assert_eq!(
-            manifest(&deployment(), &target, &missing, &run).unwrap_err(),
+            manifest(&deployment(), &target, &missing, &run)
+                .unwrap_err()
+                .to_string(),
             "deployment shop has no container `worker` (its containers: proxy, web)"
         );
     }

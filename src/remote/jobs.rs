@@ -8,6 +8,7 @@ use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use serde_json::Value;
 
 use super::job;
@@ -80,7 +81,7 @@ impl Jobs<'_> {
         let what: Vec<&str> = std::iter::once(head.as_str())
             .chain(args.iter().map(String::as_str))
             .collect();
-        let user = format!("{}@{}", crate::state::user(), crate::state::host());
+        let user = format!("{}@{}", crate::who::user(), crate::who::host());
         let run = job::Run {
             id: &id,
             argv: &forwarded,
@@ -89,7 +90,8 @@ impl Jobs<'_> {
             what: &what.join(" "),
         };
         let manifest = job::manifest(&deployment, self.target, self.k, &run)
-            .map_err(|e| Error::Failed(anyhow::anyhow!("target `{}`: {e}", self.name)))?;
+            .with_context(|| format!("target `{}`", self.name))
+            .map_err(Error::Failed)?;
         if let Err(said) = kubectl_with_input(&job::create(self.k), &manifest.to_string()) {
             return Ok(self.unreachable(&format!("cannot create Job {id}: {said}")));
         }
@@ -158,7 +160,7 @@ impl Jobs<'_> {
     }
 
     /// The Jobs adminsh made, oldest first, with their pods' exit codes.
-    fn jobs(&self) -> Result<Vec<JobRow>, String> {
+    fn jobs(&self) -> Result<Vec<JobRow>, KubectlFailed> {
         let jobs = kubectl_json(&job::jobs(self.k))?;
         let pods = kubectl_json(&job::all_pods(self.k))?;
         let mut rows: Vec<JobRow> = jobs["items"]
@@ -208,22 +210,8 @@ impl Jobs<'_> {
                 row.what,
             ]);
         }
-        let widths: Vec<usize> = (0..7)
-            .map(|i| {
-                table
-                    .iter()
-                    .map(|r| r[i].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for row in table {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:width$}"))
-                .collect();
-            if writeln!(out, "{}", cells.join("  ").trim_end()).is_err() {
+        for line in crate::table::plain(&table) {
+            if writeln!(out, "{line}").is_err() {
                 break;
             }
         }
@@ -274,7 +262,7 @@ impl Jobs<'_> {
     }
 
     /// Says kubectl could not do it, and returns the exit code for that.
-    fn unreachable(&self, said: &str) -> i32 {
+    fn unreachable(&self, said: &dyn std::fmt::Display) -> i32 {
         crate::log::err_line(&format!(
             "adminsh: cannot reach target `{}` ({}): {said}",
             self.name,
@@ -352,8 +340,8 @@ fn suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .subsec_nanos();
-    let seed = format!("{nanos}-{}-{}", std::process::id(), crate::state::host());
-    format!("{:04x}", crate::state::fnv(seed.as_bytes()) & 0xffff)
+    let seed = format!("{nanos}-{}-{}", std::process::id(), crate::who::host());
+    format!("{:04x}", crate::hash::fnv(seed.as_bytes()) & 0xffff)
 }
 
 /// Runs `argv` to its end, its output straight through; Ctrl-C here ends it too.
@@ -379,45 +367,62 @@ fn wait_interruptible(child: &mut Child) -> std::io::Result<i32> {
     }
 }
 
+/// Why kubectl could not do what it was asked: what it said (its stderr, trimmed), or why it
+/// could not run or be understood. Every caller reports it as the target being unreachable.
+#[derive(Debug)]
+struct KubectlFailed(String);
+
+impl KubectlFailed {
+    /// What a failed kubectl wrote on its stderr.
+    fn said(stderr: &[u8]) -> KubectlFailed {
+        KubectlFailed(String::from_utf8_lossy(stderr).trim_end().to_owned())
+    }
+}
+
+impl std::fmt::Display for KubectlFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Runs kubectl and returns its stdout; its stderr (trimmed) when it fails.
-fn kubectl_output(argv: &[String]) -> Result<Vec<u8>, String> {
+fn kubectl_output(argv: &[String]) -> Result<Vec<u8>, KubectlFailed> {
     let output = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run `{}`: {e}", argv[0]))?;
+        .map_err(|e| KubectlFailed(format!("cannot run `{}`: {e}", argv[0])))?;
     if output.status.success() {
         Ok(output.stdout)
     } else {
-        Err(String::from_utf8_lossy(&output.stderr)
-            .trim_end()
-            .to_owned())
+        Err(KubectlFailed::said(&output.stderr))
     }
 }
 
-fn kubectl_json(argv: &[String]) -> Result<Value, String> {
+fn kubectl_json(argv: &[String]) -> Result<Value, KubectlFailed> {
     let stdout = kubectl_output(argv)?;
-    serde_json::from_slice(&stdout).map_err(|e| format!("`{}` gave no JSON: {e}", argv.join(" ")))
+    serde_json::from_slice(&stdout)
+        .map_err(|e| KubectlFailed(format!("`{}` gave no JSON: {e}", argv.join(" "))))
 }
 
 /// Runs kubectl with `input` on its stdin.
-fn kubectl_with_input(argv: &[String], input: &str) -> Result<(), String> {
+fn kubectl_with_input(argv: &[String], input: &str) -> Result<(), KubectlFailed> {
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run `{}`: {e}", argv[0]))?;
+        .map_err(|e| KubectlFailed(format!("cannot run `{}`: {e}", argv[0])))?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(input.as_bytes());
     }
-    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| KubectlFailed(e.to_string()))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&output.stderr)
-            .trim_end()
-            .to_owned())
+        Err(KubectlFailed::said(&output.stderr))
     }
 }

@@ -19,24 +19,24 @@ pub(crate) fn encode<S: AsRef<OsStr>>(args: &[S]) -> String {
     out
 }
 
-pub(crate) fn decode(payload: &str) -> Result<Vec<OsString>, String> {
+pub(crate) fn decode(payload: &str) -> anyhow::Result<Vec<OsString>> {
     let Some(rest) = payload.strip_prefix(TAG) else {
-        return Err(format!(
+        anyhow::bail!(
             "the payload does not start with `{TAG}`: the adminsh that sent it is of another version"
-        ));
+        );
     };
     if rest.is_empty() {
         return Ok(Vec::new());
     }
     let Some(rest) = rest.strip_prefix(',') else {
-        return Err("the payload is malformed: `,` expected after the version".into());
+        anyhow::bail!("the payload is malformed: `,` expected after the version");
     };
     rest.split(',')
         .enumerate()
         .map(|(i, word)| {
-            unbase64url(word)
-                .map(OsString::from_vec)
-                .ok_or_else(|| format!("argument {} of the payload is not base64url", i + 1))
+            unbase64url(word).map(OsString::from_vec).ok_or_else(|| {
+                anyhow::anyhow!("argument {} of the payload is not base64url", i + 1)
+            })
         })
         .collect()
 }
@@ -112,10 +112,15 @@ mod tests {
 
     #[test]
     fn malformed_payloads_are_refused() {
-        assert!(decode("v2,YQ").unwrap_err().contains("another version"));
+        assert!(
+            decode("v2,YQ")
+                .unwrap_err()
+                .to_string()
+                .contains("another version")
+        );
         assert!(decode("v1YQ").is_err());
         assert_eq!(
-            decode("v1,YQ,Y").unwrap_err(),
+            decode("v1,YQ,Y").unwrap_err().to_string(),
             "argument 2 of the payload is not base64url"
         );
         assert!(decode("v1,Y=").is_err());

@@ -29,7 +29,7 @@ pub(crate) fn unwrap(args: Vec<OsString>) -> Result<Vec<OsString>, i32> {
     }
     let decoded = match payload
         .to_str()
-        .ok_or_else(|| "the payload is not text".to_owned())
+        .ok_or_else(|| anyhow::anyhow!("the payload is not text"))
         .and_then(super::payload::decode)
     {
         Ok(args) => args,
@@ -81,7 +81,7 @@ pub(crate) fn announce(name: &str, release: &Release) {
         "adminsh: {name}: {} {version} at {} on {}, stage {}\n",
         release.name,
         release.path().display(),
-        crate::state::host(),
+        crate::who::host(),
         release.stage
     );
     // One write, so the line travels whole.

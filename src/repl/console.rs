@@ -231,10 +231,10 @@ impl Console {
 }
 
 /// Evaluates a stdlib module so it can be registered as `name::`.
-fn load_module(runner: &Runner, name: &str, source: &str) -> Result<Module, String> {
-    let mut ast = runner.engine.compile(source).map_err(|e| e.to_string())?;
+fn load_module(runner: &Runner, name: &str, source: &str) -> anyhow::Result<Module> {
+    let mut ast = runner.engine.compile(source)?;
     ast.set_source(format!("{}{name}", stdlib::PREFIX));
-    Module::eval_ast_as_new(Scope::new(), &ast, &runner.engine).map_err(|e| e.to_string())
+    Module::eval_ast_as_new(Scope::new(), &ast, &runner.engine).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// A value in Rhai notation, one line when it fits in 80 columns, else one element a line;

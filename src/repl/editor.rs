@@ -181,7 +181,7 @@ pub(super) fn history_path(session: &Session) -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
     let root = session.release.path().to_string_lossy();
-    let hash = crate::state::fnv(root.as_bytes());
+    let hash = crate::hash::fnv(root.as_bytes());
     Some(base.join("adminsh").join(format!(
         "{}-{:08x}.history",
         session.release.name,

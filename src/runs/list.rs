@@ -38,16 +38,8 @@ pub(crate) fn list(release: &Release) -> i32 {
             meta.what(),
         ]);
     }
-    let widths: Vec<usize> = (0..7)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
-            .collect();
-        if writeln!(out, "{}", cells.join("  ").trim_end()).is_err() {
+    for line in crate::table::plain(&rows) {
+        if writeln!(out, "{line}").is_err() {
             break;
         }
     }

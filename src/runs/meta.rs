@@ -49,7 +49,7 @@ impl Meta {
     /// Records the end: the exit code, the outcome it means, the time.
     pub(crate) fn end(&mut self, code: i32, outcome: Option<&str>) {
         self.exit_code = Some(code);
-        self.ended = Some(crate::state::now_rfc3339());
+        self.ended = Some(crate::clock::now_rfc3339());
         self.outcome = Some(outcome.unwrap_or_else(|| outcome_of(code)).to_owned());
     }
 

@@ -291,7 +291,7 @@ fn id_name(name: &str) -> String {
 
 /// Now as `20261125-023000` (UTC).
 fn compact_time() -> String {
-    let t = crate::state::now_rfc3339();
+    let t = crate::clock::now_rfc3339();
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
     format!("{}-{}", &digits[..8], &digits[8..14])
 }

@@ -126,13 +126,13 @@ fn record(release: &Release, run: &RunDir, job: &Job, name: &str, reason: Option
             .iter()
             .map(|a| redactor.redact(a).into_owned())
             .collect(),
-        user: crate::state::user(),
-        host: crate::state::host(),
+        user: crate::who::user(),
+        host: crate::who::host(),
         root: release.path().display().to_string(),
         version: release.identity().version.clone(),
         stage: release.stage.clone(),
         reason: reason.map(|r| redactor.redact(r).into_owned()),
-        started: crate::state::now_rfc3339(),
+        started: crate::clock::now_rfc3339(),
         ..Meta::default()
     }
 }

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{RunDir, Status, leftovers, meta};
+use super::{Meta, RunDir, Status, leftovers, meta};
 use crate::error::Error;
 use crate::release::Release;
 
@@ -23,7 +23,6 @@ const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 const KILLED: i32 = 128 + libc::SIGKILL;
 
 /// `--stop ID`. 0 once the run is not running (stopped now, or already over).
-#[allow(clippy::too_many_lines, reason = "to be split into rows or steps")]
 pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
     let (run, meta) = super::find(release, id)?;
     let pid = match run.status(&meta) {
@@ -36,23 +35,7 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
             return Ok(0);
         }
         Status::Lost { pid } => {
-            let left = match (pid, leftovers::since(&meta)) {
-                (Some(pid), Some(since)) => leftovers::stop(pid, since, GRACE),
-                _ => Vec::new(),
-            };
-            if left.is_empty() {
-                crate::log::err_line(&format!(
-                    "adminsh: nothing to stop: {}",
-                    super::follow::lost(&run, &meta)
-                ));
-            } else {
-                crate::log::err_line(&format!(
-                    "adminsh: run {} was lost, but {} still ran: stopped {}",
-                    run.id,
-                    leftovers::described(&left),
-                    if left.len() == 1 { "it" } else { "them" }
-                ));
-            }
+            stop_lost(&run, &meta, pid);
             return Ok(0);
         }
         Status::Starting => {
@@ -73,33 +56,67 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
         run.id
     ));
     if !ended_within(&run, GRACE) {
+        kill(&run, &meta, pid, group)?;
+    }
+    record_end(&run)
+}
+
+/// A lost run (its adminsh killed outright): stops what its commands still run, and says so.
+fn stop_lost(run: &RunDir, meta: &Meta, pid: Option<u32>) {
+    let left = match (pid, leftovers::since(meta)) {
+        (Some(pid), Some(since)) => leftovers::stop(pid, since, GRACE),
+        _ => Vec::new(),
+    };
+    if left.is_empty() {
         crate::log::err_line(&format!(
-            "adminsh: run {} is still running after {}s: killing it",
-            run.id,
-            GRACE.as_secs()
+            "adminsh: nothing to stop: {}",
+            super::follow::lost(run, meta)
         ));
-        // A second SIGINT: adminsh kills its commands' groups outright; then adminsh itself.
-        let _ = signal(&run, group, libc::SIGINT);
-        std::thread::sleep(Duration::from_millis(200));
-        let _ = signal(&run, group, libc::SIGKILL);
-        if !ended_within(&run, GRACE) {
-            return Err(Error::Failed(anyhow::anyhow!(
-                "run {} (pid {pid}) does not stop, even with SIGKILL",
-                run.id
-            )));
-        }
-        // Its commands lead groups of their own, which only adminsh could signal.
-        if let Some(since) = leftovers::since(&meta) {
-            let left = leftovers::stop(pid, since, LEFTOVER_GRACE);
-            if !left.is_empty() {
-                crate::log::err_line(&format!(
-                    "adminsh: run {} left {} running: killed",
-                    run.id,
-                    leftovers::described(&left)
-                ));
-            }
+    } else {
+        crate::log::err_line(&format!(
+            "adminsh: run {} was lost, but {} still ran: stopped {}",
+            run.id,
+            leftovers::described(&left),
+            if left.len() == 1 { "it" } else { "them" }
+        ));
+    }
+}
+
+/// A run still going after its grace: SIGINT again, then SIGKILL, then whatever its commands
+/// left running in its session.
+fn kill(run: &RunDir, meta: &Meta, pid: u32, group: libc::pid_t) -> Result<(), Error> {
+    crate::log::err_line(&format!(
+        "adminsh: run {} is still running after {}s: killing it",
+        run.id,
+        GRACE.as_secs()
+    ));
+    // A second SIGINT: adminsh kills its commands' groups outright; then adminsh itself.
+    let _ = signal(run, group, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = signal(run, group, libc::SIGKILL);
+    if !ended_within(run, GRACE) {
+        return Err(Error::Failed(anyhow::anyhow!(
+            "run {} (pid {pid}) does not stop, even with SIGKILL",
+            run.id
+        )));
+    }
+    // Its commands lead groups of their own, which only adminsh could signal.
+    if let Some(since) = leftovers::since(meta) {
+        let left = leftovers::stop(pid, since, LEFTOVER_GRACE);
+        if !left.is_empty() {
+            crate::log::err_line(&format!(
+                "adminsh: run {} left {} running: killed",
+                run.id,
+                leftovers::described(&left)
+            ));
         }
     }
+    Ok(())
+}
+
+/// The stopped run's end record, written here if it was killed before it could write it;
+/// says how it ended.
+fn record_end(run: &RunDir) -> Result<i32, Error> {
     let mut meta = run.load()?;
     if meta.exit_code.is_none() {
         // Killed before it could write its end record: written here, while nothing holds the

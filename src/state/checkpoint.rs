@@ -31,7 +31,7 @@ pub(crate) fn path(state_dir: &Path, script: &str, args: &[String]) -> PathBuf {
         .collect::<Vec<_>>()
         .join("\0");
     let name = super::lock::file_name(script);
-    let hash = super::fnv(key.as_bytes());
+    let hash = crate::hash::fnv(key.as_bytes());
     state_dir.join(format!("{name}-{hash:016x}.json"))
 }
 

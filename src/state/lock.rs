@@ -30,10 +30,10 @@ pub(crate) enum LockError {
 pub(crate) fn holder_description() -> String {
     format!(
         "{} on {} (pid {}) since {}",
-        super::user(),
-        super::host(),
+        crate::who::user(),
+        crate::who::host(),
         std::process::id(),
-        super::now_rfc3339()
+        crate::clock::now_rfc3339()
     )
 }
 
@@ -107,7 +107,7 @@ pub(crate) fn file_name(key: &str) -> String {
         })
         .take(40)
         .collect();
-    format!("{readable}-{:016x}", super::fnv(key.as_bytes()))
+    format!("{readable}-{:016x}", crate::hash::fnv(key.as_bytes()))
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ impl Steps {
         self.checkpoint.steps.push(DoneStep {
             name: name.to_owned(),
             code: code.to_owned(),
-            finished_at: super::now_rfc3339(),
+            finished_at: crate::clock::now_rfc3339(),
             duration_ms,
         });
         match &self.path {

@@ -204,9 +204,9 @@ impl Trail {
         let start = Start {
             event: "start".into(),
             id: id.clone(),
-            time: crate::state::now_rfc3339(),
-            user: crate::state::user(),
-            host: crate::state::host(),
+            time: crate::clock::now_rfc3339(),
+            user: crate::who::user(),
+            host: crate::who::host(),
             root: release.path().display().to_string(),
             version: release.identity().version.clone(),
             stage: release.stage.clone(),
@@ -256,7 +256,7 @@ impl Trail {
         let finish = Finish {
             event: "finish".into(),
             id: self.id.clone(),
-            time: crate::state::now_rfc3339(),
+            time: crate::clock::now_rfc3339(),
             outcome: outcome.into(),
             exit_code,
             duration_ms: millis(self.started.elapsed()),
