@@ -11,25 +11,9 @@ use clap::CommandFactory;
 
 use crate::catalog;
 use crate::cli::Cli;
-use crate::error::Error;
-use crate::modes;
-use crate::options::{Mode, Options, Shell};
+use crate::options::Shell;
 use crate::params::{Header, Kind};
 use crate::release::discover_root;
-
-/// Does what the command line asked and returns the exit code: `--completions SHELL` and
-/// `--complete-words` here, every other mode by `modes::dispatch`.
-pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
-    match options.mode {
-        Mode::Completions(shell) => {
-            modes::check_dir(&options.flags)?;
-            Ok(modes::say(script(shell)))
-        }
-        // Without the `-C` check the other modes make.
-        Mode::Complete { words } => Ok(modes::say(&answer(&words)?)),
-        _ => modes::dispatch(options),
-    }
-}
 
 pub(crate) fn script(shell: Shell) -> &'static str {
     match shell {

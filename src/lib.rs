@@ -63,7 +63,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if e.use_stderr() { error::EXIT_USAGE } else { 0 };
         }
     };
-    let outcome = cli.into_options().and_then(completion::dispatch);
+    let outcome = cli.into_options().and_then(modes::dispatch);
     match outcome {
         Ok(code) => code,
         Err(e) => {

@@ -1,10 +1,11 @@
 //! What each mode of the command line does: run a script or an expression, open the console,
-//! list or check the scripts, show the config, list the targets.
+//! list or check the scripts, show the config, print completions.
 
 use std::rc::Rc;
 
 use crate::audit;
 use crate::catalog;
+use crate::completion;
 use crate::diagnostic;
 use crate::error::{Ending, Error};
 use crate::interrupt;
@@ -19,20 +20,20 @@ use crate::runs;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 
-/// Does what the command line asked and returns the exit code. Completion's modes are
-/// answered above, by `completion::dispatch`, which hands every other mode here.
+/// Does what the command line asked and returns the exit code.
 pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
     let Options { mode, flags } = options;
-    if let Err(e) = check_dir(&flags) {
+    if !matches!(mode, Mode::Complete { .. })
+        && let Err(e) = check_dir(&flags)
+    {
         return match &mode {
             Mode::Release(mode) if flags.json => run::refused_before_release(mode, &e).ok_or(e),
             _ => Err(e),
         };
     }
     match mode {
-        Mode::Completions(_) | Mode::Complete { .. } => {
-            unreachable!("completion::dispatch answers --completions and --complete-words")
-        }
+        Mode::Completions(shell) => Ok(say(completion::script(shell))),
+        Mode::Complete { words } => Ok(say(&completion::answer(&words)?)),
         Mode::Targets => remote::list(&flags.release),
         Mode::Release(mode) => match &flags.remote {
             Some(request) => remote::run(&mode, &flags, request),
@@ -42,7 +43,7 @@ pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
 }
 
 /// `-C DIR` names a directory: one that is not there is a usage error, like a bad flag.
-pub(crate) fn check_dir(flags: &Flags) -> Result<(), Error> {
+fn check_dir(flags: &Flags) -> Result<(), Error> {
     match &flags.release.dir {
         Some(dir) if !dir.is_dir() => {
             let problem = if dir.exists() {
@@ -144,7 +145,7 @@ fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> 
 
 /// Writes a mode's whole output on stdout and returns exit code 0: a reader that went away
 /// (`adminsh --completions bash | head -1`) ends the output quietly.
-pub(crate) fn say(text: &str) -> i32 {
+fn say(text: &str) -> i32 {
     log::out(text);
     0
 }
