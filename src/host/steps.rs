@@ -150,5 +150,5 @@ fn step_code(session: &Session, ctx: &NativeCallContext, name: &str) -> String {
             call_text(&source, line, column).map(str::to_owned)
         });
     let text = text.unwrap_or_else(|| name.to_owned());
-    format!("{:016x}", crate::state::fnv(text.as_bytes()))
+    format!("{:016x}", crate::hash::fnv(text.as_bytes()))
 }

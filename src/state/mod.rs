@@ -17,6 +17,3 @@ mod steps;
 // The face: callers name these, never a file of this folder (but `lock`).
 pub(crate) use files::{link_target, write_atomically, write_through_links};
 pub(crate) use steps::{Step, StepStart, Steps};
-
-// A name host/steps.rs still uses from here; its home is the leaf `hash`.
-pub(crate) use crate::hash::fnv;

@@ -1146,10 +1146,9 @@ fn sqlite_guarded_modes_keep_the_file_whatever_the_sql_says() {
             );
             let before = std::fs::read(t.path().join("app.db")).unwrap();
             let mut files: Vec<String> = list(t.path());
-            let code: String = shape
-                .split("; ")
-                .map(|s| format!("try {{ db::exec({s:?}) }} catch (e) {{ print(e) }}\n"))
-                .collect();
+            let code = shape.split("; ").fold(String::new(), |code, s| {
+                code + &format!("try {{ db::exec({s:?}) }} catch (e) {{ print(e) }}\n")
+            });
             let done = t
                 .args(&[mode, "-e", &code])
                 .any_stdout()
