@@ -24,6 +24,13 @@ pub(crate) struct Conn {
     depth: Cell<u32>,
     /// A dry run: one transaction, open from the start, rolled back at the end.
     pub sandbox: bool,
+    /// A dry run or `--read-only`: every statement runs inside one transaction adminsh opened
+    /// (the fence), and what cannot be judged safe is refused.
+    guarded: bool,
+    /// What the server said of the fence when it was opened (`None`: it cannot tell), and
+    /// whether it has been found gone (then nothing more runs on this connection).
+    fence: Option<String>,
+    fence_gone: Cell<bool>,
     /// `PostgreSQL` aborts a transaction at its first failed statement: the lowest depth at
     /// which one failed and was not rolled back yet.
     failed_at: Cell<Option<u32>>,
@@ -65,27 +72,68 @@ impl Conn {
             }
         };
         let busy = Busy::watch(backend.canceller());
-        let conn = Conn {
+        let mut conn = Conn {
             backend,
             name,
             depth: Cell::new(0),
             sandbox: mode.dry_run,
+            guarded: mode.dry_run || mode.read_only,
+            fence: None,
+            fence_gone: Cell::new(false),
             failed_at: Cell::new(None),
             busy,
             timeout: Cell::new(None),
             finished: Cell::new(false),
         };
-        if conn.sandbox {
-            let begin = conn.backend.begin_sql();
-            conn.backend.control(begin).map_err(|e| {
+        if conn.guarded {
+            let what = if conn.sandbox {
+                "dry run's"
+            } else {
+                "read-only"
+            };
+            let failed = |e: DbError| {
                 format!(
-                    "cannot begin the dry run's transaction on {}: {}",
+                    "cannot begin the {what} transaction on {}: {}",
                     conn.name,
                     e.text()
                 )
-            })?;
+            };
+            conn.backend
+                .control(conn.backend.begin_sql())
+                .map_err(&failed)?;
+            let fence = conn.backend.transaction_token().map_err(&failed)?;
+            conn.fence = fence;
         }
         Ok(conn)
+    }
+
+    /// After a statement of a guarded mode: the fence is still the transaction the server has
+    /// open, in the same mode. A statement that ended it (a `COMMIT` the checks before sending
+    /// did not recognise) stops everything: nothing more runs here, and what can be is rolled
+    /// back.
+    fn fence_holds(&self) -> Result<(), DbError> {
+        let Some(fence) = &self.fence else {
+            return Ok(());
+        };
+        let now = self.backend.transaction_token()?;
+        if now.as_ref() == Some(fence) {
+            return Ok(());
+        }
+        self.fence_gone.set(true);
+        let _ = self.backend.control("ROLLBACK");
+        let what = if self.sandbox {
+            "the dry run's transaction"
+        } else {
+            "the read-only transaction"
+        };
+        Err(DbError {
+            kind: ErrorKind::FenceGone,
+            ..DbError::failed(format!(
+                "{what} on {} ended or changed during the statement: what ran before it may \
+                 have been committed, so adminsh stopped the run",
+                self.name
+            ))
+        })
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
@@ -93,7 +141,7 @@ impl Conn {
     }
 
     fn in_transaction(&self) -> bool {
-        self.sandbox || self.depth.get() > 0
+        self.guarded || self.depth.get() > 0
     }
 
     /// `db::statement_timeout`: each statement from now on is cancelled after `timeout`.
@@ -108,7 +156,12 @@ impl Conn {
     /// does, and so does a `PostgreSQL` block that catches `query_canceled`): Ctrl-C means
     /// stop, and the transaction around it must roll back, not commit.
     fn run<T>(&self, call: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
+        // A statement that failed ended nothing (on PostgreSQL it left the transaction to be
+        // rolled back to its savepoint, where no question can be asked yet).
         let value = self.control(call)?;
+        if self.guarded {
+            self.fence_holds()?;
+        }
         if crate::interrupt::interrupted() {
             return Err(self.failed(DbError::interrupted()));
         }
@@ -148,39 +201,71 @@ impl Conn {
         e
     }
 
-    /// Refuses what adminsh keeps to itself (transaction control, the session's read-only mode).
-    fn check(&self, sql: &str) -> Result<(), DbError> {
-        if let Some(why) = sql::reserved(sql, self.dialect()) {
+    /// Refuses what adminsh keeps to itself (transaction control, the session's read-only mode)
+    /// and, in a guarded mode on `MySQL`, whatever is not a plain statement; returns where the
+    /// statement begins, the part the server is sent (see `sql::start`).
+    fn check(&self, sql: &str) -> Result<usize, DbError> {
+        if self.fence_gone.get() {
+            return Err(DbError {
+                kind: ErrorKind::FenceGone,
+                ..DbError::failed(format!(
+                    "{} is closed to this run: its guarded transaction ended",
+                    self.name
+                ))
+            });
+        }
+        let dialect = self.dialect();
+        let start = sql::start(sql, dialect);
+        if start == sql.len() {
+            return Err(DbError::refused(
+                "the SQL holds no statement, only blanks and comments",
+            ));
+        }
+        if let Some(why) = sql::reserved(sql, dialect) {
             return Err(DbError::refused(why));
         }
-        Ok(())
+        if self.guarded && dialect == Dialect::Mysql {
+            sql::plain_mysql(sql).map_err(DbError::refused)?;
+        }
+        Ok(start)
+    }
+
+    /// The statement from where it begins; a position the server reports in it, back in the
+    /// script's text.
+    fn sent(sql: &str, start: usize) -> (&str, impl Fn(DbError) -> DbError) {
+        (&sql[start..], move |mut e: DbError| {
+            e.position = e.position.map(|p| p + start);
+            e
+        })
     }
 
     /// One statement that must not write (`db::query`, `db::scalar`, `db::row`).
     pub(crate) fn read(&self, sql: &str, params: &[Dynamic]) -> Result<Rows, DbError> {
-        self.check(sql)?;
+        let (sql, placed) = Self::sent(sql, self.check(sql)?);
         let in_transaction = self.in_transaction();
         // A read that fails inside its savepoint leaves the transaction as it was.
         let before = self.failed_at.get();
         let result = self.run(|| self.backend.read(sql, params, in_transaction));
         self.failed_at.set(before);
-        result
+        result.map_err(placed)
     }
 
     /// One statement for its effect: the rows it affected.
     pub(crate) fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError> {
-        self.check_write(sql)?;
+        let (sql, placed) = Self::sent(sql, self.check_write(sql)?);
         self.guarded(|| self.run(|| self.backend.exec(sql, params)))
+            .map_err(placed)
     }
 
     /// One prepared statement for many parameter sets: the rows affected, in total.
     pub(crate) fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
-        self.check_write(sql)?;
+        let (sql, placed) = Self::sent(sql, self.check_write(sql)?);
         self.guarded(|| self.run(|| self.backend.exec_many(sql, sets)))
+            .map_err(placed)
     }
 
-    fn check_write(&self, sql: &str) -> Result<(), DbError> {
-        self.check(sql)?;
+    fn check_write(&self, sql: &str) -> Result<usize, DbError> {
+        let start = self.check(sql)?;
         if self.sandbox && self.dialect() == Dialect::Mysql && sql::mysql_commits_implicitly(sql) {
             return Err(DbError::refused(format!(
                 "`{}` in a dry run: MySQL commits the transaction around it, so the dry run \
@@ -188,13 +273,13 @@ impl Conn {
                 sql::first_keyword(sql, Dialect::Mysql)
             )));
         }
-        Ok(())
+        Ok(start)
     }
 
     /// In a dry run outside any transaction of the script's, a `PostgreSQL` statement runs in a
     /// savepoint: a failed one leaves the sandbox usable, as it would leave a real run.
     fn guarded<T>(&self, call: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
-        if !(self.sandbox && self.depth.get() == 0 && self.dialect() == Dialect::Postgres) {
+        if !(self.guarded && self.depth.get() == 0 && self.dialect() == Dialect::Postgres) {
             return call();
         }
         self.backend.control("SAVEPOINT adminsh_statement")?;
@@ -222,7 +307,7 @@ impl Conn {
         params: &[Dynamic],
         f: &mut RowFn<'_>,
     ) -> Result<u64, EachError> {
-        self.check(sql)?;
+        let (sql, placed) = Self::sent(sql, self.check(sql)?);
         let outcome = self.transaction(|| {
             let running = self.busy.start(self.timeout.get());
             let result = self.backend.each(sql, params, f);
@@ -234,7 +319,7 @@ impl Conn {
         });
         match outcome {
             Ok(n) => Ok(n),
-            Err(TxError::Db(e)) => Err(EachError::Db(e)),
+            Err(TxError::Db(e) | TxError::Body(EachError::Db(e))) => Err(EachError::Db(placed(e))),
             Err(TxError::Body(e)) => Err(e),
         }
     }

@@ -46,6 +46,9 @@ pub(crate) enum ErrorKind {
     Refused,
     /// Cancelled (Ctrl-C or a statement timeout).
     Cancelled,
+    /// The transaction a dry run or a read-only run keeps open is gone or changed: the run
+    /// stops, whatever the script catches.
+    FenceGone,
 }
 
 impl DbError {
@@ -134,6 +137,11 @@ pub(crate) trait Backend {
     fn begin_sql(&self) -> &'static str {
         "BEGIN"
     }
+    /// What the server says of the transaction it has open now: a value that changes when the
+    /// transaction ends or its mode changes (`None`: this server gives no way to tell). After
+    /// each statement of a dry run or a read-only run, adminsh compares it with the one it saw
+    /// when it opened its own transaction, the fence every statement runs inside.
+    fn transaction_token(&self) -> Result<Option<String>, DbError>;
     fn canceller(&self) -> Canceller;
 }
 

@@ -231,6 +231,21 @@ impl Backend for Mysql {
         self.conn()?.query_drop(sql).map_err(error)
     }
 
+    fn transaction_token(&self) -> Result<Option<String>, DbError> {
+        // MariaDB names the mode `tx_read_only`, MySQL 8 `transaction_read_only`; a server
+        // that knows neither, or not `in_transaction`, cannot be asked.
+        let mut conn = self.conn()?;
+        for sql in [
+            "select concat(@@in_transaction, ' ', @@tx_read_only)",
+            "select concat(@@in_transaction, ' ', @@transaction_read_only)",
+        ] {
+            if let Ok(Some(Some(said))) = conn.query_first::<Option<String>, _>(sql) {
+                return Ok(Some(said));
+            }
+        }
+        Ok(None)
+    }
+
     fn canceller(&self) -> Canceller {
         let opts = self.opts.clone();
         let id = self.id;

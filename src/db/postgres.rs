@@ -284,6 +284,19 @@ impl Backend for Postgres {
             .map_err(|e| error(&e))
     }
 
+    fn transaction_token(&self) -> Result<Option<String>, DbError> {
+        // `now()` is the transaction's start, the same for all of it; outside one it is each
+        // statement's own. Schema-qualified, so no function of a script's can stand in.
+        let sql = "select pg_catalog.now()::text || ' ' || \
+                   pg_catalog.current_setting('transaction_read_only')";
+        let row = self
+            .client
+            .borrow_mut()
+            .query_one(sql, &[])
+            .map_err(|e| error(&e))?;
+        Ok(Some(row.get(0)))
+    }
+
     fn canceller(&self) -> Canceller {
         let token = self.cancel.clone();
         let tls = self.tls.clone();

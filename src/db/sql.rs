@@ -58,6 +58,29 @@ pub(crate) fn translate(sql: &str, dialect: Dialect) -> Result<Translated, Strin
     })
 }
 
+/// Where the statement begins: past the blanks and comments before its first token, as this
+/// dialect's lexer reads them. adminsh sends the statement from here, so that what the server
+/// runs begins with the keyword adminsh judged it by, whatever a comment or an odd character
+/// before it would have meant to the server.
+pub(crate) fn start(sql: &str, dialect: Dialect) -> usize {
+    Lexer::new(sql, dialect)
+        .find(|(_, _, token)| *token != Token::Blank)
+        .map_or(sql.len(), |(start, _, _)| start)
+}
+
+/// `MySQL`'s executable comments (`/*! ... */`, `/*M! ... */`): text the server runs that
+/// looks like a comment. The byte where the first one opens, outside quotes.
+pub(crate) fn executable_comment(sql: &str) -> Option<usize> {
+    Lexer::new(sql, Dialect::Mysql)
+        .find(|&(start, _, token)| {
+            token == Token::Blank && {
+                let rest = &sql[start..];
+                rest.starts_with("/*!") || rest.starts_with("/*M!") || rest.starts_with("/*m!")
+            }
+        })
+        .map(|(start, _, _)| start)
+}
+
 /// The statement's first keyword, lower-case ("" when it has none), past comments and `(`.
 pub(crate) fn first_keyword(sql: &str, dialect: Dialect) -> String {
     keywords(sql, dialect, 1).pop().unwrap_or_default()
@@ -111,6 +134,45 @@ pub(crate) fn reserved(sql: &str, dialect: Dialect) -> Option<String> {
         );
     }
     None
+}
+
+/// In a dry run or under `--read-only` on `MySQL`, only plain statements run: no executable
+/// comment (text the server runs though it looks like a comment), and a first keyword that
+/// reads or changes rows, nothing that changes the session, calls a procedure or reaches a file.
+pub(crate) fn plain_mysql(sql: &str) -> Result<(), String> {
+    if let Some(at) = executable_comment(sql) {
+        return Err(format!(
+            "an executable comment (`/*!`) at {}: MySQL runs its text, so a dry run or a \
+             read-only run does not take it",
+            place(sql, at)
+        ));
+    }
+    let words = keywords(sql, Dialect::Mysql, 2);
+    let first = words.first().map_or("", String::as_str);
+    let temporary = words.get(1).is_some_and(|w| w == "temporary");
+    let plain = matches!(
+        first,
+        "select"
+            | "insert"
+            | "update"
+            | "delete"
+            | "replace"
+            | "with"
+            | "values"
+            | "table"
+            | "show"
+            | "explain"
+            | "describe"
+            | "desc"
+    ) || (matches!(first, "create" | "drop") && temporary);
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{first}` in a dry run or a read-only run on MySQL: only plain statements (select, \
+             insert, update, delete, replace, with, show, explain) run there"
+        ))
+    }
 }
 
 /// Whether `MySQL` commits the transaction around this statement itself (DDL and the like), so a
@@ -213,8 +275,11 @@ impl<'a> Lexer<'a> {
         None
     }
 
+    /// The end of a `--` (or `MySQL`'s `#`) comment: the end of the line, where the database's
+    /// own lexer ends it (`PostgreSQL` ends one at `\r` too).
     fn after_line(&self, mut i: usize) -> usize {
-        while i < self.text.len() && self.text[i] != b'\n' {
+        let pg = self.dialect == Dialect::Postgres;
+        while i < self.text.len() && !(self.text[i] == b'\n' || pg && self.text[i] == b'\r') {
             i += 1;
         }
         i
@@ -231,9 +296,8 @@ impl<'a> Lexer<'a> {
         };
         match b {
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => (i + 1, Token::Blank),
-            b'-' if next == b'-'
-                && (!mysql || matches!(self.byte(i + 2), 0 | b' ' | b'\t' | b'\n' | b'\r')) =>
-            {
+            // MySQL reads `--` as a comment only before a space or a control character.
+            b'-' if next == b'-' && (!mysql || self.byte(i + 2) <= b' ') => {
                 (self.after_line(i), Token::Blank)
             }
             b'#' if mysql => (self.after_line(i), Token::Blank),
@@ -351,6 +415,66 @@ pub(crate) fn counted(highest: usize, given: usize) -> super::DbError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where each database's own lexer says the statement begins: what adminsh sends.
+    #[test]
+    fn a_statement_begins_where_the_databases_lexer_says() {
+        use Dialect::{Mysql, Postgres, Sqlite};
+        let cases = [
+            ("select 1", Postgres, "select 1"),
+            ("  \t\nselect 1", Postgres, "select 1"),
+            ("/* a */ -- b\nselect 1", Postgres, "select 1"),
+            // PostgreSQL ends a `--` comment at a carriage return; SQLite and MySQL do not.
+            ("/* */--\rcommit", Postgres, "commit"),
+            ("/* */--\rcommit", Sqlite, ""),
+            ("/* */-- \rcommit", Mysql, ""),
+            ("/* /* */ */ commit", Postgres, "commit"),
+            ("\x0ccommit", Postgres, "commit"),
+            // MySQL: `--` is a comment only before a space or a control character.
+            ("--\tx\ncommit", Mysql, "commit"),
+            ("--\x0bx\ncommit", Mysql, "commit"),
+            ("--x\ncommit", Mysql, "--x\ncommit"),
+            ("#x\ncommit", Mysql, "commit"),
+            ("#x\ncommit", Postgres, "#x\ncommit"),
+            ("/*!40000 commit */ select 1", Mysql, "select 1"),
+            ("-- only a comment", Postgres, ""),
+            ("", Sqlite, ""),
+        ];
+        for (sql, dialect, sent) in cases {
+            assert_eq!(&sql[start(sql, dialect)..], sent, "{sql:?} {dialect:?}");
+        }
+    }
+
+    #[test]
+    fn guarded_mysql_takes_plain_statements_only() {
+        for sql in [
+            "select 1",
+            "insert into t values (1)",
+            " update t set a = 1",
+            "with x as (select 1) select * from x",
+            "create temporary table t (a int)",
+            "show tables",
+        ] {
+            assert_eq!(plain_mysql(sql), Ok(()), "{sql}");
+        }
+        for sql in [
+            "/*!40000 set session transaction read write */",
+            "select 1 /*!, (select 2) */",
+            "select 1 /*M! , 2 */",
+            "set autocommit = 1",
+            "do sleep(1)",
+            "call p()",
+            "create table t (a int)",
+            "lock tables t write",
+            "xa start 'x'",
+            "prepare s from 'commit'",
+            "handler t open",
+            "load data infile '/etc/passwd' into table t",
+        ] {
+            assert!(plain_mysql(sql).is_err(), "{sql}");
+        }
+        assert_eq!(executable_comment("select '/*!' as x"), None);
+    }
 
     fn sqlite(sql: &str) -> String {
         translate(sql, Dialect::Sqlite).unwrap().sql

@@ -48,6 +48,12 @@ pub(crate) fn interrupted(signal: i32) -> Box<EvalAltResult> {
     end(Ending::Interrupted(signal))
 }
 
+/// The error that stops a script because a promise adminsh made (a dry run's or a read-only
+/// run's transaction) cannot be kept; no `try` can catch it.
+pub(crate) fn stopped(message: String) -> Box<EvalAltResult> {
+    end(Ending::Failed(message))
+}
+
 /// The error that ends a script this way; no `try` can catch it.
 fn end(ending: Ending) -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(Dynamic::from(ending), Position::NONE).into()

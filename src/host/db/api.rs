@@ -356,6 +356,9 @@ impl Api {
         if let Some(signal) = interrupt::signal() {
             return control::interrupted(signal);
         }
+        if e.kind == ErrorKind::FenceGone {
+            return control::stopped(self.session.redact(&format!("{what}: {}", e.text())));
+        }
         let reading = matches!(what, "db::query" | "db::scalar" | "db::row");
         let text = e.text();
         let mut message = match e.kind {
@@ -364,7 +367,9 @@ impl Api {
             }
             ErrorKind::ReadOnly => format!("{what} refused in read-only mode: {text}"),
             ErrorKind::Refused => format!("{what} refused {text}"),
-            ErrorKind::Failed | ErrorKind::Cancelled => format!("{what} failed: {text}"),
+            ErrorKind::Failed | ErrorKind::Cancelled | ErrorKind::FenceGone => {
+                format!("{what} failed: {text}")
+            }
         };
         if let Some(at) = e.position.filter(|_| !sql.is_empty()) {
             message.push_str(&frame(sql, at));
