@@ -224,8 +224,13 @@ impl Conn {
         if let Some(why) = sql::reserved(sql, dialect) {
             return Err(DbError::refused(why));
         }
-        if self.guarded && dialect == Dialect::Mysql {
-            sql::plain_mysql(sql).map_err(DbError::refused)?;
+        if self.guarded {
+            if let Some(why) = sql::outside_effects(sql, dialect) {
+                return Err(DbError::refused(why));
+            }
+            if dialect == Dialect::Mysql {
+                sql::plain_mysql(sql).map_err(DbError::refused)?;
+            }
         }
         Ok(start)
     }

@@ -136,6 +136,61 @@ pub(crate) fn reserved(sql: &str, dialect: Dialect) -> Option<String> {
     None
 }
 
+/// What a statement names that acts outside the transaction, where neither a rollback nor a
+/// read-only transaction reaches: another connection (`dblink`), the server's files (`COPY`,
+/// `lo_import`, `INTO OUTFILE`), other sessions (`pg_terminate_backend`), the server's
+/// configuration. Refused in a dry run and under `--read-only`; a name written in double
+/// quotes counts as well. A function of the app's that does such things inside is beyond any
+/// reading of the SQL: give such runs a role that may only read.
+pub(crate) fn outside_effects(sql: &str, dialect: Dialect) -> Option<String> {
+    const PREFIXES: &[&str] = &["dblink", "lo_import", "lo_export", "pg_file_"];
+    const NAMES: &[&str] = &[
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_promote",
+        "pg_switch_wal",
+        "pg_create_restore_point",
+        "pg_create_logical_replication_slot",
+        "pg_create_physical_replication_slot",
+        "pg_drop_replication_slot",
+        "pg_replication_origin_create",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "outfile",
+        "dumpfile",
+        "load_file",
+        "sys_exec",
+        "sys_eval",
+    ];
+    let names = Lexer::new(sql, dialect).filter_map(|(start, end, token)| {
+        let text = &sql[start..end];
+        match token {
+            Token::Word => Some(text.to_ascii_lowercase()),
+            Token::Other if text.len() >= 2 && text.starts_with('"') => Some(
+                text[1..text.len() - 1]
+                    .replace("\"\"", "\"")
+                    .to_ascii_lowercase(),
+            ),
+            _ => None,
+        }
+    });
+    let copy = first_keyword(sql, dialect) == "copy";
+    for name in names {
+        if copy || NAMES.contains(&name.as_str()) || PREFIXES.iter().any(|p| name.starts_with(p)) {
+            let name = if copy { "copy".to_owned() } else { name };
+            return Some(format!(
+                "`{name}` acts outside the transaction (another connection, the server's files \
+                 or sessions), where a dry run's rollback and a read-only transaction do not \
+                 reach"
+            ));
+        }
+    }
+    None
+}
+
 /// In a dry run or under `--read-only` on `MySQL`, only plain statements run: no executable
 /// comment (text the server runs though it looks like a comment), and a first keyword that
 /// reads or changes rows, nothing that changes the session, calls a procedure or reaches a file.
@@ -474,6 +529,53 @@ mod tests {
             assert!(plain_mysql(sql).is_err(), "{sql}");
         }
         assert_eq!(executable_comment("select '/*!' as x"), None);
+    }
+
+    #[test]
+    fn what_acts_outside_the_transaction_is_named() {
+        use Dialect::{Mysql, Postgres};
+        for (sql, dialect, name) in [
+            (
+                "select pg_terminate_backend(42)",
+                Postgres,
+                "pg_terminate_backend",
+            ),
+            (
+                "select \"pg_cancel_backend\"(42)",
+                Postgres,
+                "pg_cancel_backend",
+            ),
+            (
+                "select public.dblink_exec('db', 'delete from t')",
+                Postgres,
+                "dblink_exec",
+            ),
+            (
+                "SELECT * FROM DBLINK('db', 'select 1') AS t(a int)",
+                Postgres,
+                "dblink",
+            ),
+            ("select lo_import('/etc/passwd')", Postgres, "lo_import"),
+            ("copy t to '/tmp/t.csv'", Postgres, "copy"),
+            ("/* x */ COPY t FROM PROGRAM 'id'", Postgres, "copy"),
+            ("select pg_reload_conf()", Postgres, "pg_reload_conf"),
+            ("select * from t into outfile '/tmp/t'", Mysql, "outfile"),
+            ("select load_file('/etc/passwd')", Mysql, "load_file"),
+        ] {
+            let why = outside_effects(sql, dialect).unwrap_or_default();
+            assert!(
+                why.starts_with(&format!("`{name}` acts outside")),
+                "{sql}: {why}"
+            );
+        }
+        for (sql, dialect) in [
+            ("select 'dblink_exec(1)'", Postgres),
+            ("select 1 -- pg_terminate_backend", Postgres),
+            ("select copy from t", Postgres),
+            ("update t set a = 1", Mysql),
+        ] {
+            assert_eq!(outside_effects(sql, dialect), None, "{sql}");
+        }
     }
 
     fn sqlite(sql: &str) -> String {

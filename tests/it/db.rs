@@ -473,6 +473,25 @@ fn smuggled_statements_change_nothing_in_guarded_modes(db: &Db) {
             assert_eq!(db.count("customers"), "2", "{} {mode} {shape:?}", db.name());
         }
     }
+    let outside = match db {
+        Db::Postgres(_) => Some((
+            "select pg_terminate_backend(pg_backend_pid())",
+            "pg_terminate_backend",
+        )),
+        Db::Mariadb(_) => Some(("select load_file('/etc/hostname')", "load_file")),
+        Db::Sqlite(_) => None,
+    };
+    if let Some((sql, name)) = outside {
+        for mode in ["--dry-run", "--read-only"] {
+            db.app()
+                .args(&[mode, "-e", &format!("db::scalar({})", rhai_string(sql))])
+                .status(1)
+                .stderr_contains(&format!(
+                    "db::scalar refused `{name}` acts outside the transaction"
+                ))
+                .run();
+        }
+    }
     db.sql("drop table customers");
 }
 
