@@ -170,7 +170,9 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
     };
     let session = Session::new(release, setup);
     let result = repl::run(session.clone());
-    session.db.close();
+    for line in session.db.close() {
+        session.say(&format!("sandbox: nothing was changed but {line}"));
+    }
     crate::host::remove_temp_dirs();
     let ending = match &result {
         Ok(0) => None,

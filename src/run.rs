@@ -241,26 +241,35 @@ fn open_session(release: Release, job: Job, params: Map, name: &str) -> Result<R
 /// directories removed, a finished script's checkpoint cleared, a dry run's summary said.
 fn wind_down(runner: &Runner, succeeded: bool) -> Result<(), Error> {
     // A dry run's database sandbox (and any transaction left open) is rolled back now.
-    runner.session.db.close();
+    let not_undone = runner.session.db.close();
     crate::host::remove_temp_dirs();
     if succeeded {
         runner.session.steps.borrow().clear_checkpoint()?;
     }
     if runner.session.options().dry_run {
-        log::err_line(&dry_run_summary(runner));
+        log::err_line(&dry_run_summary(runner, &not_undone));
     }
     Ok(())
 }
 
 /// What a dry run would have done: the commands it would have run and the files it would
-/// have written.
-fn dry_run_summary(runner: &Runner) -> String {
+/// have written; and what its database rollback could not undo, said first.
+fn dry_run_summary(runner: &Runner, not_undone: &[String]) -> String {
     let summary = runner.session.sink.dry_run_summary();
-    let mut text = String::from("dry run: nothing was changed.");
-    if summary.is_empty() {
-        text.push_str(" It would have run no command and written no file.");
+    let mut text = String::from("dry run: nothing was changed");
+    if not_undone.is_empty() {
+        text.push_str(". ");
     } else {
-        text.push_str(" It would have run:");
+        text.push_str(" but what a rollback cannot undo:");
+        for line in not_undone {
+            text.push_str(&format!("\n  {}", runner.session.redact(line)));
+        }
+        text.push('\n');
+    }
+    if summary.is_empty() {
+        text.push_str("It would have run no command and written no file.");
+    } else {
+        text.push_str("It would have run:");
         for line in &summary {
             text.push_str(&format!("\n  {line}"));
         }

@@ -31,6 +31,8 @@ pub(crate) struct Conn {
     /// whether it has been found gone (then nothing more runs on this connection).
     fence: Option<String>,
     fence_gone: Cell<bool>,
+    /// A dry run's sequences as they were when it began.
+    sequences: Vec<(String, Option<i64>)>,
     /// `PostgreSQL` aborts a transaction at its first failed statement: the lowest depth at
     /// which one failed and was not rolled back yet.
     failed_at: Cell<Option<u32>>,
@@ -80,6 +82,7 @@ impl Conn {
             guarded: mode.dry_run || mode.read_only,
             fence: None,
             fence_gone: Cell::new(false),
+            sequences: Vec::new(),
             failed_at: Cell::new(None),
             busy,
             timeout: Cell::new(None),
@@ -103,6 +106,9 @@ impl Conn {
                 .map_err(&failed)?;
             let fence = conn.backend.transaction_token().map_err(&failed)?;
             conn.fence = fence;
+            if conn.sandbox {
+                conn.sequences = conn.backend.sequences().map_err(&failed)?;
+            }
         }
         Ok(conn)
     }
@@ -401,13 +407,39 @@ impl Conn {
         }
     }
 
-    /// The run is over: a dry run's sandbox (and anything left open) is rolled back.
-    pub(crate) fn finish(&self) {
+    /// The run is over: a dry run's sandbox (and anything left open) is rolled back. Returns
+    /// what the rollback could not undo: the sequences a dry run moved.
+    pub(crate) fn finish(&self) -> Vec<String> {
         if self.finished.replace(true) {
-            return;
+            return Vec::new();
         }
         if self.in_transaction() {
             let _ = self.backend.control("ROLLBACK");
         }
+        if !self.sandbox || self.sequences.is_empty() || self.fence_gone.get() {
+            return Vec::new();
+        }
+        let Ok(after) = self.backend.sequences() else {
+            return Vec::new();
+        };
+        let shown = |value: Option<i64>| value.map_or("unused".to_owned(), |v| v.to_string());
+        after
+            .iter()
+            .filter_map(|(name, now)| {
+                let before = self
+                    .sequences
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| *v);
+                (before != Some(*now)).then(|| {
+                    format!(
+                        "sequence {name} on {} moved from {} to {} (a rollback does not undo it)",
+                        self.name,
+                        before.map_or("nothing (it is new)".to_owned(), shown),
+                        shown(*now)
+                    )
+                })
+            })
+            .collect()
     }
 }

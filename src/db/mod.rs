@@ -142,6 +142,11 @@ pub(crate) trait Backend {
     /// each statement of a dry run or a read-only run, adminsh compares it with the one it saw
     /// when it opened its own transaction, the fence every statement runs inside.
     fn transaction_token(&self) -> Result<Option<String>, DbError>;
+    /// Each sequence and its value, where a rollback leaves sequences as they moved
+    /// (`PostgreSQL`): a dry run compares them before and after, to say what it could not undo.
+    fn sequences(&self) -> Result<Vec<(String, Option<i64>)>, DbError> {
+        Ok(Vec::new())
+    }
     fn canceller(&self) -> Canceller;
 }
 
@@ -220,10 +225,13 @@ impl Databases {
     }
 
     /// Ends every connection: a dry run's sandbox rolled back, anything left open rolled back.
-    pub(crate) fn close(&self) {
+    /// Returns what the rollbacks could not undo.
+    pub(crate) fn close(&self) -> Vec<String> {
         self.default.borrow_mut().take();
-        for conn in self.all.borrow_mut().drain(..) {
-            conn.finish();
-        }
+        self.all
+            .borrow_mut()
+            .drain(..)
+            .flat_map(|conn| conn.finish())
+            .collect()
     }
 }

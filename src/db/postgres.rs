@@ -284,6 +284,19 @@ impl Backend for Postgres {
             .map_err(|e| error(&e))
     }
 
+    fn sequences(&self) -> Result<Vec<(String, Option<i64>)>, DbError> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "select pg_catalog.format('%I.%I', schemaname, sequencename), last_value \
+                 from pg_catalog.pg_sequences order by 1",
+                &[],
+            )
+            .map_err(|e| error(&e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     fn transaction_token(&self) -> Result<Option<String>, DbError> {
         // `now()` is the transaction's start, the same for all of it; outside one it is each
         // statement's own. Schema-qualified, so no function of a script's can stand in.

@@ -152,6 +152,7 @@ fn postgres() {
     };
     postgres_types(&db);
     aborted_transactions(&db);
+    dry_run_says_what_a_rollback_cannot_undo(&db);
     wrong_password(cluster);
 }
 
@@ -351,6 +352,36 @@ fn interrupted_statements_that_return_roll_back(db: &Db, sent: Signal) {
         }
     }
     db.sql("drop table customers");
+}
+
+/// `PostgreSQL` sequences move in a dry run and stay moved after its rollback: the summary says
+/// which, from what to what, instead of "nothing was changed" alone.
+fn dry_run_says_what_a_rollback_cannot_undo(db: &Db) {
+    db.sql("create table numbered (id serial primary key, v text); select setval('numbered_id_seq', 5)");
+    let done = db
+        .app()
+        .args(&[
+            "--dry-run",
+            "-e",
+            r#"db::exec("insert into numbered (v) values ($1), ($2)", ["a", "b"])"#,
+        ])
+        .stdout("2\n")
+        .any_stderr()
+        .run();
+    assert!(
+        done.stderr.contains(
+            "dry run: nothing was changed but what a rollback cannot undo:\n  sequence public.numbered_id_seq on PostgreSQL at "
+        ) && done.stderr.contains(" moved from 5 to 7 (a rollback does not undo it)\nIt would have run:\n  "),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(db.count("numbered"), "0");
+    db.app()
+        .args(&["--dry-run", "-e", r#"db::exec("delete from numbered")"#])
+        .stdout("0\n")
+        .stderr_contains("dry run: nothing was changed. It would have run:\n  delete 0 rows")
+        .run();
+    db.sql("drop table numbered");
 }
 
 /// A string as a Rhai string literal: control and non-ASCII characters escaped, so a test's
