@@ -86,6 +86,16 @@ pub(crate) fn first_keyword(sql: &str, dialect: Dialect) -> String {
     keywords(sql, dialect, 1).pop().unwrap_or_default()
 }
 
+/// A `WITH` whose parts change rows (`with gone as (delete ... returning id) select ...`): the
+/// count the server gives is of the rows it returned, not of those it changed.
+pub(crate) fn data_modifying_with(sql: &str, dialect: Dialect) -> bool {
+    let words = keywords(sql, dialect, usize::MAX);
+    words.first().is_some_and(|w| w == "with")
+        && words
+            .iter()
+            .any(|w| matches!(w.as_str(), "insert" | "update" | "delete" | "merge"))
+}
+
 /// The first `n` keywords (words outside quotes and comments), lower-case.
 pub(crate) fn keywords(sql: &str, dialect: Dialect, n: usize) -> Vec<String> {
     let mut words = Vec::new();

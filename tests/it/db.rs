@@ -381,6 +381,14 @@ fn dry_run_says_what_a_rollback_cannot_undo(db: &Db) {
         .stdout("0\n")
         .stderr_contains("dry run: nothing was changed. It would have run:\n  delete 0 rows")
         .run();
+    // A data-modifying WITH: the server counts the rows it returns, so the count is unknown.
+    db.sql("insert into numbered (v) values ('a'), ('b'), ('c')");
+    db.app()
+        .args(&["--dry-run", "-e", r#"db::exec("with d as (delete from numbered returning 1) select count(*) from d")"#])
+        .any_stdout()
+        .stderr_contains("dry run: would run `with d as (delete from numbered returning 1) select count(*) from d` (rows changed: unknown; the database counts the rows a data-modifying WITH returns, not those it changes)")
+        .run();
+    assert_eq!(db.count("numbered"), "3");
     db.sql("drop table numbered");
 }
 

@@ -343,6 +343,10 @@ impl Api {
             "insert" | "update" | "delete" | "replace" | "merge" => {
                 format!("{verb} {rows_text}: {shown}")
             }
+            _ if db::data_modifying_with(sql, conn.dialect()) => format!(
+                "run {shown} (rows changed: unknown; the database counts the rows a \
+                 data-modifying WITH returns, not those it changes)"
+            ),
             _ if rows > 0 => format!("run {shown} ({rows_text})"),
             _ => format!("run {shown}"),
         };
