@@ -108,7 +108,7 @@ fn fuzz_scripts_and_command_lines() {
     );
 }
 
-fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+pub(crate) fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
@@ -141,12 +141,12 @@ impl Tally {
 }
 
 /// A tiny xorshift generator: the fuzzer needs to be replayable, not cryptographic.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// The generator of run `run` of seed `seed` (mixed by splitmix64, so neighbouring runs
     /// start far apart).
-    fn new(seed: u64, run: u64) -> Self {
+    pub(crate) fn new(seed: u64, run: u64) -> Self {
         let mut z = seed
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .wrapping_add(run.wrapping_mul(0xBF58_476D_1CE4_E5B9));
@@ -155,22 +155,22 @@ impl Rng {
         Rng((z ^ (z >> 31)) | 1)
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next() % n as u64).expect("less than n")
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 
-    fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
+    pub(crate) fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
         items[self.below(items.len())]
     }
 }

@@ -75,6 +75,12 @@ impl Server {
             .tempdir()
             .unwrap();
         let data = dir.path().join("data");
+        // Two installs at once (the TLS test beside the others) sometimes fail to make their
+        // system tables: one at a time.
+        static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let installing = INSTALLING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let output = Command::new("mariadb-install-db")
             .args(["--no-defaults", "--user=root", "--skip-test-db"])
             .args(["--auth-root-authentication-method=socket"])
@@ -82,6 +88,7 @@ impl Server {
             .stdin(Stdio::null())
             .output()
             .unwrap();
+        drop(installing);
         assert!(
             output.status.success(),
             "mariadb-install-db: {}{}",
