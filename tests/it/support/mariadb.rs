@@ -8,6 +8,10 @@ use std::process::{Child, Command, Stdio};
 
 use super::wait;
 
+/// Two installs at once (the TLS test beside the others) sometimes fail to make their system
+/// tables: one at a time.
+static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub(crate) struct Server {
     dir: tempfile::TempDir,
     child: Child,
@@ -75,9 +79,6 @@ impl Server {
             .tempdir()
             .unwrap();
         let data = dir.path().join("data");
-        // Two installs at once (the TLS test beside the others) sometimes fail to make their
-        // system tables: one at a time.
-        static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let installing = INSTALLING
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
