@@ -73,7 +73,7 @@ pub(crate) fn start(sql: &str, dialect: Dialect) -> usize {
 pub(crate) fn executable_comment(sql: &str) -> Option<usize> {
     Lexer::new(sql, Dialect::Mysql)
         .find(|&(start, _, token)| {
-            token == Token::Blank && {
+            token == Token::Other && {
                 let rest = &sql[start..];
                 rest.starts_with("/*!") || rest.starts_with("/*M!") || rest.starts_with("/*m!")
             }
@@ -366,7 +366,16 @@ impl<'a> Lexer<'a> {
                 (self.after_line(i), Token::Blank)
             }
             b'#' if mysql => (self.after_line(i), Token::Blank),
+            // MySQL runs the text of `/*! ... */` and `/*M! ... */`: not a blank.
             b'/' if next == b'*' => match self.after_block_comment(i) {
+                Some(end)
+                    if mysql
+                        && (self.byte(i + 2) == b'!'
+                            || matches!(self.byte(i + 2), b'M' | b'm')
+                                && self.byte(i + 3) == b'!') =>
+                {
+                    (end, Token::Other)
+                }
                 Some(end) => (end, Token::Blank),
                 None => (self.text.len(), Token::Open("a /* comment")),
             },
@@ -501,7 +510,14 @@ mod tests {
             ("--x\ncommit", Mysql, "--x\ncommit"),
             ("#x\ncommit", Mysql, "commit"),
             ("#x\ncommit", Postgres, "#x\ncommit"),
-            ("/*!40000 commit */ select 1", Mysql, "select 1"),
+            // MySQL runs an executable comment's text: it is where the statement begins.
+            (
+                "/*!40000 commit */ select 1",
+                Mysql,
+                "/*!40000 commit */ select 1",
+            ),
+            ("/* x */ /*M! commit */", Mysql, "/*M! commit */"),
+            ("/*!40000 commit */ select 1", Postgres, "select 1"),
             ("-- only a comment", Postgres, ""),
             ("", Sqlite, ""),
         ];
