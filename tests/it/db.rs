@@ -395,7 +395,7 @@ fn dry_run_says_what_a_rollback_cannot_undo(db: &Db) {
 /// The smuggling shapes, mutated: blanks, comments (executable ones too), odd whitespace and
 /// case put between and around their words, a second statement tacked on. Each mutant runs
 /// under both guarded modes and must change nothing. `ADMINSH_SQL_MUTANTS` mutants a database
-/// (default 12, 40 under `CI`), from `ADMINSH_FUZZ_SEED` (default 1, the clock under `CI`); a
+/// (default 12, 40 under `CI`), from `ADMINSH_FUZZ_SEED` (default: new from the clock); a
 /// failure names the seed and the mutant.
 fn mutated_smuggling(db: &Db, shapes: &[Vec<&str>]) {
     use crate::fuzz::{Rng, env_number};
@@ -430,17 +430,9 @@ fn mutated_smuggling(db: &Db, shapes: &[Vec<&str>]) {
         " /*! commit */",
         "\ncommit",
     ];
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    let ci = crate::support::tools::in_ci();
     let mutants: u64 = env_number("ADMINSH_SQL_MUTANTS").unwrap_or(if ci { 40 } else { 12 });
-    let seed: u64 = env_number("ADMINSH_FUZZ_SEED").unwrap_or_else(|| {
-        if ci {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_secs())
-        } else {
-            1
-        }
-    });
+    let seed = crate::fuzz::seed();
     let corpus: Vec<&str> = shapes.iter().flatten().copied().collect();
     for run in 0..mutants {
         let mut rng = Rng::new(seed, run);

@@ -239,12 +239,53 @@ fn a_signal_while_waiting_for_the_lock_exits_with_the_signals_code() {
     finish(first, "the first run to end");
 }
 
+/// Two processes take the same lock: the second says who holds it and waits, and does not run
+/// its section until the first has left its own.
 #[test]
 fn lock_serialises_a_section_between_processes() {
-    Test::new()
-        .args(&["-e", r#"lock("reindex", || { print("inside"); 42 })"#])
-        .stdout("inside\n42\n")
-        .run();
+    let t = Test::new();
+    let first = t.spawn(&[
+        "-e",
+        r#"lock("reindex", || { write_file("first-in", "yes\n"); while !exists("go") { sleep(0.02) } write_file("first-out", "yes\n"); 1 })"#,
+    ]);
+    wait_for_path(&t.path().join("first-in"));
+    let second_stderr = t.path().join("second.stderr");
+    let second = t
+        .command_with(&[
+            "-e",
+            r#"lock("reindex", || { write_file("second-in", if exists("first-out") { "after\n" } else { "during\n" }); 2 })"#,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&second_stderr).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for_text(&second_stderr, "lock `reindex` is held by ");
+    assert!(
+        !t.path().join("second-in").exists(),
+        "the second process ran its section while the first held the lock"
+    );
+    std::fs::write(t.path().join("go"), "").unwrap();
+    let first = finish(first, "the first holder to finish");
+    let second = finish(second, "the second to take the lock after it");
+    assert_eq!(
+        (
+            first.status.code(),
+            String::from_utf8_lossy(&first.stdout).as_ref()
+        ),
+        (Some(0), "1\n")
+    );
+    assert_eq!(
+        (
+            second.status.code(),
+            String::from_utf8_lossy(&second.stdout).as_ref()
+        ),
+        (Some(0), "2\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("second-in")).unwrap(),
+        "after\n"
+    );
 }
 
 /// A `lock` inside a `lock` of the same name runs at once (re-entrant within one process):
@@ -320,17 +361,42 @@ fn read_only_refuses_changes_with_an_error() {
         .stdout("q\n")
         .stderr_contains("refused in read-only mode: `touch x` is not marked .read_only()")
         .run();
-    Test::new()
-        .args(&["--read-only", "-e", r#"write_file("x", "y")"#])
-        .status(1)
-        .stderr_contains("refused in read-only mode: write_file(\"x\")")
-        .run();
-    Test::new()
-        .file("adminsh.toml", "read_only_stages = [\"production\"]")
-        .args(&["-s", "production", "-e", r#"cmd("touch", ["x"]).run()"#])
-        .status(1)
-        .stderr_contains("refused in read-only mode")
-        .run();
+    // Whichever way read-only mode comes, what would make `x` is refused and `x` never appears.
+    let ways: [(&[&str], Option<&str>); 3] = [
+        (&["--read-only"], None),
+        (&["-s", "production"], None),
+        (&[], Some("production")),
+    ];
+    let changes = [
+        (
+            r#"cmd("touch", ["x"]).run()"#,
+            "`touch x` is not marked .read_only()",
+        ),
+        (r#"write_file("x", "y")"#, "write_file(\"x\")"),
+        (r#"append_file("x", "y")"#, "append_file(\"x\")"),
+        (r#"mkdir("x")"#, "mkdir(\"x\")"),
+        (r#"sh("echo y > x").run()"#, "is not marked .read_only()"),
+    ];
+    for (flags, stage) in ways {
+        for (code, refused) in changes {
+            let mut args = flags.to_vec();
+            args.extend(["-e", code]);
+            let mut t = Test::new()
+                .file("adminsh.toml", "read_only_stages = [\"production\"]")
+                .args(&args)
+                .status(1)
+                .stderr_contains("refused in read-only mode")
+                .stderr_contains(refused);
+            if let Some(stage) = stage {
+                t = t.env("ADMINSH_STAGE", stage);
+            }
+            let done = t.run();
+            assert!(
+                !done.path().join("x").exists(),
+                "{flags:?} {stage:?}: `{code}` made x"
+            );
+        }
+    }
 }
 
 #[test]

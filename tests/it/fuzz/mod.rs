@@ -11,9 +11,10 @@
 //! file and broke tmux and ssh for every test after it.)
 //!
 //! The budget is a number of seconds: `ADMINSH_FUZZ_SECONDS` (default 10, or 60 when `CI` is
-//! set), optionally capped at `ADMINSH_FUZZ_RUNS` runs. `ADMINSH_FUZZ_SEED` picks the seed
-//! (default 1, or the clock when `CI` is set); a failure prints the seed, the run's number and
-//! its command line, so it can be replayed. Run with `--nocapture` to see the figures.
+//! set), optionally capped at `ADMINSH_FUZZ_RUNS` runs, and never fewer than
+//! `ADMINSH_FUZZ_MIN_RUNS` (default 20). `ADMINSH_FUZZ_SEED` picks the seed (default: a new one
+//! from the clock, printed on every run); a failure prints the seed, the run's number and its
+//! command line, so it can be replayed. Run with `--nocapture` to see the figures.
 //!
 //! Left out on purpose: reading endless files (`/dev/zero`, a FIFO), globbing the whole disk
 //! and nested `lock`s of one name (known, tracked apart), remote targets, numbers just below a
@@ -38,18 +39,15 @@ use program::Program;
 
 #[test]
 fn fuzz_scripts_and_command_lines() {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    let ci = crate::support::tools::in_ci();
     let seconds: f64 = env_number("ADMINSH_FUZZ_SECONDS").unwrap_or(if ci { 60.0 } else { 10.0 });
     let max_runs: u64 = env_number("ADMINSH_FUZZ_RUNS").unwrap_or(u64::MAX);
-    let seed: u64 = env_number("ADMINSH_FUZZ_SEED").unwrap_or_else(|| {
-        if ci {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
-        } else {
-            1
-        }
-    });
+    // However slow the machine, at least this many runs, so a budget never means no test.
+    let min_runs: u64 = env_number("ADMINSH_FUZZ_MIN_RUNS")
+        .unwrap_or(MIN_RUNS)
+        .min(max_runs);
+    let seed = seed();
+    eprintln!("fuzz: seed {seed} (ADMINSH_FUZZ_SEED={seed} runs the same cases again)");
     let budget = Duration::from_secs_f64(seconds);
     let outside = Outside::new();
     if let Err(problem) = outside.check() {
@@ -58,7 +56,7 @@ fn fuzz_scripts_and_command_lines() {
     let start = Instant::now();
     let mut tally = Tally::default();
     let mut run = 0;
-    while start.elapsed() < budget && run < max_runs {
+    while (start.elapsed() < budget || run < min_runs) && run < max_runs {
         let mut rng = Rng::new(seed, run);
         let case = Case::generate(&mut rng);
         let began = Instant::now();
@@ -106,6 +104,19 @@ fn fuzz_scripts_and_command_lines() {
         "the fuzzer found crashes or hangs:\n{}",
         tally.failures.join("\n\n")
     );
+}
+
+/// The fewest runs a fuzz test makes, whatever its time budget.
+const MIN_RUNS: u64 = 20;
+
+/// `ADMINSH_FUZZ_SEED`, else a new one from the clock each time: every run tries new cases, and
+/// prints its seed so a failure can be run again.
+pub(crate) fn seed() -> u64 {
+    env_number("ADMINSH_FUZZ_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
+    })
 }
 
 pub(crate) fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
