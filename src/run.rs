@@ -160,20 +160,23 @@ fn run_job(
     let session = &runner.session;
     let commands = session.spawner.commands();
     let steps = session.steps.borrow().log().to_vec();
+    let ending = outcome.as_ref().err().cloned();
+    // The report before the audit's finish line, so that the line records a report a closed
+    // reader lost too.
+    if json {
+        report.exit_code = code;
+        report.duration = started.elapsed();
+        report.commands.clone_from(&commands);
+        report.steps.clone_from(&steps);
+        add_results(report, &runner, outcome);
+        emit(report, &runner.session.release);
+    }
     trail.end(&Ran {
-        ending: outcome.as_ref().err(),
+        ending: ending.as_ref(),
         commands: &commands,
         steps: &steps,
         redactor,
     });
-    if json {
-        report.exit_code = code;
-        report.duration = started.elapsed();
-        report.commands = commands;
-        report.steps = steps;
-        add_results(report, &runner, outcome);
-        emit(report, &runner.session.release);
-    }
     leave(runner);
     Ok(code)
 }

@@ -547,9 +547,24 @@ fn the_log_is_rotated_at_its_cap_and_keeps_the_newest_output() {
     let id = detach(&app, &["chatty"]);
     assert_eq!(ended(&app, &id)["outcome"], "succeeded");
     let dir = run_dir(&app, &id);
-    let size = |name: &str| std::fs::metadata(dir.join(name)).unwrap().len();
-    assert!(size("output.log.1") > 0);
-    assert!(size("output.log") + size("output.log.1") < 2 * 2000 + 64 * 1024);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let (older, newer) = (read("output.log.1"), read("output.log"));
+    let line = |i: usize| format!("line {i} {}\n", "x".repeat(60));
+    // Each file holds whole lines and at most the cap; the older one was rotated only when
+    // the next line would not fit in it.
+    assert!(newer.len() <= 2000, "output.log: {} bytes", newer.len());
+    assert!(
+        older.len() <= 2000 && older.len() + line(199).len() > 2000,
+        "output.log.1: {} bytes",
+        older.len()
+    );
+    // Together they are the run's last lines, whole and in order, up to the very last.
+    let all: String = (0..200).map(line).collect();
+    let kept = format!("{older}{newer}");
+    assert!(
+        all.ends_with(&kept) && kept.starts_with("line ") && all.len() > kept.len(),
+        "the two logs are not the run's last whole lines:\n{kept}"
+    );
     let logs = text(&app.output(&["--logs", &id]).stdout);
     assert!(
         logs.ends_with(&format!("line 199 {}\n", "x".repeat(60))),
