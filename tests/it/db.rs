@@ -1209,6 +1209,8 @@ fn mariadb_over_tls() {
             "DATABASE_URL: cannot connect to MySQL at 127.0.0.1:{}: ",
             server.port
         ))
+        // Refused for the certificate, not for any other reason.
+        .stderr_contains("UnknownIssuer")
         .run();
     // The server takes TLS only: a plain connection is turned away.
     Test::new()
