@@ -149,13 +149,28 @@ fn eval_list_env_and_check_run_there_too() {
         .stderr(&said)
         .run()
         .again();
-    app.args(&["-t", "production", "--env"])
+    // The target's config, its secrets masked there before they travel.
+    std::fs::write(
+        remote.path().join(".env"),
+        "API_TOKEN=tok-5ecr3t-value\nDATABASE_URL=postgres://app:hunter2@db/app\nPORT=5\n",
+    )
+    .unwrap();
+    let done = app
+        .args(&["-t", "production", "--env"])
         .stdout_contains(&format!(
-            "# release {} (shop, stage development)\n",
+            "# release {} (shop, stage development)\n\
+             API_TOKEN=****  # .env:1\n\
+             DATABASE_URL=postgres://app:****@db/app  # .env:2\n\
+             PORT=5  # .env:3\n",
             root(&remote).display()
         ))
         .stderr(&said)
         .run();
+    assert!(
+        !done.stdout.contains("5ecr3t") && !done.stdout.contains("hunter2"),
+        "{}",
+        done.stdout
+    );
 }
 
 #[test]
