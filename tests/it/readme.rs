@@ -51,8 +51,11 @@ enum Example {
     /// Run as a script in this app, with these arguments; it must exit 0. Where one of the
     /// tools is missing it is skipped as a test needing it is (failing under `CI=true`).
     Runs(fn() -> Test, &'static [&'static str], &'static [Tool]),
-    /// Not run here, and why.
+    /// Not run here, and why; `adminsh --check` still compiles it, as a whole script.
     Needs(&'static str),
+    /// A piece of a larger script (it uses names defined elsewhere, said here): compiled only
+    /// loosely, by the unit test that compiles every README example.
+    Fragment(&'static str),
 }
 
 fn plain() -> Test {
@@ -135,23 +138,25 @@ const EXAMPLES: &[(&str, Example)] = &[
     ),
     (
         "import \"std/db\" as db;\nlet cutoff = now() - days(30);",
-        Example::Needs(
+        Example::Fragment(
             "a database with `sessions`, a Django app (clearsessions) and the `row` of a larger script",
         ),
     ),
     (
         "import \"std/db\" as db;\nlet rows = parse_csv(",
-        Example::Needs(
+        Example::Fragment(
             "a database with `users`, and the `token` and `manifest` of a larger script",
         ),
     ),
     (
         "import \"std/db\" as db;\nprint_table(",
-        Example::Needs("a database with `users`, and the `orders` of a larger script"),
+        Example::Fragment("a database with `users`, and the `orders` of a larger script"),
     ),
     (
         "let health = http_get(",
-        Example::Needs("servers on the network: the app's, Slack's and an internal API"),
+        Example::Fragment(
+            "servers on the network: the app's, Slack's and an internal API; the `n` of a larger script",
+        ),
     ),
     ("try {", Example::Runs(shop, &[], &[])),
     (
@@ -160,7 +165,7 @@ const EXAMPLES: &[(&str, Example)] = &[
     ),
     (
         "if bad.is_empty() {",
-        Example::Needs("the variables `bad` and `count` of a larger script"),
+        Example::Fragment("the variables `bad` and `count` of a larger script"),
     ),
     (
         "write_file(\"tmp/report.json\", to_json(#{fixed: 12}, true));",
@@ -184,8 +189,16 @@ fn every_readme_example_that_can_run_here_runs() {
         let Some((_, example)) = EXAMPLES.iter().find(|(start, _)| block.starts_with(start)) else {
             panic!("a README example is neither run nor said to need something here:\n{block}");
         };
-        if let Example::Needs(what) = example {
+        if let Example::Fragment(what) | Example::Needs(what) = example {
             assert!(!what.is_empty(), "say what this example needs:\n{block}");
+        }
+        if let Example::Needs(_) = example {
+            let checked = plain().script("example", &block).output(&["--check"]);
+            assert!(
+                checked.status.success(),
+                "`adminsh --check` refuses a README example:\n{block}\n{}",
+                crate::support::text(&checked.stderr)
+            );
         } else if let Example::Runs(app, args, tools) = example {
             if !installed(tools) {
                 continue;
