@@ -1,8 +1,10 @@
 //! One connection and the promises adminsh keeps around it, whatever the driver: transactions
 //! only through `db::transaction` (savepoints when nested; rolled back on any error, `exit`,
 //! Ctrl-C), the dry-run sandbox (everything in one transaction rolled back when the run ends)
-//! and read-only mode, both set once when the connection opens; statements cancelled on Ctrl-C
-//! or after `db::statement_timeout`.
+//! and read-only mode, both set once when the connection opens and held by the server: in
+//! either, every statement runs inside a transaction adminsh opened first (the fence), checked
+//! after each statement against what the server says; statements cancelled on Ctrl-C or after
+//! `db::statement_timeout`, and no transaction committed after Ctrl-C.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -208,8 +210,9 @@ impl Conn {
     }
 
     /// Refuses what adminsh keeps to itself (transaction control, the session's read-only mode)
-    /// and, in a guarded mode on `MySQL`, whatever is not a plain statement; returns where the
-    /// statement begins, the part the server is sent (see `sql::start`).
+    /// and, in a guarded mode, what acts outside the transaction and (on `MySQL`) whatever is
+    /// not a plain statement; returns where the statement begins, the part the server is sent
+    /// (see `sql::start`).
     fn check(&self, sql: &str) -> Result<usize, DbError> {
         if self.fence_gone.get() {
             return Err(DbError {
@@ -287,8 +290,9 @@ impl Conn {
         Ok(start)
     }
 
-    /// In a dry run outside any transaction of the script's, a `PostgreSQL` statement runs in a
-    /// savepoint: a failed one leaves the sandbox usable, as it would leave a real run.
+    /// In a guarded mode (a dry run, `--read-only`), outside any transaction of the script's, a
+    /// `PostgreSQL` statement runs in a savepoint: a failed one leaves the fence usable, as it
+    /// would leave a real run.
     fn guarded<T>(&self, call: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
         if !(self.guarded && self.depth.get() == 0 && self.dialect() == Dialect::Postgres) {
             return call();

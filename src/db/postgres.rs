@@ -299,15 +299,18 @@ impl Backend for Postgres {
 
     fn transaction_token(&self) -> Result<Option<String>, DbError> {
         // `now()` is the transaction's start, the same for all of it; outside one it is each
-        // statement's own. Schema-qualified, so no function of a script's can stand in.
-        let sql = "select pg_catalog.now()::text || ' ' || \
+        // statement's own. As microseconds, so that no setting of the session (a time zone, a
+        // date style) changes how it reads; schema-qualified, so no function of a script's
+        // can stand in.
+        let sql = "select (extract(epoch from pg_catalog.now()) * 1000000)::int8, \
                    pg_catalog.current_setting('transaction_read_only')";
         let row = self
             .client
             .borrow_mut()
             .query_one(sql, &[])
             .map_err(|e| error(&e))?;
-        Ok(Some(row.get(0)))
+        let (started, read_only): (i64, String) = (row.get(0), row.get(1));
+        Ok(Some(format!("{started} {read_only}")))
     }
 
     fn canceller(&self) -> Canceller {

@@ -389,6 +389,18 @@ fn dry_run_says_what_a_rollback_cannot_undo(db: &Db) {
         .stderr_contains("dry run: would run `with d as (delete from numbered returning 1) select count(*) from d` (rows changed: unknown; the database counts the rows a data-modifying WITH returns, not those it changes)")
         .run();
     assert_eq!(db.count("numbered"), "3");
+    // Settings that change how values read leave the fence standing.
+    for mode in ["--dry-run", "--read-only"] {
+        db.app()
+            .args(&[
+                mode,
+                "-e",
+                r#"db::exec("set timezone = 'Pacific/Auckland'"); db::exec("set datestyle = 'German'"); db::exec("set extra_float_digits = 3"); db::scalar("select count(*) from numbered")"#,
+            ])
+            .stdout("3\n")
+            .any_stderr()
+            .run();
+    }
     db.sql("drop table numbered");
 }
 
