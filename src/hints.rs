@@ -94,6 +94,12 @@ pub(crate) fn hint(
             closure_variable(name, pos, text, known)
                 .or_else(|| misspelt(name, text, &known.functions))
         }
+        // `l.transaction(|| l.exec(..))`: Rhai lends `l` to the method called on it.
+        EvalAltResult::ErrorDataRace(what, _) if what.ends_with("'transaction'") => Some(
+            "the closure uses the handle whose transaction it runs in, which Rhai lends to that \
+             call: take the handle as the closure's parameter, `l.transaction(|tx| tx.exec(...))`"
+                .to_owned(),
+        ),
         _ => None,
     }
 }

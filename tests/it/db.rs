@@ -1481,3 +1481,44 @@ fn list(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A handle's transaction hands the handle to a closure that takes one (Rhai lends the handle
+/// to the method called on it, so the closure cannot use it by name); the transaction commits
+/// when the closure returns and rolls back when it fails; one that uses the handle by name is
+/// told how to write it.
+#[test]
+fn a_transaction_hands_its_handle_to_the_closure() {
+    let db = Db::sqlite();
+    db.customers();
+    let url = db.url();
+    let script = format!(
+        r#"let l = db::connect("{url}");
+l.transaction(|tx| {{ tx.exec("delete from customers where id = 1"); tx.exec("insert into customers (id, name) values (3, 'Cy')"); }});
+print(l.scalar("select group_concat(id) from customers"));
+try {{ l.transaction(|tx| {{ tx.exec("delete from customers"); fail("undo") }}) }} catch (e) {{ print(e) }}
+print(l.scalar("select count(*) from customers"));
+db::transaction(|tx| tx.exec("insert into customers (id, name) values (4, 'Di')"));
+l.transaction(|| print("no parameter"));
+print(db::scalar("select group_concat(id) from customers"));
+"#
+    );
+    db.app()
+        .script("fix", &script)
+        .args(&["fix"])
+        .stdout("2,3\nundo\n2\nno parameter\n2,3,4\n")
+        .run();
+    assert_eq!(db.count("customers"), "3");
+    db.app()
+        .args(&[
+            "-e",
+            &format!(
+                r#"let l = db::connect("{url}"); l.transaction(|| l.exec("delete from customers"))"#
+            ),
+        ])
+        .status(1)
+        .stderr_contains(
+            "take the handle as the closure's parameter, `l.transaction(|tx| tx.exec(...))`",
+        )
+        .run();
+    assert_eq!(db.count("customers"), "3");
+}

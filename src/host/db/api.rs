@@ -205,13 +205,29 @@ impl Api {
         }
     }
 
+    /// `transaction(f)`: `f()` in a transaction, or `f(tx)` with the connection's handle, for
+    /// a closure that takes one (Rhai lends a handle to the method called on it, so
+    /// `l.transaction(|| l.exec(..))` cannot reach `l` inside; `l.transaction(|tx| tx.exec(..))`
+    /// can).
     pub(crate) fn transaction(
         &self,
         ctx: &NativeCallContext,
-        conn: &Conn,
+        conn: &Rc<Conn>,
         f: &FnPtr,
     ) -> RhaiResult<Dynamic> {
-        let outcome = conn.transaction(|| f.call_within_context::<Dynamic>(ctx, ()));
+        let handle = Db(conn.clone());
+        let outcome = conn.transaction(|| {
+            match f.call_within_context::<Dynamic>(ctx, (handle.clone(),)) {
+                // Not called: the closure takes no parameter.
+                Err(e)
+                    if matches!(&*e, EvalAltResult::ErrorFunctionNotFound(called, _)
+                    if called.starts_with(f.fn_name())) =>
+                {
+                    f.call_within_context::<Dynamic>(ctx, ())
+                }
+                other => other,
+            }
+        });
         match outcome {
             Ok(value) => Ok(value),
             Err(TxError::Body(e)) => Err(e),

@@ -99,7 +99,7 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) -> Shared<Module>
         "each", "sql: String, params: Array, f: Fn -> int", "db::each with parameters $1, $2, ...",
             |ctx, api, conn, sql: &str, params: Array, f: FnPtr| api.each(&ctx, &conn, sql, params, &f);
         "transaction", "f: Fn -> ?",
-            "Runs f in a transaction: committed when it returns, rolled back on any error; nested ones are savepoints",
+            "Runs f (or f(tx), given the handle) in a transaction: committed when it returns, rolled back on any error; nested ones are savepoints",
             |ctx, api, conn, f: FnPtr| api.transaction(&ctx, &conn, &f);
         "statement_timeout", "seconds: int", "Cancels each following statement that runs longer (0: no limit)",
             |ctx, _api, conn, seconds: rhai::INT| Api::timeout(&conn, seconds as f64);
