@@ -330,6 +330,9 @@ fn interrupted_statements_that_return_roll_back(db: &Db, sent: Signal) {
         "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); write_file(\"deleted\", \"yes\\n\"); db::exec(LONG); });",
         "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); db::transaction(|| { write_file(\"deleted\", \"yes\\n\"); db::exec(LONG); }); });",
         "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); write_file(\"deleted\", \"yes\\n\"); try { db::exec(LONG) } catch { } });",
+        // Between statements, in the script's own code, of a transaction and of a nested one.
+        "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); write_file(\"deleted\", \"yes\\n\"); while true { sleep(0.02) } });",
+        "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); db::transaction(|| { write_file(\"deleted\", \"yes\\n\"); while true { sleep(0.02) } }); });",
     ];
     for long in returning {
         for shape in shapes {
