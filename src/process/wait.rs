@@ -16,7 +16,9 @@ const GRACE: Duration = Duration::from_secs(2);
 /// How long a child gets to finish after Ctrl-C before it is killed: long enough to roll back
 /// a transaction, short enough that nothing can keep adminsh waiting.
 pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
-/// How often the child is checked on while its pipes are open, when its exit ends the wait.
+/// How often the wait looks up from the child: for its exit while its pipes are open, and for
+/// Ctrl-C, which a wait with no deadline would not see while a child that ignores it runs on
+/// (a blocked `waitpid` is restarted after the signal handler).
 const TICK: Duration = Duration::from_millis(100);
 
 /// A running child, as the wait sees it.
@@ -74,8 +76,8 @@ pub(crate) fn wait<S: Sinks>(
             }
             interrupt = Some(Instant::now() + INTERRUPT_GRACE);
         }
-        let tick = (how.until == Until::Exit).then(|| Instant::now() + TICK);
-        let next = [timeout, interrupt, tick].into_iter().flatten().min();
+        let tick = Instant::now() + TICK;
+        let next = [timeout, interrupt, Some(tick)].into_iter().flatten().min();
         if how.until == Until::Exit
             && let Some(status) = child.wait_until(Some(Instant::now()))?
         {

@@ -211,3 +211,33 @@ fn host_functions_that_wait_stop_on_ctrl_c_and_sigterm() {
         }
     }
 }
+
+/// A command that ignores SIGINT and SIGTERM does not keep adminsh waiting after Ctrl-C or
+/// SIGTERM: it gets its grace, then is killed, whatever way the script runs it (a wait with no
+/// deadline used to block until the command ended by itself, an hour here).
+#[test]
+fn a_command_that_ignores_the_signal_is_killed_after_its_grace() {
+    let stubborn = r#""trap '' INT TERM HUP; echo started > started; sleep 3600""#;
+    let forms = [
+        format!(r#"cmd("sh", ["-c", {stubborn}]).run()"#),
+        format!(r#"cmd("sh", ["-c", {stubborn}]).read()"#),
+        format!(r#"cmd("sh", ["-c", {stubborn}]).output()"#),
+        format!(r#"cmd("sh", ["-c", {stubborn}]).lines()"#),
+        format!(r#"cmd("sh", ["-c", {stubborn}]).each_line(|l| true)"#),
+        format!("sh({stubborn}).run()"),
+        format!(r#"cmd("sh", ["-c", {stubborn}]).pipe(cmd("cat")).read()"#),
+        format!(r#"cmd("sh", ["-c", {stubborn}]).unchecked().run()"#),
+    ];
+    for code in &forms {
+        for (sent, status) in [(Signal::Int, 130), (Signal::Term, 143)] {
+            let t = Test::new();
+            let child = t.spawn(&["-e", &format!("{code};\nwrite_file(\"after.txt\", \"\");")]);
+            wait_for_file(&t.path().join("started"));
+            signal(child.id(), sent);
+            // `finish` gives up (and fails the test) long before the command's hour.
+            let output = finish(child, code);
+            assert_eq!(output.status.code(), Some(status), "{code}, {sent:?}");
+            assert!(!t.path().join("after.txt").exists(), "{code}");
+        }
+    }
+}
