@@ -341,6 +341,10 @@ pub(crate) fn prepare(
             if header.wants_help(&job.args) {
                 return Ok(Prepared::Help(header.help(script)));
             }
+            crate::params::refuse_misplaced_flags(script, &job.args, &header)?;
+            if let Some(warning) = crate::params::shadowed_names(script, &header) {
+                log::emit(log::Level::Warn, &warning);
+            }
             let params = if header.declares {
                 let places = Places {
                     cwd: origin,

@@ -15,6 +15,7 @@
 mod header;
 mod help;
 mod kind;
+mod misplaced;
 mod uses;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ use crate::error::Error;
 use crate::suggest;
 
 pub(crate) use header::summary;
+pub(crate) use misplaced::{refuse_misplaced_flags, shadowed_names};
 pub(crate) use uses::{check_uses, tokens};
 
 /// The value types a parameter can have.

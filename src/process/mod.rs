@@ -34,8 +34,8 @@ use crate::release::Redactor;
 use capture::Capture;
 pub(crate) use error::Error;
 use pump::Pump;
-pub(crate) use quote::quote_home;
 use quote::quote_masked;
+pub(crate) use quote::{quote, quote_home};
 pub(crate) use resolve::ProgramCache;
 use rhai::ImmutableString;
 

@@ -20,7 +20,7 @@ const FIX: &str = "
     //! @param mode: one-of(fast|safe) = safe  How to go about it
     //! @param out: path = var/report.csv  Where to write the report
     //! @param note: string?  A note for the log
-    //! @flag dry-run  Print what would change
+    //! @flag draft  Print what would change
     for key in PARAMS.keys() { print(`${key}=${PARAMS[key]} (${type_of(PARAMS[key])})`); }
     print(ARGS);
 ";
@@ -46,20 +46,20 @@ fn parameters_reach_the_script_converted() {
         "report.csv",
         "--note",
         "a b",
-        "--dry_run",
+        "--draft",
     ]);
     let app = t.path().display().to_string();
     t.stdout(&format!(
         r#"
         batch=100 (i64)
-        dry_run=true (bool)
+        draft=true (bool)
         mode=fast (string)
         note=a b (string)
         out={app}/sub/report.csv (string)
         ratio=-15.0 (f64)
         since=2024-02-29 (string)
         verbose=true (bool)
-        ["--since", "2024-02-29", "--batch=100", "--ratio", "-1.5e1", "--verbose", "YES", "--mode", "fast", "--out", "report.csv", "--note", "a b", "--dry_run"]
+        ["--since", "2024-02-29", "--batch=100", "--ratio", "-1.5e1", "--verbose", "YES", "--mode", "fast", "--out", "report.csv", "--note", "a b", "--draft"]
         "#
     ))
     .run();
@@ -73,7 +73,7 @@ fn defaults_fill_in_and_optional_parameters_are_unit() {
     t.stdout(&format!(
         r#"
         batch=500 (i64)
-        dry_run=false (bool)
+        draft=false (bool)
         mode=safe (string)
         note= (())
         out={app}/var/report.csv (string)
@@ -124,8 +124,8 @@ fn every_type_refuses_what_it_cannot_convert() {
         "`--verbose` expects true or false (yes/no, 1/0), got `maybe`",
     );
     refused(
-        &["--dry-run=perhaps"],
-        "`--dry-run` expects true or false (yes/no, 1/0), got `perhaps`",
+        &["--draft=perhaps"],
+        "`--draft` expects true or false (yes/no, 1/0), got `perhaps`",
     );
     refused(
         &["--mode", "sage"],
@@ -212,7 +212,7 @@ fn help_prints_the_usage_from_the_header() {
 
                 Touches only bad rows; safe to re-run.
 
-                Usage: adminsh fix_records --since <date> [--batch <int>] [--ratio <float>] [--verbose <bool>] [--mode <fast|safe>] [--out <path>] [--note <string>] [--dry-run]
+                Usage: adminsh fix_records --since <date> [--batch <int>] [--ratio <float>] [--verbose <bool>] [--mode <fast|safe>] [--out <path>] [--note <string>] [--draft]
 
                 Options:
                   --since <date>      Only records created after this [required]
@@ -222,7 +222,7 @@ fn help_prints_the_usage_from_the_header() {
                   --mode <fast|safe>  How to go about it [default: safe]
                   --out <path>        Where to write the report [default: var/report.csv]
                   --note <string>     A note for the log
-                  --dry-run           Print what would change
+                  --draft             Print what would change
                   -h, --help          Print this help
                 ",
             )
@@ -273,7 +273,7 @@ fn list_shows_each_scripts_parameters_in_short() {
         Scripts of shop in {scripts}:
             broken       (a broken header: adminsh --check)  # Broken.
             db/backfill  --table <string>  # Backfill a column.
-            fix_records  --since <date> [--batch <int>] [--ratio <float>] [--verbose <bool>] [--mode <fast|safe>] [--out <path>] [--note <string>] [--dry-run]  # Normalise the records.
+            fix_records  --since <date> [--batch <int>] [--ratio <float>] [--verbose <bool>] [--mode <fast|safe>] [--out <path>] [--note <string>] [--draft]  # Normalise the records.
             report       # Orders per status.
             vacuum       # Vacuum it.
         "
@@ -430,7 +430,7 @@ fn completion_offers_scripts_and_their_declared_options() {
          --mode\t<fast|safe> How to go about it\n\
          --out\t<path> Where to write the report\n\
          --note\t<string> A note for the log\n\
-         --dry-run\tPrint what would change\n\
+         --draft\tPrint what would change\n\
          --help\tPrint the script's help\n"
     );
     // Options already given are not offered again; choices complete after their option.
@@ -478,9 +478,9 @@ fn completion_offers_scripts_and_their_declared_options() {
         complete(
             elsewhere,
             "bash",
-            &["adminsh", "-C", &dir, "fix_records", "--dry"]
+            &["adminsh", "-C", &dir, "fix_records", "--dra"]
         ),
-        "--dry-run\n"
+        "--draft\n"
     );
     drop(app);
 }
@@ -535,7 +535,7 @@ fn bash_completes_a_scripts_flags_end_to_end() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "fix_records\n--dry-run\nfast safe\ncomplete -o default -F _adminsh adminsh\n",
+        "fix_records\n--draft\nfast safe\ncomplete -o default -F _adminsh adminsh\n",
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -579,7 +579,7 @@ fn fish_and_zsh_complete_a_scripts_flags() {
             complete -C 'adminsh fix_records --d'
             complete -C 'adminsh fix_records --mode '",
         );
-        assert_eq!(out, "--dry-run\tPrint what would change\nfast\nsafe\n");
+        assert_eq!(out, "--draft\tPrint what would change\nfast\nsafe\n");
     }
     {
         // compsys itself needs a terminal: its two functions the script calls are stand-ins.
@@ -596,7 +596,7 @@ fn fish_and_zsh_complete_a_scripts_flags() {
         );
         assert_eq!(
             out,
-            "compdef _adminsh adminsh\n--dry-run:Print what would change\nfiles\n"
+            "compdef _adminsh adminsh\n--draft:Print what would change\nfiles\n"
         );
     }
 }
@@ -799,4 +799,55 @@ fn path_parameters_are_normalised_lexically() {
         .args(&["p"]);
     let app = t.path().display().to_string();
     t.stdout(&format!("{app}/out.csv\n")).run();
+}
+
+/// adminsh's own safety flags after the script's name would reach the script and the script
+/// would run for real: refused, nothing done, the right command shown, for a script with
+/// parameters and one without; after `--` they are the script's words.
+#[test]
+fn safety_flags_after_the_script_name_never_run_it_for_real() {
+    let writes = "write_file(\"written\", `${ARGS}`);\n";
+    let declares =
+        "//! Fix.\n//! @param since: string?  From when\nwrite_file(\"written\", \"yes\");\n";
+    let cases = [
+        (&["--dry-run"][..], "adminsh --dry-run fix"),
+        (&["-n"], "adminsh -n fix"),
+        (&["--sandbox", "a"], "adminsh --sandbox fix a"),
+        (&["--read-only"], "adminsh --read-only fix"),
+        (&["--yes"], "adminsh --yes fix"),
+        (&["-s", "production"], "adminsh -s production fix"),
+        (&["--target=prod"], "adminsh --target=prod fix"),
+    ];
+    for script in [writes, declares] {
+        for (args, meant) in cases {
+            let mut all = vec!["fix"];
+            all.extend(args);
+            let done = Test::new()
+                .script("fix", script)
+                .args(&all)
+                .status(2)
+                .stderr_contains(
+                    "after the script's name would go to the script, which does not declare it",
+                )
+                .stderr_contains(&format!("`{meant}`"))
+                .run();
+            assert!(
+                !done.path().join("written").exists(),
+                "{args:?} ran {script:?}"
+            );
+        }
+    }
+    Test::new()
+        .script("fix", writes)
+        .args(&["fix", "--", "--dry-run"])
+        .run();
+    Test::new()
+        .script(
+            "fix",
+            "//! Fix.\n//! @flag dry-run  Mine\nprint(PARAMS.dry_run);\n",
+        )
+        .args(&["fix", "--dry-run"])
+        .stdout("true\n")
+        .stderr_contains("declares `--dry-run`, which adminsh has too")
+        .run();
 }

@@ -104,7 +104,7 @@ const EXAMPLES: &[(&str, Example)] = &[
     ),
     (
         "//! Fix negative order totals and bad order statuses.",
-        Example::Runs(plain, &["--since", "2026-11-01", "--dry-run"], &[]),
+        Example::Runs(plain, &["--since", "2026-11-01", "--verbose"], &[]),
     ),
     (
         "//! Move orders to the new schema.",
