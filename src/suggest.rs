@@ -19,7 +19,7 @@ pub(crate) fn ranked<'a>(
         .into_iter()
         .filter_map(|c| {
             let lower = c.to_lowercase();
-            let distance = if lower.contains(&wanted_lower) || wanted_lower.contains(&lower) {
+            let distance = if part_of(&wanted_lower, &lower) || part_of(&lower, &wanted_lower) {
                 0
             } else {
                 levenshtein(&wanted_lower, &lower)
@@ -29,6 +29,14 @@ pub(crate) fn ranked<'a>(
         .collect();
     scored.sort_unstable();
     scored.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Whether `part`, three characters or more, is in `whole`: typed as part of the name meant
+/// (`fix` for `fix_records`), or the name meant with more around it (`fix_recordss`), if it is
+/// at least half of it. A stray `_` or `A` is in every name and means none of them.
+fn part_of(part: &str, whole: &str) -> bool {
+    let (part_len, whole_len) = (part.chars().count(), whole.chars().count());
+    part_len >= 3 && whole.contains(part) && (part_len * 2 >= whole_len || whole.starts_with(part))
 }
 
 /// The edit distance of `a` and `b`, a swap of two neighbouring letters counting as one edit
@@ -75,5 +83,11 @@ mod tests {
         assert_eq!(levenshtein("ab", ""), 2);
         assert_eq!(levenshtein("abc", "abc"), 0);
         assert_eq!(closest("rnu", ["run", "read"]), Some("run"));
+        // A name that is a small part of the typo is no suggestion.
+        let keys = ["_", "A", "DATABASE_URL", "PORT", "URL"];
+        assert_eq!(closest("DATABSE_URL", keys), Some("DATABASE_URL"));
+        assert_eq!(closest("DATABASE", keys), Some("DATABASE_URL"));
+        assert_eq!(closest("XYZ_PAGE", keys), None);
+        assert_eq!(closest("fix_recordss", names), Some("fix_records"));
     }
 }

@@ -267,6 +267,16 @@ fn env_functions() {
         ])
         .stdout("[\"sqlite:///x.db\", \"fallback\", 3, true, false]\n")
         .run();
+    // Keys that are a small part of the typo (`_`, which shells set, `A`) are no suggestion.
+    for typo in ["DATABASE_ULR", "DATABSE_URL", "DATABASE_URLL"] {
+        Test::new()
+            .file(".env", "DATABASE_URL=x\nA=1\nURL=2\n")
+            .env("_", "/usr/bin/adminsh")
+            .args(&["-e", &format!("env({typo:?})")])
+            .status(1)
+            .stderr_contains(&format!("config key `{typo}` is not set (not in .env, an env file or the environment); did you mean `DATABASE_URL`?\n"))
+            .run();
+    }
     Test::new()
         .file(".env", "DATABASE_URL=x")
         .args(&["-e", "env(\"DATABASE_ULR\")"])
