@@ -199,9 +199,14 @@ fn parse_duration(text: &str) -> RhaiResult<Duration> {
     span.to_duration(SpanRelativeTo::days_are_24_hours())
         .map(Duration)
         .map_err(|e| {
-            runtime_error(format!(
-                "duration: `{text}` has no fixed length ({e}); use days or weeks"
-            ))
+            if span.get_years() != 0 || span.get_months() != 0 {
+                runtime_error(format!(
+                    "duration: `{text}` has no fixed length (months and years differ in days); \
+                     use days or weeks"
+                ))
+            } else {
+                runtime_error(format!("duration: `{text}`: {e}"))
+            }
         })
 }
 

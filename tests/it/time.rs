@@ -268,7 +268,11 @@ fn text_that_is_not_a_time_or_a_duration_is_an_error() {
         ),
         (
             r#"duration("1 month")"#,
-            "duration: `1 month` has no fixed length (",
+            "duration: `1 month` has no fixed length (months and years differ in days); use days or weeks\n",
+        ),
+        (
+            r#"duration("1 year 2 days")"#,
+            "duration: `1 year 2 days` has no fixed length (months and years differ in days); use days or weeks\n",
         ),
         (
             "days(9223372036854775807)",
