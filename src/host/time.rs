@@ -97,6 +97,10 @@ fn parse(text: &str) -> RhaiResult<Time> {
         return Ok(Time(zoned));
     }
     let iso = jiff::fmt::temporal::Pieces::parse(text).and_then(|pieces| {
+        // A zone the text names but the database has not is an error, never UTC.
+        if let Some(annotation) = pieces.time_zone_annotation() {
+            annotation.to_time_zone()?;
+        }
         let datetime = pieces
             .date()
             .to_datetime(pieces.time().unwrap_or(ClockTime::midnight()));

@@ -266,6 +266,15 @@ fn text_that_is_not_a_time_or_a_duration_is_an_error() {
             r#"duration("x")"#,
             "duration: `x` is not a duration such as `90m`, `1h 30m`, `2 days` or `PT1H30M` (",
         ),
+        // A zone the database has not is an error, never UTC.
+        (
+            r#"parse_time("2026-11-26T09:00:00[Mars/Olympus]")"#,
+            "failed to find time zone `Mars/Olympus` in time zone database",
+        ),
+        (
+            r#"parse_time("2026-11-26T09:00:00+01:00[Mars/Olympus]")"#,
+            "failed to find time zone `Mars/Olympus` in time zone database",
+        ),
         (
             r#"duration("1 month")"#,
             "duration: `1 month` has no fixed length (months and years differ in days); use days or weeks\n",
