@@ -57,8 +57,9 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     engine.on_print(move |text| printing.print(text));
     let debugging = Rc::clone(session);
     engine.on_debug(move |text, source, pos| {
+        // The script's name as errors show it: relative to where adminsh was started.
         let place = match (source, pos.line()) {
-            (Some(source), Some(line)) => format!("{source}:{line}: "),
+            (Some(source), Some(line)) => format!("{}:{line}: ", debugging.sources.shown(source)),
             _ => String::new(),
         };
         crate::sink::debug(&debugging.redactor(), &place, text);

@@ -57,6 +57,13 @@ fn debug_the_console_and_json_show_them_alike() {
         ])
         .stderr("-e:1: cmd(ls)\n-e:1: progress(0/2)\n-e:1: closure |x| at -e:1:45\n")
         .run();
+    // A script's debug line names it as its errors do: relative to where adminsh started.
+    Test::new()
+        .script("dbg", "debug(\"x\");\nfail(\"y\");\n")
+        .args(&["dbg"])
+        .status(1)
+        .stderr("scripts/dbg.rhai:1: \"x\"\nscripts/dbg.rhai:2:1: y\n 2 | fail(\"y\");\n   | ^\n")
+        .run();
     Test::new()
         .stdin(
             r#"
