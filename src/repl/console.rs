@@ -220,13 +220,39 @@ impl Console {
             Err(e) => return Outcome::Error(format!("cannot read {}: {e}", path.display())),
         };
         match String::from_utf8(bytes) {
-            Ok(text) => self.eval(&text, &path.display().to_string(), 1),
+            Ok(text) => {
+                if let Err(message) = self.bind_defaults(wanted, &text) {
+                    return Outcome::Error(message);
+                }
+                self.eval(&text, &path.display().to_string(), 1)
+            }
             Err(e) => Outcome::Error(format!(
                 "{} is not UTF-8 text (invalid byte at offset {})",
                 path.display(),
                 e.utf8_error().valid_up_to()
             )),
         }
+    }
+}
+
+impl Console {
+    /// A script that declares parameters is loaded with their defaults as its `PARAMS`; one
+    /// that requires some says how to run it instead.
+    fn bind_defaults(&mut self, wanted: &str, text: &str) -> Result<(), String> {
+        let (header, _) = crate::params::Header::parse_all(text);
+        if !header.declares {
+            return Ok(());
+        }
+        let session = self.runner.session.clone();
+        let places = crate::params::Places {
+            cwd: session.release.path(),
+            root: session.release.path(),
+        };
+        let params = header
+            .bind(wanted, &[], places)
+            .map_err(|e| format!(":load gives a script's parameters their defaults only: {e}"))?;
+        self.runner.scope.push_constant("PARAMS", params);
+        Ok(())
     }
 }
 

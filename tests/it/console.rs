@@ -236,6 +236,26 @@ fn piped_stdin_runs_inputs_in_order_and_stops_at_the_first_error() {
         .run();
 }
 
+/// `:load` of a script that declares parameters gives them their defaults as `PARAMS`; one
+/// that requires a parameter says so, and how its help is found.
+#[test]
+fn load_gives_a_scripts_parameters_their_defaults() {
+    Test::new()
+        .script(
+            "report",
+            "//! Report.\n//! @param days: int = 7  How far back\n//! @flag verbose  More\nfn since() { PARAMS.days * 2 }\nprint(`${PARAMS.days} ${PARAMS.verbose}`);\n",
+        )
+        .stdin(":load report\nsince()\n")
+        .stdout("7 false\n=> 14\n")
+        .run();
+    Test::new()
+        .script("fix", "//! Fix.\n//! @param since: date  From\nprint(PARAMS.since);\n")
+        .stdin(":load fix\n")
+        .status(1)
+        .stderr(":load gives a script's parameters their defaults only: fix: missing `--since <date>`\n  (adminsh fix --help shows its parameters)\n")
+        .run();
+}
+
 /// A pseudo-terminal pair: (master, slave).
 fn openpty() -> (std::fs::File, std::fs::File) {
     use std::os::fd::FromRawFd;
