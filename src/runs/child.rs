@@ -51,7 +51,7 @@ impl Detached {
             path: super::dir(release).join(id),
         };
         let mut meta = run.load()?;
-        let lock = File::create(run.lock_path())
+        let lock = super::private_file(&run.lock_path())
             .with_context(|| format!("cannot create {}", run.lock_path().display()))?;
         // Waiting: a `--runs` probing the lock holds it shared for a moment.
         lock.lock()
@@ -136,7 +136,7 @@ impl Detached {
 /// so the space is taken now.
 fn reserve(run: &RunDir) -> anyhow::Result<()> {
     let path = run.reserve_path();
-    let kept = File::create(&path).and_then(|mut file| {
+    let kept = super::private_file(&path).and_then(|mut file| {
         file.write_all(&vec![0; RESERVE])?;
         file.sync_all()
     });

@@ -2,6 +2,8 @@
 //! once it ends, how. Written whole and atomically (temp file, fsync, rename), so a reader
 //! (`--runs`, `--attach`) never sees half of it.
 
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -88,6 +90,7 @@ pub(crate) fn save(path: &Path, meta: &Meta) -> Result<()> {
     let mut text = serde_json::to_string_pretty(meta)?;
     text.push('\n');
     crate::state::write_atomically(path, text.as_bytes())
+        .and_then(|()| std::fs::set_permissions(path, Permissions::from_mode(0o600)))
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

@@ -230,12 +230,31 @@ fn close_ids<'a>(wanted: &str, ids: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
+/// Creates (or empties) a file of a run directory, readable by its user only: a run's output
+/// and arguments are the run's own.
+pub(crate) fn private_file(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Makes a directory of the runs (or the `runs` folder itself) private to adminsh's user.
+fn private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+}
+
 /// A new run directory for a run of `name` (a script's name, or `eval`), its id made of the
 /// name and the time: `backfill-20261125-023000`, then `-2`, `-3` for another in the same
 /// second. Ids are lowercase letters, digits and `-` only, as a Kubernetes name must be.
 pub(crate) fn create(release: &Release, name: &str) -> anyhow::Result<RunDir> {
     let parent = dir(release);
     std::fs::create_dir_all(&parent)
+        .and_then(|()| private_dir(&parent))
         .with_context(|| format!("cannot create the run directory {}", parent.display()))?;
     let base = id_base(name);
     for n in 1.. {
@@ -245,7 +264,7 @@ pub(crate) fn create(release: &Release, name: &str) -> anyhow::Result<RunDir> {
             format!("{base}-{n}")
         };
         let path = parent.join(&id);
-        match std::fs::create_dir(&path) {
+        match std::fs::create_dir(&path).and_then(|()| private_dir(&path)) {
             Ok(()) => {
                 prune(release);
                 return Ok(RunDir { id, path });

@@ -32,7 +32,7 @@ impl Log {
     pub(crate) fn create(path: &Path, limit: u64) -> std::io::Result<Log> {
         Ok(Log {
             path: path.to_path_buf(),
-            file: File::create(path)?,
+            file: super::private_file(path)?,
             written: 0,
             limit: limit.max(1),
             lost: 0,
@@ -84,7 +84,7 @@ impl Log {
         let mut before = self.path.clone().into_os_string();
         before.push(".1");
         let renamed = std::fs::rename(&self.path, &before);
-        match renamed.and_then(|()| File::create(&self.path)) {
+        match renamed.and_then(|()| super::private_file(&self.path)) {
             Ok(file) => {
                 self.file = file;
                 self.written = 0;

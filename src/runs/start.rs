@@ -121,11 +121,9 @@ fn record(release: &Release, run: &RunDir, job: &Job, name: &str, reason: Option
         kind: kind.into(),
         script,
         code,
-        args: job
-            .args
-            .iter()
-            .map(|a| redactor.redact(a).into_owned())
-            .collect(),
+        // Masked by value and by name (`--password=...`, the word after `--api-token`), as the
+        // audit log masks them.
+        args: redactor.words(&job.args),
         user: crate::who::user(),
         host: crate::who::host(),
         root: release.path().display().to_string(),

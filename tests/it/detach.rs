@@ -760,3 +760,40 @@ fn signal_stop(pid: u32) {
     // SAFETY: kill(2) with plain integers, on a run this test started.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
 }
+
+/// A detached run's files keep its secrets as the audit log does, masked by value and by
+/// name, and are its user's alone: the directories 0700, the files 0600.
+#[test]
+fn a_runs_files_mask_secret_arguments_and_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = Test::new().script("args", "print(ARGS.len());\n");
+    let secrets = ["hunter2-pass-value", "tok-5ecr3t-value", "n3w-pass-value"];
+    let id = detach(
+        &app,
+        &[
+            "args",
+            "--password=hunter2-pass-value",
+            "--api-token",
+            "tok-5ecr3t-value",
+            "--new-password",
+            "n3w-pass-value",
+            "plain",
+        ],
+    );
+    assert_eq!(ended(&app, &id)["outcome"], "succeeded");
+    let dir = run_dir(&app, &id);
+    let meta = std::fs::read_to_string(dir.join("meta.json")).unwrap();
+    let runs = text(&app.output(&["--runs"]).stdout);
+    for secret in secrets {
+        assert!(!meta.contains(secret), "meta.json keeps {secret}:\n{meta}");
+        assert!(!runs.contains(secret), "--runs shows {secret}:\n{runs}");
+    }
+    assert!(meta.contains("\"plain\""), "{meta}");
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(dir.parent().unwrap()), 0o700);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
