@@ -78,9 +78,12 @@ impl Jobs<'_> {
             Ok(deployment) => deployment,
             Err(said) => return Ok(self.unreachable(&said)),
         };
-        let what: Vec<&str> = std::iter::once(head.as_str())
+        // Masked by name (`--password=...`, the word after `--api-token`): the Job's annotation
+        // is read by whoever can list Jobs, and `--runs` prints it.
+        let words: Vec<&str> = std::iter::once(head.as_str())
             .chain(args.iter().map(String::as_str))
             .collect();
+        let what = crate::release::Redactor::default().words(&words);
         let user = format!("{}@{}", crate::who::user(), crate::who::host());
         let run = job::Run {
             id: &id,

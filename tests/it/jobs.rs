@@ -297,3 +297,40 @@ fn ctrl_c_stops_a_job_it_started_in_the_foreground() {
     );
     assert!(!log.exists());
 }
+
+/// The Job's `adminsh/what` annotation, which whoever can list Jobs reads and `--runs` prints,
+/// masks secret arguments by name, as the audit log does.
+#[test]
+fn a_jobs_annotation_masks_secret_arguments() {
+    require!(KubernetesClient);
+    let (remote, app) = apps();
+    std::fs::write(remote.path().join("go"), "").unwrap();
+    let output = app.output(&[
+        "-t",
+        "k8s",
+        "--detach",
+        "waits",
+        "--password=hunter2-pass-value",
+        "--api-token",
+        "tok-5ecr3t-value",
+        "plain",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let id = text(&output.stdout).trim().to_owned();
+    let what = job_file(&app, &id)["metadata"]["annotations"]["adminsh/what"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        what.starts_with("waits --password=") && what.ends_with(" plain"),
+        "{what}"
+    );
+    let runs = text(&app.output(&["-t", "k8s", "--runs"]).stdout);
+    for secret in ["hunter2-pass-value", "tok-5ecr3t-value"] {
+        assert!(
+            !what.contains(secret),
+            "the annotation keeps {secret}: {what}"
+        );
+        assert!(!runs.contains(secret), "--runs shows {secret}:\n{runs}");
+    }
+}
