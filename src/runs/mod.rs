@@ -138,8 +138,16 @@ impl RunDir {
 
     /// Whether the run's process holds its lock. A shared probe: two probes never get in each
     /// other's way, and the process takes its lock waiting, so a probe never stops it.
+    ///
+    /// Never through a symlink: a forged directory whose `lock` leads to a file some other
+    /// process holds must not make that process look like the run's (and `--stop` signal it).
     fn held(&self) -> bool {
-        let Ok(file) = File::open(self.lock_path()) else {
+        use std::os::unix::fs::OpenOptionsExt;
+        let opened = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(self.lock_path());
+        let Ok(file) = opened else {
             return false;
         };
         matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
@@ -231,7 +239,7 @@ fn close_ids<'a>(wanted: &str, ids: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// Creates (or empties) a file of a run directory, readable by its user only: a run's output
-/// and arguments are the run's own.
+/// and arguments are the run's own. Never through a symlink: a run trusts only what it made.
 pub(crate) fn private_file(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     File::options()
@@ -239,6 +247,7 @@ pub(crate) fn private_file(path: &Path) -> std::io::Result<File> {
         .create(true)
         .truncate(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
 }
 

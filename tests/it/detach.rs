@@ -797,3 +797,45 @@ fn a_runs_files_mask_secret_arguments_and_are_private() {
         assert_eq!(mode(&path), 0o600, "{}", path.display());
     }
 }
+
+/// A forged run directory whose `lock` is a symlink to a file another process holds, and
+/// whose `meta.json` names that process, never gets it signalled: a run trusts only files it
+/// made, never through a link.
+#[test]
+fn stop_never_signals_a_process_a_forged_run_names() {
+    use std::os::unix::process::CommandExt;
+    let app = Test::new().script("args", "print(ARGS.len());\n");
+    let id = detach(&app, &["args"]);
+    assert_eq!(ended(&app, &id)["outcome"], "succeeded");
+    let dir = run_dir(&app, &id);
+    // A stranger: its own process group, holding a lock on a file outside the run.
+    let held = app.path().join("held");
+    let mut stranger = std::process::Command::new("flock")
+        .arg(&held)
+        .args(["sleep", "600"])
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    crate::support::wait::wait_until("the stranger to hold its lock", || {
+        std::fs::File::open(&held)
+            .is_ok_and(|f| matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
+    });
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    meta["pid"] = serde_json::json!(stranger.id());
+    for key in ["ended", "exit_code", "outcome"] {
+        meta[key] = serde_json::Value::Null;
+    }
+    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+    std::fs::remove_file(dir.join("lock")).unwrap();
+    std::os::unix::fs::symlink(&held, dir.join("lock")).unwrap();
+    let stopped = app.output(&["--stop", &id]);
+    assert!(
+        alive(stranger.id()),
+        "--stop signalled the stranger: {}",
+        text(&stopped.stderr)
+    );
+    // flock and the sleep it started: the whole group, so nothing is left holding a pipe.
+    crate::support::processes::signal_group(stranger.id(), Signal::Kill);
+    let _ = stranger.wait();
+}
