@@ -263,8 +263,10 @@ fn private_dir(path: &Path) -> std::io::Result<()> {
 pub(crate) fn create(release: &Release, name: &str) -> anyhow::Result<RunDir> {
     let parent = dir(release);
     std::fs::create_dir_all(&parent)
-        .and_then(|()| private_dir(&parent))
         .with_context(|| format!("cannot create the run directory {}", parent.display()))?;
+    // The runs folder may belong to another user of the release (a deploy user's, made under
+    // root): each run's own directory, made here, is private whatever the folder is.
+    let _ = private_dir(&parent);
     let base = id_base(name);
     for n in 1.. {
         let id = if n == 1 {
