@@ -36,6 +36,7 @@ mod runs;
 mod script;
 mod session;
 mod sink;
+mod small_file;
 mod spawner;
 mod state;
 mod stdlib;

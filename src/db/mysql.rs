@@ -63,6 +63,11 @@ impl Mysql {
             SslMode::VerifyCa => Some(SslOpts::default().with_danger_skip_domain_validation(true)),
             SslMode::VerifyFull => Some(SslOpts::default()),
         };
+        // The driver reads the file itself: it is checked first to be a regular file of a
+        // configuration file's size, which the driver would block on or read without end.
+        if let (Some(path), Some(_)) = (&server.root_cert, &ssl) {
+            super::tls::root_cert(path)?;
+        }
         let ssl = ssl.map(|opts| match &server.root_cert {
             Some(path) => opts.with_root_cert_path(Some(path.clone())),
             None => opts,

@@ -12,6 +12,13 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::url::{Server, SslMode};
 
+/// The bytes of the `sslrootcert` file: a regular file of a configuration file's size (a FIFO
+/// named there would hold the connection forever, deaf to Ctrl-C).
+pub(crate) fn root_cert(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    crate::small_file::read(path, crate::small_file::MAX_CONFIG_FILE)
+        .map_err(|e| format!("cannot read sslrootcert {}: {e}", path.display()))
+}
+
 /// The TLS client sslmode asks for.
 pub(crate) fn client_config(server: &Server) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -32,9 +39,8 @@ pub(crate) fn client_config(server: &Server) -> Result<rustls::ClientConfig, Str
     }
     let mut roots = rustls::RootCertStore::empty();
     if let Some(path) = &server.root_cert {
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("cannot read sslrootcert {}: {e}", path.display()))?;
-        for cert in certs {
+        let pem = root_cert(path)?;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert =
                 cert.map_err(|e| format!("cannot read sslrootcert {}: {e}", path.display()))?;
             roots

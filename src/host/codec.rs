@@ -91,13 +91,14 @@ fn unbase64(text: &str) -> RhaiResult<Blob> {
 /// The digest of a file, read in pieces.
 fn digest_file<D: Digest>(session: &Session, path: &str, what: &str) -> RhaiResult<String> {
     let full = super::file_io::in_release(session, path);
-    let cannot = |e: std::io::Error| {
+    let cannot = |e: &crate::small_file::Refusal| {
         runtime_error(format!(
             "{what}: cannot read `{path}`: {}",
-            super::file_io::io_reason(&e)
+            super::file_io::refusal_reason(e)
         ))
     };
-    let mut file = std::fs::File::open(&full).map_err(cannot)?;
+    // A regular file only: a FIFO or a device has no end to hash up to.
+    let mut file = crate::small_file::open_regular(&full).map_err(|e| cannot(&e))?;
     let mut hasher = D::new();
     let mut buffer = vec![0; 256 * 1024];
     loop {
@@ -108,7 +109,7 @@ fn digest_file<D: Digest>(session: &Session, path: &str, what: &str) -> RhaiResu
             Ok(0) => break,
             Ok(n) => hasher.update(&buffer[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(cannot(e)),
+            Err(e) => return Err(cannot(&crate::small_file::Refusal::Io(e))),
         }
     }
     Ok(hex(&hasher.finalize()))

@@ -161,12 +161,13 @@ impl Options {
             }
             "ca_file" => {
                 let path = super::file_io::in_release(session, &value.to_string());
-                let pem = std::fs::read(&path).map_err(|e| {
-                    runtime_error(format!(
-                        "http: cannot read the ca_file `{value}`: {}",
-                        super::file_io::io_reason(&e)
-                    ))
-                })?;
+                let pem = crate::small_file::read(&path, crate::small_file::MAX_CONFIG_FILE)
+                    .map_err(|e| {
+                        runtime_error(format!(
+                            "http: cannot read the ca_file `{value}`: {}",
+                            super::file_io::refusal_reason(&e)
+                        ))
+                    })?;
                 request.roots = Some(pem);
             }
             other => {

@@ -91,11 +91,14 @@ impl Resolver {
             return Ok(module.clone());
         }
         let shown = shown(&self.root, file);
-        if !real.is_file() {
-            return Err(refused(format!("module {shown} is not a regular file")));
-        }
-        let bytes = std::fs::read(&real)
-            .map_err(|e| refused(format!("cannot read module {shown}: {e}")))?;
+        let bytes = crate::small_file::read(&real, crate::small_file::MAX_CONFIG_FILE).map_err(
+            |e| match e {
+                crate::small_file::Refusal::NotRegular(_) => {
+                    refused(format!("module {shown} is not a regular file"))
+                }
+                e => refused(format!("cannot read module {shown}: {e}")),
+            },
+        )?;
         let text = String::from_utf8(bytes).map_err(|e| {
             refused(format!(
                 "module {shown} is not UTF-8 text (invalid byte at offset {})",

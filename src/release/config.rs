@@ -209,50 +209,21 @@ pub(crate) const MAX_ENV_FILE: u64 = 1024 * 1024;
 /// missing. Only a regular file of at most [`MAX_ENV_FILE`] bytes of UTF-8 is read: a device,
 /// a FIFO (opened without waiting for a writer) or a directory is refused, naming the file.
 fn read_env_file(path: &Path, shown: &Path, required: bool) -> Result<Option<String>> {
-    use std::io::Read;
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path);
-    let file = match file {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", shown.display())),
-    };
-    let meta = file
-        .metadata()
-        .with_context(|| format!("cannot read {}", shown.display()))?;
-    let kind = meta.file_type();
-    let not_regular = if kind.is_dir() {
-        Some("a directory")
-    } else if kind.is_fifo() {
-        Some("a FIFO")
-    } else if kind.is_char_device() || kind.is_block_device() {
-        Some("a device")
-    } else if kind.is_socket() {
-        Some("a socket")
-    } else {
-        None
-    };
-    if let Some(kind) = not_regular {
-        bail!(
+    use crate::small_file::Refusal;
+    let bytes = match crate::small_file::read(path, MAX_ENV_FILE) {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() && !required => return Ok(None),
+        Err(Refusal::NotRegular(kind)) => bail!(
             "{} is {kind}, not a regular file: env files must be regular files",
             shown.display()
-        );
-    }
-    let mut bytes = Vec::new();
-    // One byte more than allowed tells a file over the limit (even one growing as it is read).
-    file.take(MAX_ENV_FILE + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", shown.display()))?;
-    if bytes.len() as u64 > MAX_ENV_FILE {
-        bail!(
+        ),
+        Err(Refusal::TooLarge(_)) => bail!(
             "{} is larger than {} KiB, the most an env file may hold",
             shown.display(),
             MAX_ENV_FILE / 1024
-        );
-    }
+        ),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", shown.display())),
+    };
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Some(text)),
         Err(e) => {

@@ -78,11 +78,18 @@ impl Manifest {
     /// Reads `root/adminsh.toml`; a missing file is an empty manifest.
     pub(crate) fn load(root: &Path) -> Result<Self> {
         let path = root.join(FILE_NAME);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+        let bytes = match crate::small_file::read(&path, crate::small_file::MAX_CONFIG_FILE) {
+            Ok(bytes) => bytes,
+            Err(e) if e.is_not_found() => return Ok(Self::default()),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         Self::parse(&text, &path)
     }
 

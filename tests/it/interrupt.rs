@@ -144,11 +144,11 @@ fn sigterm_reaches_every_process_group_of_a_40_stage_pipeline() {
 
 /// Every host function that can wait stops on SIGINT (130) and SIGTERM (143): a glob over the
 /// whole filesystem (with `**` repeated, which the glob crate walked exponentially), reading a
-/// FIFO no one writes, writing one no one reads, waiting for a lock another process holds.
+/// FIFO no one writes, writing or appending to one no one reads, waiting for a lock another process holds.
 #[test]
 fn host_functions_that_wait_stop_on_ctrl_c_and_sigterm() {
     type Setup = fn(&Test) -> Option<std::process::Child>;
-    let rows: [(&str, Setup, &str); 4] = [
+    let rows: [(&str, Setup, &str); 5] = [
         ("glob", |_| None, "glob(\"/**/**/**/*\")"),
         (
             "read_file of a FIFO",
@@ -165,6 +165,14 @@ fn host_functions_that_wait_stop_on_ctrl_c_and_sigterm() {
                 None
             },
             "write_file(\"pipe\", \"x\")",
+        ),
+        (
+            "append_file into a FIFO",
+            |t| {
+                crate::attack_files::mkfifo(&t.path().join("pipe"));
+                None
+            },
+            "append_file(\"pipe\", \"x\")",
         ),
         (
             "lock held by another process",

@@ -7,6 +7,8 @@
 mod stream;
 mod walk;
 
+pub(super) use stream::{Error as StreamError, append};
+
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -33,7 +35,8 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
 }
 
 fn read_file(session: &Session, path: &str) -> RhaiResult<String> {
-    let bytes = stream::read(&in_release(session, path), &interrupt::signal)
+    let limit = crate::limits::MAX_STRING_BYTES;
+    let bytes = stream::read(&in_release(session, path), limit, &interrupt::signal)
         .map_err(|e| stream_error(e, "read", path))?;
     String::from_utf8(bytes).map_err(|e| {
         runtime_error(format!(
@@ -106,14 +109,55 @@ fn write(full: &Path, bytes: &[u8]) -> Result<(), stream::Error> {
     }
 }
 
+/// A script's path made whole: relative to the release root, and [`clean`].
 pub(super) fn in_release(session: &Session, path: &str) -> PathBuf {
-    session.release.path().join(path)
+    session.release.path().join(clean(Path::new(path)))
+}
+
+/// `path` as it reads: `.` parts and a trailing `/` dropped, `name/..` folded away, so that
+/// `shared/`, `shared/.` and `shared/sub/..` all name `shared` (the link itself when it is one,
+/// never a place the kernel would reach by following it first). A `..` with nothing before it
+/// to fold stays, to climb from where the path starts.
+pub(super) fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                // `/..` is `/`.
+                Some(Component::RootDir) => {}
+                _ => parts.push(part),
+            },
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return PathBuf::from(".");
+    }
+    parts.iter().collect()
 }
 
 fn stream_error(error: stream::Error, verb: &str, path: &str) -> Box<EvalAltResult> {
     match error {
         stream::Error::Interrupted(signal) => control::interrupted(signal),
         stream::Error::Io(e) => runtime_error(format!("cannot {verb} `{path}`: {}", io_reason(&e))),
+        stream::Error::TooLarge(limit) => runtime_error(format!(
+            "cannot {verb} `{path}`: it holds more than {}, the longest string a script may \
+             hold (read a big file a line at a time: cmd(\"cat\", [path]).each_line(|line| ...))",
+            crate::small_file::sized(limit as u64)
+        )),
+    }
+}
+
+/// Why a file was not read, in the words of [`io_reason`] for the system's errors.
+pub(super) fn refusal_reason(e: &crate::small_file::Refusal) -> String {
+    match e {
+        crate::small_file::Refusal::Io(e) => io_reason(e),
+        other => other.to_string(),
     }
 }
 
@@ -123,5 +167,35 @@ pub(super) fn io_reason(e: &std::io::Error) -> String {
         ErrorKind::PermissionDenied => "permission denied".into(),
         ErrorKind::IsADirectory => "it is a directory".into(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+    use std::path::Path;
+
+    #[test]
+    fn a_path_means_what_it_reads_as() {
+        for (path, cleaned) in [
+            ("shared/", "shared"),
+            ("shared/.", "shared"),
+            ("shared/./", "shared"),
+            ("shared/sub/..", "shared"),
+            ("shared/sub/../", "shared"),
+            ("./shared//x", "shared/x"),
+            ("a/b/../../c", "c"),
+            ("a/..", "."),
+            ("", "."),
+            (".", "."),
+            ("../shared", "../shared"),
+            ("../../x/..", "../.."),
+            ("a/../../x", "../x"),
+            ("/", "/"),
+            ("/..", "/"),
+            ("/tmp/x/../y/.", "/tmp/y"),
+        ] {
+            assert_eq!(clean(Path::new(path)), Path::new(cleaned), "{path:?}");
+        }
     }
 }

@@ -17,10 +17,12 @@ const TICK_MS: libc::c_int = 50;
 const CHUNK: usize = 64 * 1024;
 
 #[derive(Debug)]
-pub(super) enum Error {
+pub(crate) enum Error {
     Io(std::io::Error),
     /// A signal (its number) arrived while waiting.
     Interrupted(i32),
+    /// More bytes than the limit given (`/dev/zero` has no end).
+    TooLarge(usize),
 }
 
 impl From<std::io::Error> for Error {
@@ -36,8 +38,12 @@ fn check(interrupted: Interrupted<'_>) -> Result<(), Error> {
 }
 
 /// Every byte of the file at `path`, up to its end (for a FIFO: until every writer closed it,
-/// waiting for a first writer as `cat` does).
-pub(super) fn read(path: &Path, interrupted: Interrupted<'_>) -> Result<Vec<u8>, Error> {
+/// waiting for a first writer as `cat` does), if there are at most `limit`.
+pub(super) fn read(
+    path: &Path,
+    limit: usize,
+    interrupted: Interrupted<'_>,
+) -> Result<Vec<u8>, Error> {
     let mut file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -60,6 +66,7 @@ pub(super) fn read(path: &Path, interrupted: Interrupted<'_>) -> Result<Vec<u8>,
         }
         match file.read(&mut chunk) {
             Ok(0) => return Ok(bytes),
+            Ok(n) if bytes.len() + n > limit => return Err(Error::TooLarge(limit)),
             Ok(n) => bytes.extend_from_slice(&chunk[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
             Err(e) => return Err(e.into()),
@@ -74,13 +81,32 @@ pub(super) fn write_into(
     bytes: &[u8],
     interrupted: Interrupted<'_>,
 ) -> Result<(), Error> {
+    write_opened(OpenOptions::new().write(true), path, bytes, interrupted)
+}
+
+/// Appends `bytes` to the file at `path`, creating a regular file if there is none; into a
+/// FIFO or a terminal as [`write_into`] writes.
+pub(crate) fn append(path: &Path, bytes: &[u8], interrupted: Interrupted<'_>) -> Result<(), Error> {
+    write_opened(
+        OpenOptions::new().append(true).create(true),
+        path,
+        bytes,
+        interrupted,
+    )
+}
+
+/// Opens `path` with `options` without waiting at the open (a FIFO without a reader is tried
+/// again every tick), then writes `bytes` as the file takes them.
+fn write_opened(
+    options: &mut OpenOptions,
+    path: &Path,
+    bytes: &[u8],
+    interrupted: Interrupted<'_>,
+) -> Result<(), Error> {
+    let options = options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
     let file = loop {
         check(interrupted)?;
-        match OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
-        {
+        match options.open(path) {
             Ok(file) => break file,
             // A FIFO nobody reads yet: wait for a reader (poll cannot wait for one).
             Err(e) if e.raw_os_error() == Some(libc::ENXIO) => std::thread::sleep(TICK),

@@ -1,11 +1,14 @@
 //! The file tree for scripts, beyond reading and writing a file's contents (`file_io/`):
 //! `mkdir`, `remove`, `rename`, `copy`, `stat`, `file_size`, `file_mtime`, `temp_dir` and
-//! `which`, and `append_file` (gated as they are). Paths are relative to the release root.
-//! What changes files is refused under `--read-only` and only said under `--dry-run`, as
-//! `write_file` is; `remove` and `rename` refuse `/`, the release root and any directory
-//! holding it.
+//! `which`, and `append_file` (gated as they are). Paths are relative to the release root and
+//! mean what they read as (`file_io::clean`: `shared/`, `shared/.` and `shared/sub/..` are
+//! `shared`). What changes files is refused under `--read-only` and only said under
+//! `--dry-run`, as `write_file` is; `remove` and `rename` refuse `/`, the release root and any
+//! directory holding it, and act on a path resolved once (`at.rs`): a link named last is the
+//! link, never what it points at.
 
-use std::io::Write;
+mod at;
+
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Mutex;
@@ -14,10 +17,11 @@ use rhai::{Dynamic, Map};
 
 use super::control;
 use super::def::{Host, RhaiResult, rows, runtime_error};
-use super::file_io::{in_release, io_reason};
+use super::file_io::{StreamError, in_release, io_reason};
 use super::time::Time;
 use crate::interrupt;
 use crate::session::Session;
+use at::{Place, TreeError};
 
 /// Whether a change may go ahead: an error under `--read-only`; `false` (after saying what
 /// would be done) under `--dry-run`.
@@ -34,19 +38,6 @@ fn may_change(session: &Session, call: &str, action: &str) -> RhaiResult<bool> {
 
 fn failed(verb: &str, path: &str, e: &std::io::Error) -> Box<rhai::EvalAltResult> {
     runtime_error(format!("cannot {verb} `{path}`: {}", io_reason(e)))
-}
-
-/// `full` with its directories' links resolved, the last part kept as it is (a link named
-/// is the link, not what it points at).
-fn resolved(full: &Path) -> PathBuf {
-    let is_link = full.symlink_metadata().is_ok_and(|m| m.is_symlink());
-    match (is_link, full.parent(), full.file_name()) {
-        (true, Some(parent), Some(name)) => parent
-            .canonicalize()
-            .unwrap_or_else(|_| parent.to_path_buf())
-            .join(name),
-        _ => full.canonicalize().unwrap_or_else(|_| full.to_path_buf()),
-    }
 }
 
 /// `full` with every link resolved, for a path that need not exist yet: its nearest existing
@@ -68,13 +59,23 @@ fn real(full: &Path) -> PathBuf {
     }
 }
 
-/// Refuses `/`, the release root and every directory above it.
-fn not_the_root(session: &Session, call: &str, path: &str) -> RhaiResult<PathBuf> {
+/// The place of `path`, refused when it is `/`, the release root or a directory holding it;
+/// `None` when the directory that would hold it does not exist.
+fn not_the_root(session: &Session, call: &str, path: &str) -> RhaiResult<Option<Place>> {
     let full = in_release(session, path);
-    let target = resolved(&full);
+    let place = match Place::of(&full) {
+        Ok(place) => place,
+        Err(TreeError::Io(_, e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(tree_failed(session, call, path, e)),
+    };
+    // `/` and paths of nothing but `..` have no last name: what they name is resolved.
+    let target = place.as_ref().map_or_else(
+        || full.canonicalize().unwrap_or_else(|_| full.clone()),
+        Place::real,
+    );
     let root = session.release.path();
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    if target == Path::new("/") || root.starts_with(&target) {
+    if target == Path::new("/") || root.starts_with(&target) || place.is_none() {
         let what = if target == root {
             "the release root".to_owned()
         } else {
@@ -84,39 +85,33 @@ fn not_the_root(session: &Session, call: &str, path: &str) -> RhaiResult<PathBuf
             "{call}({path:?}) refused: it is {what}"
         )));
     }
-    Ok(full)
+    Ok(place)
 }
 
-/// Copies a file, or a directory with everything in it (links copied as links).
-fn copy_tree(from: &Path, to: &Path) -> Result<(), CopyError> {
-    if let Some(signal) = interrupt::signal() {
-        return Err(CopyError::Interrupted(signal));
-    }
-    let meta = from
-        .symlink_metadata()
-        .map_err(|e| CopyError::Io(from.into(), e))?;
-    if meta.is_symlink() {
-        let target = std::fs::read_link(from).map_err(|e| CopyError::Io(from.into(), e))?;
-        std::os::unix::fs::symlink(target, to).map_err(|e| CopyError::Io(to.into(), e))
-    } else if meta.is_dir() {
-        std::fs::create_dir(to).map_err(|e| CopyError::Io(to.into(), e))?;
-        std::fs::set_permissions(to, meta.permissions())
-            .map_err(|e| CopyError::Io(to.into(), e))?;
-        for entry in std::fs::read_dir(from).map_err(|e| CopyError::Io(from.into(), e))? {
-            let entry = entry.map_err(|e| CopyError::Io(from.into(), e))?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
-        }
-        Ok(())
-    } else {
-        std::fs::copy(from, to)
-            .map(drop)
-            .map_err(|e| CopyError::Io(to.into(), e))
-    }
-}
-
-enum CopyError {
-    Io(PathBuf, std::io::Error),
-    Interrupted(i32),
+/// The message for a change to the tree that stopped, naming the script's path and, when the
+/// trouble was further in (a file inside a directory being copied), that path too.
+fn tree_failed(
+    session: &Session,
+    verb: &str,
+    path: &str,
+    error: TreeError,
+) -> Box<rhai::EvalAltResult> {
+    let inner = |at: &Path| {
+        let shown = at.strip_prefix(session.release.path()).unwrap_or(at);
+        (shown != super::file_io::clean(Path::new(path))).then(|| shown.display().to_string())
+    };
+    let message = match error {
+        TreeError::Interrupted(signal) => return control::interrupted(signal),
+        TreeError::Io(at, e) => match inner(&at) {
+            None => io_reason(&e),
+            Some(at) => format!("`{at}`: {}", io_reason(&e)),
+        },
+        TreeError::Special(at, kind) => match inner(&at) {
+            None => format!("it is {kind}, not a regular file"),
+            Some(at) => format!("`{at}` is {kind}, not a regular file"),
+        },
+    };
+    runtime_error(format!("cannot {verb} `{path}`: {message}"))
 }
 
 fn stat(session: &Session, path: &str) -> RhaiResult<Map> {
@@ -231,12 +226,18 @@ fn append_file(session: &Session, path: &str, text: &str) -> RhaiResult<()> {
     if !may_change(session, &call, &action)? {
         return Ok(());
     }
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(in_release(session, path))
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| failed("append to", path, &e))
+    // Opened without waiting and written as it takes bytes: a FIFO without a reader, or one
+    // that stops reading, leaves Ctrl-C working.
+    super::file_io::append(
+        &in_release(session, path),
+        text.as_bytes(),
+        &interrupt::signal,
+    )
+    .map_err(|e| match e {
+        StreamError::Interrupted(signal) => control::interrupted(signal),
+        StreamError::Io(e) => failed("append to", path, &e),
+        StreamError::TooLarge(_) => runtime_error(format!("cannot append to `{path}`")),
+    })
 }
 
 fn mkdir(session: &Session, path: &str) -> RhaiResult<()> {
@@ -251,10 +252,15 @@ fn mkdir(session: &Session, path: &str) -> RhaiResult<()> {
 }
 
 fn remove(session: &Session, path: &str) -> RhaiResult<bool> {
-    let full = not_the_root(session, "remove", path)?;
-    let Ok(meta) = full.symlink_metadata() else {
+    let Some(place) = not_the_root(session, "remove", path)? else {
         return Ok(false);
     };
+    let kind = place
+        .kind()
+        .map_err(|e| tree_failed(session, "remove", path, e))?;
+    if kind.is_none() {
+        return Ok(false);
+    }
     if !may_change(
         session,
         &format!("remove({path:?})"),
@@ -262,36 +268,34 @@ fn remove(session: &Session, path: &str) -> RhaiResult<bool> {
     )? {
         return Ok(true);
     }
-    let removed = if meta.is_dir() {
-        std::fs::remove_dir_all(&full)
-    } else {
-        std::fs::remove_file(&full)
-    };
-    removed
+    place
+        .remove()
         .map(|()| true)
-        .map_err(|e| failed("remove", path, &e))
+        .map_err(|e| tree_failed(session, "remove", path, e))
 }
 
 fn rename(session: &Session, from: &str, to: &str) -> RhaiResult<()> {
-    let full = not_the_root(session, "rename", from)?;
+    let source = not_the_root(session, "rename", from)?;
+    let target = not_the_root(session, "rename", to)?;
     let call = format!("rename({from:?}, {to:?})");
     if !may_change(session, &call, &format!("rename {from} to {to}"))? {
         return Ok(());
     }
-    std::fs::rename(&full, in_release(session, to)).map_err(|e| {
-        if e.raw_os_error() == Some(libc::EXDEV) {
-            runtime_error(format!(
-                "cannot rename `{from}` to `{to}`: they are on different filesystems (copy, then remove)"
-            ))
-        } else {
-            failed("rename", from, &e)
-        }
+    let missing = |path: &str| failed("rename", path, &std::io::ErrorKind::NotFound.into());
+    let source = source.ok_or_else(|| missing(from))?;
+    let target = target.ok_or_else(|| missing(to))?;
+    source.rename_to(&target).map_err(|e| match e {
+        TreeError::Io(_, e) if e.raw_os_error() == Some(libc::EXDEV) => runtime_error(format!(
+            "cannot rename `{from}` to `{to}`: they are on different filesystems (copy, then remove)"
+        )),
+        e => tree_failed(session, "rename", from, e),
     })
 }
 
 fn copy(session: &Session, from: &str, to: &str) -> RhaiResult<()> {
     let call = format!("copy({from:?}, {to:?})");
     let (source, target) = (in_release(session, from), in_release(session, to));
+    // A link named as the source is followed: the script named it to copy what it leads to.
     let is_dir = source.metadata().is_ok_and(|m| m.is_dir());
     // Into itself, the copy would copy what it has copied, until paths grow too long.
     if is_dir && real(&target).starts_with(real(&source)) {
@@ -307,23 +311,49 @@ fn copy(session: &Session, from: &str, to: &str) -> RhaiResult<()> {
             "cannot copy the directory `{from}` to `{to}`: `{to}` exists"
         )));
     }
-    // A file is copied with its contents, whatever links lead to it.
     let copied = if is_dir {
-        copy_tree(&source, &target)
+        at::copy_dir(&source, &target)
     } else {
-        std::fs::copy(&source, &target)
-            .map(drop)
-            .map_err(|e| CopyError::Io(source.clone(), e))
+        copy_file(&source, &target)
     };
-    copied.map_err(|e| match e {
-        CopyError::Interrupted(signal) => control::interrupted(signal),
-        CopyError::Io(path, e) if path == source => failed("copy", from, &e),
-        CopyError::Io(path, e) => runtime_error(format!(
-            "cannot copy `{from}` to `{to}`: {}: {}",
-            path.display(),
-            io_reason(&e)
-        )),
-    })
+    copied.map_err(|e| tree_failed(session, "copy", from, e))
+}
+
+/// Copies a regular file's bytes and mode to `to`, replacing what is there (through a link at
+/// `to`, as `write_file` and `cp` write). A FIFO or a device at either end is refused, at once.
+fn copy_file(from: &Path, to: &Path) -> at::Tree<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let input = crate::small_file::open_regular(from).map_err(|e| match e {
+        crate::small_file::Refusal::NotRegular(kind) => TreeError::Special(from.into(), kind),
+        crate::small_file::Refusal::Io(e) => TreeError::Io(from.into(), e),
+        other @ crate::small_file::Refusal::TooLarge(_) => {
+            TreeError::Io(from.into(), std::io::Error::other(other.to_string()))
+        }
+    })?;
+    let output = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(to)
+        .map_err(|e| match e.raw_os_error() {
+            // Only a FIFO without a reader says so at a non-blocking open.
+            Some(libc::ENXIO) => TreeError::Special(to.into(), "a FIFO"),
+            _ => TreeError::Io(to.into(), e),
+        })?;
+    let meta = output.metadata().map_err(|e| TreeError::Io(to.into(), e))?;
+    if !meta.is_file() {
+        let kind = rustix::fs::FileType::from_raw_mode(std::os::unix::fs::MetadataExt::mode(&meta));
+        return Err(TreeError::Special(to.into(), at::special(kind)));
+    }
+    let mode = input
+        .metadata()
+        .map_err(|e| TreeError::Io(from.into(), e))?
+        .permissions();
+    output
+        .set_permissions(mode)
+        .map_err(|e| TreeError::Io(to.into(), e))?;
+    at::copy_bytes(&input, &output, from, to)
 }
 
 fn temp_dir() -> RhaiResult<String> {
