@@ -38,14 +38,6 @@ pub(crate) fn described(pids: &[u32]) -> String {
 /// The pids of the processes in session `sid` (the run's pid) started at `since` or later,
 /// the session leader included if it is still there (a zombie is not).
 pub(crate) fn find(sid: u32, since: SystemTime) -> Vec<u32> {
-    let Some(boot) = boot_time() else {
-        return Vec::new();
-    };
-    // SAFETY: sysconf has no preconditions; a failure (-1) is handled below.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    let Ok(ticks) = u64::try_from(ticks) else {
-        return Vec::new();
-    };
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -63,8 +55,7 @@ pub(crate) fn find(sid: u32, since: SystemTime) -> Vec<u32> {
         let Some((session, started)) = stat(pid) else {
             continue;
         };
-        let started = boot + Duration::from_millis(started.saturating_mul(1000) / ticks.max(1));
-        if session == sid && started >= since {
+        if session == sid && started_at(started).is_some_and(|at| at >= since) {
             found.push(pid);
         }
     }
@@ -117,6 +108,64 @@ fn signal(pids: &[u32], signal: i32) {
     }
 }
 
+/// Why `pid` cannot be proven to be a run's adminsh, if it cannot: it must lead its own
+/// session (as the detached adminsh does), have started no earlier than the run, and hold the
+/// run's lock file (`lock`: its device and inode) as `/proc/locks` says. So a pid used again
+/// since, or a process a forged run directory names (its `lock` a file that process holds),
+/// is never signalled. Without `/proc` (not Linux) nothing can be proven, and nothing is asked.
+pub(crate) fn not_the_run(pid: u32, since: SystemTime, lock: (u64, u64)) -> Option<String> {
+    if std::fs::metadata("/proc/self/stat").is_err() {
+        return None;
+    }
+    let Some((session, started)) = stat(pid) else {
+        return Some(format!("no process {pid} is running"));
+    };
+    if session != pid {
+        return Some(format!(
+            "process {pid} does not lead a session of its own, as a run does"
+        ));
+    }
+    let since = since.checked_sub(Duration::from_secs(1)).unwrap_or(since);
+    if started_at(started).is_none_or(|at| at < since) {
+        return Some(format!("process {pid} started before the run"));
+    }
+    let held = std::fs::read_to_string("/proc/locks")
+        .is_ok_and(|locks| locks.lines().any(|line| holds(line, pid, lock)));
+    if !held {
+        return Some(format!("process {pid} does not hold the run's lock"));
+    }
+    None
+}
+
+/// Whether a line of `/proc/locks` (`1: FLOCK  ADVISORY  WRITE 15454 fe:00:5588897 0 EOF`) is
+/// a `flock` by `pid` on the file `(device, inode)`.
+fn holds(line: &str, pid: u32, (device, inode): (u64, u64)) -> bool {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let (Some(&"FLOCK"), Some(owner), Some(file)) = (fields.get(1), fields.get(4), fields.get(5))
+    else {
+        return false;
+    };
+    let mut parts = file.split(':');
+    let (Some(major), Some(minor), Some(ino)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Ok(major), Ok(minor), Ok(ino)) = (
+        u32::from_str_radix(major, 16),
+        u32::from_str_radix(minor, 16),
+        ino.parse::<u64>(),
+    ) else {
+        return false;
+    };
+    *owner == pid.to_string() && ino == inode && libc::makedev(major, minor) == device
+}
+
+/// A start in clock ticks after boot, as a time.
+fn started_at(ticks_after_boot: u64) -> Option<SystemTime> {
+    // SAFETY: sysconf has no preconditions; a failure (-1) is handled below.
+    let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
+    Some(boot_time()? + Duration::from_millis(ticks_after_boot.saturating_mul(1000) / ticks.max(1)))
+}
+
 /// A process's session and its start (clock ticks after boot), from `/proc/PID/stat`.
 fn stat(pid: u32) -> Option<(u32, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -146,6 +195,56 @@ mod tests {
     use super::*;
     use std::os::unix::process::CommandExt;
     use std::process::Command;
+
+    #[test]
+    fn a_flock_line_is_read_for_its_owner_and_file() {
+        let file = (libc::makedev(0xfe, 0), 5_588_897);
+        for (line, pid, held) in [
+            (
+                "1: FLOCK  ADVISORY  WRITE 15454 fe:00:5588897 0 EOF",
+                15454,
+                true,
+            ),
+            (
+                "1: FLOCK  ADVISORY  WRITE 15454 fe:00:5588897 0 EOF",
+                1545,
+                false,
+            ),
+            (
+                "1: FLOCK  ADVISORY  WRITE 15454 fe:01:5588897 0 EOF",
+                15454,
+                false,
+            ),
+            (
+                "1: FLOCK  ADVISORY  WRITE 15454 fe:00:5588898 0 EOF",
+                15454,
+                false,
+            ),
+            (
+                "1: POSIX  ADVISORY  WRITE 15454 fe:00:5588897 0 EOF",
+                15454,
+                false,
+            ),
+            (
+                "2: FLOCK  ADVISORY  READ 15454 fe:00:5588897 0 EOF",
+                15454,
+                true,
+            ),
+            (
+                "1: -> FLOCK  ADVISORY  WRITE 15454 fe:00:5588897 0 EOF",
+                15454,
+                false,
+            ),
+            ("", 15454, false),
+            (
+                "1: FLOCK  ADVISORY  WRITE 15454 zz:00:5588897 0 EOF",
+                15454,
+                false,
+            ),
+        ] {
+            assert_eq!(holds(line, pid, file), held, "{line:?} {pid}");
+        }
+    }
 
     #[test]
     fn the_processes_of_a_session_are_found_and_stopped() {

@@ -152,6 +152,18 @@ impl RunDir {
         };
         matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
     }
+
+    /// The lock file's device and inode (never through a symlink), to find who holds it.
+    pub(crate) fn lock_id(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(self.lock_path())
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        Some((meta.dev(), meta.ino()))
+    }
 }
 
 /// Every run directory that has a record, oldest first.

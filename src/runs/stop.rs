@@ -50,6 +50,7 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
         .ok()
         .filter(|&p| p > 1)
         .ok_or_else(|| anyhow::anyhow!("run {} names no process it could be ({pid})", run.id))?;
+    prove(&run, &meta, pid)?;
     signal(&run, group, libc::SIGINT)?;
     crate::log::err_line(&format!(
         "adminsh: stopping run {} (pid {pid}) as Ctrl-C would...",
@@ -59,6 +60,23 @@ pub(crate) fn stop(release: &Release, id: &str) -> Result<i32, Error> {
         kill(&run, &meta, pid, group)?;
     }
     record_end(&run)
+}
+
+/// Refuses to go on unless process `pid` is proven to be the run's adminsh (see
+/// `leftovers::not_the_run`): what `meta.json` says is only a claim.
+fn prove(run: &RunDir, meta: &Meta, pid: u32) -> Result<(), Error> {
+    let why = match (leftovers::since(meta), run.lock_id()) {
+        (Some(since), Some(lock)) => leftovers::not_the_run(pid, since, lock),
+        (None, _) => Some(format!("its record has no start time ({:?})", meta.started)),
+        (_, None) => Some("its lock file cannot be opened".to_owned()),
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(Error::Failed(anyhow::anyhow!(
+            "run {}: not stopped, its process cannot be proven to be the run: {why}",
+            run.id
+        ))),
+    }
 }
 
 /// A lost run (its adminsh killed outright): stops what its commands still run, and says so.

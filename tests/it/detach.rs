@@ -798,44 +798,121 @@ fn a_runs_files_mask_secret_arguments_and_are_private() {
     }
 }
 
-/// A forged run directory whose `lock` is a symlink to a file another process holds, and
-/// whose `meta.json` names that process, never gets it signalled: a run trusts only files it
-/// made, never through a link.
+/// How a forged run directory tries to get `--stop` to signal a stranger.
+#[derive(Clone, Copy, Debug)]
+enum Forgery {
+    /// `lock` a symlink to a file the stranger holds; `meta.json` names the stranger.
+    LockLinkedToTheStrangers,
+    /// `lock` the run's own file, held by a helper; the stranger leads a session of its own.
+    LockHeldByAnother,
+    /// As above, but the stranger does not lead a session (only a process group).
+    NotASessionLeader,
+    /// The stranger leads a session and holds the run's lock, but started before the run
+    /// (its record's start moved into the future).
+    StartedBeforeTheRun,
+}
+
+/// A forged run directory never gets a process signalled that `--stop` cannot prove is the
+/// run's adminsh: the leader of its own session, started no earlier than the run, holding the
+/// run's lock file (never through a link). Each row forges one of these; the stranger lives.
 #[test]
 fn stop_never_signals_a_process_a_forged_run_names() {
     use std::os::unix::process::CommandExt;
-    let app = Test::new().script("args", "print(ARGS.len());\n");
-    let id = detach(&app, &["args"]);
-    assert_eq!(ended(&app, &id)["outcome"], "succeeded");
-    let dir = run_dir(&app, &id);
-    // A stranger: its own process group, holding a lock on a file outside the run.
-    let held = app.path().join("held");
-    let mut stranger = std::process::Command::new("flock")
-        .arg(&held)
-        .args(["sleep", "600"])
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    crate::support::wait::wait_until("the stranger to hold its lock", || {
-        std::fs::File::open(&held)
-            .is_ok_and(|f| matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
-    });
-    let mut meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
-    meta["pid"] = serde_json::json!(stranger.id());
-    for key in ["ended", "exit_code", "outcome"] {
-        meta[key] = serde_json::Value::Null;
+    let rows = [
+        (
+            Forgery::LockLinkedToTheStrangers,
+            "does not hold the run's lock",
+        ),
+        (Forgery::LockHeldByAnother, "does not hold the run's lock"),
+        (
+            Forgery::NotASessionLeader,
+            "does not lead a session of its own",
+        ),
+        (Forgery::StartedBeforeTheRun, "started before the run"),
+    ];
+    for (forgery, why) in rows {
+        let app = Test::new().script("args", "print(ARGS.len());\n");
+        let id = detach(&app, &["args"]);
+        assert_eq!(ended(&app, &id)["outcome"], "succeeded");
+        let dir = run_dir(&app, &id);
+        let lock = dir.join("lock");
+        let outside = app.path().join("held");
+        let held = match forgery {
+            Forgery::LockLinkedToTheStrangers => &outside,
+            _ => &lock,
+        };
+        // The stranger holds `held` (flock, then its sleep); the helper, when there is one.
+        let (stranger_holds, helper_holds) = match forgery {
+            Forgery::LockLinkedToTheStrangers | Forgery::StartedBeforeTheRun => (true, false),
+            Forgery::LockHeldByAnother | Forgery::NotASessionLeader => (false, true),
+        };
+        let spawn = |holds: bool, session: bool| {
+            let mut command = if holds {
+                let mut c = std::process::Command::new("flock");
+                c.arg(held).args(["sleep", "600"]);
+                c
+            } else {
+                let mut c = std::process::Command::new("sleep");
+                c.arg("600");
+                c
+            };
+            if session {
+                // SAFETY: setsid in the child before exec, nothing else.
+                unsafe {
+                    command.pre_exec(|| {
+                        libc::setsid();
+                        Ok(())
+                    });
+                }
+            } else {
+                command.process_group(0);
+            }
+            command.spawn().unwrap()
+        };
+        let session = !matches!(forgery, Forgery::NotASessionLeader);
+        let stranger = spawn(stranger_holds, session);
+        let helper = helper_holds.then(|| spawn(true, false));
+        crate::support::wait::wait_until("the lock to be held", || {
+            std::fs::File::open(held).is_ok_and(|f| {
+                matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
+            })
+        });
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+        meta["pid"] = serde_json::json!(stranger.id());
+        for key in ["ended", "exit_code", "outcome"] {
+            meta[key] = serde_json::Value::Null;
+        }
+        if matches!(forgery, Forgery::StartedBeforeTheRun) {
+            meta["started"] = serde_json::json!("2099-01-01T00:00:00Z");
+        }
+        std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+        if matches!(forgery, Forgery::LockLinkedToTheStrangers) {
+            std::fs::remove_file(&lock).unwrap();
+            std::os::unix::fs::symlink(&outside, &lock).unwrap();
+        }
+        let stopped = app.output(&["--stop", &id]);
+        let stderr = text(&stopped.stderr);
+        let pid = stranger.id();
+        let is_alive = alive(pid);
+        // The stranger and its sleep, and the helper: whole groups, so nothing holds a pipe.
+        for mut child in [Some(stranger), helper].into_iter().flatten() {
+            crate::support::processes::signal_group(child.id(), Signal::Kill);
+            let _ = child.wait();
+        }
+        assert!(
+            is_alive,
+            "{forgery:?}: --stop signalled the stranger: {stderr}"
+        );
+        // A lock that is a link is not the run's lock at all: the run shows as lost.
+        if !matches!(forgery, Forgery::LockLinkedToTheStrangers) {
+            assert_eq!(stopped.status.code(), Some(1), "{forgery:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!(
+                    "not stopped, its process cannot be proven to be the run: process {pid} {why}"
+                )),
+                "{forgery:?}: {stderr}"
+            );
+        }
     }
-    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
-    std::fs::remove_file(dir.join("lock")).unwrap();
-    std::os::unix::fs::symlink(&held, dir.join("lock")).unwrap();
-    let stopped = app.output(&["--stop", &id]);
-    assert!(
-        alive(stranger.id()),
-        "--stop signalled the stranger: {}",
-        text(&stopped.stderr)
-    );
-    // flock and the sleep it started: the whole group, so nothing is left holding a pipe.
-    crate::support::processes::signal_group(stranger.id(), Signal::Kill);
-    let _ = stranger.wait();
 }
