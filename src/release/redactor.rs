@@ -10,8 +10,16 @@
 //! - 1 or 2 characters: only where a whole value is the secret (a string, a command's word, an
 //!   argument), as a text search would hide every `1` adminsh prints.
 //!
+//! A secret of 16 characters or more (on one line) is also masked where a server changed it
+//! on its way back: re-cased (`Key (lower(name))=(...)`, ASCII letters compared without case)
+//! or cut short (mariadb's `Duplicate entry '...'` keeps 64 characters and `...`): any 12 or
+//! more of its first characters are masked.
+//!
 //! Whatever their length, values are also masked by their key: a secret config key in
-//! `--env`, a `--new-password=...` argument, a map entry `password: ...`.
+//! `--env`, a `--new-password=...` argument, a map entry `password: ...`; a value of a URL's
+//! query (`?pin=42`) is a whole value. And in any text, the password of every URL in it and
+//! every secret-named query parameter (`?password=...`) are masked, though no config holds
+//! them: a URL the script built itself.
 
 use std::borrow::Cow;
 
@@ -29,6 +37,10 @@ const WORD_LEN: usize = 3;
 /// A line of a multi-line secret (a private key) at least this long is masked on its own too:
 /// a command may print one line of it.
 const SECRET_LINE_LEN: usize = 16;
+/// Secrets (of one line) at least this long are also masked re-cased or cut short.
+const LONG_LEN: usize = 16;
+/// How much of a long secret's beginning, cut short, is still masked: 12 characters.
+const CUT_LEN: usize = 12;
 
 /// Masks known secret values.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +52,8 @@ pub(crate) struct Redactor {
     words: Vec<String>,
     /// Masked where a whole value is one of them.
     whole: Vec<String>,
+    /// The long ones of `searched`, in ASCII lower case: also masked re-cased or cut short.
+    long: Vec<String>,
 }
 
 impl Redactor {
@@ -73,6 +87,9 @@ impl Redactor {
             return;
         }
         list.push(secret.to_owned());
+        if secret.chars().count() >= LONG_LEN && !secret.contains('\n') {
+            self.long.push(secret.to_ascii_lowercase());
+        }
         if secret.contains('\n') {
             for line in secret.lines().map(|l| l.trim_end_matches('\r')) {
                 // PEM armour (`-----BEGIN PRIVATE KEY-----`) is no secret.
@@ -130,6 +147,20 @@ impl Redactor {
         for secret in &self.searched {
             spans.extend(occurrences(text, secret));
         }
+        self.long_spans(text, &mut spans);
+        // URLs' passwords and secret query parameters, though no config holds them.
+        for found in self.names.secrets_in(text) {
+            let start = found.as_ptr() as usize - text.as_ptr() as usize;
+            spans.push((start, start + found.len()));
+        }
+        if !(self.whole.is_empty() && self.words.is_empty()) {
+            for (start, end) in query_values(text) {
+                let value = &text[start..end];
+                if self.whole.iter().chain(&self.words).any(|s| s == value) {
+                    spans.push((start, end));
+                }
+            }
+        }
         for secret in &self.words {
             let bounded = |&(start, end): &(usize, usize)| {
                 let before = text[..start].chars().next_back();
@@ -148,6 +179,34 @@ impl Redactor {
             }
         }
         merged
+    }
+
+    /// Where a long secret is in `text` re-cased or cut short: from each place its first
+    /// [`CUT_LEN`] characters are (ASCII case aside), as far as the rest goes on matching.
+    fn long_spans(&self, text: &str, spans: &mut Vec<(usize, usize)>) {
+        if self.long.is_empty() {
+            return;
+        }
+        // ASCII lower case keeps every byte where it was: the spans hold for `text`.
+        let lower = text.to_ascii_lowercase();
+        for secret in &self.long {
+            let head = secret
+                .char_indices()
+                .nth(CUT_LEN)
+                .map_or(secret.len(), |(at, _)| at);
+            for (at, _) in lower.match_indices(&secret[..head]) {
+                let same = lower.as_bytes()[at..]
+                    .iter()
+                    .zip(secret.as_bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let mut end = at + same;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                spans.push((at, end));
+            }
+        }
     }
 
     /// The words of a command line or of a script's arguments, each masked, and masked by
@@ -229,10 +288,39 @@ impl Redactor {
             let mut masked = Dynamic::from_map(masked);
             masked.set_tag(value.tag());
             masked
-        } else {
+        } else if value.is_unit()
+            || value.is_bool()
+            || (self.is_empty() && (value.is_int() || value.is_float()))
+        {
             value.clone()
+        } else {
+            // A number (a PIN), a timestamp, a command: every part of a value is masked, as
+            // its text is what a channel shows.
+            let text = value.to_string();
+            match self.redact(&text) {
+                Cow::Borrowed(_) => value.clone(),
+                Cow::Owned(masked) => masked.into(),
+            }
         }
     }
+
+    /// Whether no secret value is known (names still mask by key, and URLs' passwords).
+    fn is_empty(&self) -> bool {
+        self.searched.is_empty() && self.words.is_empty() && self.whole.is_empty()
+    }
+}
+
+/// The values of a URL's query in `text` (after `?` or `&`, up to `&`, `#`, `;` or a space),
+/// as byte ranges.
+fn query_values(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    text.match_indices(['?', '&']).filter_map(move |(at, _)| {
+        let pair = &text[at + 1..];
+        let end = pair
+            .find(|c: char| matches!(c, '&' | '#' | ';') || c.is_whitespace())
+            .unwrap_or(pair.len());
+        let equals = pair[..end].find('=')?;
+        Some((at + 1 + equals + 1, at + 1 + end))
+    })
 }
 
 /// Every start of `secret` in `text` (overlapping ones too), as byte ranges.
@@ -275,6 +363,64 @@ mod tests {
         assert_eq!(
             r.display("PGOPTS", "--password=tok-123456"),
             "--password=****"
+        );
+    }
+
+    #[test]
+    fn long_secrets_are_masked_cut_short_or_re_cased() {
+        let secret = "Tok-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+        let r = redactor(&[secret, "Short-Secret1"]);
+        for (text, masked) in [
+            (format!("x {secret} y"), "x **** y".to_owned()),
+            (
+                format!("entry '{}...'", &secret[..20]),
+                "entry '****...'".to_owned(),
+            ),
+            (
+                format!("=({})", secret.to_lowercase()),
+                "=(****)".to_owned(),
+            ),
+            (format!("{}!", secret.to_uppercase()), "****!".to_owned()),
+            (format!("{}|", &secret[..12]), "****|".to_owned()),
+            (format!("{}|", &secret[..11]), format!("{}|", &secret[..11])),
+            (format!("{}X", &secret[..30]), "****X".to_owned()),
+            // Shorter than 16: exact only.
+            ("short-secret1".to_owned(), "short-secret1".to_owned()),
+            ("Short-Secret1".to_owned(), MASK.to_owned()),
+            ("Short-Secr".to_owned(), "Short-Secr".to_owned()),
+        ] {
+            assert_eq!(r.redact(&text), masked, "{text}");
+        }
+    }
+
+    #[test]
+    fn urls_built_by_a_script_and_short_query_values_are_masked() {
+        let r = redactor(&["42"]);
+        for (text, masked) in [
+            ("postgres://u:built@db/x", "postgres://u:****@db/x"),
+            (
+                "https://h/x?password=p1&a=2",
+                "https://h/x?password=****&a=2",
+            ),
+            ("https://h/x?a=42", "https://h/x?a=****"),
+            ("https://h/x?a=1&b=42#top", "https://h/x?a=1&b=****#top"),
+            ("https://h/x?a=421&b=x42", "https://h/x?a=421&b=x42"),
+            ("n=42 of 42", "n=42 of 42"),
+            ("42", MASK),
+        ] {
+            assert_eq!(r.redact(text), masked, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_part_of_a_value_is_masked() {
+        let r = redactor(&["42", "7.5"]);
+        let value: Dynamic = rhai::Engine::new()
+            .eval("[42, 421, #{n: 42, m: [7.5, 7]}, '4', true, ()]")
+            .unwrap();
+        assert_eq!(
+            r.value(&value).to_string(),
+            r#"["****", 421, #{"m": ["****", 7], "n": "****"}, '4', true, ()]"#
         );
     }
 

@@ -232,6 +232,15 @@ mod tests {
             ),
             ("let c = 123 + 1234;", "let c = **** + 1234;"),
             ("\"open tok-very-secret", "\"open ****\""),
+            // A URL's password or secret query parameter typed in, though no config has it.
+            (
+                r#"let u = "http://u:cleartextpw@h/x";"#,
+                r#"let u = "http://u:****@h/x";"#,
+            ),
+            (
+                r"http_get(`https://h/x?a=1&password=typed-in`)",
+                r"http_get(`https://h/x?a=1&password=****`)",
+            ),
         ];
         for (input, masked) in cases {
             assert_eq!(mask(input, &r), masked, "{input}");

@@ -487,3 +487,127 @@ fn console_history() {
     assert_masked("console history", &history);
     assert!(!history.contains("q1w"), "{history}");
 }
+
+/// A short secret (a 2-digit PIN) is a whole value wherever a whole value stands: a database
+/// parameter (a string or a number), a value in a URL's query, a number in a printed value,
+/// in stdout, stderr, the dry run's lines, `--json` and the audit log. Each row is one way a
+/// script hands the PIN on; the text around it (`n=42` in a sentence, `1421`) stays.
+#[test]
+fn a_short_secret_is_a_whole_value_in_every_channel() {
+    let rows = [
+        "d.exec(\"insert into t values ($1)\", [env(\"APP_PIN\")])",
+        "d.exec(\"insert into t values ($1)\", [42])",
+        "d.exec(\"insert into t values ($1)\", [parse_int(env(\"APP_PIN\"))])",
+        "cmd(\"true\", [\"https://h.example/x?a=\" + env(\"APP_PIN\")]).run()",
+        "cmd(\"true\", [\"https://h.example/x?a=1&pin=\" + env(\"APP_PIN\") + \"&b=2\"]).run()",
+        "print(\"https://h.example/x?code=\" + env(\"APP_PIN\"))",
+        "print([42, #{n: 42}])",
+        "info([parse_int(env(\"APP_PIN\"))])",
+    ];
+    for row in rows {
+        for mode in [&["--json"][..], &["--dry-run", "--json"][..]] {
+            let script = format!(
+                "let d = db::connect(\"sqlite:///t.db?mode=rwc\");\n\
+                 d.exec(\"create table if not exists t(x)\");\n\
+                 {row};\n\
+                 print(\"kept: n=421 1421 x42\");\n"
+            );
+            let out = Test::new()
+                .file(".env", "APP_PIN=42\n")
+                .args(mode)
+                .args(&["-e", &script])
+                .any_stdout()
+                .any_stderr()
+                .run();
+            let shown = format!("{}{}{}", out.stdout, out.stderr, written(out.path()));
+            // As a word of its own: `"42"`, `=42`, `[42,`; not inside `421` or `x42`.
+            let leak = shown.match_indices("42").find(|&(at, _)| {
+                let before = shown[..at].chars().next_back();
+                let after = shown[at + 2..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            });
+            assert!(
+                leak.is_none(),
+                "{row} {mode:?} shows the PIN at {leak:?}:\n{shown}"
+            );
+            assert!(
+                shown.contains("****"),
+                "{row} {mode:?} masks nothing:\n{shown}"
+            );
+            assert!(shown.contains("kept: n=421 1421 x42"), "{row}: {shown}");
+        }
+    }
+}
+
+/// A password in a URL the script built itself (no config holds it), in a secret-named query
+/// parameter or the URL's user part, is masked in every channel: an error, a dry run's line,
+/// `--json`, the audit log.
+#[test]
+fn a_url_password_the_script_built_is_masked() {
+    let rows = [
+        "cmd(\"false\", [\"postgres://u:built-pw-77x@db/app\"]).run()",
+        "cmd(\"false\", [\"https://h.example/x?password=built-pw-77x&a=1\"]).run()",
+        "fail(\"cannot reach https://h.example/x?token=built-pw-77x\")",
+        "write_file(\"x\", \"postgres://u:built-pw-77x@db/app\"); fail(\"no\")",
+    ];
+    for row in rows {
+        for mode in [&["--json"][..], &["--dry-run", "--json"][..]] {
+            // A command in a dry run is only said: the run may succeed.
+            let app = Test::new();
+            let out = app.output(&[mode, &["-e", row]].concat());
+            let shown = format!(
+                "{}{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                written(app.path())
+            );
+            assert!(
+                !shown.contains("built-pw-77x"),
+                "{row} {mode:?} shows the password:\n{shown}"
+            );
+            assert!(shown.contains("****"), "{row} {mode:?}:\n{shown}");
+        }
+    }
+}
+
+/// A long secret a server sent back changed is still masked: cut short (mariadb keeps 64
+/// characters and `...` of a duplicate key), re-cased (postgres's `lower(name)` in a key's
+/// message), or both; a command's stderr quoting it so, and the error adminsh shows, the
+/// `--json` report and the audit log.
+#[test]
+fn a_long_secret_cut_or_re_cased_by_a_server_is_masked() {
+    let secret = format!("Tok-{}", noise(91));
+    let cut = format!("{}...", &secret[..64]);
+    let rows = [
+        format!("Duplicate entry '{cut}' for key 'name'"),
+        format!(
+            "Key (lower(name))=({}) already exists.",
+            secret.to_lowercase()
+        ),
+        format!("KEY=({})", secret.to_uppercase()),
+        format!("prefix of 12: {}|", &secret[..12]),
+        format!("cut and lower-cased: {}...", secret[..40].to_lowercase()),
+    ];
+    for row in &rows {
+        let out = Test::new()
+            .file(".env", &format!("API_TOKEN={secret}\n"))
+            .env("MSG", row)
+            .args(&[
+                "--json",
+                "-e",
+                "cmd(\"sh\", [\"-c\", \"echo \\\"$MSG\\\" >&2; exit 3\"]).output()",
+            ])
+            .any_stdout()
+            .any_stderr()
+            .status(1)
+            .run();
+        let shown = format!("{}{}{}", out.stdout, out.stderr, written(out.path()));
+        let lower = shown.to_lowercase();
+        let leaked = (0..secret.len() - 12)
+            .map(|at| secret[at..at + 12].to_lowercase())
+            .find(|piece| lower.contains(piece.as_str()));
+        assert!(leaked.is_none(), "{row}: shows {leaked:?}:\n{shown}");
+        assert!(shown.contains("****"), "{row}:\n{shown}");
+    }
+}

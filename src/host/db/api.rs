@@ -319,11 +319,17 @@ impl Api {
             }
             return None;
         }
-        let shown = params
-            .iter()
-            .map(|p| self.session.redact(&db::shown(p)))
-            .collect();
+        let shown = params.iter().map(|p| self.shown(p)).collect();
         spawner.record(self.record(conn, self.session.redact(sql), shown))
+    }
+
+    /// A parameter as records and dry-run lines show it: masked as the value it is (a PIN of
+    /// two digits is a whole value), then as text.
+    fn shown(&self, param: &Dynamic) -> String {
+        let redactor = self.session.redactor();
+        redactor
+            .redact(&db::shown(&redactor.value(param)))
+            .into_owned()
     }
 
     fn record(&self, conn: &Conn, sql: String, params: Vec<String>) -> CommandRecord {
@@ -347,7 +353,7 @@ impl Api {
         let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut shown = format!("`{one_line}`");
         if !params.is_empty() {
-            let list: Vec<String> = params.iter().map(db::shown).collect();
+            let list: Vec<String> = params.iter().map(|p| self.shown(p)).collect();
             shown.push_str(&format!(" with [{}]", list.join(", ")));
         }
         let rows_text = format!(
