@@ -5,6 +5,9 @@
 #   1. 10,000 single-row updates in one transaction (db::exec per row, psycopg's execute per
 #      row, psql reading a file of 10,000 update statements between BEGIN and COMMIT).
 #   2. 1,000 single-row updates, each autocommitted.
+#   2b. 10,000 inserts as one batch: db::exec_many against psycopg's executemany (both in one
+#      transaction; both pipeline), and the same 10,000 updates as (1) in a dry run, where every
+#      statement also runs the dry run's checks.
 #   3. Streaming 1,000,000 rows: db::each vs psycopg's server-side cursor: rows/s and peak RSS.
 #   4. Startup of `adminsh -e 1` (the database connects on first use, so it pays nothing), and
 #      the binary's size.
@@ -57,7 +60,8 @@ log "a PostgreSQL cluster on 127.0.0.1:$PORT"
 URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 export DATABASE_URL=$URL
 psql -X -q "$URL" -c "create table t (id integer primary key, v integer not null default 0);
-    insert into t (id) select generate_series(1, $BENCH_TX_ROWS);"
+    insert into t (id) select generate_series(1, $BENCH_TX_ROWS);
+    create table m (id integer primary key, name text);"
 
 log "psycopg 3 in a scratch virtualenv"
 "$PY" -m venv "$TMP/venv"
@@ -73,6 +77,22 @@ EOF
 cat > "$TMP/app/auto.rhai" <<'EOF'
 let n = ARGS[0].parse_int();
 for i in 1..=n { db::exec("update t set v = v + 1 where id = $1", [i]); }
+EOF
+cat > "$TMP/app/many.rhai" <<'EOF'
+let n = ARGS[0].parse_int();
+let sets = [];
+for i in 1..=n { sets.push([i, `name ${i}`]); }
+db::exec("delete from m");
+db::exec_many("insert into m (id, name) values ($1, $2)", sets);
+EOF
+cat > "$TMP/many.py" <<'EOF'
+import os, sys, psycopg
+n = int(sys.argv[1])
+with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+    with conn.transaction():
+        conn.execute("delete from m")
+        with conn.cursor() as cur:
+            cur.executemany("insert into m (id, name) values (%s, %s)", [(i, f"name {i}") for i in range(1, n + 1)])
 EOF
 cat > "$TMP/app/each.rhai" <<'EOF'
 let n = 0;
@@ -128,6 +148,15 @@ hyperfine -N --warmup 1 --runs "$BENCH_RUNS" --style basic --export-json "$TMP/o
     -n "psycopg 0" "$V $T/auto.py 0" \
     -n "psql 0" "psql -X -q -c select $(q "$URL")" >&2
 
+log "exec_many and the dry run (hyperfine, $BENCH_RUNS runs each)"
+hyperfine -N --warmup 1 --runs "$BENCH_RUNS" --style basic --export-json "$TMP/out/many.json" \
+    -n "adminsh many" "$A -C $D $D/many.rhai $BENCH_TX_ROWS" \
+    -n "psycopg many" "$V $T/many.py $BENCH_TX_ROWS" \
+    -n "adminsh many0" "$A -C $D $D/many.rhai 0" \
+    -n "psycopg many0" "$V $T/many.py 0" \
+    -n "adminsh dry" "$A -C $D --dry-run $D/tx.rhai $BENCH_TX_ROWS" \
+    -n "adminsh dry0" "$A -C $D --dry-run $D/tx.rhai 0" >&2
+
 log "db::each over $BENCH_EACH_ROWS rows"
 for ((i = 0; i < BENCH_RUNS; i++)); do
     for who in adminsh psycopg; do
@@ -158,6 +187,13 @@ for label, n, key in ((f"{tx:,} updates, one transaction", tx, "tx"), (f"{auto:,
     per = {w: (mean[f"{w} {key}"] - mean[f"{w} 0"]) / n * 1e6 for w in ("adminsh", "psycopg", "psql")}
     for w in ("adminsh", "psycopg", "psql"):
         print(f"| {label} | {w} | {mean[f'{w} {key}'] * 1000:.0f} | {per[w]:.1f} | {per[w] / per['psycopg']:.2f}x |")
+many = {r["command"]: r["mean"] for r in json.load(open(f"{out}/many.json"))["results"]}
+per = {w: (many[f"{w} many"] - many[f"{w} many0"]) / tx * 1e6 for w in ("adminsh", "psycopg")}
+for w in ("adminsh", "psycopg"):
+    print(f"| {tx:,} inserts, `exec_many` / `executemany` | {w} | {many[f'{w} many'] * 1000:.0f} | {per[w]:.1f} | {per[w] / per['psycopg']:.2f}x |")
+tx_psycopg = (mean["psycopg tx"] - mean["psycopg 0"]) / tx * 1e6
+dry = (many["adminsh dry"] - many["adminsh dry0"]) / tx * 1e6
+print(f"| {tx:,} updates, one transaction, `--dry-run` | adminsh | {many['adminsh dry'] * 1000:.0f} | {dry:.1f} | {dry / tx_psycopg:.2f}x |")
 rows = {}
 for line in open(f"{out}/each.tsv"):
     who, ns, rss = line.split("\t")

@@ -272,10 +272,20 @@ impl Conn {
     }
 
     /// One prepared statement for many parameter sets: the rows affected, in total.
+    /// Every parameter set, all or none: outside a transaction of the script's, in one of its
+    /// own (a guarded mode's savepoint is one), so that a set that fails leaves nothing of the
+    /// sets before it, whichever way the driver sends them (one by one, or pipelined).
     pub(crate) fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
         let (sql, placed) = Self::sent(sql, self.check_write(sql)?);
-        self.guarded(|| self.run(|| self.backend.exec_many(sql, sets)))
-            .map_err(placed)
+        let all = || self.guarded(|| self.run(|| self.backend.exec_many(sql, sets)));
+        let done = if self.in_transaction() {
+            all()
+        } else {
+            self.transaction(all).map_err(|e| match e {
+                TxError::Db(e) | TxError::Body(e) => e,
+            })
+        };
+        done.map_err(placed)
     }
 
     fn check_write(&self, sql: &str) -> Result<usize, DbError> {

@@ -5,9 +5,9 @@
 
 use std::error::Error as StdError;
 
-use postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 use postgres_protocol::types as pg;
 use rhai::{Array, Dynamic};
+use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use super::DbError;
 use super::value;
@@ -15,7 +15,7 @@ use super::value;
 type BoxError = Box<dyn StdError + Sync + Send>;
 
 /// A row's values, typed.
-pub(crate) fn values(row: &postgres::Row) -> Result<Vec<Dynamic>, DbError> {
+pub(crate) fn values(row: &tokio_postgres::Row) -> Result<Vec<Dynamic>, DbError> {
     (0..row.len())
         .map(|i| {
             row.try_get::<_, Cell>(i).map(|c| c.0).map_err(|e| {
@@ -335,11 +335,11 @@ impl ToSql for Param {
         true
     }
 
-    fn encode_format(&self, ty: &Type) -> postgres::types::Format {
+    fn encode_format(&self, ty: &Type) -> tokio_postgres::types::Format {
         if self.binary(ty) {
-            postgres::types::Format::Binary
+            tokio_postgres::types::Format::Binary
         } else {
-            postgres::types::Format::Text
+            tokio_postgres::types::Format::Text
         }
     }
 

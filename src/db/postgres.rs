@@ -1,10 +1,12 @@
-//! `PostgreSQL` through rust-postgres, over one connection: TLS with rustls as libpq's `sslmode`
+//! `PostgreSQL` through tokio-postgres, over one connection driven by a runtime of its own on
+//! the script's thread (each call waits for its answer): TLS with rustls as libpq's `sslmode`
 //! says (`require` encrypts, `verify-ca` checks the chain, `verify-full` also the host name;
 //! roots from `sslrootcert` or the system's store), statements prepared once and cached,
 //! parameters encoded for the type the server infers for each `$n` (text for the types
-//! without a binary encoder here, so the server parses them), `db::each` through a cursor
-//! fetched a thousand rows at a time, `db::query` in a read-only transaction (or a read-only
-//! savepoint inside one), Ctrl-C as a cancel request.
+//! without a binary encoder here, so the server parses them), `db::exec_many` pipelined (every
+//! parameter set sent before the first answer is read, as psycopg's `executemany` does),
+//! `db::each` through a cursor fetched a thousand rows at a time, `db::query` in a read-only
+//! transaction (or a read-only savepoint inside one), Ctrl-C as a cancel request.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,9 +14,9 @@ use std::error::Error as StdError;
 use std::rc::Rc;
 use std::time::Duration;
 
-use postgres::types::ToSql;
-use postgres::{Client, NoTls, Statement};
-use rhai::Dynamic;
+use rhai::{Array, Dynamic};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::pg_value::{Param, values};
@@ -27,11 +29,19 @@ use super::{Backend, Canceller, DbError, EachError, ErrorKind, RowFn};
 const CACHED: usize = 256;
 /// Rows fetched from a `db::each` cursor at a time.
 const BATCH: usize = 1000;
+/// Parameter sets of `db::exec_many` in flight at once: enough to keep the connection busy,
+/// few enough that the answers waiting to be read stay small.
+const PIPELINED: usize = 1000;
 
 pub(crate) struct Postgres {
-    client: RefCell<Client>,
+    /// Runs the connection (its socket, TLS) whenever a call waits on it.
+    runtime: tokio::runtime::Runtime,
+    /// `None` only while the connection closes.
+    client: Option<Client>,
+    /// The connection's task: waited for on drop, so the server is told goodbye.
+    connection: Option<tokio::task::JoinHandle<()>>,
     statements: RefCell<HashMap<String, Statement>>,
-    cancel: postgres::CancelToken,
+    cancel: tokio_postgres::CancelToken,
     tls: Option<MakeRustlsConnect>,
     /// Cursors open (nested `db::each`): each has its own name.
     cursors: std::cell::Cell<u32>,
@@ -41,7 +51,7 @@ impl Postgres {
     /// Connects (within `connect_timeout`, 10 s unless the URL says); a read-only session with
     /// `read_only`.
     pub(crate) fn connect(server: &Server, read_only: bool) -> Result<Postgres, String> {
-        let mut config = postgres::Config::new();
+        let mut config = tokio_postgres::Config::new();
         match (&server.host, &server.socket) {
             (Some(host), _) => {
                 config.host(host);
@@ -81,28 +91,25 @@ impl Postgres {
         }
         // Over a Unix socket, TLS is neither needed nor offered.
         let tls = if server.host.is_none() || server.ssl == SslMode::Disable {
-            config.ssl_mode(postgres::config::SslMode::Disable);
+            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
             None
         } else {
             config.ssl_mode(match server.ssl {
-                SslMode::Prefer => postgres::config::SslMode::Prefer,
-                _ => postgres::config::SslMode::Require,
+                SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+                _ => tokio_postgres::config::SslMode::Require,
             });
             Some(MakeRustlsConnect::new(super::tls::client_config(server)?))
         };
         let timeout = Duration::from_secs(server.connect_timeout.unwrap_or(10).max(1));
         let attempt = tls.clone();
         let shown = server.clone();
-        let client = super::within(timeout, move || {
-            match &attempt {
-                Some(tls) => config.connect(tls.clone()),
-                None => config.connect(NoTls),
-            }
-            .map_err(|e| connect_error(&e, &shown))
-        })?;
+        let (runtime, client, connection) =
+            super::within(timeout, move || open(&config, attempt.as_ref(), &shown))?;
         let cancel = client.cancel_token();
         let backend = Postgres {
-            client: RefCell::new(client),
+            runtime,
+            client: Some(client),
+            connection: Some(connection),
             statements: RefCell::default(),
             cancel,
             tls,
@@ -116,14 +123,23 @@ impl Postgres {
         Ok(backend)
     }
 
+    fn client(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("the connection is open until dropped")
+    }
+
+    /// Waits for `work` on this connection.
+    fn wait<T>(&self, work: impl Future<Output = T>) -> T {
+        self.runtime.block_on(work)
+    }
+
     fn prepared(&self, sql: &str) -> Result<Statement, DbError> {
         if let Some(stmt) = self.statements.borrow().get(sql) {
             return Ok(stmt.clone());
         }
         let stmt = self
-            .client
-            .borrow_mut()
-            .prepare(sql)
+            .wait(self.client().prepare(sql))
             .map_err(|e| self.failed(sql, &e))?;
         let mut cache = self.statements.borrow_mut();
         if cache.len() >= CACHED {
@@ -149,9 +165,7 @@ impl Postgres {
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let found = self
-            .client
-            .borrow_mut()
-            .query(&stmt, &refs)
+            .wait(self.client().query(&stmt, &refs))
             .map_err(|e| self.failed(sql, &e))?;
         let mut rows = Rows::new(stmt.columns().iter().map(|c| c.name().to_owned()).collect());
         for row in &found {
@@ -161,7 +175,7 @@ impl Postgres {
     }
 
     /// An error, and a cached statement dropped when the server no longer takes it.
-    fn failed(&self, sql: &str, e: &postgres::Error) -> DbError {
+    fn failed(&self, sql: &str, e: &tokio_postgres::Error) -> DbError {
         let mut e = error(e);
         if e.code.as_deref() == Some("0A000") || e.code.as_deref() == Some("26000") {
             self.statements.borrow_mut().remove(sql);
@@ -207,10 +221,46 @@ impl Backend for Postgres {
         let (stmt, params) = self.bound(sql, params)?;
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        self.client
-            .borrow_mut()
-            .execute(&stmt, &refs)
+        self.wait(self.client().execute(&stmt, &refs))
             .map_err(|e| read_only(self.failed(sql, &e)))
+    }
+
+    /// Every set sent before the answers are read, [`PIPELINED`] at a time; the first failure
+    /// (the sets after it fail too, in the transaction adminsh runs them in) names its set.
+    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
+        let stmt = self.prepared(sql)?;
+        let wanted = stmt.params().len();
+        let mut total = 0;
+        for (chunk, sets) in sets.chunks(PIPELINED).enumerate() {
+            let bound = sets
+                .iter()
+                .enumerate()
+                .map(|(i, set)| {
+                    let params = Param::all(set).and_then(|params| {
+                        if params.len() == wanted {
+                            Ok(params)
+                        } else {
+                            Err(sql::counted(wanted, params.len()))
+                        }
+                    });
+                    params.map_err(|e| numbered(chunk * PIPELINED + i, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<Vec<&(dyn ToSql + Sync)>> = bound
+                .iter()
+                .map(|params| params.iter().map(|p| p as &(dyn ToSql + Sync)).collect())
+                .collect();
+            let client = self.client();
+            let answers = self.wait(futures_util::future::join_all(
+                refs.iter().map(|refs| client.execute(&stmt, refs)),
+            ));
+            for (i, answer) in answers.into_iter().enumerate() {
+                total += answer.map_err(|e| {
+                    numbered(chunk * PIPELINED + i, read_only(self.failed(sql, &e)))
+                })?;
+            }
+        }
+        Ok(total)
     }
 
     fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError> {
@@ -220,16 +270,17 @@ impl Backend for Postgres {
         let fetch = format!("FETCH {BATCH} FROM {cursor}");
         // DECLARE is prepared anew each time: the statement it holds is the one to run.
         {
-            let mut client = self.client.borrow_mut();
-            let stmt = client.prepare(&declare).map_err(|e| self.failed(sql, &e))?;
+            let client = self.client();
+            let stmt = self
+                .wait(client.prepare(&declare))
+                .map_err(|e| self.failed(sql, &e))?;
             if stmt.params().len() != params.len() {
                 return Err(sql::counted(stmt.params().len(), params.len()).into());
             }
             let bound = Param::all(params)?;
             let refs: Vec<&(dyn ToSql + Sync)> =
                 bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-            client
-                .execute(&stmt, &refs)
+            self.wait(client.execute(&stmt, &refs))
                 .map_err(|e| read_only(self.failed(sql, &e)))?;
         }
         self.cursors.set(n);
@@ -239,9 +290,7 @@ impl Backend for Postgres {
             loop {
                 let stmt = self.prepared(&fetch)?;
                 let batch = self
-                    .client
-                    .borrow_mut()
-                    .query(&stmt, &[])
+                    .wait(self.client().query(&stmt, &[]))
                     .map_err(|e| error(&e))?;
                 if batch.is_empty() {
                     return Ok(walked);
@@ -278,21 +327,17 @@ impl Backend for Postgres {
     }
 
     fn control(&self, sql: &str) -> Result<(), DbError> {
-        self.client
-            .borrow_mut()
-            .batch_execute(sql)
+        self.wait(self.client().batch_execute(sql))
             .map_err(|e| error(&e))
     }
 
     fn sequences(&self) -> Result<Vec<(String, Option<i64>)>, DbError> {
         let rows = self
-            .client
-            .borrow_mut()
-            .query(
+            .wait(self.client().query(
                 "select pg_catalog.format('%I.%I', schemaname, sequencename), last_value \
                  from pg_catalog.pg_sequences order by 1",
                 &[],
-            )
+            ))
             .map_err(|e| error(&e))?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
@@ -305,9 +350,7 @@ impl Backend for Postgres {
         let sql = "select (extract(epoch from pg_catalog.now()) * 1000000)::int8, \
                    pg_catalog.current_setting('transaction_read_only')";
         let row = self
-            .client
-            .borrow_mut()
-            .query_one(sql, &[])
+            .wait(self.client().query_one(sql, &[]))
             .map_err(|e| error(&e))?;
         let (started, read_only): (i64, String) = (row.get(0), row.get(1));
         Ok(Some(format!("{started} {read_only}")))
@@ -316,12 +359,63 @@ impl Backend for Postgres {
     fn canceller(&self) -> Canceller {
         let token = self.cancel.clone();
         let tls = self.tls.clone();
+        // Called from the thread that watches for Ctrl-C and timeouts, while the script's
+        // thread waits on the connection: the request goes over a connection of its own.
         Box::new(move || {
-            let _ = match &tls {
-                Some(tls) => token.cancel_query(tls.clone()),
-                None => token.cancel_query(NoTls),
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build()
+            else {
+                return;
             };
+            let _ = runtime.block_on(async {
+                match &tls {
+                    Some(tls) => token.cancel_query(tls.clone()).await,
+                    None => token.cancel_query(NoTls).await,
+                }
+            });
         })
+    }
+}
+
+/// Connects on a runtime of the connection's own, whose task drives the socket from then on.
+fn open(
+    config: &tokio_postgres::Config,
+    tls: Option<&MakeRustlsConnect>,
+    server: &Server,
+) -> Result<(tokio::runtime::Runtime, Client, tokio::task::JoinHandle<()>), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the connection's runtime: {e}"))?;
+    let (client, connection) = runtime.block_on(async {
+        match tls {
+            Some(tls) => config
+                .connect(tls.clone())
+                .await
+                .map(|(c, conn)| (c, runtime.spawn(async move { drop(conn.await) }))),
+            None => config
+                .connect(NoTls)
+                .await
+                .map(|(c, conn)| (c, runtime.spawn(async move { drop(conn.await) }))),
+        }
+        .map_err(|e| connect_error(&e, server))
+    })?;
+    Ok((runtime, client, connection))
+}
+
+impl Drop for Postgres {
+    /// Closes the connection as a client should: dropping the client sends the server its
+    /// goodbye, which the connection's task writes before it ends (a second at most).
+    fn drop(&mut self) {
+        drop(self.client.take());
+        if let Some(connection) = self.connection.take() {
+            let _ = self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(1), connection).await });
+        }
     }
 }
 
@@ -339,7 +433,13 @@ fn char_to_byte(sql: &str, position: usize) -> usize {
         .map_or(sql.len(), |(i, _)| i)
 }
 
-fn error(e: &postgres::Error) -> DbError {
+/// `e` said of parameter set `index` (from 0).
+fn numbered(index: usize, mut e: DbError) -> DbError {
+    e.message = format!("parameter set {}: {}", index + 1, e.message);
+    e
+}
+
+fn error(e: &tokio_postgres::Error) -> DbError {
     if let Some(db) = e.as_db_error() {
         let mut message = db.message().to_owned();
         if let Some(detail) = db.detail() {
@@ -352,7 +452,7 @@ fn error(e: &postgres::Error) -> DbError {
             _ => ErrorKind::Failed,
         };
         let position = match db.position() {
-            Some(postgres::error::ErrorPosition::Original(p)) => usize::try_from(*p).ok(),
+            Some(tokio_postgres::error::ErrorPosition::Original(p)) => usize::try_from(*p).ok(),
             _ => None,
         };
         return DbError {
@@ -370,7 +470,7 @@ fn error(e: &postgres::Error) -> DbError {
 }
 
 /// A connection failure in one line: the server's words, or the network's.
-fn connect_error(e: &postgres::Error, server: &Server) -> String {
+fn connect_error(e: &tokio_postgres::Error, server: &Server) -> String {
     if let Some(db) = e.as_db_error() {
         return format!("{} (SQLSTATE {})", db.message(), db.code().code());
     }

@@ -134,6 +134,36 @@ fn all_behaviours(db: &Db) {
     read_only(db);
     query_only_reads(db);
     recorded(db);
+    exec_many_is_all_or_nothing(db);
+}
+
+/// `db::exec_many` runs every parameter set or none: a set that fails (here the third of
+/// 2,500, a duplicate key, or the 2,000th of them, past the first thousand the postgres
+/// driver sends at once) leaves no row of the sets before it, and the error names the set.
+fn exec_many_is_all_or_nothing(db: &Db) {
+    db.sql("create table many (id integer primary key)");
+    for bad in [3, 2000] {
+        let script = format!(
+            "let sets = [];\n\
+             for i in 1..=2500 {{ sets.push([if i == {bad} {{ 1 }} else {{ i }}]); }}\n\
+             db::exec_many(\"insert into many (id) values ($1)\", sets)"
+        );
+        let done = db
+            .app()
+            .args(&["-e", &script])
+            .status(1)
+            .stderr_contains(&format!("parameter set {bad}: "))
+            .run();
+        assert_eq!(db.count("many"), "0", "{}: {}", db.name(), done.stderr);
+    }
+    db.app()
+        .args(&[
+            "-e",
+            "let sets = []; for i in 1..=2500 { sets.push([i]); } db::exec_many(\"insert into many (id) values ($1)\", sets)",
+        ])
+        .stdout("2500\n")
+        .run();
+    assert_eq!(db.count("many"), "2500", "{}", db.name());
 }
 
 #[test]
