@@ -47,6 +47,10 @@ pub(crate) use modules::{Resolver, outside};
 /// and the host API and the embedded stdlib registered.
 pub(crate) fn engine(session: &Rc<Session>) -> Host {
     let mut engine = Engine::new();
+    // Rhai interns the strings a script builds (`name ${i}`, `to_string`) in a cache it
+    // trims as it fills: a loop making a million distinct strings spent most of its time
+    // there. Without it each string is allocated once, as in any other language.
+    engine.set_max_strings_interned(0);
     engine.set_strict_variables(true);
     engine.set_fail_on_invalid_map_property(true);
     crate::limits::apply(&mut engine);
