@@ -120,10 +120,17 @@ impl Conn {
     /// did not recognise) stops everything: nothing more runs here, and what can be is rolled
     /// back.
     fn fence_holds(&self) -> Result<(), DbError> {
+        if self.fence.is_none() {
+            return Ok(());
+        }
+        self.fence_is(self.backend.transaction_token()?)
+    }
+
+    /// [`Conn::fence_holds`], for the token the server gave after the statement.
+    fn fence_is(&self, now: Option<String>) -> Result<(), DbError> {
         let Some(fence) = &self.fence else {
             return Ok(());
         };
-        let now = self.backend.transaction_token()?;
         if now.as_ref() == Some(fence) {
             return Ok(());
         }
@@ -264,15 +271,25 @@ impl Conn {
         result.map_err(placed)
     }
 
-    /// One statement for its effect: the rows it affected.
+    /// One statement for its effect: the rows it affected. In a guarded mode, outside the
+    /// script's transactions, the statement and the fence's check go together (one round trip
+    /// on `PostgreSQL`), then the fence is checked as after any statement.
     pub(crate) fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError> {
         let (sql, placed) = Self::sent(sql, self.check_write(sql)?);
-        self.guarded(|| self.run(|| self.backend.exec(sql, params)))
-            .map_err(placed)
+        if !(self.guarded && self.depth.get() == 0) {
+            return self.run(|| self.backend.exec(sql, params)).map_err(placed);
+        }
+        let (rows, token) = self
+            .control(|| self.backend.exec_fenced(sql, params))
+            .map_err(&placed)?;
+        self.fence_is(token).map_err(&placed)?;
+        if crate::interrupt::interrupted() {
+            return Err(self.failed(DbError::interrupted()));
+        }
+        Ok(rows)
     }
 
-    /// One prepared statement for many parameter sets: the rows affected, in total.
-    /// Every parameter set, all or none: outside a transaction of the script's, in one of its
+    /// One prepared statement for many parameter sets, all or none: outside a transaction of the script's, in one of its
     /// own (a guarded mode's savepoint is one), so that a set that fails leaves nothing of the
     /// sets before it, whichever way the driver sends them (one by one, or pipelined).
     pub(crate) fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {

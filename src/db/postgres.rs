@@ -29,6 +29,19 @@ use super::{Backend, Canceller, DbError, EachError, ErrorKind, RowFn};
 const CACHED: usize = 256;
 /// Rows fetched from a `db::each` cursor at a time.
 const BATCH: usize = 1000;
+/// What the transaction open now is: `now()` is the transaction's start, the same for all of
+/// it (outside one it is each statement's own), and whether it is read-only. As microseconds,
+/// so that no setting of the session (a time zone, a date style) changes how it reads;
+/// schema-qualified, so no function of a script's can stand in.
+const TOKEN: &str = "select (extract(epoch from pg_catalog.now()) * 1000000)::int8, \
+                     pg_catalog.current_setting('transaction_read_only')";
+
+/// [`TOKEN`]'s row as the token.
+fn token(row: &tokio_postgres::Row) -> String {
+    let (started, read_only): (i64, String) = (row.get(0), row.get(1));
+    format!("{started} {read_only}")
+}
+
 /// Parameter sets of `db::exec_many` in flight at once: enough to keep the connection busy,
 /// few enough that the answers waiting to be read stay small.
 const PIPELINED: usize = 1000;
@@ -343,17 +356,64 @@ impl Backend for Postgres {
     }
 
     fn transaction_token(&self) -> Result<Option<String>, DbError> {
-        // `now()` is the transaction's start, the same for all of it; outside one it is each
-        // statement's own. As microseconds, so that no setting of the session (a time zone, a
-        // date style) changes how it reads; schema-qualified, so no function of a script's
-        // can stand in.
-        let sql = "select (extract(epoch from pg_catalog.now()) * 1000000)::int8, \
-                   pg_catalog.current_setting('transaction_read_only')";
         let row = self
-            .wait(self.client().query_one(sql, &[]))
+            .wait(self.client().query_one(TOKEN, &[]))
             .map_err(|e| error(&e))?;
-        let (started, read_only): (i64, String) = (row.get(0), row.get(1));
-        Ok(Some(format!("{started} {read_only}")))
+        Ok(Some(token(&row)))
+    }
+
+    /// The savepoint, the statement, the token and the release, sent at once: one round trip
+    /// where the steps one after the other took four (a statement's first time, two: it is
+    /// prepared in the savepoint first). A failed statement fails what follows it in the
+    /// aborted transaction too; the savepoint is then rolled back to.
+    fn exec_fenced(&self, sql: &str, params: &[Dynamic]) -> Result<(u64, Option<String>), DbError> {
+        // A statement not prepared yet is prepared inside the savepoint: a prepare the server
+        // refuses (a table that does not exist) aborts the transaction as a failed statement
+        // does.
+        let saved_first = !self.statements.borrow().contains_key(sql);
+        if saved_first {
+            self.control("SAVEPOINT adminsh_statement")?;
+        }
+        let (stmt, params) = match self.bound(sql, params) {
+            Ok(bound) => bound,
+            Err(e) => {
+                if saved_first {
+                    let _ = self.control(
+                        "ROLLBACK TO SAVEPOINT adminsh_statement; RELEASE SAVEPOINT adminsh_statement",
+                    );
+                }
+                return Err(e);
+            }
+        };
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let client = self.client();
+        let (saved, done, token_row, released) = self.wait(futures_util::future::join4(
+            async {
+                if saved_first {
+                    Ok(())
+                } else {
+                    client.batch_execute("SAVEPOINT adminsh_statement").await
+                }
+            },
+            client.execute(&stmt, &refs),
+            client.query_one(TOKEN, &[]),
+            client.batch_execute("RELEASE SAVEPOINT adminsh_statement"),
+        ));
+        saved.map_err(|e| error(&e))?;
+        let rows = match done {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = self.control(
+                    "ROLLBACK TO SAVEPOINT adminsh_statement; RELEASE SAVEPOINT adminsh_statement",
+                );
+                return Err(read_only(self.failed(sql, &e)));
+            }
+        };
+        // A statement that ended the transaction leaves no savepoint to release: the token,
+        // which then differs, says so (no token at all stops the run as surely).
+        let token = token_row.ok().filter(|_| released.is_ok()).map(|row| token(&row));
+        Ok((rows, token))
     }
 
     fn canceller(&self) -> Canceller {
