@@ -526,7 +526,7 @@ fn audit_records_start_and_finish_without_secrets() {
         .file(".env", "API_TOKEN=tok-very-secret\n")
         .script(
             "hello",
-            "cmd(\"echo\", [env(\"API_TOKEN\")]).read(); exit(3);",
+            "cmd(\"echo\", [env(\"API_TOKEN\")]).read(); cmd(\"sleep\", [\"0.25\"]).run(); exit(3);",
         )
         .args(&["--reason", "ticket 42", "hello", "tok-very-secret"])
         .status(3)
@@ -547,6 +547,13 @@ fn audit_records_start_and_finish_without_secrets() {
         serde_json::json!([["echo", "****"]])
     );
     assert_eq!(finish["commands"][0]["status"], 0);
+    // Durations are at least what was slept: a lower bound no machine can beat.
+    let millis = |value: &serde_json::Value| value.as_u64().unwrap();
+    assert!(
+        millis(&finish["commands"][1]["duration_ms"]) >= 250,
+        "{finish}"
+    );
+    assert!(millis(&finish["duration_ms"]) >= 250, "{finish}");
     let text = read(ok.path(), ".adminsh/audit.jsonl");
     assert!(!text.contains("tok-very-secret"), "{text}");
 
