@@ -613,11 +613,31 @@ fn a_required_reason_is_asked_for_and_the_audit_shown() {
         .args(&["-s", "production", "--reason", "INC-7", "-e", "1"])
         .stdout("1\n")
         .run();
-    ran.again()
+    let shown = ran
+        .again()
         .args(&["--audit"])
         .stdout_contains("INC-7")
         .stdout_contains("production")
         .stdout_contains("success")
+        .run();
+    // A blank reason is none; a stage the manifest does not name is not asked.
+    let blank = shown
+        .again()
+        .args(&["-s", "production", "--reason", "  ", "-e", "1"])
+        .status(2)
+        .stderr("adminsh: stage production requires a reason for every admin process: pass --reason \"...\"\n")
+        .run();
+    blank
+        .again()
+        .args(&["-s", "staging", "-e", "1"])
+        .stdout("1\n")
+        .run();
+    // `*` names every stage.
+    Test::new()
+        .file("adminsh.toml", "require_reason = [\"*\"]")
+        .args(&["-s", "staging", "-e", "1"])
+        .status(2)
+        .stderr("adminsh: stage staging requires a reason for every admin process: pass --reason \"...\"\n")
         .run();
 }
 
