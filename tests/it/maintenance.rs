@@ -620,14 +620,22 @@ fn a_required_reason_is_asked_for_and_the_audit_shown() {
         .stdout_contains("production")
         .stdout_contains("success")
         .run();
-    // A blank reason is none; a stage the manifest does not name is not asked.
+    // A blank reason is none; without a terminal the question is not asked, so text piped
+    // into adminsh is not taken for an answer; a stage the manifest does not name is not asked.
     let blank = shown
         .again()
         .args(&["-s", "production", "--reason", "  ", "-e", "1"])
         .status(2)
         .stderr("adminsh: stage production requires a reason for every admin process: pass --reason \"...\"\n")
         .run();
-    blank
+    let piped = blank
+        .again()
+        .args(&["-s", "production", "-e", "1"])
+        .stdin("INC-8\n")
+        .status(2)
+        .stderr("adminsh: stage production requires a reason for every admin process: pass --reason \"...\"\n")
+        .run();
+    piped
         .again()
         .args(&["-s", "staging", "-e", "1"])
         .stdout("1\n")
