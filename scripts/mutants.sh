@@ -15,6 +15,8 @@
 #   scripts/mutants.sh --budget 900          stop starting work after 900 seconds
 #   scripts/mutants.sh --list                the mutants, without building anything
 #   scripts/mutants.sh --tests 'db::sql'     other test filters than the group's own
+#   scripts/mutants.sh --re 'in reserved$'   the mutants whose name matches, not the group's
+#   scripts/mutants.sh --lib-only            only the unit tests: quicker, and catches less
 #   scripts/mutants.sh ... -- ARGS           ARGS go to cargo mutants (e.g. -F 'reserved')
 #
 # Survivors that are kept on purpose are listed in .cargo/mutants-accepted.txt, one a line with
@@ -50,6 +52,8 @@ base=""
 budget=0
 list=false
 tests=""
+only=""
+targets=(--lib --test it)
 chosen=()
 passed=()
 while (($#)); do
@@ -59,6 +63,8 @@ while (($#)); do
     --budget) budget=${2:?--budget needs seconds}; shift 2 ;;
     --list) list=true; shift ;;
     --tests) tests=${2:?--tests needs test filters}; shift 2 ;;
+    --re) only=${2:?--re needs a regex}; shift 2 ;;
+    --lib-only) targets=(--lib); shift ;;
     --) shift; passed=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "mutants.sh: unknown argument $1" >&2; usage ;;
@@ -132,6 +138,7 @@ summary=()
 for entry in "${groups[@]}"; do
   IFS=';' read -r name files filters <<< "$entry"
   filters=${tests:-$filters}
+  files=${only:-$files}
   if ((${#chosen[@]})) && [[ " ${chosen[*]} " != *" $name "* ]]; then
     continue
   fi
@@ -163,7 +170,7 @@ for entry in "${groups[@]}"; do
   read -ra names <<< "$filters"
   rc=0
   "${bound[@]}" cargo mutants --jobs 1 --no-shuffle --output "$out_root/$name" \
-    "${common[@]}" "${passed[@]}" -- --lib --test it -- "${names[@]}" || rc=$?
+    "${common[@]}" "${passed[@]}" -- "${targets[@]}" -- "${names[@]}" || rc=$?
   outcome="$out_root/$name/mutants.out"
   counts=""
   for kind in caught missed timeout unviable; do
