@@ -38,7 +38,7 @@ groups=(
   "db;^src/db/(sql|conn|cancel)\\.rs:;db::"
   "imports;^src/host/modules\\.rs:;host::modules import module"
   "files;^src/(host/file_tree\\.rs|host/file_io/|state/files\\.rs);files:: attack_files:: state::files"
-  "audit;^src/(audit/mod|log)\\.rs:;closed_pipes:: audit full_disk::"
+  "audit;^src/(audit/mod|log)\\.rs:;closed_pipes:: audit full_disk:: logging_goes_to_stderr"
   "interrupt;^src/interrupt\\.rs:;interrupt"
   "runs;^src/(runs/|state/lock\\.rs);runs:: detach:: state::lock lock"
 )
@@ -183,7 +183,7 @@ for entry in "${groups[@]}"; do
     *) summary+=("$name: cargo mutants failed ($rc), see $outcome/debug.log"); status=1 ;;
   esac
   if [[ -n $missed ]]; then
-    summary+=("  missed, and not in .cargo/mutants-accepted.txt:" "${missed//$'\n'/$'\n'  }")
+    summary+=("  missed, and not in .cargo/mutants-accepted.txt:" "  ${missed//$'\n'/$'\n'  }")
     status=1
   fi
 done
