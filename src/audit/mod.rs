@@ -362,3 +362,37 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
             hex
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the log holds after appending `line` to a file that held `before`.
+    fn after_append(before: &[u8], line: &[u8]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, before).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        append_line(&mut file, line, false).unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
+    /// A record is appended as it is, except after a line an older writer left cut short:
+    /// then a newline comes first, so the record is a line of its own.
+    #[test]
+    fn a_line_is_appended_whole_and_never_glued_to_a_cut_one() {
+        assert_eq!(after_append(b"", b"{\"a\":1}\n"), b"{\"a\":1}\n");
+        assert_eq!(
+            after_append(b"{\"a\":1}\n", b"{\"b\":2}\n"),
+            b"{\"a\":1}\n{\"b\":2}\n"
+        );
+        assert_eq!(
+            after_append(b"{\"a\":1}\n{\"cut", b"{\"b\":2}\n"),
+            b"{\"a\":1}\n{\"cut\n{\"b\":2}\n"
+        );
+    }
+}

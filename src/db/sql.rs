@@ -646,6 +646,29 @@ mod tests {
         assert!(translate("select data ? 'k' from t", Dialect::Postgres).is_ok());
     }
 
+    /// A `WITH` counts as changing rows only when one of its parts does.
+    #[test]
+    fn a_data_modifying_with_is_told_from_a_reading_one() {
+        use Dialect::Postgres;
+        assert!(data_modifying_with(
+            "with gone as (delete from t returning id) select count(*) from gone",
+            Postgres
+        ));
+        assert!(data_modifying_with(
+            "WITH n AS (SELECT 1) UPDATE t SET a = 1",
+            Postgres
+        ));
+        assert!(!data_modifying_with(
+            "with x as (select 1) select * from x",
+            Postgres
+        ));
+        assert!(!data_modifying_with("delete from t", Postgres));
+        assert!(!data_modifying_with(
+            "with x as (select 'delete') select * from x",
+            Postgres
+        ));
+    }
+
     #[test]
     fn keywords_and_reserved_statements() {
         assert_eq!(
@@ -659,7 +682,38 @@ mod tests {
         assert!(reserved("pragma query_only = 0", Dialect::Sqlite).is_some());
         assert!(reserved("set search_path = app", Dialect::Postgres).is_none());
         assert!(reserved("update t set a = 1", Dialect::Postgres).is_none());
+        // Every word that controls a transaction, as the statement's first.
+        for sql in [
+            "begin",
+            "start transaction",
+            "commit",
+            "end",
+            "rollback",
+            "abort",
+            "savepoint s",
+            "release s",
+        ] {
+            assert!(reserved(sql, Dialect::Postgres).is_some(), "{sql}");
+        }
+        // `START` begins a transaction, except where it starts replication (MySQL).
+        assert!(reserved("start transaction read write", Dialect::Postgres).is_some());
+        assert!(reserved("START TRANSACTION", Dialect::Mysql).is_some());
+        assert!(reserved("start replica", Dialect::Mysql).is_none());
+        assert!(reserved("start slave", Dialect::Mysql).is_none());
+        // Each of the ways a session's read-only mode is switched, alone.
+        assert!(reserved("reset default_transaction_read_only", Dialect::Postgres).is_some());
+        assert!(
+            reserved(
+                "set session characteristics as transaction read write",
+                Dialect::Postgres
+            )
+            .is_some()
+        );
+        assert!(reserved("reset all", Dialect::Postgres).is_none());
+        assert!(reserved("pragma foreign_keys = on", Dialect::Sqlite).is_none());
         assert!(mysql_commits_implicitly("CREATE TABLE t (id int)"));
+        assert!(mysql_commits_implicitly("alter table t add b int"));
+        assert!(mysql_commits_implicitly("TRUNCATE t"));
         assert!(!mysql_commits_implicitly(
             "create temporary table t (id int)"
         ));

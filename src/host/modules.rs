@@ -239,6 +239,12 @@ mod tests {
                 "/srv/app/scripts/lib/x.rhai",
             ),
             (Some("/srv/app/scripts/job.rhai"), "../../../x", "/x.rhai"),
+            // Above the root is the root, as the system reads `/..`.
+            (
+                Some("/srv/app/scripts/job.rhai"),
+                "../../../../../x",
+                "/x.rhai",
+            ),
             (
                 Some("-e"),
                 "scripts/lib/x.rhai",

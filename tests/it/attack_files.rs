@@ -383,4 +383,15 @@ fn module_files_that_cannot_be_used_say_why() {
         setup(&app.path().join("scripts/lib"));
         app.arg("main").status(1).stderr(stderr).run();
     }
+    // A module that exists but cannot be resolved (a symlink to itself) is not "not found":
+    // the error says what the system said.
+    let app = Test::new().script("main", "import \"lib/m\" as m;\n");
+    std::fs::create_dir(app.path().join("scripts/lib")).unwrap();
+    std::os::unix::fs::symlink("m.rhai", app.path().join("scripts/lib/m.rhai")).unwrap();
+    let module = app.path().join("scripts/lib/m.rhai");
+    let stderr = format!(
+        "scripts/main.rhai:1:8: cannot read module {}: Too many levels of symbolic links (os error 40)\n 1 | import \"lib/m\" as m;\n   |        ^\n",
+        module.display()
+    );
+    app.arg("main").status(1).stderr(&stderr).run();
 }

@@ -526,7 +526,7 @@ fn audit_records_start_and_finish_without_secrets() {
         .file(".env", "API_TOKEN=tok-very-secret\n")
         .script(
             "hello",
-            "cmd(\"echo\", [env(\"API_TOKEN\")]).read(); exit(3);",
+            "cmd(\"echo\", [env(\"API_TOKEN\")]).read(); cmd(\"sleep\", [\"0.25\"]).run(); exit(3);",
         )
         .args(&["--reason", "ticket 42", "hello", "tok-very-secret"])
         .status(3)
@@ -547,6 +547,13 @@ fn audit_records_start_and_finish_without_secrets() {
         serde_json::json!([["echo", "****"]])
     );
     assert_eq!(finish["commands"][0]["status"], 0);
+    // Durations are at least what was slept: a lower bound no machine can beat.
+    let millis = |value: &serde_json::Value| value.as_u64().unwrap();
+    assert!(
+        millis(&finish["commands"][1]["duration_ms"]) >= 250,
+        "{finish}"
+    );
+    assert!(millis(&finish["duration_ms"]) >= 250, "{finish}");
     let text = read(ok.path(), ".adminsh/audit.jsonl");
     assert!(!text.contains("tok-very-secret"), "{text}");
 
@@ -606,11 +613,39 @@ fn a_required_reason_is_asked_for_and_the_audit_shown() {
         .args(&["-s", "production", "--reason", "INC-7", "-e", "1"])
         .stdout("1\n")
         .run();
-    ran.again()
+    let shown = ran
+        .again()
         .args(&["--audit"])
         .stdout_contains("INC-7")
         .stdout_contains("production")
         .stdout_contains("success")
+        .run();
+    // A blank reason is none; without a terminal the question is not asked, so text piped
+    // into adminsh is not taken for an answer; a stage the manifest does not name is not asked.
+    let blank = shown
+        .again()
+        .args(&["-s", "production", "--reason", "  ", "-e", "1"])
+        .status(2)
+        .stderr("adminsh: stage production requires a reason for every admin process: pass --reason \"...\"\n")
+        .run();
+    let piped = blank
+        .again()
+        .args(&["-s", "production", "-e", "1"])
+        .stdin("INC-8\n")
+        .status(2)
+        .stderr("adminsh: stage production requires a reason for every admin process: pass --reason \"...\"\n")
+        .run();
+    piped
+        .again()
+        .args(&["-s", "staging", "-e", "1"])
+        .stdout("1\n")
+        .run();
+    // `*` names every stage.
+    Test::new()
+        .file("adminsh.toml", "require_reason = [\"*\"]")
+        .args(&["-s", "staging", "-e", "1"])
+        .status(2)
+        .stderr("adminsh: stage staging requires a reason for every admin process: pass --reason \"...\"\n")
         .run();
 }
 
