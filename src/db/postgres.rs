@@ -412,7 +412,10 @@ impl Backend for Postgres {
         };
         // A statement that ended the transaction leaves no savepoint to release: the token,
         // which then differs, says so (no token at all stops the run as surely).
-        let token = token_row.ok().filter(|_| released.is_ok()).map(|row| token(&row));
+        let token = token_row
+            .ok()
+            .filter(|_| released.is_ok())
+            .map(|row| token(&row));
         Ok((rows, token))
     }
 

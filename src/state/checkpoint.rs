@@ -13,6 +13,10 @@ pub(crate) struct Checkpoint {
     pub script: String,
     pub args: Vec<String>,
     pub steps: Vec<DoneStep>,
+    /// Where a loop of the step that was running stopped (`db::batches`' last committed key),
+    /// by `step number:step name:loop`: a re-run resumes the step there.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub cursors: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +139,7 @@ mod tests {
                 finished_at: "2026-11-25T02:30:00Z".into(),
                 duration_ms: 12,
             }],
+            cursors: std::collections::BTreeMap::new(),
         };
         save(&p, &checkpoint).unwrap();
         assert_eq!(load(&p).unwrap(), Some(checkpoint));

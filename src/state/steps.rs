@@ -61,6 +61,7 @@ impl Steps {
             script: script.to_owned(),
             args: shown_args,
             steps: Vec::new(),
+            cursors: std::collections::BTreeMap::new(),
         });
         self.path = Some(path);
         Ok(())
@@ -94,6 +95,7 @@ impl Steps {
             }
             Some(_) if !self.diverged => {
                 self.checkpoint.steps.truncate(index);
+                self.checkpoint.cursors.clear();
                 self.diverged = true;
                 true
             }
@@ -123,6 +125,11 @@ impl Steps {
         if !ok || self.started != index + 1 {
             return Ok(());
         }
+        // The step is done: where its loops stopped no longer matters.
+        let done = format!("{}:{name}:", self.started);
+        self.checkpoint
+            .cursors
+            .retain(|key, _| !key.starts_with(&done));
         self.checkpoint.steps.push(DoneStep {
             name: name.to_owned(),
             code: code.to_owned(),
@@ -133,6 +140,38 @@ impl Steps {
             Some(path) => checkpoint::save(path, &self.checkpoint),
             None => Ok(()),
         }
+    }
+
+    /// Where the loop `name` of the step running now stopped in an earlier run, if that run
+    /// was killed or failed in this same step (its code unchanged).
+    pub(crate) fn cursor(&self, name: &str) -> Option<serde_json::Value> {
+        self.current.as_ref()?;
+        self.checkpoint.cursors.get(&self.cursor_key(name)).cloned()
+    }
+
+    /// Saves where the loop `name` of the step running now has got to, in the checkpoint: at
+    /// once (written atomically), so that a kill right after loses nothing. `false` when
+    /// nothing can resume from it: no checkpoint (`-e`, the console, a dry run), no step
+    /// running, or an earlier step of this run not checkpointed.
+    pub(crate) fn save_cursor(
+        &mut self,
+        name: &str,
+        value: serde_json::Value,
+    ) -> anyhow::Result<bool> {
+        let resumable = self.current.is_some() && self.started == self.checkpoint.steps.len() + 1;
+        let Some(path) = self.path.clone().filter(|_| resumable) else {
+            return Ok(false);
+        };
+        let key = self.cursor_key(name);
+        self.checkpoint.cursors.insert(key, value);
+        checkpoint::save(&path, &self.checkpoint)?;
+        Ok(true)
+    }
+
+    /// The key of the loop `name` of the step running now (all its loops: `name` empty).
+    fn cursor_key(&self, name: &str) -> String {
+        let step = self.current.as_deref().unwrap_or_default();
+        format!("{}:{step}:{name}", self.started)
     }
 
     /// The step running now.

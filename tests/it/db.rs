@@ -135,6 +135,77 @@ fn all_behaviours(db: &Db) {
     query_only_reads(db);
     recorded(db);
     exec_many_is_all_or_nothing(db);
+    batches_resume_at_the_next_batch_after_a_kill(db);
+}
+
+/// A backfill with `db::batches` in a step, killed with SIGKILL in the middle of a batch:
+/// run again, it resumes at the batch that was running (its transaction never committed), so
+/// every batch's work committed exactly once, and every row is done. A key of two columns
+/// walks every row too.
+fn batches_resume_at_the_next_batch_after_a_kill(db: &Db) {
+    db.sql(
+        "create table items (grp integer not null, id integer primary key, done integer not null default 0);
+         create table seen (first integer not null)",
+    );
+    let values: Vec<String> = (1..=2500).map(|i| format!("({}, {i})", i % 7)).collect();
+    db.sql(&format!(
+        "insert into items (grp, id) values {}",
+        values.join(", ")
+    ));
+    let backfill = r#"
+        step("backfill", || {
+            db::batches(#{table: "items", key: "id", size: 100, where: "done = 0"}, |rows| {
+                db::exec("insert into seen (first) values ($1)", [rows[0].id]);
+                for r in rows { db::exec("update items set done = 1 where id = $1", [r.id]); }
+                if rows[0].id == 1201 && env("CRASH") == "yes" {
+                    cmd("sh", ["-c", "kill -9 $PPID"]).run();
+                }
+            });
+        });
+        print(db::scalar("select count(*) from items where done = 1"));
+    "#;
+    let app = db.app().script("backfill", backfill);
+    let killed = app
+        .command_with(&["backfill"])
+        .env("CRASH", "yes")
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&killed.status),
+        Some(9),
+        "{}: {killed:?}",
+        db.name()
+    );
+    // 12 batches committed; the 13th died with its transaction.
+    assert_eq!(db.count("seen"), "12", "{}", db.name());
+    let again = app
+        .env("CRASH", "no")
+        .args(&["backfill"])
+        .any_stderr()
+        .stdout("2500\n")
+        .run();
+    assert!(
+        again
+            .stderr
+            .contains("db::batches items: resuming after id = 1200 (where an earlier run stopped)"),
+        "{}: {}",
+        db.name(),
+        again.stderr
+    );
+    assert_eq!(db.count("seen"), "25", "{}", db.name());
+    assert_eq!(
+        db.sql("select count(distinct first) from seen").trim(),
+        "25",
+        "{}",
+        db.name()
+    );
+    db.app()
+        .args(&[
+            "-e",
+            r#"let n = 0; db::batches(#{table: "items", key: ["grp", "id"], size: 7, columns: "grp, id"}, |rows| { n += rows.len(); }); n"#,
+        ])
+        .stdout("2500\n")
+        .run();
 }
 
 /// `db::exec_many` runs every parameter set or none: a set that fails (here the third of

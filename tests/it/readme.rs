@@ -125,6 +125,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         ),
     ),
     (
+        "//! Fills users.email_lower, a batch at a time.",
+        Example::Needs("a PostgreSQL database with a `users` table of emails"),
+    ),
+    (
         "mkdir(\"log/archive\");",
         Example::Runs(with_files, &[], &[Tool::Postgres]),
     ),

@@ -378,7 +378,7 @@ impl Api {
 
     /// The script's error for a failed statement: the database's words and code, where the
     /// server points into the SQL, and an interruption as one no `try` can catch.
-    fn error(&self, what: &str, sql: &str, e: &DbError) -> Box<EvalAltResult> {
+    pub(super) fn error(&self, what: &str, sql: &str, e: &DbError) -> Box<EvalAltResult> {
         if let Some(signal) = interrupt::signal() {
             return control::interrupted(signal);
         }

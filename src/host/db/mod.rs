@@ -5,10 +5,11 @@
 //! as `db::f` on `DATABASE_URL`'s connection and as the handle's method `f`. What they do is
 //! `api.rs`.
 
-use rhai::{Array, EvalAltResult, FnPtr, FuncRegistration, Module, NativeCallContext, Shared};
+use rhai::{Array, EvalAltResult, FnPtr, FuncRegistration, Map, Module, NativeCallContext, Shared};
 use std::rc::Rc;
 
 mod api;
+mod batches;
 
 use super::def::{Host, RhaiResult};
 use crate::db::Conn;
@@ -98,6 +99,9 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) -> Shared<Module>
             |ctx, api, conn, sql: &str, f: FnPtr| api.each(&ctx, &conn, sql, Vec::new(), &f);
         "each", "sql: String, params: Array, f: Fn -> int", "db::each with parameters $1, $2, ...",
             |ctx, api, conn, sql: &str, params: Array, f: FnPtr| api.each(&ctx, &conn, sql, params, &f);
+        "batches", "options: Map, f: Fn -> int",
+            "Walks #{table, key, size, where, columns} in batches by key, f(rows) for each in a transaction of its own; a killed run resumes at the next batch",
+            |ctx, api, conn, options: Map, f: FnPtr| batches::batches(api, &ctx, &conn, &options, &f);
         "transaction", "f: Fn -> ?",
             "Runs f (or f(tx), given the handle) in a transaction: committed when it returns, rolled back on any error; nested ones are savepoints",
             |ctx, api, conn, f: FnPtr| api.transaction(&ctx, &conn, &f);

@@ -1,0 +1,294 @@
+//! `db::batches(#{table, key, size, where, columns}, |rows| ...)`: a table walked in batches by
+//! its key (keyset pagination: `where key > last order by key limit size`, never `OFFSET`,
+//! so every batch costs the same at row 31 million as at row 1), each batch read and worked
+//! on in a transaction of its own. After each batch commits, where it ended is saved in the
+//! step's checkpoint, so a run killed at any moment (`kill -9`, a lost connection, a deploy)
+//! resumes at the next batch when run again. At least once: the batch that was running when
+//! the run died ran in a transaction that never committed, but what it did outside the
+//! database (a command, an HTTP call) may have happened, so a batch's work must be safe to do
+//! twice. Outside a step (`-e`, the console) or in a dry run, nothing is saved and nothing
+//! resumes.
+
+use std::rc::Rc;
+
+use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+
+use super::api::Api;
+use crate::db::{Conn, TxError};
+use crate::host::def::{RhaiResult, runtime_error};
+
+/// Rows a batch holds unless the script says.
+const DEFAULT_SIZE: rhai::INT = 1000;
+/// The most rows a batch may hold: a batch is one transaction, and its rows sit in memory.
+const MAX_SIZE: rhai::INT = 100_000;
+
+/// What `db::batches` walks.
+struct Walk {
+    table: String,
+    key: Vec<String>,
+    size: rhai::INT,
+    filter: Option<String>,
+    columns: String,
+}
+
+impl Walk {
+    fn from(options: &Map) -> RhaiResult<Walk> {
+        let mut walk = Walk {
+            table: String::new(),
+            key: vec!["id".to_owned()],
+            size: DEFAULT_SIZE,
+            filter: None,
+            columns: "*".to_owned(),
+        };
+        for (name, value) in options {
+            match name.as_str() {
+                "table" => walk.table = name_of("table", value)?,
+                "key" => {
+                    walk.key = if value.is_array() {
+                        let parts = value.clone().into_array().unwrap_or_default();
+                        parts
+                            .iter()
+                            .map(|part| name_of("key", part))
+                            .collect::<RhaiResult<_>>()?
+                    } else {
+                        vec![name_of("key", value)?]
+                    };
+                    if walk.key.is_empty() {
+                        return Err(runtime_error("db::batches: `key` names no column"));
+                    }
+                }
+                "size" => {
+                    walk.size = value.as_int().ok().filter(|n| (1..=MAX_SIZE).contains(n)).ok_or_else(|| {
+                        runtime_error(format!(
+                            "db::batches: `size` is a number of rows from 1 to {MAX_SIZE}, not {value}"
+                        ))
+                    })?;
+                }
+                "where" => walk.filter = Some(text_of("where", value)?),
+                "columns" => walk.columns = text_of("columns", value)?,
+                other => {
+                    return Err(runtime_error(format!(
+                        "db::batches: unknown option `{other}` (the options are table, key, size, where and columns)"
+                    )));
+                }
+            }
+        }
+        if walk.table.is_empty() {
+            return Err(runtime_error(
+                "db::batches: name the table to walk: #{table: \"users\"}",
+            ));
+        }
+        Ok(walk)
+    }
+
+    /// The query for the batch after `cursor` (the first batch: no cursor). std/db numbers
+    /// parameters `$1, $2, ...` on every database.
+    fn sql(&self, after: bool) -> String {
+        let key = self.key.join(", ");
+        let mut conditions = Vec::new();
+        if after {
+            let params: Vec<String> = (1..=self.key.len()).map(|n| format!("${n}")).collect();
+            conditions.push(if self.key.len() == 1 {
+                format!("{key} > $1")
+            } else {
+                format!("({key}) > ({})", params.join(", "))
+            });
+        }
+        if let Some(filter) = &self.filter {
+            conditions.push(format!("({filter})"));
+        }
+        let mut sql = format!("select {} from {}", self.columns, self.table);
+        if !conditions.is_empty() {
+            sql.push_str(&format!(" where {}", conditions.join(" and ")));
+        }
+        sql.push_str(&format!(" order by {key} limit {}", self.size));
+        sql
+    }
+
+    /// The key of the last row of a batch, to start the next one after.
+    fn cursor_of(&self, rows: &Array) -> RhaiResult<Array> {
+        let last = rows
+            .last()
+            .and_then(|row| row.read_lock::<Map>().map(|m| m.clone()));
+        let Some(last) = last else {
+            return Ok(Array::new());
+        };
+        self.key
+            .iter()
+            .map(|column| {
+                let bare = column.rsplit('.').next().unwrap_or(column);
+                last.get(bare).cloned().ok_or_else(|| {
+                    runtime_error(format!(
+                        "db::batches: the rows have no column `{bare}`, the key: select it (`columns`)"
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+/// A table, column or key name: letters, digits, `_` and `.` (`public.users`), nothing a
+/// script could slip SQL into by mistake.
+fn name_of(option: &str, value: &Dynamic) -> RhaiResult<String> {
+    let text = text_of(option, value)?;
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && !text.starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    if plain {
+        Ok(text)
+    } else {
+        Err(runtime_error(format!(
+            "db::batches: `{option}` is a plain name (letters, digits, _ and .), not {text:?}"
+        )))
+    }
+}
+
+fn text_of(option: &str, value: &Dynamic) -> RhaiResult<String> {
+    value
+        .clone()
+        .into_string()
+        .ok()
+        .filter(|text| !text.trim().is_empty())
+        .ok_or_else(|| {
+            runtime_error(format!(
+                "db::batches: `{option}` is a string, not {}",
+                crate::kind::of(value)
+            ))
+        })
+}
+
+/// Walks the batches; the number of rows the callback was given.
+pub(super) fn batches(
+    api: &Api,
+    ctx: &NativeCallContext,
+    conn: &Rc<Conn>,
+    options: &Map,
+    f: &FnPtr,
+) -> RhaiResult<rhai::INT> {
+    let walk = Walk::from(options)?;
+    let loop_name = format!("db::batches {}", walk.table);
+    let session = &api.session;
+    let saved = session.steps.borrow().cursor(&loop_name);
+    let mut cursor: Option<Array> = match saved {
+        Some(json) => {
+            let keys: Array = rhai::serde::to_dynamic(&json)
+                .ok()
+                .and_then(|d| d.into_array().ok())
+                .filter(|keys| keys.len() == walk.key.len())
+                .ok_or_else(|| {
+                    runtime_error(format!(
+                        "{loop_name}: the checkpoint's cursor {json} does not fit the key"
+                    ))
+                })?;
+            let values: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            let (names, values) = match values.as_slice() {
+                [one] => (walk.key.join(", "), one.clone()),
+                _ => (
+                    format!("({})", walk.key.join(", ")),
+                    format!("({})", values.join(", ")),
+                ),
+            };
+            session.say(&format!(
+                "{loop_name}: resuming after {names} = {} (where an earlier run stopped)",
+                session.redact(&values)
+            ));
+            Some(keys)
+        }
+        None => None,
+    };
+    let mut done: rhai::INT = 0;
+    loop {
+        let sql = walk.sql(cursor.is_some());
+        let params = cursor.clone().unwrap_or_default();
+        let mut got = 0;
+        let mut last = Array::new();
+        let outcome = conn.transaction(|| {
+            let rows = api.query(conn, &sql, params.clone())?;
+            let rows = rows.into_array().unwrap_or_default();
+            got = rows.len();
+            if rows.is_empty() {
+                return Ok(Dynamic::UNIT);
+            }
+            last = walk.cursor_of(&rows)?;
+            f.call_within_context::<Dynamic>(ctx, (Dynamic::from_array(rows),))
+        });
+        match outcome {
+            Ok(_) => {}
+            Err(TxError::Body(e)) => return Err(e),
+            Err(TxError::Db(e)) => return Err(api.error("db::batches", &sql, &e)),
+        }
+        if got == 0 {
+            return Ok(done);
+        }
+        done += rhai::INT::try_from(got).unwrap_or(rhai::INT::MAX);
+        let json =
+            rhai::serde::from_dynamic::<serde_json::Value>(&Dynamic::from_array(last.clone()))
+                .map_err(|e| {
+                    runtime_error(format!("{loop_name}: a key that cannot be saved: {e}"))
+                })?;
+        session
+            .steps
+            .borrow_mut()
+            .save_cursor(&loop_name, json)
+            .map_err(|e| runtime_error(format!("{loop_name}: {e:#}")))?;
+        cursor = Some(last);
+        if rhai::INT::try_from(got).unwrap_or(0) < walk.size {
+            return Ok(done);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(options: &str) -> RhaiResult<Walk> {
+        let map: Map = rhai::Engine::new().eval(options).unwrap();
+        Walk::from(&map)
+    }
+
+    #[test]
+    fn the_batch_query_goes_by_the_key_never_by_offset() {
+        let one = walk(r#"#{table: "users", size: 500, where: "email is null"}"#).unwrap();
+        assert_eq!(
+            one.sql(false),
+            "select * from users where (email is null) order by id limit 500"
+        );
+        assert_eq!(
+            one.sql(true),
+            "select * from users where id > $1 and (email is null) order by id limit 500"
+        );
+        let two = walk(r#"#{table: "public.events", key: ["tenant_id", "id"], columns: "tenant_id, id, kind"}"#).unwrap();
+        assert_eq!(
+            two.sql(true),
+            "select tenant_id, id, kind from public.events where (tenant_id, id) > ($1, $2) order by tenant_id, id limit 1000"
+        );
+    }
+
+    #[test]
+    fn options_are_checked_naming_the_option() {
+        for (options, says) in [
+            ("#{}", "name the table"),
+            (
+                r#"#{table: "users; drop table x"}"#,
+                "`table` is a plain name",
+            ),
+            (r#"#{table: "t", key: "1id"}"#, "`key` is a plain name"),
+            (r#"#{table: "t", key: []}"#, "`key` names no column"),
+            (
+                r#"#{table: "t", size: 0}"#,
+                "`size` is a number of rows from 1 to 100000",
+            ),
+            (r#"#{table: "t", size: "10"}"#, "`size` is a number of rows"),
+            (
+                r#"#{table: "t", where: 1}"#,
+                "`where` is a string, not an int",
+            ),
+            (r#"#{table: "t", limit: 1}"#, "unknown option `limit`"),
+        ] {
+            let error = walk(options).err().unwrap().to_string();
+            assert!(error.contains(says), "{options}: {error}");
+        }
+    }
+}
