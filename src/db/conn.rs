@@ -271,16 +271,18 @@ impl Conn {
         result.map_err(placed)
     }
 
-    /// One statement for its effect: the rows it affected. In a guarded mode, outside the
-    /// script's transactions, the statement and the fence's check go together (one round trip
-    /// on `PostgreSQL`), then the fence is checked as after any statement.
+    /// One statement for its effect: the rows it affected. In a guarded mode the statement
+    /// and the fence's check go together (one round trip on `PostgreSQL`; outside the
+    /// script's transactions, in a savepoint of its own), then the fence is checked as after
+    /// any statement.
     pub(crate) fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError> {
         let (sql, placed) = Self::sent(sql, self.check_write(sql)?);
-        if !(self.guarded && self.depth.get() == 0) {
+        if !self.guarded {
             return self.run(|| self.backend.exec(sql, params)).map_err(placed);
         }
+        let savepoint = self.depth.get() == 0;
         let (rows, token) = self
-            .control(|| self.backend.exec_fenced(sql, params))
+            .control(|| self.backend.exec_fenced(sql, params, savepoint))
             .map_err(&placed)?;
         self.fence_is(token).map_err(&placed)?;
         if crate::interrupt::interrupted() {

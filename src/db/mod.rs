@@ -142,12 +142,18 @@ pub(crate) trait Backend {
     /// each statement of a dry run or a read-only run, adminsh compares it with the one it saw
     /// when it opened its own transaction, the fence every statement runs inside.
     fn transaction_token(&self) -> Result<Option<String>, DbError>;
-    /// In a guarded mode, outside the script's own transactions: one statement for its effect,
-    /// then the transaction token read after it (see [`Backend::transaction_token`]). A
-    /// statement that fails leaves the transaction as it was before it (where a failure aborts
-    /// the transaction, as on `PostgreSQL`, the statement runs in a savepoint of its own).
-    /// `PostgreSQL` sends all of it at once; elsewhere it is the statement, then the question.
-    fn exec_fenced(&self, sql: &str, params: &[Dynamic]) -> Result<(u64, Option<String>), DbError> {
+    /// In a guarded mode: one statement for its effect, then the transaction token read after
+    /// it (see [`Backend::transaction_token`]). With a savepoint (outside the script's own
+    /// transactions), a statement that fails leaves the transaction as it was before it: where
+    /// a failure aborts the transaction, as on `PostgreSQL`, the statement runs in a savepoint
+    /// of its own. `PostgreSQL` sends all of it at once; elsewhere it is the statement, then
+    /// the question.
+    fn exec_fenced(
+        &self,
+        sql: &str,
+        params: &[Dynamic],
+        _savepoint: bool,
+    ) -> Result<(u64, Option<String>), DbError> {
         let rows = self.exec(sql, params)?;
         Ok((rows, self.transaction_token()?))
     }

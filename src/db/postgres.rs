@@ -187,6 +187,26 @@ impl Postgres {
         Ok(rows)
     }
 
+    /// The statement and the token's question sent together, inside the script's own
+    /// transaction: a failed statement fails the question too, and the statement's error is
+    /// what is said.
+    fn exec_then_token(
+        &self,
+        sql: &str,
+        params: &[Dynamic],
+    ) -> Result<(u64, Option<String>), DbError> {
+        let (stmt, params) = self.bound(sql, params)?;
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let client = self.client();
+        let (done, token_row) = self.wait(futures_util::future::join(
+            client.execute(&stmt, &refs),
+            client.query_one(TOKEN, &[]),
+        ));
+        let rows = done.map_err(|e| read_only(self.failed(sql, &e)))?;
+        Ok((rows, token_row.ok().map(|row| token(&row))))
+    }
+
     /// An error, and a cached statement dropped when the server no longer takes it.
     fn failed(&self, sql: &str, e: &tokio_postgres::Error) -> DbError {
         let mut e = error(e);
@@ -366,7 +386,15 @@ impl Backend for Postgres {
     /// where the steps one after the other took four (a statement's first time, two: it is
     /// prepared in the savepoint first). A failed statement fails what follows it in the
     /// aborted transaction too; the savepoint is then rolled back to.
-    fn exec_fenced(&self, sql: &str, params: &[Dynamic]) -> Result<(u64, Option<String>), DbError> {
+    fn exec_fenced(
+        &self,
+        sql: &str,
+        params: &[Dynamic],
+        savepoint: bool,
+    ) -> Result<(u64, Option<String>), DbError> {
+        if !savepoint {
+            return self.exec_then_token(sql, params);
+        }
         // A statement not prepared yet is prepared inside the savepoint: a prepare the server
         // refuses (a table that does not exist) aborts the transaction as a failed statement
         // does.
