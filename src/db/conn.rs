@@ -38,6 +38,8 @@ pub(crate) struct Conn {
     /// `PostgreSQL` aborts a transaction at its first failed statement: the lowest depth at
     /// which one failed and was not rolled back yet.
     failed_at: Cell<Option<u32>>,
+    /// Why the last statement that failed may pass if tried again (`DbError::passes`).
+    last_failure: Cell<Option<&'static str>>,
     busy: Arc<Busy>,
     timeout: Cell<Option<Duration>>,
     finished: Cell<bool>,
@@ -86,6 +88,7 @@ impl Conn {
             fence_gone: Cell::new(false),
             sequences: Vec::new(),
             failed_at: Cell::new(None),
+            last_failure: Cell::new(None),
             busy,
             timeout: Cell::new(None),
             finished: Cell::new(false),
@@ -192,7 +195,19 @@ impl Conn {
         result.map_err(|e| self.failed(e))
     }
 
+    /// Forgets the last statement's failure (see [`Conn::failure_passes`]).
+    pub(crate) fn forget_failure(&self) {
+        self.last_failure.set(None);
+    }
+
+    /// Whether the last statement that failed failed for a reason that passes if tried again
+    /// (a deadlock, a lock wait), and which.
+    pub(crate) fn failure_passes(&self) -> Option<&'static str> {
+        self.last_failure.get()
+    }
+
     fn failed(&self, mut e: DbError) -> DbError {
+        self.last_failure.set(e.passes());
         match self.busy.cancelled() {
             Some(Why::Signal(_)) => {
                 e.kind = ErrorKind::Cancelled;

@@ -37,6 +37,25 @@ pub(crate) struct DbError {
     pub kind: ErrorKind,
 }
 
+impl DbError {
+    /// What passes if the work is tried again, by the server's code: a deadlock, a
+    /// serialization failure, a lock wait that timed out (`PostgreSQL` 40001, 40P01, 55P03;
+    /// `MySQL` 1213, 1205), a database busy (`SQLite`); `None` for any other failure.
+    pub(crate) fn passes(&self) -> Option<&'static str> {
+        let code = self.code.as_deref()?;
+        let number = code.split(',').next().unwrap_or(code);
+        match number {
+            "40001" => Some("a serialization failure"),
+            "40P01" | "1213" => Some("a deadlock"),
+            "55P03" | "1205" => Some("a lock wait timed out"),
+            _ if code.starts_with("SQLITE_BUSY") || code.starts_with("SQLITE_LOCKED") => {
+                Some("the database is busy")
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorKind {
     Failed,
@@ -248,5 +267,34 @@ impl Databases {
             .drain(..)
             .flat_map(|conn| conn.finish())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DbError;
+
+    #[test]
+    fn failures_that_pass_if_tried_again() {
+        for (code, passes) in [
+            ("40001", Some("a serialization failure")),
+            ("40P01", Some("a deadlock")),
+            ("55P03", Some("a lock wait timed out")),
+            ("1213, SQLSTATE 40001", Some("a deadlock")),
+            ("1205, SQLSTATE HY000", Some("a lock wait timed out")),
+            ("SQLITE_BUSY", Some("the database is busy")),
+            ("SQLITE_BUSY_SNAPSHOT", Some("the database is busy")),
+            ("23505", None),
+            ("1062, SQLSTATE 23000", None),
+            ("57014", None),
+            ("SQLITE_CONSTRAINT_UNIQUE", None),
+        ] {
+            let error = DbError {
+                code: Some(code.to_owned()),
+                ..DbError::failed("x")
+            };
+            assert_eq!(error.passes(), passes, "{code}");
+        }
+        assert_eq!(DbError::failed("x").passes(), None);
     }
 }

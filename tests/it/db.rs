@@ -205,6 +205,18 @@ fn batches_resume_at_the_next_batch_after_a_kill(db: &Db) {
             r#"let n = 0; db::batches(#{table: "items", key: ["grp", "id"], size: 7, columns: "grp, id"}, |rows| { n += rows.len(); }); n"#,
         ])
         .stdout("2500\n")
+        .stderr_contains("db::batches items: 2500 rows in 358 batches (")
+        .run();
+    // A throttle holds the walk while it returns true (here for its first two calls).
+    db.app()
+        .args(&[
+            "-e",
+            r#"let calls = 0; let n = 0;
+               db::batches(#{table: "items", size: 1000, throttle: || { calls += 1; calls <= 2 }}, |rows| { n += rows.len(); });
+               [n, calls]"#,
+        ])
+        .stdout("[2500, 5]\n")
+        .stderr_contains("db::batches items: throttled: waiting while `throttle` is true\ndb::batches items: going on\n")
         .run();
 }
 
@@ -255,6 +267,7 @@ fn postgres() {
     aborted_transactions(&db);
     dry_run_says_what_a_rollback_cannot_undo(&db);
     a_secret_the_server_sends_back_changed_is_masked(&db);
+    a_batch_whose_lock_wait_timed_out_is_tried_again(&db);
     wrong_password(cluster);
 }
 
@@ -501,6 +514,46 @@ fn a_secret_the_server_sends_back_changed_is_masked(db: &Db) {
         .map(|at| &lower[at..at + 12])
         .find(|piece| shown.contains(piece));
     assert!(leak.is_none(), "{}: shows {leak:?}: {shown}", db.name());
+}
+
+/// A batch of `db::batches` whose lock wait timed out (another session holds the table for
+/// 2 s; this one gives up waiting after 200 ms) is rolled back and tried again after a
+/// backoff, and the walk then finishes.
+fn a_batch_whose_lock_wait_timed_out_is_tried_again(db: &Db) {
+    db.sql(
+        "create table locked (id integer primary key, done integer not null default 0);
+            insert into locked (id) select generate_series(1, 300)",
+    );
+    let holder = db.app();
+    let held = holder.path().join("held");
+    let holding = holder.spawn(&[
+        "-e",
+        r#"db::transaction(|| {
+               db::exec("lock table locked in access exclusive mode");
+               write_file("held", "yes\n");
+               sleep(2);
+           })"#,
+    ]);
+    wait_for_file(&held);
+    let done = Test::new()
+        .env("DATABASE_URL", format!("{}?options=-c%20lock_timeout%3D200", db.url()))
+        .args(&[
+            "-e",
+            r#"db::batches(#{table: "locked", size: 100}, |rows| {
+                   db::exec("update locked set done = 1 where id = any($1)", [rows.map(|r| r.id)]);
+               })"#,
+        ])
+        .stdout("300\n")
+        .stderr_contains("db::batches locked: the batch failed (a lock wait timed out); trying it again in 0.25s (1 of 5)")
+        .run();
+    assert!(
+        done.stderr
+            .contains("db::batches locked: 300 rows in 3 batches ("),
+        "{}",
+        done.stderr
+    );
+    finish(holding, "the lock holder");
+    assert_eq!(db.count("locked where done = 1"), "300");
 }
 
 fn dry_run_says_what_a_rollback_cannot_undo(db: &Db) {

@@ -8,8 +8,13 @@
 //! database (a command, an HTTP call) may have happened, so a batch's work must be safe to do
 //! twice. Outside a step (`-e`, the console) or in a dry run, nothing is saved and nothing
 //! resumes.
+//!
+//! Between batches, a `throttle` closure returning true holds the walk, waiting longer each
+//! time it still does; a batch that failed for a reason that passes (a deadlock, a
+//! serialization failure, a lock wait that timed out) is tried again after a backoff.
 
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
@@ -21,6 +26,12 @@ use crate::host::def::{RhaiResult, runtime_error};
 const DEFAULT_SIZE: rhai::INT = 1000;
 /// The most rows a batch may hold: a batch is one transaction, and its rows sit in memory.
 const MAX_SIZE: rhai::INT = 100_000;
+/// The first wait of a throttled walk or of a batch tried again; each next one is twice as
+/// long, up to [`LONGEST_WAIT`].
+const FIRST_WAIT: Duration = Duration::from_millis(250);
+const LONGEST_WAIT: Duration = Duration::from_secs(30);
+/// How many times a batch is tried before its passing failure stops the run.
+const TRIES: u32 = 5;
 
 /// What `db::batches` walks.
 struct Walk {
@@ -29,6 +40,7 @@ struct Walk {
     size: rhai::INT,
     filter: Option<String>,
     columns: String,
+    throttle: Option<FnPtr>,
 }
 
 impl Walk {
@@ -39,6 +51,7 @@ impl Walk {
             size: DEFAULT_SIZE,
             filter: None,
             columns: "*".to_owned(),
+            throttle: None,
         };
         for (name, value) in options {
             match name.as_str() {
@@ -66,9 +79,17 @@ impl Walk {
                 }
                 "where" => walk.filter = Some(text_of("where", value)?),
                 "columns" => walk.columns = text_of("columns", value)?,
+                "throttle" => {
+                    walk.throttle = Some(value.clone().try_cast::<FnPtr>().ok_or_else(|| {
+                        runtime_error(format!(
+                            "db::batches: `throttle` is a closure (`|| replica_lag() > 5`), not {}",
+                            crate::kind::of(value)
+                        ))
+                    })?);
+                }
                 other => {
                     return Err(runtime_error(format!(
-                        "db::batches: unknown option `{other}` (the options are table, key, size, where and columns)"
+                        "db::batches: unknown option `{other}` (the options are table, key, size, where, columns and throttle)"
                     )));
                 }
             }
@@ -197,30 +218,17 @@ pub(super) fn batches(
         }
         None => None,
     };
-    let mut done: rhai::INT = 0;
+    let started = Instant::now();
+    let (mut done, mut batches): (rhai::INT, u64) = (0, 0);
     loop {
+        throttled(ctx, &walk, &loop_name, session)?;
         let sql = walk.sql(cursor.is_some());
         let params = cursor.clone().unwrap_or_default();
-        let mut got = 0;
-        let mut last = Array::new();
-        let outcome = conn.transaction(|| {
-            let rows = api.query(conn, &sql, params.clone())?;
-            let rows = rows.into_array().unwrap_or_default();
-            got = rows.len();
-            if rows.is_empty() {
-                return Ok(Dynamic::UNIT);
-            }
-            last = walk.cursor_of(&rows)?;
-            f.call_within_context::<Dynamic>(ctx, (Dynamic::from_array(rows),))
-        });
-        match outcome {
-            Ok(_) => {}
-            Err(TxError::Body(e)) => return Err(e),
-            Err(TxError::Db(e)) => return Err(api.error("db::batches", &sql, &e)),
-        }
+        let (got, last) = batch(api, ctx, conn, &walk, &loop_name, &sql, &params, f)?;
         if got == 0 {
-            return Ok(done);
+            break;
         }
+        batches += 1;
         done += rhai::INT::try_from(got).unwrap_or(rhai::INT::MAX);
         let json =
             rhai::serde::from_dynamic::<serde_json::Value>(&Dynamic::from_array(last.clone()))
@@ -234,9 +242,93 @@ pub(super) fn batches(
             .map_err(|e| runtime_error(format!("{loop_name}: {e:#}")))?;
         cursor = Some(last);
         if rhai::INT::try_from(got).unwrap_or(0) < walk.size {
-            return Ok(done);
+            break;
         }
     }
+    let took = started.elapsed().as_secs_f64();
+    session.say(&format!(
+        "{loop_name}: {done} rows in {batches} batch{} ({took:.1}s, {:.0} rows/s)",
+        if batches == 1 { "" } else { "es" },
+        done as f64 / took.max(1e-6)
+    ));
+    Ok(done)
+}
+
+/// Holds the walk while the `throttle` closure returns true, waiting longer each time.
+fn throttled(
+    ctx: &NativeCallContext,
+    walk: &Walk,
+    loop_name: &str,
+    session: &crate::session::Session,
+) -> RhaiResult<()> {
+    let Some(throttle) = &walk.throttle else {
+        return Ok(());
+    };
+    let mut wait = FIRST_WAIT;
+    let mut said = false;
+    while throttle.call_within_context::<Dynamic>(ctx, ())?.as_bool() == Ok(true) {
+        if !said {
+            session.say(&format!(
+                "{loop_name}: throttled: waiting while `throttle` is true"
+            ));
+            said = true;
+        }
+        super::super::waiting::pause(wait)?;
+        wait = (wait * 2).min(LONGEST_WAIT);
+    }
+    if said {
+        session.say(&format!("{loop_name}: going on"));
+    }
+    Ok(())
+}
+
+/// One batch in a transaction of its own: its rows read and given to `f`. A failure that
+/// passes (see `DbError::passes`) rolls it back and tries it again after a backoff, up to
+/// [`TRIES`] times. The number of rows, and the key of the last.
+#[allow(clippy::too_many_arguments)]
+fn batch(
+    api: &Api,
+    ctx: &NativeCallContext,
+    conn: &Rc<Conn>,
+    walk: &Walk,
+    loop_name: &str,
+    sql: &str,
+    params: &Array,
+    f: &FnPtr,
+) -> RhaiResult<(usize, Array)> {
+    let mut wait = FIRST_WAIT;
+    for attempt in 1..=TRIES {
+        conn.forget_failure();
+        let mut got = 0;
+        let mut last = Array::new();
+        let outcome = conn.transaction(|| {
+            let rows = api.query(conn, sql, params.clone())?;
+            let rows = rows.into_array().unwrap_or_default();
+            got = rows.len();
+            if rows.is_empty() {
+                return Ok(Dynamic::UNIT);
+            }
+            last = walk.cursor_of(&rows)?;
+            f.call_within_context::<Dynamic>(ctx, (Dynamic::from_array(rows),))
+        });
+        let error = match outcome {
+            Ok(_) => return Ok((got, last)),
+            Err(TxError::Body(e)) => e,
+            Err(TxError::Db(e)) => api.error("db::batches", sql, &e),
+        };
+        match conn.failure_passes() {
+            Some(why) if attempt < TRIES => {
+                api.session.say(&format!(
+                    "{loop_name}: the batch failed ({why}); trying it again in {:.2}s ({attempt} of {TRIES})",
+                    wait.as_secs_f64()
+                ));
+                super::super::waiting::pause(wait)?;
+                wait = (wait * 2).min(LONGEST_WAIT);
+            }
+            _ => return Err(error),
+        }
+    }
+    unreachable!("the last try returns")
 }
 
 #[cfg(test)]
