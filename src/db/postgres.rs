@@ -196,12 +196,13 @@ impl Postgres {
         params: &[Dynamic],
     ) -> Result<(u64, Option<String>), DbError> {
         let (stmt, params) = self.bound(sql, params)?;
+        let question = self.prepared(TOKEN)?;
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let client = self.client();
         let (done, token_row) = self.wait(futures_util::future::join(
             client.execute(&stmt, &refs),
-            client.query_one(TOKEN, &[]),
+            client.query_one(&question, &[]),
         ));
         let rows = done.map_err(|e| read_only(self.failed(sql, &e)))?;
         Ok((rows, token_row.ok().map(|row| token(&row))))
@@ -376,8 +377,9 @@ impl Backend for Postgres {
     }
 
     fn transaction_token(&self) -> Result<Option<String>, DbError> {
+        let question = self.prepared(TOKEN)?;
         let row = self
-            .wait(self.client().query_one(TOKEN, &[]))
+            .wait(self.client().query_one(&question, &[]))
             .map_err(|e| error(&e))?;
         Ok(Some(token(&row)))
     }
@@ -415,6 +417,8 @@ impl Backend for Postgres {
         };
         let refs: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        // Prepared once: a question asked after every statement must cost one round trip.
+        let question = self.prepared(TOKEN)?;
         let client = self.client();
         let (saved, done, token_row, released) = self.wait(futures_util::future::join4(
             async {
@@ -425,7 +429,7 @@ impl Backend for Postgres {
                 }
             },
             client.execute(&stmt, &refs),
-            client.query_one(TOKEN, &[]),
+            client.query_one(&question, &[]),
             client.batch_execute("RELEASE SAVEPOINT adminsh_statement"),
         ));
         saved.map_err(|e| error(&e))?;
