@@ -306,9 +306,10 @@ impl Conn {
         Ok(rows)
     }
 
-    /// One prepared statement for many parameter sets, all or none: outside a transaction of the script's, in one of its
-    /// own (a guarded mode's savepoint is one), so that a set that fails leaves nothing of the
-    /// sets before it, whichever way the driver sends them (one by one, or pipelined).
+    /// One prepared statement for many parameter sets, all or none: outside a transaction of
+    /// the script's, in one of its own (a guarded mode's savepoint is one), so that a set that
+    /// fails leaves nothing of the sets before it, whichever way the driver sends them (one by
+    /// one, or pipelined).
     pub(crate) fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
         let (sql, placed) = Self::sent(sql, self.check_write(sql)?);
         let all = || self.guarded(|| self.run(|| self.backend.exec_many(sql, sets)));

@@ -71,7 +71,8 @@ impl Walk {
                     }
                 }
                 "size" => {
-                    walk.size = value.as_int().ok().filter(|n| (1..=MAX_SIZE).contains(n)).ok_or_else(|| {
+                    let size = value.as_int().ok().filter(|n| (1..=MAX_SIZE).contains(n));
+                    walk.size = size.ok_or_else(|| {
                         runtime_error(format!(
                             "db::batches: `size` is a number of rows from 1 to {MAX_SIZE}, not {value}"
                         ))
