@@ -207,6 +207,20 @@ fn batches_resume_at_the_next_batch_after_a_kill(db: &Db) {
         .stdout("2500\n")
         .stderr_contains("db::batches items: 2500 rows in 358 batches (")
         .run();
+    // A dry run walks three batches in the sandbox, changes nothing, and says so.
+    let before = db.count("items where done = 1");
+    db.app()
+        .args(&[
+            "--dry-run",
+            "-e",
+            r#"db::batches(#{table: "items", size: 100}, |rows| { db::exec("update items set done = 2 where id = $1", [rows[0].id]); })"#,
+        ])
+        .stdout("300\n")
+        .stderr_contains("db::batches items: 300 rows in 3 batches (")
+        .stderr_contains("; a dry run stops there, a real run goes on to the end\n")
+        .run();
+    assert_eq!(db.count("items where done = 2"), "0", "{}", db.name());
+    assert_eq!(db.count("items where done = 1"), before, "{}", db.name());
     // A throttle holds the walk while it returns true (here for its first two calls).
     db.app()
         .args(&[

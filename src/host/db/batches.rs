@@ -7,7 +7,7 @@
 //! the run died ran in a transaction that never committed, but what it did outside the
 //! database (a command, an HTTP call) may have happened, so a batch's work must be safe to do
 //! twice. Outside a step (`-e`, the console) or in a dry run, nothing is saved and nothing
-//! resumes.
+//! resumes; a dry run walks the first three batches only, and says so.
 //!
 //! Between batches, a `throttle` closure returning true holds the walk, waiting longer each
 //! time it still does; a batch that failed for a reason that passes (a deadlock, a
@@ -32,6 +32,9 @@ const FIRST_WAIT: Duration = Duration::from_millis(250);
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// How many times a batch is tried before its passing failure stops the run.
 const TRIES: u32 = 5;
+/// How many batches a dry run walks (in the sandbox, rolled back): enough to see the work and
+/// its pace, without walking 50 million rows to change nothing.
+const DRY_RUN_BATCHES: u64 = 3;
 
 /// What `db::batches` walks.
 struct Walk {
@@ -221,6 +224,7 @@ pub(super) fn batches(
     };
     let started = Instant::now();
     let (mut done, mut batches): (rhai::INT, u64) = (0, 0);
+    let mut dry_run_stopped = false;
     loop {
         throttled(ctx, &walk, &loop_name, session)?;
         let sql = walk.sql(cursor.is_some());
@@ -245,12 +249,21 @@ pub(super) fn batches(
         if rhai::INT::try_from(got).unwrap_or(0) < walk.size {
             break;
         }
+        if session.options().dry_run && batches == DRY_RUN_BATCHES {
+            dry_run_stopped = true;
+            break;
+        }
     }
     let took = started.elapsed().as_secs_f64();
     session.say(&format!(
-        "{loop_name}: {done} rows in {batches} batch{} ({took:.1}s, {:.0} rows/s)",
+        "{loop_name}: {done} rows in {batches} batch{} ({took:.1}s, {:.0} rows/s){}",
         if batches == 1 { "" } else { "es" },
-        done as f64 / took.max(1e-6)
+        done as f64 / took.max(1e-6),
+        if dry_run_stopped {
+            "; a dry run stops there, a real run goes on to the end"
+        } else {
+            ""
+        }
     ));
     Ok(done)
 }
