@@ -94,6 +94,13 @@ fn rows() -> Vec<Row> {
         ),
         ok("print(remove(\"nothing/\"))", "false\n", &[]),
         ok("print(remove(\"nothing/deeper/\"))", "false\n", &[]),
+        // A tree of directories within directories, with links to the outside at each level:
+        // the tree goes, what the links lead to stays.
+        ok(
+            "print(remove(\"tree\"))",
+            "true\n",
+            &[("app/tree", Is::Missing)],
+        ),
         // A directory holding a link to the outside: the link goes, not what it leads to.
         ok(
             "print(remove(\"config\"))",
@@ -227,6 +234,10 @@ fn fixture(shared: &Path, app: &Path) {
     std::fs::create_dir(app.join("config")).unwrap();
     symlink(shared.join("keep.txt"), app.join("config/db.yml")).unwrap();
     std::fs::write(app.join("x.txt"), "x\n").unwrap();
+    std::fs::create_dir_all(app.join("tree/a/b")).unwrap();
+    std::fs::write(app.join("tree/a/b/file"), "f\n").unwrap();
+    symlink(shared, app.join("tree/out")).unwrap();
+    symlink(shared.join("sub"), app.join("tree/a/b/out")).unwrap();
 }
 
 fn is(path: &Path) -> Is {

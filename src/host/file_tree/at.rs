@@ -117,15 +117,10 @@ fn remove_at(dir: BorrowedFd<'_>, name: &OsStr, path: &Path) -> Tree<()> {
         if is_dot(child) {
             continue;
         }
+        // Each entry as the top was: opened as a directory without following a link, else
+        // unlinked. The type the directory listing gives is not trusted: it can be stale.
         let child = OsStr::from_bytes(child.to_bytes());
-        let child_path = path.join(child);
-        if entry.file_type() == FileType::Directory || entry.file_type() == FileType::Unknown {
-            remove_at(inner.as_fd(), child, &child_path)?;
-        } else {
-            check()?;
-            rustix::fs::unlinkat(&inner, child, AtFlags::empty())
-                .map_err(|e| io(&child_path, e))?;
-        }
+        remove_at(inner.as_fd(), child, &path.join(child))?;
     }
     rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).map_err(|e| io(path, e))
 }
