@@ -288,25 +288,15 @@ impl Redactor {
             let mut masked = Dynamic::from_map(masked);
             masked.set_tag(value.tag());
             masked
-        } else if value.is_unit()
-            || value.is_bool()
-            || (self.is_empty() && (value.is_int() || value.is_float()))
-        {
-            value.clone()
         } else {
             // A number (a PIN), a timestamp, a command: every part of a value is masked, as
-            // its text is what a channel shows.
+            // its text is what a channel shows (`()` and a bool read as no secret ever does).
             let text = value.to_string();
             match self.redact(&text) {
                 Cow::Borrowed(_) => value.clone(),
                 Cow::Owned(masked) => masked.into(),
             }
         }
-    }
-
-    /// Whether no secret value is known (names still mask by key, and URLs' passwords).
-    fn is_empty(&self) -> bool {
-        self.searched.is_empty() && self.words.is_empty() && self.whole.is_empty()
     }
 }
 
@@ -391,6 +381,15 @@ mod tests {
         ] {
             assert_eq!(r.redact(&text), masked, "{text}");
         }
+    }
+
+    #[test]
+    fn a_cut_that_falls_inside_a_character_masks_up_to_that_character() {
+        // The text and the secret share the first byte of `è` and `é` (0xc3), not the second:
+        // the mask ends before the character, which stays whole.
+        let r = redactor(&["Tok-abcdefghijklmné-rest"]);
+        assert_eq!(r.redact("Tok-abcdefghijklmnè!"), "****è!");
+        assert_eq!(r.redact("tok-ABCDEFGHIJKLMNé-REST."), "****.");
     }
 
     #[test]
