@@ -74,7 +74,7 @@ def main():
     rows = []
     for name, label in [
         ("adminsh", "`adminsh -C DIR -e 1` (`cargo dist`)"),
-        ("installed", "`adminsh -C DIR -e 1` (`cargo install --path .`)"),
+        ("installed", "`adminsh -C DIR -e 1` (`cargo install --locked --path .`)"),
         ("bash", "`bash -c true`"),
         ("python3", "`python3 -S -c pass`"),
     ]:

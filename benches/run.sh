@@ -67,9 +67,9 @@ log "cargo dist"
 cargo dist
 HOST=$(rustc -vV | sed -n 's/^host: //p')
 ADMINSH="$ROOT/target/$HOST/release/adminsh"
-# The binary `cargo install --path .` puts in place (reusing the build above), for start-up.
-log "cargo install --path ."
-cargo install --quiet --path . --root "$ROOT/target/bench-install" --force
+# The binary `cargo install --locked --path .` puts in place (reusing the build above), for start-up.
+log "cargo install --locked --path ."
+cargo install --quiet --locked --path . --root "$ROOT/target/bench-install" --force
 INSTALLED="$ROOT/target/bench-install/bin/adminsh"
 
 # The floor program, with the release profile so the library built just above is reused
