@@ -146,8 +146,8 @@ def main():
     # 4. .each_line()
     rows = []
     for name, label in [
-        ("lines:adminsh", '`cmd("seq", [N]).each_line(|l| {})`'),
-        ("lines:python3", "python3: `for line in Popen([\"seq\", N]).stdout`"),
+        ("lines:adminsh", '`cmd("seq", [N]).each_line(|l| { n += 1; })`'),
+        ("lines:python3", "python3: `for line in Popen([\"seq\", N]).stdout: n += 1`"),
         ("lines:wc", "`seq N | wc -l`"),
     ]:
         seconds, rss, _ = timings[name]
