@@ -51,8 +51,8 @@ pub(crate) fn sized(bytes: u64) -> String {
     }
 }
 
-/// What a file that is not regular is, for a message.
-fn kind_of(meta: &std::fs::Metadata) -> Option<&'static str> {
+/// What a file that is not regular is, for a message; `None` for a regular file.
+pub(crate) fn kind_of(meta: &std::fs::Metadata) -> Option<&'static str> {
     let kind = meta.file_type();
     if kind.is_file() {
         None

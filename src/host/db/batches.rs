@@ -183,6 +183,17 @@ fn text_of(option: &str, value: &Dynamic) -> RhaiResult<String> {
         })
 }
 
+/// One `db::batches` call: what it walks, and what it walks it with.
+struct Walker<'a> {
+    api: &'a Api,
+    ctx: &'a NativeCallContext<'a>,
+    conn: &'a Rc<Conn>,
+    walk: Walk,
+    /// `db::batches TABLE`: how its lines start, and its cursor's name in the checkpoint.
+    name: String,
+    f: &'a FnPtr,
+}
+
 /// Walks the batches; the number of rows the callback was given.
 pub(super) fn batches(
     api: &Api,
@@ -192,157 +203,175 @@ pub(super) fn batches(
     f: &FnPtr,
 ) -> RhaiResult<rhai::INT> {
     let walk = Walk::from(options)?;
-    let loop_name = format!("db::batches {}", walk.table);
-    let session = &api.session;
-    let saved = session.steps.borrow().cursor(&loop_name);
-    let mut cursor: Option<Array> = match saved {
-        Some(json) => {
-            let keys: Array = rhai::serde::to_dynamic(&json)
-                .ok()
-                .and_then(|d| d.into_array().ok())
-                .filter(|keys| keys.len() == walk.key.len())
-                .ok_or_else(|| {
-                    runtime_error(format!(
-                        "{loop_name}: the checkpoint's cursor {json} does not fit the key"
-                    ))
-                })?;
-            let values: Vec<String> = keys.iter().map(ToString::to_string).collect();
-            let (names, values) = match values.as_slice() {
-                [one] => (walk.key.join(", "), one.clone()),
-                _ => (
-                    format!("({})", walk.key.join(", ")),
-                    format!("({})", values.join(", ")),
-                ),
-            };
-            session.say(&format!(
-                "{loop_name}: resuming after {names} = {} (where an earlier run stopped)",
-                session.redact(&values)
-            ));
-            Some(keys)
-        }
-        None => None,
+    let name = format!("db::batches {}", walk.table);
+    let walker = Walker {
+        api,
+        ctx,
+        conn,
+        walk,
+        name,
+        f,
     };
-    let started = Instant::now();
-    let (mut done, mut batches): (rhai::INT, u64) = (0, 0);
-    let mut dry_run_stopped = false;
-    loop {
-        throttled(ctx, &walk, &loop_name, session)?;
-        let sql = walk.sql(cursor.is_some());
-        let params = cursor.clone().unwrap_or_default();
-        let (got, last) = batch(api, ctx, conn, &walk, &loop_name, &sql, &params, f)?;
-        if got == 0 {
-            break;
+    walker.run()
+}
+
+impl Walker<'_> {
+    fn say(&self, text: &str) {
+        self.api.session.say(&format!("{}: {text}", self.name));
+    }
+
+    fn run(&self) -> RhaiResult<rhai::INT> {
+        let session = &self.api.session;
+        let mut cursor = self.resumed()?;
+        let started = Instant::now();
+        let (mut done, mut batches): (rhai::INT, u64) = (0, 0);
+        let mut dry_run_stopped = false;
+        loop {
+            self.throttled()?;
+            let (got, last) = self.batch(cursor.as_ref())?;
+            if got == 0 {
+                break;
+            }
+            batches += 1;
+            done += rhai::INT::try_from(got).unwrap_or(rhai::INT::MAX);
+            self.save(&last)?;
+            cursor = Some(last);
+            if rhai::INT::try_from(got).unwrap_or(0) < self.walk.size {
+                break;
+            }
+            if session.options().dry_run && batches == DRY_RUN_BATCHES {
+                dry_run_stopped = true;
+                break;
+            }
         }
-        batches += 1;
-        done += rhai::INT::try_from(got).unwrap_or(rhai::INT::MAX);
+        let took = started.elapsed().as_secs_f64();
+        self.say(&format!(
+            "{done} rows in {batches} batch{} ({took:.1}s, {:.0} rows/s){}",
+            if batches == 1 { "" } else { "es" },
+            done as f64 / took.max(1e-6),
+            if dry_run_stopped {
+                "; a dry run stops there, a real run goes on to the end"
+            } else {
+                ""
+            }
+        ));
+        Ok(done)
+    }
+
+    /// Where an earlier run of this step stopped, said; `None` to start at the beginning.
+    fn resumed(&self) -> RhaiResult<Option<Array>> {
+        let session = &self.api.session;
+        let Some(json) = session.steps.borrow().cursor(&self.name) else {
+            return Ok(None);
+        };
+        let keys: Array = rhai::serde::to_dynamic(&json)
+            .ok()
+            .and_then(|d| d.into_array().ok())
+            .filter(|keys| keys.len() == self.walk.key.len())
+            .ok_or_else(|| {
+                runtime_error(format!(
+                    "{}: the checkpoint's cursor {json} does not fit the key",
+                    self.name
+                ))
+            })?;
+        let values: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        let (names, values) = match values.as_slice() {
+            [one] => (self.walk.key.join(", "), one.clone()),
+            _ => (
+                format!("({})", self.walk.key.join(", ")),
+                format!("({})", values.join(", ")),
+            ),
+        };
+        self.say(&format!(
+            "resuming after {names} = {} (where an earlier run stopped)",
+            session.redact(&values)
+        ));
+        Ok(Some(keys))
+    }
+
+    /// Saves where the walk is, in the step's checkpoint (nothing outside a step).
+    fn save(&self, last: &Array) -> RhaiResult<()> {
         let json =
             rhai::serde::from_dynamic::<serde_json::Value>(&Dynamic::from_array(last.clone()))
                 .map_err(|e| {
-                    runtime_error(format!("{loop_name}: a key that cannot be saved: {e}"))
+                    runtime_error(format!("{}: a key that cannot be saved: {e}", self.name))
                 })?;
-        session
+        self.api
+            .session
             .steps
             .borrow_mut()
-            .save_cursor(&loop_name, json)
-            .map_err(|e| runtime_error(format!("{loop_name}: {e:#}")))?;
-        cursor = Some(last);
-        if rhai::INT::try_from(got).unwrap_or(0) < walk.size {
-            break;
-        }
-        if session.options().dry_run && batches == DRY_RUN_BATCHES {
-            dry_run_stopped = true;
-            break;
-        }
+            .save_cursor(&self.name, json)
+            .map(drop)
+            .map_err(|e| runtime_error(format!("{}: {e:#}", self.name)))
     }
-    let took = started.elapsed().as_secs_f64();
-    session.say(&format!(
-        "{loop_name}: {done} rows in {batches} batch{} ({took:.1}s, {:.0} rows/s){}",
-        if batches == 1 { "" } else { "es" },
-        done as f64 / took.max(1e-6),
-        if dry_run_stopped {
-            "; a dry run stops there, a real run goes on to the end"
-        } else {
-            ""
-        }
-    ));
-    Ok(done)
-}
 
-/// Holds the walk while the `throttle` closure returns true, waiting longer each time.
-fn throttled(
-    ctx: &NativeCallContext,
-    walk: &Walk,
-    loop_name: &str,
-    session: &crate::session::Session,
-) -> RhaiResult<()> {
-    let Some(throttle) = &walk.throttle else {
-        return Ok(());
-    };
-    let mut wait = FIRST_WAIT;
-    let mut said = false;
-    while throttle.call_within_context::<Dynamic>(ctx, ())?.as_bool() == Ok(true) {
-        if !said {
-            session.say(&format!(
-                "{loop_name}: throttled: waiting while `throttle` is true"
-            ));
-            said = true;
-        }
-        super::super::waiting::pause(wait)?;
-        wait = (wait * 2).min(LONGEST_WAIT);
-    }
-    if said {
-        session.say(&format!("{loop_name}: going on"));
-    }
-    Ok(())
-}
-
-/// One batch in a transaction of its own: its rows read and given to `f`. A failure that
-/// passes (see `DbError::passes`) rolls it back and tries it again after a backoff, up to
-/// [`TRIES`] times. The number of rows, and the key of the last.
-#[allow(clippy::too_many_arguments)]
-fn batch(
-    api: &Api,
-    ctx: &NativeCallContext,
-    conn: &Rc<Conn>,
-    walk: &Walk,
-    loop_name: &str,
-    sql: &str,
-    params: &Array,
-    f: &FnPtr,
-) -> RhaiResult<(usize, Array)> {
-    let mut wait = FIRST_WAIT;
-    for attempt in 1..=TRIES {
-        conn.forget_failure();
-        let mut got = 0;
-        let mut last = Array::new();
-        let outcome = conn.transaction(|| {
-            let rows = api.query(conn, sql, params.clone())?;
-            let rows = rows.into_array().unwrap_or_default();
-            got = rows.len();
-            if rows.is_empty() {
-                return Ok(Dynamic::UNIT);
-            }
-            last = walk.cursor_of(&rows)?;
-            f.call_within_context::<Dynamic>(ctx, (Dynamic::from_array(rows),))
-        });
-        let error = match outcome {
-            Ok(_) => return Ok((got, last)),
-            Err(TxError::Body(e)) => e,
-            Err(TxError::Db(e)) => api.error("db::batches", sql, &e),
+    /// Holds the walk while the `throttle` closure returns true, waiting longer each time.
+    fn throttled(&self) -> RhaiResult<()> {
+        let Some(throttle) = &self.walk.throttle else {
+            return Ok(());
         };
-        match conn.failure_passes() {
-            Some(why) if attempt < TRIES => {
-                api.session.say(&format!(
-                    "{loop_name}: the batch failed ({why}); trying it again in {:.2}s ({attempt} of {TRIES})",
-                    wait.as_secs_f64()
-                ));
-                super::super::waiting::pause(wait)?;
-                wait = (wait * 2).min(LONGEST_WAIT);
+        let mut wait = FIRST_WAIT;
+        let mut said = false;
+        while throttle
+            .call_within_context::<Dynamic>(self.ctx, ())?
+            .as_bool()
+            == Ok(true)
+        {
+            if !said {
+                self.say("throttled: waiting while `throttle` is true");
+                said = true;
             }
-            _ => return Err(error),
+            super::super::waiting::pause(wait)?;
+            wait = (wait * 2).min(LONGEST_WAIT);
+        }
+        if said {
+            self.say("going on");
+        }
+        Ok(())
+    }
+
+    /// The batch after `cursor` in a transaction of its own: its rows read and given to `f`.
+    /// A failure that passes (see `DbError::passes`) rolls it back and tries it again after a
+    /// backoff, up to [`TRIES`] times. The number of rows, and the key of the last.
+    fn batch(&self, cursor: Option<&Array>) -> RhaiResult<(usize, Array)> {
+        let sql = self.walk.sql(cursor.is_some());
+        let params = cursor.cloned().unwrap_or_default();
+        let mut wait = FIRST_WAIT;
+        let mut attempt = 1;
+        loop {
+            self.conn.forget_failure();
+            let mut got = 0;
+            let mut last = Array::new();
+            let outcome = self.conn.transaction(|| {
+                let rows = self.api.query(self.conn, &sql, params.clone())?;
+                let rows = rows.into_array().unwrap_or_default();
+                got = rows.len();
+                if rows.is_empty() {
+                    return Ok(Dynamic::UNIT);
+                }
+                last = self.walk.cursor_of(&rows)?;
+                self.f
+                    .call_within_context::<Dynamic>(self.ctx, (Dynamic::from_array(rows),))
+            });
+            let error = match outcome {
+                Ok(_) => return Ok((got, last)),
+                Err(TxError::Body(e)) => e,
+                Err(TxError::Db(e)) => self.api.error("db::batches", &sql, &e),
+            };
+            match self.conn.failure_passes() {
+                Some(why) if attempt < TRIES => {
+                    self.say(&format!(
+                        "the batch failed ({why}); trying it again in {:.2}s ({attempt} of {TRIES})",
+                        wait.as_secs_f64()
+                    ));
+                    super::super::waiting::pause(wait)?;
+                    wait = (wait * 2).min(LONGEST_WAIT);
+                    attempt += 1;
+                }
+                _ => return Err(error),
+            }
         }
     }
-    unreachable!("the last try returns")
 }
 
 #[cfg(test)]

@@ -197,7 +197,7 @@ fn copy_entries(
 }
 
 /// What a file that is not regular, a directory or a link is, for a message.
-pub(super) fn special(kind: FileType) -> &'static str {
+fn special(kind: FileType) -> &'static str {
     match kind {
         FileType::Fifo => "a FIFO",
         FileType::Socket => "a socket",

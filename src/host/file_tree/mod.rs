@@ -342,9 +342,8 @@ fn copy_file(from: &Path, to: &Path) -> at::Tree<()> {
             _ => TreeError::Io(to.into(), e),
         })?;
     let meta = output.metadata().map_err(|e| TreeError::Io(to.into(), e))?;
-    if !meta.is_file() {
-        let kind = rustix::fs::FileType::from_raw_mode(std::os::unix::fs::MetadataExt::mode(&meta));
-        return Err(TreeError::Special(to.into(), at::special(kind)));
+    if let Some(kind) = crate::small_file::kind_of(&meta) {
+        return Err(TreeError::Special(to.into(), kind));
     }
     let mode = input
         .metadata()
