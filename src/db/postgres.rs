@@ -36,6 +36,10 @@ const BATCH: usize = 1000;
 const TOKEN: &str = "select (extract(epoch from pg_catalog.now()) * 1000000)::int8, \
                      pg_catalog.current_setting('transaction_read_only')";
 
+/// Undoes a guarded statement that failed in its savepoint, leaving the fence as it was.
+const UNDO_STATEMENT: &str =
+    "ROLLBACK TO SAVEPOINT adminsh_statement; RELEASE SAVEPOINT adminsh_statement";
+
 /// [`TOKEN`]'s row as the token.
 fn token(row: &tokio_postgres::Row) -> String {
     let (started, read_only): (i64, String) = (row.get(0), row.get(1));
@@ -408,9 +412,7 @@ impl Backend for Postgres {
             Ok(bound) => bound,
             Err(e) => {
                 if saved_first {
-                    let _ = self.control(
-                        "ROLLBACK TO SAVEPOINT adminsh_statement; RELEASE SAVEPOINT adminsh_statement",
-                    );
+                    let _ = self.control(UNDO_STATEMENT);
                 }
                 return Err(e);
             }
@@ -436,9 +438,7 @@ impl Backend for Postgres {
         let rows = match done {
             Ok(rows) => rows,
             Err(e) => {
-                let _ = self.control(
-                    "ROLLBACK TO SAVEPOINT adminsh_statement; RELEASE SAVEPOINT adminsh_statement",
-                );
+                let _ = self.control(UNDO_STATEMENT);
                 return Err(read_only(self.failed(sql, &e)));
             }
         };
