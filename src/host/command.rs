@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rhai::{Array, Blob, Dynamic, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext};
 
+use super::callback::Callback;
 use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::limits::MAX_TIMEOUT_SECONDS;
 use crate::process::{self, Captured, Output, Spec, Stage};
@@ -205,6 +206,7 @@ fn each_line(
 ) -> RhaiResult<rhai::INT> {
     let mut failure = None;
     let mut warned = false;
+    let mut each = Callback::new(ctx, each);
     let mut callback = |line: &[u8]| {
         let line = if let Ok(line) = std::str::from_utf8(line) {
             line.to_owned()
@@ -215,7 +217,7 @@ fn each_line(
             }
             String::from_utf8_lossy(line).into_owned()
         };
-        match each.call_within_context::<Dynamic>(ctx, (line,)) {
+        match each.call((line,)) {
             Ok(go_on) => go_on.as_bool().unwrap_or(true),
             Err(e) => {
                 failure = Some(e);

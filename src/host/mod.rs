@@ -2,6 +2,7 @@
 //! the toolkit in `def.rs`; this file only assembles them: `engine` builds the one Engine both
 //! the script runner and the console use. Callers outside `host/` see this face only.
 
+mod callback;
 mod codec;
 mod command;
 mod config;

@@ -8,8 +8,9 @@ use std::io::{IsTerminal, Write};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use rhai::{Array, Dynamic, FnPtr, NativeCallContext};
+use rhai::{Array, FnPtr, NativeCallContext};
 
+use super::callback::Callback;
 use super::def::{Host, RhaiResult, rows};
 
 /// Redraws at most this often on a terminal.
@@ -151,8 +152,9 @@ pub(super) fn register(host: &mut Host) {
 
 fn each_progress(ctx: &NativeCallContext, items: Array, each: &FnPtr) -> RhaiResult<()> {
     let bar = Progress::new(items.len() as u64);
+    let mut each = Callback::new(ctx, each);
     for item in items {
-        let _ = each.call_within_context::<Dynamic>(ctx, (item,))?;
+        let _ = each.call((item,))?;
         bar.inc(1);
     }
     bar.finish();

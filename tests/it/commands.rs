@@ -332,3 +332,64 @@ fn a_failure_quotes_the_first_and_the_last_lines_of_stderr() {
     assert!(error.contains("  | boom (RuntimeError)\n"), "{error}");
     assert!(error.contains("  | … 11 more lines …\n"), "{error}");
 }
+
+/// A closure a host loop calls once per line, row or item sees what the script sees where the
+/// closure was written: the variables it captured (and changes them), the script's functions,
+/// the module's own functions when written inside a module, and a named
+/// function's pointer; an error inside it names the closure's line. Each shape runs through
+/// `each_line`, `db::each` and `each_progress`, which share one way of calling.
+#[test]
+fn closures_called_per_line_see_the_scope_they_were_written_in() {
+    let module = "fn twice(x) { x * 2 }\n\
+                  fn sum(source) { let n = 0; source.call(|l| { n += twice(parse_int(l)); }); n }\n";
+    let loops = [
+        "|f| cmd(\"seq\", [\"3\"]).each_line(f)",
+        "|f| db::each(\"select 1 as v union all select 2 union all select 3\", [], |r| f.call(`${r.v}`))",
+        "|f| each_progress([\"1\", \"2\", \"3\"], f)",
+    ];
+    let shapes: [(&str, &str); 5] = [
+        (
+            "let n = 0; source.call(|l| { n += parse_int(l); }); print(n);",
+            "6\n",
+        ),
+        (
+            "fn sq(x) { x * x } let n = 0; source.call(|l| { n += sq(parse_int(l)); }); print(n);",
+            "14\n",
+        ),
+        ("print(m::sum(source));", "12\n"),
+        (
+            "const OFFSET = 100; let seen = []; source.call(|l| seen.push(OFFSET + parse_int(l))); print(seen);",
+            "[101, 102, 103]\n",
+        ),
+        (
+            "let seen = []; source.call(|l| { let inner = 0; cmd(\"seq\", [l]).each_line(|x| inner += 1); seen.push(inner); }); print(seen);",
+            "[1, 2, 3]\n",
+        ),
+    ];
+    for source in loops {
+        for (body, expected) in shapes {
+            let script = format!(
+                "import \"m\" as m;\nimport \"std/db\" as db;\nlet source = {source};\n{body}\n"
+            );
+            Test::new()
+                .env("DATABASE_URL", "sqlite:///app.db?mode=rwc")
+                .script("m", module)
+                .script("job", &script)
+                .args(&["job"])
+                .stdout(expected)
+                .any_stderr()
+                .run();
+        }
+        let failing = format!(
+            "import \"std/db\" as db;\nlet source = {source};\nsource.call(|l| {{\n    if l == \"2\" {{ throw `bad line ${{l}}`; }}\n}});\nprint(\"not reached\");\n"
+        );
+        Test::new()
+            .env("DATABASE_URL", "sqlite:///app.db?mode=rwc")
+            .script("job", &failing)
+            .args(&["job"])
+            .status(1)
+            .stderr_contains("bad line 2")
+            .stderr_contains("job.rhai:4:")
+            .run();
+    }
+}

@@ -11,6 +11,7 @@ use rhai::{Array, Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::Db;
 use crate::db::{self, Conn, DbError, EachError, ErrorKind, Mode, Rows, TxError};
+use crate::host::callback::Callback;
 use crate::host::control;
 use crate::host::def::{RhaiResult, runtime_error};
 use crate::interrupt;
@@ -180,12 +181,11 @@ impl Api {
             &params,
             |c| {
                 let mut tag = None;
+                let mut f = Callback::new(ctx, f);
                 let mut call = |columns: &Rc<[String]>, values: Vec<Dynamic>| {
                     let tag = *tag.get_or_insert_with(|| db::tag_for(columns));
                     let row = db::row_map(columns, values, tag);
-                    let answer: Dynamic = f
-                        .call_within_context(ctx, (row,))
-                        .map_err(EachError::Script)?;
+                    let answer = f.call((row,)).map_err(EachError::Script)?;
                     Ok(answer.as_bool() != Ok(false))
                 };
                 match c.each(sql, &params, &mut call) {
