@@ -22,8 +22,7 @@ use std::rc::Rc;
 use rhai::{Array, Dynamic, EvalAltResult};
 
 pub(crate) use conn::{Conn, TxError};
-use sql::Dialect;
-pub(crate) use sql::{data_modifying_with, first_keyword, place};
+pub(crate) use sql::{Dialect, data_modifying_with, first_keyword, place};
 pub(crate) use value::{Rows, columns_of, keys_in_order, row_map, shown, table, tag_for};
 
 /// An error the database (or its driver) gave.

@@ -136,6 +136,86 @@ fn all_behaviours(db: &Db) {
     recorded(db);
     exec_many_is_all_or_nothing(db);
     batches_resume_at_the_next_batch_after_a_kill(db);
+    batches_survive_kills_at_random_moments(db);
+}
+
+/// A backfill whose work is not idempotent (`v = v + 1`), killed with SIGKILL at random
+/// moments and run again each time until it finishes. With `exactly_once` (the cursor
+/// committed in each batch's transaction) every row is changed exactly once; without it, at
+/// least once, and no row is skipped. The seed of the moments is in every failure message.
+fn batches_survive_kills_at_random_moments(db: &Db) {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        | 1;
+    let mut state = u64::from(seed);
+    let mut next_delay = move || {
+        // xorshift: moments spread from 0 to 300 ms after the start, while a whole walk
+        // (200 batches of at least 5 ms) takes longer.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        Duration::from_millis(state % 300)
+    };
+    let rows = 20_000;
+    for exactly_once in [true, false] {
+        db.sql("drop table if exists counted");
+        db.sql("create table counted (id integer primary key, v integer not null)");
+        db.app()
+            .args(&[
+                "-e",
+                &format!("let sets = []; for i in 1..={rows} {{ sets.push([i]); }} db::exec_many(\"insert into counted (id, v) values ($1, 0)\", sets)"),
+            ])
+            .stdout(&format!("{rows}\n"))
+            .run();
+        let script = format!(
+            r#"
+            step("count", || {{
+                db::batches(#{{table: "counted", size: 100, exactly_once: {exactly_once}}}, |rows| {{
+                    db::exec("update counted set v = v + 1 where id >= $1 and id <= $2", [rows[0].id, rows[rows.len() - 1].id]);
+                    sleep(0.005);
+                }});
+            }});
+            "#
+        );
+        let app = db.app().script("count", &script);
+        let mut kills = 0;
+        let mut finished = false;
+        while kills < 8 && !finished {
+            let mut child = app.spawn(&["count"]);
+            std::thread::sleep(next_delay());
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "{} seed {seed}: {status}", db.name());
+                finished = true;
+            } else {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+        let context = format!(
+            "{} seed {seed}, exactly_once {exactly_once}, {kills} kills",
+            db.name()
+        );
+        assert!(kills >= 3, "{context}: the walk ended before it was killed");
+        if !finished {
+            let last = app.command_with(&["count"]).output().unwrap();
+            assert!(last.status.success(), "{context}: {last:?}");
+        }
+        assert_eq!(
+            db.count("counted where v = 0"),
+            "0",
+            "{context}: a row was skipped"
+        );
+        if exactly_once {
+            assert_eq!(
+                db.count("counted where v <> 1"),
+                "0",
+                "{context}: a row changed twice"
+            );
+        }
+    }
 }
 
 /// A backfill with `db::batches` in a step, killed with SIGKILL in the middle of a batch:

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use super::api::Api;
+use super::ledger::Ledger;
 use crate::db::{Conn, TxError};
 use crate::host::def::{RhaiResult, runtime_error};
 
@@ -44,6 +45,8 @@ struct Walk {
     filter: Option<String>,
     columns: String,
     throttle: Option<FnPtr>,
+    /// The cursor kept in the app's database, in each batch's transaction (`ledger.rs`).
+    exactly_once: bool,
 }
 
 impl Walk {
@@ -55,6 +58,7 @@ impl Walk {
             filter: None,
             columns: "*".to_owned(),
             throttle: None,
+            exactly_once: false,
         };
         for (name, value) in options {
             match name.as_str() {
@@ -91,9 +95,17 @@ impl Walk {
                         ))
                     })?);
                 }
+                "exactly_once" => {
+                    walk.exactly_once = value.as_bool().map_err(|_| {
+                        runtime_error(format!(
+                            "db::batches: `exactly_once` is true or false, not {}",
+                            crate::kind::of(value)
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(runtime_error(format!(
-                        "db::batches: unknown option `{other}` (the options are table, key, size, where, columns and throttle)"
+                        "db::batches: unknown option `{other}` (the options are table, key, size, where, columns, throttle and exactly_once)"
                     )));
                 }
             }
@@ -192,6 +204,8 @@ struct Walker<'a> {
     /// `db::batches TABLE`: how its lines start, and its cursor's name in the checkpoint.
     name: String,
     f: &'a FnPtr,
+    /// Where the cursor is kept when it commits with each batch.
+    ledger: Option<Ledger>,
 }
 
 /// Walks the batches; the number of rows the callback was given.
@@ -204,6 +218,11 @@ pub(super) fn batches(
 ) -> RhaiResult<rhai::INT> {
     let walk = Walk::from(options)?;
     let name = format!("db::batches {}", walk.table);
+    let ledger = if walk.exactly_once {
+        Ledger::open(api, conn, &name)?
+    } else {
+        None
+    };
     let walker = Walker {
         api,
         ctx,
@@ -211,6 +230,7 @@ pub(super) fn batches(
         walk,
         name,
         f,
+        ledger,
     };
     walker.run()
 }
@@ -261,7 +281,13 @@ impl Walker<'_> {
     /// Where an earlier run of this step stopped, said; `None` to start at the beginning.
     fn resumed(&self) -> RhaiResult<Option<Array>> {
         let session = &self.api.session;
-        let Some(json) = session.steps.borrow().cursor(&self.name) else {
+        let kept = match &self.ledger {
+            Some(ledger) => ledger
+                .resumed(self.api, self.conn)?
+                .and_then(|text| serde_json::from_str(&text).ok()),
+            None => session.steps.borrow().cursor(&self.name),
+        };
+        let Some(json) = kept else {
             return Ok(None);
         };
         let keys: Array = rhai::serde::to_dynamic(&json)
@@ -289,13 +315,19 @@ impl Walker<'_> {
         Ok(Some(keys))
     }
 
-    /// Saves where the walk is, in the step's checkpoint (nothing outside a step).
+    /// `last` as the JSON a cursor is kept as.
+    fn json(&self, last: &Array) -> RhaiResult<serde_json::Value> {
+        rhai::serde::from_dynamic::<serde_json::Value>(&Dynamic::from_array(last.clone()))
+            .map_err(|e| runtime_error(format!("{}: a key that cannot be saved: {e}", self.name)))
+    }
+
+    /// Saves where the walk is, in the step's checkpoint (nothing outside a step; nothing
+    /// with a ledger, which saved it with the batch).
     fn save(&self, last: &Array) -> RhaiResult<()> {
-        let json =
-            rhai::serde::from_dynamic::<serde_json::Value>(&Dynamic::from_array(last.clone()))
-                .map_err(|e| {
-                    runtime_error(format!("{}: a key that cannot be saved: {e}", self.name))
-                })?;
+        if self.ledger.is_some() {
+            return Ok(());
+        }
+        let json = self.json(last)?;
         self.api
             .session
             .steps
@@ -350,8 +382,14 @@ impl Walker<'_> {
                     return Ok(Dynamic::UNIT);
                 }
                 last = self.walk.cursor_of(&rows)?;
-                self.f
-                    .call_within_context::<Dynamic>(self.ctx, (Dynamic::from_array(rows),))
+                let done = self
+                    .f
+                    .call_within_context::<Dynamic>(self.ctx, (Dynamic::from_array(rows),))?;
+                if let Some(ledger) = &self.ledger {
+                    let after = self.json(&last)?.to_string();
+                    ledger.save(self.api, self.conn, &self.name, &after)?;
+                }
+                Ok(done)
             });
             let error = match outcome {
                 Ok(_) => return Ok((got, last)),
@@ -419,6 +457,10 @@ mod tests {
             (
                 r#"#{table: "t", where: 1}"#,
                 "`where` is a string, not an int",
+            ),
+            (
+                r#"#{table: "t", exactly_once: "yes"}"#,
+                "`exactly_once` is true or false, not a string",
             ),
             (r#"#{table: "t", limit: 1}"#, "unknown option `limit`"),
         ] {

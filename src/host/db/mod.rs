@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 mod api;
 mod batches;
+mod ledger;
 
 use super::def::{Host, RhaiResult};
 use crate::db::Conn;
