@@ -274,7 +274,7 @@ fn decode(captured: Captured, session: &Session, spec: &Spec) -> ImmutableString
     text
 }
 
-fn warn_not_utf8(session: &Session, spec: &Spec) {
+pub(super) fn warn_not_utf8(session: &Session, spec: &Spec) {
     crate::log::emit(
         crate::log::Level::Warn,
         &format!(

@@ -2,6 +2,7 @@
 //! the toolkit in `def.rs`; this file only assembles them: `engine` builds the one Engine both
 //! the script runner and the console use. Callers outside `host/` see this face only.
 
+mod batches;
 mod callback;
 mod codec;
 mod command;
@@ -20,6 +21,7 @@ mod http;
 mod lines;
 mod messages;
 mod modules;
+mod pace;
 mod procfile;
 mod progress;
 mod prompt;
@@ -81,6 +83,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
         .with_native("db", db),
     );
     command::register(&mut host, session);
+    batches::register(&mut host, session);
     config::register(&mut host, session);
     control::register(&mut host, session);
     data::register(&mut host);
@@ -175,6 +178,8 @@ mod tests {
             "bool" => vec![TypeId::of::<bool>()],
             "char" => vec![TypeId::of::<char>()],
             "Array" => vec![TypeId::of::<Array>()],
+            "Range" => vec![TypeId::of::<std::ops::Range<rhai::INT>>()],
+            "RangeInclusive" => vec![TypeId::of::<std::ops::RangeInclusive<rhai::INT>>()],
             "Map" => vec![TypeId::of::<Map>()],
             "Blob" => vec![TypeId::of::<Blob>()],
             "FnPtr" | "Fn" => vec![TypeId::of::<FnPtr>()],

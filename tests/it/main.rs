@@ -7,6 +7,7 @@
 mod support;
 
 mod attack_files;
+mod batches;
 mod cli;
 mod closed_pipes;
 mod commands;

@@ -129,6 +129,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         Example::Needs("a PostgreSQL database with a `users` table of emails"),
     ),
     (
+        "step(\"notify\", || {",
+        Example::Needs("a webhook to call at hooks.example.com"),
+    ),
+    (
         "mkdir(\"log/archive\");",
         Example::Runs(with_files, &[], &[Tool::Postgres]),
     ),

@@ -13,29 +13,23 @@
 //! time it still does; a batch that failed for a reason that passes (a deadlock, a
 //! serialization failure, a lock wait that timed out) is tried again after a backoff.
 
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use super::api::Api;
 use super::ledger::Ledger;
-use crate::db::{Conn, TxError};
+use crate::db::{Conn, Dialect, TxError};
 use crate::host::def::{RhaiResult, runtime_error};
+use crate::host::pace::{self, FIRST_WAIT, LONGEST_WAIT, Pace};
 
 /// Rows a batch holds unless the script says.
 const DEFAULT_SIZE: rhai::INT = 1000;
 /// The most rows a batch may hold: a batch is one transaction, and its rows sit in memory.
 const MAX_SIZE: rhai::INT = 100_000;
-/// The first wait of a throttled walk or of a batch tried again; each next one is twice as
-/// long, up to [`LONGEST_WAIT`].
-const FIRST_WAIT: Duration = Duration::from_millis(250);
-const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// How many times a batch is tried before its passing failure stops the run.
 const TRIES: u32 = 5;
-/// How many batches a dry run walks (in the sandbox, rolled back): enough to see the work and
-/// its pace, without walking 50 million rows to change nothing.
-const DRY_RUN_BATCHES: u64 = 3;
 
 /// What `db::batches` walks.
 struct Walk {
@@ -87,14 +81,7 @@ impl Walk {
                 }
                 "where" => walk.filter = Some(text_of("where", value)?),
                 "columns" => walk.columns = text_of("columns", value)?,
-                "throttle" => {
-                    walk.throttle = Some(value.clone().try_cast::<FnPtr>().ok_or_else(|| {
-                        runtime_error(format!(
-                            "db::batches: `throttle` is a closure (`|| replica_lag() > 5`), not {}",
-                            crate::kind::of(value)
-                        ))
-                    })?);
-                }
+                "throttle" => walk.throttle = Some(pace::throttle_of("db::batches", value)?),
                 "exactly_once" => {
                     walk.exactly_once = value.as_bool().map_err(|_| {
                         runtime_error(format!(
@@ -203,6 +190,7 @@ struct Walker<'a> {
     walk: Walk,
     /// `db::batches TABLE`: how its lines start, and its cursor's name in the checkpoint.
     name: String,
+    pace: RefCell<Pace<'a>>,
     f: &'a FnPtr,
     /// Where the cursor is kept when it commits with each batch.
     ledger: Option<Ledger>,
@@ -223,12 +211,14 @@ pub(super) fn batches(
     } else {
         None
     };
+    let pace = RefCell::new(Pace::new(&api.session, name.clone(), "rows"));
     let walker = Walker {
         api,
         ctx,
         conn,
         walk,
         name,
+        pace,
         f,
         ledger,
     };
@@ -237,55 +227,77 @@ pub(super) fn batches(
 
 impl Walker<'_> {
     fn say(&self, text: &str) {
-        self.api.session.say(&format!("{}: {text}", self.name));
+        self.pace.borrow().say(text);
     }
 
     fn run(&self) -> RhaiResult<rhai::INT> {
-        let session = &self.api.session;
         let mut cursor = self.resumed()?;
-        let started = Instant::now();
-        let (mut done, mut batches): (rhai::INT, u64) = (0, 0);
-        let mut dry_run_stopped = false;
+        if cursor.is_none()
+            && self.walk.filter.is_none()
+            && let Some(total) = self.estimate()
+        {
+            self.pace.borrow_mut().expect(total);
+        }
         loop {
-            self.throttled()?;
+            pace::throttled(&self.pace.borrow(), self.ctx, self.walk.throttle.as_ref())?;
             let (got, last) = self.batch(cursor.as_ref())?;
             if got == 0 {
                 break;
             }
-            batches += 1;
-            done += rhai::INT::try_from(got).unwrap_or(rhai::INT::MAX);
             self.save(&last)?;
             cursor = Some(last);
-            if rhai::INT::try_from(got).unwrap_or(0) < self.walk.size {
-                break;
-            }
-            if session.options().dry_run && batches == DRY_RUN_BATCHES {
-                dry_run_stopped = true;
+            let go_on = self.pace.borrow_mut().batch_done(got as u64);
+            if !go_on || rhai::INT::try_from(got).unwrap_or(0) < self.walk.size {
                 break;
             }
         }
-        let took = started.elapsed().as_secs_f64();
-        self.say(&format!(
-            "{done} rows in {batches} batch{} ({took:.1}s, {:.0} rows/s){}",
-            if batches == 1 { "" } else { "es" },
-            done as f64 / took.max(1e-6),
-            if dry_run_stopped {
-                "; a dry run stops there, a real run goes on to the end"
-            } else {
-                ""
-            }
-        ));
-        Ok(done)
+        let done = self.pace.borrow().finish();
+        Ok(rhai::INT::try_from(done).unwrap_or(rhai::INT::MAX))
+    }
+
+    /// The table's rows as the database estimates them without reading it (`PostgreSQL`'s and
+    /// `MySQL`'s statistics; `SQLite`'s count, which has none), for progress lines; `None` when
+    /// the database has no estimate.
+    fn estimate(&self) -> Option<u64> {
+        let table = &self.walk.table;
+        let (sql, params): (&str, Vec<Dynamic>) = match self.conn.dialect() {
+            Dialect::Postgres => (
+                "select reltuples::bigint from pg_class where oid = to_regclass($1)",
+                vec![table.clone().into()],
+            ),
+            Dialect::Mysql => (
+                "select table_rows from information_schema.tables where table_schema = database() and table_name = $1",
+                vec![table.clone().into()],
+            ),
+            Dialect::Sqlite => return self.count_sqlite(),
+        };
+        let n = self
+            .api
+            .scalar(self.conn, sql, params)
+            .ok()?
+            .as_int()
+            .ok()?;
+        u64::try_from(n).ok().filter(|n| *n > 0)
+    }
+
+    fn count_sqlite(&self) -> Option<u64> {
+        let sql = format!("select count(*) from {}", self.walk.table);
+        let n = self
+            .api
+            .scalar(self.conn, &sql, Array::new())
+            .ok()?
+            .as_int()
+            .ok()?;
+        u64::try_from(n).ok()
     }
 
     /// Where an earlier run of this step stopped, said; `None` to start at the beginning.
     fn resumed(&self) -> RhaiResult<Option<Array>> {
-        let session = &self.api.session;
         let kept = match &self.ledger {
             Some(ledger) => ledger
                 .resumed(self.api, self.conn)?
                 .and_then(|text| serde_json::from_str(&text).ok()),
-            None => session.steps.borrow().cursor(&self.name),
+            None => self.api.session.steps.borrow().cursor(&self.name),
         };
         let Some(json) = kept else {
             return Ok(None);
@@ -310,7 +322,7 @@ impl Walker<'_> {
         };
         self.say(&format!(
             "resuming after {names} = {} (where an earlier run stopped)",
-            session.redact(&values)
+            self.api.session.redact(&values)
         ));
         Ok(Some(keys))
     }
@@ -335,31 +347,6 @@ impl Walker<'_> {
             .save_cursor(&self.name, json)
             .map(drop)
             .map_err(|e| runtime_error(format!("{}: {e:#}", self.name)))
-    }
-
-    /// Holds the walk while the `throttle` closure returns true, waiting longer each time.
-    fn throttled(&self) -> RhaiResult<()> {
-        let Some(throttle) = &self.walk.throttle else {
-            return Ok(());
-        };
-        let mut wait = FIRST_WAIT;
-        let mut said = false;
-        while throttle
-            .call_within_context::<Dynamic>(self.ctx, ())?
-            .as_bool()
-            == Ok(true)
-        {
-            if !said {
-                self.say("throttled: waiting while `throttle` is true");
-                said = true;
-            }
-            super::super::waiting::pause(wait)?;
-            wait = (wait * 2).min(LONGEST_WAIT);
-        }
-        if said {
-            self.say("going on");
-        }
-        Ok(())
     }
 
     /// The batch after `cursor` in a transaction of its own: its rows read and given to `f`.
@@ -402,7 +389,7 @@ impl Walker<'_> {
                         "the batch failed ({why}); trying it again in {:.2}s ({attempt} of {TRIES})",
                         wait.as_secs_f64()
                     ));
-                    super::super::waiting::pause(wait)?;
+                    crate::host::waiting::pause(wait)?;
                     wait = (wait * 2).min(LONGEST_WAIT);
                     attempt += 1;
                 }

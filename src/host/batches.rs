@@ -1,0 +1,304 @@
+//! `batches(items, size, |batch| ...)` and `cmd(...).batches(size, |lines| ...)`: an array, or
+//! a command's stdout lines as they come, handed to a closure `size` at a time, with the pace
+//! of `db::batches` (a throttle, progress lines, the dry run's stop after three batches, a
+//! summary). In a step, how many items the batches that finished held is saved in the step's
+//! checkpoint after each one, so a run killed at any moment, run again, skips them and goes on
+//! with the batch that was running: at least once, so a batch's work must be safe to do twice.
+//! A command is run again from its start and its first lines skipped: its output must come in
+//! the same order each time (a sorted list, a file).
+
+use std::ops::{Range, RangeInclusive};
+use std::rc::Rc;
+
+use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+
+use super::callback::Callback;
+use super::command::{Cmd, into_rhai, warn_not_utf8};
+use super::def::{Host, RhaiResult, rows, runtime_error};
+use super::pace::{self, Pace};
+use crate::process::Output;
+use crate::session::Session;
+
+/// Items a batch holds unless the script says.
+const DEFAULT_SIZE: u64 = 1000;
+/// The most items a batch may hold: they sit in memory together.
+const MAX_SIZE: u64 = 100_000;
+
+/// What a `batches` call was asked for.
+struct Plan {
+    size: u64,
+    throttle: Option<FnPtr>,
+    /// The cursor's name in the checkpoint, and how the walk's lines start.
+    name: String,
+}
+
+impl Plan {
+    /// From `size` as an int or `#{size, throttle, name}`.
+    fn from(how: &Dynamic, default_name: String) -> RhaiResult<Plan> {
+        let mut plan = Plan {
+            size: DEFAULT_SIZE,
+            throttle: None,
+            name: default_name,
+        };
+        if how.is_int() {
+            plan.size = size_of(how)?;
+            return Ok(plan);
+        }
+        let Some(options) = how.read_lock::<Map>() else {
+            return Err(runtime_error(format!(
+                "batches: give a batch size (`500`) or options (`#{{size: 500}}`), not {}",
+                crate::kind::of(how)
+            )));
+        };
+        for (option, value) in options.iter() {
+            match option.as_str() {
+                "size" => plan.size = size_of(value)?,
+                "throttle" => plan.throttle = Some(pace::throttle_of("batches", value)?),
+                "name" => {
+                    plan.name = value
+                        .clone()
+                        .into_string()
+                        .ok()
+                        .filter(|n| !n.trim().is_empty())
+                        .map(|n| format!("batches {n}"))
+                        .ok_or_else(|| {
+                            runtime_error(format!(
+                                "batches: `name` is a string, not {}",
+                                crate::kind::of(value)
+                            ))
+                        })?;
+                }
+                other => {
+                    return Err(runtime_error(format!(
+                        "batches: unknown option `{other}` (the options are size, throttle and name)"
+                    )));
+                }
+            }
+        }
+        Ok(plan)
+    }
+}
+
+fn size_of(value: &Dynamic) -> RhaiResult<u64> {
+    value
+        .as_int()
+        .ok()
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| (1..=MAX_SIZE).contains(n))
+        .ok_or_else(|| {
+            runtime_error(format!(
+                "batches: the size is a number of items from 1 to {MAX_SIZE}, not {value}"
+            ))
+        })
+}
+
+/// Items arriving one at a time, handed on a batch at a time.
+struct Feeder<'a, 'c> {
+    session: &'a Session,
+    ctx: &'a NativeCallContext<'c>,
+    f: Callback<'a, 'c>,
+    plan: Plan,
+    pace: Pace<'a>,
+    /// Items an earlier run finished, skipped as they come again.
+    skip: u64,
+    seen: u64,
+    batch: Array,
+    stopped: bool,
+}
+
+impl<'a, 'c> Feeder<'a, 'c> {
+    fn new(
+        session: &'a Session,
+        ctx: &'a NativeCallContext<'c>,
+        f: &'a FnPtr,
+        plan: Plan,
+        unit: &'static str,
+    ) -> RhaiResult<Self> {
+        let pace = Pace::new(session, plan.name.clone(), unit);
+        let skip = match session.steps.borrow().cursor(&plan.name) {
+            None => 0,
+            Some(kept) => kept.as_u64().ok_or_else(|| {
+                runtime_error(format!(
+                    "{}: the checkpoint's cursor {kept} is not a count of {unit}",
+                    plan.name
+                ))
+            })?,
+        };
+        if skip > 0 {
+            pace.say(&format!(
+                "resuming after {skip} {unit} (where an earlier run stopped)"
+            ));
+        }
+        Ok(Feeder {
+            session,
+            ctx,
+            f: Callback::new(ctx, f),
+            batch: Array::with_capacity(usize::try_from(plan.size).unwrap_or(0)),
+            plan,
+            pace,
+            skip,
+            seen: 0,
+            stopped: false,
+        })
+    }
+
+    /// Takes the next item; `false` once the walk has stopped (a dry run's last batch).
+    fn push(&mut self, item: Dynamic) -> RhaiResult<bool> {
+        self.seen += 1;
+        if self.seen <= self.skip {
+            return Ok(true);
+        }
+        self.batch.push(item);
+        if self.batch.len() as u64 == self.plan.size {
+            self.flush()?;
+        }
+        Ok(!self.stopped)
+    }
+
+    fn flush(&mut self) -> RhaiResult<()> {
+        if self.batch.is_empty() || self.stopped {
+            return Ok(());
+        }
+        pace::throttled(&self.pace, self.ctx, self.plan.throttle.as_ref())?;
+        let batch = std::mem::replace(
+            &mut self.batch,
+            Array::with_capacity(usize::try_from(self.plan.size).unwrap_or(0)),
+        );
+        let n = batch.len() as u64;
+        let _ = self.f.call((Dynamic::from_array(batch),))?;
+        self.session
+            .steps
+            .borrow_mut()
+            .save_cursor(&self.plan.name, serde_json::json!(self.seen))
+            .map_err(|e| runtime_error(format!("{}: {e:#}", self.plan.name)))?;
+        self.stopped = !self.pace.batch_done(n);
+        Ok(())
+    }
+
+    /// The items are all in: the last batch, then the summary; the items walked.
+    fn finish(mut self) -> RhaiResult<rhai::INT> {
+        self.flush()?;
+        let done = self.pace.finish();
+        Ok(rhai::INT::try_from(done).unwrap_or(rhai::INT::MAX))
+    }
+}
+
+/// An array's items, or a range's numbers (`1..=50_000_000`, never all in memory at once).
+fn of_items(
+    session: &Session,
+    ctx: &NativeCallContext,
+    items: impl Iterator<Item = Dynamic>,
+    how: &Dynamic,
+    f: &FnPtr,
+) -> RhaiResult<rhai::INT> {
+    let plan = Plan::from(how, "batches".to_owned())?;
+    let mut feeder = Feeder::new(session, ctx, f, plan, "items")?;
+    if let (_, Some(total)) = items.size_hint() {
+        feeder.pace.expect(total as u64);
+    }
+    for item in items {
+        if !feeder.push(item)? {
+            break;
+        }
+    }
+    feeder.finish()
+}
+
+/// A command's stdout lines. A command that fails leaves its last, partial batch undone (the
+/// next run resumes before it) and is the script's error.
+fn of_lines(
+    session: &Session,
+    ctx: &NativeCallContext,
+    c: &Cmd,
+    how: &Dynamic,
+    f: &FnPtr,
+) -> RhaiResult<rhai::INT> {
+    let shown = c.0.shown(&session.redactor());
+    let plan = Plan::from(how, format!("batches `{shown}`"))?;
+    let mut feeder = Feeder::new(session, ctx, f, plan, "lines")?;
+    let mut failure = None;
+    let mut warned = false;
+    let mut each = |line: &[u8]| {
+        let line = if let Ok(line) = std::str::from_utf8(line) {
+            line.to_owned()
+        } else {
+            if !warned {
+                warned = true;
+                warn_not_utf8(session, &c.0);
+            }
+            String::from_utf8_lossy(line).into_owned()
+        };
+        match feeder.push(line.into()) {
+            Ok(go_on) => go_on,
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        }
+    };
+    let finished = session.run(&c.0, Output::Lines(&mut each));
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    // A command stopped because the walk stopped (a dry run) has not failed.
+    if !feeder.stopped {
+        finished.map_err(into_rhai)?;
+    }
+    feeder.finish()
+}
+
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
+    rows!(host, session;
+        "batches", "items: Array, size: ?, callback: FnPtr -> int",
+            "Calls `callback` with the items `size` at a time (or #{size, throttle, name}); in a step, a killed run resumes after the last batch done",
+            move |ctx: NativeCallContext, items: Array, how: Dynamic, f: FnPtr| of_items(&session, &ctx, items.into_iter(), &how, &f);
+        "batches", "numbers: Range, size: ?, callback: FnPtr -> int",
+            "Calls `callback` with the numbers of `range(a, b)` `size` at a time, as for an array",
+            move |ctx: NativeCallContext, numbers: Range<rhai::INT>, how: Dynamic, f: FnPtr| {
+                of_items(&session, &ctx, numbers.map(Dynamic::from_int), &how, &f)
+            };
+        "batches", "numbers: RangeInclusive, size: ?, callback: FnPtr -> int",
+            "Calls `callback` with the numbers of `a..=b` `size` at a time, as for an array",
+            move |ctx: NativeCallContext, numbers: RangeInclusive<rhai::INT>, how: Dynamic, f: FnPtr| {
+                of_items(&session, &ctx, numbers.map(Dynamic::from_int), &how, &f)
+            };
+        "batches", "cmd: Cmd, size: ?, callback: FnPtr -> int",
+            "Runs it, calling `callback` with its stdout lines `size` at a time (or #{size, throttle, name}); in a step, a killed run resumes after the last batch done",
+            move |ctx: NativeCallContext, c: &mut Cmd, how: Dynamic, f: FnPtr| of_lines(&session, &ctx, c, &how, &f);
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(how: &str) -> RhaiResult<Plan> {
+        let value: Dynamic = rhai::Engine::new().eval(how).unwrap();
+        Plan::from(&value, "batches".into())
+    }
+
+    #[test]
+    fn sizes_and_options_are_checked_naming_what_is_wrong() {
+        assert_eq!(plan("500").unwrap().size, 500);
+        assert_eq!(plan("#{size: 7}").unwrap().size, 7);
+        assert_eq!(plan("#{}").unwrap().size, DEFAULT_SIZE);
+        assert_eq!(plan(r#"#{name: "ids"}"#).unwrap().name, "batches ids");
+        for (how, says) in [
+            ("0", "the size is a number of items from 1 to 100000, not 0"),
+            ("-3", "from 1 to 100000, not -3"),
+            ("100001", "from 1 to 100000, not 100001"),
+            ("#{size: 1.5}", "not 1.5"),
+            (
+                "\"10\"",
+                "give a batch size (`500`) or options (`#{size: 500}`), not a string",
+            ),
+            ("#{throttle: 1}", "`throttle` is a closure"),
+            ("#{name: 1}", "`name` is a string, not an int"),
+            ("#{name: \"\"}", "`name` is a string"),
+            ("#{limit: 1}", "unknown option `limit`"),
+        ] {
+            let error = plan(how).err().unwrap().to_string();
+            assert!(error.contains(says), "{how}: {error}");
+        }
+    }
+}

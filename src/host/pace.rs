@@ -1,0 +1,209 @@
+//! The pace of a walk in batches (`db::batches`, `batches`): the throttle asked before each
+//! batch, the progress line said every [`PROGRESS_EVERY`] while it runs (items, items/s, and
+//! the share done and time left where the total is known), the dry run's stop after
+//! [`DRY_RUN_BATCHES`], and the summary at the end. One place, so both walks read alike.
+
+use std::time::{Duration, Instant};
+
+use rhai::{Dynamic, FnPtr, NativeCallContext};
+
+use super::def::{RhaiResult, runtime_error};
+use super::waiting::pause;
+use crate::session::Session;
+
+/// How many batches a dry run walks (in the sandbox, rolled back): enough to see the work and
+/// its pace, without walking 50 million rows to change nothing.
+pub(crate) const DRY_RUN_BATCHES: u64 = 3;
+/// The first wait of a throttled walk or of a batch tried again; each next one is twice as
+/// long, up to [`LONGEST_WAIT`].
+pub(crate) const FIRST_WAIT: Duration = Duration::from_millis(250);
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(30);
+/// How often a running walk says how far it is.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+pub(crate) struct Pace<'a> {
+    session: &'a Session,
+    /// `db::batches users`: how the walk's lines start.
+    name: String,
+    /// What one item is called in its lines: `rows`, `items`, `lines`.
+    unit: &'static str,
+    started: Instant,
+    last_said: Instant,
+    done: u64,
+    batches: u64,
+    /// How many items the walk has in all, where that is known or estimated.
+    total: Option<u64>,
+    dry_run_stopped: bool,
+}
+
+impl<'a> Pace<'a> {
+    pub(crate) fn new(session: &'a Session, name: String, unit: &'static str) -> Self {
+        let now = Instant::now();
+        Pace {
+            session,
+            name,
+            unit,
+            started: now,
+            last_said: now,
+            done: 0,
+            batches: 0,
+            total: None,
+            dry_run_stopped: false,
+        }
+    }
+
+    /// The items left to walk (an estimate is fine): progress lines then give a share and
+    /// the time left.
+    pub(crate) fn expect(&mut self, total: u64) {
+        self.total = Some(total);
+    }
+
+    /// A line about the walk, on stderr, masked.
+    pub(crate) fn say(&self, text: &str) {
+        self.session.say(&format!("{}: {text}", self.name));
+    }
+
+    /// A batch of `n` items is done. `false` when the walk stops there: a dry run has
+    /// walked its [`DRY_RUN_BATCHES`].
+    pub(crate) fn batch_done(&mut self, n: u64) -> bool {
+        self.batches += 1;
+        self.done = self.done.saturating_add(n);
+        if self.last_said.elapsed() >= PROGRESS_EVERY {
+            self.last_said = Instant::now();
+            self.say(&self.progress());
+        }
+        if self.session.options().dry_run && self.batches == DRY_RUN_BATCHES {
+            self.dry_run_stopped = true;
+            return false;
+        }
+        true
+    }
+
+    fn progress(&self) -> String {
+        progress_line(self.done, self.unit, self.rate(), self.total)
+    }
+
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-6)
+    }
+
+    /// The summary: how far the walk went, and at what pace.
+    pub(crate) fn finish(&self) -> u64 {
+        let took = self.started.elapsed().as_secs_f64();
+        self.say(&format!(
+            "{} {} in {} batch{} ({took:.1}s, {:.0} {}/s){}",
+            self.done,
+            self.unit,
+            self.batches,
+            if self.batches == 1 { "" } else { "es" },
+            self.rate(),
+            self.unit,
+            if self.dry_run_stopped {
+                "; a dry run stops there, a real run goes on to the end"
+            } else {
+                ""
+            }
+        ));
+        self.done
+    }
+}
+
+/// `throttle: || ...` as a walk's option: a closure, or an error naming the walk.
+pub(crate) fn throttle_of(walk: &str, value: &Dynamic) -> RhaiResult<FnPtr> {
+    value.clone().try_cast::<FnPtr>().ok_or_else(|| {
+        runtime_error(format!(
+            "{walk}: `throttle` is a closure (`|| replica_lag() > 5`), not {}",
+            crate::kind::of(value)
+        ))
+    })
+}
+
+/// Holds the walk while `throttle` returns true, waiting longer each time (Ctrl-C ends it).
+pub(crate) fn throttled(
+    pace: &Pace,
+    ctx: &NativeCallContext,
+    throttle: Option<&FnPtr>,
+) -> RhaiResult<()> {
+    let Some(throttle) = throttle else {
+        return Ok(());
+    };
+    let mut wait = FIRST_WAIT;
+    let mut said = false;
+    while throttle.call_within_context::<Dynamic>(ctx, ())?.as_bool() == Ok(true) {
+        if !said {
+            pace.say("throttled: waiting while `throttle` is true");
+            said = true;
+        }
+        pause(wait)?;
+        wait = (wait * 2).min(LONGEST_WAIT);
+    }
+    if said {
+        pace.say("going on");
+    }
+    Ok(())
+}
+
+/// `120000 rows, 2400 rows/s, 40% of ~300000, about 1m15s left`: the share and the time left
+/// only where the total is known and not already passed (an estimate can be low).
+fn progress_line(done: u64, unit: &str, rate: f64, total: Option<u64>) -> String {
+    let mut line = format!("{done} {unit}, {rate:.0} {unit}/s");
+    if let Some(total) = total.filter(|t| *t >= done && *t > 0) {
+        let share = done as f64 * 100.0 / total as f64;
+        line.push_str(&format!(", {share:.0}% of ~{total}"));
+        if rate > 0.0 {
+            let left = (total - done) as f64 / rate;
+            line.push_str(&format!(", about {} left", shown(left)));
+        }
+    }
+    line
+}
+
+/// `1h02m`, `3m05s`, `42s`.
+fn shown(seconds: f64) -> String {
+    // Clamped to 0..=1e9 first: the cast cannot lose a sign or wrap.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let s = seconds.round().clamp(0.0, 1e9) as u64;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s:02}s"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_give_a_share_and_time_left_only_against_a_total() {
+        for (done, rate, total, says) in [
+            (
+                120_000,
+                2400.0,
+                Some(300_000),
+                "120000 rows, 2400 rows/s, 40% of ~300000, about 1m15s left",
+            ),
+            (5, 0.0, Some(10), "5 rows, 0 rows/s, 50% of ~10"),
+            (120_000, 2400.0, None, "120000 rows, 2400 rows/s"),
+            // An estimate passed: no share, no time left.
+            (301_000, 2400.0, Some(300_000), "301000 rows, 2400 rows/s"),
+            (0, 0.0, Some(0), "0 rows, 0 rows/s"),
+        ] {
+            assert_eq!(progress_line(done, "rows", rate, total), says);
+        }
+    }
+
+    #[test]
+    fn time_left_reads_in_the_largest_units() {
+        for (seconds, says) in [
+            (0.0, "0s"),
+            (41.6, "42s"),
+            (185.0, "3m05s"),
+            (3720.0, "1h02m"),
+            (-5.0, "0s"),
+            (f64::INFINITY, "277777h46m"),
+        ] {
+            assert_eq!(shown(seconds), says, "{seconds}");
+        }
+    }
+}

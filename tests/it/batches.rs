@@ -1,0 +1,167 @@
+//! `batches(items, size, |batch| ...)` and `cmd(...).batches(size, |lines| ...)`: items handed
+//! on a batch at a time, resumed after a kill at the batch that was running, stopped by a dry
+//! run after three batches, held by a throttle.
+
+use crate::support::Test;
+
+/// Every source and size hands over every item once, in order, in batches of the size (the
+/// last one shorter), and says how far it went.
+#[test]
+fn items_come_in_batches_of_the_size_in_order() {
+    let rows: [(&str, &str, &str); 6] = [
+        (
+            "batches([1, 2, 3, 4, 5, 6, 7], 3, |b| print(b))",
+            "[1, 2, 3]\n[4, 5, 6]\n[7]\n7\n",
+            "batches: 7 items in 3 batches (",
+        ),
+        (
+            "batches([1, 2], #{size: 5}, |b| print(b))",
+            "[1, 2]\n2\n",
+            "batches: 2 items in 1 batch (",
+        ),
+        (
+            "batches([], 5, |b| print(b))",
+            "0\n",
+            "batches: 0 items in 0 batches (",
+        ),
+        (
+            r#"cmd("seq", ["5"]).batches(2, |b| print(b))"#,
+            "[\"1\", \"2\"]\n[\"3\", \"4\"]\n[\"5\"]\n5\n",
+            "batches `seq 5`: 5 lines in 3 batches (",
+        ),
+        (
+            r#"batches(cmd("printf", ["a\nb\n"]), #{size: 10, name: "letters"}, |b| print(b))"#,
+            "[\"a\", \"b\"]\n2\n",
+            "batches letters: 2 lines in 1 batch (",
+        ),
+        (
+            r#"cmd("true").batches(2, |b| print(b))"#,
+            "0\n",
+            "batches `true`: 0 lines in 0 batches (",
+        ),
+    ];
+    for (script, stdout, stderr) in rows {
+        Test::new()
+            .args(&["-e", script])
+            .stdout(stdout)
+            .stderr_contains(stderr)
+            .run();
+    }
+}
+
+/// A bad size or option is an error at the call, naming what is wrong; an error inside the
+/// closure stops the walk and is the script's error.
+#[test]
+fn bad_sizes_and_failing_batches_are_errors() {
+    let rows: [(&str, &str); 5] = [
+        (
+            "batches([1], 0, |b| 1)",
+            "-e:1:1: batches: the size is a number of items from 1 to 100000, not 0",
+        ),
+        (
+            "batches([1], \"2\", |b| 1)",
+            "-e:1:1: batches: give a batch size (`500`) or options (`#{size: 500}`), not a string",
+        ),
+        (
+            "batches([1], #{sise: 2}, |b| 1)",
+            "-e:1:1: batches: unknown option `sise` (the options are size, throttle and name)",
+        ),
+        (
+            "batches([1, 2, 3], 1, |b| { if b[0] == 2 { throw \"bad item\" } print(b) })",
+            "bad item",
+        ),
+        (
+            r#"cmd("sh", ["-c", "seq 5; exit 3"]).batches(2, |b| print(b))"#,
+            "exit status 3",
+        ),
+    ];
+    for (script, says) in rows {
+        Test::new()
+            .args(&["-e", script])
+            .any_stdout()
+            .status(1)
+            .stderr_contains(says)
+            .run();
+    }
+}
+
+/// In a step, a run killed inside its third batch, run again, skips the two batches that
+/// finished and starts again at the third: each item is done at least once, the finished
+/// ones once. For a command, its first lines are skipped as it prints them again; a command
+/// that fails leaves its last, partial batch for the next run.
+#[test]
+fn a_killed_walk_resumes_at_the_batch_that_was_running() {
+    for source in ["range(1, 31)", r#"cmd("seq", ["30"])"#] {
+        let script = format!(
+            r#"
+            step("walk", || {{
+                batches({source}, 10, |b| {{
+                    append_file("done.txt", `${{b[0]}}` + "\n");
+                    if `${{b[0]}}` == "21" && env("CRASH") == "yes" {{ cmd("sh", ["-c", "kill -9 $PPID"]).run(); }}
+                }});
+            }});
+            "#
+        );
+        let app = Test::new().script("walk", &script);
+        let killed = app
+            .command_with(&["walk"])
+            .env("CRASH", "yes")
+            .output()
+            .unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&killed.status),
+            Some(9),
+            "{source}: {killed:?}"
+        );
+        let again = app
+            .env("CRASH", "no")
+            .args(&["walk"])
+            .stderr_contains("resuming after 20 ")
+            .run();
+        let done = std::fs::read_to_string(again.path().join("done.txt")).unwrap();
+        assert_eq!(done, "1\n11\n21\n21\n", "{source}");
+    }
+    let failing = Test::new()
+        .script(
+            "walk",
+            r#"step("walk", || cmd("sh", ["-c", "seq 5; test -f ok || exit 3"]).batches(2, |b| append_file("done.txt", `${b}` + "\n")));"#,
+        )
+        .args(&["walk"])
+        .status(1)
+        .stderr_contains("exit status 3")
+        .run();
+    let done = std::fs::read_to_string(failing.path().join("done.txt")).unwrap();
+    assert_eq!(done, "[\"1\", \"2\"]\n[\"3\", \"4\"]\n");
+    std::fs::write(failing.path().join("ok"), "").unwrap();
+    let fixed = failing
+        .again()
+        .args(&["walk"])
+        .stderr_contains("resuming after 4 lines")
+        .run();
+    let done = std::fs::read_to_string(fixed.path().join("done.txt")).unwrap();
+    assert_eq!(done, "[\"1\", \"2\"]\n[\"3\", \"4\"]\n[\"5\"]\n");
+}
+
+/// A dry run walks three batches and says it stopped there; a throttle holds the walk while
+/// it returns true.
+#[test]
+fn a_dry_run_walks_three_batches_and_a_throttle_holds_the_walk() {
+    Test::new()
+        .args(&[
+            "--dry-run",
+            "-e",
+            "batches(range(0, 100), 10, |b| print(b[0]))",
+        ])
+        .stdout("0\n10\n20\n30\n")
+        .stderr_contains("batches: 30 items in 3 batches (")
+        .stderr_contains("; a dry run stops there, a real run goes on to the end\n")
+        .run();
+    Test::new()
+        .args(&[
+            "-e",
+            "let calls = 0; let n = batches(range(0, 25), #{size: 10, throttle: || { calls += 1; calls == 2 }}, |b| 1); [n, calls]",
+        ])
+        .stdout("[25, 4]\n")
+        .stderr_contains("batches: throttled: waiting while `throttle` is true\nbatches: going on\n")
+        .run();
+}
