@@ -9,7 +9,11 @@
 #      transaction; both pipeline), and the same 10,000 updates as (1) in a dry run, where every
 #      statement also runs the dry run's checks.
 #   3. Streaming 1,000,000 rows: db::each vs psycopg's server-side cursor: rows/s and peak RSS.
-#   4. Startup of `adminsh -e 1` (the database connects on first use, so it pays nothing), and
+#   4. A backfill of 1,000,000 rows in batches of 1,000 by keyset: db::batches in a step
+#      (the cursor saved in the checkpoint after each batch), with exactly_once (the cursor
+#      written in each batch's transaction), outside a step (nothing saved), against a
+#      hand-written psycopg keyset loop doing the same batches: rows/s and peak RSS.
+#   5. Startup of `adminsh -e 1` (the database connects on first use, so it pays nothing), and
 #      the binary's size.
 #
 # Run from anywhere:   benches/db.sh          (BENCH_RUNS=N runs each, the median reported)
@@ -22,6 +26,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 : "${BENCH_RUNS:=3}" "${BENCH_TX_ROWS:=10000}" "${BENCH_AUTO_ROWS:=1000}" "${BENCH_EACH_ROWS:=1000000}"
+: "${BENCH_BACKFILL_ROWS:=1000000}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'benches/db.sh: %s\n' "$*" >&2; exit 1; }
@@ -61,7 +66,10 @@ URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 export DATABASE_URL=$URL
 psql -X -q "$URL" -c "create table t (id integer primary key, v integer not null default 0);
     insert into t (id) select generate_series(1, $BENCH_TX_ROWS);
-    create table m (id integer primary key, name text);"
+    create table m (id integer primary key, name text);
+    create table b (id integer primary key, v integer not null default 0);
+    insert into b (id) select generate_series(1, $BENCH_BACKFILL_ROWS);"
+psql -X -q "$URL" -c "vacuum analyze b"
 
 log "psycopg 3 in a scratch virtualenv"
 "$PY" -m venv "$TMP/venv"
@@ -125,6 +133,33 @@ with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
             n += 1
 print(n)
 EOF
+for how in step once bare; do
+    case $how in
+        step) head='step("backfill", || {'; opts=''; tail='});' ;;
+        once) head='step("backfill", || {'; opts=', exactly_once: true'; tail='});' ;;
+        bare) head=''; opts=''; tail='' ;;
+    esac
+    cat > "$TMP/app/backfill_$how.rhai" <<EOF
+$head
+db::batches(#{table: "b", size: 1000$opts}, |rows| {
+    db::exec("update b set v = v + 1 where id >= \$1 and id <= \$2", [rows[0].id, rows[rows.len() - 1].id]);
+});
+$tail
+EOF
+done
+cat > "$TMP/backfill.py" <<'EOF'
+import os, psycopg
+last, n = 0, 0
+with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+    while True:
+        with conn.transaction():
+            rows = conn.execute("select * from b where id > %s order by id limit 1000", (last,)).fetchall()
+            if not rows:
+                break
+            conn.execute("update b set v = v + 1 where id >= %s and id <= %s", (rows[0][0], rows[-1][0]))
+        last, n = rows[-1][0], n + len(rows)
+print(n)
+EOF
 { echo "BEGIN;"; for ((i = 1; i <= BENCH_TX_ROWS; i++)); do echo "update t set v = v + 1 where id = $i;"; done; echo "COMMIT;"; } > "$TMP/tx.sql"
 for ((i = 1; i <= BENCH_AUTO_ROWS; i++)); do echo "update t set v = v + 1 where id = $i;"; done > "$TMP/auto.sql"
 
@@ -169,13 +204,25 @@ for ((i = 0; i < BENCH_RUNS; i++)); do
     done
 done
 
+log "backfill of $BENCH_BACKFILL_ROWS rows"
+for ((i = 0; i < BENCH_RUNS; i++)); do
+    for who in step once bare psycopg; do
+        if [[ $who == psycopg ]]; then cmd=("$VPY" "$TMP/backfill.py"); else cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/backfill_$who.rhai"); fi
+        start=$(date +%s%N)
+        /usr/bin/time -f %M -o "$TMP/out/rss" "${cmd[@]}" > "$TMP/out/stdout" 2> "$TMP/out/stderr" || die "$who: $(cat "$TMP/out/stderr")"
+        end=$(date +%s%N)
+        printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/backfill.tsv"
+    done
+done
+[[ $(psql -X -q -t -A "$URL" -c "select count(*) from b where v <> $(( 4 * BENCH_RUNS ))") == 0 ]] || die "a backfill missed rows"
+
 log "startup (hyperfine)"
 hyperfine -N --warmup 20 --runs 200 --style basic --export-json "$TMP/out/startup.json" \
     -n adminsh "$A -C $D -e 1" -n bash "bash -c true" >&2
 
-"$PY" - "$TMP/out" "$ADMINSH" "$BENCH_TX_ROWS" "$BENCH_AUTO_ROWS" "$BENCH_EACH_ROWS" > "$BENCH_DIR/db-results.md" <<'EOF'
+"$PY" - "$TMP/out" "$ADMINSH" "$BENCH_TX_ROWS" "$BENCH_AUTO_ROWS" "$BENCH_EACH_ROWS" "$BENCH_BACKFILL_ROWS" > "$BENCH_DIR/db-results.md" <<'EOF'
 import json, os, statistics, subprocess, sys
-out, binary, tx, auto, each = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+out, binary, tx, auto, each, backfill = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 mean = {r["command"]: r["mean"] for r in json.load(open(f"{out}/updates.json"))["results"]}
 rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 print("# std/db benchmarks (benches/db.sh)\n")
@@ -203,6 +250,21 @@ print("|---|---|---|---|")
 for who, label in (("adminsh", "adminsh `db::each` (cursor, 1,000 rows a fetch)"), ("psycopg", "psycopg server-side cursor (itersize 1,000)")):
     t = statistics.median(ns for ns, _ in rows[who]) / 1e9
     print(f"| {label} | {t:.2f} | {each / t:,.0f} | {max(r for _, r in rows[who]) / 1024:.1f} |")
+rows = {}
+for line in open(f"{out}/backfill.tsv"):
+    who, ns, rss = line.split("\t")
+    rows.setdefault(who, []).append((int(ns), int(rss)))
+base = statistics.median(ns for ns, _ in rows["psycopg"]) / 1e9
+print(f"\n| Backfill of {backfill:,} rows, batches of 1,000 by keyset | Median (s) | Rows/s | vs psycopg (time) | Peak RSS (MiB) |")
+print("|---|---|---|---|---|")
+for who, label in (
+    ("step", "adminsh `db::batches` in a step (cursor saved to the checkpoint per batch)"),
+    ("once", "adminsh `db::batches` with `exactly_once` (cursor in the batch's transaction)"),
+    ("bare", "adminsh `db::batches` outside a step (nothing saved)"),
+    ("psycopg", "psycopg keyset loop, a transaction per batch"),
+):
+    t = statistics.median(ns for ns, _ in rows[who]) / 1e9
+    print(f"| {label} | {t:.2f} | {backfill / t:,.0f} | {t / base:.2f}x | {max(r for _, r in rows[who]) / 1024:.1f} |")
 s = {r["command"]: r for r in json.load(open(f"{out}/startup.json"))["results"]}
 a, b = s["adminsh"]["mean"], s["bash"]["mean"]
 print(f"\nStartup: `adminsh -e 1` {a * 1000:.2f} ms, `bash -c true` {b * 1000:.2f} ms ({a / b:.2f}x). Binary: {os.path.getsize(binary) / 2**20:.1f} MiB.")

@@ -41,6 +41,7 @@ groups=(
   "audit;^src/(audit/mod|log)\\.rs:;closed_pipes:: audit full_disk:: logging_goes_to_stderr"
   "interrupt;^src/interrupt\\.rs:;interrupt"
   "runs;^src/(runs/|state/lock\\.rs);runs:: detach:: state::lock lock"
+  "backfills;^src/host/(db/ledger|db/batches|batches|pace)\\.rs:;batches:: db::sqlite host::pace host::batches host::db::batches host::db::ledger"
 )
 
 usage() {
