@@ -180,6 +180,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         Example::Runs(plain, &[], &[]),
     ),
     (
+        "import \"std/pg\" as pg;\nprint_table(pg::table_sizes(10));",
+        Example::Needs("a PostgreSQL primary with a replica (REPLICA_URL) and an `orders` table"),
+    ),
+    (
         "import \"std/db\" as db;\nlet late",
         Example::Needs("a database with `customers.created_at`, which the example shop has not"),
     ),
