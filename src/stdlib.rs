@@ -8,7 +8,10 @@
 pub(crate) const PREFIX: &str = "std/";
 
 /// Each module's name and source, read from `stdlib/` when adminsh is built.
-pub(crate) const MODULES: &[(&str, &str)] = &[("pg", include_str!("../stdlib/pg.rhai"))];
+pub(crate) const MODULES: &[(&str, &str)] = &[
+    ("notify", include_str!("../stdlib/notify.rhai")),
+    ("pg", include_str!("../stdlib/pg.rhai")),
+];
 
 /// The source of a stdlib module, by its import path (`std/pg`) or its file name as errors
 /// show it (`std/pg.rhai`).

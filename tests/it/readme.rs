@@ -66,7 +66,7 @@ fn with_config() -> Test {
     Test::new()
         .file(
             ".env",
-            "DATABASE_URL=postgres://app:secret@db.internal/shop\n",
+            "DATABASE_URL=postgres://app:secret@db.internal/shop\nALERT_HOOK=https://hooks.example.com/services/T1/B2/k3y\n",
         )
         .file("config/settings.json", "{\"a\": 1}")
         .file("db/migrate/001_init.sql", "")
@@ -182,6 +182,10 @@ const EXAMPLES: &[(&str, Example)] = &[
     (
         "import \"std/pg\" as pg;\nprint_table(pg::table_sizes(10));",
         Example::Needs("a PostgreSQL primary with a replica (REPLICA_URL) and an `orders` table"),
+    ),
+    (
+        "import \"std/notify\" as notify;",
+        Example::Needs("Slack and internal webhooks (SLACK_WEBHOOK_URL, DEPLOY_HOOK_URL)"),
     ),
     (
         "import \"std/db\" as db;\nlet late",
