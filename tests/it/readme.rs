@@ -188,6 +188,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         Example::Needs("Slack and internal webhooks (SLACK_WEBHOOK_URL, DEPLOY_HOOK_URL)"),
     ),
     (
+        "import \"std/maintenance\" as maintenance;",
+        Example::Needs("a Rails app with bundler, a maintenance page, and the Heroku CLI"),
+    ),
+    (
         "import \"std/db\" as db;\nlet late",
         Example::Needs("a database with `customers.created_at`, which the example shop has not"),
     ),
