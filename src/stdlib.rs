@@ -9,6 +9,7 @@ pub(crate) const PREFIX: &str = "std/";
 
 /// Each module's name and source, read from `stdlib/` when adminsh is built.
 pub(crate) const MODULES: &[(&str, &str)] = &[
+    ("app", include_str!("../stdlib/app.rhai")),
     ("maintenance", include_str!("../stdlib/maintenance.rhai")),
     ("notify", include_str!("../stdlib/notify.rhai")),
     ("pg", include_str!("../stdlib/pg.rhai")),

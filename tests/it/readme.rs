@@ -192,6 +192,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         Example::Needs("a Rails app with bundler, a maintenance page, and the Heroku CLI"),
     ),
     (
+        "import \"std/app\" as app;",
+        Example::Needs("a Django app with a `User` model"),
+    ),
+    (
         "import \"std/db\" as db;\nlet late",
         Example::Needs("a database with `customers.created_at`, which the example shop has not"),
     ),
