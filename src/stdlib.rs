@@ -11,6 +11,7 @@ pub(crate) const PREFIX: &str = "std/";
 pub(crate) const MODULES: &[(&str, &str)] = &[
     ("app", include_str!("../stdlib/app.rhai")),
     ("maintenance", include_str!("../stdlib/maintenance.rhai")),
+    ("mysql", include_str!("../stdlib/mysql.rhai")),
     ("notify", include_str!("../stdlib/notify.rhai")),
     ("pg", include_str!("../stdlib/pg.rhai")),
 ];

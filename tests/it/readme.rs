@@ -196,6 +196,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         Example::Needs("a Django app with a `User` model"),
     ),
     (
+        "import \"std/mysql\" as mysql;",
+        Example::Needs("a MySQL primary with a replica (REPLICA_URL)"),
+    ),
+    (
         "import \"std/db\" as db;\nlet late",
         Example::Needs("a database with `customers.created_at`, which the example shop has not"),
     ),

@@ -4,6 +4,7 @@
 
 mod app;
 mod maintenance;
+mod mysql;
 mod notify;
 mod pg;
 
@@ -139,13 +140,13 @@ fn the_stdlib_is_listed_and_each_module_documented() {
             &["--stdlib", "pgx"][..],
             "",
             2,
-            "adminsh: --stdlib pgx: no such stdlib module (there are app, maintenance, notify, pg; std/db's functions are in the console's :help)\n",
+            "adminsh: --stdlib pgx: no such stdlib module (there are app, maintenance, mysql, notify, pg; std/db's functions are in the console's :help)\n",
         ),
         (
             &[][..],
             ":help std/nope\n",
             1,
-            "no stdlib module `std/nope`: there are std/db, std/app, std/maintenance, std/notify, std/pg (:help alone lists every function)\n",
+            "no stdlib module `std/nope`: there are std/db, std/app, std/maintenance, std/mysql, std/notify, std/pg (:help alone lists every function)\n",
         ),
     ] {
         let mut test = Test::new().args(args).status(status).stderr(stderr);
