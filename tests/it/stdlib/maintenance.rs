@@ -60,7 +60,7 @@ fn maintenance_ends_however_the_work_ends() {
 }
 
 #[test]
-fn ctrl_c_and_sigterm_turn_it_off_before_adminsh_ends() {
+fn ctrl_c_and_sigterm_interrupt_the_work_and_turn_maintenance_off() {
     for (sig, code) in [(Signal::Int, 130), (Signal::Term, 143)] {
         let t = Test::new();
         // The cleanup runs commands of its own after the interruption: they run to the end.
