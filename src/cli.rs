@@ -116,6 +116,10 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Modes", conflicts_with_all = ["target", "eval", "list", "check", "env", "audit", "completions", "complete_words", "json"])]
     pub targets: bool,
 
+    /// List the stdlib's modules and functions; with MODULE (pg), its functions with examples
+    #[arg(long, value_name = "MODULE", num_args = 0..=1, default_missing_value = "", help_heading = "Modes", conflicts_with_all = ["target", "eval", "list", "check", "env", "audit", "completions", "complete_words", "json", "targets"])]
+    pub stdlib: Option<String>,
+
     /// Say on stderr which release runs, as run through target NAME
     #[arg(long, hide = true, value_name = "NAME")]
     pub announce: Option<String>,
@@ -212,6 +216,11 @@ impl Cli {
             ("--completions", Mode::Completions(shell))
         } else if self.targets {
             ("--targets", Mode::Targets)
+        } else if let Some(module) = self.stdlib.take() {
+            (
+                "--stdlib",
+                Mode::Stdlib(Some(module).filter(|m| !m.is_empty())),
+            )
         } else if self.list {
             ("--list", release(ReleaseMode::List))
         } else if self.check {

@@ -260,8 +260,8 @@ fn place(source: &str, pos: Position) -> String {
 /// The source file a module import path names, as the file resolver finds it: beside the
 /// importing script, with `.rhai` added. Stdlib paths are their own names.
 fn module_source(path: &str, importer: &str) -> String {
-    if path.starts_with(crate::stdlib::PREFIX) {
-        return path.to_owned();
+    if let Some(name) = path.strip_prefix(crate::stdlib::PREFIX) {
+        return crate::stdlib::file_name(name);
     }
     let file = if std::path::Path::new(path)
         .extension()
@@ -312,6 +312,6 @@ mod tests {
             module_source("lib/h", "scripts/fix.rhai"),
             "scripts/lib/h.rhai"
         );
-        assert_eq!(module_source("std/db", "scripts/fix.rhai"), "std/db");
+        assert_eq!(module_source("std/pg", "scripts/fix.rhai"), "std/pg.rhai");
     }
 }

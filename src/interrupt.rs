@@ -124,6 +124,33 @@ pub(crate) fn clear() {
     FORWARDED.store(0, Ordering::SeqCst);
 }
 
+/// An interruption set aside while cleanup code runs (`ensure`): the script's code, its
+/// commands and its waits carry on as if none had come, and a second Ctrl-C (or SIGTERM) in
+/// the meantime interrupts the cleanup itself. `restore` puts it back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SetAside {
+    signal: i32,
+    forwarded: i32,
+}
+
+/// Takes the interruption (if any) aside; `None` when there is none.
+pub(crate) fn set_aside() -> Option<SetAside> {
+    let signal = SIGNAL.swap(0, Ordering::SeqCst);
+    let forwarded = FORWARDED.swap(0, Ordering::SeqCst);
+    (signal != 0).then_some(SetAside { signal, forwarded })
+}
+
+/// Puts an interruption set aside back, unless another one came meanwhile (which stands).
+pub(crate) fn restore(aside: Option<SetAside>) {
+    let Some(aside) = aside else { return };
+    if SIGNAL
+        .compare_exchange(0, aside.signal, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+    {
+        FORWARDED.store(aside.forwarded, Ordering::SeqCst);
+    }
+}
+
 /// Records a running command's process groups for forwarding; removes them when dropped.
 pub(crate) struct Guard {
     slots: Vec<&'static Slot>,

@@ -1,5 +1,5 @@
 //! What each mode of the command line does: run a script or an expression, open the console,
-//! list or check the scripts, show the config, print completions.
+//! list or check the scripts, show the config, print completions, document the stdlib.
 
 use std::rc::Rc;
 
@@ -19,6 +19,7 @@ use crate::run::{self, Code, Job};
 use crate::runs;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
+use crate::stdlib;
 
 /// Does what the command line asked and returns the exit code.
 pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
@@ -35,6 +36,7 @@ pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
         Mode::Completions(shell) => Ok(say(completion::script(shell))),
         Mode::Complete { words } => Ok(say(&completion::answer(&words)?)),
         Mode::Targets => remote::list(&flags.release),
+        Mode::Stdlib(module) => stdlib(module.as_deref()),
         Mode::Release(mode) => match &flags.remote {
             Some(request) => remote::run(&mode, &flags, request),
             None => in_release(mode, flags),
@@ -145,6 +147,21 @@ fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> 
 
 /// Writes a mode's whole output on stdout and returns exit code 0: a reader that went away
 /// (`adminsh --completions bash | head -1`) ends the output quietly.
+/// `--stdlib`: every module and its functions; `--stdlib pg`: one module's documentation.
+fn stdlib(module: Option<&str>) -> Result<i32, Error> {
+    let Some(wanted) = module else {
+        return Ok(say(&stdlib::listing()));
+    };
+    if let Some(text) = stdlib::named(wanted).and_then(stdlib::help) {
+        return Ok(say(&text));
+    }
+    let names: Vec<&str> = stdlib::MODULES.iter().map(|(n, _)| *n).collect();
+    Err(Error::usage(format!(
+        "--stdlib {wanted}: no such stdlib module (there are {}; std/db's functions are in the console's :help)",
+        names.join(", ")
+    )))
+}
+
 fn say(text: &str) -> i32 {
     log::out(text);
     0

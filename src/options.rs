@@ -21,6 +21,8 @@ pub(crate) enum Mode {
     Complete { words: Vec<String> },
     /// `--targets`.
     Targets,
+    /// `--stdlib [MODULE]`: the stdlib modules listed, or one module's functions.
+    Stdlib(Option<String>),
     /// Everything that runs against a release, here or on a target.
     Release(ReleaseMode),
 }

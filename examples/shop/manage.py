@@ -62,6 +62,11 @@ MIGRATIONS = [
                    (6, 2,   300, 'cancelled', '2024-01-10 12:00:00')""",
         ],
     ),
+    (
+        # Filled by scripts/maintenance_window.rhai, a batch at a time.
+        "0003_add_customers_email_lower",
+        ["ALTER TABLE customers ADD COLUMN email_lower TEXT"],
+    ),
 ]
 
 

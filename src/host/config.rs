@@ -1,4 +1,5 @@
-//! Config and release identity for scripts: `env`, `has_env`, `set_env`, `release()`, `mode()`.
+//! Config and release identity for scripts: `env`, `has_env`, `set_env`, `release()`, `mode()`,
+//! and `secret(value)`, a value masked as a secret of the config is.
 
 use std::rc::Rc;
 
@@ -26,6 +27,12 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
             move || release_map(&session);
         "mode", " -> Map", "How this run goes: #{dry_run, read_only, yes}",
             move || mode_map(&session);
+        "secret", "value: String -> String",
+            "Masks `value` in everything adminsh writes from now on, as a secret of the config is; returns it",
+            move |value: &str| {
+                session.release.config.borrow_mut().add_secret(value);
+                value.to_owned()
+            };
     );
 }
 

@@ -1,12 +1,14 @@
 //! Ending a script: `exit(n)` with an exit code and `fail(msg)` with an error, plus the
-//! interruption that Ctrl-C causes. `exit` and interruptions cannot be caught by `try`.
+//! interruption that Ctrl-C causes. `exit` and interruptions cannot be caught by `try`;
+//! `ensure(body, cleanup)` runs its cleanup after them too.
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, EvalAltResult, Position};
+use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext, Position};
 
 use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::error::{EXIT_SCRIPT_RANGE, Ending};
+use crate::interrupt;
 use crate::session::Session;
 
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
@@ -16,7 +18,47 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
             || -> RhaiResult<()> { Err(end(Ending::Exit(0))) };
         "fail", "message: ?", "Raises an error with `message`",
             move |message: Dynamic| fail(&session, &message);
+        "ensure", "body: FnPtr, cleanup: FnPtr -> ?",
+            "Calls body, then cleanup whatever body did (returned, failed, exit(n), Ctrl-C, SIGTERM); body's value or error",
+            move |ctx: NativeCallContext, body: FnPtr, cleanup: FnPtr| {
+                ensure(&session, &ctx, &body, &cleanup)
+            };
     );
+}
+
+/// `ensure(body, cleanup)`: the cleanup runs however the body ended, even by `exit(n)` or an
+/// interruption, which no `try` sees. An interruption is set aside while it runs, so its
+/// commands and waits are not cut short; a second one stops the cleanup too. The body's error
+/// (or ending) wins over the cleanup's, which is then only warned about.
+fn ensure(
+    session: &Session,
+    ctx: &NativeCallContext,
+    body: &FnPtr,
+    cleanup: &FnPtr,
+) -> RhaiResult<Dynamic> {
+    let result = body.call_within_context::<Dynamic>(ctx, ());
+    let aside = interrupt::set_aside();
+    let cleaned = cleanup.call_within_context::<Dynamic>(ctx, ());
+    interrupt::restore(aside);
+    match (result, cleaned) {
+        (Ok(value), Ok(_)) => Ok(value),
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => Err(e),
+        (Err(e), Err(also)) => {
+            if ended(&also).is_none() {
+                let said = format!("ensure: the cleanup failed too: {}", message(&also));
+                session.message(crate::log::Level::Warn, &said);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// An error's message without Rhai's position suffix, for a warning.
+fn message(error: &EvalAltResult) -> String {
+    match error.unwrap_inner() {
+        EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+        other => other.to_string(),
+    }
 }
 
 fn exit(code: rhai::INT) -> RhaiResult<()> {

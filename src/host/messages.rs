@@ -1,5 +1,5 @@
 //! A script's messages to the operator: `info`, `warn` and `error`, through adminsh's own log
-//! (`crate::log`); and `print` and `debug` of values that Rhai would escape (strings in a list
+//! (`crate::log`), and `would`, what a dry run says instead of acting; and `print` and `debug` of values that Rhai would escape (strings in a list
 //! or map, a string's `debug`), masked before Rhai formats them.
 
 use std::rc::Rc;
@@ -18,8 +18,19 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
             move |message: Dynamic| say(&session, Level::Warn, &message);
         "error", "message: ?", "Logs `error: message` to stderr",
             move |message: Dynamic| say(&session, Level::Error, &message);
+        "would", "action: String -> bool",
+            "In a dry run: says `dry run: would <action>`, lists it in the summary and returns true; otherwise returns false",
+            move |action: &str| would(&session, action);
     );
     masked_values(&mut host.engine, session);
+}
+
+/// What a stdlib module (or a script) does instead of an action a dry run must not take.
+fn would(session: &Session, action: &str) -> bool {
+    if session.options().dry_run {
+        session.would(action, action);
+    }
+    session.options().dry_run
 }
 
 fn say(session: &Session, level: Level, message: &Dynamic) {

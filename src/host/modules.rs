@@ -167,7 +167,8 @@ impl ModuleResolver for Resolver {
             .ok_or_else(|| Box::new(EvalAltResult::ErrorModuleNotFound(path.into(), pos)))?;
         let in_module = |e| Box::new(EvalAltResult::ErrorInModule(path.into(), e, pos));
         let mut ast = engine.compile(text).map_err(|e| in_module(e.into()))?;
-        ast.set_source(path);
+        // Errors inside it read `std/pg.rhai:41:9`.
+        ast.set_source(stdlib::file_name(name));
         let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         module.build_index();
         let module: SharedModule = module.into();

@@ -149,7 +149,11 @@ impl Console {
             .map_or((command, ""), |(n, a)| (n, a.trim()));
         let session = self.runner.session.clone();
         match name {
-            "help" | "h" | "?" => Outcome::Output(help::text(&self.catalog)),
+            "help" | "h" | "?" if argument.is_empty() => Outcome::Output(help::text(&self.catalog)),
+            "help" | "h" | "?" => match help::module(argument, &self.catalog) {
+                Ok(text) => Outcome::Output(text),
+                Err(message) => Outcome::Error(message),
+            },
             "env" => Outcome::Output(listing::text(&session.release, argument == "--all")),
             "release" => Outcome::Output(format!(
                 "{}\n",
@@ -259,7 +263,7 @@ impl Console {
 /// Evaluates a stdlib module so it can be registered as `name::`.
 fn load_module(runner: &Runner, name: &str, source: &str) -> anyhow::Result<Module> {
     let mut ast = runner.engine.compile(source)?;
-    ast.set_source(format!("{}{name}", stdlib::PREFIX));
+    ast.set_source(stdlib::file_name(name));
     Module::eval_ast_as_new(Scope::new(), &ast, &runner.engine).map_err(|e| anyhow::anyhow!("{e}"))
 }
 

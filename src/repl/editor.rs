@@ -1,7 +1,7 @@
 //! The terminal side of the console: rustyline with completion of host functions (their
-//! parameters shown), methods after `.`, stdlib functions after `db::`, variables, config keys
-//! inside `env("`, and console commands; a prompt naming the stage, red for a dangerous one;
-//! history in a file per app with secrets masked.
+//! parameters shown), methods after `.`, stdlib functions after `db::` and `pg::`, variables,
+//! config keys inside `env("`, console commands and the modules `:help` takes; a prompt naming
+//! the stage, red for a dangerous one; history in a file per app with secrets masked.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -50,6 +50,9 @@ impl Completer for Completion {
 impl Completion {
     /// Where the word being completed starts, and what it could become.
     pub(super) fn candidates(&self, before: &str) -> (usize, Vec<Pair>) {
+        if let Some(found) = module_names(before) {
+            return found;
+        }
         let start = before
             .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
             .map_or(0, |i| i + 1);
@@ -66,6 +69,8 @@ impl Completion {
                     .iter()
                     .map(|(name, _)| name.split(' ').next().unwrap_or(name))
                     .filter(|name| name.starts_with(word))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
                     .map(plain),
             );
         } else if ["env(\"", "has_env(\"", "env('", "set_env(\""]
@@ -99,6 +104,24 @@ impl Completion {
         found.dedup_by(|a, b| a.replacement == b.replacement && a.replacement.ends_with('('));
         (start, found)
     }
+}
+
+/// After `:help `: the stdlib modules (`std/db`, `std/pg`, ...) whose names start with what
+/// was typed; `None` elsewhere.
+fn module_names(before: &str) -> Option<(usize, Vec<Pair>)> {
+    let rest = before.trim_start().strip_prefix(":help ")?;
+    let word = rest.trim_start();
+    let start = before.len() - word.len();
+    let names = std::iter::once("db").chain(crate::stdlib::MODULES.iter().map(|(n, _)| *n));
+    let found = names
+        .map(|n| format!("{}{n}", crate::stdlib::PREFIX))
+        .filter(|n| n.starts_with(word))
+        .map(|n| Pair {
+            display: n.clone(),
+            replacement: n,
+        })
+        .collect();
+    Some((start, found))
 }
 
 /// The prompt: the app and its stage, in red (and in capitals) for a dangerous stage.

@@ -31,39 +31,26 @@ pub(super) fn host_functions(docs: &[FnDoc]) -> Vec<Function> {
     functions
 }
 
-/// The public functions of a stdlib module, from its source: `fn name(params)` lines and the
-/// `///` comment above each.
+/// The public functions of a stdlib module, as its doc comments describe them.
 pub(super) fn module_functions(module: &str, source: &str) -> Vec<Function> {
-    let mut functions = Vec::new();
-    let mut doc = String::new();
-    for line in source.lines() {
-        let line = line.trim();
-        if let Some(comment) = line.strip_prefix("///") {
-            if doc.is_empty() {
-                comment.trim().clone_into(&mut doc);
-            }
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("fn ") {
-            let header = rest.split('{').next().unwrap_or(rest).trim();
-            let name = header.split('(').next().unwrap_or(header).trim();
-            if !doc.is_empty() {
-                functions.push(Function {
-                    name: format!("{module}::{name}"),
-                    signature: format!("{module}::{header}"),
-                    doc: std::mem::take(&mut doc),
-                    is_method: false,
-                });
-            }
-        }
-        doc.clear();
-    }
-    functions
+    crate::stdlib::functions(module, source)
+        .into_iter()
+        .map(|f| Function {
+            name: f.name,
+            signature: f.signature,
+            doc: f.summary,
+            is_method: false,
+        })
+        .collect()
 }
 
 /// The console's own commands and what they do.
 pub(super) const META: &[(&str, &str)] = &[
     (":help", "this list"),
+    (
+        ":help std/NAME",
+        "a stdlib module's functions, each with an example (std/pg, ...)",
+    ),
     (
         ":env",
         "the resolved config, secrets masked, with the layer of each value",
@@ -95,29 +82,35 @@ pub(super) fn text(functions: &[Function]) -> String {
     }
     out.push_str("Console commands:\n");
     for (name, doc) in META {
-        out.push_str(&format!("  {name:12}  {doc}\n"));
+        out.push_str(&format!("  {name:14}  {doc}\n"));
     }
     out.push_str("Keys: Tab completes, Ctrl-C clears the line or stops what runs, Ctrl-D quits.\n");
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn module_functions_come_with_their_docs() {
-        let source = "/// Rows.\nfn query(sql) {\n}\n// not a doc\nfn client() {}\n/// Scalar.\nfn scalar(sql) { x }\n";
-        let names: Vec<(String, String)> = module_functions("db", source)
-            .into_iter()
-            .map(|f| (f.signature, f.doc))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("db::query(sql)".to_owned(), "Rows.".to_owned()),
-                ("db::scalar(sql)".to_owned(), "Scalar.".to_owned())
-            ]
-        );
+/// The text of `:help std/NAME` (or `:help NAME`): a stdlib module's description and each
+/// function with its doc and example; for `std/db`, written in Rust, its functions' docs.
+pub(super) fn module(wanted: &str, functions: &[Function]) -> Result<String, String> {
+    if let Some(name) = crate::stdlib::named(wanted) {
+        return Ok(crate::stdlib::help(name).unwrap_or_default());
     }
+    let name = wanted.trim().trim_end_matches("::");
+    if matches!(name, "db" | "std/db") {
+        let mut out = String::from("std/db (built in; import \"std/db\" as db;)\n");
+        for f in functions.iter().filter(|f| f.name.starts_with("db::")) {
+            out.push_str(&format!("  {}  {}\n", f.signature, f.doc));
+        }
+        return Ok(out);
+    }
+    let known: Vec<String> = std::iter::once("std/db".to_owned())
+        .chain(
+            crate::stdlib::MODULES
+                .iter()
+                .map(|(n, _)| format!("{}{n}", crate::stdlib::PREFIX)),
+        )
+        .collect();
+    Err(format!(
+        "no stdlib module `{wanted}`: there are {} (:help alone lists every function)",
+        known.join(", ")
+    ))
 }

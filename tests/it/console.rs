@@ -136,6 +136,15 @@ fn tab_completes_host_functions_methods_and_config_keys() {
     tty.type_text("db::sca");
     tty.keys(&["Tab"]);
     tty.wait_for(&format!("{PROMPT}db::scalar("));
+    // The stdlib's Rhai modules too, and the modules `:help` documents.
+    tty.keys(&["C-u"]);
+    tty.type_text("pg::print_b");
+    tty.keys(&["Tab"]);
+    tty.wait_for(&format!("{PROMPT}pg::print_blocking("));
+    tty.keys(&["C-u"]);
+    tty.type_text(":help std/p");
+    tty.keys(&["Tab"]);
+    tty.wait_for(&format!("{PROMPT}:help std/pg"));
 }
 
 #[test]

@@ -36,6 +36,7 @@ mod scripts;
 mod secrets;
 mod shop;
 mod special_files;
+mod stdlib;
 mod tables;
 mod text;
 mod tidy;

@@ -66,7 +66,7 @@ fn with_config() -> Test {
     Test::new()
         .file(
             ".env",
-            "DATABASE_URL=postgres://app:secret@db.internal/shop\n",
+            "DATABASE_URL=postgres://app:secret@db.internal/shop\nALERT_HOOK=https://hooks.example.com/services/T1/B2/k3y\n",
         )
         .file("config/settings.json", "{\"a\": 1}")
         .file("db/migrate/001_init.sql", "")
@@ -182,6 +182,26 @@ const EXAMPLES: &[(&str, Example)] = &[
     (
         "info(\"backfilling orders\");",
         Example::Runs(plain, &[], &[]),
+    ),
+    (
+        "import \"std/pg\" as pg;\nprint_table(pg::table_sizes(10));",
+        Example::Needs("a PostgreSQL primary with a replica (REPLICA_URL) and an `orders` table"),
+    ),
+    (
+        "import \"std/notify\" as notify;",
+        Example::Needs("Slack and internal webhooks (SLACK_WEBHOOK_URL, DEPLOY_HOOK_URL)"),
+    ),
+    (
+        "import \"std/maintenance\" as maintenance;",
+        Example::Needs("a Rails app with bundler, a maintenance page, and the Heroku CLI"),
+    ),
+    (
+        "import \"std/app\" as app;",
+        Example::Needs("a Django app with a `User` model"),
+    ),
+    (
+        "import \"std/mysql\" as mysql;",
+        Example::Needs("a MySQL primary with a replica (REPLICA_URL)"),
     ),
     (
         "import \"std/db\" as db;\nlet late",

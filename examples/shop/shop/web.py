@@ -1,6 +1,8 @@
 """Minimal web process: serves the order list as JSON on GET /orders.
 
-Run with `python -m shop.web`; listens on $PORT (default 8000).
+Run with `python -m shop.web`; listens on $PORT (default 8000). While
+public/system/maintenance.html exists (adminsh's std/maintenance writes it), every
+request gets that page with 503 Service Unavailable.
 """
 
 import json
@@ -10,9 +12,15 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from shop import db
 
 
+MAINTENANCE_PAGE = os.path.join("public", "system", "maintenance.html")
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        if self.path == "/orders":
+        if os.path.exists(MAINTENANCE_PAGE):
+            with open(MAINTENANCE_PAGE, "rb") as page:
+                self.send_body(503, "text/html", page.read())
+        elif self.path == "/orders":
             conn = db.connect()
             try:
                 rows = conn.execute(
@@ -28,9 +36,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(404, {"error": "not found"})
 
     def send_json(self, status, payload):
-        body = json.dumps(payload).encode()
+        self.send_body(status, "application/json", json.dumps(payload).encode())
+
+    def send_body(self, status, content_type, body):
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

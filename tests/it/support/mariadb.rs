@@ -35,6 +35,61 @@ impl Server {
         self.client(&["-D", "app"], sql)
     }
 
+    /// A second session: the `mariadb` client as root running `sql` in `app`, its output
+    /// discarded and its stderr piped (to read how it ended).
+    pub(crate) fn session(&self, sql: &str) -> Child {
+        Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "-N", "-B", "-D", "app"])
+            .arg("-S")
+            .arg(self.socket())
+            .args(["-e", sql])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Database `db` as `mariadb-dump` prints it, without the lines that change from one dump
+    /// to the next (its date): equal for two databases holding the same.
+    pub(crate) fn dump_of(&self, db: &str) -> String {
+        let output = Command::new("mariadb-dump")
+            .args([
+                "--no-defaults",
+                "-uroot",
+                "--skip-dump-date",
+                "--skip-comments",
+            ])
+            .arg("-S")
+            .arg(self.socket())
+            .arg(db)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "mariadb-dump {db}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Loads an SQL file (a dump) into database `db` with the `mariadb` client.
+    pub(crate) fn load(&self, db: &str, file: &std::path::Path) {
+        let output = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "-D", db])
+            .arg("-S")
+            .arg(self.socket())
+            .stdin(std::fs::File::open(file).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "mariadb {db} < {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     fn client(&self, options: &[&str], sql: &str) -> String {
         let output = Command::new("mariadb")
             .args(["--no-defaults", "-uroot", "-N", "-B"])

@@ -65,6 +65,11 @@ impl Cluster {
     /// The whole `postgres` database as `pg_dump` prints it: schema, rows, sequence values and
     /// large objects, so that two dumps are equal only if nothing changed.
     pub(crate) fn dump(&self) -> String {
+        self.dump_of("postgres")
+    }
+
+    /// Database `name` as `dump` prints the `postgres` one.
+    pub(crate) fn dump_of(&self, name: &str) -> String {
         let output = Command::new(self.tool("pg_dump"))
             .args([
                 "-h",
@@ -74,7 +79,7 @@ impl Cluster {
                 "-U",
                 "postgres",
             ])
-            .args(["--blobs", "-d", "postgres"])
+            .args(["--blobs", "-d", name])
             .env("PGPASSWORD", self.password)
             .output()
             .unwrap();
@@ -90,6 +95,77 @@ impl Cluster {
             .filter(|line| !line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict "))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// A psql session as `postgres` named `app` (its `application_name`), reading SQL from its
+    /// stdin as the test writes it, its output discarded: a second session holding locks or
+    /// waiting for them. It ends when its stdin closes, or when it is killed.
+    pub(crate) fn session(&self, app: &str) -> std::process::Child {
+        Command::new(self.tool("psql"))
+            .args(["-X", "-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-d", "postgres"])
+            .env("PGPASSWORD", self.password)
+            .env("PGAPPNAME", app)
+            .env_remove("PGOPTIONS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// A streaming replica of this cluster: `pg_basebackup -R` into a temp dir of its own,
+    /// started on another port (same password), stopped on drop.
+    #[track_caller]
+    pub(crate) fn replica(&self) -> Cluster {
+        let dir = tempfile::Builder::new()
+            .prefix("adminsh-pg-replica-")
+            .tempdir()
+            .unwrap();
+        if is_root() {
+            chown_postgres(dir.path());
+        }
+        let data = dir.path().join("data").to_string_lossy().into_owned();
+        let basebackup = self.tool("pg_basebackup").to_string_lossy().into_owned();
+        let port = self.port.to_string();
+        as_postgres(
+            dir.path(),
+            &[
+                &basebackup,
+                "-D",
+                &data,
+                "-R",
+                "-X",
+                "stream",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+            ],
+            &[("PGPASSWORD", self.password)],
+        );
+        let replica_port = free_port();
+        let options = format!(
+            "-c port={replica_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
+            dir.path().display()
+        );
+        let pg_ctl = self.bin.join("pg_ctl").to_string_lossy().into_owned();
+        let log = dir.path().join("log").to_string_lossy().into_owned();
+        as_postgres(
+            dir.path(),
+            &[
+                &pg_ctl, "-D", &data, "-l", &log, "-o", &options, "-w", "start",
+            ],
+            &[],
+        );
+        Cluster {
+            dir,
+            bin: self.bin.clone(),
+            port: replica_port,
+            password: self.password,
+        }
     }
 
     /// A client program beside the server's, else the one on PATH.
@@ -139,32 +215,7 @@ impl Cluster {
             chown_postgres(&dir.path().join("pwfile"));
         }
         let port = free_port();
-        let run = |args: &[&str]| {
-            let mut command = if is_root {
-                let mut c = Command::new("runuser");
-                c.args(["-u", "postgres", "--"]);
-                c
-            } else {
-                Command::new(args[0])
-            };
-            if is_root {
-                command.arg(args[0]);
-            }
-            // What they print is shown only if they fail.
-            let output = command
-                .args(&args[1..])
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
-            assert!(
-                output.status.success(),
-                "{args:?} failed: {}\n{}{}",
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        };
+        let run = |args: &[&str]| as_postgres(dir.path(), args, &[]);
         let initdb = bin.join("initdb").to_string_lossy().into_owned();
         let pg_ctl = bin.join("pg_ctl").to_string_lossy().into_owned();
         let data_s = data.to_string_lossy().into_owned();
@@ -310,6 +361,33 @@ pub(crate) fn make_certificates(dir: &Path) {
     ]);
     let private = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600);
     std::fs::set_permissions(dir.join("server.key"), private).unwrap();
+}
+
+/// Runs a server program (`args[0]`) in `dir`, as `postgres` when the tests run as root; what
+/// it prints is shown only if it fails.
+#[track_caller]
+fn as_postgres(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let mut command = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(args[0]);
+        c
+    } else {
+        Command::new(args[0])
+    };
+    let output = command
+        .args(&args[1..])
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// `PostgreSQL` refuses to run as root, so as root the cluster runs as `postgres`.
