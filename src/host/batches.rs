@@ -15,7 +15,7 @@ use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 use super::callback::Callback;
 use super::command::{Cmd, into_rhai, warn_not_utf8};
 use super::def::{Host, RhaiResult, rows, runtime_error};
-use super::pace::{self, Pace};
+use super::pace::{self, Pace, Target};
 use crate::process::Output;
 use crate::session::Session;
 
@@ -28,18 +28,22 @@ const MAX_SIZE: u64 = 100_000;
 struct Plan {
     size: u64,
     throttle: Option<FnPtr>,
+    /// A size that adapts toward batches of this duration (`target_seconds`).
+    target: Option<Target>,
     /// The cursor's name in the checkpoint, and how the walk's lines start.
     name: String,
 }
 
 impl Plan {
-    /// From `size` as an int or `#{size, throttle, name}`.
+    /// From `size` as an int or `#{size, throttle, target_seconds, name}`.
     fn from(how: &Dynamic, default_name: String) -> RhaiResult<Plan> {
         let mut plan = Plan {
             size: DEFAULT_SIZE,
             throttle: None,
+            target: None,
             name: default_name,
         };
+        let mut target = None;
         if how.is_int() {
             plan.size = size_of(how)?;
             return Ok(plan);
@@ -54,6 +58,7 @@ impl Plan {
             match option.as_str() {
                 "size" => plan.size = size_of(value)?,
                 "throttle" => plan.throttle = Some(pace::throttle_of("batches", value)?),
+                "target_seconds" => target = Some(value.clone()),
                 "name" => {
                     plan.name = value
                         .clone()
@@ -70,10 +75,13 @@ impl Plan {
                 }
                 other => {
                     return Err(runtime_error(format!(
-                        "batches: unknown option `{other}` (the options are size, throttle and name)"
+                        "batches: unknown option `{other}` (the options are size, throttle, target_seconds and name)"
                     )));
                 }
             }
+        }
+        if let Some(value) = target {
+            plan.target = Some(Target::of("batches", &value, plan.size, MAX_SIZE)?);
         }
         Ok(plan)
     }
@@ -165,7 +173,12 @@ impl<'a, 'c> Feeder<'a, 'c> {
             Array::with_capacity(usize::try_from(self.plan.size).unwrap_or(0)),
         );
         let n = batch.len() as u64;
+        let started = std::time::Instant::now();
         let _ = self.f.call((Dynamic::from_array(batch),))?;
+        if let Some(target) = self.plan.target {
+            self.plan.size = target.next(n, started.elapsed());
+            self.pace.sized(self.plan.size);
+        }
         self.session
             .steps
             .borrow_mut()
@@ -250,7 +263,7 @@ fn of_lines(
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "batches", "items: Array, size: ?, callback: FnPtr -> int",
-            "Calls `callback` with the items `size` at a time (or #{size, throttle, name}); in a step, a killed run resumes after the last batch done",
+            "Calls `callback` with the items `size` at a time (or #{size, throttle, target_seconds, name}); in a step, a killed run resumes after the last batch done",
             move |ctx: NativeCallContext, items: Array, how: Dynamic, f: FnPtr| of_items(&session, &ctx, items.into_iter(), &how, &f);
         "batches", "numbers: Range, size: ?, callback: FnPtr -> int",
             "Calls `callback` with the numbers of `range(a, b)` `size` at a time, as for an array",
@@ -263,7 +276,7 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
                 of_items(&session, &ctx, numbers.map(Dynamic::from_int), &how, &f)
             };
         "batches", "cmd: Cmd, size: ?, callback: FnPtr -> int",
-            "Runs it, calling `callback` with its stdout lines `size` at a time (or #{size, throttle, name}); in a step, a killed run resumes after the last batch done",
+            "Runs it, calling `callback` with its stdout lines `size` at a time (or #{size, throttle, target_seconds, name}); in a step, a killed run resumes after the last batch done",
             move |ctx: NativeCallContext, c: &mut Cmd, how: Dynamic, f: FnPtr| of_lines(&session, &ctx, c, &how, &f);
     );
 }
@@ -295,6 +308,10 @@ mod tests {
             ("#{throttle: 1}", "`throttle` is a closure"),
             ("#{name: 1}", "`name` is a string, not an int"),
             ("#{name: \"\"}", "`name` is a string"),
+            (
+                "#{target_seconds: \"1\"}",
+                "`target_seconds` is a number of seconds",
+            ),
             ("#{limit: 1}", "unknown option `limit`"),
         ] {
             let error = plan(how).err().unwrap().to_string();

@@ -102,7 +102,7 @@ pub(crate) fn engine(session: &Rc<Session>) -> Host {
     lines::register(&mut host, session);
     http::register(&mut host, session);
     time::register(&mut host);
-    waiting::register(&mut host);
+    waiting::register(&mut host, session);
     host
 }
 

@@ -20,6 +20,51 @@ pub(crate) const FIRST_WAIT: Duration = Duration::from_millis(250);
 pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// How often a running walk says how far it is.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// How far an adapting batch size may move from the size the script gave, either way.
+const ADAPT_RANGE: u64 = 10;
+
+/// `target_seconds`: a batch size that adapts toward batches taking that long, from the size
+/// the script gave, within [`ADAPT_RANGE`] times it either way and at most `most`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Target {
+    pub seconds: f64,
+    pub least: u64,
+    pub most: u64,
+}
+
+impl Target {
+    /// From the option's value and the size given; an error naming `walk` for anything but a
+    /// positive number of seconds.
+    pub(crate) fn of(walk: &str, value: &Dynamic, size: u64, most: u64) -> RhaiResult<Target> {
+        let seconds = value
+            .as_float()
+            .ok()
+            .or_else(|| value.as_int().ok().map(|n| n as f64))
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+            .ok_or_else(|| {
+                runtime_error(format!(
+                    "{walk}: `target_seconds` is a number of seconds, more than 0 and at most 3600, not {value}"
+                ))
+            })?;
+        Ok(Target {
+            seconds,
+            least: (size / ADAPT_RANGE).max(1),
+            most: size.saturating_mul(ADAPT_RANGE).min(most),
+        })
+    }
+
+    /// The size of the next batch, after one of `size` items took `took`: toward the target,
+    /// by at most half or double at a time (one slow batch does not swing it), within bounds.
+    pub(crate) fn next(&self, size: u64, took: Duration) -> u64 {
+        let took = took.as_secs_f64().max(1e-6);
+        let wanted = size as f64 * self.seconds / took;
+        let bounded = wanted.clamp(size as f64 / 2.0, size as f64 * 2.0);
+        // Clamped to at most twice a u64 size above, and rounded: the cast cannot wrap.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let next = bounded.round() as u64;
+        next.clamp(self.least, self.most)
+    }
+}
 
 pub(crate) struct Pace<'a> {
     session: &'a Session,
@@ -33,6 +78,8 @@ pub(crate) struct Pace<'a> {
     batches: u64,
     /// How many items the walk has in all, where that is known or estimated.
     total: Option<u64>,
+    /// The size of the last batch, when it adapts: said in the progress lines and summary.
+    size: Option<u64>,
     dry_run_stopped: bool,
 }
 
@@ -48,6 +95,7 @@ impl<'a> Pace<'a> {
             done: 0,
             batches: 0,
             total: None,
+            size: None,
             dry_run_stopped: false,
         }
     }
@@ -56,6 +104,11 @@ impl<'a> Pace<'a> {
     /// the time left.
     pub(crate) fn expect(&mut self, total: u64) {
         self.total = Some(total);
+    }
+
+    /// The batch size has adapted to `size`.
+    pub(crate) fn sized(&mut self, size: u64) {
+        self.size = Some(size);
     }
 
     /// A line about the walk, on stderr, masked.
@@ -80,32 +133,57 @@ impl<'a> Pace<'a> {
     }
 
     fn progress(&self) -> String {
-        progress_line(self.done, self.unit, self.rate(), self.total)
+        progress_line(self.done, self.unit, self.rate(), self.total) + self.sized_now().as_str()
+    }
+
+    /// `, batches of 2400 now` when the size adapts.
+    fn sized_now(&self) -> String {
+        self.size
+            .map_or(String::new(), |n| format!(", batches of {n} now"))
     }
 
     fn rate(&self) -> f64 {
         self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-6)
     }
 
-    /// The summary: how far the walk went, and at what pace.
+    /// The summary: how far the walk went, and at what pace; after a dry run's batches, what
+    /// a real run would take where the total is known.
     pub(crate) fn finish(&self) -> u64 {
         let took = self.started.elapsed().as_secs_f64();
+        let stopped = if self.dry_run_stopped {
+            dry_run_stop(self.done, self.batches, self.rate(), self.total, self.unit)
+        } else {
+            String::new()
+        };
         self.say(&format!(
-            "{} {} in {} batch{} ({took:.1}s, {:.0} {}/s){}",
+            "{} {} in {} batch{} ({took:.1}s, {:.0} {}/s{}){stopped}",
             self.done,
             self.unit,
             self.batches,
             if self.batches == 1 { "" } else { "es" },
             self.rate(),
             self.unit,
-            if self.dry_run_stopped {
-                "; a dry run stops there, a real run goes on to the end"
-            } else {
-                ""
-            }
+            self.sized_now(),
         ));
         self.done
     }
+}
+
+/// What a dry run says where it stops: that a real run goes on, and, against a known total,
+/// how many batches of the size walked and how long at the pace walked.
+fn dry_run_stop(done: u64, batches: u64, rate: f64, total: Option<u64>, unit: &str) -> String {
+    let mut line = "; a dry run stops there, a real run goes on to the end".to_owned();
+    if let Some(total) = total.filter(|t| *t > 0 && done > 0 && batches > 0) {
+        let per_batch = done.div_ceil(batches);
+        line.push_str(&format!(
+            ": ~{total} {unit} in ~{} batches of {per_batch}",
+            total.div_ceil(per_batch)
+        ));
+        if rate > 0.0 {
+            line.push_str(&format!(", about {}", shown(total as f64 / rate)));
+        }
+    }
+    line
 }
 
 /// `throttle: || ...` as a walk's option: a closure, or an error naming the walk.
@@ -175,6 +253,75 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_adapting_size_moves_toward_the_target_within_bounds() {
+        let target = Target {
+            seconds: 0.5,
+            least: 100,
+            most: 10_000,
+        };
+        for (size, took_ms, next) in [
+            (1000, 500, 1000),   // on target
+            (1000, 250, 2000),   // twice as fast: double
+            (1000, 50, 2000),    // ten times as fast: still only double
+            (1000, 1000, 500),   // twice as slow: half
+            (1000, 60_000, 500), // a stall: only half
+            (150, 5000, 100),    // not below the least
+            (8000, 100, 10_000), // not above the most
+            (1000, 0, 2000),     // too quick to time
+        ] {
+            assert_eq!(
+                target.next(size, Duration::from_millis(took_ms)),
+                next,
+                "{size} {took_ms}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_target_is_a_positive_number_of_seconds() {
+        let of = |v: Dynamic| Target::of("batches", &v, 1000, 100_000);
+        assert_eq!(
+            of(Dynamic::from_float(0.5)).unwrap(),
+            Target {
+                seconds: 0.5,
+                least: 100,
+                most: 10_000
+            }
+        );
+        assert_eq!(
+            of(Dynamic::from_int(2)).unwrap(),
+            Target {
+                seconds: 2.0,
+                least: 100,
+                most: 10_000
+            }
+        );
+        assert_eq!(
+            Target::of("b", &Dynamic::from_int(1), 5, 8).unwrap(),
+            Target {
+                seconds: 1.0,
+                least: 1,
+                most: 8
+            }
+        );
+        for bad in [
+            Dynamic::from_int(0),
+            Dynamic::from_float(-1.0),
+            Dynamic::from_float(f64::NAN),
+            Dynamic::from_int(3601),
+            Dynamic::from("1"),
+        ] {
+            let error = of(bad.clone()).unwrap_err().to_string();
+            assert!(
+                error.contains(
+                    "`target_seconds` is a number of seconds, more than 0 and at most 3600"
+                ),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn progress_lines_give_a_share_and_time_left_only_against_a_total() {
         for (done, rate, total, says) in [
             (
@@ -190,6 +337,20 @@ mod tests {
             (0, 0.0, Some(0), "0 rows, 0 rows/s"),
         ] {
             assert_eq!(progress_line(done, "rows", rate, total), says);
+        }
+    }
+
+    #[test]
+    fn a_dry_run_says_what_a_real_run_would_take_against_a_total() {
+        assert_eq!(
+            dry_run_stop(3000, 3, 1000.0, Some(300_000), "rows"),
+            "; a dry run stops there, a real run goes on to the end: ~300000 rows in ~300 batches of 1000, about 5m00s"
+        );
+        for total in [None, Some(0)] {
+            assert_eq!(
+                dry_run_stop(3000, 3, 1000.0, total, "rows"),
+                "; a dry run stops there, a real run goes on to the end"
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 //! SIGTERM (the flag is polled, so a signal ends it within a few milliseconds) and the script
 //! ends as interrupted; `retry` and `wait_until` say on stderr how their attempts went.
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
@@ -11,6 +12,7 @@ use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::interrupt;
 use crate::limits::MAX_WAIT_SECONDS;
 use crate::log::{Level, emit};
+use crate::session::Session;
 
 /// The longest one wait may be: a week.
 const MAX_WAIT: f64 = MAX_WAIT_SECONDS as f64;
@@ -103,7 +105,9 @@ fn reason(error: &EvalAltResult) -> String {
     }
 }
 
+/// Its lines go through the session's sinks: an attempt's error may hold a secret.
 fn retry(
+    session: &Session,
     ctx: &NativeCallContext,
     times: rhai::INT,
     backoff: &Dynamic,
@@ -120,7 +124,7 @@ fn retry(
         match attempt.call_within_context::<Dynamic>(ctx, ()) {
             Ok(value) => {
                 if n > 1 {
-                    emit(
+                    session.message(
                         Level::Info,
                         &format!("retry: attempt {n} of {times} succeeded"),
                     );
@@ -130,7 +134,7 @@ fn retry(
             Err(e) if must_pass(&e) => return Err(e),
             Err(e) if n == times => {
                 if times > 1 {
-                    emit(
+                    session.message(
                         Level::Warn,
                         &format!(
                             "retry: attempt {n} of {times} failed: {}; giving up",
@@ -141,7 +145,7 @@ fn retry(
                 return Err(e);
             }
             Err(e) => {
-                emit(
+                session.message(
                     Level::Warn,
                     &format!(
                         "retry: attempt {n} of {times} failed: {}; trying again in {}",
@@ -210,10 +214,10 @@ fn wait_until(
     unreachable!("the loop returns")
 }
 
-pub(super) fn register(host: &mut Host) {
+pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     // Typed, so these replace Rhai's own `sleep`, which Ctrl-C cannot stop and which panics
     // on a huge number. (The only `sleep`: `hardened.rs` leaves it to these.)
-    rows!(host;
+    rows!(host, session;
         "sleep", "seconds: int", "Waits `seconds`; Ctrl-C ends the script",
             |seconds: rhai::INT| -> RhaiResult<()> {
                 pause(self::seconds(&seconds.into(), "sleep")?)
@@ -224,8 +228,8 @@ pub(super) fn register(host: &mut Host) {
             };
         "retry", "times: int, backoff: ?, attempt: FnPtr -> ?",
             "Calls `attempt` until it succeeds, at most `times`, waiting `backoff` seconds (doubling) between; its value or its last error",
-            |ctx: NativeCallContext, times: rhai::INT, backoff: Dynamic, attempt: FnPtr| {
-                retry(&ctx, times, &backoff, &attempt)
+            move |ctx: NativeCallContext, times: rhai::INT, backoff: Dynamic, attempt: FnPtr| {
+                retry(&session, &ctx, times, &backoff, &attempt)
             };
         "wait_until", "timeout: ?, condition: FnPtr -> ?",
             "Calls `condition` every 0.5s until it returns something other than false or () (or an error); that value, or an error after `timeout` seconds",

@@ -63,6 +63,17 @@ pub(crate) fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
         .with_context(|| format!("cannot write checkpoint {}", path.display()))
 }
 
+/// Saves a checkpoint whose only change is where a loop of the running step got to: an older
+/// one after a machine crash does a batch again (see `write_atomically_keeping_old_on_crash`).
+pub(crate) fn save_progress(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(checkpoint)?;
+    super::files::write_atomically_keeping_old_on_crash(path, text.as_bytes())
+        .with_context(|| format!("cannot write checkpoint {}", path.display()))
+}
+
 /// How old a checkpoint's temp file must be to go even when its process may be alive (its
 /// pid reused): a write takes milliseconds.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_mins(10);

@@ -16,7 +16,19 @@ const MAX_LINKS: usize = 40;
 /// The new file keeps the old one's mode and belongs to whoever runs adminsh now (operators
 /// sharing a state directory take turns).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace(path, bytes, false)
+    replace(path, bytes, false, true)
+}
+
+/// As [`write_atomically`], for a file whose previous version serves as well after a machine
+/// crash: a walk's cursor, saved after every batch, where an older cursor only does a batch
+/// again, as at-least-once allows. The new text is synced before the rename, so a crash leaves
+/// the old file or the new one, never an empty one; the rename itself is not synced, which
+/// saves a directory sync per batch (a third of a backfill's time on a 1,000-row batch).
+pub(crate) fn write_atomically_keeping_old_on_crash(
+    path: &Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    replace(path, bytes, false, false)
 }
 
 /// Writes a file of the app for a script (`write_file`), atomically as [`write_atomically`]
@@ -29,12 +41,18 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
 /// is not in), the write is refused rather than take the file over. A new file gets the usual
 /// mode for new files (0666 less the umask).
 pub(crate) fn write_through_links(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace(&link_target(path)?, bytes, true)
+    replace(&link_target(path)?, bytes, true, true)
 }
 
 /// Replaces the file at `target` with `bytes` through a temp file beside it; with
-/// `keep_owner`, the new file gets the old one's owner and group or the write is refused.
-fn replace(target: &Path, bytes: &[u8], keep_owner: bool) -> std::io::Result<()> {
+/// `keep_owner`, the new file gets the old one's owner and group or the write is refused; with
+/// `sync_rename`, the directory is synced so the rename survives a machine crash.
+fn replace(
+    target: &Path,
+    bytes: &[u8],
+    keep_owner: bool,
+    sync_rename: bool,
+) -> std::io::Result<()> {
     let existing = match std::fs::metadata(target) {
         Ok(meta) if meta.is_file() => Some(meta),
         Ok(meta) if meta.is_dir() => return Err(ErrorKind::IsADirectory.into()),
@@ -78,7 +96,10 @@ fn replace(target: &Path, bytes: &[u8], keep_owner: bool) -> std::io::Result<()>
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, target)?;
-        File::open(dir)?.sync_all()
+        if sync_rename {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);

@@ -164,7 +164,7 @@ impl Steps {
         };
         let key = self.cursor_key(name);
         self.checkpoint.cursors.insert(key, value);
-        checkpoint::save(&path, &self.checkpoint)?;
+        checkpoint::save_progress(&path, &self.checkpoint)?;
         Ok(true)
     }
 

@@ -64,7 +64,7 @@ fn bad_sizes_and_failing_batches_are_errors() {
         ),
         (
             "batches([1], #{sise: 2}, |b| 1)",
-            "-e:1:1: batches: unknown option `sise` (the options are size, throttle and name)",
+            "-e:1:1: batches: unknown option `sise` (the options are size, throttle, target_seconds and name)",
         ),
         (
             "batches([1, 2, 3], 1, |b| { if b[0] == 2 { throw \"bad item\" } print(b) })",
@@ -154,7 +154,7 @@ fn a_dry_run_walks_three_batches_and_a_throttle_holds_the_walk() {
         ])
         .stdout("0\n10\n20\n30\n")
         .stderr_contains("batches: 30 items in 3 batches (")
-        .stderr_contains("; a dry run stops there, a real run goes on to the end\n")
+        .stderr_contains("; a dry run stops there, a real run goes on to the end: ~100 items in ~10 batches of 10, about ")
         .run();
     Test::new()
         .args(&[
@@ -163,5 +163,29 @@ fn a_dry_run_walks_three_batches_and_a_throttle_holds_the_walk() {
         ])
         .stdout("[25, 4]\n")
         .stderr_contains("batches: throttled: waiting while `throttle` is true\nbatches: going on\n")
+        .run();
+}
+
+/// With `target_seconds`, the size adapts toward batches taking that long: quick batches
+/// double it up to ten times the size given, slow ones halve it down to a tenth; the summary
+/// says where it ended.
+#[test]
+fn a_batch_size_adapts_toward_the_target_duration() {
+    Test::new()
+        .args(&[
+            "-e",
+            "let sizes = []; batches(range(0, 400), #{size: 10, target_seconds: 1}, |b| sizes.push(b.len())); sizes",
+        ])
+        .stdout("[10, 20, 40, 80, 100, 100, 50]\n")
+        .stderr_contains("batches: 400 items in 7 batches (")
+        .stderr_contains(" items/s, batches of 100 now)\n")
+        .run();
+    Test::new()
+        .args(&[
+            "-e",
+            "let sizes = []; batches(range(0, 100), #{size: 40, target_seconds: 0.05}, |b| { sizes.push(b.len()); sleep(0.1); }); sizes",
+        ])
+        .stdout("[40, 20, 10, 5, 4, 4, 4, 4, 4, 4, 1]\n")
+        .stderr_contains(" items/s, batches of 4 now)\n")
         .run();
 }

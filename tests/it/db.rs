@@ -287,6 +287,16 @@ fn batches_resume_at_the_next_batch_after_a_kill(db: &Db) {
         .stdout("2500\n")
         .stderr_contains("db::batches items: 2500 rows in 358 batches (")
         .run();
+    // A size that adapts: quick batches double it, up to ten times the size given.
+    db.app()
+        .args(&[
+            "-e",
+            r#"let sizes = []; db::batches(#{table: "items", size: 10, target_seconds: 1}, |rows| sizes.push(rows.len())); sizes.extract(0, 6)"#,
+        ])
+        .stdout("[10, 20, 40, 80, 100, 100]\n")
+        .stderr_contains("db::batches items: 2500 rows in ")
+        .stderr_contains(", batches of 100 now)\n")
+        .run();
     // A dry run walks three batches in the sandbox, changes nothing, and says so.
     let before = db.count("items where done = 1");
     db.app()
@@ -297,7 +307,7 @@ fn batches_resume_at_the_next_batch_after_a_kill(db: &Db) {
         ])
         .stdout("300\n")
         .stderr_contains("db::batches items: 300 rows in 3 batches (")
-        .stderr_contains("; a dry run stops there, a real run goes on to the end\n")
+        .stderr_contains("; a dry run stops there, a real run goes on to the end: ~2500 rows in ~25 batches of 100, about ")
         .run();
     assert_eq!(db.count("items where done = 2"), "0", "{}", db.name());
     assert_eq!(db.count("items where done = 1"), before, "{}", db.name());

@@ -22,7 +22,7 @@ use super::api::Api;
 use super::ledger::Ledger;
 use crate::db::{Conn, Dialect, TxError};
 use crate::host::def::{RhaiResult, runtime_error};
-use crate::host::pace::{self, FIRST_WAIT, LONGEST_WAIT, Pace};
+use crate::host::pace::{self, FIRST_WAIT, LONGEST_WAIT, Pace, Target};
 
 /// Rows a batch holds unless the script says.
 const DEFAULT_SIZE: rhai::INT = 1000;
@@ -41,6 +41,8 @@ struct Walk {
     throttle: Option<FnPtr>,
     /// The cursor kept in the app's database, in each batch's transaction (`ledger.rs`).
     exactly_once: bool,
+    /// A size that adapts toward batches of this duration (`target_seconds`).
+    target: Option<Target>,
 }
 
 impl Walk {
@@ -53,7 +55,9 @@ impl Walk {
             columns: "*".to_owned(),
             throttle: None,
             exactly_once: false,
+            target: None,
         };
+        let mut target = None;
         for (name, value) in options {
             match name.as_str() {
                 "table" => walk.table = name_of("table", value)?,
@@ -82,6 +86,7 @@ impl Walk {
                 "where" => walk.filter = Some(text_of("where", value)?),
                 "columns" => walk.columns = text_of("columns", value)?,
                 "throttle" => walk.throttle = Some(pace::throttle_of("db::batches", value)?),
+                "target_seconds" => target = Some(value.clone()),
                 "exactly_once" => {
                     walk.exactly_once = value.as_bool().map_err(|_| {
                         runtime_error(format!(
@@ -92,7 +97,7 @@ impl Walk {
                 }
                 other => {
                     return Err(runtime_error(format!(
-                        "db::batches: unknown option `{other}` (the options are table, key, size, where, columns, throttle and exactly_once)"
+                        "db::batches: unknown option `{other}` (the options are table, key, size, where, columns, throttle, target_seconds and exactly_once)"
                     )));
                 }
             }
@@ -102,12 +107,17 @@ impl Walk {
                 "db::batches: name the table to walk: #{table: \"users\"}",
             ));
         }
+        if let Some(value) = target {
+            let size = u64::try_from(walk.size).unwrap_or(1);
+            let most = u64::try_from(MAX_SIZE).unwrap_or(u64::MAX);
+            walk.target = Some(Target::of("db::batches", &value, size, most)?);
+        }
         Ok(walk)
     }
 
-    /// The query for the batch after `cursor` (the first batch: no cursor). std/db numbers
-    /// parameters `$1, $2, ...` on every database.
-    fn sql(&self, after: bool) -> String {
+    /// The query for the batch of `size` rows after `cursor` (the first batch: no cursor).
+    /// std/db numbers parameters `$1, $2, ...` on every database.
+    fn sql(&self, after: bool, size: rhai::INT) -> String {
         let key = self.key.join(", ");
         let mut conditions = Vec::new();
         if after {
@@ -125,7 +135,7 @@ impl Walk {
         if !conditions.is_empty() {
             sql.push_str(&format!(" where {}", conditions.join(" and ")));
         }
-        sql.push_str(&format!(" order by {key} limit {}", self.size));
+        sql.push_str(&format!(" order by {key} limit {size}"));
         sql
     }
 
@@ -238,17 +248,24 @@ impl Walker<'_> {
         {
             self.pace.borrow_mut().expect(total);
         }
+        let mut size = self.walk.size;
         loop {
             pace::throttled(&self.pace.borrow(), self.ctx, self.walk.throttle.as_ref())?;
-            let (got, last) = self.batch(cursor.as_ref())?;
+            let started = std::time::Instant::now();
+            let (got, last) = self.batch(cursor.as_ref(), size)?;
             if got == 0 {
                 break;
             }
             self.save(&last)?;
             cursor = Some(last);
             let go_on = self.pace.borrow_mut().batch_done(got as u64);
-            if !go_on || rhai::INT::try_from(got).unwrap_or(0) < self.walk.size {
+            if !go_on || rhai::INT::try_from(got).unwrap_or(0) < size {
                 break;
+            }
+            if let Some(target) = self.walk.target {
+                let next = target.next(got as u64, started.elapsed());
+                size = rhai::INT::try_from(next).unwrap_or(size);
+                self.pace.borrow_mut().sized(next);
             }
         }
         let done = self.pace.borrow().finish();
@@ -352,8 +369,8 @@ impl Walker<'_> {
     /// The batch after `cursor` in a transaction of its own: its rows read and given to `f`.
     /// A failure that passes (see `DbError::passes`) rolls it back and tries it again after a
     /// backoff, up to [`TRIES`] times. The number of rows, and the key of the last.
-    fn batch(&self, cursor: Option<&Array>) -> RhaiResult<(usize, Array)> {
-        let sql = self.walk.sql(cursor.is_some());
+    fn batch(&self, cursor: Option<&Array>, size: rhai::INT) -> RhaiResult<(usize, Array)> {
+        let sql = self.walk.sql(cursor.is_some(), size);
         let params = cursor.cloned().unwrap_or_default();
         let mut wait = FIRST_WAIT;
         let mut attempt = 1;
@@ -412,16 +429,16 @@ mod tests {
     fn the_batch_query_goes_by_the_key_never_by_offset() {
         let one = walk(r#"#{table: "users", size: 500, where: "email is null"}"#).unwrap();
         assert_eq!(
-            one.sql(false),
+            one.sql(false, 500),
             "select * from users where (email is null) order by id limit 500"
         );
         assert_eq!(
-            one.sql(true),
+            one.sql(true, 500),
             "select * from users where id > $1 and (email is null) order by id limit 500"
         );
         let two = walk(r#"#{table: "public.events", key: ["tenant_id", "id"], columns: "tenant_id, id, kind"}"#).unwrap();
         assert_eq!(
-            two.sql(true),
+            two.sql(true, 1000),
             "select tenant_id, id, kind from public.events where (tenant_id, id) > ($1, $2) order by tenant_id, id limit 1000"
         );
     }
@@ -448,6 +465,10 @@ mod tests {
             (
                 r#"#{table: "t", exactly_once: "yes"}"#,
                 "`exactly_once` is true or false, not a string",
+            ),
+            (
+                r#"#{table: "t", target_seconds: 0}"#,
+                "`target_seconds` is a number of seconds, more than 0",
             ),
             (r#"#{table: "t", limit: 1}"#, "unknown option `limit`"),
         ] {
