@@ -31,3 +31,25 @@ pub(crate) struct Statement {
     /// The rows it affected (`db::exec`, `db::exec_many`).
     pub rows: Option<u64>,
 }
+
+/// A walk in batches (`db::batches`, `batches`) as it ended, for the `--json` report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct WalkRecord {
+    /// `db::batches users`, `batches`, ``batches `seq 5` ``.
+    pub name: String,
+    /// What an item is: `rows`, `items`, `lines`.
+    pub unit: String,
+    /// The items walked by this run (an earlier run's, skipped on resuming, not counted).
+    pub items: u64,
+    pub batches: u64,
+    pub duration_ms: u64,
+    /// The size the batches had reached, when it adapts (`target_seconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u64>,
+    /// The total known or estimated when the walk began (an array's length, the database's
+    /// estimate of a table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// A dry run stopped it after its first batches.
+    pub stopped_by_dry_run: bool,
+}

@@ -8,7 +8,7 @@ use rhai::Dynamic;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::record::CommandRecord;
+use crate::record::{CommandRecord, WalkRecord};
 use crate::release::Redactor;
 use crate::state::Step;
 
@@ -24,6 +24,7 @@ pub(crate) struct Report {
     pub params: Option<rhai::Map>,
     pub commands: Vec<CommandRecord>,
     pub steps: Vec<Step>,
+    pub walks: Vec<WalkRecord>,
     /// Each table `print_table` printed: its rows, in its column order.
     pub tables: Vec<Dynamic>,
     pub value: Option<Dynamic>,
@@ -39,6 +40,8 @@ struct Document {
     params: Value,
     /// The script's named steps: name, outcome (`done`, `skipped`, `failed`), duration.
     steps: Vec<Step>,
+    /// Each walk in batches: its name, items, batches, duration, and where a dry run stopped it.
+    walks: Vec<WalkRecord>,
     commands: Vec<Command>,
     tables: Vec<Value>,
     value: Value,
@@ -80,6 +83,14 @@ impl Report {
                 None => Value::Null,
             },
             steps: self.steps.clone(),
+            walks: self
+                .walks
+                .iter()
+                .map(|w| WalkRecord {
+                    name: redactor.redact(&w.name).into_owned(),
+                    ..w.clone()
+                })
+                .collect(),
             tables: self.tables.iter().map(masked).collect(),
             commands: self
                 .commands
@@ -221,7 +232,7 @@ mod tests {
         };
         assert_eq!(
             report.to_json(&Redactor::default()),
-            r#"{"exit_code":2,"duration_ms":0.0,"script":null,"args":[],"params":null,"steps":[],"commands":[],"tables":[],"value":null,"error":"no script"}"#
+            r#"{"exit_code":2,"duration_ms":0.0,"script":null,"args":[],"params":null,"steps":[],"walks":[],"commands":[],"tables":[],"value":null,"error":"no script"}"#
         );
     }
 }

@@ -168,6 +168,7 @@ fn run_job(
         report.duration = started.elapsed();
         report.commands.clone_from(&commands);
         report.steps.clone_from(&steps);
+        report.walks.clone_from(&session.walks.borrow());
         add_results(report, &runner, outcome);
         emit(report, &runner.session.release);
     }

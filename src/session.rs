@@ -30,6 +30,8 @@ pub(crate) struct Session {
     pub sources: Sources,
     /// The database connections (std/db), opened on first use.
     pub db: crate::db::Databases,
+    /// The walks in batches that ended, for the `--json` report.
+    pub walks: RefCell<Vec<crate::record::WalkRecord>>,
 }
 
 /// How a script, `-e` or the console runs (`Setup::default()` is a plain one).
@@ -60,6 +62,7 @@ impl Session {
             sink: Sink::new(setup.json),
             sources: Sources::new(std::env::current_dir().unwrap_or_default()),
             db: crate::db::Databases::default(),
+            walks: RefCell::default(),
         })
     }
 

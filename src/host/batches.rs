@@ -111,7 +111,10 @@ struct Feeder<'a, 'c> {
     skip: u64,
     seen: u64,
     batch: Array,
+    /// A dry run walked its batches: nothing more is handed on.
     stopped: bool,
+    /// An item came after the walk stopped: it had more than it walked.
+    more_left: bool,
 }
 
 impl<'a, 'c> Feeder<'a, 'c> {
@@ -147,11 +150,17 @@ impl<'a, 'c> Feeder<'a, 'c> {
             skip,
             seen: 0,
             stopped: false,
+            more_left: false,
         })
     }
 
-    /// Takes the next item; `false` once the walk has stopped (a dry run's last batch).
+    /// Takes the next item; `false` for an item after the walk stopped (a dry run's last
+    /// batch), which is not walked.
     fn push(&mut self, item: Dynamic) -> RhaiResult<bool> {
+        if self.stopped {
+            self.more_left = true;
+            return Ok(false);
+        }
         self.seen += 1;
         if self.seen <= self.skip {
             return Ok(true);
@@ -160,7 +169,7 @@ impl<'a, 'c> Feeder<'a, 'c> {
         if self.batch.len() as u64 == self.plan.size {
             self.flush()?;
         }
-        Ok(!self.stopped)
+        Ok(true)
     }
 
     fn flush(&mut self) -> RhaiResult<()> {
@@ -191,7 +200,7 @@ impl<'a, 'c> Feeder<'a, 'c> {
     /// The items are all in: the last batch, then the summary; the items walked.
     fn finish(mut self) -> RhaiResult<rhai::INT> {
         self.flush()?;
-        let done = self.pace.finish();
+        let done = self.pace.finish(self.more_left);
         Ok(rhai::INT::try_from(done).unwrap_or(rhai::INT::MAX))
     }
 }

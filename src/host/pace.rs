@@ -9,6 +9,7 @@ use rhai::{Dynamic, FnPtr, NativeCallContext};
 
 use super::def::{RhaiResult, runtime_error};
 use super::waiting::pause;
+use crate::record::WalkRecord;
 use crate::session::Session;
 
 /// How many batches a dry run walks (in the sandbox, rolled back): enough to see the work and
@@ -80,7 +81,8 @@ pub(crate) struct Pace<'a> {
     total: Option<u64>,
     /// The size of the last batch, when it adapts: said in the progress lines and summary.
     size: Option<u64>,
-    dry_run_stopped: bool,
+    /// A dry run has walked its [`DRY_RUN_BATCHES`].
+    dry_run_limit: bool,
 }
 
 impl<'a> Pace<'a> {
@@ -96,7 +98,7 @@ impl<'a> Pace<'a> {
             batches: 0,
             total: None,
             size: None,
-            dry_run_stopped: false,
+            dry_run_limit: false,
         }
     }
 
@@ -126,7 +128,7 @@ impl<'a> Pace<'a> {
             self.say(&self.progress());
         }
         if self.session.options().dry_run && self.batches == DRY_RUN_BATCHES {
-            self.dry_run_stopped = true;
+            self.dry_run_limit = true;
             return false;
         }
         true
@@ -146,11 +148,13 @@ impl<'a> Pace<'a> {
         self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-6)
     }
 
-    /// The summary: how far the walk went, and at what pace; after a dry run's batches, what
-    /// a real run would take where the total is known.
-    pub(crate) fn finish(&self) -> u64 {
+    /// The summary: how far the walk went, and at what pace; after a dry run's batches, when
+    /// `more_left` (the walk had more than it walked), what a real run would take where the
+    /// total is known.
+    pub(crate) fn finish(&self, more_left: bool) -> u64 {
         let took = self.started.elapsed().as_secs_f64();
-        let stopped = if self.dry_run_stopped {
+        let stopped_by_dry_run = self.dry_run_limit && more_left;
+        let stopped = if stopped_by_dry_run {
             dry_run_stop(self.done, self.batches, self.rate(), self.total, self.unit)
         } else {
             String::new()
@@ -165,6 +169,16 @@ impl<'a> Pace<'a> {
             self.unit,
             self.sized_now(),
         ));
+        self.session.walks.borrow_mut().push(WalkRecord {
+            name: self.name.clone(),
+            unit: self.unit.to_owned(),
+            items: self.done,
+            batches: self.batches,
+            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            batch_size: self.size,
+            total: self.total,
+            stopped_by_dry_run,
+        });
         self.done
     }
 }

@@ -189,3 +189,40 @@ fn a_batch_size_adapts_toward_the_target_duration() {
         .stderr_contains(" items/s, batches of 4 now)\n")
         .run();
 }
+
+/// `--json` reports each walk: its name, items, batches, the total it knew, its duration, and
+/// whether a dry run stopped it.
+#[test]
+fn the_json_report_lists_each_walk() {
+    for (mode, items, batches, stopped) in
+        [(&[][..], 5, 3, false), (&["--dry-run"][..], 5, 3, false)]
+    {
+        let out = Test::new()
+            .args(&[mode, &["--json", "-e", "batches([1, 2, 3, 4, 5], 2, |b| 1); cmd(\"seq\", [\"7\"]).read_only().batches(#{size: 1, name: \"seq\"}, |b| 1)"]].concat())
+            .any_stdout()
+            .any_stderr()
+            .run();
+        let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let walks = report["walks"].as_array().unwrap();
+        assert_eq!(walks.len(), 2, "{mode:?}: {report}");
+        let first = &walks[0];
+        assert_eq!(first["name"], "batches", "{mode:?}: {report}");
+        assert_eq!(first["unit"], "items");
+        assert_eq!(first["items"], items);
+        assert_eq!(first["batches"], batches);
+        assert_eq!(first["total"], 5);
+        assert_eq!(first["stopped_by_dry_run"], stopped);
+        assert!(first["duration_ms"].is_u64(), "{report}");
+        let second = &walks[1];
+        assert_eq!(second["name"], "batches seq");
+        assert_eq!(second["unit"], "lines");
+        let (lines, stopped) = if mode.is_empty() {
+            (7, false)
+        } else {
+            (3, true)
+        };
+        assert_eq!(second["items"], lines, "{mode:?}: {report}");
+        assert_eq!(second["stopped_by_dry_run"], stopped, "{mode:?}: {report}");
+        assert!(second.get("total").is_none(), "{report}");
+    }
+}

@@ -249,6 +249,7 @@ impl Walker<'_> {
             self.pace.borrow_mut().expect(total);
         }
         let mut size = self.walk.size;
+        let mut more_left = false;
         loop {
             pace::throttled(&self.pace.borrow(), self.ctx, self.walk.throttle.as_ref())?;
             let started = std::time::Instant::now();
@@ -259,7 +260,9 @@ impl Walker<'_> {
             self.save(&last)?;
             cursor = Some(last);
             let go_on = self.pace.borrow_mut().batch_done(got as u64);
-            if !go_on || rhai::INT::try_from(got).unwrap_or(0) < size {
+            let full = rhai::INT::try_from(got).unwrap_or(0) >= size;
+            if !go_on || !full {
+                more_left = full;
                 break;
             }
             if let Some(target) = self.walk.target {
@@ -268,7 +271,7 @@ impl Walker<'_> {
                 self.pace.borrow_mut().sized(next);
             }
         }
-        let done = self.pace.borrow().finish();
+        let done = self.pace.borrow().finish(more_left);
         Ok(rhai::INT::try_from(done).unwrap_or(rhai::INT::MAX))
     }
 
