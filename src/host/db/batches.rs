@@ -276,31 +276,44 @@ impl Walker<'_> {
     }
 
     /// The table's rows as the database estimates them without reading it (`PostgreSQL`'s and
-    /// `MySQL`'s statistics; `SQLite`'s count, which has none), for progress lines; `None` when
-    /// the database has no estimate.
+    /// `MySQL`'s statistics), for progress lines; counted where there are none (`SQLite`, and a
+    /// `PostgreSQL` table never analysed, when it is small enough to count quickly); `None`
+    /// otherwise.
     fn estimate(&self) -> Option<u64> {
-        let table = &self.walk.table;
-        let (sql, params): (&str, Vec<Dynamic>) = match self.conn.dialect() {
-            Dialect::Postgres => (
-                "select reltuples::bigint from pg_class where oid = to_regclass($1)",
-                vec![table.clone().into()],
-            ),
-            Dialect::Mysql => (
-                "select table_rows from information_schema.tables where table_schema = database() and table_name = $1",
-                vec![table.clone().into()],
-            ),
-            Dialect::Sqlite => return self.count_sqlite(),
+        let table = vec![Dynamic::from(self.walk.table.clone())];
+        let number = |sql: &str, params: Vec<Dynamic>| -> Option<i64> {
+            self.api.scalar(self.conn, sql, params).ok()?.as_int().ok()
         };
-        let n = self
-            .api
-            .scalar(self.conn, sql, params)
-            .ok()?
-            .as_int()
-            .ok()?;
+        let n = match self.conn.dialect() {
+            Dialect::Postgres => {
+                let estimated = number(
+                    "select reltuples::bigint from pg_class where oid = to_regclass($1)",
+                    table.clone(),
+                )?;
+                if estimated >= 0 {
+                    estimated
+                } else {
+                    // Never analysed: -1. A table of at most 80 MB is counted.
+                    let pages = number(
+                        "select relpages::bigint from pg_class where oid = to_regclass($1)",
+                        table,
+                    )?;
+                    if pages > 10_000 {
+                        return None;
+                    }
+                    return self.count();
+                }
+            }
+            Dialect::Mysql => number(
+                "select table_rows from information_schema.tables where table_schema = database() and table_name = $1",
+                table,
+            )?,
+            Dialect::Sqlite => return self.count(),
+        };
         u64::try_from(n).ok().filter(|n| *n > 0)
     }
 
-    fn count_sqlite(&self) -> Option<u64> {
+    fn count(&self) -> Option<u64> {
         let sql = format!("select count(*) from {}", self.walk.table);
         let n = self
             .api
