@@ -49,6 +49,22 @@ fn items_come_in_batches_of_the_size_in_order() {
     }
 }
 
+/// Lines that are not UTF-8 come with U+FFFD in place of the bad bytes, and the run says so
+/// once, however many lines have them.
+#[test]
+fn lines_that_are_not_utf8_are_replaced_and_said_once() {
+    let out = Test::new()
+        .args(&[
+            "-e",
+            r#"cmd("printf", ["a\\377\\nb\\377\\nc\\n"]).batches(2, |b| print(b))"#,
+        ])
+        .stdout("[\"a\u{fffd}\", \"b\u{fffd}\"]\n[\"c\"]\n3\n")
+        .any_stderr()
+        .run();
+    let warning = "printed bytes that are not UTF-8; they were replaced with U+FFFD";
+    assert_eq!(out.stderr.matches(warning).count(), 1, "{}", out.stderr);
+}
+
 /// A bad size or option is an error at the call, naming what is wrong; an error inside the
 /// closure stops the walk and is the script's error.
 #[test]
