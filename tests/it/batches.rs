@@ -242,3 +242,42 @@ fn the_json_report_lists_each_walk() {
         assert!(second.get("total").is_none(), "{report}");
     }
 }
+
+/// A walk that takes more than 10 seconds says how far it is every 10 seconds, with the share
+/// done and the time left against its known total; a quicker one says only its summary.
+#[test]
+fn a_long_walk_says_how_far_it_is() {
+    let out = Test::new()
+        .args(&["-e", "batches(range(0, 6), 1, |b| sleep(2.1))"])
+        .stdout("6\n")
+        .any_stderr()
+        .run();
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    // Around 10.5 s, after the fifth item: `batches: 5 items, 0 items/s, 83% of ~6, about 2s left`.
+    assert!(
+        lines[0].starts_with("batches: ")
+            && lines[0].contains(" items, ")
+            && lines[0].contains(" items/s, ")
+            && lines[0].contains("% of ~6, about ")
+            && lines[0].ends_with(" left"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines[1].starts_with("batches: 6 items in 6 batches ("),
+        "{}",
+        out.stderr
+    );
+    let quick = Test::new()
+        .args(&["-e", "batches(range(0, 60), 7, |b| 1)"])
+        .stdout("60\n")
+        .any_stderr()
+        .run();
+    assert_eq!(quick.stderr.lines().count(), 1, "{}", quick.stderr);
+    assert!(
+        quick.stderr.starts_with("batches: 60 items in 9 batches ("),
+        "{}",
+        quick.stderr
+    );
+}
