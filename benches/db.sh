@@ -25,6 +25,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
+# Where cargo builds: $CARGO_TARGET_DIR when set (relative to the clone, as cargo reads it).
+TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
 : "${BENCH_RUNS:=3}" "${BENCH_TX_ROWS:=10000}" "${BENCH_AUTO_ROWS:=1000}" "${BENCH_EACH_ROWS:=1000000}"
 : "${BENCH_BACKFILL_ROWS:=1000000}"
 
@@ -43,7 +45,7 @@ log "cargo dist"
 cargo dist
 # Built for the host named explicitly (.cargo/config.toml), so under target/<host>/.
 HOST=$(rustc -vV | sed -n 's/^host: //p')
-ADMINSH="$ROOT/target/$HOST/release/adminsh"
+ADMINSH="$TARGET/$HOST/release/adminsh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-dbbench.XXXXXX")
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

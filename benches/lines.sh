@@ -22,6 +22,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
+# Where cargo builds: $CARGO_TARGET_DIR when set (relative to the clone, as cargo reads it).
+TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
 : "${BENCH_LINES:=10000000}" "${BENCH_RUNS:=5}"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -39,7 +41,7 @@ if [[ -z "${ADMINSH:-}" ]]; then
     cargo dist
     # Built for the host named explicitly (.cargo/config.toml), so under target/<host>/.
     HOST=$(rustc -vV | sed -n 's/^host: //p')
-    ADMINSH="$ROOT/target/$HOST/release/adminsh"
+    ADMINSH="$TARGET/$HOST/release/adminsh"
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-bench.XXXXXX")

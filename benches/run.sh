@@ -30,6 +30,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
+# Where cargo builds: $CARGO_TARGET_DIR when set (relative to the clone, as cargo reads it).
+TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
 
 if [[ -n "${BENCH_QUICK:-}" && "${BENCH_QUICK}" != 0 ]]; then
     QUICK=1
@@ -66,11 +68,11 @@ cd "$ROOT"
 log "cargo dist"
 cargo dist
 HOST=$(rustc -vV | sed -n 's/^host: //p')
-ADMINSH="$ROOT/target/$HOST/release/adminsh"
+ADMINSH="$TARGET/$HOST/release/adminsh"
 # The binary `cargo install --locked --path .` puts in place (reusing the build above), for start-up.
 log "cargo install --locked --path ."
-cargo install --quiet --locked --path . --root "$ROOT/target/bench-install" --force
-INSTALLED="$ROOT/target/bench-install/bin/adminsh"
+cargo install --quiet --locked --path . --root "$TARGET/bench-install" --force
+INSTALLED="$TARGET/bench-install/bin/adminsh"
 
 # The floor program, with the release profile so the library built just above is reused
 # (`cargo bench --no-run` would build it all again under the bench profile).

@@ -19,6 +19,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
+# Where cargo builds: $CARGO_TARGET_DIR when set (relative to the clone, as cargo reads it).
+TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
 : "${BENCH_ROWS:=100000}" "${BENCH_RUNS:=5}"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -33,7 +35,7 @@ if [[ -z "${ADMINSH:-}" ]]; then
     log "cargo dist"
     cargo dist
     HOST=$(rustc -vV | sed -n 's/^host: //p')
-    ADMINSH="$ROOT/target/$HOST/release/adminsh"
+    ADMINSH="$TARGET/$HOST/release/adminsh"
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-sqlitebench.XXXXXX")
