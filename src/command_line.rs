@@ -84,6 +84,8 @@ pub(crate) fn command_line(
         ReleaseMode::Logs { id } => argv.push(with("--logs", id)),
         ReleaseMode::Attach { id } => argv.push(with("--attach", id)),
         ReleaseMode::Stop { id } => argv.push(with("--stop", id)),
+        ReleaseMode::Pause { id } => argv.push(with("--pause", id)),
+        ReleaseMode::Resume { id } => argv.push(with("--resume", id)),
     }
     argv
 }

@@ -116,6 +116,14 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
         ReleaseMode::Logs { id } => runs::logs(&release, &id),
         ReleaseMode::Attach { id } => runs::attach(&release, &id, flags.announce.as_deref()),
         ReleaseMode::Stop { id } => runs::stop(&release, &id),
+        ReleaseMode::Pause { id } => {
+            let adminsh = flags
+                .announce
+                .as_ref()
+                .map_or("adminsh".to_owned(), |t| format!("adminsh -t {t}"));
+            runs::pause(&release, &id, &adminsh)
+        }
+        ReleaseMode::Resume { id } => runs::resume(&release, &id, &flags, &crate::cli::parse),
     }
 }
 

@@ -57,6 +57,14 @@ pub(crate) enum ReleaseMode {
     Stop {
         id: String,
     },
+    /// `--pause ID`: ask a detached run to pause at the end of a batch.
+    Pause {
+        id: String,
+    },
+    /// `--resume ID`: start a paused run's command line again, detached.
+    Resume {
+        id: String,
+    },
 }
 
 /// The whole command line: what to do, and the flags that say how.

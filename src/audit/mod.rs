@@ -47,7 +47,7 @@ pub(crate) struct Finish {
     pub event: String,
     pub id: String,
     pub time: String,
-    /// `success`, `failure`, `interrupted`.
+    /// `success`, `failure`, `interrupted`, `paused`.
     pub outcome: String,
     pub exit_code: i32,
     pub duration_ms: u64,
@@ -250,6 +250,7 @@ impl Trail {
         let exit_code = ran.ending.map_or(0, Ending::code);
         let outcome = match (ran.ending, exit_code) {
             (Some(Ending::Interrupted(_)), _) => "interrupted",
+            (Some(Ending::Paused(_)), _) => "paused",
             (_, 0) => "success",
             _ => "failure",
         };

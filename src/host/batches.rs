@@ -166,12 +166,13 @@ impl<'a, 'c> Feeder<'a, 'c> {
         );
         let n = batch.len() as u64;
         let _ = self.f.call((Dynamic::from_array(batch),))?;
-        self.session
+        let kept = self
+            .session
             .steps
             .borrow_mut()
             .save_cursor(&self.plan.name, serde_json::json!(self.seen))
             .map_err(|e| runtime_error(format!("{}: {e:#}", self.plan.name)))?;
-        self.stopped = !self.pace.batch_done(n);
+        self.stopped = !self.pace.batch_done(n, kept)?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::def::{Host, RhaiResult, rows, runtime_error};
+use crate::error::Ending;
 use crate::session::Session;
 use crate::state::StepStart;
 use crate::state::lock::{self, LockError};
@@ -69,16 +70,19 @@ fn step(
         .map_err(|e| named_step(*e, name));
     let took = started.elapsed();
     let seconds = took.as_secs_f64();
-    match &result {
-        Ok(_) => session.say(&format!("step {number}: {name}: done in {seconds:.2}s")),
-        Err(_) => session.say(&format!(
-            "step {number}: {name}: failed after {seconds:.2}s"
-        )),
-    }
+    let outcome = match &result {
+        Ok(_) => "done",
+        Err(e) if matches!(super::control::ended(e), Some(Ending::Paused(_))) => "paused",
+        Err(_) => "failed",
+    };
+    let when = if outcome == "done" { "in" } else { "after" };
+    session.say(&format!(
+        "step {number}: {name}: {outcome} {when} {seconds:.2}s"
+    ));
     session
         .steps
         .borrow_mut()
-        .end(name, &code, took, result.is_ok())
+        .end(name, &code, took, outcome)
         .map_err(|e| runtime_error(format!("{e:#}")))?;
     result
 }

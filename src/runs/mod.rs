@@ -8,6 +8,9 @@
 //! | `meta.json` | who started what, when, as which pid; at the end, the exit code and time |
 //! | `output.log` | the run's stdout and stderr, in order; `output.log.1` the part before |
 //! | `lock` | held (`flock`) by the run's process while it lives: free without an end record, the run was lost |
+//! | `pause` | `--pause` asks the run to pause: who asked and when; the run looks after each batch |
+//! | `progress.json` | how far the walk in batches running now has got, written by the run |
+//! | `resume` | the command line as given, secrets included, for `--resume`: kept only while the run runs or is paused |
 //!
 //! | module | what it does |
 //! | --- | --- |
@@ -18,6 +21,8 @@
 //! | `questions.rs` | finds the `confirm()` and `ask()` a detached run could not answer |
 //! | `follow.rs` | `--logs` and `--attach` |
 //! | `stop.rs` | `--stop` |
+//! | `pause.rs` | `--pause`, and the run's side of it (who asked, how far its walk is) |
+//! | `resume.rs` | `--resume`: a paused run's command line started again, detached |
 //! | `leftovers.rs` | the processes a run killed outright left running in its session |
 //! | `list.rs` | `--runs` |
 
@@ -27,7 +32,9 @@ mod leftovers;
 mod list;
 mod meta;
 mod output;
+mod pause;
 mod questions;
+mod resume;
 mod start;
 mod stop;
 
@@ -46,6 +53,8 @@ pub(crate) use child::Detached;
 pub(crate) use follow::{attach, left_running, logs};
 pub(crate) use list::list;
 pub(crate) use meta::{Meta, outcome_of};
+pub(crate) use pause::pause;
+pub(crate) use resume::resume;
 #[cfg(test)]
 pub(crate) use start::child_argv;
 pub(crate) use start::detach;
@@ -115,6 +124,27 @@ impl RunDir {
 
     pub(crate) fn lock_path(&self) -> PathBuf {
         self.path.join("lock")
+    }
+
+    /// Where `--pause` leaves its request.
+    pub(crate) fn pause_path(&self) -> PathBuf {
+        self.path.join("pause")
+    }
+
+    /// How far the run's walk in batches has got.
+    pub(crate) fn progress_path(&self) -> PathBuf {
+        self.path.join("progress.json")
+    }
+
+    /// The command line `--resume` starts again.
+    pub(crate) fn resume_path(&self) -> PathBuf {
+        self.path.join("resume")
+    }
+
+    /// How far the run's walk in batches has got, if it has walked one.
+    pub(crate) fn progress(&self) -> Option<crate::record::WalkProgress> {
+        let text = read_private(&self.progress_path(), 1 << 20)?;
+        serde_json::from_str(&text).ok()
     }
 
     pub(crate) fn load(&self) -> anyhow::Result<Meta> {
@@ -261,6 +291,33 @@ pub(crate) fn private_file(path: &Path) -> std::io::Result<File> {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
+}
+
+/// A small file of a run directory as text, never through a symlink, up to `limit` bytes;
+/// `None` when it is not there or cannot be read.
+pub(crate) fn read_private(path: &Path, limit: u64) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(limit).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// Writes a small file of a run directory whole (temp file, rename), readable by its user
+/// only.
+pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    crate::state::write_atomically(path, text.as_bytes())
+        .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Makes a directory of the runs (or the `runs` folder itself) private to adminsh's user.

@@ -28,6 +28,7 @@ mod lines;
 mod links;
 mod maintenance;
 mod params;
+mod pause;
 mod readme;
 mod release;
 mod remote;

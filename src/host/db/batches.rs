@@ -244,14 +244,14 @@ impl Walker<'_> {
             if got == 0 {
                 break;
             }
-            self.save(&last)?;
+            let kept = self.save(&last)?;
             cursor = Some(last);
-            let go_on = self.pace.borrow_mut().batch_done(got as u64);
+            let go_on = self.pace.borrow_mut().batch_done(got as u64, kept)?;
             if !go_on || rhai::INT::try_from(got).unwrap_or(0) < self.walk.size {
                 break;
             }
         }
-        let done = self.pace.borrow().finish();
+        let done = self.pace.borrow_mut().finish();
         Ok(rhai::INT::try_from(done).unwrap_or(rhai::INT::MAX))
     }
 
@@ -334,10 +334,10 @@ impl Walker<'_> {
     }
 
     /// Saves where the walk is, in the step's checkpoint (nothing outside a step; nothing
-    /// with a ledger, which saved it with the batch).
-    fn save(&self, last: &Array) -> RhaiResult<()> {
+    /// with a ledger, which saved it with the batch). Whether a later run can resume from it.
+    fn save(&self, last: &Array) -> RhaiResult<bool> {
         if self.ledger.is_some() {
-            return Ok(());
+            return Ok(true);
         }
         let json = self.json(last)?;
         self.api
@@ -345,7 +345,6 @@ impl Walker<'_> {
             .steps
             .borrow_mut()
             .save_cursor(&self.name, json)
-            .map(drop)
             .map_err(|e| runtime_error(format!("{}: {e:#}", self.name)))
     }
 
