@@ -152,6 +152,19 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach", "stop", "pause", "dry_run", "read_only", "restart"])]
     pub resume: Option<String>,
 
+    /// Serve a web view of the runs, the scripts and the audit log on 127.0.0.1: print its
+    /// URL, which holds a token, and serve until Ctrl-C
+    #[arg(long, help_heading = "Web view", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach", "stop", "pause", "resume"])]
+    pub ui: bool,
+
+    /// With --ui: let the page stop, pause, resume and start runs (each audited)
+    #[arg(long, requires = "ui", help_heading = "Web view")]
+    pub allow_actions: bool,
+
+    /// With --ui: the port on 127.0.0.1 [default: a free one]
+    #[arg(long, value_name = "PORT", requires = "ui", help_heading = "Web view")]
+    pub port: Option<u16>,
+
     /// The detached process of run ID (what --detach starts)
     #[arg(long, hide = true, value_name = "ID", conflicts_with_all = ["detach", "target"])]
     pub detached_run: Option<String>,
@@ -249,6 +262,14 @@ impl Cli {
             ("--pause", release(ReleaseMode::Pause { id }))
         } else if let Some(id) = self.resume.take() {
             ("--resume", release(ReleaseMode::Resume { id }))
+        } else if self.ui {
+            (
+                "--ui",
+                release(ReleaseMode::Ui {
+                    allow_actions: self.allow_actions,
+                    port: self.port.unwrap_or(0),
+                }),
+            )
         } else if self.env {
             ("--env", release(ReleaseMode::Env { all: self.all }))
         } else {
@@ -566,6 +587,7 @@ mod tests {
             ("--stop=fix-1", "--stop=fix-1"),
             ("--pause=fix-1", "--pause=fix-1"),
             ("--resume=fix-1", "--resume=fix-1"),
+            ("--ui", "--ui"),
         ] {
             assert_eq!(
                 forward(&options(&["-t", "p", flag]), "p", None),

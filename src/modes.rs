@@ -19,6 +19,7 @@ use crate::run::{self, Code, Job};
 use crate::runs;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
+use crate::ui;
 
 /// Does what the command line asked and returns the exit code.
 pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
@@ -124,6 +125,10 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
             runs::pause(&release, &id, &adminsh)
         }
         ReleaseMode::Resume { id } => runs::resume(&release, &id, &flags, &crate::cli::parse),
+        ReleaseMode::Ui {
+            allow_actions,
+            port,
+        } => ui::serve(&release, &flags, allow_actions, port),
     }
 }
 

@@ -65,6 +65,11 @@ pub(crate) enum ReleaseMode {
     Resume {
         id: String,
     },
+    /// `--ui`: serve the web view on 127.0.0.1 (`port` 0: a free one).
+    Ui {
+        allow_actions: bool,
+        port: u16,
+    },
 }
 
 /// The whole command line: what to do, and the flags that say how.

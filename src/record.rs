@@ -60,3 +60,14 @@ pub(crate) struct WalkProgress {
     /// When this record was written (RFC 3339).
     pub updated: String,
 }
+
+/// A step of a detached run as its directory keeps it (`steps.json`), for the web view: its
+/// number, name, and `running`, `done`, `skipped`, `failed` or `paused`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StepRecord {
+    pub number: usize,
+    pub name: String,
+    pub outcome: String,
+    /// How long it took, once it ended.
+    pub seconds: Option<f64>,
+}

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use crate::diagnostic::Sources;
 use crate::options::RunOptions;
 use crate::process::{self, Finished, Output, Spec};
-use crate::record::WalkProgress;
+use crate::record::{StepRecord, WalkProgress};
 use crate::release::Redactor;
 use crate::release::Release;
 use crate::sink::Sink;
@@ -44,6 +44,8 @@ pub(crate) trait Control {
     fn pause_asked(&self) -> Option<String>;
     /// How far the walk running now has got.
     fn walked(&self, progress: &WalkProgress);
+    /// A step started (`running`), ended, or was skipped.
+    fn stepped(&self, step: &StepRecord);
     /// `adminsh --resume ID` (with `-t NAME` where the run was started through a target):
     /// what goes on after a pause.
     fn resume_command(&self) -> String;

@@ -11,6 +11,7 @@ use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::def::{Host, RhaiResult, rows, runtime_error};
 use crate::error::Ending;
+use crate::record::StepRecord;
 use crate::session::Session;
 use crate::state::StepStart;
 use crate::state::lock::{self, LockError};
@@ -52,6 +53,7 @@ fn step(
             session.say(&format!(
                 "step {number}: {name}: completed in an earlier run ({finished_at}), skipped"
             ));
+            stepped(session, number, name, "skipped", None);
             return Ok(Dynamic::UNIT);
         }
         StepStart::Run { number, changed } => {
@@ -64,6 +66,7 @@ fn step(
         }
     };
     session.say(&format!("step {number}: {name}"));
+    stepped(session, number, name, "running", None);
     let started = Instant::now();
     let result = body
         .call_within_context::<Dynamic>(ctx, ())
@@ -79,12 +82,25 @@ fn step(
     session.say(&format!(
         "step {number}: {name}: {outcome} {when} {seconds:.2}s"
     ));
+    stepped(session, number, name, outcome, Some(seconds));
     session
         .steps
         .borrow_mut()
         .end(name, &code, took, outcome)
         .map_err(|e| runtime_error(format!("{e:#}")))?;
     result
+}
+
+/// Tells a detached run's directory where its steps are.
+fn stepped(session: &Session, number: usize, name: &str, outcome: &str, seconds: Option<f64>) {
+    if let Some(control) = session.control() {
+        control.stepped(&StepRecord {
+            number,
+            name: session.redact(name),
+            outcome: outcome.to_owned(),
+            seconds,
+        });
+    }
 }
 
 /// `lock(name, body)`: `body` run holding the lock file of `name`; `held` the names this

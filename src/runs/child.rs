@@ -16,7 +16,7 @@ use anyhow::Context;
 use super::output::{self, Capture, Log};
 use super::{Meta, RunDir, meta};
 use crate::error::{EXIT_PAUSED, Error};
-use crate::record::WalkProgress;
+use crate::record::{StepRecord, WalkProgress};
 use crate::release::Release;
 use crate::run::DetachedRun;
 use crate::session::Control;
@@ -43,6 +43,8 @@ pub(crate) struct Detached {
     pipe: RefCell<Option<PipeWriter>>,
     capture: RefCell<Option<Capture>>,
     started: Cell<bool>,
+    /// The steps so far, as `steps.json` has them.
+    steps: RefCell<Vec<StepRecord>>,
 }
 
 impl Detached {
@@ -77,6 +79,7 @@ impl Detached {
             pipe: RefCell::new(Some(writer)),
             capture: RefCell::new(Some(capture)),
             started: Cell::new(false),
+            steps: RefCell::default(),
         })
     }
 }
@@ -92,6 +95,19 @@ impl Control for Detached {
         if let Ok(mut text) = serde_json::to_string(progress) {
             text.push('\n');
             let _ = super::write_private(&self.run.progress_path(), &text);
+        }
+    }
+
+    /// `steps.json`: every step so far, the one running last.
+    fn stepped(&self, step: &StepRecord) {
+        let mut steps = self.steps.borrow_mut();
+        match steps.iter_mut().find(|s| s.number == step.number) {
+            Some(known) => *known = step.clone(),
+            None => steps.push(step.clone()),
+        }
+        if let Ok(mut text) = serde_json::to_string(&*steps) {
+            text.push('\n');
+            let _ = super::write_private(&self.run.steps_path(), &text);
         }
     }
 

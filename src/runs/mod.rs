@@ -10,6 +10,7 @@
 //! | `lock` | held (`flock`) by the run's process while it lives: free without an end record, the run was lost |
 //! | `pause` | `--pause` asks the run to pause: who asked and when; the run looks after each batch |
 //! | `progress.json` | how far the walk in batches running now has got, written by the run |
+//! | `steps.json` | the run's steps so far and how each went, written by the run |
 //! | `resume` | the command line as given, secrets included, for `--resume`: kept only while the run runs or is paused |
 //!
 //! | module | what it does |
@@ -50,10 +51,10 @@ use crate::suggest;
 
 // The face: the modes and `remote/` call these, never a file of this folder.
 pub(crate) use child::Detached;
-pub(crate) use follow::{attach, left_running, logs};
-pub(crate) use list::list;
+pub(crate) use follow::{Follower, attach, left_running, logs};
+pub(crate) use list::{list, shown};
 pub(crate) use meta::{Meta, outcome_of};
-pub(crate) use pause::pause;
+pub(crate) use pause::{Asked, ask_pause, pause};
 pub(crate) use resume::resume;
 #[cfg(test)]
 pub(crate) use start::child_argv;
@@ -136,6 +137,18 @@ impl RunDir {
         self.path.join("progress.json")
     }
 
+    /// The run's steps so far.
+    pub(crate) fn steps_path(&self) -> PathBuf {
+        self.path.join("steps.json")
+    }
+
+    /// The run's steps so far, the one running last.
+    pub(crate) fn steps(&self) -> Vec<crate::record::StepRecord> {
+        read_private(&self.steps_path(), 1 << 20)
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
     /// The command line `--resume` starts again.
     pub(crate) fn resume_path(&self) -> PathBuf {
         self.path.join("resume")
@@ -198,7 +211,12 @@ impl RunDir {
 
 /// Every run directory that has a record, oldest first.
 pub(crate) fn all(release: &Release) -> Vec<(RunDir, Meta)> {
-    let Ok(entries) = std::fs::read_dir(dir(release)) else {
+    all_in(&dir(release))
+}
+
+/// Every run directory in `runs` (a release's [`dir`]) that has a record, oldest first.
+pub(crate) fn all_in(runs: &Path) -> Vec<(RunDir, Meta)> {
+    let Ok(entries) = std::fs::read_dir(runs) else {
         return Vec::new();
     };
     let mut runs: Vec<(RunDir, Meta)> = entries

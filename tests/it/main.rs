@@ -41,5 +41,6 @@ mod tables;
 mod text;
 mod tidy;
 mod time;
+mod ui;
 mod values;
 mod waiting;
