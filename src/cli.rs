@@ -125,7 +125,7 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["json", "list", "check", "env", "audit", "completions", "complete_words", "targets"])]
     pub detach: bool,
 
-    /// List the recent detached runs: running, succeeded, failed, interrupted or lost
+    /// List the recent detached runs: running, succeeded, failed, interrupted, paused or lost
     #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach"])]
     pub runs: bool,
 

@@ -444,6 +444,25 @@ mod tests {
     }
 
     #[test]
+    fn a_runs_small_files_are_read_and_written_never_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        write_private(&path, "{}\n").unwrap();
+        assert_eq!(read_private(&path, 100).as_deref(), Some("{}\n"));
+        assert_eq!(read_private(&path, 1).as_deref(), Some("{"));
+        let mode = std::fs::metadata(&path).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+        let link = dir.path().join("pause");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert_eq!(read_private(&link, 100), None);
+        assert_eq!(read_private(dir.path(), 100), None);
+        assert_eq!(read_private(&dir.path().join("missing"), 100), None);
+    }
+
+    #[test]
     fn ids_are_kubernetes_names() {
         assert_eq!(id_name("fix_records"), "fix-records");
         assert_eq!(id_name("db/Backfill Orders.rhai"), "backfill-orders");

@@ -30,12 +30,12 @@ pub(super) async fn guard(State(ui): State<Arc<Ui>>, request: Request, next: Nex
     let from_query = token_in_query(request.uri().query());
     let from_cookie = cookie_value(request.headers(), &cookie);
     let mut response = if from_query.as_deref().is_some_and(|t| same(t, &ui.token)) {
-        // Once the token is in the cookie, the address without it.
-        let mut response = (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, request.uri().path().to_owned())],
-        )
-            .into_response();
+        // Once the token is in the cookie, the address without it: a path of this site only
+        // (`//host/` would be another site's).
+        let path = request.uri().path();
+        let path = if path.starts_with("//") { "/" } else { path };
+        let mut response =
+            (StatusCode::SEE_OTHER, [(header::LOCATION, path.to_owned())]).into_response();
         let set = format!("{cookie}={}; Path=/; HttpOnly; SameSite=Strict", ui.token);
         if let Ok(value) = HeaderValue::from_str(&set) {
             response.headers_mut().insert(header::SET_COOKIE, value);

@@ -101,6 +101,7 @@ def main():
         os.remove(os.path.join(APP, "hold"))
         wait(driver, "the run to be paused", lambda: text(driver, "status") == "paused")
         wait(driver, "the resume button", lambda: driver.find_elements(By.ID, "resume"))
+        wait(driver, "the step paused", lambda: text(driver, "steps").startswith("backfill: paused"))
         shot(driver, "run-paused")
         runs = subprocess.run([ADMINSH, "-C", APP, "--runs"], capture_output=True, text=True, check=True).stdout
         row = next(line for line in runs.splitlines() if line.startswith(run))
