@@ -112,6 +112,43 @@ pub(super) async fn resume(
     }
 }
 
+/// `/targets/NAME/runs`: what `adminsh -t NAME --runs` says, the same forwarded command
+/// (over ssh, `kubectl exec`, or the Jobs of a Job target), masked. Only a target the manifest
+/// names.
+pub(super) async fn target_runs(State(ui): State<Arc<Ui>>, Path(name): Path<String>) -> Response {
+    if !ui.targets.contains(&name) {
+        return said(
+            &ui,
+            StatusCode::NOT_FOUND,
+            "No such target",
+            &format!("The manifest names no target `{name}`."),
+        );
+    }
+    let argv = adminsh(&ui, [format!("--target={name}"), "--runs".to_owned()]);
+    let ran = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .output()
+    })
+    .await;
+    let text = match ran {
+        Ok(Ok(output)) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Ok(Err(e)) => format!("cannot run adminsh: {e}"),
+        Err(e) => format!("adminsh did not finish: {e}"),
+    };
+    said(
+        &ui,
+        StatusCode::OK,
+        &format!("Runs on target {name}"),
+        &text,
+    )
+}
+
 /// `/scripts/start`: the form's `script`, `csrf`, `dry_run`, `yes`, `reason`, and `p.KEY` for
 /// each parameter.
 pub(super) async fn start(

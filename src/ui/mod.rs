@@ -81,6 +81,7 @@ fn router(ui: Arc<Ui>) -> Router {
         .route("/runs/{id}/pause", post(actions::pause))
         .route("/runs/{id}/resume", post(actions::resume))
         .route("/runs/{id}/stop", post(actions::stop))
+        .route("/targets/{name}/runs", get(actions::target_runs))
         .route("/scripts", get(pages::scripts))
         .route("/scripts/start", post(actions::start))
         .route("/audit", get(pages::audit))

@@ -95,7 +95,12 @@ pub(super) async fn runs(State(ui): State<Arc<Ui>>) -> Response {
         .collect();
     ui.views.page(
         "runs.html",
-        serde_json::json!({ "frame": frame(&ui, "runs"), "runs": rows, "dir": ui.runs.display().to_string() }),
+        serde_json::json!({
+            "frame": frame(&ui, "runs"),
+            "runs": rows,
+            "dir": ui.runs.display().to_string(),
+            "targets": ui.targets,
+        }),
     )
 }
 

@@ -37,6 +37,8 @@ pub(crate) struct Ui {
     pub port: u16,
     /// adminsh, `-C ROOT` and the flags that opened this release (stage, env files).
     pub adminsh: Vec<OsString>,
+    /// The manifest's targets, whose runs the runs page can list (`-t NAME --runs`).
+    pub targets: Vec<String>,
     pub views: Views,
 }
 
@@ -76,6 +78,7 @@ impl Ui {
             allow_actions,
             port,
             adminsh,
+            targets: release.manifest.targets.keys().cloned().collect(),
             views: Views::new()?,
         })
     }

@@ -275,3 +275,31 @@ fn a_backfill_is_started_watched_paused_and_resumed_in_a_real_browser() {
     let table = text(&app.output(&["--audit"]).stdout);
     assert!(table.contains(&format!("--ui pause {run}")), "{table}");
 }
+
+/// The runs on a target, through the same forwarded `--runs` as `-t NAME --runs`, over a real
+/// sshd; a target the manifest does not name is not reached.
+#[test]
+fn the_runs_of_a_target_are_listed_through_the_forwarded_command() {
+    require!(Ssh, Sshd);
+    let (client, sshd, remote) = crate::remote::setup();
+    let started = remote.output(&["--detach", "hello"]);
+    let id = text(&started.stdout).trim().to_owned();
+    crate::detach::ended(&remote, &id);
+    let app = crate::remote::local(&client, &sshd, &remote, "");
+    let served = serve(&app, &[]);
+    let (port, cookie) = (served.port, served.cookie());
+    let get = |path: &str| {
+        served.request(&format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ))
+    };
+    let (status, page) = get("/runs");
+    assert_eq!(status, 200);
+    assert!(page.contains("href=\"/targets/production/runs\""), "{page}");
+    let (status, page) = get("/targets/production/runs");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("{id}  succeeded  0")), "{page}");
+    let (status, _) = get("/targets/elsewhere/runs");
+    assert_eq!(status, 404);
+    served.stop();
+}
