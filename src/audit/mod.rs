@@ -16,7 +16,7 @@ use crate::release::Redactor;
 use crate::state::Step;
 
 mod table;
-pub(crate) use table::{HEADER, rows, table};
+pub(crate) use table::{HEADER, rows, run_error, table};
 
 /// The first line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -53,6 +53,17 @@ pub(crate) fn rows(path: &Path, count: usize) -> Result<(Vec<[String; 8]>, Vec<S
     Ok((rows, log.damaged))
 }
 
+/// The error the detached run `run` ended with, as its finish line says (masked there).
+pub(crate) fn run_error(path: &Path, run: &str) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let log = Log::read(path, &String::from_utf8_lossy(&bytes));
+    let start =
+        log.starts.iter().rev().find(|s| {
+            matches!(s.kind.as_str(), "script" | "eval") && s.run.as_deref() == Some(run)
+        })?;
+    log.finishes.get(&start.id)?.error.clone()
+}
+
 /// The columns of `--audit`.
 pub(crate) const HEADER: [&str; 8] = [
     "STARTED", "USER", "STAGE", "WHAT", "OUTCOME", "EXIT", "TIME", "REASON",

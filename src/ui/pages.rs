@@ -109,6 +109,7 @@ pub(super) async fn run(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Re
         return not_found(&ui, &id);
     };
     let row = RunRow::of(&ui, &run, &meta);
+    let error = crate::audit::run_error(&ui.audit, &run.id).map(|e| ui.masked(&e));
     let steps = run.steps();
     let progress = run.progress();
     ui.views.page(
@@ -123,6 +124,7 @@ pub(super) async fn run(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Re
             "resumed_as": meta.resumed_as.unwrap_or_default(),
             "steps": steps,
             "progress": progress,
+            "error": error,
         }),
     )
 }

@@ -163,6 +163,24 @@ fn requests_without_the_token_or_the_csrf_token_are_refused() {
         !app.path().join(".adminsh/state/runs").exists(),
         "a refused action started a run"
     );
+    // A failed run's page shows its error, masked.
+    let failed = app.output(&[
+        "--detach",
+        "--reason=x",
+        "-e",
+        "fail(`boom ${env(\"API_KEY\")}`)",
+    ]);
+    let id = text(&failed.stdout).trim().to_owned();
+    crate::detach::ended(&app, &id);
+    let (status, page) = served.request(&format!(
+        "GET /runs/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    ));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<pre id=\"error\" class=\"error\">-e:1:1: boom ****"),
+        "{page}"
+    );
+    assert!(!page.contains(KEY));
     served.stop();
     // With actions off, even the page's own form is refused.
     let served = serve(&app, &[]);
