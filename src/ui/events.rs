@@ -64,6 +64,10 @@ impl Tail {
             return None;
         }
         loop {
+            // The web view is stopping: the stream ends, so the server can.
+            if crate::interrupt::interrupted() {
+                return None;
+            }
             // The status first: once it says ended, what the log holds is all there will be.
             let meta = self.run.load().ok()?;
             let ended = matches!(

@@ -17,7 +17,7 @@
 //! | `view.rs` | the templates (`templates/`, HTML escaped by default) and the assets (`assets/`) |
 //! | `pages.rs` | the pages: runs, one run, scripts, the audit log |
 //! | `events.rs` | a run's live output, progress, steps and status as server-sent events |
-//! | `actions.rs` | stop, pause, resume, start: each audited with the user who started the page |
+//! | `actions.rs` | stop, pause, resume, start, each audited with the user who started the page; a target's runs |
 
 mod actions;
 mod events;

@@ -181,7 +181,25 @@ fn requests_without_the_token_or_the_csrf_token_are_refused() {
         "{page}"
     );
     assert!(!page.contains(KEY));
+    // A page following a run that goes on does not keep the web view from stopping.
+    let waiting = app.output(&[
+        "--detach",
+        "--reason=x",
+        "-e",
+        "while !exists(\"go\") { sleep(0.05) }",
+    ]);
+    let id = text(&waiting.stdout).trim().to_owned();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /runs/{id}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0; 12];
+    stream.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
     served.stop();
+    std::fs::write(app.path().join("go"), "").unwrap();
     // With actions off, even the page's own form is refused.
     let served = serve(&app, &[]);
     let (port, cookie) = (served.port, served.cookie());
