@@ -54,7 +54,7 @@
     const known = p.total !== null && p.total >= p.done && p.total > 0;
     const share = known ? (p.done * 100) / p.total : 0;
     set("share", known ? Math.round(share) + "% of ~" + p.total : "");
-    set("left", known && p.left !== null ? "about " + seconds(p.left) + " left" : "");
+    set("left", known && p.walking && p.left !== null ? "about " + seconds(p.left) + " left" : (p.walking ? "" : "walk ended"));
     document.getElementById("bar").style.width = (known ? share : 0) + "%";
     chart(p.samples);
   }
