@@ -38,10 +38,10 @@ groups=(
   "db;^src/db/(sql|conn|cancel)\\.rs:;db::"
   "imports;^src/host/modules\\.rs:;host::modules import module"
   "files;^src/(host/file_tree/|host/file_io/|state/files\\.rs|small_file\\.rs);files:: file_io:: file_tree:: attack_files:: links:: special_files:: state::files small_file::"
-  "audit;^src/(audit/mod|log)\\.rs:;closed_pipes:: audit full_disk:: logging_goes_to_stderr"
+  "audit;^src/(audit/mod|log)\\.rs:;closed_pipes:: audit full_disk:: logging_goes_to_stderr pause::a_paused ui::a_backfill"
   "interrupt;^src/interrupt\\.rs:;interrupt"
-  "runs;^src/(runs/|state/lock\\.rs);runs:: detach:: state::lock lock"
-  "backfills;^src/host/(db/ledger|db/batches|batches|pace)\\.rs:;batches:: db::sqlite host::pace host::batches host::db::batches host::db::ledger"
+  "runs;^src/(runs/|state/lock\\.rs);runs:: detach:: pause:: ui:: state::lock lock"
+  "backfills;^src/host/(db/ledger|db/batches|batches|pace)\\.rs:;batches:: db::sqlite pause:: host::pace host::batches host::db::batches host::db::ledger"
 )
 
 usage() {

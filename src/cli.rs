@@ -15,7 +15,7 @@ use crate::release::OpenOptions;
     name = "adminsh",
     version,
     about = "Run one-off admin processes against your app's release: committed Rhai scripts and a console, with the app's config and dependency isolation",
-    after_help = "Exit codes: 0 success, 1 script or command failure, 2 usage error, n from exit(n), 130 interrupted (Ctrl-C), 255 target unreachable (-t).",
+    after_help = "Exit codes: 0 success, 1 script or command failure, 2 usage error, n from exit(n), 130 interrupted (Ctrl-C), 148 paused (--pause), 255 target unreachable (-t).",
     max_term_width = 100,
     override_usage = "adminsh [OPTIONS] [SCRIPT [ARGS]...]"
 )]
@@ -129,7 +129,7 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["json", "list", "check", "env", "audit", "completions", "complete_words", "targets"])]
     pub detach: bool,
 
-    /// List the recent detached runs: running, succeeded, failed, interrupted or lost
+    /// List the recent detached runs: running, succeeded, failed, interrupted, paused or lost
     #[arg(long, help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach"])]
     pub runs: bool,
 
@@ -146,6 +146,29 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach"])]
     pub stop: Option<String>,
 
+    /// Ask detached run ID to pause: it finishes the batch it is in (`db::batches`, `batches`),
+    /// saves its cursor and ends as paused (exit 148)
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach", "stop"])]
+    pub pause: Option<String>,
+
+    /// Resume paused run ID: its command line started again, detached, going on from its
+    /// checkpoint (`--reason` gives a new reason)
+    #[arg(long, value_name = "ID", help_heading = "Detached runs", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach", "stop", "pause", "dry_run", "read_only", "restart"])]
+    pub resume: Option<String>,
+
+    /// Serve a web view of the runs, the scripts and the audit log on 127.0.0.1: print its
+    /// URL, which holds a token, and serve until Ctrl-C
+    #[arg(long, help_heading = "Web view", conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "complete_words", "targets", "json", "detach", "runs", "logs", "attach", "stop", "pause", "resume"])]
+    pub ui: bool,
+
+    /// With --ui: let the page stop, pause, resume and start runs (each audited)
+    #[arg(long, requires = "ui", help_heading = "Web view")]
+    pub allow_actions: bool,
+
+    /// With --ui: the port on 127.0.0.1 [default: a free one]
+    #[arg(long, value_name = "PORT", requires = "ui", help_heading = "Web view")]
+    pub port: Option<u16>,
+
     /// The detached process of run ID (what --detach starts)
     #[arg(long, hide = true, value_name = "ID", conflicts_with_all = ["detach", "target"])]
     pub detached_run: Option<String>,
@@ -158,6 +181,15 @@ pub(crate) struct Cli {
         num_args = 0..
     )]
     pub script: Vec<OsString>,
+}
+
+/// A command line adminsh wrote itself (the one a paused run keeps for `--resume`), without
+/// the program name, parsed and checked as one typed here.
+pub(crate) fn parse(words: Vec<String>) -> Result<Options, Error> {
+    let words = std::iter::once("adminsh".to_owned()).chain(words);
+    Cli::try_parse_from(words)
+        .map_err(|e| Error::usage(e.to_string()))?
+        .into_options()
 }
 
 impl Cli {
@@ -235,6 +267,18 @@ impl Cli {
             ("--attach", release(ReleaseMode::Attach { id }))
         } else if let Some(id) = self.stop.take() {
             ("--stop", release(ReleaseMode::Stop { id }))
+        } else if let Some(id) = self.pause.take() {
+            ("--pause", release(ReleaseMode::Pause { id }))
+        } else if let Some(id) = self.resume.take() {
+            ("--resume", release(ReleaseMode::Resume { id }))
+        } else if self.ui {
+            (
+                "--ui",
+                release(ReleaseMode::Ui {
+                    allow_actions: self.allow_actions,
+                    port: self.port.unwrap_or(0),
+                }),
+            )
         } else if self.env {
             ("--env", release(ReleaseMode::Env { all: self.all }))
         } else {
@@ -550,6 +594,9 @@ mod tests {
             ("--logs=fix-1", "--logs=fix-1"),
             ("--attach=-x", "--attach=-x"),
             ("--stop=fix-1", "--stop=fix-1"),
+            ("--pause=fix-1", "--pause=fix-1"),
+            ("--resume=fix-1", "--resume=fix-1"),
+            ("--ui", "--ui"),
         ] {
             assert_eq!(
                 forward(&options(&["-t", "p", flag]), "p", None),

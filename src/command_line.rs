@@ -84,6 +84,20 @@ pub(crate) fn command_line(
         ReleaseMode::Logs { id } => argv.push(with("--logs", id)),
         ReleaseMode::Attach { id } => argv.push(with("--attach", id)),
         ReleaseMode::Stop { id } => argv.push(with("--stop", id)),
+        ReleaseMode::Pause { id } => argv.push(with("--pause", id)),
+        ReleaseMode::Resume { id } => argv.push(with("--resume", id)),
+        ReleaseMode::Ui {
+            allow_actions,
+            port,
+        } => {
+            argv.push("--ui".into());
+            if *allow_actions {
+                argv.push("--allow-actions".into());
+            }
+            if *port != 0 {
+                argv.push(with("--port", &port.to_string()));
+            }
+        }
     }
     argv
 }

@@ -14,6 +14,11 @@ pub(crate) const EXIT_UNREACHABLE: i32 = 255;
 /// "cannot run" or "not found", or an unreachable target.
 pub(crate) const EXIT_SCRIPT_RANGE: std::ops::RangeInclusive<i64> = 0..=125;
 
+/// A detached run that paused when asked (`--pause`), its cursor saved: 128 + SIGTSTP, what a
+/// shell reports for a job stopped with Ctrl-Z. No script reaches it (`exit(n)` stops at 125),
+/// and adminsh never ends by SIGTSTP (it stops a process, never ends it), so it means paused.
+pub(crate) const EXIT_PAUSED: i32 = 128 + libc::SIGTSTP;
+
 /// The exit code for an interruption by `signal`: 128 + the signal number (130 for Ctrl-C).
 pub(crate) fn interrupted_code(signal: i32) -> i32 {
     128 + signal
@@ -79,6 +84,9 @@ pub(crate) enum Ending {
     Exit(i32),
     /// A signal (Ctrl-C, SIGTERM, SIGHUP) interrupted it.
     Interrupted(i32),
+    /// Asked to pause (`--pause`), it stopped at the end of a batch, its cursor saved: what it
+    /// says about where and at whose request.
+    Paused(String),
     /// An error, already rendered for the user (code frame, secrets masked).
     Failed(String),
 }
@@ -88,6 +96,7 @@ impl Ending {
         match self {
             Ending::Exit(code) => *code,
             Ending::Interrupted(signal) => interrupted_code(*signal),
+            Ending::Paused(_) => EXIT_PAUSED,
             Ending::Failed(_) => EXIT_FAILURE,
         }
     }
@@ -95,7 +104,7 @@ impl Ending {
     /// What the audit log and the `--json` report say went wrong, if anything did.
     pub(crate) fn error(&self) -> Option<String> {
         match self {
-            Ending::Exit(_) => None,
+            Ending::Exit(_) | Ending::Paused(_) => None,
             Ending::Interrupted(_) => Some("interrupted".to_owned()),
             Ending::Failed(text) => Some(text.clone()),
         }
@@ -117,6 +126,7 @@ mod tests {
             (Ending::Exit(3).code(), 3),
             (Ending::Interrupted(libc::SIGHUP).code(), 129),
             (Ending::Failed("x".into()).code(), 1),
+            (Ending::Paused("x".into()).code(), 148),
         ];
         for (got, want) in cases {
             assert_eq!(got, want);

@@ -43,6 +43,7 @@ mod stdlib;
 mod step_code;
 mod suggest;
 mod table;
+mod ui;
 mod who;
 
 use std::ffi::OsString;

@@ -20,6 +20,7 @@ use crate::runs;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
 use crate::stdlib;
+use crate::ui;
 
 /// Does what the command line asked and returns the exit code.
 pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
@@ -118,6 +119,18 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
         ReleaseMode::Logs { id } => runs::logs(&release, &id),
         ReleaseMode::Attach { id } => runs::attach(&release, &id, flags.announce.as_deref()),
         ReleaseMode::Stop { id } => runs::stop(&release, &id),
+        ReleaseMode::Pause { id } => {
+            let adminsh = flags
+                .announce
+                .as_ref()
+                .map_or("adminsh".to_owned(), |t| format!("adminsh -t {t}"));
+            runs::pause(&release, &id, &adminsh)
+        }
+        ReleaseMode::Resume { id } => runs::resume(&release, &id, &flags, &crate::cli::parse),
+        ReleaseMode::Ui {
+            allow_actions,
+            port,
+        } => ui::serve(&release, &flags, allow_actions, port),
     }
 }
 

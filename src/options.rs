@@ -59,6 +59,19 @@ pub(crate) enum ReleaseMode {
     Stop {
         id: String,
     },
+    /// `--pause ID`: ask a detached run to pause at the end of a batch.
+    Pause {
+        id: String,
+    },
+    /// `--resume ID`: start a paused run's command line again, detached.
+    Resume {
+        id: String,
+    },
+    /// `--ui`: serve the web view on 127.0.0.1 (`port` 0: a free one).
+    Ui {
+        allow_actions: bool,
+        port: u16,
+    },
 }
 
 /// The whole command line: what to do, and the flags that say how.

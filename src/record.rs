@@ -53,3 +53,43 @@ pub(crate) struct WalkRecord {
     /// A dry run stopped it after its first batches.
     pub stopped_by_dry_run: bool,
 }
+
+/// How far a walk in batches (`db::batches`, `batches`) has got, as a detached run keeps it in
+/// its directory (`progress.json`) for `--pause`, `--runs` and the web view: the host writes
+/// it, `runs/` reads it, and neither imports the other.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct WalkProgress {
+    /// `db::batches users`, `batches`.
+    pub walk: String,
+    /// What one item is called: `rows`, `items`, `lines`.
+    pub unit: String,
+    /// Items the finished batches held, in this run.
+    pub done: u64,
+    pub batches: u64,
+    /// Items in all, where the walk knows or estimates it.
+    pub total: Option<u64>,
+    /// Items per second since the walk began.
+    pub rate: f64,
+    /// Seconds since the walk began.
+    pub elapsed: f64,
+    /// Seconds left at this rate, where the total is known.
+    pub left: Option<f64>,
+    /// Whether the walk is still going (false once it ended, however it did).
+    pub walking: bool,
+    /// `[seconds since the walk began, items done]`, a point every second or more, for the
+    /// chart of items per second over time; thinned out as it grows.
+    pub samples: Vec<[f64; 2]>,
+    /// When this record was written (RFC 3339).
+    pub updated: String,
+}
+
+/// A step of a detached run as its directory keeps it (`steps.json`), for the web view: its
+/// number, name, and `running`, `done`, `skipped`, `failed` or `paused`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StepRecord {
+    pub number: usize,
+    pub name: String,
+    pub outcome: String,
+    /// How long it took, once it ended.
+    pub seconds: Option<f64>,
+}

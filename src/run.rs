@@ -21,7 +21,7 @@ use crate::release::Redactor;
 use crate::release::Release;
 use crate::report::{self, Report};
 use crate::script::{self, Runner};
-use crate::session::{Session, Setup};
+use crate::session::{Control, Session, Setup};
 use crate::state::lock::{self, LockError};
 
 /// What to run.
@@ -33,8 +33,9 @@ pub(crate) enum Code {
 }
 
 /// The process of a detached run (`runs/`), as a run sees it: the run's id, for the report,
-/// and the moment the script has started (its lock taken), which `--detach` waits for.
-pub(crate) trait DetachedRun {
+/// and the moment the script has started (its lock taken), which `--detach` waits for; and,
+/// for the code it runs, the run's [`Control`] (a pause asked, a walk's progress).
+pub(crate) trait DetachedRun: Control {
     fn id(&self) -> &str;
     fn started(&self);
 }
@@ -225,6 +226,7 @@ fn begin_trail(
 /// The session the code runs in, a script's checkpoint loaded, and its runner.
 fn open_session(release: Release, job: Job, params: Map, name: &str) -> Result<Runner, Error> {
     let eval = matches!(job.code, Code::Eval(_));
+    let control = job.detached.map(|d| d as Rc<dyn Control>);
     let session = Session::new(
         release,
         Setup {
@@ -233,6 +235,7 @@ fn open_session(release: Release, job: Job, params: Map, name: &str) -> Result<R
             json: job.json,
             options: job.options,
             record: true,
+            control,
         },
     );
     if !eval {

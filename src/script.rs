@@ -31,6 +31,7 @@ pub(crate) fn report(ending: &Ending) {
         Ending::Failed(text) => log::err_line(text),
         Ending::Exit(_) => {}
         Ending::Interrupted(_) => log::err_line("adminsh: interrupted"),
+        Ending::Paused(text) => log::err_line(&format!("adminsh: {text}")),
     }
 }
 

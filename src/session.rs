@@ -10,6 +10,7 @@ use std::rc::Rc;
 use crate::diagnostic::Sources;
 use crate::options::RunOptions;
 use crate::process::{self, Finished, Output, Spec};
+use crate::record::{StepRecord, WalkProgress};
 use crate::release::Redactor;
 use crate::release::Release;
 use crate::sink::Sink;
@@ -32,10 +33,28 @@ pub(crate) struct Session {
     pub db: crate::db::Databases,
     /// The walks in batches that ended, for the `--json` report.
     pub walks: RefCell<Vec<crate::record::WalkRecord>>,
+    /// The detached run this admin process is, if it is one.
+    control: Option<Rc<dyn Control>>,
+}
+
+/// A detached run's directory as the code running in it sees it: whether someone asked the
+/// run to pause, and where its walks in batches say how far they are. Implemented by
+/// `runs/`, which owns the directory; the host asks through the session, never the files.
+pub(crate) trait Control {
+    /// Who asked the run to pause and when (`ana@app1 at 2026-11-25T02:40:00Z`), if someone
+    /// did.
+    fn pause_asked(&self) -> Option<String>;
+    /// How far the walk running now has got.
+    fn walked(&self, progress: &WalkProgress);
+    /// A step started (`running`), ended, or was skipped.
+    fn stepped(&self, step: &StepRecord);
+    /// `adminsh --resume ID` (with `-t NAME` where the run was started through a target):
+    /// what goes on after a pause.
+    fn resume_command(&self) -> String;
 }
 
 /// How a script, `-e` or the console runs (`Setup::default()` is a plain one).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Setup {
     pub args: Vec<String>,
     /// `None` in the console.
@@ -44,6 +63,8 @@ pub(crate) struct Setup {
     pub options: RunOptions,
     /// Record every command (for `--json` and the audit log).
     pub record: bool,
+    /// The detached run this is (`--detach`), which `--pause` can ask to pause.
+    pub control: Option<Rc<dyn Control>>,
 }
 
 impl Session {
@@ -63,7 +84,13 @@ impl Session {
             sources: Sources::new(std::env::current_dir().unwrap_or_default()),
             db: crate::db::Databases::default(),
             walks: RefCell::default(),
+            control: setup.control,
         })
+    }
+
+    /// The detached run this admin process is, if it is one.
+    pub(crate) fn control(&self) -> Option<&dyn Control> {
+        self.control.as_deref()
     }
 
     pub(crate) fn options(&self) -> &RunOptions {

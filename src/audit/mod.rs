@@ -16,7 +16,7 @@ use crate::release::Redactor;
 use crate::state::Step;
 
 mod table;
-pub(crate) use table::table;
+pub(crate) use table::{HEADER, rows, run_error, table};
 
 /// The first line of an admin process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,7 +47,7 @@ pub(crate) struct Finish {
     pub event: String,
     pub id: String,
     pub time: String,
-    /// `success`, `failure`, `interrupted`.
+    /// `success`, `failure`, `interrupted`, `paused`.
     pub outcome: String,
     pub exit_code: i32,
     pub duration_ms: u64,
@@ -58,6 +58,40 @@ pub(crate) struct Finish {
     /// wrote there afterwards was lost, though the run went on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost_output: Vec<String>,
+}
+
+/// An action taken on the runs from the web view (`adminsh --ui --allow-actions`): who, on
+/// what, and how it went. A line of its own, beside the start and finish lines of the runs it
+/// starts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Action {
+    pub event: String,
+    pub id: String,
+    pub time: String,
+    pub user: String,
+    pub host: String,
+    pub root: String,
+    pub stage: String,
+    /// `start`, `pause`, `resume`, `stop`.
+    pub action: String,
+    /// The run acted on, or the run an action started.
+    pub run: Option<String>,
+    /// The script started, with its arguments (secrets masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
+    pub reason: Option<String>,
+    /// What came of it: `done`, or why not.
+    pub result: String,
+    /// Where it was asked: `ui`.
+    pub via: String,
+}
+
+impl Action {
+    /// Appends the line (to the disk too when `durable`); a log that cannot be written is a
+    /// warning, as for a run's finish line.
+    pub(crate) fn append(&self, path: &Path, durable: bool) -> Result<()> {
+        AuditLog::open(path, durable)?.append(self)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,6 +284,7 @@ impl Trail {
         let exit_code = ran.ending.map_or(0, Ending::code);
         let outcome = match (ran.ending, exit_code) {
             (Some(Ending::Interrupted(_)), _) => "interrupted",
+            (Some(Ending::Paused(_)), _) => "paused",
             (_, 0) => "success",
             _ => "failure",
         };

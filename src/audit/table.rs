@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{Finish, Start};
+use super::{Action, Finish, Start};
 
 /// The last `count` admin processes of a log, newest last, as table rows for `adminsh --audit`,
 /// and a warning for each line that is no readable record (cut short by a full disk or a
@@ -35,8 +35,37 @@ pub(crate) fn table(path: &Path, count: usize) -> Result<(String, Vec<String>)> 
     Ok((out, log.damaged))
 }
 
+/// The last `count` admin processes of a log (and actions taken from the web view), newest
+/// last, each as the row `--audit` shows, with the warnings for damaged lines. No log yet is
+/// no rows.
+pub(crate) fn rows(path: &Path, count: usize) -> Result<(Vec<[String; 8]>, Vec<String>)> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let log = Log::read(path, &String::from_utf8_lossy(&bytes));
+    let shown = log.starts.len().saturating_sub(count);
+    let rows = log.starts[shown..]
+        .iter()
+        .map(|start| log.row(start))
+        .collect();
+    Ok((rows, log.damaged))
+}
+
+/// The error the detached run `run` ended with, as its finish line says (masked there).
+pub(crate) fn run_error(path: &Path, run: &str) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let log = Log::read(path, &String::from_utf8_lossy(&bytes));
+    let start =
+        log.starts.iter().rev().find(|s| {
+            matches!(s.kind.as_str(), "script" | "eval") && s.run.as_deref() == Some(run)
+        })?;
+    log.finishes.get(&start.id)?.error.clone()
+}
+
 /// The columns of `--audit`.
-const HEADER: [&str; 8] = [
+pub(crate) const HEADER: [&str; 8] = [
     "STARTED", "USER", "STAGE", "WHAT", "OUTCOME", "EXIT", "TIME", "REASON",
 ];
 
@@ -76,10 +105,55 @@ impl Log {
             Some("finish") => serde_json::from_value::<Finish>(value)
                 .map(|finish| self.finishes.insert(finish.id.clone(), finish))
                 .is_ok(),
+            Some("action") => serde_json::from_value::<Action>(value)
+                .map(|action| self.take_action(action))
+                .is_ok(),
             // A record of a kind this adminsh does not know is no damage.
             Some(_) => true,
             None => false,
         }
+    }
+
+    /// An action from the web view, as a row of its own: its start, and its result as the
+    /// finish.
+    fn take_action(&mut self, action: Action) {
+        let what = std::iter::once(format!("--ui {}", action.action))
+            .chain(action.run.clone())
+            .chain(action.what.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.finishes.insert(
+            action.id.clone(),
+            Finish {
+                event: "finish".into(),
+                id: action.id.clone(),
+                time: action.time.clone(),
+                outcome: action.result,
+                exit_code: 0,
+                duration_ms: 0,
+                commands: Vec::new(),
+                steps: Vec::new(),
+                error: None,
+                lost_output: Vec::new(),
+            },
+        );
+        self.starts.push(Start {
+            event: "start".into(),
+            id: action.id,
+            time: action.time,
+            user: action.user,
+            host: action.host,
+            root: action.root,
+            version: None,
+            stage: action.stage,
+            kind: what,
+            script: None,
+            script_sha256: None,
+            args: Vec::new(),
+            reason: action.reason,
+            dry_run: false,
+            run: action.run,
+        });
     }
 
     /// The row of one admin process: its start line with the outcome of its finish line.

@@ -188,12 +188,13 @@ impl<'a, 'c> Feeder<'a, 'c> {
             self.plan.size = target.next(n, started.elapsed());
             self.pace.sized(self.plan.size);
         }
-        self.session
+        let kept = self
+            .session
             .steps
             .borrow_mut()
             .save_cursor(&self.plan.name, serde_json::json!(self.seen))
             .map_err(|e| runtime_error(format!("{}: {e:#}", self.plan.name)))?;
-        self.stopped = !self.pace.batch_done(n);
+        self.stopped = !self.pace.batch_done(n, kept)?;
         Ok(())
     }
 

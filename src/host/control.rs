@@ -96,6 +96,12 @@ pub(crate) fn stopped(message: String) -> Box<EvalAltResult> {
     end(Ending::Failed(message))
 }
 
+/// The error that ends a detached run asked to pause (`--pause`), at the end of a batch; no
+/// `try` can catch it.
+pub(crate) fn paused(message: String) -> Box<EvalAltResult> {
+    end(Ending::Paused(message))
+}
+
 /// The error that ends a script this way; no `try` can catch it.
 fn end(ending: Ending) -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(Dynamic::from(ending), Position::NONE).into()

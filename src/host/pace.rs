@@ -2,6 +2,10 @@
 //! batch, the progress line said every [`PROGRESS_EVERY`] while it runs (items, items/s, and
 //! the share done and time left where the total is known), the dry run's stop after
 //! [`DRY_RUN_BATCHES`], and the summary at the end. One place, so both walks read alike.
+//!
+//! In a detached run, the pace also keeps the run's directory told how far the walk is (at
+//! most every [`RECORD_EVERY`]), and ends the run as paused at the end of a batch, its cursor
+//! saved, once someone has asked it to pause (`adminsh --pause ID`).
 
 use std::time::{Duration, Instant};
 
@@ -9,8 +13,8 @@ use rhai::{Dynamic, FnPtr, NativeCallContext};
 
 use super::def::{RhaiResult, runtime_error};
 use super::waiting::pause;
-use crate::record::WalkRecord;
-use crate::session::Session;
+use crate::record::{WalkProgress, WalkRecord};
+use crate::session::{Control, Session};
 
 /// How many batches a dry run walks (in the sandbox, rolled back): enough to see the work and
 /// its pace, without walking 50 million rows to change nothing.
@@ -66,6 +70,11 @@ impl Target {
         next.clamp(self.least, self.most)
     }
 }
+/// How often a detached run's walk records how far it is, at most.
+const RECORD_EVERY: Duration = Duration::from_secs(1);
+/// How many points of the walk's pace its record keeps for a chart; every other one goes when
+/// it is full.
+const SAMPLES: usize = 240;
 
 pub(crate) struct Pace<'a> {
     session: &'a Session,
@@ -83,6 +92,9 @@ pub(crate) struct Pace<'a> {
     size: Option<u64>,
     /// A dry run has walked its [`DRY_RUN_BATCHES`].
     dry_run_limit: bool,
+    /// When the run's directory was last told how far the walk is (`None`: never).
+    last_recorded: Option<Instant>,
+    samples: Vec<[f64; 2]>,
 }
 
 impl<'a> Pace<'a> {
@@ -99,6 +111,8 @@ impl<'a> Pace<'a> {
             total: None,
             size: None,
             dry_run_limit: false,
+            last_recorded: None,
+            samples: Vec::new(),
         }
     }
 
@@ -118,20 +132,89 @@ impl<'a> Pace<'a> {
         self.session.say(&format!("{}: {text}", self.name));
     }
 
-    /// A batch of `n` items is done. `false` when the walk stops there: a dry run has
-    /// walked its [`DRY_RUN_BATCHES`].
-    pub(crate) fn batch_done(&mut self, n: u64) -> bool {
+    /// A batch of `n` items is done (`kept`: where the walk is was saved, so a later run
+    /// resumes after it). `false` when the walk stops there: a dry run has walked its
+    /// [`DRY_RUN_BATCHES`]. An error that ends the run as paused when someone asked it to
+    /// pause.
+    pub(crate) fn batch_done(&mut self, n: u64, kept: bool) -> RhaiResult<bool> {
         self.batches += 1;
         self.done = self.done.saturating_add(n);
         if self.last_said.elapsed() >= PROGRESS_EVERY {
             self.last_said = Instant::now();
             self.say(&self.progress());
         }
+        self.record(true, false);
+        if let Some(who) = self.session.control().and_then(Control::pause_asked) {
+            return Err(self.pause(&who, kept));
+        }
         if self.session.options().dry_run && self.batches == DRY_RUN_BATCHES {
             self.dry_run_limit = true;
-            return false;
+            return Ok(false);
         }
-        true
+        Ok(true)
+    }
+
+    /// Ends the run as paused, as `who` asked, saying where.
+    fn pause(&mut self, who: &str, kept: bool) -> Box<rhai::EvalAltResult> {
+        self.record(false, true);
+        let resume = self
+            .session
+            .control()
+            .map(Control::resume_command)
+            .unwrap_or_default();
+        let after = if kept {
+            format!("`{resume}` goes on after it")
+        } else {
+            format!(
+                "nothing can resume this walk (it is not in a step, or this is a dry run): `{resume}` walks it again from its beginning"
+            )
+        };
+        super::control::paused(self.session.redact(&format!(
+            "paused at the end of batch {} of {} ({} {}), as {who} asked: {after}",
+            self.batches, self.name, self.done, self.unit
+        )))
+    }
+
+    /// Tells a detached run's directory how far the walk is: at most every [`RECORD_EVERY`]
+    /// unless `now`; `walking` false once the walk has ended.
+    fn record(&mut self, walking: bool, now: bool) {
+        let Some(control) = self.session.control() else {
+            return;
+        };
+        let due = self
+            .last_recorded
+            .is_none_or(|at| at.elapsed() >= RECORD_EVERY);
+        if !(due || now || !walking) {
+            return;
+        }
+        self.last_recorded = Some(Instant::now());
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if self.samples.len() >= SAMPLES {
+            let mut i = 0;
+            self.samples.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+        }
+        self.samples.push([elapsed, self.done as f64]);
+        let rate = self.rate();
+        let left = self
+            .total
+            .filter(|t| *t >= self.done && rate > 0.0)
+            .map(|t| (t - self.done) as f64 / rate);
+        control.walked(&WalkProgress {
+            walk: self.session.redact(&self.name),
+            unit: self.unit.to_owned(),
+            done: self.done,
+            batches: self.batches,
+            total: self.total,
+            rate,
+            elapsed,
+            left,
+            walking,
+            samples: self.samples.clone(),
+            updated: crate::clock::now_rfc3339(),
+        });
     }
 
     fn progress(&self) -> String {
@@ -151,7 +234,8 @@ impl<'a> Pace<'a> {
     /// The summary: how far the walk went, and at what pace; after a dry run's batches, when
     /// `more_left` (the walk had more than it walked), what a real run would take where the
     /// total is known.
-    pub(crate) fn finish(&self, more_left: bool) -> u64 {
+    pub(crate) fn finish(&mut self, more_left: bool) -> u64 {
+        self.record(false, true);
         let took = self.started.elapsed().as_secs_f64();
         let stopped_by_dry_run = self.dry_run_limit && more_left;
         let stopped = if stopped_by_dry_run {

@@ -10,6 +10,8 @@ use std::time::Instant;
 use rhai::{Dynamic, EvalAltResult, FnPtr, NativeCallContext};
 
 use super::def::{Host, RhaiResult, rows, runtime_error};
+use crate::error::Ending;
+use crate::record::StepRecord;
 use crate::session::Session;
 use crate::state::StepStart;
 use crate::state::lock::{self, LockError};
@@ -51,6 +53,7 @@ fn step(
             session.say(&format!(
                 "step {number}: {name}: completed in an earlier run ({finished_at}), skipped"
             ));
+            stepped(session, number, name, "skipped", None);
             return Ok(Dynamic::UNIT);
         }
         StepStart::Run { number, changed } => {
@@ -63,24 +66,41 @@ fn step(
         }
     };
     session.say(&format!("step {number}: {name}"));
+    stepped(session, number, name, "running", None);
     let started = Instant::now();
     let result = body
         .call_within_context::<Dynamic>(ctx, ())
         .map_err(|e| named_step(*e, name));
     let took = started.elapsed();
     let seconds = took.as_secs_f64();
-    match &result {
-        Ok(_) => session.say(&format!("step {number}: {name}: done in {seconds:.2}s")),
-        Err(_) => session.say(&format!(
-            "step {number}: {name}: failed after {seconds:.2}s"
-        )),
-    }
+    let outcome = match &result {
+        Ok(_) => "done",
+        Err(e) if matches!(super::control::ended(e), Some(Ending::Paused(_))) => "paused",
+        Err(_) => "failed",
+    };
+    let when = if outcome == "done" { "in" } else { "after" };
+    session.say(&format!(
+        "step {number}: {name}: {outcome} {when} {seconds:.2}s"
+    ));
+    stepped(session, number, name, outcome, Some(seconds));
     session
         .steps
         .borrow_mut()
-        .end(name, &code, took, result.is_ok())
+        .end(name, &code, took, outcome)
         .map_err(|e| runtime_error(format!("{e:#}")))?;
     result
+}
+
+/// Tells a detached run's directory where its steps are.
+fn stepped(session: &Session, number: usize, name: &str, outcome: &str, seconds: Option<f64>) {
+    if let Some(control) = session.control() {
+        control.stepped(&StepRecord {
+            number,
+            name: session.redact(name),
+            outcome: outcome.to_owned(),
+            seconds,
+        });
+    }
 }
 
 /// `lock(name, body)`: `body` run holding the lock file of `name`; `held` the names this

@@ -33,6 +33,8 @@ pub(crate) fn handles(mode: &ReleaseMode) -> bool {
             | ReleaseMode::Logs { .. }
             | ReleaseMode::Attach { .. }
             | ReleaseMode::Stop { .. }
+            | ReleaseMode::Pause { .. }
+            | ReleaseMode::Resume { .. }
     )
 }
 
@@ -50,6 +52,10 @@ impl Jobs<'_> {
             ReleaseMode::Logs { id } => self.logs(id),
             ReleaseMode::Attach { id } => self.attach(id),
             ReleaseMode::Stop { id } => self.stop(id),
+            ReleaseMode::Pause { .. } | ReleaseMode::Resume { .. } => Err(Error::usage(format!(
+                "target `{}` runs scripts as Kubernetes Jobs, which cannot be paused yet:                  `--stop` deletes a Job, and running the script again resumes after its completed steps",
+                self.name
+            ))),
             _ => self.start(mode, flags),
         }
     }

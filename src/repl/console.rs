@@ -306,7 +306,7 @@ pub(super) fn pretty(value: &Dynamic, indent: usize, text: &dyn Fn(&Dynamic) -> 
 fn stopped(stop: Ending) -> Outcome {
     match stop {
         Ending::Exit(code) => Outcome::Quit(code),
-        Ending::Failed(text) => Outcome::Error(text),
+        Ending::Failed(text) | Ending::Paused(text) => Outcome::Error(text),
         Ending::Interrupted(_) => Outcome::Error("interrupted".into()),
     }
 }

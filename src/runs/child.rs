@@ -15,9 +15,11 @@ use anyhow::Context;
 
 use super::output::{self, Capture, Log};
 use super::{Meta, RunDir, meta};
-use crate::error::Error;
+use crate::error::{EXIT_PAUSED, Error};
+use crate::record::{StepRecord, WalkProgress};
 use crate::release::Release;
 use crate::run::DetachedRun;
+use crate::session::Control;
 
 /// The line that tells `--detach` the run has started (its script's lock taken, its audit line
 /// written, or, with `--wait`, waiting for the lock): what came before on the pipe is for the
@@ -41,6 +43,8 @@ pub(crate) struct Detached {
     pipe: RefCell<Option<PipeWriter>>,
     capture: RefCell<Option<Capture>>,
     started: Cell<bool>,
+    /// The steps so far, as `steps.json` has them.
+    steps: RefCell<Vec<StepRecord>>,
 }
 
 impl Detached {
@@ -75,7 +79,45 @@ impl Detached {
             pipe: RefCell::new(Some(writer)),
             capture: RefCell::new(Some(capture)),
             started: Cell::new(false),
+            steps: RefCell::default(),
         })
+    }
+}
+
+impl Control for Detached {
+    fn pause_asked(&self) -> Option<String> {
+        super::pause::asked(&self.run).map(|request| request.described())
+    }
+
+    /// Written whole, so `--runs` and the web view never read half of it; a write that fails
+    /// (a full disk) only leaves the last one in place.
+    fn walked(&self, progress: &WalkProgress) {
+        if let Ok(mut text) = serde_json::to_string(progress) {
+            text.push('\n');
+            let _ = super::write_private(&self.run.progress_path(), &text);
+        }
+    }
+
+    /// `steps.json`: every step so far, the one running last.
+    fn stepped(&self, step: &StepRecord) {
+        let mut steps = self.steps.borrow_mut();
+        match steps.iter_mut().find(|s| s.number == step.number) {
+            Some(known) => *known = step.clone(),
+            None => steps.push(step.clone()),
+        }
+        if let Ok(mut text) = serde_json::to_string(&*steps) {
+            text.push('\n');
+            let _ = super::write_private(&self.run.steps_path(), &text);
+        }
+    }
+
+    fn resume_command(&self) -> String {
+        let via = self.meta.borrow().via.clone();
+        format!(
+            "{} --resume {}",
+            via.as_deref().unwrap_or("adminsh"),
+            self.run.id
+        )
     }
 }
 
@@ -123,6 +165,11 @@ impl Detached {
             meta.output_error = log.error;
         }
         meta.end(code, None);
+        // Only a paused run is resumed: the command line it keeps for that, secrets included,
+        // goes with any other ending.
+        if code != EXIT_PAUSED {
+            let _ = std::fs::remove_file(self.run.resume_path());
+        }
         // The room kept at the start is what the record is written into when the output
         // filled the disk.
         let _ = std::fs::remove_file(self.run.reserve_path());

@@ -122,22 +122,26 @@ fn note_lost(meta: &Meta) {
     }
 }
 
-/// Reads a run's log as it grows, following it to a new file when it is rotated.
-struct Follower<'a> {
-    run: &'a RunDir,
+/// Reads a run's log as it grows, following it to a new file when it is rotated (`--attach`,
+/// and the web view's live output).
+pub(crate) struct Follower {
+    run: RunDir,
     /// The file being read and its inode; `None` until the log exists.
     file: Option<(File, u64)>,
 }
 
-impl<'a> Follower<'a> {
+impl Follower {
     /// Starts with `output.log.1`, when there is one: the older part.
-    fn new(run: &'a RunDir) -> Self {
+    pub(crate) fn new(run: &RunDir) -> Self {
         let file = open(&run.output_before()).or_else(|| open(&run.output()));
-        Follower { run, file }
+        Follower {
+            run: run.clone(),
+            file,
+        }
     }
 
     /// Writes what is new to `out`; the bytes written (0: nothing new).
-    fn pump(&mut self, out: &mut impl Write) -> std::io::Result<u64> {
+    pub(crate) fn pump(&mut self, out: &mut impl Write) -> std::io::Result<u64> {
         let mut total = 0;
         loop {
             if let Some((file, _)) = &mut self.file {

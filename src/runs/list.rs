@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::Status;
+use super::{Meta, RunDir, Status};
 use crate::release::Release;
 
 /// How many runs `--runs` shows.
@@ -22,12 +22,7 @@ pub(crate) fn list(release: &Release) -> i32 {
     let mut rows =
         vec![["ID", "STATUS", "EXIT", "STARTED", "ENDED", "USER", "WHAT"].map(str::to_owned)];
     for (run, meta) in runs.iter().skip(runs.len().saturating_sub(SHOWN)) {
-        let (status, exit) = match run.status(meta) {
-            Status::Starting => ("starting".to_owned(), "-".to_owned()),
-            Status::Running { pid } => (format!("running (pid {pid})"), "-".to_owned()),
-            Status::Ended { outcome, code } => (outcome, code.to_string()),
-            Status::Lost { .. } => ("lost".to_owned(), "-".to_owned()),
-        };
+        let (status, exit) = shown(run, meta);
         rows.push([
             run.id.clone(),
             status,
@@ -44,4 +39,23 @@ pub(crate) fn list(release: &Release) -> i32 {
         }
     }
     0
+}
+
+/// A run's STATUS and EXIT: `running (pid N)`, `pausing (pid N)` once a pause was asked,
+/// `paused` (`paused, resumed as ID` once resumed), how it ended, or `lost`.
+pub(crate) fn shown(run: &RunDir, meta: &Meta) -> (String, String) {
+    match run.status(meta) {
+        Status::Starting => ("starting".to_owned(), "-".to_owned()),
+        Status::Running { pid } if super::pause::asked(run).is_some() => {
+            (format!("pausing (pid {pid})"), "-".to_owned())
+        }
+        Status::Running { pid } => (format!("running (pid {pid})"), "-".to_owned()),
+        Status::Ended { outcome, code } => match &meta.resumed_as {
+            Some(new) if outcome == "paused" => {
+                (format!("paused, resumed as {new}"), code.to_string())
+            }
+            _ => (outcome, code.to_string()),
+        },
+        Status::Lost { .. } => ("lost".to_owned(), "-".to_owned()),
+    }
 }

@@ -9,6 +9,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::error::EXIT_PAUSED;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Meta {
     pub id: String,
@@ -33,13 +35,24 @@ pub(crate) struct Meta {
     /// When it ended; `None` while it runs (or when it was lost).
     pub ended: Option<String>,
     pub exit_code: Option<i32>,
-    /// `succeeded`, `failed`, `interrupted`, or `killed` (by `--stop`, after its grace).
+    /// `succeeded`, `failed`, `interrupted`, `paused` (by `--pause`, at the end of a batch),
+    /// or `killed` (by `--stop`, after its grace).
     pub outcome: Option<String>,
     /// Bytes of output that could not be written to the log (a full disk), and why.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub output_lost: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_error: Option<String>,
+    /// How the operator who started it reaches this release (`adminsh -t production`,
+    /// `adminsh -C /srv/shop/current`, `adminsh`), for the commands the run suggests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// The paused run this run resumes (`--resume`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<String>,
+    /// The run that resumed this paused one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_as: Option<String>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -69,11 +82,12 @@ impl Meta {
     }
 }
 
-/// What an exit code says about how a run ended: 0 succeeded, 128 + a signal interrupted
-/// (a script's own `exit(n)` stays below 126), anything else failed.
+/// What an exit code says about how a run ended: 0 succeeded, 148 paused (`--pause`), 128 +
+/// a signal interrupted (a script's own `exit(n)` stays below 126), anything else failed.
 pub(crate) fn outcome_of(code: i32) -> &'static str {
     match code {
         0 => "succeeded",
+        EXIT_PAUSED => "paused",
         129..=192 => "interrupted",
         _ => "failed",
     }
@@ -120,7 +134,7 @@ mod tests {
         assert_eq!(meta.outcome.as_deref(), Some("interrupted"));
         assert_eq!(meta.what(), "scripts/fix.rhai 2026-11");
         assert_eq!(
-            [0, 1, 3, 125, 129, 137, 143].map(outcome_of),
+            [0, 1, 3, 125, 129, 137, 143, 148].map(outcome_of),
             [
                 "succeeded",
                 "failed",
@@ -128,7 +142,8 @@ mod tests {
                 "failed",
                 "interrupted",
                 "interrupted",
-                "interrupted"
+                "interrupted",
+                "paused"
             ]
         );
         std::fs::write(&path, "{").unwrap();

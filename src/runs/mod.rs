@@ -8,6 +8,10 @@
 //! | `meta.json` | who started what, when, as which pid; at the end, the exit code and time |
 //! | `output.log` | the run's stdout and stderr, in order; `output.log.1` the part before |
 //! | `lock` | held (`flock`) by the run's process while it lives: free without an end record, the run was lost |
+//! | `pause` | `--pause` asks the run to pause: who asked and when; the run looks after each batch |
+//! | `progress.json` | how far the walk in batches running now has got, written by the run |
+//! | `steps.json` | the run's steps so far and how each went, written by the run |
+//! | `resume` | the command line as given, secrets included, for `--resume`: kept only while the run runs or is paused |
 //!
 //! | module | what it does |
 //! | --- | --- |
@@ -18,6 +22,8 @@
 //! | `questions.rs` | finds the `confirm()` and `ask()` a detached run could not answer |
 //! | `follow.rs` | `--logs` and `--attach` |
 //! | `stop.rs` | `--stop` |
+//! | `pause.rs` | `--pause`, and the run's side of it (who asked, how far its walk is) |
+//! | `resume.rs` | `--resume`: a paused run's command line started again, detached |
 //! | `leftovers.rs` | the processes a run killed outright left running in its session |
 //! | `list.rs` | `--runs` |
 
@@ -27,7 +33,9 @@ mod leftovers;
 mod list;
 mod meta;
 mod output;
+mod pause;
 mod questions;
+mod resume;
 mod start;
 mod stop;
 
@@ -43,9 +51,11 @@ use crate::suggest;
 
 // The face: the modes and `remote/` call these, never a file of this folder.
 pub(crate) use child::Detached;
-pub(crate) use follow::{attach, left_running, logs};
-pub(crate) use list::list;
+pub(crate) use follow::{Follower, attach, left_running, logs};
+pub(crate) use list::{list, shown};
 pub(crate) use meta::{Meta, outcome_of};
+pub(crate) use pause::{Asked, ask_pause, pause};
+pub(crate) use resume::resume;
 #[cfg(test)]
 pub(crate) use start::child_argv;
 pub(crate) use start::detach;
@@ -117,6 +127,39 @@ impl RunDir {
         self.path.join("lock")
     }
 
+    /// Where `--pause` leaves its request.
+    pub(crate) fn pause_path(&self) -> PathBuf {
+        self.path.join("pause")
+    }
+
+    /// How far the run's walk in batches has got.
+    pub(crate) fn progress_path(&self) -> PathBuf {
+        self.path.join("progress.json")
+    }
+
+    /// The run's steps so far.
+    pub(crate) fn steps_path(&self) -> PathBuf {
+        self.path.join("steps.json")
+    }
+
+    /// The run's steps so far, the one running last.
+    pub(crate) fn steps(&self) -> Vec<crate::record::StepRecord> {
+        read_private(&self.steps_path(), 1 << 20)
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    /// The command line `--resume` starts again.
+    pub(crate) fn resume_path(&self) -> PathBuf {
+        self.path.join("resume")
+    }
+
+    /// How far the run's walk in batches has got, if it has walked one.
+    pub(crate) fn progress(&self) -> Option<crate::record::WalkProgress> {
+        let text = read_private(&self.progress_path(), 1 << 20)?;
+        serde_json::from_str(&text).ok()
+    }
+
     pub(crate) fn load(&self) -> anyhow::Result<Meta> {
         meta::load(&self.meta_path())
     }
@@ -168,7 +211,12 @@ impl RunDir {
 
 /// Every run directory that has a record, oldest first.
 pub(crate) fn all(release: &Release) -> Vec<(RunDir, Meta)> {
-    let Ok(entries) = std::fs::read_dir(dir(release)) else {
+    all_in(&dir(release))
+}
+
+/// Every run directory in `runs` (a release's [`dir`]) that has a record, oldest first.
+pub(crate) fn all_in(runs: &Path) -> Vec<(RunDir, Meta)> {
+    let Ok(entries) = std::fs::read_dir(runs) else {
         return Vec::new();
     };
     let mut runs: Vec<(RunDir, Meta)> = entries
@@ -261,6 +309,33 @@ pub(crate) fn private_file(path: &Path) -> std::io::Result<File> {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
+}
+
+/// A small file of a run directory as text, never through a symlink, up to `limit` bytes;
+/// `None` when it is not there or cannot be read.
+pub(crate) fn read_private(path: &Path, limit: u64) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(limit).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// Writes a small file of a run directory whole (temp file, rename), readable by its user
+/// only.
+pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    crate::state::write_atomically(path, text.as_bytes())
+        .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Makes a directory of the runs (or the `runs` folder itself) private to adminsh's user.
@@ -366,6 +441,25 @@ mod tests {
             ["eval-20261125-023100"]
         );
         assert!(close_ids("zzz", &ids).is_empty());
+    }
+
+    #[test]
+    fn a_runs_small_files_are_read_and_written_never_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        write_private(&path, "{}\n").unwrap();
+        assert_eq!(read_private(&path, 100).as_deref(), Some("{}\n"));
+        assert_eq!(read_private(&path, 1).as_deref(), Some("{"));
+        let mode = std::fs::metadata(&path).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+        let link = dir.path().join("pause");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert_eq!(read_private(&link, 100), None);
+        assert_eq!(read_private(dir.path(), 100), None);
+        assert_eq!(read_private(&dir.path().join("missing"), 100), None);
     }
 
     #[test]

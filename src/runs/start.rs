@@ -35,16 +35,28 @@ pub(crate) fn detach(
     flags: &Flags,
     job: &Job,
 ) -> Result<i32, Error> {
+    start(release, mode, flags, job, None).map(|(code, _)| code)
+}
+
+/// [`detach`], for a run that resumes the paused run `resumes`, if any: the exit code, and
+/// the new run's id once it has started.
+pub(super) fn start(
+    release: &Release,
+    mode: &ReleaseMode,
+    flags: &Flags,
+    job: &Job,
+    resumes: Option<&str>,
+) -> Result<(i32, Option<String>), Error> {
     let origin = std::env::current_dir().unwrap_or_default();
     let (name, text) = match prepare(release, job, &origin, &mut Report::default())? {
         Prepared::Run { name, text, .. } => (name, text),
         Prepared::Help(text) => {
             let _ = write!(std::io::stdout().lock(), "{text}");
-            return Ok(0);
+            return Ok((0, None));
         }
         Prepared::Broken(text) => {
             crate::log::err_line(&text);
-            return Ok(EXIT_FAILURE);
+            return Ok((EXIT_FAILURE, None));
         }
     };
     if !job.options.yes {
@@ -57,10 +69,11 @@ pub(crate) fn detach(
     };
     let run = super::create(release, run_name)?;
     let started = (|| {
-        meta::save(
-            &run.meta_path(),
-            &record(release, &run, job, &name, reason.as_deref()),
-        )?;
+        let mut record = record(release, &run, job, &name, reason.as_deref());
+        record.via = Some(via(flags));
+        record.resumes = resumes.map(str::to_owned);
+        meta::save(&run.meta_path(), &record)?;
+        keep_for_resume(&run, release, (mode, &name), flags, reason.as_deref())?;
         spawn(&run, mode, flags, reason)
     })();
     let started = match started {
@@ -73,12 +86,57 @@ pub(crate) fn detach(
     match started {
         Started::Yes => {
             tell(&run, flags, &origin);
-            Ok(0)
+            Ok((0, Some(run.id)))
         }
         Started::No(code) => {
             let _ = std::fs::remove_dir_all(&run.path);
-            Ok(code)
+            Ok((code, None))
         }
+    }
+}
+
+/// Keeps the command line as given (secrets included) in the run directory, readable by its
+/// user only, for `--resume`: a resumed run must have the very arguments its checkpoint was
+/// made with, and `meta.json` masks them. The script by its absolute path and the env files
+/// too, so it means the same from any directory. The run removes it when it ends other than
+/// paused.
+fn keep_for_resume(
+    run: &RunDir,
+    release: &Release,
+    (mode, name): (&ReleaseMode, &str),
+    flags: &Flags,
+    reason: Option<&str>,
+) -> Result<(), Error> {
+    let mut same = flags.clone();
+    same.detach = Detach::Start;
+    same.announce = None;
+    same.json = false;
+    same.run.reason = reason.map(str::to_owned);
+    same.release.env_files = same
+        .release
+        .env_files
+        .iter()
+        .map(|file| std::path::absolute(file).unwrap_or_else(|_| file.clone()))
+        .collect();
+    let mode = match mode {
+        ReleaseMode::Script { args, .. } => ReleaseMode::Script {
+            script: name.to_owned(),
+            args: args.clone(),
+        },
+        other => other.clone(),
+    };
+    let argv = crate::command_line::command_line(&mode, &same, Some(&release.stage));
+    let text = serde_json::json!({ "argv": argv }).to_string() + "\n";
+    super::write_private(&run.resume_path(), &text).map_err(Error::Failed)
+}
+
+/// How the operator reaches this release: `adminsh -t production`, `adminsh -C DIR`, or
+/// `adminsh`.
+fn via(flags: &Flags) -> String {
+    match (&flags.announce, &flags.release.dir) {
+        (Some(target), _) => format!("adminsh -t {target}"),
+        (None, Some(dir)) => format!("adminsh -C {}", dir.display()),
+        (None, None) => "adminsh".to_owned(),
     }
 }
 
@@ -225,11 +283,7 @@ fn tell(run: &RunDir, flags: &Flags, origin: &Path) {
         .and_then(|m| m.pid)
         .map_or(String::new(), |pid| format!(" (pid {pid})"));
     let output = diagnostic::shown(&run.output().display().to_string(), origin);
-    let adminsh = match (&flags.announce, &flags.release.dir) {
-        (Some(target), _) => format!("adminsh -t {target}"),
-        (None, Some(dir)) => format!("adminsh -C {}", dir.display()),
-        (None, None) => "adminsh".to_owned(),
-    };
+    let adminsh = via(flags);
     let id = &run.id;
     let lines = [
         (
@@ -239,6 +293,10 @@ fn tell(run: &RunDir, flags: &Flags, origin: &Path) {
         (
             format!("{adminsh} --logs {id}"),
             "what it has written so far",
+        ),
+        (
+            format!("{adminsh} --pause {id}"),
+            "pause it at the end of a batch",
         ),
         (format!("{adminsh} --stop {id}"), "stop it as Ctrl-C would"),
         (format!("{adminsh} --runs"), "the recent runs"),

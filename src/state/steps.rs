@@ -13,7 +13,7 @@ use super::checkpoint::{self, Checkpoint, DoneStep};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Step {
     pub name: String,
-    /// `done`, `skipped` (completed in an earlier run), `failed`.
+    /// `done`, `skipped` (completed in an earlier run), `failed`, `paused`.
     pub outcome: String,
     pub duration_ms: u64,
 }
@@ -105,19 +105,21 @@ impl Steps {
         StepStart::Run { number, changed }
     }
 
-    /// A step ended: log it and, when it succeeded, checkpoint it.
+    /// A step ended (`outcome`: `done`, `failed`, or `paused` at the end of a batch): log it
+    /// and, when it is done, checkpoint it.
     pub(crate) fn end(
         &mut self,
         name: &str,
         code: &str,
         took: Duration,
-        ok: bool,
+        outcome: &str,
     ) -> anyhow::Result<()> {
         self.current = None;
         let duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        let ok = outcome == "done";
         self.log.push(Step {
             name: name.to_owned(),
-            outcome: if ok { "done" } else { "failed" }.into(),
+            outcome: outcome.to_owned(),
             duration_ms,
         });
         // Once a step failed or diverged, later steps cannot be trusted as a prefix.
@@ -204,7 +206,7 @@ mod tests {
                 changed: false
             }
         );
-        first.end("one", "c1", Duration::ZERO, true).unwrap();
+        first.end("one", "c1", Duration::ZERO, "done").unwrap();
         assert_eq!(
             first.start("two", "c2"),
             StepStart::Run {
@@ -212,7 +214,7 @@ mod tests {
                 changed: false
             }
         );
-        first.end("two", "c2", Duration::ZERO, false).unwrap();
+        first.end("two", "c2", Duration::ZERO, "failed").unwrap();
 
         let mut again = Steps::default();
         again

@@ -38,7 +38,7 @@ fn app() -> Test {
 
 /// `adminsh --detach ARGS...`, which must start a run: its id.
 #[track_caller]
-fn detach(app: &Test, args: &[&str]) -> String {
+pub(crate) fn detach(app: &Test, args: &[&str]) -> String {
     let mut all = vec!["--detach"];
     all.extend(args);
     let output = app.output(&all);
@@ -56,11 +56,11 @@ fn detach(app: &Test, args: &[&str]) -> String {
     id
 }
 
-fn run_dir(app: &Test, id: &str) -> PathBuf {
+pub(crate) fn run_dir(app: &Test, id: &str) -> PathBuf {
     app.path().join(".adminsh/state/runs").join(id)
 }
 
-fn meta(app: &Test, id: &str) -> serde_json::Value {
+pub(crate) fn meta(app: &Test, id: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(run_dir(app, id).join("meta.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
@@ -79,7 +79,7 @@ fn pid_of(app: &Test, id: &str) -> u32 {
 
 /// Waits for the run's end record and returns its record.
 #[track_caller]
-fn ended(app: &Test, id: &str) -> serde_json::Value {
+pub(crate) fn ended(app: &Test, id: &str) -> serde_json::Value {
     poll(format_args!("run {id} to end"), || {
         let meta = meta(app, id);
         if meta["exit_code"].is_null() {
@@ -103,7 +103,7 @@ fn go(app: &Test) {
 
 /// Everything `--runs` says about one run: its row.
 #[track_caller]
-fn row(app: &Test, id: &str) -> String {
+pub(crate) fn row(app: &Test, id: &str) -> String {
     let output = app.output(&["--runs"]);
     assert_eq!(output.status.code(), Some(0));
     let table = text(&output.stdout);

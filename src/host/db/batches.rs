@@ -257,9 +257,9 @@ impl Walker<'_> {
             if got == 0 {
                 break;
             }
-            self.save(&last)?;
+            let kept = self.save(&last)?;
             cursor = Some(last);
-            let go_on = self.pace.borrow_mut().batch_done(got as u64);
+            let go_on = self.pace.borrow_mut().batch_done(got as u64, kept)?;
             let full = rhai::INT::try_from(got).unwrap_or(0) >= size;
             if !go_on || !full {
                 more_left = full;
@@ -271,7 +271,7 @@ impl Walker<'_> {
                 self.pace.borrow_mut().sized(next);
             }
         }
-        let done = self.pace.borrow().finish(more_left);
+        let done = self.pace.borrow_mut().finish(more_left);
         Ok(rhai::INT::try_from(done).unwrap_or(rhai::INT::MAX))
     }
 
@@ -367,10 +367,10 @@ impl Walker<'_> {
     }
 
     /// Saves where the walk is, in the step's checkpoint (nothing outside a step; nothing
-    /// with a ledger, which saved it with the batch).
-    fn save(&self, last: &Array) -> RhaiResult<()> {
+    /// with a ledger, which saved it with the batch). Whether a later run can resume from it.
+    fn save(&self, last: &Array) -> RhaiResult<bool> {
         if self.ledger.is_some() {
-            return Ok(());
+            return Ok(true);
         }
         let json = self.json(last)?;
         self.api
@@ -378,7 +378,6 @@ impl Walker<'_> {
             .steps
             .borrow_mut()
             .save_cursor(&self.name, json)
-            .map(drop)
             .map_err(|e| runtime_error(format!("{}: {e:#}", self.name)))
     }
 

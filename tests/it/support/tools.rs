@@ -15,6 +15,9 @@ use std::process::{Command, Stdio};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tool {
     Bundler,
+    /// Headless Chromium, its `chromedriver`, and Python's selenium for `/usr/bin/python3`:
+    /// the web view's tests drive a real browser.
+    Browser,
     Fish,
     /// `MariaDB`'s server (`mariadbd`, `mariadb-install-db`) and its `mariadb` client.
     Mariadb,
@@ -42,6 +45,7 @@ impl Tool {
     fn name(self) -> &'static str {
         match self {
             Tool::Bundler => "bundle",
+            Tool::Browser => "chromium, chromedriver and selenium for /usr/bin/python3",
             Tool::Fish => "fish",
             Tool::Mariadb => "MariaDB (mariadbd, mariadb-install-db, mariadb)",
             Tool::Openssl => "openssl",
@@ -63,6 +67,7 @@ impl Tool {
     fn install(self) -> &'static str {
         match self {
             Tool::Bundler => "apt-get install ruby-bundler",
+            Tool::Browser => "apt-get install chromium chromium-driver python3-selenium",
             Tool::Fish => "apt-get install fish",
             Tool::Mariadb => "apt-get install mariadb-server",
             Tool::Openssl => "apt-get install openssl",
@@ -83,6 +88,11 @@ impl Tool {
     fn is_installed(self) -> bool {
         match self {
             Tool::Bundler => on_path("bundle"),
+            Tool::Browser => {
+                on_path("chromium")
+                    && on_path("chromedriver")
+                    && succeeds("/usr/bin/python3", &["-c", "import selenium"])
+            }
             Tool::Fish => on_path("fish"),
             Tool::Mariadb => {
                 Path::new(super::mariadb::server_program()).is_file()
