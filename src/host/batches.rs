@@ -13,7 +13,7 @@ use std::rc::Rc;
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use super::callback::Callback;
-use super::command::{Cmd, into_rhai, warn_not_utf8};
+use super::command::{Cmd, into_rhai, line_text};
 use super::def::{Host, RhaiResult, rows, runtime_error};
 use super::pace::{self, Pace, Target};
 use crate::process::Output;
@@ -242,15 +242,7 @@ fn of_lines(
     let mut failure = None;
     let mut warned = false;
     let mut each = |line: &[u8]| {
-        let line = if let Ok(line) = std::str::from_utf8(line) {
-            line.to_owned()
-        } else {
-            if !warned {
-                warned = true;
-                warn_not_utf8(session, &c.0);
-            }
-            String::from_utf8_lossy(line).into_owned()
-        };
+        let line = line_text(session, &c.0, line, &mut warned);
         match feeder.push(line.into()) {
             Ok(go_on) => go_on,
             Err(e) => {

@@ -208,15 +208,7 @@ fn each_line(
     let mut warned = false;
     let mut each = Callback::new(ctx, each);
     let mut callback = |line: &[u8]| {
-        let line = if let Ok(line) = std::str::from_utf8(line) {
-            line.to_owned()
-        } else {
-            if !warned {
-                warned = true;
-                warn_not_utf8(session, &c.0);
-            }
-            String::from_utf8_lossy(line).into_owned()
-        };
+        let line = line_text(session, &c.0, line, &mut warned);
         match each.call((line,)) {
             Ok(go_on) => go_on.as_bool().unwrap_or(true),
             Err(e) => {
@@ -230,6 +222,19 @@ fn each_line(
         return Err(e);
     }
     Ok(finished.map_err(into_rhai)?.status.into())
+}
+
+/// A line of a command's stdout as text: not UTF-8, its bad bytes replaced with U+FFFD and the
+/// run told once (`warned` keeps whether it was).
+pub(super) fn line_text(session: &Session, spec: &Spec, line: &[u8], warned: &mut bool) -> String {
+    if let Ok(line) = std::str::from_utf8(line) {
+        return line.to_owned();
+    }
+    if !*warned {
+        *warned = true;
+        warn_not_utf8(session, spec);
+    }
+    String::from_utf8_lossy(line).into_owned()
 }
 
 /// A command of the app: its runner's words, then the program and its arguments.
@@ -274,7 +279,7 @@ fn decode(captured: Captured, session: &Session, spec: &Spec) -> ImmutableString
     text
 }
 
-pub(super) fn warn_not_utf8(session: &Session, spec: &Spec) {
+fn warn_not_utf8(session: &Session, spec: &Spec) {
     crate::log::emit(
         crate::log::Level::Warn,
         &format!(

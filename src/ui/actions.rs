@@ -23,6 +23,16 @@ pub(super) struct Plain {
     csrf: String,
 }
 
+/// The page for an action on a run the release does not have.
+fn no_such_run(ui: &Ui, id: &str) -> Response {
+    said(
+        ui,
+        StatusCode::NOT_FOUND,
+        "No such run",
+        &format!("There is no run `{id}`."),
+    )
+}
+
 pub(super) async fn pause(
     State(ui): State<Arc<Ui>>,
     Path(id): Path<String>,
@@ -33,12 +43,7 @@ pub(super) async fn pause(
         return refused;
     }
     let Some((run, _)) = ui.run(&id) else {
-        return said(
-            &ui,
-            StatusCode::NOT_FOUND,
-            "No such run",
-            &format!("There is no run `{id}`."),
-        );
+        return no_such_run(&ui, &id);
     };
     let result = match crate::runs::ask_pause(&run, &ui.user, &ui.host) {
         Ok(Asked::Yes(_)) => "asked".to_owned(),
@@ -59,12 +64,7 @@ pub(super) async fn stop(
         return refused;
     }
     if ui.run(&id).is_none() {
-        return said(
-            &ui,
-            StatusCode::NOT_FOUND,
-            "No such run",
-            &format!("There is no run `{id}`."),
-        );
+        return no_such_run(&ui, &id);
     }
     // `--stop` waits for the run to stop (up to its grace): the page does not.
     let argv = adminsh(&ui, [format!("--stop={id}")]);
