@@ -25,6 +25,11 @@ pub(crate) const FIRST_WAIT: Duration = Duration::from_millis(250);
 pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// How often a running walk says how far it is.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// How often a detached run's walk records how far it is, at most.
+const RECORD_EVERY: Duration = Duration::from_secs(1);
+/// How many points of the walk's pace its record keeps for a chart; every other one goes when
+/// it is full.
+const SAMPLES: usize = 240;
 /// How far an adapting batch size may move from the size the script gave, either way.
 const ADAPT_RANGE: u64 = 10;
 
@@ -70,11 +75,6 @@ impl Target {
         next.clamp(self.least, self.most)
     }
 }
-/// How often a detached run's walk records how far it is, at most.
-const RECORD_EVERY: Duration = Duration::from_secs(1);
-/// How many points of the walk's pace its record keeps for a chart; every other one goes when
-/// it is full.
-const SAMPLES: usize = 240;
 
 pub(crate) struct Pace<'a> {
     session: &'a Session,
