@@ -106,6 +106,8 @@ struct Feeder<'a, 'c> {
     ctx: &'a NativeCallContext<'c>,
     f: Callback<'a, 'c>,
     plan: Plan,
+    /// The cursor's name in the checkpoint (`Steps::walk`).
+    key: String,
     pace: Pace<'a>,
     /// Items an earlier run finished, skipped as they come again.
     skip: u64,
@@ -126,7 +128,8 @@ impl<'a, 'c> Feeder<'a, 'c> {
         unit: &'static str,
     ) -> RhaiResult<Self> {
         let pace = Pace::new(session, plan.name.clone(), unit);
-        let skip = match session.steps.borrow().cursor(&plan.name) {
+        let key = session.steps.borrow_mut().walk(&plan.name);
+        let skip = match session.steps.borrow().cursor(&key) {
             None => 0,
             Some(kept) => kept.as_u64().ok_or_else(|| {
                 runtime_error(format!(
@@ -146,6 +149,7 @@ impl<'a, 'c> Feeder<'a, 'c> {
             f: Callback::new(ctx, f),
             batch: Array::with_capacity(usize::try_from(plan.size).unwrap_or(0)),
             plan,
+            key,
             pace,
             skip,
             seen: 0,
@@ -192,7 +196,7 @@ impl<'a, 'c> Feeder<'a, 'c> {
             .session
             .steps
             .borrow_mut()
-            .save_cursor(&self.plan.name, serde_json::json!(self.seen))
+            .save_cursor(&self.key, serde_json::json!(self.seen))
             .map_err(|e| runtime_error(format!("{}: {e:#}", self.plan.name)))?;
         self.stopped = !self.pace.batch_done(n, kept)?;
         Ok(())

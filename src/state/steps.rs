@@ -37,6 +37,9 @@ pub(crate) struct Steps {
     diverged: bool,
     /// The step running now, for dry-run listings.
     current: Option<String>,
+    /// The walks in batches begun in the step running now, by name: a second walk of the same
+    /// name in one step keeps its cursor apart as `name #2`.
+    walks: std::collections::HashMap<String, usize>,
     log: Vec<Step>,
 }
 
@@ -102,6 +105,7 @@ impl Steps {
             _ => false,
         };
         self.current = Some(name.to_owned());
+        self.walks.clear();
         StepStart::Run { number, changed }
     }
 
@@ -141,6 +145,20 @@ impl Steps {
         match &self.path {
             Some(path) => checkpoint::save(path, &self.checkpoint),
             None => Ok(()),
+        }
+    }
+
+    /// The name a walk in batches called `name` keeps its cursor under: `name` for the first
+    /// of that name in the step running now, `name #2` for the second, and so on, so two walks
+    /// over the same source in one step never take each other's place. A re-run of the step
+    /// walks in the same order, so each finds its own.
+    pub(crate) fn walk(&mut self, name: &str) -> String {
+        let n = self.walks.entry(name.to_owned()).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            name.to_owned()
+        } else {
+            format!("{name} #{n}")
         }
     }
 
@@ -190,6 +208,22 @@ impl Steps {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walks_of_one_name_in_a_step_are_numbered_and_each_step_starts_again() {
+        let mut steps = Steps::default();
+        let _ = steps.start("one", "code");
+        let names: Vec<String> = ["batches", "db::batches t", "batches", "batches"]
+            .iter()
+            .map(|n| steps.walk(n))
+            .collect();
+        assert_eq!(
+            names,
+            ["batches", "db::batches t", "batches #2", "batches #3"]
+        );
+        let _ = steps.start("two", "code");
+        assert_eq!(steps.walk("batches"), "batches");
+    }
 
     #[test]
     fn a_rerun_skips_the_completed_prefix_and_reruns_from_a_changed_step() {

@@ -283,3 +283,40 @@ fn a_long_walk_says_how_far_it_is() {
         quick.stderr
     );
 }
+
+/// Two walks over the same kind of source in one step keep their cursors apart: the second
+/// walks all its items, and after a kill in the second, the run again skips the first's
+/// finished batches and resumes the second at its own.
+#[test]
+fn two_walks_in_one_step_keep_their_own_cursors() {
+    let script = r#"
+        step("two", || {
+            batches([1, 2, 3], 2, |b| append_file("done.txt", `${b}` + "\n"));
+            batches([4, 5, 6], 2, |b| {
+                append_file("done.txt", `${b}` + "\n");
+                if b[0] == 6 && env("CRASH") == "yes" { cmd("sh", ["-c", "kill -9 $PPID"]).run(); }
+            });
+        });
+    "#;
+    let app = Test::new().script("two", script);
+    let killed = app
+        .command_with(&["two"])
+        .env("CRASH", "yes")
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&killed.status),
+        Some(9),
+        "{killed:?}"
+    );
+    let done = std::fs::read_to_string(app.path().join("done.txt")).unwrap();
+    assert_eq!(done, "[1, 2]\n[3]\n[4, 5]\n[6]\n");
+    let again = app
+        .env("CRASH", "no")
+        .args(&["two"])
+        .stderr_contains("batches: resuming after 3 items")
+        .stderr_contains("batches: resuming after 2 items")
+        .run();
+    let done = std::fs::read_to_string(again.path().join("done.txt")).unwrap();
+    assert_eq!(done, "[1, 2]\n[3]\n[4, 5]\n[6]\n[6]\n");
+}

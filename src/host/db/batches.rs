@@ -198,8 +198,10 @@ struct Walker<'a> {
     ctx: &'a NativeCallContext<'a>,
     conn: &'a Rc<Conn>,
     walk: Walk,
-    /// `db::batches TABLE`: how its lines start, and its cursor's name in the checkpoint.
+    /// `db::batches TABLE`: how its lines start.
     name: String,
+    /// Its cursor's name in the checkpoint (`Steps::walk`).
+    key: String,
     pace: RefCell<Pace<'a>>,
     f: &'a FnPtr,
     /// Where the cursor is kept when it commits with each batch.
@@ -216,8 +218,9 @@ pub(super) fn batches(
 ) -> RhaiResult<rhai::INT> {
     let walk = Walk::from(options)?;
     let name = format!("db::batches {}", walk.table);
+    let key = api.session.steps.borrow_mut().walk(&name);
     let ledger = if walk.exactly_once {
-        Ledger::open(api, conn, &name)?
+        Ledger::open(api, conn, &key)?
     } else {
         None
     };
@@ -228,6 +231,7 @@ pub(super) fn batches(
         conn,
         walk,
         name,
+        key,
         pace,
         f,
         ledger,
@@ -330,7 +334,7 @@ impl Walker<'_> {
             Some(ledger) => ledger
                 .resumed(self.api, self.conn)?
                 .and_then(|text| serde_json::from_str(&text).ok()),
-            None => self.api.session.steps.borrow().cursor(&self.name),
+            None => self.api.session.steps.borrow().cursor(&self.key),
         };
         let Some(json) = kept else {
             return Ok(None);
@@ -377,7 +381,7 @@ impl Walker<'_> {
             .session
             .steps
             .borrow_mut()
-            .save_cursor(&self.name, json)
+            .save_cursor(&self.key, json)
             .map_err(|e| runtime_error(format!("{}: {e:#}", self.name)))
     }
 
