@@ -119,16 +119,7 @@ fn a_killed_walk_resumes_at_the_batch_that_was_running() {
             "#
         );
         let app = Test::new().script("walk", &script);
-        let killed = app
-            .command_with(&["walk"])
-            .env("CRASH", "yes")
-            .output()
-            .unwrap();
-        assert_eq!(
-            std::os::unix::process::ExitStatusExt::signal(&killed.status),
-            Some(9),
-            "{source}: {killed:?}"
-        );
+        app.crash(&["walk"]);
         let again = app
             .env("CRASH", "no")
             .args(&["walk"])
@@ -299,16 +290,7 @@ fn two_walks_in_one_step_keep_their_own_cursors() {
         });
     "#;
     let app = Test::new().script("two", script);
-    let killed = app
-        .command_with(&["two"])
-        .env("CRASH", "yes")
-        .output()
-        .unwrap();
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&killed.status),
-        Some(9),
-        "{killed:?}"
-    );
+    app.crash(&["two"]);
     let done = std::fs::read_to_string(app.path().join("done.txt")).unwrap();
     assert_eq!(done, "[1, 2]\n[3]\n[4, 5]\n[6]\n");
     let again = app

@@ -257,17 +257,7 @@ fn batches_resume_at_the_next_batch_after_a_kill(db: &Db) {
         print(db::scalar("select count(*) from items where done = 1"));
     "#;
     let app = db.app().script("backfill", backfill);
-    let killed = app
-        .command_with(&["backfill"])
-        .env("CRASH", "yes")
-        .output()
-        .unwrap();
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&killed.status),
-        Some(9),
-        "{}: {killed:?}",
-        db.name()
-    );
+    app.crash(&["backfill"]);
     // 12 batches committed; the 13th died with its transaction.
     assert_eq!(db.count("seen"), "12", "{}", db.name());
     let again = app

@@ -262,6 +262,23 @@ impl Test {
         processes::finish(self.spawn(args), &format!("adminsh {args:?}"))
     }
 
+    /// Runs adminsh with `args` and `CRASH=yes`, for a script that kills itself with SIGKILL
+    /// at a chosen moment (`if env("CRASH") == "yes" { cmd("sh", ["-c", "kill -9 $PPID"]).run() }`),
+    /// and checks that it died so, as a run killed by the OOM killer or a deploy dies.
+    #[track_caller]
+    pub(crate) fn crash(&self, args: &[&str]) {
+        let killed = self
+            .command_with(args)
+            .env("CRASH", "yes")
+            .output()
+            .unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&killed.status),
+            Some(9),
+            "adminsh {args:?} did not die of SIGKILL: {killed:?}"
+        );
+    }
+
     /// Runs adminsh and checks every expectation; returns the output and the app dir.
     #[track_caller]
     pub(crate) fn run(self) -> Finished {
