@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::error::Error;
-use crate::options::{Detach, Flags, Mode, Options, ReleaseMode, Request, RunOptions, Shell};
+use crate::options::{
+    Detach, Flags, Mode, Options, ReleaseMode, Request, RunOptions, Shards, Shell,
+};
 use crate::release::OpenOptions;
+use crate::shard::Shard;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -108,9 +111,15 @@ pub(crate) struct Cli {
     #[arg(long, requires = "target", help_heading = "Remote")]
     pub each: bool,
 
-    /// With -t: run on every host of the target's `hosts`, N at a time
-    #[arg(long, value_name = "N", requires = "target", help_heading = "Remote", value_parser = clap::value_parser!(u16).range(1..))]
+    /// With -t: run on every host of the target's `hosts`, N at a time; with --shards: run N
+    /// shards at a time
+    #[arg(long, value_name = "N", help_heading = "Remote", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallel: Option<u16>,
+
+    /// Run the script as N worker processes, each walking a slice of its batches (with -t to a
+    /// Job target: one Kubernetes Indexed Job of N pods)
+    #[arg(long, value_name = "N", help_heading = "Maintenance", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::shard::MOST)), conflicts_with_all = ["eval", "json", "each", "list", "check", "env", "audit", "completions", "complete_words", "targets", "runs", "logs", "attach", "stop", "pause", "resume", "ui"])]
+    pub shards: Option<u32>,
 
     /// List the targets of adminsh.toml and how each is reached
     #[arg(long, help_heading = "Modes", conflicts_with_all = ["target", "eval", "list", "check", "env", "audit", "completions", "complete_words", "json"])]
@@ -202,9 +211,11 @@ impl Cli {
         let mode = self.mode(words)?;
         check_json(self.json, &mode)?;
         let detach = detach(self.detach, self.detached_run.take(), &mode)?;
+        self.check_shards(&mode)?;
+        let shard = Shard::from_env(|name| std::env::var(name).ok()).map_err(Error::usage)?;
         Ok(Options {
             mode,
-            flags: self.into_flags(detach),
+            flags: self.into_flags(detach, shard),
         })
     }
 
@@ -286,8 +297,24 @@ impl Cli {
         })
     }
 
+    /// `--shards` splits a script's walks; `--parallel` paces `--each` or the shards.
+    fn check_shards(&self, mode: &Mode) -> Result<(), Error> {
+        if self.parallel.is_some() && self.target.is_none() && self.shards.is_none() {
+            return Err(Error::usage(
+                "--parallel N runs N hosts at once with -t, or N shards at once with --shards",
+            ));
+        }
+        let script = matches!(mode, Mode::Release(ReleaseMode::Script { .. }));
+        if self.shards.is_some() && !script {
+            return Err(Error::usage(
+                "--shards N runs a script as N workers: name the script",
+            ));
+        }
+        Ok(())
+    }
+
     /// The flags every mode shares.
-    fn into_flags(self, detach: Detach) -> Flags {
+    fn into_flags(self, detach: Detach, shard: Option<Shard>) -> Flags {
         Flags {
             release: OpenOptions {
                 dir: self.dir,
@@ -303,10 +330,15 @@ impl Cli {
                 wait: self.wait,
                 reason: self.reason,
                 allow_outside_release: self.allow_outside_release,
+                shards: self.shards.map(|count| Shards {
+                    count,
+                    parallel: self.parallel.map(u32::from),
+                }),
+                shard,
             },
             remote: self.target.map(|target| Request {
                 target,
-                each: match (self.parallel, self.each) {
+                each: match (self.parallel.filter(|_| self.shards.is_none()), self.each) {
                     (Some(n), _) => Some(usize::from(n)),
                     (None, true) => Some(1),
                     (None, false) => None,

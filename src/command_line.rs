@@ -58,6 +58,12 @@ pub(crate) fn command_line(
     if let Some(reason) = &run.reason {
         argv.push(with("--reason", reason));
     }
+    if let Some(shards) = run.shards {
+        argv.push(with("--shards", &shards.count.to_string()));
+        if let Some(parallel) = shards.parallel {
+            argv.push(with("--parallel", &parallel.to_string()));
+        }
+    }
     if options.detach == Detach::Start {
         argv.push("--detach".into());
     }

@@ -35,6 +35,8 @@ mod run;
 mod runs;
 mod script;
 mod session;
+mod shard;
+mod sharding;
 mod sink;
 mod small_file;
 mod spawner;

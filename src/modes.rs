@@ -19,6 +19,7 @@ use crate::run::{self, Code, Job};
 use crate::runs;
 use crate::script::{self, Runner};
 use crate::session::{Session, Setup};
+use crate::sharding;
 use crate::stdlib;
 use crate::ui;
 
@@ -138,6 +139,7 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
 /// process of one (its output into its run directory, its end recorded there).
 fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> Result<i32, Error> {
     match &flags.detach {
+        Detach::No if job.options.shards.is_some() => sharding::run(&release, mode, flags, &job),
         Detach::No => run::run(release, job),
         Detach::Start => runs::detach(&release, mode, flags, &job),
         Detach::Run(id) => {

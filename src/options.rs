@@ -121,6 +121,18 @@ pub(crate) struct RunOptions {
     /// `--allow-outside-release`: a script, an `import` or a console `:load` may run code from
     /// outside the release root.
     pub(crate) allow_outside_release: bool,
+    /// `--shards N` (with `--parallel P`): the script runs as N worker processes, each walking
+    /// a slice of its walks.
+    pub(crate) shards: Option<Shards>,
+    /// This process is one of those workers (`shard.rs`, from the environment).
+    pub(crate) shard: Option<crate::shard::Shard>,
+}
+
+/// `--shards N --parallel P`: how many slices, and how many run at once (all, unless said).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shards {
+    pub(crate) count: u32,
+    pub(crate) parallel: Option<u32>,
 }
 
 /// `-t NAME`, with `--each` / `--parallel N`.

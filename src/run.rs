@@ -145,6 +145,7 @@ fn run_job(
             &name,
             job.options.wait,
             job.detached.as_deref(),
+            job.options.shard.as_ref(),
         )?),
         Code::Eval(_) => None,
     };
@@ -396,19 +397,37 @@ fn leave(runner: Runner) {
     std::mem::forget(runner);
 }
 
+/// A script's source name as the user knows it: relative to the release.
+pub(crate) fn shown_script(release: &Release, script: &str) -> String {
+    Path::new(script)
+        .strip_prefix(release.path())
+        .map_or(script.to_owned(), |p| p.display().to_string())
+}
+
 /// Takes the script's lock, or says who holds it (or waits, with `--wait`: a detached run has
-/// started once it waits).
-fn lock_script(
+/// started once it waits). A shard of a sharded run takes a lock of its own: the sharded run
+/// holds the script's.
+pub(crate) fn lock_script(
     release: &Release,
     script: &str,
     wait: bool,
     detached: Option<&dyn DetachedRun>,
+    shard: Option<&crate::shard::Shard>,
 ) -> Result<lock::Lock, Error> {
-    let file = format!("{}.lock", lock::file_name(script));
+    let file = match &shard {
+        Some(shard) => format!(
+            "{}.shard-{}-of-{}.lock",
+            lock::file_name(script),
+            shard.index + 1,
+            shard.count
+        ),
+        None => format!("{}.lock", lock::file_name(script)),
+    };
     let path = release.state_dir().join("locks").join(file);
-    let shown = Path::new(script)
-        .strip_prefix(release.path())
-        .map_or(script.to_owned(), |p| p.display().to_string());
+    let mut shown = shown_script(release, script);
+    if let Some(shard) = shard {
+        shown = format!("{shown} ({})", shard.shown());
+    }
     lock::acquire(&path, wait, &mut |holder| {
         log::err_line(&format!(
             "adminsh: {shown} is already running: {holder}; waiting"

@@ -144,10 +144,15 @@ impl Session {
             return Ok(());
         }
         let shown = self.redactor().words(&self.args);
+        // Each shard resumes its own slice.
+        let mut key = self.args.clone();
+        if let Some(shard) = &self.options.shard {
+            key.push(format!("--shard={}/{}", shard.index, shard.count));
+        }
         self.steps.borrow_mut().use_checkpoint(
             &self.release.state_dir(),
             script,
-            &self.args,
+            &key,
             shown,
             self.options.restart,
         )

@@ -220,10 +220,29 @@ fn of_items(
 ) -> RhaiResult<rhai::INT> {
     let plan = Plan::from(how, "batches".to_owned())?;
     let mut feeder = Feeder::new(session, ctx, f, plan, "items")?;
-    if let (_, Some(total)) = items.size_hint() {
-        feeder.pace.expect(total as u64);
+    let (known, total) = items.size_hint();
+    let total = total.filter(|t| *t == known).map(|t| t as u64);
+    // A shard walks its contiguous share of the items (an array or a range: their number is
+    // known).
+    let share = match (&session.options().shard, total) {
+        (Some(shard), Some(total)) => {
+            let slice = shard.slice(total);
+            feeder.pace.say(&format!(
+                "{}: items {} to {} of {total}",
+                shard.shown(),
+                slice.start + 1,
+                slice.end
+            ));
+            slice
+        }
+        _ => 0..total.unwrap_or(u64::MAX),
+    };
+    if total.is_some() {
+        feeder.pace.expect(share.end - share.start);
     }
-    for item in items {
+    let skip = usize::try_from(share.start).unwrap_or(usize::MAX);
+    let take = usize::try_from(share.end - share.start).unwrap_or(usize::MAX);
+    for item in items.skip(skip).take(take) {
         if !feeder.push(item)? {
             break;
         }
@@ -245,7 +264,22 @@ fn of_lines(
     let mut feeder = Feeder::new(session, ctx, f, plan, "lines")?;
     let mut failure = None;
     let mut warned = false;
+    // A shard takes every Nth line: how many lines there will be is not known.
+    let shard = session.options().shard.clone();
+    if let Some(shard) = &shard {
+        feeder.pace.say(&format!(
+            "{}: every {} line from line {}",
+            shard.shown(),
+            nth(shard.count),
+            shard.index + 1
+        ));
+    }
+    let mut position = 0;
     let mut each = |line: &[u8]| {
+        position += 1;
+        if shard.as_ref().is_some_and(|s| !s.takes(position - 1)) {
+            return true;
+        }
         let line = line_text(session, &c.0, line, &mut warned);
         match feeder.push(line.into()) {
             Ok(go_on) => go_on,
@@ -266,6 +300,36 @@ fn of_lines(
     feeder.finish()
 }
 
+/// `2nd`, `3rd`, `4th`, `11th`, `21st`.
+fn nth(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// `shard()`: which shard this run is, or `()` outside a sharded run.
+fn shard_of(session: &Session) -> Dynamic {
+    let Some(shard) = &session.options().shard else {
+        return Dynamic::UNIT;
+    };
+    let mut map = Map::new();
+    map.insert(
+        "index".into(),
+        Dynamic::from_int(rhai::INT::from(shard.index)),
+    );
+    map.insert(
+        "count".into(),
+        Dynamic::from_int(rhai::INT::from(shard.count)),
+    );
+    map.insert("run".into(), shard.run.clone().into());
+    map.into()
+}
+
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "batches", "items: Array, size: ?, callback: FnPtr -> int",
@@ -284,6 +348,9 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
         "batches", "cmd: Cmd, size: ?, callback: FnPtr -> int",
             "Runs it, calling `callback` with its stdout lines `size` at a time (or #{size, throttle, target_seconds, name}); in a step, a killed run resumes after the last batch done",
             move |ctx: NativeCallContext, c: &mut Cmd, how: Dynamic, f: FnPtr| of_lines(&session, &ctx, c, &how, &f);
+        "shard", " -> ?",
+            "Which shard this run is, #{index, count, run} (index from 0), with --shards N or in an Indexed Job's pod; () otherwise",
+            move || shard_of(&session);
     );
 }
 

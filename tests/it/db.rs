@@ -137,6 +137,101 @@ fn all_behaviours(db: &Db) {
     exec_many_is_all_or_nothing(db);
     batches_resume_at_the_next_batch_after_a_kill(db);
     batches_survive_kills_at_random_moments(db);
+    shards_split_a_table_and_each_row_is_done_once(db);
+}
+
+/// `--shards 4` over a table whose keys have gaps: each shard walks its own range of the key,
+/// the ranges together every row, each row changed exactly once with `exactly_once`. A shard
+/// that fails mid-walk leaves the others to finish; run again, it alone resumes after its
+/// last committed batch, and the split is the one the first run made, though rows were added
+/// at both ends in between (the first and last shards' ranges are open).
+fn shards_split_a_table_and_each_row_is_done_once(db: &Db) {
+    db.sql("drop table if exists sharded");
+    db.sql("create table sharded (id integer primary key, v integer not null, shard integer)");
+    db.app()
+        .args(&[
+            "-e",
+            "let sets = []; for i in 1..=3000 { sets.push([i * 3]); } db::exec_many(\"insert into sharded (id, v) values ($1, 0)\", sets)",
+        ])
+        .stdout("3000\n")
+        .run();
+    let script = r#"
+        step("backfill", || {
+            db::batches(#{table: "sharded", size: 100, exactly_once: true}, |rows| {
+                let first = rows[0].id;
+                if exists("fail") && shard().index == 1 && first > 3000 { throw "shard 2 stopped"; }
+                db::exec("update sharded set v = v + 1, shard = $1 where id >= $2 and id <= $3",
+                    [shard().index, first, rows[rows.len() - 1].id]);
+            });
+        });
+    "#;
+    let out = db
+        .app()
+        .script("backfill", script)
+        .file("fail", "")
+        .args(&["--shards", "4", "backfill"])
+        .status(1)
+        .stderr_contains("  shard 2/4  failed (exit 1)\n  shard 3/4  finished\n")
+        .run();
+    assert!(
+        out.stderr.contains(
+            "[shard 1/4] db::batches sharded: shard 1 of 4: id from the start to below 2252\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "[shard 4/4] db::batches sharded: shard 4 of 4: id from 6751 to below the end\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Shard 2 did its first three batches of 100 rows, of 750.
+    assert_eq!(db.count("sharded where v = 0"), "450", "{}", db.name());
+    // Rows added below the lowest key and above the highest: the first and last shards take them.
+    db.sql("insert into sharded (id, v) values (0, 0), (9001, 0)");
+    std::fs::remove_file(out.path().join("fail")).unwrap();
+    let out = out
+        .again()
+        .env("DATABASE_URL", db.url())
+        .args(&["--shards", "4", "backfill"])
+        .stderr_contains("  shard 1/4  finished in an earlier run\n  shard 2/4  finished\n")
+        .run();
+    assert!(
+        out.stderr
+            .contains("[shard 2/4] db::batches sharded: resuming after id = "),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        db.count("sharded where v <> 1 and id not in (0, 9001)"),
+        "0",
+        "{}",
+        db.name()
+    );
+    // The ranges are the first run's, and each shard kept to its own.
+    let ranges = db.sql("select shard, min(id), max(id), count(*) from sharded where id between 1 and 9000 group by shard order by shard");
+    let ranges: Vec<String> = ranges
+        .lines()
+        .map(|l| {
+            l.replace('|', " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            "0 3 2250 750",
+            "1 2253 4500 750",
+            "2 4503 6750 750",
+            "3 6753 9000 750"
+        ],
+        "{}",
+        db.name()
+    );
 }
 
 /// A backfill whose work is not idempotent (`v = v + 1`), killed with SIGKILL at random

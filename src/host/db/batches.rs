@@ -19,10 +19,11 @@ use std::rc::Rc;
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use super::api::Api;
-use super::ledger::Ledger;
+use super::ledger::{self, Ledger};
 use crate::db::{Conn, Dialect, TxError};
 use crate::host::def::{RhaiResult, runtime_error};
 use crate::host::pace::{self, FIRST_WAIT, LONGEST_WAIT, Pace, Target};
+use crate::shard::Shard;
 
 /// Rows a batch holds unless the script says.
 const DEFAULT_SIZE: rhai::INT = 1000;
@@ -43,6 +44,9 @@ struct Walk {
     exactly_once: bool,
     /// A size that adapts toward batches of this duration (`target_seconds`).
     target: Option<Target>,
+    /// A shard's slice of the key: from `lower` (inclusive) to `upper` (exclusive).
+    lower: Option<i64>,
+    upper: Option<i64>,
 }
 
 impl Walk {
@@ -56,6 +60,8 @@ impl Walk {
             throttle: None,
             exactly_once: false,
             target: None,
+            lower: None,
+            upper: None,
         };
         let mut target = None;
         for (name, value) in options {
@@ -127,6 +133,12 @@ impl Walk {
             } else {
                 format!("({key}) > ({})", params.join(", "))
             });
+        }
+        if let Some(lower) = self.lower {
+            conditions.push(format!("{key} >= {lower}"));
+        }
+        if let Some(upper) = self.upper {
+            conditions.push(format!("{key} < {upper}"));
         }
         if let Some(filter) = &self.filter {
             conditions.push(format!("({filter})"));
@@ -216,9 +228,25 @@ pub(super) fn batches(
     options: &Map,
     f: &FnPtr,
 ) -> RhaiResult<rhai::INT> {
-    let walk = Walk::from(options)?;
+    let mut walk = Walk::from(options)?;
     let name = format!("db::batches {}", walk.table);
     let key = api.session.steps.borrow_mut().walk(&name);
+    if let Some(shard) = &api.session.options().shard {
+        slice(api, conn, &mut walk, shard, &key)?;
+        let (lower, upper) = (walk.lower, walk.upper);
+        let bound = |b: Option<i64>, end: &str| b.map_or(end.to_owned(), |b| b.to_string());
+        let said = match (lower, upper) {
+            (None, None) => format!("every {}", walk.key[0]),
+            _ => format!(
+                "{} from {} to below {}",
+                walk.key[0],
+                bound(lower, "the start"),
+                bound(upper, "the end")
+            ),
+        };
+        api.session
+            .say(&format!("{name}: {}: {said}", shard.shown()));
+    }
     let ledger = if walk.exactly_once {
         Ledger::open(api, conn, &key)?
     } else {
@@ -239,6 +267,59 @@ pub(super) fn batches(
     walker.run()
 }
 
+/// Narrows `walk` to `shard`'s slice of its key's range, split as every shard splits it
+/// (`ledger::split`). The key must be one integer column.
+fn slice(api: &Api, conn: &Conn, walk: &mut Walk, shard: &Shard, key: &str) -> RhaiResult<()> {
+    let [column] = walk.key.as_slice() else {
+        return Err(runtime_error(
+            "db::batches: a sharded walk splits its key's range, so its key is one integer column, not several",
+        ));
+    };
+    let read = || -> RhaiResult<String> {
+        let filter = walk
+            .filter
+            .as_ref()
+            .map_or(String::new(), |f| format!(" where ({f})"));
+        let sql = format!(
+            "select min({column}) as low, max({column}) as high from {}{filter}",
+            walk.table
+        );
+        let rows = api
+            .query(conn, &sql, Array::new())?
+            .into_array()
+            .unwrap_or_default();
+        let row = rows
+            .first()
+            .and_then(|r| r.read_lock::<Map>().map(|m| m.clone()))
+            .unwrap_or_default();
+        let end = |name: &str| row.get(name).cloned().unwrap_or(Dynamic::UNIT);
+        let (low, high) = (end("low"), end("high"));
+        if low.is_unit() && high.is_unit() {
+            return Ok("null".to_owned());
+        }
+        match (low.as_int(), high.as_int()) {
+            (Ok(low), Ok(high)) => Ok(format!("[{low},{high}]")),
+            _ => Err(runtime_error(format!(
+                "db::batches: a sharded walk splits its key's range, so its key is one integer column; `{column}` holds {}",
+                crate::kind::of(&low)
+            ))),
+        }
+    };
+    let split = ledger::split(api, conn, shard, key, &read)?;
+    let ends: Option<(i64, i64)> = serde_json::from_str(&split).map_err(|_| {
+        runtime_error(format!(
+            "db::batches: the shards' split {split:?} cannot be read"
+        ))
+    })?;
+    (walk.lower, walk.upper) = match ends {
+        Some((low, high)) => shard.bounds(low, high),
+        // No rows when the split was made: rows added since go to the first shard.
+        None if shard.index == 0 => (None, None),
+        None => (Some(0), Some(0)),
+    };
+    Ok(())
+}
+
 impl Walker<'_> {
     fn say(&self, text: &str) {
         self.pace.borrow().say(text);
@@ -250,7 +331,14 @@ impl Walker<'_> {
             && self.walk.filter.is_none()
             && let Some(total) = self.estimate()
         {
-            self.pace.borrow_mut().expect(total);
+            let shards = self
+                .api
+                .session
+                .options()
+                .shard
+                .as_ref()
+                .map_or(1, |s| s.count);
+            self.pace.borrow_mut().expect(total / u64::from(shards));
         }
         let mut size = self.walk.size;
         let mut more_left = false;

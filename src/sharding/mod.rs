@@ -1,0 +1,283 @@
+//! `--shards N`: a script run as N worker processes of adminsh, each the same command line with
+//! the environment saying which shard it is (`shard.rs`), so that each walks its slice of the
+//! script's walks: a table's key range, an array's or a range's share, every Nth line of a
+//! command. The workers run at most `--parallel P` at a time, each with its own lock,
+//! checkpoint, audit lines and database connection; their output comes here line by line,
+//! each line marked with its shard. A shard that fails does not stop the others.
+//!
+//! Which shards finished is kept in the state directory (`state/shards.rs`), under the sharded run's
+//! id: the same command run again starts only the shards that did not finish, with the same
+//! id, so their walks resume where they stopped and split the table as before.
+//!
+//! The whole run holds the script's lock, so a plain run of the script cannot start beside it.
+
+use std::io::{PipeReader, Read, Write};
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::audit;
+use crate::error::{EXIT_FAILURE, EXIT_PAUSED, Error};
+use crate::interrupt;
+use crate::log;
+use crate::options::{Detach, Flags, ReleaseMode, Shards};
+use crate::release::Release;
+use crate::remote::prefix_lines;
+use crate::report::Report;
+use crate::run::{self, Job, Prepared};
+use crate::shard::{COUNT_VAR, INDEX_VAR, RUN_VAR};
+use crate::state::ShardRun;
+
+/// How a shard ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// Finished in an earlier run of the same command.
+    Earlier,
+    /// Its worker exited with this code.
+    Exited(i32),
+    /// Its worker could not be started.
+    NotStarted,
+}
+
+/// Runs `job`'s script as `flags.run.shards` workers; the exit code: 0 when every shard
+/// finished, 128 + the signal when interrupted, 148 when a pause stopped some and none failed,
+/// else 1.
+pub(crate) fn run(
+    release: &Release,
+    mode: &ReleaseMode,
+    flags: &Flags,
+    job: &Job,
+) -> Result<i32, Error> {
+    let Some(shards) = job.options.shards else {
+        return Err(Error::usage("--shards N: no number of shards"));
+    };
+    let origin = std::env::current_dir().unwrap_or_default();
+    let name = match run::prepare(release, job, &origin, &mut Report::default())? {
+        Prepared::Run { name, .. } => name,
+        Prepared::Help(text) => {
+            log::out(&text);
+            return Ok(0);
+        }
+        Prepared::Broken(text) => {
+            log::err_line(&text);
+            return Ok(EXIT_FAILURE);
+        }
+    };
+    // Asked once here: the workers have no terminal to ask on.
+    let reason = audit::reason(release, job.options.reason.as_deref())?;
+    interrupt::install();
+    let _lock = run::lock_script(release, &name, job.options.wait, None, None)?;
+    let keep = !job.options.dry_run;
+    let (record, warning) = ShardRun::open(
+        &release.state_dir(),
+        &name,
+        &job.args,
+        shards.count,
+        keep,
+        !job.options.restart,
+    );
+    if let Some(warning) = warning {
+        log::warn(&warning);
+    }
+    record.save()?;
+    let done = Mutex::new(record);
+    let argv = worker_argv(mode, flags, reason);
+    let shown = run::shown_script(release, &name);
+    let ended = work(&done, &argv, shards);
+    let done = done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    log::err(&summary(&shown, &ended));
+    if let Some(signal) = interrupt::signal() {
+        return Ok(crate::error::interrupted_code(signal));
+    }
+    let finished = ended
+        .iter()
+        .all(|e| matches!(e, Ended::Earlier | Ended::Exited(0)));
+    if finished {
+        done.clear()?;
+        return Ok(0);
+    }
+    let paused = ended
+        .iter()
+        .all(|e| matches!(e, Ended::Earlier | Ended::Exited(0 | EXIT_PAUSED)));
+    if keep {
+        log::err_line(
+            "adminsh: run the same command again to go on with the shards that did not finish",
+        );
+    }
+    Ok(if paused { EXIT_PAUSED } else { EXIT_FAILURE })
+}
+
+/// The command line each worker runs: this one without `--shards`, with the reason given or
+/// asked here, never detaching.
+fn worker_argv(mode: &ReleaseMode, flags: &Flags, reason: Option<String>) -> Vec<String> {
+    let mut same = flags.clone();
+    same.run.shards = None;
+    same.run.reason = reason;
+    same.detach = Detach::No;
+    same.announce = None;
+    let mut argv = Vec::new();
+    if let Some(dir) = &flags.release.dir {
+        argv.push(format!("--dir={}", dir.display()));
+    }
+    argv.extend(crate::command_line::command_line(mode, &same, None));
+    argv
+}
+
+/// Runs the shards not done yet, `parallel` at a time (all at once unless said); how each
+/// ended, by index.
+fn work(done: &Mutex<ShardRun>, argv: &[String], shards: Shards) -> Vec<Ended> {
+    let count = shards.count;
+    let (earlier, run_id) = {
+        let done = done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (done.finished().clone(), done.id().to_owned())
+    };
+    let results: Vec<Mutex<Option<Ended>>> = (0..count)
+        .map(|i| Mutex::new(earlier.contains(&i).then_some(Ended::Earlier)))
+        .collect();
+    let pending: Vec<u32> = (0..count).filter(|i| !earlier.contains(i)).collect();
+    let next = AtomicU32::new(0);
+    let parallel = shards.parallel.unwrap_or(count).clamp(1, count);
+    std::thread::scope(|scope| {
+        for _ in 0..parallel {
+            scope.spawn(|| {
+                loop {
+                    if interrupt::interrupted() {
+                        break;
+                    }
+                    let at = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&index) = pending.get(at as usize) else {
+                        break;
+                    };
+                    let ended = worker(argv, index, count, &run_id);
+                    if ended == Ended::Exited(0)
+                        && let Ok(mut done) = done.lock()
+                        && let Err(e) = done.finish(index)
+                    {
+                        log::warn(&format!("{e:#}"));
+                    }
+                    *results[index as usize]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ended);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .unwrap_or(Ended::NotStarted)
+        })
+        .collect()
+}
+
+/// Runs shard `index`'s worker to its end, its output relayed line by line marked with the
+/// shard. SIGINT reaches the workers from the terminal or `--stop` as it reaches this process
+/// (they share its process group); SIGTERM and SIGHUP sent to this process alone are passed on.
+fn worker(argv: &[String], index: u32, count: u32, run_id: &str) -> Ended {
+    let label = format!("shard {}/{count}", index + 1);
+    let exe = std::env::current_exe().unwrap_or_else(|_| "adminsh".into());
+    let spawned = Command::new(exe)
+        .args(argv)
+        .env(COUNT_VAR, count.to_string())
+        .env(INDEX_VAR, index.to_string())
+        .env(RUN_VAR, run_id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            log::err_line(&format!("adminsh: cannot start {label}: {e}"));
+            return Ended::NotStarted;
+        }
+    };
+    let stdout = child
+        .stdout
+        .take()
+        .map(|p| PipeReader::from(OwnedFd::from(p)));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| PipeReader::from(OwnedFd::from(p)));
+    std::thread::scope(|scope| {
+        if let Some(pipe) = stdout {
+            scope.spawn(|| relay(pipe, &label, &mut std::io::stdout()));
+        }
+        if let Some(pipe) = stderr {
+            scope.spawn(|| relay(pipe, &label, &mut std::io::stderr()));
+        }
+        let mut passed_on = false;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return Ended::Exited(crate::process::status::code(status)),
+                Ok(None) => {}
+                Err(_) => return Ended::NotStarted,
+            }
+            if !passed_on && let Some(signal) = interrupt::signal().filter(|s| *s != libc::SIGINT) {
+                passed_on = true;
+                let pid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+                // SAFETY: kill(2) on our own child's pid, which it stays until it is waited for.
+                unsafe { libc::kill(pid, signal) };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+}
+
+/// Copies a worker's pipe to `out` a whole line at a time, each marked `[shard 2/4] `.
+fn relay(mut pipe: PipeReader, label: &str, out: &mut dyn Write) {
+    let mut pending = Vec::new();
+    let mut buffer = vec![0; 16 * 1024];
+    loop {
+        match pipe.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => prefix_lines(label, &buffer[..n], &mut pending, out),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    if !pending.is_empty() {
+        pending.push(b'\n');
+        prefix_lines(label, &[], &mut pending, out);
+    }
+}
+
+/// `adminsh: scripts/backfill.rhai in 4 shards: 1 failed`, then a line per shard.
+fn summary(script: &str, ended: &[Ended]) -> String {
+    let failed = ended
+        .iter()
+        .filter(|e| !matches!(e, Ended::Earlier | Ended::Exited(0)))
+        .count();
+    let verdict = if interrupt::interrupted() {
+        "interrupted".to_owned()
+    } else if failed == 0 {
+        "all finished".to_owned()
+    } else {
+        format!("{failed} did not finish")
+    };
+    let count = ended.len();
+    let mut text = format!("adminsh: {script} in {count} shards: {verdict}\n");
+    let width = format!("{count}/{count}").len();
+    for (index, ended) in ended.iter().enumerate() {
+        let state = match ended {
+            Ended::Earlier => "finished in an earlier run".to_owned(),
+            Ended::Exited(0) => "finished".to_owned(),
+            Ended::Exited(EXIT_PAUSED) => "paused (exit 148)".to_owned(),
+            Ended::Exited(code) if *code > 128 => format!("interrupted (exit {code})"),
+            Ended::Exited(code) => format!("failed (exit {code})"),
+            Ended::NotStarted => "not run".to_owned(),
+        };
+        let label = format!("{}/{count}", index + 1);
+        text.push_str(&format!("  shard {label:width$}  {state}\n"));
+    }
+    text
+}

@@ -1,0 +1,170 @@
+//! Which shards of a sharded run (`--shards N`) have finished, kept so that the same command
+//! run again starts only the others, under the same run id (their walks then resume, and split
+//! the table as they did). Keyed like a checkpoint, by the script, its arguments and the
+//! number of shards; removed when every shard has finished.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Kept {
+    run: String,
+    finished: BTreeSet<u32>,
+}
+
+/// A sharded run's record of its finished shards.
+#[derive(Debug)]
+pub(crate) struct ShardRun {
+    /// Where it is kept; `None` when nothing is (a dry run).
+    path: Option<PathBuf>,
+    kept: Kept,
+}
+
+impl ShardRun {
+    /// The record of `script` run with `args` in `count` shards: the one an earlier run left,
+    /// when `resume` and there is one, else a new run id with no shard finished. `keep`: saved
+    /// as it changes. A record that cannot be read starts anew, said as a warning.
+    pub(crate) fn open(
+        state_dir: &Path,
+        script: &str,
+        args: &[String],
+        count: u32,
+        keep: bool,
+        resume: bool,
+    ) -> (ShardRun, Option<String>) {
+        let path = path(state_dir, script, args, count);
+        let mut warning = None;
+        let found = if resume {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => serde_json::from_str::<Kept>(&text)
+                    .map_err(|e| {
+                        warning = Some(format!(
+                            "{} cannot be read ({e}): every shard runs",
+                            path.display()
+                        ));
+                    })
+                    .ok(),
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        let kept = found.unwrap_or_else(|| Kept {
+            run: uuid::Uuid::new_v4().simple().to_string(),
+            finished: BTreeSet::new(),
+        });
+        let run = ShardRun {
+            path: keep.then_some(path),
+            kept,
+        };
+        (run, warning)
+    }
+
+    /// The sharded run's id, which every shard is given.
+    pub(crate) fn id(&self) -> &str {
+        &self.kept.run
+    }
+
+    /// The shards an earlier run finished.
+    pub(crate) fn finished(&self) -> &BTreeSet<u32> {
+        &self.kept.finished
+    }
+
+    /// Shard `index` finished; saved at once.
+    pub(crate) fn finish(&mut self, index: u32) -> Result<()> {
+        self.kept.finished.insert(index);
+        self.save()
+    }
+
+    pub(crate) fn save(&self) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let text = serde_json::to_string_pretty(&self.kept)?;
+        super::write_atomically(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Every shard finished: nothing is left to resume.
+    pub(crate) fn clear(&self) -> Result<()> {
+        match &self.path {
+            Some(path) => match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("cannot remove {}", path.display()))
+                }
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+fn path(state_dir: &Path, script: &str, args: &[String], count: u32) -> PathBuf {
+    let key = std::iter::once(script.to_owned())
+        .chain(args.iter().cloned())
+        .chain([format!("--shards={count}")])
+        .collect::<Vec<_>>()
+        .join("\0");
+    let name = super::lock::file_name(script);
+    let hash = crate::hash::fnv(key.as_bytes());
+    state_dir
+        .join("shards")
+        .join(format!("{name}-{hash:016x}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_again_keeps_its_id_and_finished_shards_until_all_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = vec!["--limit=5".to_owned()];
+        let (mut first, _) = ShardRun::open(dir.path(), "/app/s.rhai", &args, 4, true, true);
+        first.save().unwrap();
+        first.finish(2).unwrap();
+        let (again, warning) = ShardRun::open(dir.path(), "/app/s.rhai", &args, 4, true, true);
+        assert_eq!(warning, None);
+        assert_eq!(again.id(), first.id());
+        assert_eq!(again.finished().iter().copied().collect::<Vec<_>>(), [2]);
+        // Other arguments, another count, or --restart: a run of its own.
+        for (args, count, resume) in [
+            (vec![], 4, true),
+            (args.clone(), 3, true),
+            (args.clone(), 4, false),
+        ] {
+            let (other, _) = ShardRun::open(dir.path(), "/app/s.rhai", &args, count, true, resume);
+            assert_ne!(other.id(), first.id(), "{args:?} {count} {resume}");
+            assert!(other.finished().is_empty());
+        }
+        again.clear().unwrap();
+        let (after, _) = ShardRun::open(dir.path(), "/app/s.rhai", &args, 4, true, true);
+        assert_ne!(after.id(), first.id());
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_read_starts_anew_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let (run, _) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, true, true);
+        run.save().unwrap();
+        std::fs::write(path(dir.path(), "/app/s.rhai", &[], 2), "{oops").unwrap();
+        let (again, warning) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, true, true);
+        assert!(again.finished().is_empty());
+        assert!(warning.unwrap().contains("cannot be read"));
+    }
+
+    #[test]
+    fn a_dry_run_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut run, _) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, false, true);
+        run.finish(0).unwrap();
+        assert!(!dir.path().join("shards").exists());
+    }
+}

@@ -1,0 +1,234 @@
+//! `--shards N`: a script run as N workers, each walking its slice of the script's walks (an
+//! array's or a range's contiguous share, every Nth line of a command), its output marked with
+//! its shard; a failed shard leaves the others to finish, and the same command run again runs
+//! only the shards that did not. The database walks split by key are in `db.rs`, against
+//! real databases.
+
+use std::collections::BTreeMap;
+
+use crate::support::Test;
+
+/// Pairs of names and values: a shard's expected lines, a worker's environment.
+type Pairs = &'static [(&'static str, &'static str)];
+
+/// The lines of stdout by the shard that printed them (`[shard 2/3] ...`).
+fn by_shard(stdout: &str) -> BTreeMap<String, Vec<String>> {
+    let mut shards: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in stdout.lines() {
+        let (label, rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once("] "))
+            .unwrap_or_else(|| panic!("a line not marked with its shard: {line:?}"));
+        shards
+            .entry(label.to_owned())
+            .or_default()
+            .push(rest.to_owned());
+    }
+    shards
+}
+
+/// Every source is split so that the shards together walk every item once: arrays and ranges
+/// in contiguous shares, a command's lines dealt out in turn. Each shard knows which it is.
+#[test]
+fn each_shard_walks_its_share_of_every_source() {
+    let rows: [(&str, u32, Pairs); 4] = [
+        (
+            "batches(1..=10, 2, |b| print(b));",
+            3,
+            &[
+                ("shard 1/3", "[1, 2]\n[3]"),
+                ("shard 2/3", "[4, 5]\n[6]"),
+                ("shard 3/3", "[7, 8]\n[9, 10]"),
+            ],
+        ),
+        (
+            "batches([\"a\", \"b\", \"c\"], 5, |b| print(b));",
+            4,
+            &[
+                ("shard 2/4", "[\"a\"]"),
+                ("shard 3/4", "[\"b\"]"),
+                ("shard 4/4", "[\"c\"]"),
+            ],
+        ),
+        (
+            "cmd(\"seq\", [\"7\"]).batches(2, |b| print(b));",
+            3,
+            &[
+                ("shard 1/3", "[\"1\", \"4\"]\n[\"7\"]"),
+                ("shard 2/3", "[\"2\", \"5\"]"),
+                ("shard 3/3", "[\"3\", \"6\"]"),
+            ],
+        ),
+        (
+            "let s = shard(); print(`${s.index} of ${s.count}, run ${s.run.len()}`);",
+            2,
+            &[
+                ("shard 1/2", "0 of 2, run 32"),
+                ("shard 2/2", "1 of 2, run 32"),
+            ],
+        ),
+    ];
+    for (script, count, expected) in rows {
+        let out = Test::new()
+            .script("walk", script)
+            .args(&["--shards", &count.to_string(), "walk"])
+            .any_stdout()
+            .stderr_contains(&format!("in {count} shards: all finished"))
+            .run();
+        let got = by_shard(&out.stdout);
+        let want: BTreeMap<String, Vec<String>> = expected
+            .iter()
+            .map(|(label, lines)| {
+                (
+                    (*label).to_owned(),
+                    lines.lines().map(str::to_owned).collect(),
+                )
+            })
+            .collect();
+        // Each shard's own lines, after the count `batches` returns.
+        let got: BTreeMap<String, Vec<String>> = got
+            .into_iter()
+            .map(|(label, lines)| {
+                (
+                    label,
+                    lines
+                        .into_iter()
+                        .filter(|l| l.parse::<u64>().is_err())
+                        .collect(),
+                )
+            })
+            .filter(|(_, lines): &(String, Vec<String>)| !lines.is_empty())
+            .collect();
+        assert_eq!(got, want, "{script} in {count} shards");
+    }
+    Test::new()
+        .args(&["-e", "print(shard() == ())"])
+        .stdout("true\n")
+        .run();
+}
+
+/// A shard that fails leaves the others to finish; the summary says which did what, and the
+/// same command run again runs only the shard that did not finish, resuming its walk.
+#[test]
+fn a_failed_shard_alone_runs_again_and_resumes() {
+    let script = r#"
+        step("walk", || {
+            batches(1..=12, 2, |b| {
+                if exists("fail") && b.contains(11) { throw "batch with 11 failed"; }
+                print(b);
+            });
+        });
+    "#;
+    let app = Test::new().script("walk", script).file("fail", "");
+    let out = app
+        .args(&["--shards", "3", "walk"])
+        .status(1)
+        .any_stdout()
+        .stderr_contains("adminsh: scripts/walk.rhai in 3 shards: 1 did not finish\n  shard 1/3  finished\n  shard 2/3  finished\n  shard 3/3  failed (exit 1)\n")
+        .run();
+    assert!(
+        out.stderr
+            .contains("[shard 3/3] scripts/walk.rhai:3:47: batch with 11 failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("run the same command again"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(by_shard(&out.stdout)["shard 3/3"], ["[9, 10]"]);
+    let app = out.again();
+    std::fs::remove_file(app.path().join("fail")).unwrap();
+    let out = app
+        .args(&["--shards", "3", "walk"])
+        .any_stdout()
+        .stderr_contains("in 3 shards: all finished\n  shard 1/3  finished in an earlier run\n  shard 2/3  finished in an earlier run\n  shard 3/3  finished\n")
+        .run();
+    let shards = by_shard(&out.stdout);
+    assert_eq!(shards.keys().collect::<Vec<_>>(), ["shard 3/3"]);
+    assert_eq!(shards["shard 3/3"], ["[11, 12]"]);
+    assert!(
+        out.stderr
+            .contains("[shard 3/3] batches: resuming after 2 items"),
+        "{}",
+        out.stderr
+    );
+    // Finished: the next run is a new one, every shard from its start.
+    let out = out
+        .again()
+        .args(&["--shards", "3", "walk"])
+        .any_stdout()
+        .stderr_contains("all finished\n  shard 1/3  finished\n")
+        .run();
+    assert_eq!(by_shard(&out.stdout).len(), 3);
+}
+
+/// `--parallel P` runs P shards at a time: with one at a time, the shards' output never
+/// interleaves.
+#[test]
+fn parallel_bounds_how_many_shards_run_at_once() {
+    let out = Test::new()
+        .script("walk", "batches(1..=6, 1, |b| { print(b); sleep(0.02); });")
+        .args(&["--shards", "3", "--parallel", "1", "walk"])
+        .any_stdout()
+        .stderr_contains("all finished")
+        .run();
+    let labels: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.split("] ").next().unwrap())
+        .collect();
+    let mut sorted = labels.clone();
+    sorted.sort_unstable();
+    assert_eq!(labels, sorted, "{}", out.stdout);
+}
+
+/// What `--shards` needs, and a worker's environment that does not fit, are errors that name
+/// the flag or the variable.
+#[test]
+fn bad_shard_requests_name_what_is_wrong() {
+    let rows: [(&[&str], Pairs, &str); 6] = [
+        (
+            &["--shards", "2", "-e", "1"],
+            &[],
+            "the argument '--shards <N>' cannot be used with '--eval <CODE>'",
+        ),
+        (&["--shards", "0", "walk"], &[], "0 is not in 1..=1024"),
+        (
+            &["--shards", "2"],
+            &[],
+            "--shards N runs a script as N workers: name the script",
+        ),
+        (
+            &["--parallel", "2", "walk"],
+            &[],
+            "--parallel N runs N hosts at once with -t, or N shards at once with --shards",
+        ),
+        (
+            &["walk"],
+            &[
+                ("ADMINSH_SHARDS", "2"),
+                ("ADMINSH_SHARD_INDEX", "2"),
+                ("ADMINSH_SHARD_RUN", "r"),
+            ],
+            "ADMINSH_SHARD_INDEX=\"2\": a shard's index from 0 to 1",
+        ),
+        (
+            &["walk"],
+            &[("ADMINSH_SHARDS", "2"), ("ADMINSH_SHARD_INDEX", "0")],
+            "ADMINSH_SHARD_RUN: the sharded run's id",
+        ),
+    ];
+    for (args, env, message) in rows {
+        let mut test = Test::new()
+            .script("walk", "print(1)")
+            .args(args)
+            .status(2)
+            .stderr_contains(message);
+        for (key, value) in env {
+            test = test.env(key, *value);
+        }
+        test.run();
+    }
+}
