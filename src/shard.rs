@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use crate::error::EXIT_PAUSED;
+
 /// How many shards a run may have: each is a process with a database connection.
 pub(crate) const MOST: u32 = 1024;
 
@@ -101,6 +103,48 @@ impl Shard {
         let upper = (self.index + 1 < self.count).then(|| at(self.index + 1));
         (lower, upper)
     }
+}
+
+/// How a shard ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Finished in an earlier run of the same command.
+    Earlier,
+    /// Its worker exited with this code.
+    Exited(i32),
+    /// Its worker could not be started.
+    NotStarted,
+}
+
+/// `adminsh: scripts/backfill.rhai in 4 shards: 1 failed`, then a line per shard.
+pub(crate) fn summary(script: &str, ended: &[Ended], interrupted: bool) -> String {
+    let failed = ended
+        .iter()
+        .filter(|e| !matches!(e, Ended::Earlier | Ended::Exited(0)))
+        .count();
+    let verdict = if interrupted {
+        "interrupted".to_owned()
+    } else if failed == 0 {
+        "all finished".to_owned()
+    } else {
+        format!("{failed} did not finish")
+    };
+    let count = ended.len();
+    let mut text = format!("adminsh: {script} in {count} shards: {verdict}\n");
+    let width = format!("{count}/{count}").len();
+    for (index, ended) in ended.iter().enumerate() {
+        let state = match ended {
+            Ended::Earlier => "finished in an earlier run".to_owned(),
+            Ended::Exited(0) => "finished".to_owned(),
+            Ended::Exited(EXIT_PAUSED) => "paused (exit 148)".to_owned(),
+            Ended::Exited(code) if *code > 128 => format!("interrupted (exit {code})"),
+            Ended::Exited(code) => format!("failed (exit {code})"),
+            Ended::NotStarted => "not run".to_owned(),
+        };
+        let label = format!("{}/{count}", index + 1);
+        text.push_str(&format!("  shard {label:width$}  {state}\n"));
+    }
+    text
 }
 
 /// Where slice `i` of `n` starts in `0..total`: the slices differ in length by one at most.

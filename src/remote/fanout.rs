@@ -42,7 +42,7 @@ pub(crate) fn run(
                     if let Some(message) = super::failure(name, &host.to_string(), &ended) {
                         let mut pending = Vec::new();
                         let line = format!("adminsh: {message}\n");
-                        runner::prefix_lines(
+                        crate::marked::prefix_lines(
                             &host.label,
                             line.as_bytes(),
                             &mut pending,

@@ -6,7 +6,9 @@
 
 use serde_json::{Value, json};
 
+use crate::options::Shards;
 use crate::release::{Kubectl, Target};
+use crate::shard::{COUNT_VAR, RUN_VAR};
 
 /// How long a finished Job (and its pod, and so its log) is kept: a day.
 pub(crate) const TTL_SECONDS: u64 = 86_400;
@@ -27,6 +29,8 @@ pub(crate) struct Run<'a> {
     pub user: &'a str,
     /// What it runs, said whole (secrets masked), for an annotation.
     pub what: &'a str,
+    /// `--shards N --parallel P`: an Indexed Job of N pods, P at a time, each a shard.
+    pub shards: Option<Shards>,
 }
 
 /// The Job for `run` on `target`, made from `deployment` (as `kubectl get -o json` gives it):
@@ -43,28 +47,7 @@ pub(crate) fn manifest(
 ) -> anyhow::Result<Value> {
     let deployment_name = deployment["metadata"]["name"].as_str().unwrap_or("?");
     let template = &deployment["spec"]["template"];
-    let Some(containers) = template["spec"]["containers"].as_array() else {
-        anyhow::bail!("deployment {deployment_name} has no containers in its pod template");
-    };
-    let container = match &k.container {
-        Some(name) => containers
-            .iter()
-            .find(|c| c["name"].as_str() == Some(name.as_str()))
-            .ok_or_else(|| {
-                let names: Vec<&str> = containers
-                    .iter()
-                    .filter_map(|c| c["name"].as_str())
-                    .collect();
-                anyhow::anyhow!(
-                    "deployment {deployment_name} has no container `{name}` (its containers: {})",
-                    names.join(", ")
-                )
-            })?,
-        None => containers
-            .first()
-            .ok_or_else(|| anyhow::anyhow!("deployment {deployment_name} has no containers"))?,
-    };
-    let mut container = container.clone();
+    let mut container = chosen_container(template, deployment_name, k)?.clone();
     if let Some(fields) = container.as_object_mut() {
         for key in [
             "livenessProbe",
@@ -80,6 +63,9 @@ pub(crate) fn manifest(
         }
         fields.insert("command".into(), json!([target.program]));
         fields.insert("args".into(), json!(container_args(target, run.argv)));
+        if let Some(shards) = run.shards {
+            shard_env(fields, shards, run.id);
+        }
     }
     let mut spec = template["spec"].clone();
     spec["containers"] = json!([container]);
@@ -105,19 +91,87 @@ pub(crate) fn manifest(
     if let Some(namespace) = &k.namespace {
         metadata["namespace"] = json!(namespace);
     }
+    let mut job_spec = json!({
+        "backoffLimit": 0,
+        "ttlSecondsAfterFinished": TTL_SECONDS,
+        "template": {
+            "metadata": pod_metadata,
+            "spec": spec,
+        },
+    });
+    if let Some(shards) = run.shards {
+        indexed(&mut job_spec, shards);
+    }
     Ok(json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": metadata,
-        "spec": {
-            "backoffLimit": 0,
-            "ttlSecondsAfterFinished": TTL_SECONDS,
-            "template": {
-                "metadata": pod_metadata,
-                "spec": spec,
-            },
-        },
+        "spec": job_spec,
     }))
+}
+
+/// The container of the pod template that runs the app: the one `k.container` names, or the
+/// first.
+fn chosen_container<'v>(
+    template: &'v Value,
+    deployment_name: &str,
+    k: &Kubectl,
+) -> anyhow::Result<&'v Value> {
+    let Some(containers) = template["spec"]["containers"].as_array() else {
+        anyhow::bail!("deployment {deployment_name} has no containers in its pod template");
+    };
+    match &k.container {
+        Some(name) => containers
+            .iter()
+            .find(|c| c["name"].as_str() == Some(name.as_str()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = containers
+                    .iter()
+                    .filter_map(|c| c["name"].as_str())
+                    .collect();
+                anyhow::anyhow!(
+                    "deployment {deployment_name} has no container `{name}` (its containers: {})",
+                    names.join(", ")
+                )
+            }),
+        None => containers
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("deployment {deployment_name} has no containers")),
+    }
+}
+
+/// Tells the container which sharded run it is one shard of, and of how many; Kubernetes
+/// gives each pod its index (`JOB_COMPLETION_INDEX`).
+fn shard_env(container: &mut serde_json::Map<String, Value>, shards: Shards, id: &str) {
+    let mut env = container
+        .get("env")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    env.retain(|v| v["name"] != COUNT_VAR && v["name"] != RUN_VAR);
+    env.push(json!({"name": COUNT_VAR, "value": shards.count.to_string()}));
+    env.push(json!({"name": RUN_VAR, "value": id}));
+    container.insert("env".into(), json!(env));
+}
+
+/// Makes the Job an Indexed Job of `shards.count` pods, `shards.parallel` at a time (all
+/// unless said). A failed shard fails only its index, not the Job's other pods
+/// (`backoffLimitPerIndex: 0` in place of `backoffLimit`); a pod the cluster took away (a node
+/// drained: `DisruptionTarget`) is not a failure, and its shard starts again in a new pod,
+/// resuming its walk.
+fn indexed(spec: &mut Value, shards: Shards) {
+    if let Some(fields) = spec.as_object_mut() {
+        fields.remove("backoffLimit");
+    }
+    spec["completionMode"] = json!("Indexed");
+    spec["completions"] = json!(shards.count);
+    spec["parallelism"] = json!(shards.parallel.unwrap_or(shards.count).min(shards.count));
+    spec["backoffLimitPerIndex"] = json!(0);
+    spec["podFailurePolicy"] = json!({
+        "rules": [
+            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+        ]
+    });
 }
 
 /// `[-C DIR] ARGV...`: adminsh's arguments in the container (no shell, no payload: the
@@ -188,6 +242,55 @@ pub(crate) fn logs(k: &Kubectl, id: &str, follow: bool) -> Vec<String> {
     } else {
         kubectl(k, &["logs", &job])
     }
+}
+
+/// The log of one pod, followed until it ends (a shard's, of an Indexed Job).
+pub(crate) fn pod_logs(k: &Kubectl, pod: &str) -> Vec<String> {
+    let timeout = format!("--pod-running-timeout={POD_RUNNING_TIMEOUT}");
+    let pod = format!("pod/{pod}");
+    match &k.container {
+        Some(container) => kubectl(k, &["logs", "-f", &timeout, &pod, "-c", container]),
+        None => kubectl(k, &["logs", "-f", &timeout, &pod]),
+    }
+}
+
+/// The exit code of each index of an Indexed Job of `count` (`None` while it runs): 0 once
+/// one of its pods succeeded, else the exit code of its last pod to fail while none runs.
+pub(crate) fn index_exit_codes(
+    pods: &Value,
+    container: Option<&str>,
+    count: u32,
+) -> Vec<Option<i32>> {
+    let mut codes = vec![None; count as usize];
+    let mut running = vec![false; count as usize];
+    for pod in pods["items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let index = pod["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+            .as_str()
+            .and_then(|i| i.parse::<usize>().ok())
+            .filter(|i| *i < codes.len());
+        let Some(index) = index else { continue };
+        match exit_code(&json!({ "items": [pod] }), container) {
+            Some(0) => codes[index] = Some(0),
+            Some(code) if codes[index] != Some(0) => codes[index] = Some(code),
+            Some(_) => {}
+            None => running[index] = true,
+        }
+    }
+    codes
+        .into_iter()
+        .zip(running)
+        .map(|(code, running)| {
+            if running && code != Some(0) {
+                None
+            } else {
+                code
+            }
+        })
+        .collect()
 }
 
 /// The Job's pods, as JSON: their containers' states say the exit code.
@@ -301,6 +404,7 @@ mod tests {
             script: "db/backfill",
             user: "ana@laptop",
             what: "scripts/db/backfill.rhai 2026-11",
+            shards: None,
         };
         let job = manifest(&deployment(), &target, &k, &run).unwrap();
         let labels = json!({
@@ -370,6 +474,77 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "deployment shop has no container `worker` (its containers: proxy, web)"
+        );
+    }
+
+    #[test]
+    fn shards_make_an_indexed_job_whose_failed_index_fails_alone() {
+        let (target, k) = target();
+        let argv = ["--".to_owned(), "backfill".into()];
+        let run = Run {
+            id: "backfill-1",
+            argv: &argv,
+            script: "backfill",
+            user: "ana",
+            what: "backfill",
+            shards: Some(Shards {
+                count: 8,
+                parallel: Some(3),
+            }),
+        };
+        let job = manifest(&deployment(), &target, &k, &run).unwrap();
+        let spec = &job["spec"];
+        assert_eq!(spec["completionMode"], "Indexed");
+        assert_eq!(spec["completions"], 8);
+        assert_eq!(spec["parallelism"], 3);
+        assert_eq!(spec["backoffLimitPerIndex"], 0);
+        assert_eq!(spec.get("backoffLimit"), None);
+        assert_eq!(
+            spec["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["type"],
+            "DisruptionTarget"
+        );
+        let env = &spec["template"]["spec"]["containers"][0]["env"];
+        assert_eq!(
+            env,
+            &json!([
+                {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}},
+                {"name": "ADMINSH_SHARDS", "value": "8"},
+                {"name": "ADMINSH_SHARD_RUN", "value": "backfill-1"}
+            ])
+        );
+        // More parallelism than shards is the shards' count.
+        let run = Run {
+            shards: Some(Shards {
+                count: 2,
+                parallel: Some(5),
+            }),
+            ..run
+        };
+        let job = manifest(&deployment(), &target, &k, &run).unwrap();
+        assert_eq!(job["spec"]["parallelism"], 2);
+    }
+
+    #[test]
+    fn each_index_ends_with_its_pod_that_succeeded_or_its_last_failure() {
+        let pod = |index: &str, state: Value| {
+            json!({
+                "metadata": {"annotations": {"batch.kubernetes.io/job-completion-index": index}},
+                "status": {"containerStatuses": [{"name": "web", "state": state}]}
+            })
+        };
+        let done = |code: i32| json!({"terminated": {"exitCode": code}});
+        let pods = json!({"items": [
+            pod("0", done(0)),
+            pod("1", done(1)),
+            pod("2", done(137)),
+            pod("2", json!({"running": {}})),
+            pod("3", done(0)),
+            pod("3", done(2)),
+            pod("9", done(0)),
+        ]});
+        assert_eq!(
+            index_exit_codes(&pods, Some("web"), 5),
+            [Some(0), Some(1), None, Some(0), None]
         );
     }
 

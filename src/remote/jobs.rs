@@ -17,6 +17,7 @@ use crate::interrupt;
 use crate::options::{Detach, Flags, ReleaseMode};
 use crate::release::{Kubectl, Target};
 use crate::runs;
+use crate::shard::{Ended, summary};
 
 /// How long the exit code of a container whose log has ended may take to show in its pod.
 const EXIT_PATIENCE: Duration = Duration::from_mins(2);
@@ -78,6 +79,8 @@ impl Jobs<'_> {
         let id = format!("{}-{}", runs::id_base(script), suffix());
         let mut same = flags.clone();
         same.detach = Detach::No;
+        // Each pod is a shard, told so by its environment: none runs shards of its own.
+        let shards = same.run.shards.take();
         let forwarded =
             crate::command_line::forwarded(mode, &same, self.name, self.target.stage.as_deref());
         let deployment = match kubectl_json(&job::get_deployment(self.k)) {
@@ -97,6 +100,7 @@ impl Jobs<'_> {
             script,
             user: &user,
             what: &what.join(" "),
+            shards,
         };
         let manifest = job::manifest(&deployment, self.target, self.k, &run)
             .with_context(|| format!("target `{}`", self.name))
@@ -120,7 +124,63 @@ impl Jobs<'_> {
             return Ok(0);
         }
         crate::log::err_line(&format!("adminsh: {}: Job {id} from {resource}", self.name));
-        self.follow(&id, true)
+        match shards {
+            Some(shards) => Ok(self.follow_shards(&id, script, shards.count)),
+            None => self.follow(&id, true),
+        }
+    }
+
+    /// Follows an Indexed Job's pods, each one's log as it starts (a pod started again after a
+    /// disruption too), every line marked with its shard, until every index has ended; then
+    /// says how each ended. Ctrl-C stops the Job. 0 when every shard finished, else 1.
+    fn follow_shards(&self, id: &str, script: &str, count: u32) -> i32 {
+        interrupt::install();
+        let container = self.k.container.as_deref();
+        let mut followed = std::collections::HashSet::new();
+        let codes = std::thread::scope(|scope| {
+            loop {
+                if let Some(signal) = interrupt::signal() {
+                    crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
+                    let _ = kubectl_output(&job::delete(self.k, id));
+                    return Err(signal);
+                }
+                let pods = kubectl_json(&job::pods(self.k, id)).unwrap_or(Value::Null);
+                for pod in pods["items"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
+                    let name = pod["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let index =
+                        pod["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+                            .as_str()
+                            .and_then(|i| i.parse::<u32>().ok());
+                    let Some(index) = index.filter(|_| followed.insert(name.clone())) else {
+                        continue;
+                    };
+                    let argv = job::pod_logs(self.k, &name);
+                    scope.spawn(move || relay_log(&argv, &format!("shard {}/{count}", index + 1)));
+                }
+                let codes = job::index_exit_codes(&pods, container, count);
+                if codes.iter().all(Option::is_some) {
+                    return Ok(codes);
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        });
+        let codes = match codes {
+            Ok(codes) => codes,
+            Err(signal) => return interrupted_code(signal),
+        };
+        let ended: Vec<Ended> = codes
+            .iter()
+            .map(|c| c.map_or(Ended::NotStarted, Ended::Exited))
+            .collect();
+        crate::log::err(&summary(&format!("{script} (Job {id})"), &ended, false));
+        i32::from(!codes.iter().all(|c| *c == Some(0)))
     }
 
     /// Follows the Job's log to its end and returns its container's exit code. Ctrl-C stops
@@ -351,6 +411,22 @@ fn suffix() -> String {
         .subsec_nanos();
     let seed = format!("{nanos}-{}-{}", std::process::id(), crate::who::host());
     format!("{:04x}", crate::hash::fnv(seed.as_bytes()) & 0xffff)
+}
+
+/// Runs `argv` (`kubectl logs -f` of one pod) to its end, each line of its output marked
+/// `[label] `.
+fn relay_log(argv: &[String], label: &str) {
+    let child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn();
+    if let Ok(mut child) = child {
+        if let Some(out) = child.stdout.take() {
+            crate::marked::relay(out, label, &mut std::io::stdout());
+        }
+        let _ = child.wait();
+    }
 }
 
 /// Runs `argv` to its end, its output straight through; Ctrl-C here ends it too.

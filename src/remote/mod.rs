@@ -37,7 +37,6 @@ use crate::suggest;
 use argv::Stdin;
 #[cfg(test)]
 pub(crate) use argv::remote_words;
-pub(crate) use runner::prefix_lines;
 use runner::{Ended, Transport};
 pub(crate) use serve::{announce, unwrap};
 

@@ -179,7 +179,12 @@ struct Relay<'a> {
 impl Sinks for Relay<'_> {
     fn stdout(&mut self, bytes: &[u8]) -> bool {
         match self.label {
-            Some(label) => prefix_lines(label, bytes, &mut self.out_line, &mut io::stdout().lock()),
+            Some(label) => crate::marked::prefix_lines(
+                label,
+                bytes,
+                &mut self.out_line,
+                &mut io::stdout().lock(),
+            ),
             None => {
                 let _ = io::stdout().lock().write_all(bytes);
             }
@@ -213,7 +218,12 @@ impl Relay<'_> {
         self.early
             .extend_from_slice(&bytes[..room.min(bytes.len())]);
         match self.label {
-            Some(label) => prefix_lines(label, bytes, &mut self.err_line, &mut io::stderr().lock()),
+            Some(label) => crate::marked::prefix_lines(
+                label,
+                bytes,
+                &mut self.err_line,
+                &mut io::stderr().lock(),
+            ),
             None => {
                 let _ = io::stderr().lock().write_all(bytes);
             }
@@ -229,14 +239,14 @@ impl Relay<'_> {
             self.out_line.push(b'\n');
             let _ = io::stdout()
                 .lock()
-                .write_all(&prefixed(label, &self.out_line));
+                .write_all(&crate::marked::prefixed(label, &self.out_line));
             self.out_line.clear();
         }
         if !self.err_line.is_empty() {
             self.err_line.push(b'\n');
             let _ = io::stderr()
                 .lock()
-                .write_all(&prefixed(label, &self.err_line));
+                .write_all(&crate::marked::prefixed(label, &self.err_line));
             self.err_line.clear();
         }
     }
@@ -258,46 +268,9 @@ fn start_line(held: &[u8]) -> Option<usize> {
         .find(|&i| held[i..].starts_with(wanted) && (i == 0 || held[i - 1] == b'\n'))
 }
 
-/// Writes the complete lines of `pending + bytes`, each prefixed `[label] `, in one write per
-/// chunk so lines of hosts running at once never mix; keeps the unfinished rest in `pending`.
-pub(crate) fn prefix_lines(label: &str, bytes: &[u8], pending: &mut Vec<u8>, out: &mut dyn Write) {
-    pending.extend_from_slice(bytes);
-    let Some(last) = pending.iter().rposition(|&b| b == b'\n') else {
-        return;
-    };
-    let rest = pending.split_off(last + 1);
-    let _ = out.write_all(&prefixed(label, pending));
-    let _ = out.flush();
-    *pending = rest;
-}
-
-/// Complete lines, each with `[label] ` in front.
-fn prefixed(label: &str, lines: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(lines.len() + 16);
-    for line in lines.split_inclusive(|&b| b == b'\n') {
-        out.extend_from_slice(format!("[{label}] ").as_bytes());
-        out.extend_from_slice(line);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_are_prefixed_whole() {
-        let mut pending = Vec::new();
-        let mut out = Vec::new();
-        prefix_lines("app1", b"one\ntw", &mut pending, &mut out);
-        assert_eq!(out, b"[app1] one\n");
-        prefix_lines("app1", b"o\n\nthree", &mut pending, &mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "[app1] one\n[app1] two\n[app1] \n"
-        );
-        assert_eq!(pending, b"three");
-    }
 
     #[test]
     fn a_flag_an_older_adminsh_refuses_is_named() {

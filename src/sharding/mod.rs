@@ -11,7 +11,7 @@
 //!
 //! The whole run holds the script's lock, so a plain run of the script cannot start beside it.
 
-use std::io::{PipeReader, Read, Write};
+use std::io::PipeReader;
 use std::os::fd::OwnedFd;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -24,22 +24,10 @@ use crate::interrupt;
 use crate::log;
 use crate::options::{Detach, Flags, ReleaseMode, Shards};
 use crate::release::Release;
-use crate::remote::prefix_lines;
 use crate::report::Report;
 use crate::run::{self, Job, Prepared};
-use crate::shard::{COUNT_VAR, INDEX_VAR, RUN_VAR};
+use crate::shard::{COUNT_VAR, Ended, INDEX_VAR, RUN_VAR, summary};
 use crate::state::ShardRun;
-
-/// How a shard ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ended {
-    /// Finished in an earlier run of the same command.
-    Earlier,
-    /// Its worker exited with this code.
-    Exited(i32),
-    /// Its worker could not be started.
-    NotStarted,
-}
 
 /// Runs `job`'s script as `flags.run.shards` workers; the exit code: 0 when every shard
 /// finished, 128 + the signal when interrupted, 148 when a pause stopped some and none failed,
@@ -89,7 +77,7 @@ pub(crate) fn run(
     let done = done
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    log::err(&summary(&shown, &ended));
+    log::err(&summary(&shown, &ended, interrupt::interrupted()));
     if let Some(signal) = interrupt::signal() {
         return Ok(crate::error::interrupted_code(signal));
     }
@@ -210,10 +198,10 @@ fn worker(argv: &[String], index: u32, count: u32, run_id: &str) -> Ended {
         .map(|p| PipeReader::from(OwnedFd::from(p)));
     std::thread::scope(|scope| {
         if let Some(pipe) = stdout {
-            scope.spawn(|| relay(pipe, &label, &mut std::io::stdout()));
+            scope.spawn(|| crate::marked::relay(pipe, &label, &mut std::io::stdout()));
         }
         if let Some(pipe) = stderr {
-            scope.spawn(|| relay(pipe, &label, &mut std::io::stderr()));
+            scope.spawn(|| crate::marked::relay(pipe, &label, &mut std::io::stderr()));
         }
         let mut passed_on = false;
         loop {
@@ -231,53 +219,4 @@ fn worker(argv: &[String], index: u32, count: u32, run_id: &str) -> Ended {
             std::thread::sleep(Duration::from_millis(50));
         }
     })
-}
-
-/// Copies a worker's pipe to `out` a whole line at a time, each marked `[shard 2/4] `.
-fn relay(mut pipe: PipeReader, label: &str, out: &mut dyn Write) {
-    let mut pending = Vec::new();
-    let mut buffer = vec![0; 16 * 1024];
-    loop {
-        match pipe.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => prefix_lines(label, &buffer[..n], &mut pending, out),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    if !pending.is_empty() {
-        pending.push(b'\n');
-        prefix_lines(label, &[], &mut pending, out);
-    }
-}
-
-/// `adminsh: scripts/backfill.rhai in 4 shards: 1 failed`, then a line per shard.
-fn summary(script: &str, ended: &[Ended]) -> String {
-    let failed = ended
-        .iter()
-        .filter(|e| !matches!(e, Ended::Earlier | Ended::Exited(0)))
-        .count();
-    let verdict = if interrupt::interrupted() {
-        "interrupted".to_owned()
-    } else if failed == 0 {
-        "all finished".to_owned()
-    } else {
-        format!("{failed} did not finish")
-    };
-    let count = ended.len();
-    let mut text = format!("adminsh: {script} in {count} shards: {verdict}\n");
-    let width = format!("{count}/{count}").len();
-    for (index, ended) in ended.iter().enumerate() {
-        let state = match ended {
-            Ended::Earlier => "finished in an earlier run".to_owned(),
-            Ended::Exited(0) => "finished".to_owned(),
-            Ended::Exited(EXIT_PAUSED) => "paused (exit 148)".to_owned(),
-            Ended::Exited(code) if *code > 128 => format!("interrupted (exit {code})"),
-            Ended::Exited(code) => format!("failed (exit {code})"),
-            Ended::NotStarted => "not run".to_owned(),
-        };
-        let label = format!("{}/{count}", index + 1);
-        text.push_str(&format!("  shard {label:width$}  {state}\n"));
-    }
-    text
 }

@@ -334,3 +334,72 @@ fn a_jobs_annotation_masks_secret_arguments() {
         assert!(!runs.contains(secret), "--runs shows {secret}:\n{runs}");
     }
 }
+
+/// `--shards 3 --parallel 2` on a Job target: one Indexed Job of 3 pods, 2 at a time, each pod
+/// a shard told so by its environment (`JOB_COMPLETION_INDEX` from Kubernetes, the count and
+/// the run from the Job), its log followed and marked with its shard; a failed shard fails
+/// alone, and the summary says how each ended.
+#[test]
+fn shards_run_as_one_indexed_job_each_pod_its_slice() {
+    require!(KubernetesClient);
+    let (remote, app) = apps();
+    let _remote = remote.script(
+        "walk",
+        "batches(1..=9, 2, |b| print(b)); if shard().index == 1 { exit(4) }",
+    );
+    let output = app.output(&["-t", "k8s", "--shards", "3", "--parallel", "2", "walk"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let id = stderr
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("adminsh: k8s: Job "))
+        .and_then(|rest| rest.strip_suffix(" from deploy/shop"))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_owned();
+    assert!(
+        stderr.ends_with(&format!(
+            "adminsh: walk (Job {id}) in 3 shards: 1 did not finish\n  shard 1/3  finished\n  shard 2/3  failed (exit 4)\n  shard 3/3  finished\n"
+        )),
+        "{stderr}"
+    );
+    for line in [
+        "[shard 1/3] [1, 2]",
+        "[shard 1/3] [3]",
+        "[shard 2/3] [4, 5]",
+        "[shard 2/3] [6]",
+        "[shard 3/3] [7, 8]",
+        "[shard 3/3] [9]",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line} in {stdout}");
+    }
+    assert!(stdout.lines().all(|l| l.starts_with("[shard ")), "{stdout}");
+    let job = job_file(&app, &id);
+    let spec = &job["spec"];
+    assert_eq!(
+        (
+            &spec["completionMode"],
+            &spec["completions"],
+            &spec["parallelism"],
+            &spec["backoffLimitPerIndex"]
+        ),
+        (&json!("Indexed"), &json!(3), &json!(2), &json!(0))
+    );
+    let container = &spec["template"]["spec"]["containers"][0];
+    // Each pod is a worker: none runs shards of its own.
+    assert!(
+        !container["args"].as_array().unwrap().iter().any(|a| a
+            .as_str()
+            .is_some_and(|a| a.starts_with("--shards") || a.starts_with("--parallel"))),
+        "{container}"
+    );
+    let env = container["env"].as_array().unwrap();
+    assert!(
+        env.contains(&json!({"name": "ADMINSH_SHARDS", "value": "3"})),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&json!({"name": "ADMINSH_SHARD_RUN", "value": id})),
+        "{env:?}"
+    );
+}

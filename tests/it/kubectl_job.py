@@ -8,6 +8,12 @@ or of the wrong type, does not survive the round trip, and the Job is refused; t
 container's command runs here as the pod would, its stdout and stderr into one log),
 `logs [-f] job/NAME`, `get pods -l ...`, `get jobs -l ...`, `delete job NAME` (SIGTERM to
 the container's process, as a pod's deletion sends).
+
+An Indexed Job (`completionMode: Indexed`) runs one pod per index, each with
+`JOB_COMPLETION_INDEX` as Kubernetes sets it, all at once (this stand-in does not hold to
+`parallelism`); `logs -f pod/NAME` follows one pod's log. The fields newer than the Python
+client's models (`backoffLimitPerIndex`, `podFailurePolicy`) are checked by hand against the
+API's rules, the rest of the Job by the models.
 """
 import json
 import os
@@ -41,25 +47,50 @@ def exit_code(name):
         return None
 
 
-def pod(name):
+def indexed(name):
+    with open(path(name, ".json")) as f:
+        spec = json.load(f)["spec"]
+    return spec.get("completions", 1) if spec.get("completionMode") == "Indexed" else None
+
+
+def pods_of(name):
+    count = indexed(name)
+    if count is None:
+        return [pod(name)]
+    return [pod("%s-%d" % (name, i), job=name, index=i) for i in range(count)]
+
+
+def pod(name, job=None, index=None):
     code = exit_code(name)
     state = {"terminated": {"exitCode": code}} if code is not None else {"running": {}}
-    with open(path(name, ".json")) as f:
-        job = json.load(f)
-    container = job["spec"]["template"]["spec"]["containers"][0]["name"]
-    labels = dict(job["spec"]["template"]["metadata"]["labels"])
-    labels["batch.kubernetes.io/job-name"] = name
+    with open(path(job or name, ".json")) as f:
+        manifest = json.load(f)
+    container = manifest["spec"]["template"]["spec"]["containers"][0]["name"]
+    labels = dict(manifest["spec"]["template"]["metadata"]["labels"])
+    labels["batch.kubernetes.io/job-name"] = job or name
+    metadata = {"name": name + "-x7k2p", "labels": labels}
+    if index is not None:
+        labels["batch.kubernetes.io/job-completion-index"] = str(index)
+        metadata["annotations"] = {"batch.kubernetes.io/job-completion-index": str(index)}
     return {
-        "metadata": {"name": name + "-x7k2p", "labels": labels},
+        "metadata": metadata,
         "status": {"containerStatuses": [{"name": container, "state": state}]},
     }
 
 
 def job_status(name):
-    code = exit_code(name)
     with open(path(name, ".started")) as f:
         started = f.read().strip()
     status = {"startTime": started}
+    count = indexed(name)
+    if count is not None:
+        codes = [exit_code("%s-%d" % (name, i)) for i in range(count)]
+        for key, n in (("active", codes.count(None)), ("succeeded", codes.count(0)),
+                       ("failed", len([c for c in codes if c not in (None, 0)]))):
+            if n:
+                status[key] = n
+        return status
+    code = exit_code(name)
     if code is None:
         status["active"] = 1
     elif code == 0:
@@ -79,8 +110,42 @@ def names():
     return sorted(n[: -len(".json")] for n in os.listdir(JOBS) if n.endswith(".json"))
 
 
+def check_newer_fields(spec):
+    """Takes out and checks the Job fields newer than the client's models, as the API would."""
+    per_index = spec.pop("backoffLimitPerIndex", None)
+    policy = spec.pop("podFailurePolicy", None)
+    indexed = spec.get("completionMode") == "Indexed"
+    if indexed and not isinstance(spec.get("completions"), int):
+        fail("error: spec.completions: Required value: when completionMode is Indexed")
+    if per_index is not None:
+        if not indexed:
+            fail("error: spec.backoffLimitPerIndex: requires completionMode Indexed")
+        if not isinstance(per_index, int) or per_index < 0:
+            fail("error: spec.backoffLimitPerIndex: must be a non-negative integer")
+        if "backoffLimit" in spec:
+            fail("error: spec.backoffLimit: set beside backoffLimitPerIndex, it fails the whole Job")
+    if policy is not None:
+        if spec["template"]["spec"].get("restartPolicy") != "Never":
+            fail("error: spec.podFailurePolicy: requires restartPolicy Never")
+        rules = policy.get("rules")
+        if not isinstance(rules, list) or set(policy) != {"rules"}:
+            fail("error: spec.podFailurePolicy: rules must be a list")
+        for rule in rules:
+            if rule.get("action") not in ("FailJob", "FailIndex", "Ignore", "Count"):
+                fail("error: spec.podFailurePolicy.rules.action: %r" % rule.get("action"))
+            conditions = rule.get("onPodConditions", [])
+            if not all(isinstance(c, dict) and isinstance(c.get("type"), str)
+                       and set(c) <= {"type", "status"} for c in conditions):
+                fail("error: spec.podFailurePolicy.rules.onPodConditions: %r" % conditions)
+            if set(rule) - {"action", "onPodConditions", "onExitCodes"}:
+                fail("error: spec.podFailurePolicy.rules: unknown field in %r" % rule)
+
+
 def check_schema(manifest):
     from kubernetes.client import ApiClient
+
+    manifest = json.loads(json.dumps(manifest))
+    check_newer_fields(manifest["spec"])
 
     class Response:
         data = json.dumps(manifest)
@@ -110,20 +175,40 @@ def create():
     for var in container.get("env", []):
         if "value" in var:
             env[var["name"]] = var["value"]
+    count = indexed(name)
+    if count is None:
+        start(name, argv, env)
+    else:
+        for i in range(count):
+            start("%s-%d" % (name, i), argv, dict(env, JOB_COMPLETION_INDEX=str(i)))
+    print("job.batch/%s created" % name)
+
+
+def start(base, argv, env):
     script = 'base=$1; shift; "$@" > "$base.log" 2>&1 & echo $! > "$base.pid"; wait $!; echo $? > "$base.exit"'
     subprocess.Popen(
-        ["sh", "-c", script, "sh", os.path.join(JOBS, name)] + argv,
+        ["sh", "-c", script, "sh", os.path.join(JOBS, base)] + argv,
         cwd=HERE, env=env, start_new_session=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    print("job.batch/%s created" % name)
 
 
 def logs(args):
     follow = "-f" in args
-    name = [a for a in args if a.startswith("job/")][0][len("job/"):]
-    if not exists(name):
-        fail('error: jobs.batch "%s" not found' % name)
+    pods = [a for a in args if a.startswith("pod/")]
+    if pods:
+        # pod/NAME-INDEX-x7k2p: that index's log.
+        name = pods[0][len("pod/"):-len("-x7k2p")]
+        for _ in range(200):
+            if os.path.exists(path(name, ".pid")):
+                break
+            time.sleep(0.05)
+        else:
+            fail('error: pods "%s" not found' % pods[0][len("pod/"):])
+    else:
+        name = [a for a in args if a.startswith("job/")][0][len("job/"):]
+        if not exists(name):
+            fail('error: jobs.batch "%s" not found' % name)
     done = 0
     while True:
         ended = exit_code(name) is not None
@@ -145,17 +230,26 @@ def logs(args):
 def delete(name):
     if not exists(name):
         fail('Error from server (NotFound): jobs.batch "%s" not found' % name)
-    with open(path(name, ".pid")) as f:
-        pid = int(f.read().strip())
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    for _ in range(600):
-        if exit_code(name) is not None:
-            break
-        time.sleep(0.05)
-    for ext in (".json", ".started", ".log", ".pid", ".exit"):
+    count = indexed(name)
+    bases = [name] if count is None else ["%s-%d" % (name, i) for i in range(count)]
+    for base in bases:
+        with open(path(base, ".pid")) as f:
+            pid = int(f.read().strip())
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for base in bases:
+        for _ in range(600):
+            if exit_code(base) is not None:
+                break
+            time.sleep(0.05)
+        for ext in (".log", ".pid", ".exit"):
+            try:
+                os.remove(path(base, ext))
+            except OSError:
+                pass
+    for ext in (".json", ".started"):
         try:
             os.remove(path(name, ext))
         except OSError:
@@ -186,7 +280,7 @@ def main():
         selector = words[words.index("-l") + 1]
         key, value = selector.split("=", 1)
         chosen = [n for n in names() if key != "batch.kubernetes.io/job-name" or n == value]
-        print(json.dumps({"items": [pod(n) for n in chosen]}))
+        print(json.dumps({"items": [p for n in chosen for p in pods_of(n)]}))
     elif words[:2] == ["get", "jobs"]:
         items = []
         for n in names():
