@@ -244,14 +244,19 @@ pub(crate) fn logs(k: &Kubectl, id: &str, follow: bool) -> Vec<String> {
     }
 }
 
-/// The log of one pod, followed until it ends (a shard's, of an Indexed Job).
-pub(crate) fn pod_logs(k: &Kubectl, pod: &str) -> Vec<String> {
+/// The log of one pod (a shard's, of an Indexed Job), followed until it ends when `follow`.
+pub(crate) fn pod_logs(k: &Kubectl, pod: &str, follow: bool) -> Vec<String> {
     let timeout = format!("--pod-running-timeout={POD_RUNNING_TIMEOUT}");
     let pod = format!("pod/{pod}");
-    match &k.container {
-        Some(container) => kubectl(k, &["logs", "-f", &timeout, &pod, "-c", container]),
-        None => kubectl(k, &["logs", "-f", &timeout, &pod]),
+    let mut verb = vec!["logs"];
+    if follow {
+        verb.extend(["-f", &timeout]);
     }
+    verb.push(&pod);
+    if let Some(container) = &k.container {
+        verb.extend(["-c", container]);
+    }
+    kubectl(k, &verb)
 }
 
 /// The exit code of each index of an Indexed Job of `count` (`None` while it runs): 0 once

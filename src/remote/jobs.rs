@@ -125,43 +125,36 @@ impl Jobs<'_> {
         }
         crate::log::err_line(&format!("adminsh: {}: Job {id} from {resource}", self.name));
         match shards {
-            Some(shards) => Ok(self.follow_shards(&id, script, shards.count)),
+            Some(shards) => Ok(self.follow_shards(&id, script, shards.count, true)),
             None => self.follow(&id, true),
         }
     }
 
     /// Follows an Indexed Job's pods, each one's log as it starts (a pod started again after a
     /// disruption too), every line marked with its shard, until every index has ended; then
-    /// says how each ended. Ctrl-C stops the Job. 0 when every shard finished, else 1.
-    fn follow_shards(&self, id: &str, script: &str, count: u32) -> i32 {
+    /// says how each ended. Ctrl-C stops the Job when this adminsh started it (`own`), else
+    /// only the following. 0 when every shard finished, else 1.
+    fn follow_shards(&self, id: &str, script: &str, count: u32, own: bool) -> i32 {
         interrupt::install();
         let container = self.k.container.as_deref();
         let mut followed = std::collections::HashSet::new();
         let codes = std::thread::scope(|scope| {
             loop {
                 if let Some(signal) = interrupt::signal() {
-                    crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
-                    let _ = kubectl_output(&job::delete(self.k, id));
+                    if own {
+                        crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
+                        let _ = kubectl_output(&job::delete(self.k, id));
+                    } else {
+                        crate::log::err_line(&runs::left_running(id, &self.adminsh()));
+                    }
                     return Err(signal);
                 }
                 let pods = kubectl_json(&job::pods(self.k, id)).unwrap_or(Value::Null);
-                for pod in pods["items"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    let name = pod["metadata"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let index =
-                        pod["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
-                            .as_str()
-                            .and_then(|i| i.parse::<u32>().ok());
-                    let Some(index) = index.filter(|_| followed.insert(name.clone())) else {
+                for (index, name) in shard_pods(&pods) {
+                    if !followed.insert(name.clone()) {
                         continue;
-                    };
-                    let argv = job::pod_logs(self.k, &name);
+                    }
+                    let argv = job::pod_logs(self.k, &name, true);
                     scope.spawn(move || relay_log(&argv, &format!("shard {}/{count}", index + 1)));
                 }
                 let codes = job::index_exit_codes(&pods, container, count);
@@ -292,6 +285,15 @@ impl Jobs<'_> {
             Ok(row) => row,
             Err(code) => return Ok(code),
         };
+        if let Some(count) = row.shards {
+            // Each pod's log in turn, each line marked with its shard.
+            let pods = kubectl_json(&job::pods(self.k, &row.id)).unwrap_or(Value::Null);
+            for (index, pod) in shard_pods(&pods) {
+                let label = format!("shard {}/{count}", index + 1);
+                relay_log(&job::pod_logs(self.k, &pod, false), &label);
+            }
+            return Ok(0);
+        }
         let status = Command::new("kubectl")
             .args(&job::logs(self.k, &row.id, false)[1..])
             .stdin(Stdio::null())
@@ -301,6 +303,12 @@ impl Jobs<'_> {
 
     fn attach(&self, wanted: &str) -> Result<i32, Error> {
         match self.find(wanted)? {
+            Ok(JobRow {
+                id,
+                shards: Some(count),
+                what,
+                ..
+            }) => Ok(self.follow_shards(&id, &what, count, false)),
             Ok(row) => self.follow(&row.id, false),
             Err(code) => Ok(code),
         }
@@ -344,6 +352,8 @@ impl Jobs<'_> {
 /// One Job as `--runs` shows it.
 struct JobRow {
     id: String,
+    /// The shards of an Indexed Job (`--shards N`): each pod one.
+    shards: Option<u32>,
     /// `starting`, `running`, `succeeded`, `failed`, `interrupted`.
     status: String,
     exit: Option<i32>,
@@ -369,12 +379,16 @@ impl JobRow {
         let exit = job::exit_code(&serde_json::json!({ "items": own }), container);
         let status = &job["status"];
         let count = |key: &str| status[key].as_u64().unwrap_or(0);
-        let state = if count("succeeded") > 0 {
-            "succeeded".to_owned()
-        } else if count("failed") > 0 {
-            exit.map_or("failed", runs::outcome_of).to_owned()
-        } else if count("active") > 0 {
+        // An Indexed Job's pods end one by one: it runs while any does, and has failed when
+        // any of them failed.
+        let state = if count("active") > 0 {
             "running".to_owned()
+        } else if count("failed") > 0 {
+            exit.filter(|c| *c != 0)
+                .map_or("failed", runs::outcome_of)
+                .to_owned()
+        } else if count("succeeded") > 0 {
+            "succeeded".to_owned()
         } else {
             "starting".to_owned()
         };
@@ -390,8 +404,13 @@ impl JobRow {
                 })
             });
         let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+        let shards = (job["spec"]["completionMode"] == "Indexed")
+            .then(|| job["spec"]["completions"].as_u64())
+            .flatten()
+            .and_then(|n| u32::try_from(n).ok());
         JobRow {
             id,
+            shards,
             status: state,
             exit,
             started: text(&status["startTime"]),
@@ -411,6 +430,26 @@ fn suffix() -> String {
         .subsec_nanos();
     let seed = format!("{nanos}-{}-{}", std::process::id(), crate::who::host());
     format!("{:04x}", crate::hash::fnv(seed.as_bytes()) & 0xffff)
+}
+
+/// The pods of an Indexed Job (`kubectl get pods -o json`) with their indexes.
+fn shard_pods(pods: &Value) -> Vec<(u32, String)> {
+    let mut found: Vec<(u32, String)> = pods["items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|pod| {
+            let name = pod["metadata"]["name"].as_str()?.to_owned();
+            let index = pod["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+                .as_str()?
+                .parse::<u32>()
+                .ok()?;
+            Some((index, name))
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// Runs `argv` (`kubectl logs -f` of one pod) to its end, each line of its output marked

@@ -402,4 +402,28 @@ fn shards_run_as_one_indexed_job_each_pod_its_slice() {
         env.contains(&json!({"name": "ADMINSH_SHARD_RUN", "value": id})),
         "{env:?}"
     );
+    // One run in --runs, failed as a shard failed; --logs gives each shard's log, marked.
+    let runs = text(&app.output(&["-t", "k8s", "--runs"]).stdout);
+    let row = runs
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{runs}"));
+    assert!(row.contains(" failed "), "{row}");
+    let logs = text(&app.output(&["-t", "k8s", "--logs", &id]).stdout);
+    let walked: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.ends_with(']') && l.contains("] ["))
+        .collect();
+    assert_eq!(
+        walked,
+        [
+            "[shard 1/3] [1, 2]",
+            "[shard 1/3] [3]",
+            "[shard 2/3] [4, 5]",
+            "[shard 2/3] [6]",
+            "[shard 3/3] [7, 8]",
+            "[shard 3/3] [9]"
+        ],
+        "{logs}"
+    );
 }
