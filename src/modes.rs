@@ -140,7 +140,23 @@ fn in_release(mode: ReleaseMode, flags: Flags) -> Result<i32, Error> {
 fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> Result<i32, Error> {
     match &flags.detach {
         Detach::No if job.options.shards.is_some() => sharding::run(&release, mode, flags, &job),
-        Detach::No => run::run(release, job),
+        Detach::No => {
+            // A worker of a detached sharded run belongs to that run: its pause request, its
+            // progress, its id in the audit log.
+            let of_run = job
+                .options
+                .shard
+                .as_ref()
+                .and_then(|s| Some((s.of_run.clone()?, s.index)));
+            let job = match of_run {
+                Some((id, index)) => Job {
+                    detached: Some(Rc::new(runs::ShardOfRun::open(&release, &id, index))),
+                    ..job
+                },
+                None => job,
+            };
+            run::run(release, job)
+        }
         Detach::Start => runs::detach(&release, mode, flags, &job),
         Detach::Run(id) => {
             let detached = Rc::new(runs::Detached::begin(&release, id)?);
@@ -150,7 +166,12 @@ fn detachable(release: Release, mode: &ReleaseMode, flags: &Flags, job: Job) -> 
             };
             // Said here, while stderr still leads somewhere (`--detach`, or the run's log):
             // after `finish` it is /dev/null.
-            let code = run::run(release, job).unwrap_or_else(|e| {
+            let ran = if job.options.shards.is_some() {
+                sharding::run(&release, mode, flags, &job)
+            } else {
+                run::run(release, job)
+            };
+            let code = ran.unwrap_or_else(|e| {
                 crate::log::err_line(&format!("adminsh: {e}"));
                 e.code()
             });

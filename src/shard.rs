@@ -15,6 +15,8 @@ pub(crate) const MOST: u32 = 1024;
 pub(crate) const COUNT_VAR: &str = "ADMINSH_SHARDS";
 pub(crate) const INDEX_VAR: &str = "ADMINSH_SHARD_INDEX";
 pub(crate) const RUN_VAR: &str = "ADMINSH_SHARD_RUN";
+/// The detached run (`--detach --shards N`) the shards belong to: its pause request holds them.
+pub(crate) const OF_RUN_VAR: &str = "ADMINSH_SHARD_OF_RUN";
 /// The index Kubernetes gives each pod of an Indexed Job.
 pub(crate) const JOB_INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
 
@@ -26,6 +28,8 @@ pub(crate) struct Shard {
     /// The sharded run's id, the same in every shard and every re-run of an unfinished one:
     /// what a walk's split and an exactly-once cursor are kept under.
     pub run: String,
+    /// The id of the detached run the shards are workers of, if they are.
+    pub of_run: Option<String>,
 }
 
 impl Shard {
@@ -57,18 +61,20 @@ impl Shard {
             .ok()
             .filter(|i| *i < count)
             .ok_or_else(|| format!("{name}={index:?}: a shard's index from 0 to {}", count - 1))?;
-        let run = var(RUN_VAR)
-            .filter(|run| {
-                !run.is_empty()
-                    && run.len() <= 128
-                    && run
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            })
-            .ok_or_else(|| {
-                format!("{RUN_VAR}: the sharded run's id (letters, digits, - and _), which every shard shares")
-            })?;
-        Ok(Some(Shard { index, count, run }))
+        let run = var(RUN_VAR).filter(|run| is_id(run)).ok_or_else(|| {
+            format!("{RUN_VAR}: the sharded run's id (letters, digits, - and _), which every shard shares")
+        })?;
+        let of_run = match var(OF_RUN_VAR) {
+            Some(id) if is_id(&id) => Some(id),
+            Some(id) => return Err(format!("{OF_RUN_VAR}={id:?}: a detached run's id")),
+            None => None,
+        };
+        Ok(Some(Shard {
+            index,
+            count,
+            run,
+            of_run,
+        }))
     }
 
     /// `shard 2 of 4`, counted from 1 as people count.
@@ -114,20 +120,26 @@ pub(crate) enum Ended {
     Exited(i32),
     /// Its worker could not be started.
     NotStarted,
+    /// Not started: the run was asked to pause first.
+    Held,
 }
 
 /// `adminsh: scripts/backfill.rhai in 4 shards: 1 failed`, then a line per shard.
 pub(crate) fn summary(script: &str, ended: &[Ended], interrupted: bool) -> String {
-    let failed = ended
-        .iter()
-        .filter(|e| !matches!(e, Ended::Earlier | Ended::Exited(0)))
-        .count();
-    let verdict = if interrupted {
-        "interrupted".to_owned()
-    } else if failed == 0 {
-        "all finished".to_owned()
-    } else {
-        format!("{failed} did not finish")
+    let count_of = |f: &dyn Fn(&Ended) -> bool| ended.iter().filter(|e| f(e)).count();
+    let paused = count_of(&|e| matches!(e, Ended::Held | Ended::Exited(EXIT_PAUSED)));
+    let failed = count_of(&|e| {
+        !matches!(
+            e,
+            Ended::Earlier | Ended::Held | Ended::Exited(0 | EXIT_PAUSED)
+        )
+    });
+    let verdict = match (interrupted, failed, paused) {
+        (true, _, _) => "interrupted".to_owned(),
+        (false, 0, 0) => "all finished".to_owned(),
+        (false, 0, paused) => format!("{paused} paused"),
+        (false, failed, 0) => format!("{failed} did not finish"),
+        (false, failed, paused) => format!("{failed} did not finish, {paused} paused"),
     };
     let count = ended.len();
     let mut text = format!("adminsh: {script} in {count} shards: {verdict}\n");
@@ -140,11 +152,21 @@ pub(crate) fn summary(script: &str, ended: &[Ended], interrupted: bool) -> Strin
             Ended::Exited(code) if *code > 128 => format!("interrupted (exit {code})"),
             Ended::Exited(code) => format!("failed (exit {code})"),
             Ended::NotStarted => "not run".to_owned(),
+            Ended::Held => "not started: paused".to_owned(),
         };
         let label = format!("{}/{count}", index + 1);
         text.push_str(&format!("  shard {label:width$}  {state}\n"));
     }
     text
+}
+
+/// An id as runs have them: a name in a directory, and a word in a Job's manifest.
+fn is_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 128
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Where slice `i` of `n` starts in `0..total`: the slices differ in length by one at most.
@@ -162,6 +184,7 @@ mod tests {
             index,
             count,
             run: "r".into(),
+            of_run: None,
         }
     }
 
@@ -273,7 +296,8 @@ mod tests {
             Ok(Some(Shard {
                 index: 2,
                 count: 4,
-                run: "ab-1".into()
+                run: "ab-1".into(),
+                of_run: None
             }))
         );
         assert_eq!(
@@ -285,7 +309,8 @@ mod tests {
             Ok(Some(Shard {
                 index: 3,
                 count: 4,
-                run: "job".into()
+                run: "job".into(),
+                of_run: None
             }))
         );
         let wrong: &[(&[(&str, &str)], &str)] = &[

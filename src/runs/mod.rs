@@ -10,6 +10,7 @@
 //! | `lock` | held (`flock`) by the run's process while it lives: free without an end record, the run was lost |
 //! | `pause` | `--pause` asks the run to pause: who asked and when; the run looks after each batch |
 //! | `progress.json` | how far the walk in batches running now has got, written by the run |
+//! | `progress-shard-N.json` | the same, of each shard of a sharded run (`--shards`), added up when read |
 //! | `steps.json` | the run's steps so far and how each went, written by the run |
 //! | `resume` | the command line as given, secrets included, for `--resume`: kept only while the run runs or is paused |
 //!
@@ -24,6 +25,7 @@
 //! | `stop.rs` | `--stop` |
 //! | `pause.rs` | `--pause`, and the run's side of it (who asked, how far its walk is) |
 //! | `resume.rs` | `--resume`: a paused run's command line started again, detached |
+//! | `shard.rs` | a worker of a sharded detached run: the run's pause request, a progress file of its own |
 //! | `leftovers.rs` | the processes a run killed outright left running in its session |
 //! | `list.rs` | `--runs` |
 
@@ -36,6 +38,7 @@ mod output;
 mod pause;
 mod questions;
 mod resume;
+mod shard;
 mod start;
 mod stop;
 
@@ -56,6 +59,7 @@ pub(crate) use list::{list, shown};
 pub(crate) use meta::{Meta, outcome_of};
 pub(crate) use pause::{Asked, ask_pause, pause};
 pub(crate) use resume::resume;
+pub(crate) use shard::ShardOfRun;
 #[cfg(test)]
 pub(crate) use start::child_argv;
 pub(crate) use start::detach;
@@ -67,6 +71,12 @@ const DIR: &str = "runs";
 const KEEP: usize = 50;
 
 /// Where a release keeps its runs.
+/// Where `--pause` leaves its request for run `id`: a sharded run's process looks before it
+/// starts each shard.
+pub(crate) fn pause_path(release: &Release, id: &str) -> PathBuf {
+    dir(release).join(id).join("pause")
+}
+
 pub(crate) fn dir(release: &Release) -> PathBuf {
     release.state_dir().join(DIR)
 }
@@ -154,10 +164,38 @@ impl RunDir {
         self.path.join("resume")
     }
 
-    /// How far the run's walk in batches has got, if it has walked one.
+    /// How far shard `index`'s walk has got, in a sharded run.
+    pub(crate) fn shard_progress_path(&self, index: u32) -> PathBuf {
+        self.path.join(format!("progress-shard-{index}.json"))
+    }
+
+    /// How far the run's walk in batches has got, if it has walked one; a sharded run's, its
+    /// shards' walks added up.
     pub(crate) fn progress(&self) -> Option<crate::record::WalkProgress> {
-        let text = read_private(&self.progress_path(), 1 << 20)?;
-        serde_json::from_str(&text).ok()
+        let read = |path: &Path| -> Option<crate::record::WalkProgress> {
+            let text = read_private(path, 1 << 20)?;
+            serde_json::from_str(&text).ok()
+        };
+        if let Some(progress) = read(&self.progress_path()) {
+            return Some(progress);
+        }
+        // A shard's progress file appears once its walk begins: shards that have not walked
+        // yet are not in the sum.
+        let mut shards: Vec<(u32, crate::record::WalkProgress)> = std::fs::read_dir(&self.path)
+            .ok()?
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                let index = name
+                    .strip_prefix("progress-shard-")?
+                    .strip_suffix(".json")?
+                    .parse()
+                    .ok()?;
+                Some((index, read(&self.shard_progress_path(index))?))
+            })
+            .collect();
+        shards.sort_by_key(|(index, _)| *index);
+        let walks: Vec<_> = shards.into_iter().map(|(_, p)| p).collect();
+        shard::combined(&walks)
     }
 
     pub(crate) fn load(&self) -> anyhow::Result<Meta> {

@@ -13,6 +13,7 @@
 
 use std::io::PipeReader;
 use std::os::fd::OwnedFd;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -26,7 +27,7 @@ use crate::options::{Detach, Flags, ReleaseMode, Shards};
 use crate::release::Release;
 use crate::report::Report;
 use crate::run::{self, Job, Prepared};
-use crate::shard::{COUNT_VAR, Ended, INDEX_VAR, RUN_VAR, summary};
+use crate::shard::{COUNT_VAR, Ended, INDEX_VAR, OF_RUN_VAR, RUN_VAR, summary};
 use crate::state::ShardRun;
 
 /// Runs `job`'s script as `flags.run.shards` workers; the exit code: 0 when every shard
@@ -56,7 +57,11 @@ pub(crate) fn run(
     // Asked once here: the workers have no terminal to ask on.
     let reason = audit::reason(release, job.options.reason.as_deref())?;
     interrupt::install();
-    let _lock = run::lock_script(release, &name, job.options.wait, None, None)?;
+    let detached = job.detached.as_deref();
+    let _lock = run::lock_script(release, &name, job.options.wait, detached, None)?;
+    if let Some(detached) = detached {
+        detached.started();
+    }
     let keep = !job.options.dry_run;
     let (record, warning) = ShardRun::open(
         &release.state_dir(),
@@ -73,7 +78,11 @@ pub(crate) fn run(
     let done = Mutex::new(record);
     let argv = worker_argv(mode, flags, reason);
     let shown = run::shown_script(release, &name);
-    let ended = work(&done, &argv, shards);
+    let of_run = detached.map(|d| d.id().to_owned());
+    let pause = of_run
+        .as_ref()
+        .map(|id| crate::runs::pause_path(release, id));
+    let ended = work(&done, &argv, shards, of_run.as_deref(), pause.as_deref());
     let done = done
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -88,13 +97,21 @@ pub(crate) fn run(
         done.clear()?;
         return Ok(0);
     }
-    let paused = ended
-        .iter()
-        .all(|e| matches!(e, Ended::Earlier | Ended::Exited(0 | EXIT_PAUSED)));
-    if keep {
-        log::err_line(
+    let paused = ended.iter().all(|e| {
+        matches!(
+            e,
+            Ended::Earlier | Ended::Held | Ended::Exited(0 | EXIT_PAUSED)
+        )
+    });
+    match detached {
+        Some(detached) if paused => log::err_line(&format!(
+            "adminsh: paused: `{}` goes on with the shards that did not finish",
+            detached.resume_command()
+        )),
+        _ if keep => log::err_line(
             "adminsh: run the same command again to go on with the shards that did not finish",
-        );
+        ),
+        _ => {}
     }
     Ok(if paused { EXIT_PAUSED } else { EXIT_FAILURE })
 }
@@ -117,7 +134,13 @@ fn worker_argv(mode: &ReleaseMode, flags: &Flags, reason: Option<String>) -> Vec
 
 /// Runs the shards not done yet, `parallel` at a time (all at once unless said); how each
 /// ended, by index.
-fn work(done: &Mutex<ShardRun>, argv: &[String], shards: Shards) -> Vec<Ended> {
+fn work(
+    done: &Mutex<ShardRun>,
+    argv: &[String],
+    shards: Shards,
+    of_run: Option<&str>,
+    pause: Option<&Path>,
+) -> Vec<Ended> {
     let count = shards.count;
     let (earlier, run_id) = {
         let done = done
@@ -142,7 +165,12 @@ fn work(done: &Mutex<ShardRun>, argv: &[String], shards: Shards) -> Vec<Ended> {
                     let Some(&index) = pending.get(at as usize) else {
                         break;
                     };
-                    let ended = worker(argv, index, count, &run_id);
+                    // Paused: the shards not started yet wait for `--resume`.
+                    let ended = if pause.is_some_and(Path::exists) {
+                        Ended::Held
+                    } else {
+                        worker(argv, index, count, &run_id, of_run)
+                    };
                     if ended == Ended::Exited(0)
                         && let Ok(mut done) = done.lock()
                         && let Err(e) = done.finish(index)
@@ -169,14 +197,20 @@ fn work(done: &Mutex<ShardRun>, argv: &[String], shards: Shards) -> Vec<Ended> {
 /// Runs shard `index`'s worker to its end, its output relayed line by line marked with the
 /// shard. SIGINT reaches the workers from the terminal or `--stop` as it reaches this process
 /// (they share its process group); SIGTERM and SIGHUP sent to this process alone are passed on.
-fn worker(argv: &[String], index: u32, count: u32, run_id: &str) -> Ended {
+fn worker(argv: &[String], index: u32, count: u32, run_id: &str, of_run: Option<&str>) -> Ended {
     let label = format!("shard {}/{count}", index + 1);
     let exe = std::env::current_exe().unwrap_or_else(|_| "adminsh".into());
-    let spawned = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(argv)
         .env(COUNT_VAR, count.to_string())
         .env(INDEX_VAR, index.to_string())
         .env(RUN_VAR, run_id)
+        .env_remove(OF_RUN_VAR);
+    if let Some(id) = of_run {
+        command.env(OF_RUN_VAR, id);
+    }
+    let spawned = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

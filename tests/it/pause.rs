@@ -349,3 +349,87 @@ fn pause_and_resume_work_through_a_target() {
     );
     assert_eq!(scalar(&remote, "select count(*) from seen"), "100");
 }
+
+/// A detached sharded backfill (`--detach --shards 2`) is one run: both shards' walks add up
+/// in its progress, `--pause` pauses both at the end of their batches and the run ends as
+/// paused; `--resume` starts the same command line again, each shard resuming after its own
+/// last batch, and every row is done exactly once.
+#[test]
+fn a_sharded_run_pauses_and_resumes_as_one() {
+    let app = app().script(
+        "sharded",
+        r#"
+        // The pause between batches is the throttle's, outside the batch's transaction: the
+        // shards take turns at SQLite's one writer.
+        step("backfill", || {
+            db::batches(#{table: "items", size: 10, throttle: || { sleep(0.05); false }}, |rows| {
+                for r in rows { db::exec("update items set done = done + 1 where id = $1", [r.id]); }
+                db::exec("insert into seen (first) values ($1)", [rows[0].id]);
+            });
+        });
+        "#,
+    );
+    let id = detach(&app, &["--shards", "2", "sharded"]);
+    let dir = run_dir(&app, &id);
+    wait_until("both shards to say how far they are", || {
+        (0..2).all(|i| dir.join(format!("progress-shard-{i}.json")).exists())
+    });
+    // --runs adds up the shards' walks: rows done of the table's 1000.
+    let listed = row(&app, &id);
+    let walked = listed
+        .split(", ")
+        .nth(1)
+        .and_then(|rows| rows.strip_suffix(" rows"))
+        .and_then(|n| n.parse::<usize>().ok());
+    assert!(
+        listed.contains("running (pid ")
+            && walked.is_some_and(|n| n > 0 && n < ROWS)
+            && listed.contains("%  "),
+        "{listed}"
+    );
+    let pausing = app.output(&["--pause", &id]);
+    assert_eq!(pausing.status.code(), Some(0), "{}", text(&pausing.stderr));
+    let record = ended(&app, &id);
+    assert_eq!(
+        (record["outcome"].as_str(), record["exit_code"].as_i64()),
+        (Some("paused"), Some(148)),
+        "{}",
+        text(&app.output(&["--logs", &id]).stdout)
+    );
+    let done: usize = scalar(&app, "select count(*) from items where done = 1")
+        .parse()
+        .unwrap();
+    assert!(done > 0 && done < ROWS, "{done} rows done before the pause");
+    let log = text(&app.output(&["--logs", &id]).stdout);
+    for shard in ["[shard 1/2] ", "[shard 2/2] "] {
+        assert!(
+            log.lines().any(|l| l.starts_with(shard) && l.contains("adminsh: paused at the end of batch ")),
+            "{shard} in {log}"
+        );
+    }
+    assert!(log.contains("in 2 shards: 2 paused\n"), "{log}");
+
+    let resumed = app.output(&["--resume", &id]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    let new = text(&resumed.stdout).trim().to_owned();
+    let record = ended(&app, &new);
+    let log = text(&app.output(&["--logs", &new]).stdout);
+    assert_eq!(record["outcome"], "succeeded", "{log}");
+    for shard in ["[shard 1/2] ", "[shard 2/2] "] {
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with(shard)
+                    && l.contains("db::batches items: resuming after id = ")),
+            "{shard} in {log}"
+        );
+    }
+    assert_eq!(
+        scalar(&app, "select count(*) from items where done <> 1"),
+        "0"
+    );
+    assert_eq!(scalar(&app, "select count(*) from seen"), "100");
+    assert_eq!(
+        scalar(&app, "select count(distinct first) from seen"),
+        "100"
+    );
+}
