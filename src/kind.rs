@@ -1,4 +1,4 @@
-//! What a script value is, in the words the README uses (`an int`, `a map`, `a command`), for
+//! What a script value is, in the words the docs use (`an int`, `a map`, `a command`), for
 //! errors that say what a function got instead of what it takes: never a Rust type path such
 //! as `i64` or `adminsh::host::command::Cmd`.
 

@@ -189,10 +189,10 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_documents_every_stdlib_function() {
-        let readme = include_str!("../README.md");
-        let examples: Vec<&str> = readme
-            .split("```rust\n")
+    fn the_stdlib_chapter_documents_every_stdlib_function() {
+        let chapter = include_str!("../docs/src/stdlib.md");
+        let examples: Vec<&str> = chapter
+            .split("```rhai\n")
             .skip(1)
             .filter_map(|rest| rest.split("```").next())
             .collect();
@@ -200,13 +200,13 @@ mod tests {
             for f in functions(name, source) {
                 let call = format!("{}(", f.name);
                 assert!(
-                    readme.contains(&format!("`{call}")),
-                    "README.md's table lacks {}",
+                    chapter.contains(&format!("`{call}")),
+                    "docs/src/stdlib.md's table lacks {}",
                     f.signature
                 );
                 assert!(
                     examples.iter().any(|e| e.contains(&call)),
-                    "no README example calls {}",
+                    "no example in docs/src/stdlib.md calls {}",
                     f.name
                 );
             }

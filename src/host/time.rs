@@ -228,7 +228,8 @@ fn in_duration(value: Option<SignedDuration>) -> RhaiResult<Duration> {
 }
 
 /// `+`, `-`, `*`, `/` and the comparisons. Operators, not functions a script calls by name, so
-/// they are registered on the engine directly and documented in the README's prose.
+/// they are registered on the engine directly and documented in the manual's prose
+/// (`docs/src/time.md`).
 fn operators(engine: &mut Engine) {
     engine.register_fn("-", |a: Time, b: Time| Duration(a.0.duration_since(&b.0)));
     engine.register_fn("+", |a: Time, d: Duration| shift(&a, d.0));

@@ -25,7 +25,7 @@ fn variables_and_functions_persist_and_multi_line_input_continues() {
     let tty = Tmux::start(t.path(), &[], &[]);
     tty.wait_for(PROMPT);
     // Each input is typed once the console is back at its prompt: the line editor loses input
-    // typed ahead while an input runs (a known limitation, in the README).
+    // typed ahead while an input runs (a known limitation, in docs/src/console.md).
     tty.line("let x = 20;");
     tty.wait_for_count(PROMPT, 2);
     tty.line("fn twice(n) {");

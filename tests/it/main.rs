@@ -6,6 +6,7 @@
 
 mod support;
 
+mod architecture;
 mod attack_files;
 mod batches;
 mod cli;

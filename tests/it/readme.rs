@@ -1,31 +1,82 @@
-//! The README cannot drift: every example script in it that can run here runs (the others say
-//! what they need), and the sample outputs it shows (`--help`, `--list`, `--targets`) are what
-//! adminsh prints for them.
+//! The README and the manual (`docs/src/`) cannot drift: every example script in them that can
+//! run here runs (the others say what they need and are compiled with `--check`), the sample
+//! outputs they show (`--help`, `--list`, `--targets`) are what adminsh prints for them, every
+//! link between them leads to a file and a heading that exist, and every chapter is in the
+//! book's `SUMMARY.md`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::Test;
 use crate::support::tools::{Tool, installed, require};
 
-fn readme() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+/// One markdown file of the docs: its path from the repository's root, and its text.
+struct Doc {
+    path: String,
+    text: String,
 }
 
-/// The README's blocks fenced as `lang`, in order.
-fn blocks(readme: &str, lang: &str) -> Vec<String> {
-    readme
-        .split(&format!("```{lang}\n"))
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `README.md`, then every `.md` file under `docs/src/`, in path order.
+fn docs() -> Vec<Doc> {
+    let mut paths = vec![root().join("README.md")];
+    let mut chapters = Vec::new();
+    let mut dirs = vec![root().join("docs/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                chapters.push(path);
+            }
+        }
+    }
+    chapters.sort();
+    paths.extend(chapters);
+    assert!(paths.len() > 10, "the manual has no chapters: {paths:?}");
+    paths
+        .into_iter()
+        .map(|path| Doc {
+            text: std::fs::read_to_string(&path).unwrap(),
+            path: path
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        })
+        .collect()
+}
+
+/// The doc that holds `intro`; exactly one must.
+fn holding<'a>(docs: &'a [Doc], intro: &str) -> &'a Doc {
+    let found: Vec<&Doc> = docs.iter().filter(|d| d.text.contains(intro)).collect();
+    assert!(
+        found.len() == 1,
+        "{intro:?} is in {} docs, not one: {:?}",
+        found.len(),
+        found.iter().map(|d| &d.path).collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+/// A doc's blocks fenced as `lang`, in order.
+fn blocks(text: &str, lang: &str) -> Vec<String> {
+    text.split(&format!("```{lang}\n"))
         .skip(1)
         .map(|rest| rest.split("```").next().unwrap().to_owned())
         .collect()
 }
 
-/// The indented sample after `intro` in the README, without its four spaces: its lines up to
-/// the first that is not indented (blank lines inside it included).
-fn sample(readme: &str, intro: &str) -> String {
-    let start = readme.find(intro).unwrap_or_else(|| panic!("no {intro:?}")) + intro.len();
-    let text = readme[start..].trim_start_matches('\n');
+/// The indented sample after `intro`, without its four spaces: its lines up to the first that
+/// is not indented (blank lines inside it included).
+fn sample(docs: &[Doc], intro: &str) -> String {
+    let text = &holding(docs, intro).text;
+    let start = text.find(intro).unwrap() + intro.len();
+    let text = text[start..].trim_start_matches('\n');
     let lines: Vec<&str> = text
         .lines()
         .take_while(|l| l.is_empty() || l.starts_with("    "))
@@ -46,7 +97,7 @@ fn shop() -> Test {
     app
 }
 
-/// How one README example is run, by its first line.
+/// How one example is run, by its first line.
 enum Example {
     /// Run as a script in this app, with these arguments; it must exit 0. Where one of the
     /// tools is missing it is skipped as a test needing it is (failing under `CI=true`).
@@ -54,7 +105,7 @@ enum Example {
     /// Not run here, and why; `adminsh --check` still compiles it, as a whole script.
     Needs(&'static str),
     /// A piece of a larger script (it uses names defined elsewhere, said here): compiled only
-    /// loosely, by the unit test that compiles every README example.
+    /// loosely, by the unit test that compiles every example of the docs.
     Fragment(&'static str),
 }
 
@@ -98,6 +149,20 @@ fn with_files() -> Test {
 }
 
 const EXAMPLES: &[(&str, Example)] = &[
+    (
+        "//! Say hello from the release.\nlet r",
+        Example::Runs(with_config, &[], &[]),
+    ),
+    (
+        "//! Say hello from the release.\n//!\n",
+        Example::Runs(plain, &["--name", "ops", "--shout"], &[]),
+    ),
+    (
+        "//! Backfill orders.total, resumably.",
+        Example::Needs(
+            "a Django app, a PostgreSQL database with an `orders` table, a terminal for confirm and a webhook (DEPLOY_HOOK_URL)",
+        ),
+    ),
     (
         "//! Normalise customer emails.",
         Example::Runs(shop, &[], &[]),
@@ -209,62 +274,111 @@ const EXAMPLES: &[(&str, Example)] = &[
     ),
 ];
 
+/// The languages a fenced block may be in. Rhai is fenced as `rhai`, never `rust`: the tests
+/// find examples by their fence, and mdBook would offer to run a `rust` block on the Rust
+/// playground.
+const FENCES: &[&str] = &["rhai", "toml", "json", "text"];
+
 #[test]
-fn every_readme_example_that_can_run_here_runs() {
-    require!(Python, Sqlite3);
-    let readme = readme();
-    for block in blocks(&readme, "rust") {
-        let Some((_, example)) = EXAMPLES.iter().find(|(start, _)| block.starts_with(start)) else {
-            panic!("a README example is neither run nor said to need something here:\n{block}");
-        };
-        if let Example::Fragment(what) | Example::Needs(what) = example {
-            assert!(!what.is_empty(), "say what this example needs:\n{block}");
-        }
-        if let Example::Needs(_) = example {
-            let checked = plain().script("example", &block).output(&["--check"]);
-            assert!(
-                checked.status.success(),
-                "`adminsh --check` refuses a README example:\n{block}\n{}",
-                crate::support::text(&checked.stderr)
-            );
-        } else if let Example::Runs(app, args, tools) = example {
-            if !installed(tools) {
+fn every_fenced_block_is_in_a_language_the_tests_know() {
+    for doc in docs() {
+        let mut open = false;
+        for (number, line) in doc.text.lines().enumerate() {
+            let Some(lang) = line.trim_start().strip_prefix("```") else {
                 continue;
+            };
+            if !open {
+                assert!(
+                    FENCES.contains(&lang.trim()),
+                    "{}:{}: a block fenced as {lang:?}: fence it as one of {FENCES:?}",
+                    doc.path,
+                    number + 1
+                );
             }
-            let done = app()
-                .script("example", &block)
-                .arg("example")
-                .args(args)
-                .any_stdout()
-                .any_stderr()
-                .run();
-            assert!(
-                !done.stderr.contains(".rhai:"),
-                "the example reported an error:\n{block}\n{}",
-                done.stderr
-            );
+            open = !open;
         }
+        assert!(!open, "{}: a block is never closed", doc.path);
     }
 }
 
 #[test]
-fn readme_samples_are_what_adminsh_prints() {
-    let readme = readme();
-    let header = blocks(&readme, "rust")
-        .into_iter()
+fn every_example_in_the_docs_that_can_run_here_runs() {
+    require!(Python, Sqlite3);
+    let docs = docs();
+    let mut used = vec![false; EXAMPLES.len()];
+    for doc in &docs {
+        for block in blocks(&doc.text, "rhai") {
+            let Some(at) = EXAMPLES
+                .iter()
+                .position(|(start, _)| block.starts_with(start))
+            else {
+                panic!(
+                    "an example in {} is neither run nor said to need something here (add it to EXAMPLES):\n{block}",
+                    doc.path
+                );
+            };
+            used[at] = true;
+            run_example(&doc.path, &block, &EXAMPLES[at].1);
+        }
+    }
+    let stale: Vec<&str> = EXAMPLES
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|((start, _), _)| *start)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "EXAMPLES names examples no doc has: {stale:?}"
+    );
+}
+
+fn run_example(path: &str, block: &str, example: &Example) {
+    if let Example::Fragment(what) | Example::Needs(what) = example {
+        assert!(!what.is_empty(), "say what this example needs:\n{block}");
+    }
+    if let Example::Needs(_) = example {
+        let checked = plain().script("example", block).output(&["--check"]);
+        assert!(
+            checked.status.success(),
+            "`adminsh --check` refuses an example in {path}:\n{block}\n{}",
+            crate::support::text(&checked.stderr)
+        );
+    } else if let Example::Runs(app, args, tools) = example {
+        if !installed(tools) {
+            return;
+        }
+        let done = app()
+            .script("example", block)
+            .arg("example")
+            .args(args)
+            .any_stdout()
+            .any_stderr()
+            .run();
+        assert!(
+            !done.stderr.contains(".rhai:"),
+            "an example in {path} reported an error:\n{block}\n{}",
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn the_samples_in_the_docs_are_what_adminsh_prints() {
+    let docs = docs();
+    let header = docs
+        .iter()
+        .flat_map(|d| blocks(&d.text, "rhai"))
         .find(|b| b.starts_with("//! Fix negative order totals"))
         .unwrap();
-    let report = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop/scripts/report.rhai"),
-    )
-    .unwrap();
+    let report = std::fs::read_to_string(root().join("examples/shop/scripts/report.rhai")).unwrap();
     let app = Test::new()
         .file("adminsh.toml", "name = \"shop\"")
         .script("fix_orders", &header)
         .script("report", &report);
     let scripts = app.path().join("scripts").display().to_string();
     let listed = sample(
-        &readme,
+        &docs,
         "and `adminsh --list` shows each script's parameters in short:\n",
     )
     .replace("/srv/shop/current/scripts", &scripts);
@@ -273,15 +387,147 @@ fn readme_samples_are_what_adminsh_prints() {
         .run()
         .again()
         .args(&["fix_orders", "--help"])
-        .stdout(&sample(&readme, "`adminsh fix_orders --help` prints:\n"))
+        .stdout(&sample(&docs, "`adminsh fix_orders --help` prints:\n"))
         .run();
-    let targets = blocks(&readme, "toml")
+    let intro = "`adminsh --targets` lists them:\n";
+    let targets = blocks(&holding(&docs, intro).text, "toml")
         .into_iter()
         .find(|b| b.starts_with("[targets.production]"))
         .unwrap();
     Test::new()
         .file("adminsh.toml", &targets)
         .args(&["--targets"])
-        .stdout(&sample(&readme, "`adminsh --targets` lists them:\n"))
+        .stdout(&sample(&docs, intro))
         .run();
+    let intro = "`adminsh hello --help` prints:\n";
+    let hello = blocks(&holding(&docs, intro).text, "rhai")
+        .into_iter()
+        .find(|b| b.contains("@param name"))
+        .unwrap();
+    Test::new()
+        .script("hello", &hello)
+        .args(&["hello", "--help"])
+        .stdout(&sample(&docs, intro))
+        .run();
+}
+
+/// The README says what adminsh is and why, how to install it and start; the rest is the
+/// manual's.
+#[test]
+fn the_readme_stays_short() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 300,
+        "README.md has {lines} lines: move the detail into a chapter of docs/src/"
+    );
+}
+
+/// The GitHub and mdBook id of a heading: lower case, spaces as `-`, only letters, digits, `-`
+/// and `_` kept.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ids of a doc's headings (outside fenced blocks).
+fn anchors(text: &str) -> Vec<String> {
+    let mut open = false;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            open = !open;
+        } else if !open && line.starts_with('#') {
+            found.push(slug(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+/// The targets of a doc's inline links `[text](target)`, outside fenced blocks and code spans.
+fn links(text: &str) -> Vec<String> {
+    let mut open = false;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            open = !open;
+            continue;
+        }
+        if open {
+            continue;
+        }
+        // Code spans may hold `](` that is no link.
+        let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+        for part in prose.split("](").skip(1) {
+            if let Some(end) = part.find(')') {
+                found.push(part[..end].to_owned());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_docs_links_lead_somewhere() {
+    let docs = docs();
+    let mut broken = Vec::new();
+    for doc in &docs {
+        let dir = root().join(&doc.path).parent().unwrap().to_path_buf();
+        for target in links(&doc.text) {
+            if target.starts_with("http://") || target.starts_with("https://") {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let path: PathBuf = if file.is_empty() {
+                root().join(&doc.path)
+            } else {
+                dir.join(file)
+            };
+            if !path.exists() {
+                broken.push(format!("{}: {target}: no such file", doc.path));
+                continue;
+            }
+            if !anchor.is_empty() {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if !anchors(&text).iter().any(|a| a == anchor) {
+                    broken.push(format!("{}: {target}: no such heading", doc.path));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// mdBook renders only the chapters `SUMMARY.md` lists: a chapter missing from it would be
+/// tested here and read by no one.
+#[test]
+fn every_chapter_is_in_the_books_summary() {
+    let src = root().join("docs/src");
+    let summary = std::fs::read_to_string(src.join("SUMMARY.md")).unwrap();
+    let listed = links(&summary);
+    let missing: Vec<String> = docs()
+        .into_iter()
+        .filter_map(|d| {
+            let chapter = d.path.strip_prefix("docs/src/")?.to_owned();
+            (chapter != "SUMMARY.md" && !listed.contains(&chapter)).then_some(chapter)
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "chapters missing from docs/src/SUMMARY.md: {missing:?}"
+    );
+    let book = std::fs::read_to_string(root().join("docs/book.toml")).unwrap();
+    assert!(book.contains("src = \"src\""), "{book}");
+    assert!(
+        src.join("shipping.md").is_file(),
+        "the shipping chapter is gone"
+    );
 }

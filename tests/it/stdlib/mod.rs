@@ -64,13 +64,14 @@ fn errors_point_into_the_module_then_at_the_callers() {
 }
 
 #[test]
-fn the_readmes_error_in_a_module_is_what_adminsh_prints() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+fn the_manuals_error_in_a_module_is_what_adminsh_prints() {
+    let chapter =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/src/modules.md"))
+            .unwrap();
     let intro = "then at the line that called it:\n\n";
-    let start = readme.find(intro).unwrap() + intro.len();
+    let start = chapter.find(intro).unwrap() + intro.len();
     let mut sample = String::new();
-    for line in readme[start..]
+    for line in chapter[start..]
         .lines()
         .take_while(|l| l.starts_with("    "))
     {
