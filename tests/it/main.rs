@@ -35,6 +35,7 @@ mod remote;
 mod repo;
 mod scripts;
 mod secrets;
+mod ship;
 mod shop;
 mod special_files;
 mod stdlib;
