@@ -80,8 +80,7 @@ fn the_deb_installs_the_binary_its_man_page_and_completions() {
     let release = dir.path().join("target").join(host.file_name().unwrap());
     link_or_copy(Path::new(BIN), &release.join("release/adminsh"));
     let out = dir.path().join("out");
-    let home = std::env::var_os("HOME").unwrap_or_default();
-    let built = Test::bare()
+    let mut build = Test::bare()
         .arg("-C")
         .arg(repo())
         .args(&["deb", "--no-build", "--fast", "--output"])
@@ -89,15 +88,26 @@ fn the_deb_installs_the_binary_its_man_page_and_completions() {
         .env("CARGO_TARGET_DIR", dir.path().join("target"))
         .env("ADMINSH_AUDIT_LOG", dir.path().join("audit.jsonl"))
         // cargo through rustup, as the maintainer's shell has it (the test's HOME is a temp dir).
-        .env("HOME", &home)
-        .env(
-            "RUSTUP_TOOLCHAIN",
-            std::env::var_os("RUSTUP_TOOLCHAIN").unwrap_or_default(),
-        )
-        .any_stderr()
-        .any_stdout()
-        .run();
-    let deb = out.join(format!("adminsh_{}-1_amd64.deb", env!("CARGO_PKG_VERSION")));
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default());
+    for key in ["RUSTUP_TOOLCHAIN", "RUSTUP_HOME", "CARGO_HOME"] {
+        if let Some(value) = std::env::var_os(key) {
+            build = build.env(key, value);
+        }
+    }
+    let built = build.any_stderr().any_stdout().run();
+    let made: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let [deb] = made.as_slice() else {
+        panic!("not one .deb: {made:?}")
+    };
+    let name = deb.file_name().unwrap().to_string_lossy();
+    let version = concat!("adminsh_", env!("CARGO_PKG_VERSION"), "-1_");
+    assert!(
+        name.starts_with(version) && name.ends_with(".deb"),
+        "{name}"
+    );
     assert_eq!(built.stdout, format!("{}\n", deb.display()));
 
     let root = dir.path().join("root");
@@ -117,7 +127,7 @@ fn the_deb_installs_the_binary_its_man_page_and_completions() {
             "--force-script-chrootless",
             "-i",
         ])
-        .arg(&deb)
+        .arg(deb)
         .output()
         .unwrap();
     succeeded(&installed, "dpkg -i");
