@@ -78,6 +78,9 @@ pub(crate) struct Unknown {
     pub wanted: String,
     pub dir: PathBuf,
     pub suggestions: Vec<String>,
+    /// Why no release root was found (`Root::not_found`), when none was: the name was looked
+    /// for in the current directory's `scripts/`, which is likely not where the user meant.
+    pub no_root: Option<String>,
 }
 
 impl std::fmt::Display for Unknown {
@@ -88,6 +91,13 @@ impl std::fmt::Display for Unknown {
             self.wanted,
             self.dir.display()
         )?;
+        if let Some(why) = &self.no_root {
+            return write!(
+                f,
+                "\n  {why}\n  run adminsh inside your app, or point at its root: adminsh -C DIR {}",
+                self.wanted
+            );
+        }
         match self.suggestions.as_slice() {
             [] => write!(f, " (adminsh --list shows them)"),
             [one] => write!(f, "\n  did you mean `{one}`?"),
@@ -124,6 +134,7 @@ pub(crate) fn find(root: &Path, wanted: &str) -> Result<PathBuf, Unknown> {
         wanted: wanted.to_owned(),
         dir,
         suggestions,
+        no_root: None,
     })
 }
 

@@ -98,13 +98,18 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "SHELL", help_heading = "Modes")]
     pub completions: Option<Shell>,
 
+    /// Print the man page (roff), rendered from this command line's definition: what packaging
+    /// installs as adminsh.1 (`adminsh --man-page | man -l -` reads it)
+    #[arg(long, hide = true, conflicts_with_all = ["eval", "list", "check", "env", "audit", "completions", "json", "targets"])]
+    pub man_page: bool,
+
     /// What completion scripts call: `--complete-words -- SHELL CWORD WORDS...` prints the
     /// candidates for word CWORD of WORDS
     #[arg(long, hide = true, conflicts_with_all = ["list", "check", "env", "completions", "eval", "json"])]
     pub complete_words: bool,
 
     /// Run on target NAME of adminsh.toml (ssh or kubectl exec), in the release deployed there
-    #[arg(short = 't', long = "target", value_name = "NAME", help_heading = "Remote", conflicts_with_all = ["completions", "complete_words"])]
+    #[arg(short = 't', long = "target", value_name = "NAME", help_heading = "Remote", conflicts_with_all = ["completions", "complete_words", "man_page"])]
     pub target: Option<String>,
 
     /// With -t: run on every host of the target's `hosts`, one after another
@@ -257,6 +262,8 @@ impl Cli {
         let release = Mode::Release;
         Some(if let Some(shell) = self.completions.take() {
             ("--completions", Mode::Completions(shell))
+        } else if self.man_page {
+            ("--man-page", Mode::ManPage)
         } else if self.targets {
             ("--targets", Mode::Targets)
         } else if let Some(module) = self.stdlib.take() {

@@ -22,6 +22,7 @@ mod interrupt;
 mod kind;
 mod limits;
 mod log;
+mod man;
 mod marked;
 mod modes;
 mod options;

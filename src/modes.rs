@@ -10,6 +10,7 @@ use crate::diagnostic;
 use crate::error::{Ending, Error};
 use crate::interrupt;
 use crate::log;
+use crate::man;
 use crate::options::{Detach, Flags, Mode, Options, ReleaseMode};
 use crate::params::Header;
 use crate::release::{Release, listing};
@@ -36,6 +37,7 @@ pub(crate) fn dispatch(options: Options) -> Result<i32, Error> {
     }
     match mode {
         Mode::Completions(shell) => Ok(say(completion::script(shell))),
+        Mode::ManPage => Ok(say(&man::page())),
         Mode::Complete { words } => Ok(say(&completion::answer(&words)?)),
         Mode::Targets => remote::list(&flags.release),
         Mode::Stdlib(module) => stdlib(module.as_deref()),

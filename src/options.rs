@@ -17,6 +17,8 @@ pub(crate) enum Shell {
 pub(crate) enum Mode {
     /// `--completions SHELL`.
     Completions(Shell),
+    /// `--man-page`: the man page, in roff.
+    ManPage,
     /// `--complete-words`: the words after it.
     Complete { words: Vec<String> },
     /// `--targets`.

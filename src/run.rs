@@ -328,8 +328,10 @@ pub(crate) fn prepare(
     let (name, text, params) = match &job.code {
         Code::Eval(code) => ("-e".to_owned(), code.clone(), Map::new()),
         Code::Script(script) => {
-            let path = catalog::find(release.path(), script)
-                .map_err(|unknown| Error::usage(unknown.to_string()))?;
+            let path = catalog::find(release.path(), script).map_err(|mut unknown| {
+                unknown.no_root = release.root.not_found();
+                Error::usage(unknown.to_string())
+            })?;
             check_inside(release, &path, job.allow_outside_release)?;
             let name = absolute(&path);
             report.script = Some(diagnostic::shown(&name, origin));

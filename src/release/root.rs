@@ -30,6 +30,29 @@ pub(crate) struct Root {
     pub path: PathBuf,
     /// The path as given or as the shell knows it (`/srv/app/current`), when it differs.
     pub link: Option<PathBuf>,
+    /// Whether `-C` or a marker named it; `false` when no ancestor of the current directory
+    /// has a marker and the current directory stands in for the root.
+    pub found: bool,
+}
+
+impl Root {
+    /// When no root was found: why, in lines for an error message (the directories walked, from
+    /// the current one up, and the markers looked for), so that a name that is not found can say
+    /// that it was looked for in the wrong place. `None` when a root was found.
+    pub(crate) fn not_found(&self) -> Option<String> {
+        if self.found {
+            return None;
+        }
+        let (last, first) = MARKERS.split_last().expect("markers");
+        let mut text = format!(
+            "no release root was found: none of these directories holds {} or {last}:",
+            first.join(", ")
+        );
+        for dir in self.path.ancestors() {
+            text.push_str(&format!("\n    {}", dir.display()));
+        }
+        Some(text)
+    }
 }
 
 pub(crate) fn discover(dir: Option<&Path>) -> Result<Root> {
@@ -45,6 +68,7 @@ pub(crate) fn discover(dir: Option<&Path>) -> Result<Root> {
         return Ok(Root {
             link: (absolute != path).then_some(absolute),
             path,
+            found: true,
         });
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -56,6 +80,7 @@ pub(crate) fn discover(dir: Option<&Path>) -> Result<Root> {
                 return Ok(Root {
                     path: ancestor.to_path_buf(),
                     link: link.map(Path::to_path_buf),
+                    found: true,
                 });
             }
         }
@@ -63,6 +88,7 @@ pub(crate) fn discover(dir: Option<&Path>) -> Result<Root> {
     Ok(Root {
         path: cwd,
         link: logical,
+        found: false,
     })
 }
 

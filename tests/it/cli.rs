@@ -122,6 +122,51 @@ fn unknown_script_suggests_close_names() {
         .run();
 }
 
+/// Outside an app, a script that is not found is said to be looked for in the wrong place:
+/// no release root was found, where adminsh looked for one (the current directory and every
+/// directory above it) and for what, and how to point at the app with `-C`.
+#[test]
+fn outside_an_app_an_unknown_script_says_no_root_was_found_and_how_to_name_one() {
+    let markers = "adminsh.toml, Procfile, .git, Gemfile, config.ru, manage.py, \
+                   pyproject.toml, package.json or go.mod";
+    // (what is run, from which directory of a temp dir holding no marker: `/` is the root)
+    let cases = [
+        ("fix_records", "/"),
+        ("fix_records", "deep/er/still"),
+        ("fix_records.rhai", "deep"),
+        ("./no/such/path.rhai", "deep/er"),
+        ("/no/such/path.rhai", "/"),
+    ];
+    for (script, cwd) in cases {
+        let t = Test::bare()
+            .current_dir(cwd)
+            .args(&[script, "--since", "x"]);
+        let here = t.path().join(cwd);
+        let looked: Vec<String> = here
+            .ancestors()
+            .map(|dir| format!("    {}\n", dir.display()))
+            .collect();
+        let looked = looked.concat();
+        let scripts = here.join("scripts");
+        t.status(2)
+            .stderr(&format!(
+                "adminsh: no script `{script}`: it is neither a file nor a script in {}\n  \
+                 no release root was found: none of these directories holds {markers}:\n\
+                 {looked}  run adminsh inside your app, or point at its root: adminsh -C DIR {script}\n",
+                scripts.display()
+            ))
+            .run();
+    }
+    // Inside an app, the message stays about the scripts it has.
+    Test::new()
+        .script("report", "")
+        .current_dir("deep")
+        .args(&["fix_records"])
+        .status(2)
+        .stderr_contains("(adminsh --list shows them)")
+        .run();
+}
+
 #[test]
 fn arguments_reach_the_script_untouched() {
     let tricky = [

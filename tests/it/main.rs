@@ -37,6 +37,7 @@ mod repo;
 mod scripts;
 mod secrets;
 mod shards;
+mod ship;
 mod shop;
 mod special_files;
 mod stdlib;

@@ -22,6 +22,7 @@ fn the_repository_lists_and_checks_its_own_scripts() {
             [
                 "    bench  [--quick]  # Run the benchmarks (benches/run.sh) against their baselines and show the report.\n",
                 "    check  [--fix] [--quick]  # The pre-commit checks: formatting, clippy (pedantic, warnings as errors), the test suite.\n",
+                "    deb    [--no-build] [--fast] [--output <path>]  # Build the Debian package (cargo-deb): the static binary, its man page and shell completions.\n",
                 "    dist   # Build the binary to ship (`cargo dist`: static, release profile); print its size and SHA-256.\n",
             ]
             .concat()
@@ -31,7 +32,7 @@ fn the_repository_lists_and_checks_its_own_scripts() {
         .arg("-C")
         .arg(&root)
         .arg("--check")
-        .stdout("3 scripts ok\n")
+        .stdout("4 scripts ok\n")
         .run();
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod mariadb;
 pub(crate) mod postgres;
 pub(crate) mod processes;
+pub(crate) mod skips;
 pub(crate) mod sshd;
 pub(crate) mod tmpfs;
 pub(crate) mod tmux;

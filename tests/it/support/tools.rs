@@ -1,7 +1,8 @@
 //! The programs some tests need besides the README's prerequisites: shells for completion,
 //! tmux for a terminal, `PostgreSQL`, OpenSSH, Ruby. A test names them first with
 //! `require!(Tmux, Sshd)`: when one is missing the test prints one line naming it and how to
-//! install it, and returns without running. With `CI=true` (`.ci/run`, which installs them
+//! install it, and returns without running; `skips.rs` lists every skip again under the
+//! summary. With `CI=true` (`.ci/run`, which installs them
 //! all) a missing tool fails the test instead.
 //!
 //! The fixtures that start a tool (tmux, a `PostgreSQL` cluster, sshd) check that their test
@@ -15,6 +16,8 @@ use std::process::{Command, Stdio};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tool {
     Bundler,
+    /// `cargo deb` (`cargo install cargo-deb --locked`) and dpkg, to build and install the .deb.
+    CargoDeb,
     /// Headless Chromium, its `chromedriver`, and Python's selenium for `/usr/bin/python3`:
     /// the web view's tests drive a real browser.
     Browser,
@@ -29,6 +32,10 @@ pub(crate) enum Tool {
     Postgres,
     /// `python3` with its standard `venv` module (`--without-pip` needs nothing more).
     Python,
+    /// `PyYAML` for the system's `/usr/bin/python3`, to read the CI examples as CI services do.
+    PyYaml,
+    /// Root, to `chroot` into an image's root and make its device nodes.
+    Root,
     Ruby,
     Rustfmt,
     Sqlite3,
@@ -45,6 +52,7 @@ impl Tool {
     fn name(self) -> &'static str {
         match self {
             Tool::Bundler => "bundle",
+            Tool::CargoDeb => "cargo-deb and dpkg",
             Tool::Browser => "chromium, chromedriver and selenium for /usr/bin/python3",
             Tool::Fish => "fish",
             Tool::Mariadb => "MariaDB (mariadbd, mariadb-install-db, mariadb)",
@@ -52,6 +60,8 @@ impl Tool {
             Tool::KubernetesClient => "the Python kubernetes client (/usr/bin/python3)",
             Tool::Postgres => "PostgreSQL (initdb, pg_ctl, psql)",
             Tool::Python => "python3 with venv",
+            Tool::PyYaml => "PyYAML for /usr/bin/python3",
+            Tool::Root => "root, to chroot",
             Tool::Ruby => "ruby",
             Tool::Rustfmt => "rustfmt",
             Tool::Sqlite3 => "sqlite3",
@@ -67,6 +77,7 @@ impl Tool {
     fn install(self) -> &'static str {
         match self {
             Tool::Bundler => "apt-get install ruby-bundler",
+            Tool::CargoDeb => "cargo install cargo-deb --locked",
             Tool::Browser => "apt-get install chromium chromium-driver python3-selenium",
             Tool::Fish => "apt-get install fish",
             Tool::Mariadb => "apt-get install mariadb-server",
@@ -74,6 +85,8 @@ impl Tool {
             Tool::KubernetesClient => "apt-get install python3-kubernetes",
             Tool::Postgres => "apt-get install postgresql",
             Tool::Python => "apt-get install python3",
+            Tool::PyYaml => "apt-get install python3-yaml",
+            Tool::Root => "run the tests as root (sudo)",
             Tool::Ruby => "apt-get install ruby",
             Tool::Rustfmt => "rustup component add rustfmt",
             Tool::Sqlite3 => "apt-get install sqlite3",
@@ -88,6 +101,7 @@ impl Tool {
     fn is_installed(self) -> bool {
         match self {
             Tool::Bundler => on_path("bundle"),
+            Tool::CargoDeb => on_path("dpkg") && succeeds(env!("CARGO"), &["deb", "--version"]),
             Tool::Browser => {
                 on_path("chromium")
                     && on_path("chromedriver")
@@ -107,6 +121,9 @@ impl Tool {
                     && (!super::postgres::is_root() || super::postgres::user_exists())
             }
             Tool::Python => succeeds("python3", &["-c", "import venv"]),
+            Tool::PyYaml => succeeds("/usr/bin/python3", &["-c", "import yaml"]),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            Tool::Root => (unsafe { libc::geteuid() }) == 0,
             Tool::Ruby => on_path("ruby"),
             Tool::Rustfmt => succeeds(env!("CARGO"), &["fmt", "--version"]),
             Tool::Sqlite3 => on_path("sqlite3"),
@@ -155,11 +172,11 @@ pub(crate) fn installed(tools: &[Tool]) -> bool {
         Some(name) if name != "main" => name.to_owned(),
         _ => format!("{}:{}", location.file(), location.line()),
     };
+    let why = format!("needs {name}, not found here ({install})");
     // Straight to stderr: libtest would capture (and hide) the output of a passing test.
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped {test}: needs {name}, not found here ({install})"
-    );
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+    // And listed again with the others once the summary is printed.
+    super::skips::record(&test, &why);
     false
 }
 
