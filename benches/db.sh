@@ -12,7 +12,10 @@
 #   4. A backfill of 1,000,000 rows in batches of 1,000 by keyset: db::batches in a step
 #      (the cursor saved in the checkpoint after each batch), with exactly_once (the cursor
 #      written in each batch's transaction), outside a step (nothing saved), against a
-#      hand-written psycopg keyset loop doing the same batches: rows/s and peak RSS.
+#      hand-written psycopg keyset loop doing the same batches: rows/s and peak RSS. The step's
+#      walk again as 1, 2 and 4 shards (`--shards N`: N worker processes, each its slice of the
+#      key, its own connection and checkpoint): rows/s of the whole, and the peak RSS of one
+#      process (the coordinator's or a worker's, whichever is larger).
 #   5. Startup of `adminsh -e 1` (the database connects on first use, so it pays nothing), and
 #      the binary's size.
 #
@@ -208,15 +211,19 @@ done
 
 log "backfill of $BENCH_BACKFILL_ROWS rows"
 for ((i = 0; i < BENCH_RUNS; i++)); do
-    for who in step once bare psycopg; do
-        if [[ $who == psycopg ]]; then cmd=("$VPY" "$TMP/backfill.py"); else cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/backfill_$who.rhai"); fi
+    for who in step once bare psycopg shards1 shards2 shards4; do
+        case $who in
+            psycopg) cmd=("$VPY" "$TMP/backfill.py") ;;
+            shards*) cmd=("$ADMINSH" -C "$TMP/app" --shards "${who#shards}" "$TMP/app/backfill_step.rhai") ;;
+            *) cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/backfill_$who.rhai") ;;
+        esac
         start=$(date +%s%N)
         /usr/bin/time -f %M -o "$TMP/out/rss" "${cmd[@]}" > "$TMP/out/stdout" 2> "$TMP/out/stderr" || die "$who: $(cat "$TMP/out/stderr")"
         end=$(date +%s%N)
         printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/backfill.tsv"
     done
 done
-[[ $(psql -X -q -t -A "$URL" -c "select count(*) from b where v <> $(( 4 * BENCH_RUNS ))") == 0 ]] || die "a backfill missed rows"
+[[ $(psql -X -q -t -A "$URL" -c "select count(*) from b where v <> $(( 7 * BENCH_RUNS ))") == 0 ]] || die "a backfill missed rows, or did one twice"
 
 log "startup (hyperfine)"
 hyperfine -N --warmup 20 --runs 200 --style basic --export-json "$TMP/out/startup.json" \
@@ -264,6 +271,9 @@ for who, label in (
     ("once", "adminsh `db::batches` with `exactly_once` (cursor in the batch's transaction)"),
     ("bare", "adminsh `db::batches` outside a step (nothing saved)"),
     ("psycopg", "psycopg keyset loop, a transaction per batch"),
+    ("shards1", "adminsh `--shards 1`, the step's walk (cursor saved per batch)"),
+    ("shards2", "adminsh `--shards 2`"),
+    ("shards4", "adminsh `--shards 4`"),
 ):
     t = statistics.median(ns for ns, _ in rows[who]) / 1e9
     print(f"| {label} | {t:.2f} | {backfill / t:,.0f} | {t / base:.2f}x | {max(r for _, r in rows[who]) / 1024:.1f} |")

@@ -15,6 +15,7 @@ use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 use super::callback::Callback;
 use super::command::{Cmd, into_rhai, line_text};
 use super::def::{Host, RhaiResult, rows, runtime_error};
+use super::formats::{CsvFile, header_of, row_of};
 use super::pace::{self, Pace, Target};
 use crate::process::Output;
 use crate::session::Session;
@@ -32,6 +33,8 @@ struct Plan {
     target: Option<Target>,
     /// The cursor's name in the checkpoint, and how the walk's lines start.
     name: String,
+    /// `deadline`: stop as paused at the end of the first batch past it.
+    until: Option<(std::time::SystemTime, String)>,
 }
 
 impl Plan {
@@ -42,6 +45,7 @@ impl Plan {
             throttle: None,
             target: None,
             name: default_name,
+            until: None,
         };
         let mut target = None;
         if how.is_int() {
@@ -59,6 +63,7 @@ impl Plan {
                 "size" => plan.size = size_of(value)?,
                 "throttle" => plan.throttle = Some(pace::throttle_of("batches", value)?),
                 "target_seconds" => target = Some(value.clone()),
+                "deadline" => plan.until = Some(pace::until_of("batches", value)?),
                 "name" => {
                     plan.name = value
                         .clone()
@@ -75,7 +80,7 @@ impl Plan {
                 }
                 other => {
                     return Err(runtime_error(format!(
-                        "batches: unknown option `{other}` (the options are size, throttle, target_seconds and name)"
+                        "batches: unknown option `{other}` (the options are size, throttle, target_seconds, deadline and name)"
                     )));
                 }
             }
@@ -127,7 +132,8 @@ impl<'a, 'c> Feeder<'a, 'c> {
         plan: Plan,
         unit: &'static str,
     ) -> RhaiResult<Self> {
-        let pace = Pace::new(session, plan.name.clone(), unit);
+        let mut pace = Pace::new(session, plan.name.clone(), unit);
+        pace.until(plan.until.clone());
         let key = session.steps.borrow_mut().walk(&plan.name);
         let skip = match session.steps.borrow().cursor(&key) {
             None => 0,
@@ -330,6 +336,103 @@ fn shard_of(session: &Session) -> Dynamic {
     map.into()
 }
 
+/// A CSV file's records, read as the walk goes: each a map by the header (an array without
+/// one). A record that is not UTF-8 has U+FFFD in place of its bad bytes, said once; a record
+/// the CSV reader cannot read is an error naming the file and its line. A shard takes every
+/// Nth record, the file's length not being known in advance.
+fn of_csv(
+    session: &Session,
+    ctx: &NativeCallContext,
+    csv: &CsvFile,
+    how: &Dynamic,
+    f: &FnPtr,
+) -> RhaiResult<rhai::INT> {
+    let plan = Plan::from(how, format!("batches {}", csv.path))?;
+    let file = open_regular(session, &csv.path)?;
+    let mut feeder = Feeder::new(session, ctx, f, plan, "records")?;
+    let mut reader = csv
+        .layout
+        .reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let header = header_of(&mut reader, &format!("csv_file `{}`", csv.path), csv.layout)?;
+    let shard = session.options().shard.clone();
+    if let Some(shard) = &shard {
+        feeder.pace.say(&format!(
+            "{}: every {} record from record {}",
+            shard.shown(),
+            nth(shard.count),
+            shard.index + 1
+        ));
+    }
+    let mut record = csv::ByteRecord::new();
+    let mut position = 0;
+    let mut warned = false;
+    loop {
+        if let Some(signal) = crate::interrupt::signal() {
+            return Err(super::control::interrupted(signal));
+        }
+        let more = reader.read_byte_record(&mut record).map_err(|e| {
+            let line = e
+                .position()
+                .map_or(String::new(), |p| format!(":{}", p.line()));
+            runtime_error(format!("csv_file `{}{line}`: {e}", csv.path))
+        })?;
+        if !more {
+            break;
+        }
+        position += 1;
+        if shard.as_ref().is_some_and(|s| !s.takes(position - 1)) {
+            continue;
+        }
+        let values: Vec<std::borrow::Cow<'_, str>> =
+            record.iter().map(String::from_utf8_lossy).collect();
+        if !warned
+            && values
+                .iter()
+                .any(|v| matches!(v, std::borrow::Cow::Owned(_)))
+        {
+            warned = true;
+            session.message(
+                crate::log::Level::Warn,
+                &format!(
+                    "csv_file `{}` has bytes that are not UTF-8 (record {position}); they were replaced with U+FFFD",
+                    csv.path
+                ),
+            );
+        }
+        let row = row_of(&header, values.iter().map(AsRef::as_ref), csv.layout);
+        if !feeder.push(row)? {
+            break;
+        }
+    }
+    feeder.finish()
+}
+
+/// The regular file at `path` in the release, opened to read: a FIFO or a device is refused
+/// rather than waited on.
+fn open_regular(session: &Session, path: &str) -> RhaiResult<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let full = super::file_io::in_release(session, path);
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&full)
+        .and_then(|file| {
+            if file.metadata()?.is_file() {
+                Ok(file)
+            } else {
+                Err(std::io::Error::other("it is not a regular file"))
+            }
+        });
+    opened.map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => e.to_string(),
+        };
+        runtime_error(format!("csv_file: cannot read `{path}`: {why}"))
+    })
+}
+
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
     rows!(host, session;
         "batches", "items: Array, size: ?, callback: FnPtr -> int",
@@ -348,6 +451,9 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
         "batches", "cmd: Cmd, size: ?, callback: FnPtr -> int",
             "Runs it, calling `callback` with its stdout lines `size` at a time (or #{size, throttle, target_seconds, name}); in a step, a killed run resumes after the last batch done",
             move |ctx: NativeCallContext, c: &mut Cmd, how: Dynamic, f: FnPtr| of_lines(&session, &ctx, c, &how, &f);
+        "batches", "csv: CsvFile, size: ?, callback: FnPtr -> int",
+            "Calls `callback` with the records of a CSV file `size` at a time, read as the walk goes; in a step, a killed run resumes after the last batch done",
+            move |ctx: NativeCallContext, csv: CsvFile, how: Dynamic, f: FnPtr| of_csv(&session, &ctx, &csv, &how, &f);
         "shard", " -> ?",
             "Which shard this run is, #{index, count, run} (index from 0), with --shards N or in an Indexed Job's pod; () otherwise",
             move || shard_of(&session);

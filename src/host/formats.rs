@@ -7,13 +7,23 @@ use super::def::{Host, RhaiResult, rows, runtime_error};
 use super::time::plain;
 
 /// How a CSV text is laid out.
-struct Layout {
-    delimiter: u8,
-    header: bool,
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Layout {
+    pub(super) delimiter: u8,
+    pub(super) header: bool,
+}
+
+/// `csv_file(path)`: a CSV file to walk with `batches(...)`, read a record at a time as the
+/// walk goes (`batches.rs`), never whole in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct CsvFile {
+    /// As the script gave it, for messages.
+    pub(super) path: String,
+    pub(super) layout: Layout,
 }
 
 impl Layout {
-    fn from(options: &Map) -> RhaiResult<Layout> {
+    pub(super) fn from(options: &Map) -> RhaiResult<Layout> {
         let mut layout = Layout {
             delimiter: b',',
             header: true,
@@ -50,45 +60,78 @@ impl Layout {
     }
 }
 
-fn parse_csv(text: &str, layout: &Layout) -> RhaiResult<Array> {
+fn parse_csv(text: &str, layout: Layout) -> RhaiResult<Array> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(layout.delimiter)
-        .has_headers(layout.header)
-        .from_reader(text.as_bytes());
+    let mut reader = layout.reader(text.as_bytes());
     let failed = |e: &csv::Error| runtime_error(format!("parse_csv: {e}"));
-    let header: Vec<String> = if layout.header {
-        let names = reader.headers().map_err(|e| failed(&e))?;
-        let names: Vec<String> = names.iter().map(str::to_owned).collect();
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                return Err(runtime_error(format!(
-                    "parse_csv: the header names column `{name}` twice (columns {} and {})",
-                    names[..i].iter().position(|n| n == name).unwrap_or(0) + 1,
-                    i + 1
-                )));
-            }
-        }
-        names
-    } else {
-        Vec::new()
-    };
+    let header = header_of(&mut reader, "parse_csv", layout)?;
     let mut rows = Array::new();
     for record in reader.records() {
         let record = record.map_err(|e| failed(&e))?;
-        let row: Dynamic = if layout.header {
-            header
-                .iter()
-                .zip(record.iter())
-                .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.to_owned())))
-                .collect::<Map>()
-                .into()
-        } else {
-            Dynamic::from_array(record.iter().map(|v| Dynamic::from(v.to_owned())).collect())
-        };
-        rows.push(row);
+        rows.push(row_of(&header, record.iter(), layout));
     }
     Ok(rows)
+}
+
+impl Layout {
+    pub(super) fn reader<R: std::io::Read>(self, from: R) -> csv::Reader<R> {
+        csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(self.header)
+            .from_reader(from)
+    }
+}
+
+/// The header's names (none without a header), each once: `who` names the function in errors.
+pub(super) fn header_of<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    who: &str,
+    layout: Layout,
+) -> RhaiResult<Vec<String>> {
+    if !layout.header {
+        return Ok(Vec::new());
+    }
+    let names = reader
+        .byte_headers()
+        .map_err(|e| runtime_error(format!("{who}: {e}")))?;
+    let mut names: Vec<String> = names
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    // A byte-order mark is not part of the first name.
+    if let Some(first) = names.first_mut()
+        && let Some(rest) = first.strip_prefix('\u{feff}')
+    {
+        *first = rest.to_owned();
+    }
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(runtime_error(format!(
+                "{who}: the header names column `{name}` twice (columns {} and {})",
+                names[..i].iter().position(|n| n == name).unwrap_or(0) + 1,
+                i + 1
+            )));
+        }
+    }
+    Ok(names)
+}
+
+/// A record as a map by the header's names, or an array without a header.
+pub(super) fn row_of<'v>(
+    header: &[String],
+    values: impl Iterator<Item = &'v str>,
+    layout: Layout,
+) -> Dynamic {
+    if layout.header {
+        header
+            .iter()
+            .zip(values)
+            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.to_owned())))
+            .collect::<Map>()
+            .into()
+    } else {
+        Dynamic::from_array(values.map(|v| Dynamic::from(v.to_owned())).collect())
+    }
 }
 
 /// One cell: `()` empty, a time as ISO-8601, an array or a map as JSON, the rest as printed.
@@ -195,15 +238,32 @@ pub(super) fn register(host: &mut Host) {
     );
 }
 
-/// `parse_csv` and `to_csv`, with and without options.
+fn csv_file(path: &str, options: &Map) -> RhaiResult<CsvFile> {
+    if path.is_empty() {
+        return Err(runtime_error("csv_file: name the file"));
+    }
+    Ok(CsvFile {
+        path: path.to_owned(),
+        layout: Layout::from(options)?,
+    })
+}
+
+/// `parse_csv` and `to_csv`, with and without options; `csv_file` for walks.
 fn csv_rows(host: &mut Host) {
+    host.engine.register_type_with_name::<CsvFile>("CsvFile");
     rows!(host;
         "parse_csv", "text: String -> Array",
             "CSV text as an array of maps, the header row naming the keys (values are strings)",
-            |text: &str| parse_csv(text, &Layout::from(&Map::new())?);
+            |text: &str| parse_csv(text, Layout::from(&Map::new())?);
         "parse_csv", "text: String, options: Map -> Array",
             "CSV text with options: #{delimiter: \";\", header: false} (no header: arrays)",
-            |text: &str, options: Map| parse_csv(text, &Layout::from(&options)?);
+            |text: &str, options: Map| parse_csv(text, Layout::from(&options)?);
+        "csv_file", "path: String -> CsvFile",
+            "A CSV file for `batches(csv_file(path), size, |rows| ...)`: its records read as the walk goes, each a map by the header (never the whole file in memory)",
+            |path: &str| csv_file(path, &Map::new());
+        "csv_file", "path: String, options: Map -> CsvFile",
+            "As csv_file(path), with #{delimiter, header}",
+            |path: &str, options: Map| csv_file(path, &options);
         "to_csv", "rows: Array -> String",
             "Maps (a header row of their keys) or arrays as CSV text, quoted where needed",
             |rows: Array| to_csv(&rows, None);

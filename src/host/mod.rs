@@ -208,6 +208,7 @@ mod tests {
             "Cmd" => vec![TypeId::of::<command::Cmd>()],
             "Progress" => vec![TypeId::of::<progress::Progress>()],
             "Regex" => vec![TypeId::of::<text::Regex>()],
+            "CsvFile" => vec![TypeId::of::<formats::CsvFile>()],
             "Time" => vec![TypeId::of::<time::Time>()],
             "Duration" => vec![TypeId::of::<time::Duration>()],
             "Db" => vec![TypeId::of::<db::Db>()],

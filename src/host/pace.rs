@@ -7,7 +7,7 @@
 //! most every [`RECORD_EVERY`]), and ends the run as paused at the end of a batch, its cursor
 //! saved, once someone has asked it to pause (`adminsh --pause ID`).
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rhai::{Dynamic, FnPtr, NativeCallContext};
 
@@ -95,6 +95,8 @@ pub(crate) struct Pace<'a> {
     /// When the run's directory was last told how far the walk is (`None`: never).
     last_recorded: Option<Instant>,
     samples: Vec<[f64; 2]>,
+    /// `deadline`: the walk stops at the end of the first batch past this moment, as a pause.
+    until: Option<(SystemTime, String)>,
 }
 
 impl<'a> Pace<'a> {
@@ -113,7 +115,14 @@ impl<'a> Pace<'a> {
             dry_run_limit: false,
             last_recorded: None,
             samples: Vec::new(),
+            until: None,
         }
+    }
+
+    /// The walk stops at the end of the first batch that ends after `until` (a time as the
+    /// script gave it, shown in what it says), and the run ends as paused.
+    pub(crate) fn until(&mut self, until: Option<(SystemTime, String)>) {
+        self.until = until;
     }
 
     /// The items left to walk (an estimate is fine): progress lines then give a share and
@@ -147,6 +156,12 @@ impl<'a> Pace<'a> {
         if let Some(who) = self.session.control().and_then(Control::pause_asked) {
             return Err(self.pause(&who, kept));
         }
+        if let Some((until, shown)) = &self.until
+            && SystemTime::now() >= *until
+        {
+            let who = format!("its `deadline` ({shown})");
+            return Err(self.pause(&who, kept));
+        }
         if self.session.options().dry_run && self.batches == DRY_RUN_BATCHES {
             self.dry_run_limit = true;
             return Ok(false);
@@ -157,16 +172,18 @@ impl<'a> Pace<'a> {
     /// Ends the run as paused, as `who` asked, saying where.
     fn pause(&mut self, who: &str, kept: bool) -> Box<rhai::EvalAltResult> {
         self.record(false, true);
+        // Outside a detached run, the same command run again is what resumes.
         let resume = self
             .session
             .control()
-            .map(Control::resume_command)
-            .unwrap_or_default();
+            .map_or("running the same command again".to_owned(), |c| {
+                format!("`{}`", c.resume_command())
+            });
         let after = if kept {
-            format!("`{resume}` goes on after it")
+            format!("{resume} goes on after it")
         } else {
             format!(
-                "nothing can resume this walk (it is not in a step, or this is a dry run): `{resume}` walks it again from its beginning"
+                "nothing can resume this walk (it is not in a step, or this is a dry run): {resume} walks it again from its beginning"
             )
         };
         super::control::paused(self.session.redact(&format!(
@@ -285,6 +302,20 @@ fn dry_run_stop(done: u64, batches: u64, rate: f64, total: Option<u64>, unit: &s
 }
 
 /// `throttle: || ...` as a walk's option: a closure, or an error naming the walk.
+/// The `deadline` option: a time (`now() + hours(2)`, `parse_time("2026-12-08T06:00:00Z")`),
+/// and how the script wrote it.
+pub(crate) fn until_of(walk: &str, value: &Dynamic) -> RhaiResult<(SystemTime, String)> {
+    value
+        .read_lock::<super::time::Time>()
+        .map(|time| (time.to_system(), time.to_string()))
+        .ok_or_else(|| {
+            runtime_error(format!(
+                "{walk}: `deadline` is a time (`now() + hours(2)`, `parse_time(\"2026-12-08T06:00:00Z\")`), not {}",
+                crate::kind::of(value)
+            ))
+        })
+}
+
 pub(crate) fn throttle_of(walk: &str, value: &Dynamic) -> RhaiResult<FnPtr> {
     value.clone().try_cast::<FnPtr>().ok_or_else(|| {
         runtime_error(format!(

@@ -65,6 +65,20 @@ pub(crate) fn plain(value: &Dynamic) -> Dynamic {
 }
 
 impl Time {
+    /// The moment, for the system's clock.
+    pub(crate) fn to_system(&self) -> std::time::SystemTime {
+        let t = self.0.timestamp();
+        let offset = std::time::Duration::new(
+            t.as_second().unsigned_abs(),
+            t.subsec_nanosecond().unsigned_abs(),
+        );
+        if t.as_second() >= 0 {
+            std::time::UNIX_EPOCH + offset
+        } else {
+            std::time::UNIX_EPOCH - offset
+        }
+    }
+
     /// A file's time (mtime), in UTC.
     pub(crate) fn from_system(time: std::time::SystemTime) -> Option<Time> {
         Timestamp::try_from(time)

@@ -80,7 +80,7 @@ fn bad_sizes_and_failing_batches_are_errors() {
         ),
         (
             "batches([1], #{sise: 2}, |b| 1)",
-            "-e:1:1: batches: unknown option `sise` (the options are size, throttle, target_seconds and name)",
+            "-e:1:1: batches: unknown option `sise` (the options are size, throttle, target_seconds, deadline and name)",
         ),
         (
             "batches([1, 2, 3], 1, |b| { if b[0] == 2 { throw \"bad item\" } print(b) })",
@@ -301,4 +301,161 @@ fn two_walks_in_one_step_keep_their_own_cursors() {
         .run();
     let done = std::fs::read_to_string(again.path().join("done.txt")).unwrap();
     assert_eq!(done, "[1, 2]\n[3]\n[4, 5]\n[6]\n[6]\n");
+}
+
+/// `batches(csv_file(path), size, ...)` reads a CSV file a record at a time as the walk goes:
+/// each record a map by the header (an array with `header: false`), a byte-order mark and
+/// quoted fields read as spreadsheets write them; a killed run resumes after the records of
+/// the batches that finished. Bad files are errors naming the file (and its line).
+#[test]
+fn csv_files_are_walked_a_record_at_a_time() {
+    let csv = "\u{feff}id,name\n1,Ann\n2,\"O'Brien, Jr.\"\n3,\"two\nlines\"\n4,Dee\n";
+    let rows: [(&str, &str); 3] = [
+        (
+            r#"batches(csv_file("data/people.csv"), 3, |b| print(b.map(|r| `${r.id}:${r.name}`)))"#,
+            "[\"1:Ann\", \"2:O'Brien, Jr.\", \"3:two\\nlines\"]\n[\"4:Dee\"]\n4\n",
+        ),
+        (
+            r#"batches(csv_file("data/people.csv", #{header: false}), 2, |b| print(b))"#,
+            "[[\"id\", \"name\"], [\"1\", \"Ann\"]]\n[[\"2\", \"O'Brien, Jr.\"], [\"3\", \"two\\nlines\"]]\n[[\"4\", \"Dee\"]]\n5\n",
+        ),
+        (
+            r#"batches(csv_file("data/semi.csv", #{delimiter: ";"}), 10, |b| print(b))"#,
+            "[#{\"a\": \"1\", \"b\": \"2\"}]\n1\n",
+        ),
+    ];
+    for (script, stdout) in rows {
+        Test::new()
+            .file("data/people.csv", csv)
+            .file("data/semi.csv", "a;b\n1;2\n")
+            .args(&["-e", script])
+            .stdout(stdout)
+            .stderr_contains("records in ")
+            .run();
+    }
+    let bad: [(&str, &str, &str); 4] = [
+        (
+            "nothing.csv",
+            "",
+            "csv_file: cannot read `nothing.csv`: no such file or directory",
+        ),
+        (
+            "data",
+            "",
+            "csv_file: cannot read `data`: it is not a regular file",
+        ),
+        (
+            "uneven.csv",
+            "a,b\n1,2\n3\n",
+            "csv_file `uneven.csv:3`: CSV error: record 2 (line: 3, byte: 8): found record with 1 fields, but the previous record has 2 fields",
+        ),
+        (
+            "twice.csv",
+            "a,a\n1,2\n",
+            "csv_file `twice.csv`: the header names column `a` twice (columns 1 and 2)",
+        ),
+    ];
+    for (file, text, message) in bad {
+        let mut test = Test::new().file("data/x", "");
+        if !text.is_empty() {
+            test = test.file(file, text);
+        }
+        test.args(&[
+            "-e",
+            &format!("batches(csv_file(\"{file}\"), 2, |b| print(b))"),
+        ])
+        .status(1)
+        .any_stdout()
+        .stderr_contains(message)
+        .run();
+    }
+    // Bad bytes: replaced, and said once.
+    let out = Test::new()
+        .file("x.csv", "a\n\u{1}\n")
+        .args(&["-e", "1"])
+        .any_stdout()
+        .run();
+    std::fs::write(out.path().join("x.csv"), b"a\nb\xff\nc\xfe\n").unwrap();
+    let out = out
+        .again()
+        .args(&[
+            "-e",
+            r#"batches(csv_file("x.csv"), 5, |b| print(b.map(|r| r.a)))"#,
+        ])
+        .stdout("[\"b\u{fffd}\", \"c\u{fffd}\"]\n2\n")
+        .any_stderr()
+        .run();
+    assert_eq!(out.stderr.matches("not UTF-8").count(), 1, "{}", out.stderr);
+}
+
+/// A walk over a CSV file in a step, killed mid-walk, resumes after the records of the
+/// batches that finished.
+#[test]
+fn a_csv_walk_killed_mid_walk_resumes_after_its_last_batch() {
+    let mut csv = String::from("id\n");
+    for i in 1..=40 {
+        csv.push_str(&format!("{i}\n"));
+    }
+    let script = r#"
+        step("import", || {
+            batches(csv_file("ids.csv"), 10, |b| {
+                append_file("seen.txt", `${b[0].id}` + "\n");
+                if b[0].id == "21" && env("CRASH") == "yes" { cmd("sh", ["-c", "kill -9 $PPID"]).run(); }
+            });
+        });
+    "#;
+    let app = Test::new().file("ids.csv", &csv).script("import", script);
+    app.crash(&["import"]);
+    let out = app
+        .env("CRASH", "no")
+        .args(&["import"])
+        .any_stdout()
+        .stderr_contains(
+            "batches ids.csv: resuming after 20 records (where an earlier run stopped)",
+        )
+        .run();
+    let seen = std::fs::read_to_string(out.path().join("seen.txt")).unwrap();
+    assert_eq!(seen, "1\n11\n21\n21\n31\n");
+}
+
+/// `deadline`: a walk past its time stops at the end of the batch it is in, its cursor saved,
+/// and the run ends as paused (148); the same command run again goes on after that batch. A
+/// value that is not a time is an error naming the option.
+#[test]
+fn a_walk_past_its_deadline_stops_as_paused_and_goes_on_when_run_again() {
+    let script = r#"
+        let stop_at = if env("STOP") == "now" { now() } else { now() + hours(1) };
+        step("walk", || {
+            batches(1..=6, #{size: 2, deadline: stop_at}, |b| print(b));
+        });
+    "#;
+    let out = Test::new()
+        .script("walk", script)
+        .env("STOP", "now")
+        .args(&["walk"])
+        .status(148)
+        .stdout("[1, 2]\n")
+        .stderr_contains("paused at the end of batch 1 of batches (2 items), as its `deadline` (")
+        .stderr_contains(") asked: running the same command again goes on after it")
+        .run();
+    out.again()
+        .env("STOP", "later")
+        .args(&["walk"])
+        .stdout("[3, 4]\n[5, 6]\n")
+        .stderr_contains("batches: resuming after 2 items")
+        .run();
+    for (walk, options) in [
+        ("batches", "batches([1], #{deadline: 5}, |b| 1)"),
+        (
+            "db::batches",
+            "db::batches(#{table: \"t\", deadline: \"06:00\"}, |r| 1)",
+        ),
+    ] {
+        Test::new()
+            .env("DATABASE_URL", "sqlite:///app.db?mode=rwc")
+            .args(&["-e", options])
+            .status(1)
+            .stderr_contains(&format!("{walk}: `deadline` is a time (`now() + hours(2)`, `parse_time(\"2026-12-08T06:00:00Z\")`), not "))
+            .run();
+    }
 }

@@ -198,6 +198,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         Example::Needs("a webhook to call at hooks.example.com"),
     ),
     (
+        "step(\"import\", || {\n    batches(csv_file(",
+        Example::Needs("a database with a `customers` table and a CSV file var/customers.csv"),
+    ),
+    (
         "mkdir(\"log/archive\");",
         Example::Runs(with_files, &[], &[Tool::Postgres]),
     ),

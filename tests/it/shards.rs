@@ -31,7 +31,7 @@ fn by_shard(stdout: &str) -> BTreeMap<String, Vec<String>> {
 /// in contiguous shares, a command's lines dealt out in turn. Each shard knows which it is.
 #[test]
 fn each_shard_walks_its_share_of_every_source() {
-    let rows: [(&str, u32, Pairs); 4] = [
+    let rows: [(&str, u32, Pairs); 5] = [
         (
             "batches(1..=10, 2, |b| print(b));",
             3,
@@ -60,6 +60,14 @@ fn each_shard_walks_its_share_of_every_source() {
             ],
         ),
         (
+            "batches(csv_file(\"ids.csv\"), 2, |b| print(b.map(|r| r.id)));",
+            2,
+            &[
+                ("shard 1/2", "[\"1\", \"3\"]\n[\"5\"]"),
+                ("shard 2/2", "[\"2\", \"4\"]"),
+            ],
+        ),
+        (
             "let s = shard(); print(`${s.index} of ${s.count}, run ${s.run.len()}`);",
             2,
             &[
@@ -70,6 +78,7 @@ fn each_shard_walks_its_share_of_every_source() {
     ];
     for (script, count, expected) in rows {
         let out = Test::new()
+            .file("ids.csv", "id\n1\n2\n3\n4\n5\n")
             .script("walk", script)
             .args(&["--shards", &count.to_string(), "walk"])
             .any_stdout()

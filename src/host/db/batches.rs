@@ -44,6 +44,8 @@ struct Walk {
     exactly_once: bool,
     /// A size that adapts toward batches of this duration (`target_seconds`).
     target: Option<Target>,
+    /// `deadline`: stop as paused at the end of the first batch past it.
+    until: Option<(std::time::SystemTime, String)>,
     /// A shard's slice of the key: from `lower` (inclusive) to `upper` (exclusive).
     lower: Option<i64>,
     upper: Option<i64>,
@@ -60,6 +62,7 @@ impl Walk {
             throttle: None,
             exactly_once: false,
             target: None,
+            until: None,
             lower: None,
             upper: None,
         };
@@ -93,6 +96,7 @@ impl Walk {
                 "columns" => walk.columns = text_of("columns", value)?,
                 "throttle" => walk.throttle = Some(pace::throttle_of("db::batches", value)?),
                 "target_seconds" => target = Some(value.clone()),
+                "deadline" => walk.until = Some(pace::until_of("db::batches", value)?),
                 "exactly_once" => {
                     walk.exactly_once = value.as_bool().map_err(|_| {
                         runtime_error(format!(
@@ -103,7 +107,7 @@ impl Walk {
                 }
                 other => {
                     return Err(runtime_error(format!(
-                        "db::batches: unknown option `{other}` (the options are table, key, size, where, columns, throttle, target_seconds and exactly_once)"
+                        "db::batches: unknown option `{other}` (the options are table, key, size, where, columns, throttle, target_seconds, deadline and exactly_once)"
                     )));
                 }
             }
@@ -252,7 +256,9 @@ pub(super) fn batches(
     } else {
         None
     };
-    let pace = RefCell::new(Pace::new(&api.session, name.clone(), "rows"));
+    let mut pace = Pace::new(&api.session, name.clone(), "rows");
+    pace.until(walk.until.clone());
+    let pace = RefCell::new(pace);
     let walker = Walker {
         api,
         ctx,

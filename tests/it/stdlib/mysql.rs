@@ -59,10 +59,11 @@ fn sizes_processlist_and_kill() {
         &server,
         &[],
         "print(mysql::processlist().filter(|t| t.command == \"Query\").map(|t| [t.user, t.query]));
+         print(mysql::active_sessions());
          mysql::long_running(0).map(|t| t.id)",
     )
     .stdout(&format!(
-        "[[\"root\", \"select sleep(600), 'sleeper'\"]]\n[{id}]\n"
+        "[[\"root\", \"select sleep(600), 'sleeper'\"]]\n1\n[{id}]\n"
     ))
     .run();
     let what = format!("kill query {id} (root, Query for ");

@@ -113,7 +113,8 @@ fn sizes_sessions_and_the_blocking_lock_tree() {
         "print(pg::blocking().map(|s| [s.depth, s.app, s.blocked_by.len()]));
          print(pg::idle_in_transaction(0).map(|s| s.app));
          print(pg::long_running(0).map(|q| [q.app, q.waiting_on]));
-         print(pg::long_running(3600));",
+         print(pg::long_running(3600));
+         print(pg::active_sessions());",
     )
     .stdout(
         r#"
@@ -121,6 +122,7 @@ fn sizes_sessions_and_the_blocking_lock_tree() {
         ["blocker"]
         [["waiter", "Lock:transactionid"]]
         []
+        1
         "#,
     )
     .run();
