@@ -11,6 +11,7 @@
 //!
 //! The whole run holds the script's lock, so a plain run of the script cannot start beside it.
 
+use std::ffi::OsString;
 use std::io::PipeReader;
 use std::os::fd::OwnedFd;
 use std::path::Path;
@@ -29,6 +30,9 @@ use crate::report::Report;
 use crate::run::{self, Job, Prepared};
 use crate::shard::{COUNT_VAR, Ended, INDEX_VAR, OF_RUN_VAR, RUN_VAR, summary};
 use crate::state::ShardRun;
+
+/// How long a worker's output is waited for after it exits.
+const DRAIN: Duration = Duration::from_secs(5);
 
 /// Runs `job`'s script as `flags.run.shards` workers; the exit code: 0 when every shard
 /// finished, 128 + the signal when interrupted, 148 when a pause stopped some and none failed,
@@ -118,17 +122,24 @@ pub(crate) fn run(
 
 /// The command line each worker runs: this one without `--shards`, with the reason given or
 /// asked here, never detaching.
-fn worker_argv(mode: &ReleaseMode, flags: &Flags, reason: Option<String>) -> Vec<String> {
+fn worker_argv(mode: &ReleaseMode, flags: &Flags, reason: Option<String>) -> Vec<OsString> {
     let mut same = flags.clone();
     same.run.shards = None;
     same.run.reason = reason;
     same.detach = Detach::No;
     same.announce = None;
     let mut argv = Vec::new();
+    // As given: a directory's name need not be UTF-8.
     if let Some(dir) = &flags.release.dir {
-        argv.push(format!("--dir={}", dir.display()));
+        let mut word = OsString::from("--dir=");
+        word.push(dir);
+        argv.push(word);
     }
-    argv.extend(crate::command_line::command_line(mode, &same, None));
+    argv.extend(
+        crate::command_line::command_line(mode, &same, None)
+            .into_iter()
+            .map(OsString::from),
+    );
     argv
 }
 
@@ -136,7 +147,7 @@ fn worker_argv(mode: &ReleaseMode, flags: &Flags, reason: Option<String>) -> Vec
 /// ended, by index.
 fn work(
     done: &Mutex<ShardRun>,
-    argv: &[String],
+    argv: &[OsString],
     shards: Shards,
     of_run: Option<&str>,
     pause: Option<&Path>,
@@ -197,7 +208,7 @@ fn work(
 /// Runs shard `index`'s worker to its end, its output relayed line by line marked with the
 /// shard. SIGINT reaches the workers from the terminal or `--stop` as it reaches this process
 /// (they share its process group); SIGTERM and SIGHUP sent to this process alone are passed on.
-fn worker(argv: &[String], index: u32, count: u32, run_id: &str, of_run: Option<&str>) -> Ended {
+fn worker(argv: &[OsString], index: u32, count: u32, run_id: &str, of_run: Option<&str>) -> Ended {
     let label = format!("shard {}/{count}", index + 1);
     let exe = std::env::current_exe().unwrap_or_else(|_| "adminsh".into());
     let mut command = Command::new(exe);
@@ -230,27 +241,49 @@ fn worker(argv: &[String], index: u32, count: u32, run_id: &str, of_run: Option<
         .stderr
         .take()
         .map(|p| PipeReader::from(OwnedFd::from(p)));
-    std::thread::scope(|scope| {
-        if let Some(pipe) = stdout {
-            scope.spawn(|| crate::marked::relay(pipe, &label, &mut std::io::stdout()));
-        }
-        if let Some(pipe) = stderr {
-            scope.spawn(|| crate::marked::relay(pipe, &label, &mut std::io::stderr()));
-        }
-        let mut passed_on = false;
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => return Ended::Exited(crate::process::status::code(status)),
-                Ok(None) => {}
-                Err(_) => return Ended::NotStarted,
+    let relays: Vec<_> = [
+        stdout.map(|pipe| (pipe, false)),
+        stderr.map(|pipe| (pipe, true)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(pipe, to_stderr)| {
+        let label = label.clone();
+        std::thread::spawn(move || {
+            if to_stderr {
+                crate::marked::relay(pipe, &label, &mut std::io::stderr());
+            } else {
+                crate::marked::relay(pipe, &label, &mut std::io::stdout());
             }
-            if !passed_on && let Some(signal) = interrupt::signal().filter(|s| *s != libc::SIGINT) {
-                passed_on = true;
-                let pid = libc::pid_t::try_from(child.id()).unwrap_or(0);
-                // SAFETY: kill(2) on our own child's pid, which it stays until it is waited for.
-                unsafe { libc::kill(pid, signal) };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        })
     })
+    .collect();
+    let ended = wait_for(&mut child);
+    // The pipes end when the worker's commands let go of them too; one that something it
+    // left running holds open is not waited for past DRAIN.
+    let deadline = std::time::Instant::now() + DRAIN;
+    while relays.iter().any(|r| !r.is_finished()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ended
+}
+
+/// Waits for a worker to exit, passing on SIGTERM and SIGHUP (SIGINT reaches it as it
+/// reaches this process: they share a process group).
+fn wait_for(child: &mut std::process::Child) -> Ended {
+    let mut passed_on = false;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ended::Exited(crate::process::status::code(status)),
+            Ok(None) => {}
+            Err(_) => return Ended::NotStarted,
+        }
+        if !passed_on && let Some(signal) = interrupt::signal().filter(|s| *s != libc::SIGINT) {
+            passed_on = true;
+            let pid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+            // SAFETY: kill(2) on our own child's pid, which it stays until it is waited for.
+            unsafe { libc::kill(pid, signal) };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -241,3 +241,21 @@ fn bad_shard_requests_name_what_is_wrong() {
         test.run();
     }
 }
+
+/// A shard that leaves a process running with its output still open ends all the same: its
+/// output is waited for a few seconds after it exits, not for as long as that process lives.
+#[test]
+fn a_process_a_shard_left_running_does_not_hold_the_run() {
+    let app = Test::new().script(
+        "walk",
+        r#"batches(1..=2, 1, |b| print(b)); cmd("sh", ["-c", "sleep 613 &"]).run();"#,
+    );
+    let child = app.spawn(&["--shards", "2", "walk"]);
+    let out = crate::support::processes::finish(child, "the sharded run to end");
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", "sleep 613"])
+        .status();
+    let stderr = crate::support::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("in 2 shards: all finished"), "{stderr}");
+}
