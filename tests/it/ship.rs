@@ -627,3 +627,33 @@ fn run_step(app: &Path, block: &str, outcome: &str) -> (Option<i32>, String) {
         text(&output.stdout) + &text(&output.stderr),
     )
 }
+
+/// The static binary starts in an empty root: no `/etc`, no `/dev` (a bare chroot, a sandbox
+/// that gives it nothing), and no environment. Its hash seeds come from getrandom(2), not from
+/// `/dev/urandom`.
+#[test]
+fn the_binary_runs_in_a_root_with_nothing_but_itself() {
+    require!(Root);
+    let root = temp_dir();
+    link_or_copy(Path::new(crate::support::BIN), &root.path().join("adminsh"));
+    std::fs::create_dir_all(root.path().join("app/scripts")).unwrap();
+    std::fs::write(root.path().join("app/adminsh.toml"), "").unwrap();
+    std::fs::write(
+        root.path().join("app/scripts/sum.rhai"),
+        "print(`${1 + 1} ${sha256(\"x\").len()}`);",
+    )
+    .unwrap();
+    let image = Image {
+        workdir: "/app".into(),
+        ..Image::default()
+    };
+    for (argv, want) in [
+        (vec!["/adminsh", "-e", "print(1 + 1)"], "2\n"),
+        (vec!["/adminsh", "sum"], "2 64\n"),
+    ] {
+        let argv: Vec<String> = argv.into_iter().map(str::to_owned).collect();
+        let output = run_in(root.path(), &image, &argv);
+        assert_eq!(succeeded(&output, &argv.join(" ")), want);
+    }
+    assert!(!root.path().join("dev").exists());
+}
