@@ -471,6 +471,7 @@ fn postgres() {
     dry_run_says_what_a_rollback_cannot_undo(&db);
     a_secret_the_server_sends_back_changed_is_masked(&db);
     a_batch_whose_lock_wait_timed_out_is_tried_again(&db);
+    a_signal_during_commit_rolls_back(&db);
     wrong_password(cluster);
 }
 
@@ -675,6 +676,50 @@ fn interrupted_statements_that_return_roll_back(db: &Db, sent: Signal) {
         }
     }
     db.sql("drop table customers");
+}
+
+/// Ctrl-C or SIGTERM while the COMMIT itself runs (a deferred constraint trigger makes it
+/// take a minute): adminsh cancels the COMMIT, the server rolls the transaction back, and the
+/// run ends interrupted, the row still there. The same for a statement autocommitted outside
+/// a transaction, whose commit is the end of the statement.
+fn a_signal_during_commit_rolls_back(db: &Db) {
+    db.customers();
+    db.sql(
+        "create function slow_commit() returns trigger language plpgsql as $$
+           begin perform pg_sleep(60); return null; end $$;
+         create constraint trigger slow_commit after delete on customers
+           deferrable initially deferred for each row execute function slow_commit();",
+    );
+    let shapes = [
+        "db::transaction(|| { db::exec(\"delete from customers where id = 1\"); write_file(\"deleted\", \"yes\\n\"); });",
+        "write_file(\"deleted\", \"yes\\n\"); db::exec(\"delete from customers where id = 1\");",
+    ];
+    for sent in [Signal::Int, Signal::Term] {
+        for script in shapes {
+            let t = db.app().script("fix", script);
+            let child = t.spawn(&["fix"]);
+            wait_for_file(&t.path().join("deleted"));
+            std::thread::sleep(Duration::from_millis(500));
+            assert_eq!(
+                db.sql("select count(*) from pg_stat_activity where wait_event = 'PgSleep'")
+                    .trim(),
+                "1",
+                "the COMMIT's trigger is not sleeping: {script}"
+            );
+            signal(child.id(), sent);
+            let output = finish(child, "adminsh to stop");
+            let what = format!("{sent:?} {script}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let code = if matches!(sent, Signal::Term) {
+                143
+            } else {
+                130
+            };
+            assert_eq!(output.status.code(), Some(code), "{what}: {stderr}");
+            assert_eq!(db.count("customers"), "2", "{what}: the delete committed");
+        }
+    }
+    db.sql("drop table customers; drop function slow_commit()");
 }
 
 /// `PostgreSQL` sequences move in a dry run and stay moved after its rollback: the summary says
