@@ -492,3 +492,75 @@ impl Conn {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opened(dry_run: bool, read_only: bool) -> Conn {
+        let mode = Mode {
+            dry_run,
+            read_only,
+            root: std::env::temp_dir(),
+        };
+        Conn::open("sqlite::memory:", &mode).unwrap()
+    }
+
+    /// Whatever ended the guarded transaction behind the checks' back, the connection finds it
+    /// gone: the run stops with an error naming the transaction, what can be is rolled back,
+    /// and nothing more runs on that connection.
+    #[test]
+    fn a_fence_found_gone_closes_the_connection_to_the_run() {
+        for (dry_run, read_only, what) in [
+            (
+                true,
+                false,
+                "the dry run's transaction on SQLite in memory ended",
+            ),
+            (
+                false,
+                true,
+                "the read-only transaction on SQLite in memory ended",
+            ),
+        ] {
+            let conn = opened(dry_run, read_only);
+            assert!(conn.fence.is_some());
+            assert!(conn.fence_holds().is_ok(), "{what}");
+            assert_eq!(
+                conn.read("select 1 as one", &[]).map(|r| r.rows.len()).ok(),
+                Some(1)
+            );
+            // The server says another transaction, or none, is open now.
+            let error = conn.fence_is(Some("another".to_owned())).unwrap_err();
+            assert!(matches!(error.kind, ErrorKind::FenceGone), "{what}");
+            assert!(error.text().starts_with(what), "{}", error.text());
+            assert!(conn.fence_gone.get());
+            // Rolled back: the server has no transaction open any more.
+            assert_eq!(
+                conn.backend.transaction_token().unwrap().as_deref(),
+                Some("none")
+            );
+            for attempt in [
+                conn.read("select 1", &[]).map(drop),
+                conn.exec("select 1", &[]).map(drop),
+            ] {
+                let error = attempt.unwrap_err();
+                assert!(matches!(error.kind, ErrorKind::FenceGone), "{what}");
+                assert!(
+                    error
+                        .text()
+                        .contains("is closed to this run: its guarded transaction ended"),
+                    "{}",
+                    error.text()
+                );
+            }
+            let gone = conn.fence_is(None).unwrap_err();
+            assert!(matches!(gone.kind, ErrorKind::FenceGone));
+        }
+        // Outside the guarded modes there is no fence to lose.
+        let plain = opened(false, false);
+        assert!(plain.fence.is_none());
+        assert!(plain.fence_is(Some("anything".to_owned())).is_ok());
+        assert!(plain.exec("select 1", &[]).is_ok());
+    }
+}
