@@ -535,3 +535,60 @@ fn every_chapter_is_in_the_books_summary() {
         "the shipping chapter is gone"
     );
 }
+
+/// The quickstart's third step, run as it says over a real sshd on 127.0.0.1: its `hello`
+/// script in a release named `myapp` at revision 4f2c9e1 whose stage is production, its
+/// database URL's password masked. The first line names where it ran (the release's path and
+/// the host differ here from the README's); the others are the README's, word for word.
+#[test]
+fn the_quickstarts_run_on_a_server_prints_what_the_readme_shows() {
+    require!(Ssh, Sshd);
+    let docs = docs();
+    let intro = "    $ adminsh -t production hello --name ops\n";
+    let readme = holding(&docs, intro);
+    let shown: Vec<&str> = readme.text[readme.text.find(intro).unwrap() + intro.len()..]
+        .lines()
+        .take_while(|l| l.starts_with("    "))
+        .map(|l| &l[4..])
+        .collect();
+    let hello = blocks(&readme.text, "rhai")
+        .into_iter()
+        .find(|b| b.contains("@param name"))
+        .unwrap();
+    let client = crate::support::sshd::Client::new();
+    let sshd = client.sshd(&[]);
+    let remote = Test::new()
+        .file("adminsh.toml", "name = \"myapp\"\nstage = \"production\"\n")
+        .file("REVISION", "4f2c9e1\n")
+        .file(
+            ".env",
+            "DATABASE_URL=postgres://app:s3cr3t-pw@db-prod.internal/myapp\n",
+        )
+        .script("hello", &hello);
+    let out = Test::new()
+        .file(
+            "adminsh.toml",
+            &crate::remote::target("production", &client, sshd.port, &remote, ""),
+        )
+        .args(&["-t", "production", "hello", "--name", "ops"])
+        .any_stdout()
+        .any_stderr()
+        .run();
+    let said: Vec<String> = out
+        .stderr
+        .lines()
+        .chain(out.stdout.lines())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        said.len(),
+        shown.len(),
+        "{said:?} against the README's {shown:?}"
+    );
+    let first = shown[0].split_once(" at ").map(|(head, _)| head).unwrap();
+    assert!(
+        said[0].starts_with(&format!("{first} at ")) && said[0].ends_with(", stage production"),
+        "{said:?} against the README's {shown:?}"
+    );
+    assert_eq!(said[1..], shown[1..], "{}", out.stderr);
+}
