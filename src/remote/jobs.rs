@@ -22,6 +22,18 @@ use crate::shard::{Ended, summary};
 /// How long the exit code of a container whose log has ended may take to show in its pod.
 const EXIT_PATIENCE: Duration = Duration::from_mins(2);
 const TICK: Duration = Duration::from_millis(200);
+/// How many checks of a sharded Job's pods in a row (one a second) may fail before adminsh
+/// stops following it.
+const LOST_AFTER: u32 = 60;
+/// How long a sharded Job may have no pod (an image to pull, a node to scale) before adminsh
+/// stops waiting for one: as long as `kubectl logs` waits for a pod to run.
+const FIRST_POD_PATIENCE: Duration = Duration::from_mins(10);
+
+/// Why following a sharded Job stopped before every shard ended.
+enum Stopped {
+    Signal(i32),
+    Lost(String),
+}
 
 /// Whether a Job target runs `mode` as a Job (or acts on its Jobs); the others (the console,
 /// `--list`, `--env`, ...) go through `kubectl exec` into the Deployment.
@@ -136,37 +148,25 @@ impl Jobs<'_> {
     /// only the following. 0 when every shard finished, else 1.
     fn follow_shards(&self, id: &str, script: &str, count: u32, own: bool) -> i32 {
         interrupt::install();
-        let container = self.k.container.as_deref();
-        let mut followed = std::collections::HashSet::new();
-        let codes = std::thread::scope(|scope| {
-            loop {
-                if let Some(signal) = interrupt::signal() {
-                    if own {
-                        crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
-                        let _ = kubectl_output(&job::delete(self.k, id));
-                    } else {
-                        crate::log::err_line(&runs::left_running(id, &self.adminsh()));
-                    }
-                    return Err(signal);
-                }
-                let pods = kubectl_json(&job::pods(self.k, id)).unwrap_or(Value::Null);
-                for (index, name) in shard_pods(&pods) {
-                    if !followed.insert(name.clone()) {
-                        continue;
-                    }
-                    let argv = job::pod_logs(self.k, &name, true);
-                    scope.spawn(move || relay_log(&argv, &format!("shard {}/{count}", index + 1)));
-                }
-                let codes = job::index_exit_codes(&pods, container, count);
-                if codes.iter().all(Option::is_some) {
-                    return Ok(codes);
-                }
-                std::thread::sleep(Duration::from_secs(1));
+        let mut logs = Vec::new();
+        let codes = self.watch_shards(&mut logs, id, count, own);
+        // Every pod's log ends once its pod has; one that does not (a follower stuck, or a pod
+        // left behind) is not waited for past a few seconds.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for (mut child, relay) in logs {
+            while codes.is_ok() && !relay.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(TICK);
             }
-        });
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let codes = match codes {
             Ok(codes) => codes,
-            Err(signal) => return interrupted_code(signal),
+            Err(Stopped::Signal(signal)) => return interrupted_code(signal),
+            Err(Stopped::Lost(why)) => {
+                crate::log::err_line(&format!("adminsh: {why}"));
+                return EXIT_FAILURE;
+            }
         };
         let ended: Vec<Ended> = codes
             .iter()
@@ -174,6 +174,82 @@ impl Jobs<'_> {
             .collect();
         crate::log::err(&summary(&format!("{script} (Job {id})"), &ended, false));
         i32::from(!codes.iter().all(|c| *c == Some(0)))
+    }
+
+    /// The watch loop of [`Jobs::follow_shards`]: each pod's log followed as the pod appears
+    /// (its `kubectl logs -f` and the thread relaying it kept in `logs`), until every index
+    /// has an exit code. It gives up when kubectl has failed for [`LOST_AFTER`] checks in a
+    /// row, when no pod has appeared after [`FIRST_POD_PATIENCE`], and when the pods it saw
+    /// are gone (the Job deleted).
+    fn watch_shards(
+        &self,
+        logs: &mut Vec<(Child, std::thread::JoinHandle<()>)>,
+        id: &str,
+        count: u32,
+        own: bool,
+    ) -> Result<Vec<Option<i32>>, Stopped> {
+        let container = self.k.container.as_deref();
+        let mut followed = std::collections::HashSet::new();
+        let started = Instant::now();
+        let mut failures = 0;
+        loop {
+            if let Some(signal) = interrupt::signal() {
+                if own {
+                    crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
+                    let _ = kubectl_output(&job::delete(self.k, id));
+                } else {
+                    crate::log::err_line(&runs::left_running(id, &self.adminsh()));
+                }
+                return Err(Stopped::Signal(signal));
+            }
+            let pods = match kubectl_json(&job::pods(self.k, id)) {
+                Ok(pods) => {
+                    failures = 0;
+                    pods
+                }
+                Err(said) => {
+                    failures += 1;
+                    if failures >= LOST_AFTER {
+                        return Err(Stopped::Lost(format!(
+                            "cannot follow Job {id} on target `{}`: {said}",
+                            self.name
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                }
+            };
+            let found = shard_pods(&pods);
+            // No pod: the Job may not have made them yet, or be gone.
+            let gone = found.is_empty()
+                && (!followed.is_empty()
+                    || self
+                        .jobs()
+                        .is_ok_and(|jobs| !jobs.iter().any(|j| j.id == id)));
+            if gone {
+                return Err(Stopped::Lost(format!("Job {id} is gone (was it deleted?)")));
+            }
+            if found.is_empty() && started.elapsed() >= FIRST_POD_PATIENCE {
+                return Err(Stopped::Lost(format!(
+                    "no pod of Job {id} started in {} minutes",
+                    FIRST_POD_PATIENCE.as_secs() / 60
+                )));
+            }
+            for (index, name) in found {
+                if !followed.insert(name.clone()) {
+                    continue;
+                }
+                let argv = job::pod_logs(self.k, &name, true);
+                if let Some(followed) = follow_log(&argv, format!("shard {}/{count}", index + 1)) {
+                    logs.push(followed);
+                }
+            }
+            let codes = job::index_exit_codes(&pods, container, count);
+            if codes.iter().all(Option::is_some) {
+                return Ok(codes);
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 
     /// Follows the Job's log to its end and returns its container's exit code. Ctrl-C stops
@@ -452,7 +528,23 @@ fn shard_pods(pods: &Value) -> Vec<(u32, String)> {
     found
 }
 
-/// Runs `argv` (`kubectl logs -f` of one pod) to its end, each line of its output marked
+/// Starts `argv` (`kubectl logs -f` of one pod) and a thread relaying its output, each line
+/// marked `[label] `.
+fn follow_log(argv: &[String], label: String) -> Option<(Child, std::thread::JoinHandle<()>)> {
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let out = child.stdout.take()?;
+    let relay = std::thread::spawn(move || {
+        crate::marked::relay(out, &label, &mut std::io::stdout());
+    });
+    Some((child, relay))
+}
+
+/// Runs `argv` (`kubectl logs` of one pod) to its end, each line of its output marked
 /// `[label] `.
 fn relay_log(argv: &[String], label: &str) {
     let child = Command::new(&argv[0])

@@ -427,3 +427,41 @@ fn shards_run_as_one_indexed_job_each_pod_its_slice() {
         "{logs}"
     );
 }
+
+/// A sharded Job whose pods are gone while adminsh follows it (deleted by someone else, or
+/// by the cluster) ends the following with a message saying so, not a wait for ever.
+#[test]
+fn a_sharded_job_whose_pods_vanish_ends_the_following() {
+    require!(KubernetesClient);
+    let (remote, app) = apps();
+    let child = app.spawn(&["-t", "k8s", "--shards", "2", "waits"]);
+    let jobs = app.path().join("bin/jobs");
+    wait_until("both shards to wait", || {
+        (0..2).all(|i| {
+            std::fs::read_dir(&jobs).is_ok_and(|entries| {
+                entries.flatten().any(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(&format!("-{i}.log"))
+                        && std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("waiting"))
+                })
+            })
+        })
+    });
+    // The Job's record goes: the stand-in lists no pod of it any more.
+    let manifest = std::fs::read_dir(&jobs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let id = manifest.file_stem().unwrap().to_string_lossy().into_owned();
+    std::fs::remove_file(&manifest).unwrap();
+    let output = finish(child, "adminsh to stop following");
+    std::fs::write(remote.path().join("go"), "").unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.ends_with(&format!("adminsh: Job {id} is gone (was it deleted?)\n")),
+        "{stderr}"
+    );
+}
