@@ -792,3 +792,25 @@ fn values_starting_with_a_dash_cross_to_the_target() {
         .any_stderr()
         .run();
 }
+
+/// `--shards` through an ssh target: the target's adminsh runs the shards there, and their
+/// output comes back marked with each shard, with the summary.
+#[test]
+fn shards_run_on_the_target() {
+    require!(Ssh, Sshd);
+    let (client, sshd, remote) = setup();
+    let _remote = remote.script("walk", "batches(1..=4, 2, |b| print(b));");
+    let out = local(&client, &sshd, &_remote, "")
+        .args(&["-t", "production", "--shards", "2", "walk"])
+        .any_stdout()
+        .stderr_contains("adminsh: scripts/walk.rhai in 2 shards: all finished\n  shard 1/2  finished\n  shard 2/2  finished\n")
+        .run();
+    let mut lines: Vec<&str> = out.stdout.lines().filter(|l| l.ends_with(']')).collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        ["[shard 1/2] [1, 2]", "[shard 2/2] [3, 4]"],
+        "{}",
+        out.stdout
+    );
+}
