@@ -799,8 +799,8 @@ fn values_starting_with_a_dash_cross_to_the_target() {
 fn shards_run_on_the_target() {
     require!(Ssh, Sshd);
     let (client, sshd, remote) = setup();
-    let _remote = remote.script("walk", "batches(1..=4, 2, |b| print(b));");
-    let out = local(&client, &sshd, &_remote, "")
+    let remote = remote.script("walk", "batches(1..=4, 2, |b| print(b));");
+    let out = local(&client, &sshd, &remote, "")
         .args(&["-t", "production", "--shards", "2", "walk"])
         .any_stdout()
         .stderr_contains("adminsh: scripts/walk.rhai in 2 shards: all finished\n  shard 1/2  finished\n  shard 2/2  finished\n")
