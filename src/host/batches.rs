@@ -233,12 +233,12 @@ fn of_items(
     let share = match (&session.options().shard, total) {
         (Some(shard), Some(total)) => {
             let slice = shard.slice(total);
-            feeder.pace.say(&format!(
-                "{}: items {} to {} of {total}",
-                shard.shown(),
-                slice.start + 1,
-                slice.end
-            ));
+            let which = if slice.is_empty() {
+                format!("none of the {total} items")
+            } else {
+                format!("items {} to {} of {total}", slice.start + 1, slice.end)
+            };
+            feeder.pace.say(&format!("{}: {which}", shard.shown()));
             slice
         }
         _ => 0..total.unwrap_or(u64::MAX),
@@ -271,7 +271,7 @@ fn of_lines(
     let mut failure = None;
     let mut warned = false;
     // A shard takes every Nth line: how many lines there will be is not known.
-    let shard = session.options().shard.clone();
+    let shard = session.options().shard.clone().filter(|s| s.count > 1);
     if let Some(shard) = &shard {
         feeder.pace.say(&format!(
             "{}: every {} line from line {}",
@@ -354,7 +354,7 @@ fn of_csv(
         .layout
         .reader(std::io::BufReader::with_capacity(1 << 16, file));
     let header = header_of(&mut reader, &format!("csv_file `{}`", csv.path), csv.layout)?;
-    let shard = session.options().shard.clone();
+    let shard = session.options().shard.clone().filter(|s| s.count > 1);
     if let Some(shard) = &shard {
         feeder.pace.say(&format!(
             "{}: every {} record from record {}",
@@ -463,6 +463,24 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordinals_read_as_english() {
+        for (n, said) in [
+            (2, "2nd"),
+            (3, "3rd"),
+            (4, "4th"),
+            (11, "11th"),
+            (12, "12th"),
+            (13, "13th"),
+            (21, "21st"),
+            (22, "22nd"),
+            (101, "101st"),
+            (111, "111th"),
+        ] {
+            assert_eq!(nth(n), said);
+        }
+    }
 
     fn plan(how: &str) -> RhaiResult<Plan> {
         let value: Dynamic = rhai::Engine::new().eval(how).unwrap();

@@ -110,6 +110,13 @@ fn each_shard_walks_its_share_of_every_source() {
             .collect();
         assert_eq!(got, want, "{script} in {count} shards");
     }
+    // Each shard says which items it takes; a shard with none says so.
+    Test::new()
+        .script("walk", "batches([\"a\", \"b\", \"c\"], 5, |b| 1);")
+        .args(&["--shards", "4", "walk"])
+        .stderr_contains("[shard 1/4] batches: shard 1 of 4: none of the 3 items\n")
+        .stderr_contains("[shard 3/4] batches: shard 3 of 4: items 2 to 2 of 3\n")
+        .run();
     Test::new()
         .args(&["-e", "print(shard() == ())"])
         .stdout("true\n")
