@@ -144,8 +144,10 @@ impl Session {
             return Ok(());
         }
         let shown = self.redactor().words(&self.args);
-        // Each shard resumes its own slice.
+        // A run against another stage (its own database) resumes nothing of this one's, and
+        // each shard resumes its own slice.
         let mut key = self.args.clone();
+        key.push(format!("--stage={}", self.release.stage));
         if let Some(shard) = &self.options.shard {
             key.push(format!("--shard={}/{}", shard.index, shard.count));
         }

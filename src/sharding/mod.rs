@@ -67,10 +67,13 @@ pub(crate) fn run(
         detached.started();
     }
     let keep = !job.options.dry_run;
+    // Keyed as a checkpoint is: another stage's sharded run is another run.
+    let mut key = job.args.clone();
+    key.push(format!("--stage={}", release.stage));
     let (record, warning) = ShardRun::open(
         &release.state_dir(),
         &name,
-        &job.args,
+        &key,
         shards.count,
         keep,
         !job.options.restart,

@@ -95,6 +95,35 @@ fn checkpoints_are_per_arguments_and_restart_ignores_them() {
     );
 }
 
+/// A checkpoint is the stage's: a run failed against staging leaves nothing a production run
+/// of the same script and arguments would skip, and staging's run still resumes.
+#[test]
+fn checkpoints_are_per_stage() {
+    let first = Test::new()
+        .script("migrate", THREE_STEPS)
+        .file("fail", "")
+        .args(&["-s", "staging", "migrate", "a"])
+        .status(1)
+        .any_stderr()
+        .run();
+    std::fs::remove_file(first.path().join("fail")).unwrap();
+    let production = first
+        .again()
+        .args(&["-s", "production", "migrate", "a"])
+        .any_stderr()
+        .run();
+    assert_eq!(read(production.path(), "log"), "one\none\ntwo\nthree\n");
+    let staging = production
+        .again()
+        .args(&["-s", "staging", "migrate", "a"])
+        .stderr_contains("completed in an earlier run")
+        .run();
+    assert_eq!(
+        read(staging.path(), "log"),
+        "one\none\ntwo\nthree\ntwo\nthree\n"
+    );
+}
+
 #[test]
 fn editing_a_completed_step_runs_it_again() {
     let first = Test::new()
