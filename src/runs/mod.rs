@@ -179,10 +179,18 @@ impl RunDir {
         if let Some(progress) = read(&self.progress_path()) {
             return Some(progress);
         }
-        // A shard's progress file appears once its walk begins: shards that have not walked
-        // yet are not in the sum.
-        let mut shards: Vec<(u32, crate::record::WalkProgress)> = std::fs::read_dir(&self.path)
-            .ok()?
+        let walks: Vec<_> = self.shards_progress().into_iter().map(|(_, p)| p).collect();
+        shard::combined(&walks)
+    }
+
+    /// How far each shard's walk has got, in a sharded run, by the shard's index. A shard's
+    /// progress file appears once its walk begins: shards that have not walked yet are not
+    /// listed.
+    pub(crate) fn shards_progress(&self) -> Vec<(u32, crate::record::WalkProgress)> {
+        let Ok(entries) = std::fs::read_dir(&self.path) else {
+            return Vec::new();
+        };
+        let mut shards: Vec<(u32, crate::record::WalkProgress)> = entries
             .filter_map(|entry| {
                 let name = entry.ok()?.file_name().into_string().ok()?;
                 let index = name
@@ -190,12 +198,12 @@ impl RunDir {
                     .strip_suffix(".json")?
                     .parse()
                     .ok()?;
-                Some((index, read(&self.shard_progress_path(index))?))
+                let text = read_private(&self.shard_progress_path(index), 1 << 20)?;
+                Some((index, serde_json::from_str(&text).ok()?))
             })
             .collect();
         shards.sort_by_key(|(index, _)| *index);
-        let walks: Vec<_> = shards.into_iter().map(|(_, p)| p).collect();
-        shard::combined(&walks)
+        shards
     }
 
     pub(crate) fn load(&self) -> anyhow::Result<Meta> {

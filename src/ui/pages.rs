@@ -112,6 +112,25 @@ pub(super) async fn run(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Re
     let error = crate::audit::run_error(&ui.audit, &run.id).map(|e| ui.masked(&e));
     let steps = run.steps();
     let progress = run.progress();
+    let shards: Vec<serde_json::Value> = run
+        .shards_progress()
+        .into_iter()
+        .map(|(index, walk)| {
+            let share = walk
+                .total
+                .filter(|t| *t > 0)
+                .map(|t| (walk.done.saturating_mul(100) / t).min(100));
+            serde_json::json!({
+                "shard": index + 1,
+                "walk": walk.walk,
+                "done": walk.done,
+                "unit": walk.unit,
+                "share": share,
+                "rate": walk.rate.round(),
+                "state": if walk.walking { "walking" } else { "ended" },
+            })
+        })
+        .collect();
     ui.views.page(
         "run.html",
         serde_json::json!({
@@ -124,6 +143,7 @@ pub(super) async fn run(State(ui): State<Arc<Ui>>, Path(id): Path<String>) -> Re
             "resumed_as": meta.resumed_as.unwrap_or_default(),
             "steps": steps,
             "progress": progress,
+            "shards": shards,
             "error": error,
         }),
     )

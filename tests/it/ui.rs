@@ -339,3 +339,30 @@ fn the_runs_of_a_target_are_listed_through_the_forwarded_command() {
     assert_eq!(status, 404);
     served.stop();
 }
+
+/// A sharded run's page lists each shard's walk, as far as it got, beside the walks added up.
+#[test]
+fn a_sharded_runs_page_lists_each_shards_walk() {
+    let app = crate::pause::app().script(
+        "sharded",
+        "step(\"walk\", || db::batches(#{table: \"items\", size: 100}, |rows| {}));",
+    );
+    let started = app.output(&["--detach", "--shards", "2", "sharded"]);
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started.stderr));
+    let id = text(&started.stdout).trim().to_owned();
+    let record = crate::detach::ended(&app, &id);
+    assert_eq!(record["outcome"], "succeeded", "{record}");
+    let served = serve(&app, &[]);
+    let (port, cookie) = (served.port, served.cookie());
+    let (status, page) = served.request(&format!(
+        "GET /runs/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    ));
+    assert_eq!(status, 200);
+    for shard in 1..=2 {
+        let row = format!(
+            "<tr class=\"ended\"><td>{shard}</td><td>db::batches items</td><td>500 rows</td><td>100%</td>"
+        );
+        assert!(page.contains(&row), "{row} in {page}");
+    }
+    served.stop();
+}
