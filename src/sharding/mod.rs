@@ -77,7 +77,8 @@ pub(crate) fn run(
         shards.count,
         keep,
         !job.options.restart,
-    );
+    )
+    .map_err(Error::usage)?;
     if let Some(warning) = warning {
         log::warn(&warning);
     }

@@ -1,7 +1,10 @@
 //! Which shards of a sharded run (`--shards N`) have finished, kept so that the same command
 //! run again starts only the others, under the same run id (their walks then resume, and split
-//! the table as they did). Keyed like a checkpoint, by the script, its arguments and the
-//! number of shards; removed when every shard has finished.
+//! the table as they did). Keyed like a checkpoint, by the script and its arguments (the
+//! stage among them); removed when every shard has finished. One unfinished sharded run of a
+//! script and arguments at a time: the same command with another number of shards is refused
+//! until that run finishes or `--restart` starts anew, since other slices and other cursors
+//! would walk again what it did.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,6 +15,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct Kept {
     run: String,
+    /// How many shards the run has.
+    count: u32,
     finished: BTreeSet<u32>,
 }
 
@@ -26,7 +31,8 @@ pub(crate) struct ShardRun {
 impl ShardRun {
     /// The record of `script` run with `args` in `count` shards: the one an earlier run left,
     /// when `resume` and there is one, else a new run id with no shard finished. `keep`: saved
-    /// as it changes. A record that cannot be read starts anew, said as a warning.
+    /// as it changes. A record that cannot be read starts anew, said as a warning. An error
+    /// when an earlier run's record in another number of shards is kept: why, and what to do.
     pub(crate) fn open(
         state_dir: &Path,
         script: &str,
@@ -34,8 +40,8 @@ impl ShardRun {
         count: u32,
         keep: bool,
         resume: bool,
-    ) -> (ShardRun, Option<String>) {
-        let path = path(state_dir, script, args, count);
+    ) -> Result<(ShardRun, Option<String>), String> {
+        let path = path(state_dir, script, args);
         let mut warning = None;
         let found = if resume {
             match std::fs::read_to_string(&path) {
@@ -52,15 +58,27 @@ impl ShardRun {
         } else {
             None
         };
+        if let Some(earlier) = &found
+            && earlier.count != count
+        {
+            return Err(format!(
+                "an unfinished run of this script with these arguments in {} shards ({} of them finished) is kept in {}: run it again with --shards {} to finish it, or pass --restart to start anew in {count} shards",
+                earlier.count,
+                earlier.finished.len(),
+                path.display(),
+                earlier.count
+            ));
+        }
         let kept = found.unwrap_or_else(|| Kept {
             run: uuid::Uuid::new_v4().simple().to_string(),
+            count,
             finished: BTreeSet::new(),
         });
         let run = ShardRun {
             path: keep.then_some(path),
             kept,
         };
-        (run, warning)
+        Ok((run, warning))
     }
 
     /// The sharded run's id, which every shard is given.
@@ -106,10 +124,9 @@ impl ShardRun {
     }
 }
 
-fn path(state_dir: &Path, script: &str, args: &[String], count: u32) -> PathBuf {
+fn path(state_dir: &Path, script: &str, args: &[String]) -> PathBuf {
     let key = std::iter::once(script.to_owned())
         .chain(args.iter().cloned())
-        .chain([format!("--shards={count}")])
         .collect::<Vec<_>>()
         .join("\0");
     let name = super::lock::file_name(script);
@@ -123,39 +140,59 @@ fn path(state_dir: &Path, script: &str, args: &[String], count: u32) -> PathBuf 
 mod tests {
     use super::*;
 
+    fn open(dir: &Path, args: &[String], count: u32, resume: bool) -> Result<ShardRun, String> {
+        ShardRun::open(dir, "/app/s.rhai", args, count, true, resume).map(|(run, _)| run)
+    }
+
     #[test]
     fn a_run_again_keeps_its_id_and_finished_shards_until_all_finish() {
         let dir = tempfile::tempdir().unwrap();
         let args = vec!["--limit=5".to_owned()];
-        let (mut first, _) = ShardRun::open(dir.path(), "/app/s.rhai", &args, 4, true, true);
+        let mut first = open(dir.path(), &args, 4, true).unwrap();
         first.save().unwrap();
         first.finish(2).unwrap();
-        let (again, warning) = ShardRun::open(dir.path(), "/app/s.rhai", &args, 4, true, true);
+        let (again, warning) =
+            ShardRun::open(dir.path(), "/app/s.rhai", &args, 4, true, true).unwrap();
         assert_eq!(warning, None);
         assert_eq!(again.id(), first.id());
         assert_eq!(again.finished().iter().copied().collect::<Vec<_>>(), [2]);
-        // Other arguments, another count, or --restart: a run of its own.
-        for (args, count, resume) in [
-            (vec![], 4, true),
-            (args.clone(), 3, true),
-            (args.clone(), 4, false),
-        ] {
-            let (other, _) = ShardRun::open(dir.path(), "/app/s.rhai", &args, count, true, resume);
-            assert_ne!(other.id(), first.id(), "{args:?} {count} {resume}");
-            assert!(other.finished().is_empty());
-        }
-        again.clear().unwrap();
-        let (after, _) = ShardRun::open(dir.path(), "/app/s.rhai", &args, 4, true, true);
-        assert_ne!(after.id(), first.id());
+        // Other arguments: a run of its own.
+        let other = open(dir.path(), &[], 4, true).unwrap();
+        assert_ne!(other.id(), first.id());
+        assert!(other.finished().is_empty());
+        // Another number of shards: refused while the run is unfinished, saying how to go on.
+        let refused = open(dir.path(), &args, 3, true).unwrap_err();
+        assert!(
+            refused.starts_with(
+                "an unfinished run of this script with these arguments in 4 shards (1 of them finished) is kept in "
+            ) && refused.ends_with(
+                ": run it again with --shards 4 to finish it, or pass --restart to start anew in 3 shards"
+            ),
+            "{refused}"
+        );
+        // --restart: a new run in 3 shards, which the record is now.
+        let restarted = open(dir.path(), &args, 3, false).unwrap();
+        restarted.save().unwrap();
+        assert_ne!(restarted.id(), first.id());
+        assert!(open(dir.path(), &args, 4, true).is_err());
+        assert_eq!(
+            open(dir.path(), &args, 3, true).unwrap().id(),
+            restarted.id()
+        );
+        // Every shard finished: the record goes, and the next run is a new one.
+        restarted.clear().unwrap();
+        let after = open(dir.path(), &args, 4, true).unwrap();
+        assert_ne!(after.id(), restarted.id());
     }
 
     #[test]
     fn a_record_that_cannot_be_read_starts_anew_and_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        let (run, _) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, true, true);
+        let run = open(dir.path(), &[], 2, true).unwrap();
         run.save().unwrap();
-        std::fs::write(path(dir.path(), "/app/s.rhai", &[], 2), "{oops").unwrap();
-        let (again, warning) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, true, true);
+        std::fs::write(path(dir.path(), "/app/s.rhai", &[]), "{oops").unwrap();
+        let (again, warning) =
+            ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, true, true).unwrap();
         assert!(again.finished().is_empty());
         assert!(warning.unwrap().contains("cannot be read"));
     }
@@ -163,7 +200,7 @@ mod tests {
     #[test]
     fn a_dry_run_keeps_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut run, _) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, false, true);
+        let (mut run, _) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, false, true).unwrap();
         run.finish(0).unwrap();
         assert!(!dir.path().join("shards").exists());
     }

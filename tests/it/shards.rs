@@ -154,6 +154,14 @@ fn a_failed_shard_alone_runs_again_and_resumes() {
         out.stderr
     );
     assert_eq!(by_shard(&out.stdout)["shard 3/3"], ["[9, 10]"]);
+    // Another number of shards would split the walk anew: refused while this run is unfinished.
+    let out = out
+        .again()
+        .args(&["--shards", "2", "walk"])
+        .status(2)
+        .stderr_contains("an unfinished run of this script with these arguments in 3 shards (2 of them finished) is kept in ")
+        .stderr_contains(": run it again with --shards 3 to finish it, or pass --restart to start anew in 2 shards\n")
+        .run();
     let app = out.again();
     std::fs::remove_file(app.path().join("fail")).unwrap();
     let out = app
