@@ -63,6 +63,7 @@ pub(crate) use shard::ShardOfRun;
 #[cfg(test)]
 pub(crate) use start::child_argv;
 pub(crate) use start::detach;
+pub(crate) use start::refuse_questions;
 pub(crate) use stop::stop;
 
 /// The folder of run directories, in the state dir.

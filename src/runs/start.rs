@@ -60,7 +60,7 @@ pub(super) fn start(
         }
     };
     if !job.options.yes {
-        refuse_questions(&name, &text, release, &origin)?;
+        refuse_questions(&name, &text, release, &origin, "a detached run")?;
     }
     let reason = audit::reason(release, job.options.reason.as_deref())?;
     let run_name = match &job.code {
@@ -140,15 +140,21 @@ fn via(flags: &Flags) -> String {
     }
 }
 
-/// Refuses a run whose code would ask a question no one can answer.
-fn refuse_questions(name: &str, text: &str, release: &Release, origin: &Path) -> Result<(), Error> {
+/// Refuses code that asks questions (`confirm()`, `ask()`) where `who` has no terminal to
+/// answer them, naming each question's place; none asked, or `--yes`, passes.
+pub(crate) fn refuse_questions(
+    name: &str,
+    text: &str,
+    release: &Release,
+    origin: &Path,
+    who: &str,
+) -> Result<(), Error> {
     let found = questions::find(text, Path::new(name), release.path());
     if found.is_empty() {
         return Ok(());
     }
-    let mut message = String::from(
-        "a detached run has no terminal to answer questions, and this code asks them:",
-    );
+    let mut message =
+        format!("{who} has no terminal to answer questions, and this code asks them:");
     for question in &found {
         let source = diagnostic::shown(&question.source.display().to_string(), origin);
         message.push_str(&format!(

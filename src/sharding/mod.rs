@@ -48,7 +48,13 @@ pub(crate) fn run(
     };
     let origin = std::env::current_dir().unwrap_or_default();
     let name = match run::prepare(release, job, &origin, &mut Report::default())? {
-        Prepared::Run { name, .. } => name,
+        Prepared::Run { name, text, .. } => {
+            if !job.options.yes {
+                let who = "each shard of a sharded run";
+                crate::runs::refuse_questions(&name, &text, release, &origin, who)?;
+            }
+            name
+        }
         Prepared::Help(text) => {
             log::out(&text);
             return Ok(0);

@@ -212,7 +212,12 @@ fn parallel_bounds_how_many_shards_run_at_once() {
 /// the flag or the variable.
 #[test]
 fn bad_shard_requests_name_what_is_wrong() {
-    let rows: [(&[&str], Pairs, &str); 6] = [
+    let rows: [(&[&str], Pairs, &str); 7] = [
+        (
+            &["--shards", "2", "asks"],
+            &[],
+            "each shard of a sharded run has no terminal to answer questions, and this code asks them:\n  scripts/asks.rhai:1: confirm()\npass --yes",
+        ),
         (
             &["--shards", "2", "-e", "1"],
             &[],
@@ -247,6 +252,7 @@ fn bad_shard_requests_name_what_is_wrong() {
     for (args, env, message) in rows {
         let mut test = Test::new()
             .script("walk", "print(1)")
+            .script("asks", "if confirm(\"go?\") { print(1) }")
             .args(args)
             .status(2)
             .stderr_contains(message);
