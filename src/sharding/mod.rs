@@ -46,23 +46,9 @@ pub(crate) fn run(
     let Some(shards) = job.options.shards else {
         return Err(Error::usage("--shards N: no number of shards"));
     };
-    let origin = std::env::current_dir().unwrap_or_default();
-    let name = match run::prepare(release, job, &origin, &mut Report::default())? {
-        Prepared::Run { name, text, .. } => {
-            if !job.options.yes {
-                let who = "each shard of a sharded run";
-                crate::runs::refuse_questions(&name, &text, release, &origin, who)?;
-            }
-            name
-        }
-        Prepared::Help(text) => {
-            log::out(&text);
-            return Ok(0);
-        }
-        Prepared::Broken(text) => {
-            log::err_line(&text);
-            return Ok(EXIT_FAILURE);
-        }
+    let name = match prepared(release, job)? {
+        Ok(name) => name,
+        Err(code) => return Ok(code),
     };
     // Asked once here: the workers have no terminal to ask on.
     let reason = audit::reason(release, job.options.reason.as_deref())?;
@@ -128,6 +114,32 @@ pub(crate) fn run(
         _ => {}
     }
     Ok(if paused { EXIT_PAUSED } else { EXIT_FAILURE })
+}
+
+/// The script, found and its header read and checked as a plain run checks them, and refused
+/// if it asks questions without `--yes`; its name, or the exit code of a run that ends here
+/// (`--help`, a header that cannot be read).
+fn prepared(release: &Release, job: &Job) -> Result<Result<String, i32>, Error> {
+    let origin = std::env::current_dir().unwrap_or_default();
+    Ok(
+        match run::prepare(release, job, &origin, &mut Report::default())? {
+            Prepared::Run { name, text, .. } => {
+                if !job.options.yes {
+                    let who = "each shard of a sharded run";
+                    crate::runs::refuse_questions(&name, &text, release, &origin, who)?;
+                }
+                Ok(name)
+            }
+            Prepared::Help(text) => {
+                log::out(&text);
+                Err(0)
+            }
+            Prepared::Broken(text) => {
+                log::err_line(&text);
+                Err(EXIT_FAILURE)
+            }
+        },
+    )
 }
 
 /// The command line each worker runs: this one without `--shards`, with the reason given or
