@@ -216,6 +216,7 @@ fn console(release: Release, flags: Flags) -> Result<i32, Error> {
         reason: reason.as_deref(),
         dry_run: flags.run.dry_run,
         run: None,
+        shard: None,
     };
     let trail = audit::Trail::begin(&release, what)?;
     let setup = Setup {

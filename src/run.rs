@@ -220,6 +220,7 @@ fn begin_trail(
             reason,
             dry_run: job.options.dry_run,
             run: job.detached.as_ref().map(|d| d.id()),
+            shard: job.options.shard.as_ref(),
         },
     )
 }

@@ -39,6 +39,11 @@ pub(crate) struct Start {
     /// The detached run this admin process is (`--detach`): its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
+    /// The shard of a sharded run this admin process is: `2/4`, and the sharded run's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharded_run: Option<String>,
 }
 
 /// The last line of an admin process.
@@ -213,6 +218,8 @@ pub(crate) struct What<'a> {
     pub dry_run: bool,
     /// The id of the detached run this is, if it is one.
     pub run: Option<&'a str>,
+    /// The shard of a sharded run this is, if it is one.
+    pub shard: Option<&'a crate::shard::Shard>,
 }
 
 /// Where a release's audit log is: `$ADMINSH_AUDIT_LOG`, else the manifest's `audit_log`, else
@@ -251,6 +258,8 @@ impl Trail {
             reason: what.reason.map(|r| redactor.redact(r).into_owned()),
             dry_run: what.dry_run,
             run: what.run.map(str::to_owned),
+            shard: what.shard.map(|s| format!("{}/{}", s.index + 1, s.count)),
+            sharded_run: what.shard.map(|s| s.run.clone()),
         };
         // Where it matters most (production, or an audit the manifest requires), every line
         // also goes to the disk before anything runs.

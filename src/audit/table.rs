@@ -153,6 +153,8 @@ impl Log {
             reason: action.reason,
             dry_run: false,
             run: action.run,
+            shard: None,
+            sharded_run: None,
         });
     }
 

@@ -280,3 +280,29 @@ fn a_process_a_shard_left_running_does_not_hold_the_run() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("in 2 shards: all finished"), "{stderr}");
 }
+
+/// Each shard's audit start line names its shard and the sharded run it is one of.
+#[test]
+fn each_shards_audit_line_names_its_shard_and_run() {
+    let out = Test::new()
+        .script("walk", "batches(1..=2, 1, |b| 1);")
+        .args(&["--shards", "2", "walk"])
+        .any_stdout()
+        .stderr_contains("all finished")
+        .run();
+    let audit = std::fs::read_to_string(out.path().join(".adminsh/audit.jsonl")).unwrap();
+    let starts: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["event"] == "start")
+        .collect();
+    let mut shards: Vec<&str> = starts
+        .iter()
+        .map(|s| s["shard"].as_str().unwrap())
+        .collect();
+    shards.sort_unstable();
+    assert_eq!(shards, ["1/2", "2/2"], "{audit}");
+    let run = starts[0]["sharded_run"].as_str().unwrap();
+    assert_eq!(run.len(), 32, "{audit}");
+    assert_eq!(starts[1]["sharded_run"], run, "{audit}");
+}
