@@ -1419,6 +1419,38 @@ fn sqlite_urls_of_rails_and_django_share_a_file() {
         .run();
 }
 
+/// A database where the table of `exactly_once` cursors cannot be made (here an index holds
+/// its name) fails the walk, sharded or not, with the database's word after a few tries,
+/// rather than trying again for ever.
+#[test]
+fn sqlite_a_cursor_table_that_cannot_be_made_fails_the_walk() {
+    let script = r#"
+        step("walk", || {
+            db::batches(#{table: "t", size: 10, exactly_once: true}, |rows| print(rows.len()));
+        });
+    "#;
+    let app = Test::new()
+        .file(".env", "DATABASE_URL=sqlite:///app.db?mode=rwc")
+        .script("walk", script)
+        .args(&["-e", r#"db::exec("create table t (id integer primary key)"); db::exec("insert into t (id) values (1), (2)"); db::exec("create index adminsh_batches on t (id)")"#])
+        .stdout("0\n")
+        .run();
+    let app = app
+        .again()
+        .args(&["walk"])
+        .status(1)
+        .stderr_contains("there is already an index named adminsh_batches")
+        .run();
+    app.again()
+        .args(&["--shards", "2", "walk"])
+        .status(1)
+        .any_stdout()
+        .stderr_contains("in 2 shards: 2 did not finish\n")
+        .stderr_contains("[shard 2/2] ")
+        .stderr_contains("there is already an index named adminsh_batches")
+        .run();
+}
+
 /// A dry run never creates the file a real run would; `--read-only` says there is none.
 #[test]
 fn sqlite_dry_run_and_read_only_create_no_file() {
