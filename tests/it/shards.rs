@@ -381,10 +381,17 @@ fn each_shard_says_its_share_and_a_dry_run_estimates_it() {
     for said in [
         "[shard 1/2] batches: shard 1 of 2: items 1 to 5 of 10\n",
         "[shard 2/2] batches: shard 2 of 2: items 6 to 10 of 10\n",
-        "[shard 2/2] batches: 3 items in 3 batches (",
-        "; a dry run stops there, a real run goes on to the end: ~5 items in ~5 batches of 1",
     ] {
         assert!(out.stderr.contains(said), "{said:?} in {}", out.stderr);
+    }
+    // Each shard's estimate is of its own share, the second's as the first's.
+    for shard in ["[shard 1/2] ", "[shard 2/2] "] {
+        assert!(
+            out.stderr.lines().any(|l| l.starts_with(&format!("{shard}batches: 3 items in 3 batches ("))
+                && l.contains("; a dry run stops there, a real run goes on to the end: ~5 items in ~5 batches of 1")),
+            "{shard} in {}",
+            out.stderr
+        );
     }
     let out = Test::new()
         .file("ids.csv", "id\n1\n2\n3\n")
