@@ -41,7 +41,7 @@ groups=(
   "audit;^src/(audit/mod|log)\\.rs:;closed_pipes:: audit full_disk:: logging_goes_to_stderr pause::a_paused ui::a_backfill"
   "interrupt;^src/interrupt\\.rs:;interrupt"
   "runs;^src/(runs/|state/lock\\.rs);runs:: detach:: pause:: ui:: state::lock lock"
-  "backfills;^src/host/(db/ledger|db/batches|batches|pace)\\.rs:;batches:: db::sqlite pause:: host::pace host::batches host::db::batches host::db::ledger"
+  "backfills;^src/(host/(db/ledger|db/batches|batches|pace)|shard|sharding/mod|state/shards)\\.rs:;batches:: db::sqlite pause:: host::pace host::batches host::db::batches host::db::ledger shard:: shards:: state::shards jobs::shards"
 )
 
 usage() {

@@ -277,6 +277,87 @@ mod tests {
     }
 
     #[test]
+    fn key_ranges_start_where_the_split_says() {
+        // The first shard from the start, the last to the end, the cuts where `cut` puts them
+        // in the keys `low..=high` (so a table split once is split the same way every time).
+        for (low, high, count, cuts) in [
+            (1, 100, 4, &[26, 51, 76][..]),
+            (3, 9000, 4, &[2252, 4502, 6751]),
+            (-50, 50, 3, &[-17, 17]),
+            (0, 9, 2, &[5]),
+            (5, 5, 3, &[5, 5]),
+            (1, 3, 4, &[1, 2, 3]),
+        ] {
+            let ranges: Vec<_> = (0..count)
+                .map(|i| shard(i, count).bounds(low, high))
+                .collect();
+            let mut want = vec![None];
+            want.extend(cuts.iter().map(|c| Some(*c)));
+            want.push(None);
+            let want: Vec<_> = want.windows(2).map(|w| (w[0], w[1])).collect();
+            assert_eq!(ranges, want, "{low}..={high} in {count}");
+        }
+        assert_eq!(shard(0, 1).bounds(1, 100), (None, None));
+        assert_eq!(shard(2, 4).shown(), "shard 3 of 4");
+    }
+
+    #[test]
+    fn the_summary_says_how_each_shard_ended() {
+        use Ended::*;
+        let rows: &[(&[Ended], bool, &str)] = &[
+            (&[Exited(0), Earlier], false, "all finished"),
+            (&[Exited(0), Exited(EXIT_PAUSED), Held], false, "2 paused"),
+            (&[Exited(1), Exited(0)], false, "1 did not finish"),
+            (&[NotStarted, Exited(130)], false, "2 did not finish"),
+            (
+                &[Exited(2), Held, Exited(128)],
+                false,
+                "2 did not finish, 1 paused",
+            ),
+            (&[Exited(0), Exited(130)], true, "interrupted"),
+        ];
+        for (ended, interrupted, verdict) in rows {
+            let text = summary("s.rhai", ended, *interrupted);
+            let first = text.lines().next().unwrap();
+            assert_eq!(
+                first,
+                format!("adminsh: s.rhai in {} shards: {verdict}", ended.len()),
+                "{ended:?}"
+            );
+        }
+        let text = summary(
+            "scripts/b.rhai",
+            &[
+                Earlier,
+                Exited(0),
+                Exited(EXIT_PAUSED),
+                Exited(128),
+                Exited(129),
+                Exited(1),
+                NotStarted,
+                Held,
+                Exited(0),
+                Exited(0),
+            ],
+            false,
+        );
+        assert_eq!(
+            text,
+            "adminsh: scripts/b.rhai in 10 shards: 4 did not finish, 2 paused\n  \
+             shard 1/10   finished in an earlier run\n  \
+             shard 2/10   finished\n  \
+             shard 3/10   paused (exit 148)\n  \
+             shard 4/10   failed (exit 128)\n  \
+             shard 5/10   interrupted (exit 129)\n  \
+             shard 6/10   failed (exit 1)\n  \
+             shard 7/10   not run\n  \
+             shard 8/10   not started: paused\n  \
+             shard 9/10   finished\n  \
+             shard 10/10  finished\n"
+        );
+    }
+
+    #[test]
     fn the_environment_names_the_shard_or_the_variable_that_is_wrong() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
             move |name: &str| {
@@ -313,7 +394,52 @@ mod tests {
                 of_run: None
             }))
         );
+        assert_eq!(
+            Shard::from_env(env(&[
+                (COUNT_VAR, "2"),
+                (INDEX_VAR, "1"),
+                (RUN_VAR, "r_1"),
+                (OF_RUN_VAR, "d-2_x")
+            ])),
+            Ok(Some(Shard {
+                index: 1,
+                count: 2,
+                run: "r_1".into(),
+                of_run: Some("d-2_x".into())
+            }))
+        );
+        let long = "a".repeat(128);
+        let too_long = "a".repeat(129);
+        let run_of = |run: &str| {
+            Shard::from_env(|name: &str| match name {
+                COUNT_VAR => Some("1".to_owned()),
+                INDEX_VAR => Some("0".to_owned()),
+                RUN_VAR => Some(run.to_owned()),
+                _ => None,
+            })
+            .map(|shard| shard.unwrap().run)
+        };
+        assert_eq!(run_of(&long), Ok(long.clone()));
+        assert!(run_of(&too_long).unwrap_err().starts_with(RUN_VAR));
         let wrong: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[
+                    (COUNT_VAR, "4"),
+                    (INDEX_VAR, "1"),
+                    (RUN_VAR, "r"),
+                    (OF_RUN_VAR, "../x"),
+                ],
+                OF_RUN_VAR,
+            ),
+            (
+                &[
+                    (COUNT_VAR, "4"),
+                    (INDEX_VAR, "1"),
+                    (RUN_VAR, "r"),
+                    (OF_RUN_VAR, ""),
+                ],
+                OF_RUN_VAR,
+            ),
             (
                 &[(COUNT_VAR, "0"), (INDEX_VAR, "0"), (RUN_VAR, "r")],
                 COUNT_VAR,

@@ -488,6 +488,29 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_says_every_nth_as_english_does() {
+        for (n, said) in [
+            (1, "1st"),
+            (2, "2nd"),
+            (3, "3rd"),
+            (4, "4th"),
+            (10, "10th"),
+            (11, "11th"),
+            (12, "12th"),
+            (13, "13th"),
+            (21, "21st"),
+            (22, "22nd"),
+            (23, "23rd"),
+            (101, "101st"),
+            (111, "111th"),
+            (112, "112th"),
+            (1013, "1013th"),
+        ] {
+            assert_eq!(nth(n), said);
+        }
+    }
+
+    #[test]
     fn sizes_and_options_are_checked_naming_what_is_wrong() {
         assert_eq!(plan("500").unwrap().size, 500);
         assert_eq!(plan("#{size: 7}").unwrap().size, 7);

@@ -198,6 +198,22 @@ mod tests {
     }
 
     #[test]
+    fn clearing_a_record_already_gone_is_fine_and_one_that_cannot_go_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (run, _) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, true, true).unwrap();
+        run.save().unwrap();
+        run.clear().unwrap();
+        run.clear().unwrap();
+        // Where the record would be, a directory: not removed, and said.
+        std::fs::create_dir_all(path(dir.path(), "/app/s.rhai", &[])).unwrap();
+        let error = run.clear().unwrap_err();
+        assert!(
+            format!("{error:#}").starts_with("cannot remove "),
+            "{error:#}"
+        );
+    }
+
+    #[test]
     fn a_dry_run_keeps_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let (mut run, _) = ShardRun::open(dir.path(), "/app/s.rhai", &[], 2, false, true).unwrap();

@@ -1464,6 +1464,86 @@ fn sqlite_urls_of_rails_and_django_share_a_file() {
         .run();
 }
 
+/// A database where the table of `exactly_once` cursors cannot be made (here an index holds
+/// its name) fails the walk, sharded or not, with the database's word after a few tries,
+/// rather than trying again for ever.
+#[test]
+fn sqlite_a_cursor_table_that_cannot_be_made_fails_the_walk() {
+    let script = r#"
+        step("walk", || {
+            db::batches(#{table: "t", size: 10, exactly_once: true}, |rows| print(rows.len()));
+        });
+    "#;
+    let app = Test::new()
+        .file(".env", "DATABASE_URL=sqlite:///app.db?mode=rwc")
+        .script("walk", script)
+        .args(&["-e", r#"db::exec("create table t (id integer primary key)"); db::exec("insert into t (id) values (1), (2)"); db::exec("create index adminsh_batches on t (id)")"#])
+        .stdout("0\n")
+        .run();
+    let app = app
+        .again()
+        .args(&["walk"])
+        .status(1)
+        .stderr_contains("there is already an index named adminsh_batches")
+        .run();
+    app.again()
+        .args(&["--shards", "2", "walk"])
+        .status(1)
+        .any_stdout()
+        .stderr_contains("in 2 shards: 2 did not finish\n")
+        .stderr_contains("[shard 2/2] ")
+        .stderr_contains("there is already an index named adminsh_batches")
+        .run();
+}
+
+/// Each shard of a table walk says its range of the key: a table empty when it was split is
+/// the first shard's alone (rows added later are its), one shard takes every key; a dry run's
+/// estimate is of the shard's share of the table; `--read-only` splits without writing the
+/// split down.
+#[test]
+fn sqlite_shards_say_their_key_ranges_and_a_dry_run_estimates_a_share() {
+    let script = r#"db::batches(#{table: env("TABLE"), size: 10}, |rows| db::query("select 1"));"#;
+    let app = Test::new()
+        .file(".env", "DATABASE_URL=sqlite:///app.db?mode=rwc")
+        .script("walk", script)
+        .args(&["-e", r#"db::exec("create table e (id integer primary key)"); db::exec("create table t (id integer primary key)"); let sets = []; for i in 1..=100 { sets.push([i]); } db::exec_many("insert into t (id) values ($1)", sets)"#])
+        .stdout("100\n")
+        .run();
+    let app = app
+        .again()
+        .env("TABLE", "e")
+        .args(&["--shards", "2", "walk"])
+        .any_stdout()
+        .stderr_contains("in 2 shards: all finished")
+        .stderr_contains("[shard 1/2] db::batches e: shard 1 of 2: every id\n")
+        .stderr_contains("[shard 2/2] db::batches e: shard 2 of 2: id from 0 to below 0\n")
+        .run();
+    let app = app
+        .again()
+        .env("TABLE", "t")
+        .args(&["--shards", "1", "walk"])
+        .any_stdout()
+        .stderr_contains("[shard 1/1] db::batches t: shard 1 of 1: every id\n")
+        .run();
+    let app = app
+        .again()
+        .env("TABLE", "t")
+        .args(&["--dry-run", "--shards", "2", "walk"])
+        .any_stdout()
+        .stderr_contains("[shard 2/2] db::batches t: shard 2 of 2: id from 51 to below the end\n")
+        .stderr_contains(
+            "a dry run stops there, a real run goes on to the end: ~50 rows in ~5 batches of 10",
+        )
+        .run();
+    app.again()
+        .env("TABLE", "t")
+        .args(&["--read-only", "--shards", "2", "walk"])
+        .any_stdout()
+        .stderr_contains("in 2 shards: all finished")
+        .stderr_contains("[shard 1/2] db::batches t: shard 1 of 2: id from the start to below 51\n")
+        .run();
+}
+
 /// A dry run never creates the file a real run would; `--read-only` says there is none.
 #[test]
 fn sqlite_dry_run_and_read_only_create_no_file() {

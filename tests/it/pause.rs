@@ -408,6 +408,12 @@ fn a_sharded_run_pauses_and_resumes_as_one() {
         );
     }
     assert!(log.contains("in 2 shards: 2 paused\n"), "{log}");
+    assert!(
+        log.contains(&format!(
+            "adminsh: paused: `adminsh --resume {id}` goes on with the shards that did not finish\n"
+        )),
+        "{log}"
+    );
 
     let resumed = app.output(&["--resume", &id]);
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));

@@ -306,3 +306,154 @@ fn each_shards_audit_line_names_its_shard_and_run() {
     assert_eq!(run.len(), 32, "{audit}");
     assert_eq!(starts[1]["sharded_run"], run, "{audit}");
 }
+
+/// A shard's commands that still write a moment after it exits (here a second later) are
+/// relayed, marked with the shard, while the run waits its few seconds for them.
+#[test]
+fn output_a_shard_leaves_behind_is_relayed_for_a_few_seconds() {
+    let app = Test::new().script(
+        "walk",
+        // The pipe is held past the run's few seconds, then let go of without a trace.
+        r#"cmd("sh", ["-c", "(sleep 1; echo late; exec sleep 8) &"]).run();"#,
+    );
+    let child = app.spawn(&["--shards", "2", "walk"]);
+    let out = crate::support::processes::finish(child, "the sharded run to end");
+    let (stdout, stderr) = (
+        crate::support::text(&out.stdout),
+        crate::support::text(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let shards = by_shard(&stdout);
+    for label in ["shard 1/2", "shard 2/2"] {
+        assert_eq!(
+            shards.get(label).map(Vec::as_slice),
+            Some(&["late".to_owned()][..]),
+            "{stdout}"
+        );
+    }
+}
+
+/// SIGTERM sent to the coordinator alone (as a deploy or `kill` sends it) reaches every shard
+/// running, and the run ends as interrupted rather than waiting for them.
+#[test]
+fn a_sigterm_to_the_sharded_run_stops_its_shards() {
+    use crate::support::processes::{Signal, finish, signal};
+    use crate::support::wait::wait_until;
+    let app = Test::new().script(
+        "walk",
+        r#"write_file(`started-${shard().index}`, ""); batches(1..=1000, 1, |b| sleep(0.05));"#,
+    );
+    let child = app.spawn(&["--shards", "2", "walk"]);
+    wait_until("both shards to start", || {
+        (0..2).all(|i| app.path().join(format!("started-{i}")).exists())
+    });
+    signal(child.id(), Signal::Term);
+    let out = finish(child, "the sharded run to end after SIGTERM");
+    let stderr = crate::support::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("in 2 shards: interrupted\n  shard 1/2  interrupted (exit 143)\n  shard 2/2  interrupted (exit 143)\n"),
+        "{stderr}"
+    );
+}
+
+/// A dry run keeps no record of its shards: a failed one says nothing of running it again,
+/// and the next run, dry or not, runs every shard.
+#[test]
+fn a_dry_run_of_shards_keeps_no_record() {
+    let app = Test::new()
+        .script(
+            "walk",
+            r#"batches(1..=4, 1, |b| { if exists("fail") && shard().index == 1 { throw "no" } print(b); });"#,
+        )
+        .file("fail", "");
+    let out = app
+        .args(&["--dry-run", "--shards", "2", "walk"])
+        .status(1)
+        .any_stdout()
+        .stderr_contains(
+            "in 2 shards: 1 did not finish\n  shard 1/2  finished\n  shard 2/2  failed (exit 1)\n",
+        )
+        .run();
+    assert!(
+        !out.stderr.contains("run the same command again"),
+        "{}",
+        out.stderr
+    );
+    let app = out.again();
+    std::fs::remove_file(app.path().join("fail")).unwrap();
+    let out = app
+        .args(&["--shards", "2", "walk"])
+        .any_stdout()
+        .stderr_contains(
+            "in 2 shards: all finished\n  shard 1/2  finished\n  shard 2/2  finished\n",
+        )
+        .run();
+    assert_eq!(by_shard(&out.stdout).len(), 2);
+}
+
+/// A detached sharded run whose shard fails ends as failed, and says to run the same command
+/// again rather than to resume it.
+#[test]
+fn a_detached_sharded_run_that_fails_is_not_paused() {
+    use crate::detach::{detach, ended};
+    let app = Test::new().script(
+        "walk",
+        r#"batches(1..=4, 1, |b| { if shard().index == 1 { throw "no" } print(b); });"#,
+    );
+    let id = detach(&app, &["--shards", "2", "walk"]);
+    let record = ended(&app, &id);
+    let log = crate::support::text(&app.output(&["--logs", &id]).stdout);
+    assert_eq!(record["exit_code"].as_i64(), Some(1), "{log}");
+    assert!(log.contains("in 2 shards: 1 did not finish\n"), "{log}");
+    assert!(
+        log.contains(
+            "adminsh: run the same command again to go on with the shards that did not finish"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("adminsh: paused"), "{log}");
+}
+
+/// Each shard says which share of a walk it takes, and a dry run's estimate of the whole walk
+/// is of that share: a range's items, a command's every Nth line, a CSV file's every Nth record.
+#[test]
+fn each_shard_says_its_share_and_a_dry_run_estimates_it() {
+    let out = Test::new()
+        .script("walk", "batches(1..=10, 1, |b| ());")
+        .args(&["--dry-run", "--shards", "2", "walk"])
+        .any_stdout()
+        .stderr_contains("in 2 shards: all finished")
+        .run();
+    for said in [
+        "[shard 1/2] batches: shard 1 of 2: items 1 to 5 of 10\n",
+        "[shard 2/2] batches: shard 2 of 2: items 6 to 10 of 10\n",
+    ] {
+        assert!(out.stderr.contains(said), "{said:?} in {}", out.stderr);
+    }
+    // Each shard's estimate is of its own share, the second's as the first's.
+    for shard in ["[shard 1/2] ", "[shard 2/2] "] {
+        assert!(
+            out.stderr.lines().any(|l| l.starts_with(&format!("{shard}batches: 3 items in 3 batches ("))
+                && l.contains("; a dry run stops there, a real run goes on to the end: ~5 items in ~5 batches of 1")),
+            "{shard} in {}",
+            out.stderr
+        );
+    }
+    let out = Test::new()
+        .file("ids.csv", "id\n1\n2\n3\n")
+        .script(
+            "walk",
+            r#"cmd("seq", ["3"]).batches(5, |b| ()); batches(csv_file("ids.csv"), 5, |b| ());"#,
+        )
+        .args(&["--shards", "3", "walk"])
+        .any_stdout()
+        .stderr_contains("in 3 shards: all finished")
+        .run();
+    for said in [
+        "[shard 2/3] batches `seq 3`: shard 2 of 3: every 3rd line from line 2\n",
+        "[shard 3/3] batches ids.csv: shard 3 of 3: every 3rd record from record 3\n",
+    ] {
+        assert!(out.stderr.contains(said), "{said:?} in {}", out.stderr);
+    }
+}
