@@ -21,6 +21,24 @@ pub(crate) fn forwarded(
     argv
 }
 
+/// The argv of another adminsh process on this machine (a detached run's, a shard's): the
+/// release directory as given (`--dir`, whose name need not be UTF-8), then
+/// [`command_line`].
+pub(crate) fn here(mode: &ReleaseMode, options: &Flags) -> Vec<std::ffi::OsString> {
+    let mut argv = Vec::new();
+    if let Some(dir) = &options.release.dir {
+        let mut word = std::ffi::OsString::from("--dir=");
+        word.push(dir);
+        argv.push(word);
+    }
+    argv.extend(
+        command_line(mode, options, None)
+            .into_iter()
+            .map(std::ffi::OsString::from),
+    );
+    argv
+}
+
 /// The command line for this mode and these flags, without the program name, the target and
 /// the release directory (`-C`), every value as `--flag=value`: what a target's adminsh runs,
 /// and what a detached run's own process runs. `stage` is used when the flags name none.

@@ -194,12 +194,7 @@ impl Jobs<'_> {
         let mut failures = 0;
         loop {
             if let Some(signal) = interrupt::signal() {
-                if own {
-                    crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
-                    let _ = kubectl_output(&job::delete(self.k, id));
-                } else {
-                    crate::log::err_line(&runs::left_running(id, &self.adminsh()));
-                }
+                self.interrupted(id, own);
                 return Err(Stopped::Signal(signal));
             }
             let pods = match kubectl_json(&job::pods(self.k, id)) {
@@ -252,6 +247,17 @@ impl Jobs<'_> {
         }
     }
 
+    /// Ctrl-C while following Job `id`: it is stopped when this adminsh started it (`own`),
+    /// else left running, and said so.
+    fn interrupted(&self, id: &str, own: bool) {
+        if own {
+            crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
+            let _ = kubectl_output(&job::delete(self.k, id));
+        } else {
+            crate::log::err_line(&runs::left_running(id, &self.adminsh()));
+        }
+    }
+
     /// Follows the Job's log to its end and returns its container's exit code. Ctrl-C stops
     /// the Job when this adminsh started it (`own`), else only the following.
     fn follow(&self, id: &str, own: bool) -> Result<i32, Error> {
@@ -262,12 +268,7 @@ impl Jobs<'_> {
             Err(e) => return Ok(self.unreachable(&format!("cannot run `kubectl`: {e}"))),
         };
         if let Some(signal) = interrupt::signal() {
-            if own {
-                crate::log::err_line(&format!("adminsh: interrupted: stopping Job {id}"));
-                let _ = kubectl_output(&job::delete(self.k, id));
-            } else {
-                crate::log::err_line(&runs::left_running(id, &self.adminsh()));
-            }
+            self.interrupted(id, own);
             return Ok(interrupted_code(signal));
         }
         if status != 0 {

@@ -268,16 +268,7 @@ pub(crate) fn child_argv(id: &str, mode: &ReleaseMode, flags: &Flags) -> Vec<OsS
     same.detach = Detach::No;
     same.announce = None;
     let mut argv = vec![OsString::from(format!("--detached-run={id}"))];
-    if let Some(dir) = &flags.release.dir {
-        let mut word = OsString::from("--dir=");
-        word.push(dir);
-        argv.push(word);
-    }
-    argv.extend(
-        crate::command_line::command_line(mode, &same, None)
-            .into_iter()
-            .map(OsString::from),
-    );
+    argv.extend(crate::command_line::here(mode, &same));
     argv
 }
 

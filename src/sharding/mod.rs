@@ -150,19 +150,7 @@ fn worker_argv(mode: &ReleaseMode, flags: &Flags, reason: Option<String>) -> Vec
     same.run.reason = reason;
     same.detach = Detach::No;
     same.announce = None;
-    let mut argv = Vec::new();
-    // As given: a directory's name need not be UTF-8.
-    if let Some(dir) = &flags.release.dir {
-        let mut word = OsString::from("--dir=");
-        word.push(dir);
-        argv.push(word);
-    }
-    argv.extend(
-        crate::command_line::command_line(mode, &same, None)
-            .into_iter()
-            .map(OsString::from),
-    );
-    argv
+    crate::command_line::here(mode, &same)
 }
 
 /// Runs the shards not done yet, `parallel` at a time (all at once unless said); how each
