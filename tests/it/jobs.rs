@@ -457,7 +457,11 @@ fn a_sharded_job_whose_pods_vanish_ends_the_following() {
     let id = manifest.file_stem().unwrap().to_string_lossy().into_owned();
     std::fs::remove_file(&manifest).unwrap();
     let output = finish(child, "adminsh to stop following");
+    // The pods go on without the Job's record: let them end before their release goes.
     std::fs::write(remote.path().join("go"), "").unwrap();
+    wait_until("the pods to end", || {
+        (0..2).all(|i| jobs.join(format!("{id}-{i}.exit")).exists())
+    });
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
