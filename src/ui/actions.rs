@@ -125,21 +125,13 @@ pub(super) async fn target_runs(State(ui): State<Arc<Ui>>, Path(name): Path<Stri
         );
     }
     let argv = adminsh(&ui, [format!("--target={name}"), "--runs".to_owned()]);
-    let ran = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&argv[0])
-            .args(&argv[1..])
-            .stdin(std::process::Stdio::null())
-            .output()
-    })
-    .await;
-    let text = match ran {
-        Ok(Ok(output)) => format!(
+    let text = match output_of(argv).await {
+        Ok(output) => format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         ),
-        Ok(Err(e)) => format!("cannot run adminsh: {e}"),
-        Err(e) => format!("adminsh did not finish: {e}"),
+        Err(e) => e,
     };
     said(
         &ui,
@@ -248,6 +240,20 @@ fn adminsh(ui: &Ui, words: impl IntoIterator<Item = String>) -> Vec<OsString> {
 /// Runs adminsh to its end off the server's thread: the run id it printed on stdout when it
 /// started one, and what it said on stderr.
 async fn run_adminsh(argv: Vec<OsString>) -> (Option<String>, String) {
+    match output_of(argv).await {
+        Ok(output) => {
+            let id = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            let started = (output.status.success() && !id.is_empty()).then_some(id);
+            (started, stderr)
+        }
+        Err(e) => (None, e),
+    }
+}
+
+/// Runs adminsh to its end off the server's thread, stdin closed: its output, or why there is
+/// none.
+async fn output_of(argv: Vec<OsString>) -> Result<std::process::Output, String> {
     let ran = tokio::task::spawn_blocking(move || {
         std::process::Command::new(&argv[0])
             .args(&argv[1..])
@@ -256,14 +262,9 @@ async fn run_adminsh(argv: Vec<OsString>) -> (Option<String>, String) {
     })
     .await;
     match ran {
-        Ok(Ok(output)) => {
-            let id = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-            let started = (output.status.success() && !id.is_empty()).then_some(id);
-            (started, stderr)
-        }
-        Ok(Err(e)) => (None, format!("cannot run adminsh: {e}")),
-        Err(e) => (None, format!("adminsh did not finish: {e}")),
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(e)) => Err(format!("cannot run adminsh: {e}")),
+        Err(e) => Err(format!("adminsh did not finish: {e}")),
     }
 }
 
