@@ -26,6 +26,7 @@ pub(crate) fn of(value: &Dynamic) -> String {
     let name = path.rsplit("::").next().unwrap_or(path);
     match name {
         "Cmd" => "a command".to_owned(),
+        "Row" => "a row".to_owned(),
         "Progress" => "a progress bar".to_owned(),
         "Time" => "a time".to_owned(),
         "Duration" => "a duration".to_owned(),

@@ -33,6 +33,7 @@ mod release;
 mod remote;
 mod repl;
 mod report;
+mod row;
 mod run;
 mod runs;
 mod script;

@@ -131,7 +131,13 @@ fn millis(duration: Duration) -> f64 {
 /// `value` with what JSON cannot hold (a command, a function) replaced by `text(part)`, the
 /// way the script would print it.
 pub(crate) fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dynamic {
-    // The tag says a query's column order (`db::value`): kept.
+    if let Some(row) = value
+        .read_lock::<crate::row::Row>()
+        .map(|r| r.to_tagged_map())
+    {
+        return printable(row, text);
+    }
+    // The tag says a query's column order (`crate::row`): kept.
     let tag = value.tag();
     if value.is_array() {
         let array = value.cast::<rhai::Array>();
@@ -167,6 +173,9 @@ pub(crate) fn printable(value: Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Dy
 
 /// A (masked) script value as JSON; what JSON cannot hold as Rhai's text for it.
 fn json_value(value: &Dynamic) -> Value {
+    if let Some(row) = value.read_lock::<crate::row::Row>() {
+        return json_value(&row.to_tagged_map());
+    }
     if value.is_unit() {
         Value::Null
     } else if let Ok(b) = value.as_bool() {
@@ -193,7 +202,7 @@ fn json_value(value: &Dynamic) -> Value {
             return Value::Null;
         };
         // A row from a query keeps the query's column order.
-        let keys = crate::db::keys_in_order(value, map);
+        let keys = crate::row::keys_in_order(value, map);
         Value::Object(
             keys.into_iter()
                 .filter_map(|k| map.get(k.as_str()).map(|v| (k, json_value(v))))

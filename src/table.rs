@@ -4,9 +4,9 @@
 //! `plain`: as `kubectl get` prints a list, every column to the left, two spaces apart, under
 //! a header row; `--audit` and `--runs` (here and on a Job target) list with it.
 
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic};
 
-/// `rows` (maps) under `columns`, one line each; `None` if a row is not a map. A cell is a
+/// `rows` (maps or a query's rows) under `columns`, one line each; `None` if a row is neither. A cell is a
 /// string as it is, `()` or a missing key empty, anything else `text(value)`; a line break or
 /// another control character in a cell shows escaped (`\n`), so each row stays one line.
 pub(crate) fn render(
@@ -17,7 +17,7 @@ pub(crate) fn render(
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(rows.len());
     let mut numeric = vec![true; columns.len()];
     for row in rows {
-        let map = row.read_lock::<Map>()?;
+        let map = crate::row::as_map(row)?;
         let mut line = Vec::with_capacity(columns.len());
         for (i, column) in columns.iter().enumerate() {
             let value = map.get(column.as_str());
@@ -109,7 +109,7 @@ fn widths<'a>(rows: impl Iterator<Item = &'a [String]>, count: usize) -> Vec<usi
 pub(crate) fn columns(rows: &Array) -> Vec<String> {
     let mut columns: Vec<String> = Vec::new();
     for row in rows {
-        if let Some(map) = row.read_lock::<Map>() {
+        if let Some(map) = crate::row::as_map(row) {
             for key in map.keys() {
                 if !columns.iter().any(|c| c == key.as_str()) {
                     columns.push(key.to_string());

@@ -23,7 +23,7 @@ use rhai::{Array, Dynamic, EvalAltResult};
 
 pub(crate) use conn::{Conn, TxError};
 pub(crate) use sql::{Dialect, data_modifying_with, first_keyword, place};
-pub(crate) use value::{Rows, columns_of, keys_in_order, row_map, shown, table, tag_for};
+pub(crate) use value::{Rows, row, shown, table};
 
 /// An error the database (or its driver) gave.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -275,7 +275,7 @@ fn param(v: &Dynamic) -> Result<Value, String> {
         Value::Bytes(v.to_string().into_bytes())
     } else if let Some(blob) = v.read_lock::<rhai::Blob>() {
         Value::Bytes(blob.clone())
-    } else if v.is_array() || v.is_map() {
+    } else if v.is_array() || v.is_map() || v.is::<crate::row::Row>() {
         Value::Bytes(value::to_json(v)?.into_bytes())
     } else {
         return Err(format!("{} cannot be a parameter", crate::kind::of(v)));

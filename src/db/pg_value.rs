@@ -259,7 +259,7 @@ impl Param {
             Val::Text(v.to_string())
         } else if let Some(blob) = v.read_lock::<rhai::Blob>() {
             Val::Blob(blob.clone())
-        } else if v.is_map() {
+        } else if v.is_map() || v.is::<crate::row::Row>() {
             Val::Map(value::to_json(v).map_err(fail)?)
         } else if v.is_array() {
             Val::Array {

@@ -304,7 +304,7 @@ fn param(value: &Dynamic) -> Result<ToSqlOutput<'static>, String> {
         Value::Text(value.to_string())
     } else if value.is_blob() {
         Value::Blob(value.clone().cast::<rhai::Blob>())
-    } else if value.is_array() || value.is_map() {
+    } else if value.is_array() || value.is_map() || value.is::<crate::row::Row>() {
         Value::Text(value::to_json(value)?)
     } else {
         return Err(format!("{} cannot be a parameter", crate::kind::of(value)));

@@ -1,24 +1,12 @@
-//! SQL values as Rhai sees them, and back: rows as arrays of maps (a Rhai map sorts its keys,
-//! so each row and its array carry a tag naming their column list, which the console's tables
-//! and `--json` read to keep the query's column order), dates and times as ISO-8601 text, and
-//! parameters as the run's records show them.
+//! SQL values as Rhai sees them, and back: a result as an array of rows (`crate::row`, tagged
+//! with its column list), dates and times as ISO-8601 text, and parameters as the run's records
+//! show them.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic};
 
-/// Tags at and above this name a column list; below, a tag is the script's own.
-const TAG_BASE: i32 = 0x0AD0_0000;
-
-/// Each distinct column list seen, and the tag of each.
-type Lists = (Vec<Rc<[String]>>, HashMap<Rc<[String]>, i32>);
-
-thread_local! {
-    /// Each distinct column list seen, once: a tag is `TAG_BASE` + its index.
-    static COLUMNS: RefCell<Lists> = RefCell::default();
-}
+use crate::row::{Row, tag_for};
 
 /// The rows of one result: column names (made unique: a second `id` is `id_2`) and values.
 #[derive(Debug, Default)]
@@ -35,16 +23,16 @@ impl Rows {
         }
     }
 
-    /// The rows as an array of maps, tagged with their column order.
+    /// The rows as an array of rows sharing one column list.
     pub(crate) fn into_array(self) -> Array {
-        let tag = tag_for(&self.columns);
+        let columns = self.columns;
         self.rows
             .into_iter()
-            .map(|values| row_map(&self.columns, values, tag))
+            .map(|values| row(&columns, values))
             .collect()
     }
 
-    /// The array as a tagged value.
+    /// The array as a value tagged with its column order (kept for an empty result too).
     pub(crate) fn into_value(self) -> Dynamic {
         let tag = tag_for(&self.columns);
         let mut value = Dynamic::from_array(self.into_array());
@@ -53,19 +41,12 @@ impl Rows {
     }
 }
 
-/// One row as a map, tagged with its column order.
-pub(crate) fn row_map(columns: &[String], values: Vec<Dynamic>, tag: i32) -> Dynamic {
-    let map: Map = columns
-        .iter()
-        .map(|c| c.as_str().into())
-        .zip(values)
-        .collect();
-    let mut value = Dynamic::from_map(map);
-    value.set_tag(tag);
-    value
+/// One row of a result with these columns.
+pub(crate) fn row(columns: &Rc<[String]>, values: Vec<Dynamic>) -> Dynamic {
+    Dynamic::from(Row::new(Rc::clone(columns), values))
 }
 
-/// `id, id` as `id, id_2`: a map holds each key once.
+/// `id, id` as `id, id_2`: a row holds each name once.
 fn unique(names: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(names.len());
     for name in names {
@@ -80,51 +61,10 @@ fn unique(names: Vec<String>) -> Vec<String> {
     out
 }
 
-/// The tag naming this column list.
-pub(crate) fn tag_for(columns: &Rc<[String]>) -> i32 {
-    COLUMNS.with_borrow_mut(|(lists, index)| {
-        if let Some(&tag) = index.get(columns) {
-            return tag;
-        }
-        let tag = TAG_BASE + i32::try_from(lists.len()).unwrap_or(0);
-        lists.push(columns.clone());
-        index.insert(columns.clone(), tag);
-        tag
-    })
-}
-
-/// The column order of a row (a map) or of rows (an array of maps) straight from a query;
-/// `None` for anything else, or a map whose keys the script changed since.
-pub(crate) fn columns_of(value: &Dynamic) -> Option<Rc<[String]>> {
-    let tag = value.tag();
-    if tag < TAG_BASE {
-        return None;
-    }
-    let columns = COLUMNS.with_borrow(|(lists, _)| {
-        usize::try_from(tag - TAG_BASE)
-            .ok()
-            .and_then(|i| lists.get(i).cloned())
-    })?;
-    if let Some(map) = value.read_lock::<Map>() {
-        let same =
-            map.len() == columns.len() && columns.iter().all(|c| map.contains_key(c.as_str()));
-        return same.then_some(columns);
-    }
-    value.is_array().then_some(columns)
-}
-
-/// The keys of a map in the order to show them: its query's, or sorted.
-pub(crate) fn keys_in_order(value: &Dynamic, map: &Map) -> Vec<String> {
-    match columns_of(value) {
-        Some(columns) => columns.to_vec(),
-        None => map.keys().map(ToString::to_string).collect(),
-    }
-}
-
 /// Rows from a query as an aligned table, as psql prints them, with a `(N rows)` line; `None`
 /// for any other value.
 pub(crate) fn table(value: &Dynamic, text: &dyn Fn(&Dynamic) -> String) -> Option<String> {
-    let columns = columns_of(value)?;
+    let columns = crate::row::columns_of(value)?;
     let rows = value.read_lock::<Array>()?;
     crate::table::render(&columns, &rows, text)
 }
@@ -151,7 +91,8 @@ pub(crate) fn from_json(text: &str) -> Result<Dynamic, String> {
 
 /// Rhai values (a map or an array) as JSON text.
 pub(crate) fn to_json(value: &Dynamic) -> Result<String, String> {
-    let json: serde_json::Value = rhai::serde::from_dynamic(value).map_err(|e| e.to_string())?;
+    let json: serde_json::Value =
+        rhai::serde::from_dynamic(&crate::row::to_maps(value)).map_err(|e| e.to_string())?;
     Ok(json.to_string())
 }
 
@@ -245,13 +186,8 @@ mod tests {
             "  name   | id | id_2\n---------+----+------\n pen     |  1 |\n O'Brien | 22 |    3\n(2 rows)"
         );
         let first = value.read_lock::<Array>().unwrap()[0].clone();
-        assert_eq!(columns_of(&first).unwrap().to_vec(), ["name", "id", "id_2"]);
-        // A map the script changed is shown as any map.
-        let mut changed = first.clone_cast::<Map>();
-        changed.insert("extra".into(), Dynamic::UNIT);
-        let mut changed = Dynamic::from_map(changed);
-        changed.set_tag(first.tag());
-        assert!(columns_of(&changed).is_none());
+        let columns = crate::row::columns_of(&first).unwrap();
+        assert_eq!(columns.to_vec(), ["name", "id", "id_2"]);
         assert!(table(&Dynamic::from_array(vec![]), &|v| v.to_string()).is_none());
     }
 }

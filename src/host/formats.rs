@@ -5,6 +5,7 @@ use rhai::{Array, Dynamic, Map};
 
 use super::def::{Host, RhaiResult, rows, runtime_error};
 use super::time::plain;
+use crate::row::Row;
 
 /// How a CSV text is laid out.
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +135,16 @@ pub(super) fn row_of<'v>(
     }
 }
 
+/// The keys of a map (sorted) or a row (in its query's order); none for anything else.
+fn keys_of(row: &Dynamic) -> Vec<String> {
+    if let Some(row) = row.read_lock::<Row>() {
+        return row.entries().map(|(k, _)| k.to_owned()).collect();
+    }
+    row.read_lock::<Map>()
+        .map(|map| map.keys().map(ToString::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// One cell: `()` empty, a time as ISO-8601, an array or a map as JSON, the rest as printed.
 fn cell(value: &Dynamic) -> String {
     let value = plain(value);
@@ -152,18 +163,16 @@ fn to_csv(rows: &Array, columns: Option<Vec<String>>) -> RhaiResult<String> {
         .terminator(csv::Terminator::Any(b'\n'))
         .flexible(true)
         .from_writer(Vec::new());
-    let maps = rows.first().is_some_and(Dynamic::is_map);
+    let maps = rows.first().is_some_and(|r| r.is_map() || r.is::<Row>());
     let columns = match columns {
         Some(columns) => Some(columns),
-        // Every key, in the order the rows first show them.
+        // Every key, in the order the rows first show them (a query's row: its column order).
         None if maps => {
             let mut keys: Vec<String> = Vec::new();
             for row in rows {
-                if let Some(map) = row.read_lock::<Map>() {
-                    for key in map.keys() {
-                        if !keys.iter().any(|k| k == key.as_str()) {
-                            keys.push(key.to_string());
-                        }
+                for key in keys_of(row) {
+                    if !keys.contains(&key) {
+                        keys.push(key);
                     }
                 }
             }
@@ -176,11 +185,16 @@ fn to_csv(rows: &Array, columns: Option<Vec<String>>) -> RhaiResult<String> {
         writer.write_record(columns).map_err(failed)?;
     }
     for (i, row) in rows.iter().enumerate() {
+        let columns = columns.as_deref().unwrap_or_default();
         let cells: Vec<String> = if let Some(map) = row.read_lock::<Map>() {
-            let columns = columns.as_deref().unwrap_or_default();
             columns
                 .iter()
                 .map(|c| map.get(c.as_str()).map(cell).unwrap_or_default())
+                .collect()
+        } else if let Some(row) = row.read_lock::<Row>() {
+            columns
+                .iter()
+                .map(|c| row.get(c).map(cell).unwrap_or_default())
                 .collect()
         } else if let Some(array) = row.read_lock::<Array>() {
             array.iter().map(cell).collect()

@@ -96,6 +96,12 @@ fn value_sizes(value: &Dynamic) -> (usize, usize, usize) {
         (blob.len(), 0, 0)
     } else if let Some(map) = value.read_lock::<Map>() {
         map_sizes(&map)
+    } else if let Some(row) = value.read_lock::<crate::row::Row>() {
+        let mut total = (0, row.len(), 0);
+        for item in row.values() {
+            add(&mut total, nested_sizes(item));
+        }
+        total
     } else if let Some(text) = value.read_lock::<rhai::ImmutableString>() {
         (0, 0, text.len())
     } else {

@@ -60,7 +60,7 @@ fn body(value: &Dynamic) -> RhaiResult<Option<(Vec<u8>, &'static str)>> {
     if value.is_unit() {
         return Ok(None);
     }
-    if value.is_map() || value.is_array() {
+    if value.is_map() || value.is_array() || value.is::<crate::row::Row>() {
         let json = serde_json::to_vec(&super::time::plain(value))
             .map_err(|e| runtime_error(format!("http: the body is not JSON: {e}")))?;
         return Ok(Some((json, "application/json")));

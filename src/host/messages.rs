@@ -8,6 +8,7 @@ use rhai::{Array, Dynamic, Engine, ImmutableString, Map, NativeCallContext, Vari
 
 use super::def::{Host, rows};
 use crate::log::Level;
+use crate::row::Row;
 use crate::session::Session;
 
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
@@ -63,6 +64,14 @@ fn masked_values(engine: &mut Engine, session: &Rc<Session>) {
         masking(session, "to_debug", |v: &mut Map| {
             Dynamic::from_map(v.clone())
         }),
+    );
+    engine.register_fn(
+        "print",
+        masking(session, "to_string", |v: &mut Row| Dynamic::from(v.clone())),
+    );
+    engine.register_fn(
+        "debug",
+        masking(session, "to_debug", |v: &mut Row| Dynamic::from(v.clone())),
     );
     let session = Rc::clone(session);
     engine.register_fn(

@@ -212,6 +212,7 @@ mod tests {
             "Time" => vec![TypeId::of::<time::Time>()],
             "Duration" => vec![TypeId::of::<time::Duration>()],
             "Db" => vec![TypeId::of::<db::Db>()],
+            "Row" => vec![TypeId::of::<crate::row::Row>()],
             "()" => vec![TypeId::of::<()>()],
             _ => return None,
         };

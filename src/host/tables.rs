@@ -6,7 +6,8 @@ use std::rc::Rc;
 use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext};
 
 use super::def::{Host, RhaiResult, rows, runtime_error};
-use crate::db::{Rows, columns_of};
+use crate::db::Rows;
+use crate::row::{Row, columns_of};
 use crate::session::Session;
 
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) {
@@ -49,7 +50,10 @@ fn column_names(columns: Array) -> RhaiResult<Vec<String>> {
 
 /// Refuses what is not a list of maps, naming the first row that is not one.
 fn rows_of(rows: &Array) -> RhaiResult<()> {
-    match rows.iter().position(|row| !row.is_map()) {
+    match rows
+        .iter()
+        .position(|row| !(row.is_map() || row.is::<Row>()))
+    {
         None => Ok(()),
         Some(i) => Err(runtime_error(format!(
             "print_table: row {} is {}, not a map (print_table takes an array of maps, as db::query returns)",

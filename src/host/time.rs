@@ -53,6 +53,9 @@ pub(crate) fn plain(value: &Dynamic) -> Dynamic {
     if let Some(duration) = value.read_lock::<Duration>() {
         return duration.0.to_string().into();
     }
+    if let Some(row) = value.read_lock::<crate::row::Row>() {
+        return Dynamic::from_map(row.entries().map(|(k, v)| (k.into(), plain(v))).collect());
+    }
     if value.is_array() {
         let array = value.read_lock::<rhai::Array>().expect("an array");
         return Dynamic::from_array(array.iter().map(plain).collect());

@@ -275,6 +275,9 @@ impl Redactor {
             // The tag says what the value is (a query's rows keep their column order by it).
             masked.set_tag(value.tag());
             masked
+        } else if let Some(row) = value.read_lock::<crate::row::Row>() {
+            // A row leaves the script as a map that keeps its column order.
+            self.value(&row.to_tagged_map())
         } else if value.is_map() {
             let map = value.read_lock::<rhai::Map>();
             let entries = map.iter().flat_map(|m| m.iter());

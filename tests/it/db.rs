@@ -123,6 +123,7 @@ fn sqlite3(db: &Path, sql: &str) -> String {
 fn all_behaviours(db: &Db) {
     same_script(db);
     values_round_trip(db);
+    rows_read_and_change_as_maps(db);
     transactions(db);
     interrupted(db, Signal::Int);
     interrupted(db, Signal::Kill);
@@ -551,6 +552,90 @@ fn values_round_trip(db: &Db) {
             .stderr_contains(&format!("{kind} cannot be a parameter"))
             .run();
     }
+}
+
+/// A query's row reads, changes, compares, prints and serialises as a map would, in the
+/// query's column order; a column it lacks is an error naming the columns it has.
+fn rows_read_and_change_as_maps(db: &Db) {
+    db.customers();
+    let json = match db {
+        Db::Postgres(_) => "jsonb",
+        Db::Mariadb(_) => "json",
+        Db::Sqlite(_) => "text",
+    };
+    db.sql(&format!(
+        "create table docs (id integer primary key, body {json})"
+    ));
+    let cases = [
+        ("r.name", "Ann"),
+        (r#"r["id"]"#, "1"),
+        ("type_of(r)", "Row"),
+        (
+            r#"["name" in r, "nope" in r, r.contains("id")]"#,
+            "[true, false, true]",
+        ),
+        ("r.keys()", r#"["name", "id"]"#),
+        ("r.values()", r#"["Ann", 1]"#),
+        ("[r.len(), r.is_empty()]", "[2, false]"),
+        (r#"r.get("nope") == ()"#, "true"),
+        ("r", r#"#{"id": 1, "name": "Ann"}"#),
+        ("`${r}`", r#"#{"id": 1, "name": "Ann"}"#),
+        (
+            r#"[r == #{id: 1, name: "Ann"}, #{id: 1, name: "Ann"} == r, r == rows[1], r != rows[1]]"#,
+            "[true, true, false, true]",
+        ),
+        ("to_json(r)", r#"{"id":1,"name":"Ann"}"#),
+        (
+            "rows.to_json()",
+            r#"[{"id":1,"name":"Ann"},{"id":2,"name":"O'Brien"}]"#,
+        ),
+        ("to_csv(rows)", "name,id\nAnn,1\nO'Brien,2\n"),
+        (
+            r#"{ let c = r; c.name = "Bo"; c.note = 3; [c.keys(), c.note, r.name] }"#,
+            r#"[["name", "id", "note"], 3, "Ann"]"#,
+        ),
+        (
+            r#"{ let c = r; c += #{name: "Cy", x: 1}; [c.name, c.x, c.remove("x"), c.keys()] }"#,
+            r#"["Cy", 1, 1, ["name", "id"]]"#,
+        ),
+        (
+            "{ let c = r + #{id: 9}; [type_of(c), c.id, r.id] }",
+            r#"["Row", 9, 1]"#,
+        ),
+        ("type_of(r.to_map())", "map"),
+        (
+            "rows.filter(|x| x.id > 1).map(|x| x.name)",
+            r#"["O'Brien"]"#,
+        ),
+        (
+            r#"db::scalar("select count(*) from customers where id = $1", [rows[1].id])"#,
+            "1",
+        ),
+        (
+            r#"{ db::exec("insert into docs (id, body) values (1, $1)", [r]); let b = db::scalar("select body from docs"); if type_of(b) == "string" { b = parse_json(b) } b == r }"#,
+            "true",
+        ),
+    ];
+    let mut script = String::from(
+        r#"let rows = db::query("select name, id from customers order by id"); let r = rows[0];"#,
+    );
+    let mut expected = String::new();
+    for (expression, shown) in cases {
+        script.push_str(&format!("\nprint({expression});"));
+        expected.push_str(&shown.replace("\\n", "\n"));
+        expected.push('\n');
+    }
+    db.app().args(&["-e", &script]).stdout(&expected).run();
+    db.app()
+        .args(&[
+            "-e",
+            r#"let r = db::row("select name, id from customers where id = 1"); r.naem"#,
+        ])
+        .status(1)
+        .stderr_contains("the row has no column `naem`; its columns: name, id")
+        .run();
+    db.sql("drop table customers");
+    db.sql("drop table docs");
 }
 
 /// Committed when the closure returns; rolled back on an error, on `exit(3)`; nested ones are

@@ -97,6 +97,19 @@ fn shop() -> Test {
     app
 }
 
+/// The example shop with its database made and seeded.
+fn migrated_shop() -> Test {
+    let app = shop();
+    let migrated = Command::new(".venv/bin/python")
+        .args(["manage.py", "migrate"])
+        .env("DATABASE_URL", "sqlite:///var/shop.db")
+        .current_dir(app.path())
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    app
+}
+
 /// How one example is run, by its first line.
 enum Example {
     /// Run as a script in this app, with these arguments; it must exit 0. Where one of the
@@ -236,6 +249,10 @@ const EXAMPLES: &[(&str, Example)] = &[
         ),
     ),
     ("try {", Example::Runs(shop, &[], &[])),
+    (
+        "let rows = db::query(\"select name, id from customers order by id\");",
+        Example::Runs(migrated_shop, &[], &[]),
+    ),
     (
         "let url = env(\"DATABASE_URL\");",
         Example::Runs(with_config, &[], &[]),

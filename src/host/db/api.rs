@@ -122,11 +122,9 @@ impl Api {
             )));
         }
         let Rows { columns, rows } = rows;
-        let tag = db::tag_for(&columns);
-        Ok(db::row_map(
+        Ok(db::row(
             &columns,
             rows.into_iter().next().unwrap_or_default(),
-            tag,
         ))
     }
 
@@ -180,11 +178,9 @@ impl Api {
             sql,
             &params,
             |c| {
-                let mut tag = None;
                 let mut f = Callback::new(ctx, f);
                 let mut call = |columns: &Rc<[String]>, values: Vec<Dynamic>| {
-                    let tag = *tag.get_or_insert_with(|| db::tag_for(columns));
-                    let row = db::row_map(columns, values, tag);
+                    let row = db::row(columns, values);
                     let answer = f.call((row,)).map_err(EachError::Script)?;
                     Ok(answer.as_bool() != Ok(false))
                 };

@@ -157,9 +157,7 @@ impl Walk {
 
     /// The key of the last row of a batch, to start the next one after.
     fn cursor_of(&self, rows: &Array) -> RhaiResult<Array> {
-        let last = rows
-            .last()
-            .and_then(|row| row.read_lock::<Map>().map(|m| m.clone()));
+        let last = rows.last().and_then(crate::row::as_map);
         let Some(last) = last else {
             return Ok(Array::new());
         };
@@ -296,7 +294,7 @@ fn slice(api: &Api, conn: &Conn, walk: &mut Walk, shard: &Shard, key: &str) -> R
             .unwrap_or_default();
         let row = rows
             .first()
-            .and_then(|r| r.read_lock::<Map>().map(|m| m.clone()))
+            .and_then(crate::row::as_map)
             .unwrap_or_default();
         let end = |name: &str| row.get(name).cloned().unwrap_or(Dynamic::UNIT);
         let (low, high) = (end("low"), end("high"));

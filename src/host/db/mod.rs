@@ -11,6 +11,7 @@ use std::rc::Rc;
 mod api;
 mod batches;
 mod ledger;
+mod row;
 
 use super::def::{Host, RhaiResult};
 use crate::db::Conn;
@@ -70,6 +71,7 @@ fn placed(mut error: Box<EvalAltResult>, ctx: &NativeCallContext) -> Box<EvalAlt
 /// Registers the `db` functions (documented for `:help`) and the `Db` handle's methods;
 /// returns the module, for `import "std/db"` and the global `db::` namespace.
 pub(super) fn register(host: &mut Host, session: &Rc<Session>) -> Shared<Module> {
+    row::register(host);
     let mut module = Module::new();
     let api = Rc::new(Api {
         session: session.clone(),

@@ -1,0 +1,232 @@
+//! A row of a query's result as scripts hold it, and the column lists rows and results carry.
+//!
+//! A Rhai map is a `BTreeMap` whose every node has room for eleven entries: a two-column row
+//! took ~590 bytes, 2.3 times what psycopg keeps for the same row. A `Row` keeps the query's
+//! column names once, shared by every row of the result, and its values side by side: ~180
+//! bytes for the same row. It reads as a map does (`row.email`, `row["email"]`, `keys()`,
+//! `"email" in row`), keeps the query's column order, and becomes a map wherever it leaves the
+//! script (printed, masked, written as JSON or CSV) or when the script asks (`to_map()`).
+//!
+//! Rhai maps sort their keys, so an array of rows (and a map made of a row) carries a tag naming
+//! its column list, which the console's tables and `--json` read to keep the query's order.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use rhai::{Dynamic, Map};
+
+/// One row: the result's column names (shared) and this row's values, one per name.
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    columns: Rc<[String]>,
+    values: Box<[Dynamic]>,
+}
+
+impl Row {
+    /// A row of `columns`; `values` has one value per column.
+    pub(crate) fn new(columns: Rc<[String]>, values: Vec<Dynamic>) -> Self {
+        debug_assert_eq!(columns.len(), values.len());
+        Row {
+            columns,
+            values: values.into_boxed_slice(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn position(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+
+    pub(crate) fn get(&self, column: &str) -> Option<&Dynamic> {
+        self.position(column).map(|i| &self.values[i])
+    }
+
+    /// Sets a column's value; a name the row lacks is added after its columns.
+    pub(crate) fn set(&mut self, column: &str, value: Dynamic) {
+        if let Some(i) = self.position(column) {
+            self.values[i] = value;
+            return;
+        }
+        let mut columns = self.columns.to_vec();
+        columns.push(column.to_owned());
+        self.columns = columns.into();
+        let mut values = std::mem::take(&mut self.values).into_vec();
+        values.push(value);
+        self.values = values.into_boxed_slice();
+    }
+
+    /// Takes a column out of the row, returning its value.
+    pub(crate) fn remove(&mut self, column: &str) -> Option<Dynamic> {
+        let i = self.position(column)?;
+        let mut columns = self.columns.to_vec();
+        columns.remove(i);
+        self.columns = columns.into();
+        let mut values = std::mem::take(&mut self.values).into_vec();
+        let value = values.remove(i);
+        self.values = values.into_boxed_slice();
+        Some(value)
+    }
+
+    /// Each column's name and value, in the query's order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &Dynamic)> {
+        self.columns
+            .iter()
+            .map(String::as_str)
+            .zip(self.values.iter())
+    }
+
+    pub(crate) fn values(&self) -> &[Dynamic] {
+        &self.values
+    }
+
+    /// The row as a map (its keys sorted, as every map's are).
+    pub(crate) fn to_map(&self) -> Map {
+        self.entries().map(|(k, v)| (k.into(), v.clone())).collect()
+    }
+
+    /// The row as a map tagged with its column order: what printing, masking and `--json` get.
+    pub(crate) fn to_tagged_map(&self) -> Dynamic {
+        let mut value = Dynamic::from_map(self.to_map());
+        value.set_tag(tag_for(&self.columns));
+        value
+    }
+}
+
+/// A row or a map as a map; `None` for anything else.
+pub(crate) fn as_map(value: &Dynamic) -> Option<Map> {
+    match value.read_lock::<Row>() {
+        Some(row) => Some(row.to_map()),
+        None => value.read_lock::<Map>().map(|m| m.clone()),
+    }
+}
+
+/// `value` with every row in it (in arrays and maps too) made a map; the value itself when it
+/// holds none. What serialising (JSON, a database's JSON parameter) reads.
+pub(crate) fn to_maps(value: &Dynamic) -> Dynamic {
+    if let Some(row) = value.read_lock::<Row>() {
+        let map: Map = row.entries().map(|(k, v)| (k.into(), to_maps(v))).collect();
+        return Dynamic::from_map(map);
+    }
+    if let Some(array) = value.read_lock::<rhai::Array>() {
+        let mut out = Dynamic::from_array(array.iter().map(to_maps).collect());
+        out.set_tag(value.tag());
+        return out;
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        let mut out = Dynamic::from_map(map.iter().map(|(k, v)| (k.clone(), to_maps(v))).collect());
+        out.set_tag(value.tag());
+        return out;
+    }
+    value.clone()
+}
+
+/// Tags at and above this name a column list; below, a tag is the script's own.
+const TAG_BASE: i32 = 0x0AD0_0000;
+
+/// Each distinct column list seen, and the tag of each.
+type Lists = (Vec<Rc<[String]>>, HashMap<Rc<[String]>, i32>);
+
+thread_local! {
+    /// Each distinct column list seen, once: a tag is `TAG_BASE` + its index.
+    static COLUMNS: RefCell<Lists> = RefCell::default();
+}
+
+/// The tag naming this column list.
+pub(crate) fn tag_for(columns: &Rc<[String]>) -> i32 {
+    COLUMNS.with_borrow_mut(|(lists, index)| {
+        if let Some(&tag) = index.get(columns) {
+            return tag;
+        }
+        let tag = TAG_BASE + i32::try_from(lists.len()).unwrap_or(0);
+        lists.push(columns.clone());
+        index.insert(columns.clone(), tag);
+        tag
+    })
+}
+
+/// The column order of a row, of a map made of one, or of rows (an array) straight from a
+/// query; `None` for anything else, or a map whose keys the script changed since.
+pub(crate) fn columns_of(value: &Dynamic) -> Option<Rc<[String]>> {
+    if let Some(row) = value.read_lock::<Row>() {
+        return Some(row.columns.clone());
+    }
+    let tag = value.tag();
+    if tag < TAG_BASE {
+        return None;
+    }
+    let columns = COLUMNS.with_borrow(|(lists, _)| {
+        usize::try_from(tag - TAG_BASE)
+            .ok()
+            .and_then(|i| lists.get(i).cloned())
+    })?;
+    if let Some(map) = value.read_lock::<Map>() {
+        let same =
+            map.len() == columns.len() && columns.iter().all(|c| map.contains_key(c.as_str()));
+        return same.then_some(columns);
+    }
+    value.is_array().then_some(columns)
+}
+
+/// The keys of a map in the order to show them: its query's, or sorted.
+pub(crate) fn keys_in_order(value: &Dynamic, map: &Map) -> Vec<String> {
+    match columns_of(value) {
+        Some(columns) => columns.to_vec(),
+        None => map.keys().map(ToString::to_string).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Row {
+        let columns: Rc<[String]> = vec!["name".to_owned(), "id".to_owned()].into();
+        Row::new(columns, vec!["pen".into(), Dynamic::from(7_i64)])
+    }
+
+    #[test]
+    fn a_row_reads_sets_adds_and_removes_columns_in_order() {
+        let mut row = row();
+        assert_eq!(row.get("id").and_then(|v| v.as_int().ok()), Some(7));
+        assert!(row.get("ID").is_none());
+        row.set("id", Dynamic::from(8_i64));
+        row.set("extra", Dynamic::TRUE);
+        let keys: Vec<&str> = row.entries().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["name", "id", "extra"]);
+        assert_eq!(row.get("id").and_then(|v| v.as_int().ok()), Some(8));
+        assert_eq!(
+            row.remove("name").map(|v| v.to_string()),
+            Some("pen".into())
+        );
+        assert!(row.remove("name").is_none());
+        assert_eq!(row.columns.to_vec(), ["id", "extra"]);
+        assert_eq!(row.len(), 2);
+        // Another row of the same result keeps the result's columns.
+        assert_eq!(self::row().columns.to_vec(), ["name", "id"]);
+    }
+
+    #[test]
+    fn rows_become_maps_that_keep_their_order() {
+        let row = row();
+        let tagged = row.to_tagged_map();
+        assert_eq!(columns_of(&tagged).unwrap().to_vec(), ["name", "id"]);
+        assert_eq!(
+            columns_of(&Dynamic::from(row.clone())).unwrap().to_vec(),
+            ["name", "id"]
+        );
+        let nested = Dynamic::from_array(vec![Dynamic::from(row)]);
+        let plain = to_maps(&nested);
+        let first = plain.into_array().unwrap().remove(0);
+        assert_eq!(first.to_string(), r#"#{"id": 7, "name": "pen"}"#);
+        // A map the script changed is shown as any map.
+        let mut changed = tagged.clone_cast::<Map>();
+        changed.insert("more".into(), Dynamic::UNIT);
+        let mut changed = Dynamic::from_map(changed);
+        changed.set_tag(tagged.tag());
+        assert!(columns_of(&changed).is_none());
+    }
+}
