@@ -9,6 +9,8 @@
 #      transaction; both pipeline), and the same 10,000 updates as (1) in a dry run, where every
 #      statement also runs the dry run's checks.
 #   3. Streaming 1,000,000 rows: db::each vs psycopg's server-side cursor: rows/s and peak RSS.
+#   3b. Reading 1,000,000 rows into memory: db::query vs psycopg's fetchall (tuples, its
+#      default, and dicts, as a script reading columns by name would): time and peak RSS.
 #   4. A backfill of 1,000,000 rows in batches of 1,000 by keyset: db::batches in a step
 #      (the cursor saved in the checkpoint after each batch), with exactly_once (the cursor
 #      written in each batch's transaction), outside a step (nothing saved), against a
@@ -112,6 +114,19 @@ let n = 0;
 db::each("select g, 'row ' || g as name from generate_series(1, $1) g", [ARGS[0].parse_int()], |row| { n += 1; });
 print(n);
 EOF
+cat > "$TMP/app/query.rhai" <<'EOF'
+let rows = db::query("select g, 'row ' || g as name from generate_series(1, $1) g", [ARGS[0].parse_int()]);
+print(rows.len());
+EOF
+for factory in tuple dict; do
+    cat > "$TMP/query_$factory.py" <<EOF
+import os, sys, psycopg
+from psycopg.rows import dict_row, tuple_row
+with psycopg.connect(os.environ["DATABASE_URL"], row_factory=${factory}_row) as conn:
+    rows = conn.execute("select g, 'row ' || g as name from generate_series(1, %s) g", (int(sys.argv[1]),)).fetchall()
+print(len(rows))
+EOF
+done
 cat > "$TMP/tx.py" <<'EOF'
 import os, sys, psycopg
 n = int(sys.argv[1])
@@ -209,6 +224,18 @@ for ((i = 0; i < BENCH_RUNS; i++)); do
     done
 done
 
+log "db::query of $BENCH_EACH_ROWS rows"
+for ((i = 0; i < BENCH_RUNS; i++)); do
+    for who in adminsh tuple dict; do
+        if [[ $who == adminsh ]]; then cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/query.rhai" "$BENCH_EACH_ROWS"); else cmd=("$VPY" "$TMP/query_$who.py" "$BENCH_EACH_ROWS"); fi
+        start=$(date +%s%N)
+        /usr/bin/time -f %M -o "$TMP/out/rss" "${cmd[@]}" > "$TMP/out/stdout"
+        end=$(date +%s%N)
+        [[ $(cat "$TMP/out/stdout") == "$BENCH_EACH_ROWS" ]] || die "$who read $(cat "$TMP/out/stdout") rows"
+        printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/query.tsv"
+    done
+done
+
 log "backfill of $BENCH_BACKFILL_ROWS rows"
 for ((i = 0; i < BENCH_RUNS; i++)); do
     for who in step once bare psycopg shards1 shards2 shards4; do
@@ -259,6 +286,18 @@ print("|---|---|---|---|")
 for who, label in (("adminsh", "adminsh `db::each` (cursor, 1,000 rows a fetch)"), ("psycopg", "psycopg server-side cursor (itersize 1,000)")):
     t = statistics.median(ns for ns, _ in rows[who]) / 1e9
     print(f"| {label} | {t:.2f} | {each / t:,.0f} | {max(r for _, r in rows[who]) / 1024:.1f} |")
+rows = {}
+for line in open(f"{out}/query.tsv"):
+    who, ns, rss = line.split("\t")
+    rows.setdefault(who, []).append((int(ns), int(rss)))
+t0 = statistics.median(ns for ns, _ in rows["tuple"]) / 1e9
+m0 = max(r for _, r in rows["tuple"])
+print(f"\n| db::query of {each:,} rows (two columns), all in memory | Median (s) | vs fetchall (time) | Peak RSS (MiB) | vs fetchall (RSS) |")
+print("|---|---|---|---|---|")
+for who, label in (("adminsh", "adminsh `db::query`"), ("tuple", "psycopg `fetchall()` (tuples, the default)"), ("dict", "psycopg `fetchall()` with `dict_row`")):
+    t = statistics.median(ns for ns, _ in rows[who]) / 1e9
+    m = max(r for _, r in rows[who])
+    print(f"| {label} | {t:.2f} | {t / t0:.2f}x | {m / 1024:.1f} | {m / m0:.2f}x |")
 rows = {}
 for line in open(f"{out}/backfill.tsv"):
     who, ns, rss = line.split("\t")

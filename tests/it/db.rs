@@ -632,7 +632,7 @@ fn rows_read_and_change_as_maps(db: &Db) {
             r#"let r = db::row("select name, id from customers where id = 1"); r.naem"#,
         ])
         .status(1)
-        .stderr_contains("the row has no column `naem`; its columns: name, id")
+        .stderr_contains("the row has no column `naem`; did you mean `name`? its columns: name, id")
         .run();
     db.sql("drop table customers");
     db.sql("drop table docs");

@@ -71,8 +71,11 @@ pub(super) fn register(host: &mut Host) {
 fn column_of(row: &Row, column: &str) -> RhaiResult<Dynamic> {
     row.get(column).cloned().ok_or_else(|| {
         let columns: Vec<&str> = row.entries().map(|(k, _)| k).collect();
+        let meant = crate::suggest::closest(column, columns.iter().copied())
+            .map(|name| format!("did you mean `{name}`? "))
+            .unwrap_or_default();
         runtime_error(format!(
-            "the row has no column `{column}`; its columns: {} (row.get(\"{column}\") is () for a column that may be missing)",
+            "the row has no column `{column}`; {meant}its columns: {} (row.get(\"{column}\") is () for a column that may be missing)",
             columns.join(", ")
         ))
     })
