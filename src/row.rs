@@ -16,44 +16,81 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Map};
 
-/// One row: the result's column names (shared) and this row's values, one per name.
+/// One row: this row's values, one per name of its column list (kept once, in `COLUMNS`, and
+/// shared by every row of the result). 24 bytes beside its values.
 #[derive(Clone, Debug)]
 pub(crate) struct Row {
-    columns: Rc<[String]>,
+    list: List,
     values: Box<[Dynamic]>,
 }
 
+/// A column list, by its place among those seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct List(usize);
+
+impl List {
+    /// This column list's place, kept the first time it is seen.
+    pub(crate) fn of(columns: &Rc<[String]>) -> List {
+        COLUMNS.with_borrow_mut(|(lists, index)| {
+            if let Some(&at) = index.get(columns) {
+                return List(at);
+            }
+            lists.push(columns.clone());
+            index.insert(columns.clone(), lists.len() - 1);
+            List(lists.len() - 1)
+        })
+    }
+
+    pub(crate) fn columns(self) -> Rc<[String]> {
+        COLUMNS.with_borrow(|(lists, _)| lists[self.0].clone())
+    }
+
+    /// The tag naming it on an array or a map; 0 (none) past what a tag can number.
+    pub(crate) fn tag(self) -> i32 {
+        i32::try_from(self.0)
+            .ok()
+            .and_then(|i| TAG_BASE.checked_add(i))
+            .unwrap_or(0)
+    }
+
+    /// Where `column` is in the list.
+    fn position(self, column: &str) -> Option<usize> {
+        COLUMNS.with_borrow(|(lists, _)| lists[self.0].iter().position(|c| c == column))
+    }
+}
+
 impl Row {
-    /// A row of `columns`; `values` has one value per column.
-    pub(crate) fn new(columns: Rc<[String]>, values: Vec<Dynamic>) -> Self {
-        debug_assert_eq!(columns.len(), values.len());
+    /// A row of the columns `list`; `values` has one value per column.
+    pub(crate) fn new(list: List, values: Vec<Dynamic>) -> Self {
+        debug_assert_eq!(list.columns().len(), values.len());
         Row {
-            columns,
+            list,
             values: values.into_boxed_slice(),
         }
+    }
+
+    /// The row's column names, in the query's order.
+    pub(crate) fn columns(&self) -> Rc<[String]> {
+        self.list.columns()
     }
 
     pub(crate) fn len(&self) -> usize {
         self.values.len()
     }
 
-    fn position(&self, column: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == column)
-    }
-
     pub(crate) fn get(&self, column: &str) -> Option<&Dynamic> {
-        self.position(column).map(|i| &self.values[i])
+        self.list.position(column).map(|i| &self.values[i])
     }
 
     /// Sets a column's value; a name the row lacks is added after its columns.
     pub(crate) fn set(&mut self, column: &str, value: Dynamic) {
-        if let Some(i) = self.position(column) {
+        if let Some(i) = self.list.position(column) {
             self.values[i] = value;
             return;
         }
-        let mut columns = self.columns.to_vec();
+        let mut columns = self.columns().to_vec();
         columns.push(column.to_owned());
-        self.columns = columns.into();
+        self.list = List::of(&columns.into());
         let mut values = std::mem::take(&mut self.values).into_vec();
         values.push(value);
         self.values = values.into_boxed_slice();
@@ -61,37 +98,40 @@ impl Row {
 
     /// Takes a column out of the row, returning its value.
     pub(crate) fn remove(&mut self, column: &str) -> Option<Dynamic> {
-        let i = self.position(column)?;
-        let mut columns = self.columns.to_vec();
+        let i = self.list.position(column)?;
+        let mut columns = self.columns().to_vec();
         columns.remove(i);
-        self.columns = columns.into();
+        self.list = List::of(&columns.into());
         let mut values = std::mem::take(&mut self.values).into_vec();
         let value = values.remove(i);
         self.values = values.into_boxed_slice();
         Some(value)
     }
 
-    /// Each column's name and value, in the query's order.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &Dynamic)> {
-        self.columns
-            .iter()
-            .map(String::as_str)
-            .zip(self.values.iter())
-    }
-
+    /// The values, in the order of `columns()`.
     pub(crate) fn values(&self) -> &[Dynamic] {
         &self.values
     }
 
+    /// The row as a map (its keys sorted, as every map's are), each value through `value`.
+    pub(crate) fn map_with(&self, value: impl Fn(&Dynamic) -> Dynamic) -> Map {
+        let columns = self.columns();
+        columns
+            .iter()
+            .zip(self.values.iter())
+            .map(|(k, v)| (k.as_str().into(), value(v)))
+            .collect()
+    }
+
     /// The row as a map (its keys sorted, as every map's are).
     pub(crate) fn to_map(&self) -> Map {
-        self.entries().map(|(k, v)| (k.into(), v.clone())).collect()
+        self.map_with(Dynamic::clone)
     }
 
     /// The row as a map tagged with its column order: what printing, masking and `--json` get.
     pub(crate) fn to_tagged_map(&self) -> Dynamic {
         let mut value = Dynamic::from_map(self.to_map());
-        value.set_tag(tag_for(&self.columns));
+        value.set_tag(self.list.tag());
         value
     }
 }
@@ -108,8 +148,7 @@ pub(crate) fn as_map(value: &Dynamic) -> Option<Map> {
 /// holds none. What serialising (JSON, a database's JSON parameter) reads.
 pub(crate) fn to_maps(value: &Dynamic) -> Dynamic {
     if let Some(row) = value.read_lock::<Row>() {
-        let map: Map = row.entries().map(|(k, v)| (k.into(), to_maps(v))).collect();
-        return Dynamic::from_map(map);
+        return Dynamic::from_map(row.map_with(to_maps));
     }
     if let Some(array) = value.read_lock::<rhai::Array>() {
         let mut out = Dynamic::from_array(array.iter().map(to_maps).collect());
@@ -127,32 +166,19 @@ pub(crate) fn to_maps(value: &Dynamic) -> Dynamic {
 /// Tags at and above this name a column list; below, a tag is the script's own.
 const TAG_BASE: i32 = 0x0AD0_0000;
 
-/// Each distinct column list seen, and the tag of each.
-type Lists = (Vec<Rc<[String]>>, HashMap<Rc<[String]>, i32>);
+/// Each distinct column list seen, and the place of each.
+type Lists = (Vec<Rc<[String]>>, HashMap<Rc<[String]>, usize>);
 
 thread_local! {
-    /// Each distinct column list seen, once: a tag is `TAG_BASE` + its index.
+    /// Each distinct column list seen, once: a `List` is its index, a tag `TAG_BASE` + it.
     static COLUMNS: RefCell<Lists> = RefCell::default();
-}
-
-/// The tag naming this column list.
-pub(crate) fn tag_for(columns: &Rc<[String]>) -> i32 {
-    COLUMNS.with_borrow_mut(|(lists, index)| {
-        if let Some(&tag) = index.get(columns) {
-            return tag;
-        }
-        let tag = TAG_BASE + i32::try_from(lists.len()).unwrap_or(0);
-        lists.push(columns.clone());
-        index.insert(columns.clone(), tag);
-        tag
-    })
 }
 
 /// The column order of a row, of a map made of one, or of rows (an array) straight from a
 /// query; `None` for anything else, or a map whose keys the script changed since.
 pub(crate) fn columns_of(value: &Dynamic) -> Option<Rc<[String]>> {
     if let Some(row) = value.read_lock::<Row>() {
-        return Some(row.columns.clone());
+        return Some(row.columns());
     }
     let tag = value.tag();
     if tag < TAG_BASE {
@@ -185,7 +211,7 @@ mod tests {
 
     fn row() -> Row {
         let columns: Rc<[String]> = vec!["name".to_owned(), "id".to_owned()].into();
-        Row::new(columns, vec!["pen".into(), Dynamic::from(7_i64)])
+        Row::new(List::of(&columns), vec!["pen".into(), Dynamic::from(7_i64)])
     }
 
     #[test]
@@ -195,18 +221,24 @@ mod tests {
         assert!(row.get("ID").is_none());
         row.set("id", Dynamic::from(8_i64));
         row.set("extra", Dynamic::TRUE);
-        let keys: Vec<&str> = row.entries().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["name", "id", "extra"]);
+        assert_eq!(row.columns().to_vec(), ["name", "id", "extra"]);
+        assert_eq!(row.values().len(), 3);
         assert_eq!(row.get("id").and_then(|v| v.as_int().ok()), Some(8));
         assert_eq!(
             row.remove("name").map(|v| v.to_string()),
             Some("pen".into())
         );
         assert!(row.remove("name").is_none());
-        assert_eq!(row.columns.to_vec(), ["id", "extra"]);
+        assert_eq!(row.columns().to_vec(), ["id", "extra"]);
         assert_eq!(row.len(), 2);
         // Another row of the same result keeps the result's columns.
-        assert_eq!(self::row().columns.to_vec(), ["name", "id"]);
+        assert_eq!(self::row().columns().to_vec(), ["name", "id"]);
+        // Rows whose columns changed alike share their new list.
+        let mut other = self::row();
+        other.set("id", Dynamic::from(9_i64));
+        other.set("extra", Dynamic::FALSE);
+        other.remove("name");
+        assert_eq!(other.list, row.list);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rhai::{Array, Dynamic};
 
-use crate::row::{Row, tag_for};
+use crate::row::{List, Row};
 
 /// The rows of one result: column names (made unique: a second `id` is `id_2`) and values.
 #[derive(Debug, Default)]
@@ -25,25 +25,25 @@ impl Rows {
 
     /// The rows as an array of rows sharing one column list.
     pub(crate) fn into_array(self) -> Array {
-        let columns = self.columns;
+        let list = List::of(&self.columns);
         self.rows
             .into_iter()
-            .map(|values| row(&columns, values))
+            .map(|values| row(list, values))
             .collect()
     }
 
     /// The array as a value tagged with its column order (kept for an empty result too).
     pub(crate) fn into_value(self) -> Dynamic {
-        let tag = tag_for(&self.columns);
+        let tag = List::of(&self.columns).tag();
         let mut value = Dynamic::from_array(self.into_array());
         value.set_tag(tag);
         value
     }
 }
 
-/// One row of a result with these columns.
-pub(crate) fn row(columns: &Rc<[String]>, values: Vec<Dynamic>) -> Dynamic {
-    Dynamic::from(Row::new(Rc::clone(columns), values))
+/// One row of a result whose columns are `list`.
+pub(crate) fn row(list: List, values: Vec<Dynamic>) -> Dynamic {
+    Dynamic::from(Row::new(list, values))
 }
 
 /// `id, id` as `id, id_2`: a row holds each name once.

@@ -138,7 +138,7 @@ pub(super) fn row_of<'v>(
 /// The keys of a map (sorted) or a row (in its query's order); none for anything else.
 fn keys_of(row: &Dynamic) -> Vec<String> {
     if let Some(row) = row.read_lock::<Row>() {
-        return row.entries().map(|(k, _)| k.to_owned()).collect();
+        return row.columns().to_vec();
     }
     row.read_lock::<Map>()
         .map(|map| map.keys().map(ToString::to_string).collect())

@@ -54,7 +54,7 @@ pub(crate) fn plain(value: &Dynamic) -> Dynamic {
         return duration.0.to_string().into();
     }
     if let Some(row) = value.read_lock::<crate::row::Row>() {
-        return Dynamic::from_map(row.entries().map(|(k, v)| (k.into(), plain(v))).collect());
+        return Dynamic::from_map(row.map_with(plain));
     }
     if value.is_array() {
         let array = value.read_lock::<rhai::Array>().expect("an array");

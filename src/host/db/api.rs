@@ -122,10 +122,8 @@ impl Api {
             )));
         }
         let Rows { columns, rows } = rows;
-        Ok(db::row(
-            &columns,
-            rows.into_iter().next().unwrap_or_default(),
-        ))
+        let list = crate::row::List::of(&columns);
+        Ok(db::row(list, rows.into_iter().next().unwrap_or_default()))
     }
 
     pub(crate) fn exec(&self, conn: &Conn, sql: &str, params: Array) -> RhaiResult<rhai::INT> {
@@ -178,9 +176,11 @@ impl Api {
             sql,
             &params,
             |c| {
+                let mut list = None;
                 let mut f = Callback::new(ctx, f);
                 let mut call = |columns: &Rc<[String]>, values: Vec<Dynamic>| {
-                    let row = db::row(columns, values);
+                    let list = *list.get_or_insert_with(|| crate::row::List::of(columns));
+                    let row = db::row(list, values);
                     let answer = f.call((row,)).map_err(EachError::Script)?;
                     Ok(answer.as_bool() != Ok(false))
                 };

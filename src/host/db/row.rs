@@ -36,7 +36,7 @@ pub(super) fn register(host: &mut Host) {
     });
     rows!(host;
         "keys", "row: Row -> Array", "The row's column names, in the query's order",
-            |row: &mut Row| -> Array { row.entries().map(|(k, _)| k.into()).collect() };
+            |row: &mut Row| -> Array { row.columns().iter().map(|k| k.as_str().into()).collect() };
         "values", "row: Row -> Array", "The row's values, in the query's order",
             |row: &mut Row| -> Array { row.values().to_vec() };
         "len", "row: Row -> int", "How many columns the row has",
@@ -70,8 +70,8 @@ pub(super) fn register(host: &mut Host) {
 /// The column's value, or an error naming the columns there are.
 fn column_of(row: &Row, column: &str) -> RhaiResult<Dynamic> {
     row.get(column).cloned().ok_or_else(|| {
-        let columns: Vec<&str> = row.entries().map(|(k, _)| k).collect();
-        let meant = crate::suggest::closest(column, columns.iter().copied())
+        let columns = row.columns();
+        let meant = crate::suggest::closest(column, columns.iter().map(String::as_str))
             .map(|name| format!("did you mean `{name}`? "))
             .unwrap_or_default();
         runtime_error(format!(
