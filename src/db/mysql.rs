@@ -140,7 +140,7 @@ impl Mysql {
         let mut rows = Rows::new(columns.iter().map(|c| c.name_str().into_owned()).collect());
         for row in result.by_ref() {
             let row = row.map_err(error)?;
-            rows.rows.push(
+            rows.push(
                 row.unwrap()
                     .into_iter()
                     .zip(&columns)

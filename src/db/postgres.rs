@@ -186,7 +186,7 @@ impl Postgres {
             .map_err(|e| self.failed(sql, &e))?;
         let mut rows = Rows::new(stmt.columns().iter().map(|c| c.name().to_owned()).collect());
         for row in &found {
-            rows.rows.push(values(row)?);
+            rows.push(values(row)?);
         }
         Ok(rows)
     }

@@ -139,7 +139,7 @@ impl Sqlite {
             for (i, &boolean) in booleans.iter().enumerate() {
                 values.push(cell(row.get_ref(i).map_err(error)?, boolean));
             }
-            rows.rows.push(values);
+            rows.push(values);
         }
         Ok(rows)
     }

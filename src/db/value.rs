@@ -8,34 +8,47 @@ use rhai::{Array, Dynamic};
 
 use crate::row::{List, Row};
 
-/// The rows of one result: column names (made unique: a second `id` is `id_2`) and values.
+/// The rows of one result: column names (made unique: a second `id` is `id_2`) and each row,
+/// made as it is read (a `Row` of the result's column list), so a result is held once.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
     pub columns: Rc<[String]>,
-    pub rows: Vec<Vec<Dynamic>>,
+    list: Option<List>,
+    pub rows: Array,
 }
 
 impl Rows {
     pub(crate) fn new(names: Vec<String>) -> Self {
         Rows {
             columns: unique(names).into(),
-            rows: Vec::new(),
+            list: None,
+            rows: Array::new(),
         }
+    }
+
+    /// Adds a row, one value per column.
+    pub(crate) fn push(&mut self, values: Vec<Dynamic>) {
+        let list = *self.list.get_or_insert_with(|| List::of(&self.columns));
+        self.rows.push(Dynamic::from(Row::new(list, values)));
+    }
+
+    /// The first value of the first row (`()` when there is none).
+    pub(crate) fn first_value(&self) -> Dynamic {
+        self.rows
+            .first()
+            .and_then(|row| row.read_lock::<Row>()?.values().first().cloned())
+            .unwrap_or(Dynamic::UNIT)
     }
 
     /// The rows as an array of rows sharing one column list.
     pub(crate) fn into_array(self) -> Array {
-        let list = List::of(&self.columns);
         self.rows
-            .into_iter()
-            .map(|values| row(list, values))
-            .collect()
     }
 
     /// The array as a value tagged with its column order (kept for an empty result too).
     pub(crate) fn into_value(self) -> Dynamic {
         let tag = List::of(&self.columns).tag();
-        let mut value = Dynamic::from_array(self.into_array());
+        let mut value = Dynamic::from_array(self.rows);
         value.set_tag(tag);
         value
     }
@@ -172,9 +185,8 @@ mod tests {
     #[test]
     fn rows_keep_their_column_order_for_tables() {
         let mut rows = Rows::new(vec!["name".into(), "id".into(), "id".into()]);
-        rows.rows
-            .push(vec!["pen".into(), Dynamic::from(1_i64), Dynamic::UNIT]);
-        rows.rows.push(vec![
+        rows.push(vec!["pen".into(), Dynamic::from(1_i64), Dynamic::UNIT]);
+        rows.push(vec![
             "O'Brien".into(),
             Dynamic::from(22_i64),
             Dynamic::from(3_i64),

@@ -81,10 +81,9 @@ fn print(
     session.print(&shown);
     if session.sink.is_json() {
         let mut kept = Rows::new(columns.clone());
-        kept.rows = rows
-            .iter()
-            .map(|row| {
-                let map = row.read_lock::<Map>();
+        for row in &rows {
+            let map = row.read_lock::<Map>();
+            kept.push(
                 columns
                     .iter()
                     .map(|c| {
@@ -92,9 +91,9 @@ fn print(
                             .and_then(|m| m.get(c.as_str()).cloned())
                             .unwrap_or(Dynamic::UNIT)
                     })
-                    .collect()
-            })
-            .collect();
+                    .collect(),
+            );
+        }
         session.sink.keep_table(kept.into_value());
     }
     Ok(())

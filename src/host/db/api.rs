@@ -105,12 +105,7 @@ impl Api {
                 rows.columns
             )));
         }
-        Ok(rows
-            .rows
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .unwrap_or(Dynamic::UNIT))
+        Ok(rows.first_value())
     }
 
     pub(crate) fn row(&self, conn: &Conn, sql: &str, params: Array) -> RhaiResult<Dynamic> {
@@ -121,9 +116,7 @@ impl Api {
                 rows.rows.len()
             )));
         }
-        let Rows { columns, rows } = rows;
-        let list = crate::row::List::of(&columns);
-        Ok(db::row(list, rows.into_iter().next().unwrap_or_default()))
+        Ok(rows.into_array().swap_remove(0))
     }
 
     pub(crate) fn exec(&self, conn: &Conn, sql: &str, params: Array) -> RhaiResult<rhai::INT> {
