@@ -14,6 +14,7 @@ use std::error::Error as StdError;
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use rhai::{Array, Dynamic};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement};
@@ -179,15 +180,21 @@ impl Postgres {
 
     fn rows(&self, sql: &str, params: &[Dynamic]) -> Result<Rows, DbError> {
         let (stmt, params) = self.bound(sql, params)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let found = self
-            .wait(self.client().query(&stmt, &refs))
-            .map_err(|e| self.failed(sql, &e))?;
         let mut rows = Rows::new(stmt.columns().iter().map(|c| c.name().to_owned()).collect());
-        for row in &found {
-            rows.push(values(row)?);
-        }
+        // Each row made as it arrives: the server's rows are never all held beside ours.
+        self.wait(async {
+            let refs = params.iter().map(|p| p as &(dyn ToSql + Sync));
+            let stream = self
+                .client()
+                .query_raw(&stmt, refs)
+                .await
+                .map_err(|e| self.failed(sql, &e))?;
+            futures_util::pin_mut!(stream);
+            while let Some(row) = stream.try_next().await.map_err(|e| self.failed(sql, &e))? {
+                rows.push(values(&row)?);
+            }
+            Ok::<(), DbError>(())
+        })?;
         Ok(rows)
     }
 
