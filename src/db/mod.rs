@@ -119,6 +119,27 @@ impl From<DbError> for EachError {
     }
 }
 
+/// `exec` once per parameter set; the rows affected, in total. A failure names its set, counted
+/// from `first` + 1.
+fn one_by_one<B: Backend + ?Sized>(
+    backend: &B,
+    sql: &str,
+    sets: &[Array],
+    first: usize,
+) -> Result<u64, DbError> {
+    let mut total = 0;
+    for (n, set) in sets.iter().enumerate() {
+        total += backend.exec(sql, set).map_err(|e| in_set(first + n, e))?;
+    }
+    Ok(total)
+}
+
+/// The error of the parameter set at `index` (0-based), named for the user (1-based).
+fn in_set(index: usize, mut e: DbError) -> DbError {
+    e.message = format!("parameter set {}: {}", index + 1, e.message);
+    e
+}
+
 /// What a callback of `db::each` says after a row: go on, or stop.
 pub(crate) type RowFn<'a> = dyn FnMut(&Rc<[String]>, Vec<Dynamic>) -> Result<bool, EachError> + 'a;
 
@@ -138,14 +159,7 @@ pub(crate) trait Backend {
     /// Runs one prepared statement for each parameter set; the rows affected, in total. A
     /// failure names the set it came from.
     fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
-        let mut total = 0;
-        for (n, set) in sets.iter().enumerate() {
-            total += self.exec(sql, set).map_err(|mut e| {
-                e.message = format!("parameter set {}: {}", n + 1, e.message);
-                e
-            })?;
-        }
-        Ok(total)
+        one_by_one(self, sql, sets, 0)
     }
     /// Walks the rows of a statement in constant memory, inside a transaction.
     fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError>;

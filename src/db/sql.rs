@@ -58,6 +58,60 @@ pub(crate) fn translate(sql: &str, dialect: Dialect) -> Result<Translated, Strin
     })
 }
 
+/// A `MySQL` `INSERT` or `REPLACE` (translated: `?` placeholders) whose `VALUES` is one row of
+/// placeholders only, `(?, ?, ?)`, with nothing after it but what takes no placeholder
+/// (`ON DUPLICATE KEY UPDATE ...`, a row alias): the bytes of that row. Many parameter sets
+/// can then go as one statement of many rows, as `PyMySQL`'s `executemany` sends them; a row
+/// that computes anything (`(?, now())`) is left alone, since a function evaluated once per
+/// statement (`LAST_INSERT_ID()`) would mean something else over many rows.
+pub(crate) fn mysql_values_row(sql: &str) -> Option<(usize, usize)> {
+    let mut tokens = Lexer::new(sql, Dialect::Mysql).filter(|(_, _, t)| *t != Token::Blank);
+    let text = |start: usize, end: usize| sql[start..end].to_ascii_lowercase();
+    let (start, end, token) = tokens.next()?;
+    if token != Token::Word || !matches!(text(start, end).as_str(), "insert" | "replace") {
+        return None;
+    }
+    let mut depth = 0_usize;
+    loop {
+        let (start, end, token) = tokens.next()?;
+        match (token, &sql[start..end]) {
+            (Token::Word, word)
+                if depth == 0
+                    && matches!(word.to_ascii_lowercase().as_str(), "values" | "value") =>
+            {
+                break;
+            }
+            (Token::Other, "(") => depth += 1,
+            (Token::Other, ")") => depth = depth.checked_sub(1)?,
+            (Token::Word | Token::Other, _) => {}
+            _ => return None,
+        }
+    }
+    let (row_start, _, _) = tokens
+        .next()
+        .filter(|&(s, e, t)| t == Token::Other && &sql[s..e] == "(")?;
+    let row_end = loop {
+        tokens.next().filter(|&(_, _, t)| t == Token::Question)?;
+        match tokens.next() {
+            Some((s, e, Token::Other)) if &sql[s..e] == "," => {}
+            Some((s, e, Token::Other)) if &sql[s..e] == ")" => break e,
+            _ => return None,
+        }
+    };
+    // What follows is sent once, after every row: words and operators only (no placeholder, no
+    // executable comment).
+    let plain = |(s, e, t): (usize, usize, Token)| {
+        t == Token::Word || t == Token::Other && !sql[s..e].starts_with("/*")
+    };
+    match tokens.next() {
+        None => Some((row_start, row_end)),
+        Some((s, e, Token::Word)) if matches!(text(s, e).as_str(), "on" | "as") => {
+            tokens.all(plain).then_some((row_start, row_end))
+        }
+        Some(_) => None,
+    }
+}
+
 /// Where the statement begins: past the blanks and comments before its first token, as this
 /// dialect's lexer reads them. adminsh sends the statement from here, so that what the server
 /// runs begins with the keyword adminsh judged it by, whatever a comment or an odd character
@@ -489,6 +543,53 @@ pub(crate) fn counted(highest: usize, given: usize) -> super::DbError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mysql_insert_of_one_row_of_placeholders_can_take_many_rows() {
+        fn row(sql: &str) -> Option<&str> {
+            mysql_values_row(sql).map(|(s, e)| &sql[s..e])
+        }
+        for (sql, found) in [
+            ("insert into t (a, b) values (?, ?)", Some("(?, ?)")),
+            ("INSERT INTO t VALUES(?,?)", Some("(?,?)")),
+            ("replace into t (a) value (?)", Some("(?)")),
+            (
+                "insert ignore into `values` (a) values ( ? )",
+                Some("( ? )"),
+            ),
+            (
+                "insert into t (a) values (?) on duplicate key update a = values(a)",
+                Some("(?)"),
+            ),
+            (
+                "insert into t (a) values (?) as new on duplicate key update a = new.a",
+                Some("(?)"),
+            ),
+            ("insert into t (a) values (?) /* done */", Some("(?)")),
+            ("insert into t (a, b) values (?, now())", None),
+            ("insert into t (a, b) values (?, 'x')", None),
+            ("insert into t (a) values (?), (?)", None),
+            (
+                "insert into t (a) values (?) on duplicate key update a = ?",
+                None,
+            ),
+            ("insert into t (a) select ? from dual", None),
+            ("insert into t set a = ?", None),
+            ("insert into t (a) values ((?))", None),
+            ("insert into t (a) values (?) /*! , (1) */", None),
+            ("insert into t (a) values (?) as n /*! , (1) */", None),
+            (
+                "insert into t (a) values (?) on duplicate key update a = 'x'",
+                Some("(?)"),
+            ),
+            ("insert into t (a) values (?);", None),
+            ("update t set a = ? where b in (values (1))", None),
+            ("insert into t (a) values ()", None),
+            ("insert into t (a) values (?", None),
+        ] {
+            assert_eq!(row(sql), found, "{sql}");
+        }
+    }
 
     /// Where each database's own lexer says the statement begins: what adminsh sends.
     #[test]

@@ -482,6 +482,48 @@ fn mariadb() {
     let db = Db::Mariadb(mariadb::Server::start());
     all_behaviours(&db);
     a_secret_the_server_sends_back_changed_is_masked(&db);
+    mysql_exec_many_sends_many_rows_a_statement(&db);
+}
+
+/// On `MySQL` and `MariaDB` an `INSERT` of one row of placeholders goes as statements of a thousand
+/// rows (the server counts 3 inserts for 2,500 sets), with `ON DUPLICATE KEY UPDATE` too, and
+/// the same rows land as one by one; a statement that computes a value goes one by one.
+fn mysql_exec_many_sends_many_rows_a_statement(db: &Db) {
+    db.sql("create table wide (id integer primary key, name varchar(20), n integer not null default 0)");
+    let inserts = "db::scalar(\"select variable_value from information_schema.session_status where variable_name = 'COM_INSERT'\").parse_int()";
+    let cases = [
+        ("insert into wide (id, name) values ($1, $2)", "2500 3"),
+        (
+            "insert into wide (id, name) values ($1, $2) on duplicate key update n = n + 1",
+            "5000 3",
+        ),
+        (
+            "insert into wide (name, id) values ($2, $1) on duplicate key update n = n + values(n) + 1",
+            "5000 3",
+        ),
+        (
+            "insert into wide (id, name) values ($1, concat($2, '')) on duplicate key update n = n + 1",
+            "5000 2500",
+        ),
+    ];
+    for (sql, expected) in cases {
+        let script = format!(
+            "let sets = []; for i in 1..=2500 {{ sets.push([i, `name ${{i}}`]); }}\n\
+             let before = {inserts};\n\
+             let n = db::exec_many(\"{sql}\", sets);\n\
+             print(`${{n}} ${{{inserts} - before}}`);"
+        );
+        db.app()
+            .args(&["-e", &script])
+            .stdout(&format!("{expected}\n"))
+            .run();
+    }
+    assert_eq!(
+        db.sql("select count(*), sum(n), min(name), max(id) from wide")
+            .trim(),
+        "2500\t7500\tname 1\t2500"
+    );
+    db.sql("drop table wide");
 }
 
 /// The same script works on every database.

@@ -11,12 +11,14 @@ use std::rc::Rc;
 use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 use mysql::{Column, Conn, Opts, OptsBuilder, Params, SslOpts, Value};
-use rhai::Dynamic;
+use rhai::{Array, Dynamic};
 
 use super::sql::{self, Dialect};
 use super::url::{Server, SslMode};
 use super::value::{self, Rows};
 use super::{Backend, Canceller, DbError, EachError, ErrorKind, RowFn};
+
+mod many;
 
 /// `MySQL`'s number for "binary" as a character set: such strings are bytes.
 const BINARY_CHARSET: u16 = 63;
@@ -99,6 +101,11 @@ impl Mysql {
                 .map_err(|e| e.text())?;
         }
         Ok(backend)
+    }
+
+    /// Whether the server says a transaction is open (`false` when it cannot say).
+    fn in_transaction(&self) -> bool {
+        matches!(self.transaction_token(), Ok(Some(token)) if token.starts_with('1'))
     }
 
     /// The connection, unless a `db::each` walk streams over it.
@@ -208,6 +215,51 @@ impl Backend for Mysql {
         Ok(affected)
     }
 
+    /// An `INSERT` of one row of placeholders goes as statements of many rows (a thousand sets
+    /// each, fewer when their values are large), as `PyMySQL`'s `executemany` sends it: one round
+    /// trip for each thousand rows instead of each row. A statement that fails is undone by
+    /// the server (`InnoDB` rolls back a failed statement, and `exec_many` runs in a
+    /// transaction), and its sets are sent again one by one, so the error names the set that
+    /// fails, as it does everywhere else; where the failure ended the transaction (a deadlock)
+    /// or Ctrl-C caused it, the error names the statement's sets instead.
+    fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
+        let translated = sql::translate(sql, Dialect::Mysql).map_err(DbError::refused)?;
+        let Some(row) = sql::mysql_values_row(&translated.sql).filter(|_| sets.len() > 1) else {
+            return super::one_by_one(self, sql, sets, 0);
+        };
+        let mut total = 0;
+        let mut first = 0;
+        while first < sets.len() {
+            let (taken, params) = many::chunk(&translated, &sets[first..], first)?;
+            let text = many::statement(&translated.sql, row, taken);
+            let sent = self.conn().and_then(|mut conn| {
+                let result = conn
+                    .exec_iter(text, Params::Positional(params))
+                    .map_err(error)?;
+                Ok(result.affected_rows())
+            });
+            total += match sent {
+                Ok(n) => n,
+                // Sent again only while the transaction is still open: a deadlock ends it,
+                // and what followed would commit on its own. Never after Ctrl-C.
+                Err(e) if crate::interrupt::interrupted() || !self.in_transaction() => {
+                    return Err(DbError {
+                        message: format!(
+                            "parameter sets {} to {} (one statement): {}",
+                            first + 1,
+                            first + taken,
+                            e.message
+                        ),
+                        ..e
+                    });
+                }
+                Err(_) => super::one_by_one(self, sql, &sets[first..first + taken], first)?,
+            };
+            first += taken;
+        }
+        Ok(total)
+    }
+
     fn each(&self, sql: &str, params: &[Dynamic], f: &mut RowFn<'_>) -> Result<u64, EachError> {
         let (text, params) = Self::prepare(sql, params)?;
         let mut conn = self.conn()?;
@@ -262,7 +314,7 @@ impl Backend for Mysql {
     }
 }
 
-fn param(v: &Dynamic) -> Result<Value, String> {
+pub(super) fn param(v: &Dynamic) -> Result<Value, String> {
     Ok(if v.is_unit() {
         Value::NULL
     } else if let Ok(b) = v.as_bool() {
