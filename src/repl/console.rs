@@ -34,26 +34,51 @@ pub(super) struct Console {
     functions: AST,
     /// Host and stdlib functions, for `:help` and completion.
     pub catalog: Vec<Function>,
+    /// The stdlib modules not compiled yet: each is when an input first names it (`pg::`),
+    /// so the first prompt does not wait for the whole stdlib.
+    unloaded: Vec<&'static str>,
 }
 
 impl Console {
     pub(super) fn new(session: Rc<Session>) -> Self {
-        let mut runner = Runner::new(session);
+        let runner = Runner::new(session);
         let mut catalog = help::host_functions(&runner.docs);
-        // Imports last one input only, so the stdlib is always there, as `db::...`.
         for (name, source) in stdlib::MODULES {
-            match load_module(&runner, name, source) {
-                Ok(module) => {
-                    runner.engine.register_static_module(*name, module.into());
-                }
-                Err(e) => crate::log::err_line(&format!("adminsh: std/{name} is unavailable: {e}")),
-            }
             catalog.extend(help::module_functions(name, source));
         }
         Console {
             runner,
             functions: AST::empty(),
             catalog,
+            unloaded: stdlib::MODULES.iter().map(|(name, _)| *name).collect(),
+        }
+    }
+
+    /// Makes each stdlib module `text` names (`pg::`) there as `pg::...`, and the modules its
+    /// own source names, before `text` is compiled. An import lasts one input only, so the
+    /// stdlib is always there as a namespace instead.
+    fn load_named(&mut self, text: &str) {
+        let named: Vec<&'static str> = self
+            .unloaded
+            .iter()
+            .copied()
+            .filter(|name| text.contains(&format!("{name}::")))
+            .collect();
+        for name in named {
+            let Some(at) = self.unloaded.iter().position(|n| *n == name) else {
+                continue;
+            };
+            self.unloaded.remove(at);
+            let source = stdlib::source(&stdlib::file_name(name)).unwrap_or_default();
+            self.load_named(source);
+            match load_module(&self.runner, name, source) {
+                Ok(module) => {
+                    self.runner
+                        .engine
+                        .register_static_module(name, module.into());
+                }
+                Err(e) => crate::log::err_line(&format!("adminsh: std/{name} is unavailable: {e}")),
+            }
         }
     }
 
@@ -107,6 +132,7 @@ impl Console {
             return self.meta(command);
         }
         interrupt::clear();
+        self.load_named(input);
         let padded = format!("{}{input}", "\n".repeat(first_line.saturating_sub(1)));
         let ast = match self.runner.compile(&padded, source) {
             Ok(ast) => ast,

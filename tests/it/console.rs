@@ -245,6 +245,25 @@ fn piped_stdin_runs_inputs_in_order_and_stops_at_the_first_error() {
         .run();
 }
 
+/// The stdlib is there as namespaces from the first input that names one (`maintenance::`),
+/// in a function defined earlier too (here `app::framework` says the release has no
+/// framework), and in a script `:load`ed; a namespace that is no module is still an error.
+#[test]
+fn the_stdlib_is_there_when_an_input_names_it() {
+    Test::new()
+        .script("on", "print(maintenance::is_on());\n")
+        .stdin("maintenance::is_on()\nfn later() { app::framework() }\n:load on\nlater()\n")
+        .stdout("=> false\nfalse\n")
+        .status(1)
+        .stderr_contains("app::framework: no framework found in")
+        .run();
+    Test::new()
+        .stdin("nope::f()\n")
+        .status(1)
+        .stderr_contains("Undefined module: nope")
+        .run();
+}
+
 /// `:load` of a script that declares parameters gives them their defaults as `PARAMS`; one
 /// that requires a parameter says so, and how its help is found.
 #[test]
