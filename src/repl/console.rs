@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use rhai::{AST, Dynamic, Module, ParseErrorType, Scope};
 
-use super::help::{self, Function};
+use super::help::{self, Catalog};
 use crate::catalog;
 use crate::error::Ending;
 use crate::host::{self, release_map};
@@ -33,7 +33,7 @@ pub(super) struct Console {
     /// Functions defined so far; merged with each input so later inputs can call them.
     functions: AST,
     /// Host and stdlib functions, for `:help` and completion.
-    pub catalog: Vec<Function>,
+    pub catalog: Rc<Catalog>,
     /// The stdlib modules not compiled yet: each is when an input first names it (`pg::`),
     /// so the first prompt does not wait for the whole stdlib.
     unloaded: Vec<&'static str>,
@@ -42,10 +42,7 @@ pub(super) struct Console {
 impl Console {
     pub(super) fn new(session: Rc<Session>) -> Self {
         let runner = Runner::new(session);
-        let mut catalog = help::host_functions(&runner.docs);
-        for (name, source) in stdlib::MODULES {
-            catalog.extend(help::module_functions(name, source));
-        }
+        let catalog = Rc::new(Catalog::new(runner.docs.clone()));
         Console {
             runner,
             functions: AST::empty(),
@@ -175,8 +172,10 @@ impl Console {
             .map_or((command, ""), |(n, a)| (n, a.trim()));
         let session = self.runner.session.clone();
         match name {
-            "help" | "h" | "?" if argument.is_empty() => Outcome::Output(help::text(&self.catalog)),
-            "help" | "h" | "?" => match help::module(argument, &self.catalog) {
+            "help" | "h" | "?" if argument.is_empty() => {
+                Outcome::Output(help::text(self.catalog.functions()))
+            }
+            "help" | "h" | "?" => match help::module(argument, self.catalog.functions()) {
                 Ok(text) => Outcome::Output(text),
                 Err(message) => Outcome::Error(message),
             },
@@ -393,7 +392,7 @@ mod tests {
     #[test]
     fn help_lists_every_registered_host_function_and_the_stdlib() {
         let (_dir, c) = console();
-        let text = help::text(&c.catalog);
+        let text = help::text(c.catalog.functions());
         assert!(c.runner.docs.len() > 40);
         for doc in &c.runner.docs {
             assert!(

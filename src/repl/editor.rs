@@ -13,7 +13,7 @@ use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
-use super::help::{self, Function};
+use super::help::{self, Catalog};
 use crate::session::Session;
 
 const RED: &str = "\x1b[1;31m";
@@ -22,7 +22,7 @@ const RESET: &str = "\x1b[0m";
 
 /// What completion draws on; the variables change after every input.
 pub(super) struct Completion {
-    pub functions: Vec<Function>,
+    pub catalog: Rc<Catalog>,
     pub variables: Rc<RefCell<Vec<String>>>,
     pub session: Rc<Session>,
 }
@@ -82,7 +82,7 @@ impl Completion {
         } else {
             let method = prefix.ends_with('.');
             let mut seen = std::collections::BTreeSet::new();
-            for f in &self.functions {
+            for f in self.catalog.functions() {
                 if f.is_method == method && f.name.starts_with(word) && seen.insert(&f.signature) {
                     found.push(Pair {
                         display: f.signature.clone(),

@@ -16,6 +16,32 @@ pub(super) struct Function {
     pub is_method: bool,
 }
 
+/// Host and stdlib functions, for `:help` and completion: listed the first time either asks,
+/// not before the first prompt.
+pub(super) struct Catalog {
+    docs: Vec<FnDoc>,
+    listed: std::cell::OnceCell<Vec<Function>>,
+}
+
+impl Catalog {
+    pub(super) fn new(docs: Vec<FnDoc>) -> Self {
+        Catalog {
+            docs,
+            listed: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub(super) fn functions(&self) -> &[Function] {
+        self.listed.get_or_init(|| {
+            let mut functions = host_functions(&self.docs);
+            for (name, source) in crate::stdlib::MODULES {
+                functions.extend(module_functions(name, source));
+            }
+            functions
+        })
+    }
+}
+
 /// The host functions, sorted by name then signature.
 pub(super) fn host_functions(docs: &[FnDoc]) -> Vec<Function> {
     let mut functions: Vec<Function> = docs

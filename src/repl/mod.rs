@@ -107,7 +107,7 @@ fn interactive(mut console: Console) -> Result<i32> {
     let mut rl: rustyline::Editor<Completion, DefaultHistory> =
         rustyline::Editor::with_config(config)?;
     rl.set_helper(Some(Completion {
-        functions: console.catalog.clone(),
+        catalog: console.catalog.clone(),
         variables: variables.clone(),
         session: session.clone(),
     }));
