@@ -14,14 +14,18 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use indexmap::IndexMap;
 use rhai::{Dynamic, Map};
 
-/// One row: this row's values, one per name of its column list (kept once, in `COLUMNS`, and
-/// shared by every row of the result). 24 bytes beside its values.
+/// One row. Straight from a query, its values beside the result's column list (kept once, in
+/// `COLUMNS`, and shared by every row of the result): 24 bytes beside its values. Given a column
+/// its result lacks, or with one taken away, it keeps its own columns in order, as a map keeps
+/// its keys: a row a script builds up key by key costs what a map does, and no column list is
+/// kept for each shape it passes through.
 #[derive(Clone, Debug)]
-pub(crate) struct Row {
-    list: List,
-    values: Box<[Dynamic]>,
+pub(crate) enum Row {
+    Result { list: List, values: Box<[Dynamic]> },
+    Own(Box<IndexMap<String, Dynamic>>),
 }
 
 /// A column list, by its place among those seen.
@@ -63,54 +67,70 @@ impl Row {
     /// A row of the columns `list`; `values` has one value per column.
     pub(crate) fn new(list: List, values: Vec<Dynamic>) -> Self {
         debug_assert_eq!(list.columns().len(), values.len());
-        Row {
+        Row::Result {
             list,
             values: values.into_boxed_slice(),
         }
     }
 
-    /// The row's column names, in the query's order.
+    /// The row's column names, in order.
     pub(crate) fn columns(&self) -> Rc<[String]> {
-        self.list.columns()
+        match self {
+            Row::Result { list, .. } => list.columns(),
+            Row::Own(map) => map.keys().cloned().collect(),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.values.len()
+        match self {
+            Row::Result { values, .. } => values.len(),
+            Row::Own(map) => map.len(),
+        }
     }
 
     pub(crate) fn get(&self, column: &str) -> Option<&Dynamic> {
-        self.list.position(column).map(|i| &self.values[i])
+        match self {
+            Row::Result { list, values } => list.position(column).map(|i| &values[i]),
+            Row::Own(map) => map.get(column),
+        }
     }
 
     /// Sets a column's value; a name the row lacks is added after its columns.
     pub(crate) fn set(&mut self, column: &str, value: Dynamic) {
-        if let Some(i) = self.list.position(column) {
-            self.values[i] = value;
+        if let Row::Result { list, values } = self
+            && let Some(i) = list.position(column)
+        {
+            values[i] = value;
             return;
         }
-        let mut columns = self.columns().to_vec();
-        columns.push(column.to_owned());
-        self.list = List::of(&columns.into());
-        let mut values = std::mem::take(&mut self.values).into_vec();
-        values.push(value);
-        self.values = values.into_boxed_slice();
+        self.own().insert(column.to_owned(), value);
     }
 
     /// Takes a column out of the row, returning its value.
     pub(crate) fn remove(&mut self, column: &str) -> Option<Dynamic> {
-        let i = self.list.position(column)?;
-        let mut columns = self.columns().to_vec();
-        columns.remove(i);
-        self.list = List::of(&columns.into());
-        let mut values = std::mem::take(&mut self.values).into_vec();
-        let value = values.remove(i);
-        self.values = values.into_boxed_slice();
-        Some(value)
+        self.get(column)?;
+        self.own().shift_remove(column)
+    }
+
+    /// The row's own columns, made from its result's the first time it needs them.
+    fn own(&mut self) -> &mut IndexMap<String, Dynamic> {
+        if let Row::Result { list, values } = self {
+            let columns = list.columns();
+            let values = std::mem::take(values).into_vec();
+            *self = Row::Own(Box::new(columns.iter().cloned().zip(values).collect()));
+        }
+        match self {
+            Row::Own(map) => map,
+            Row::Result { .. } => unreachable!("made its own just above"),
+        }
     }
 
     /// The values, in the order of `columns()`.
-    pub(crate) fn values(&self) -> &[Dynamic] {
-        &self.values
+    pub(crate) fn values(&self) -> Box<dyn Iterator<Item = &Dynamic> + '_> {
+        match self {
+            Row::Result { values, .. } => Box::new(values.iter()),
+            Row::Own(map) => Box::new(map.values()),
+        }
     }
 
     /// The row as a map (its keys sorted, as every map's are), each value through `value`.
@@ -118,7 +138,7 @@ impl Row {
         let columns = self.columns();
         columns
             .iter()
-            .zip(self.values.iter())
+            .zip(self.values())
             .map(|(k, v)| (k.as_str().into(), value(v)))
             .collect()
     }
@@ -130,8 +150,12 @@ impl Row {
 
     /// The row as a map tagged with its column order: what printing, masking and `--json` get.
     pub(crate) fn to_tagged_map(&self) -> Dynamic {
+        let tag = match self {
+            Row::Result { list, .. } => list.tag(),
+            Row::Own(_) => List::of(&self.columns()).tag(),
+        };
         let mut value = Dynamic::from_map(self.to_map());
-        value.set_tag(self.list.tag());
+        value.set_tag(tag);
         value
     }
 }
@@ -222,7 +246,7 @@ mod tests {
         row.set("id", Dynamic::from(8_i64));
         row.set("extra", Dynamic::TRUE);
         assert_eq!(row.columns().to_vec(), ["name", "id", "extra"]);
-        assert_eq!(row.values().len(), 3);
+        assert_eq!(row.values().count(), 3);
         assert_eq!(row.get("id").and_then(|v| v.as_int().ok()), Some(8));
         assert_eq!(
             row.remove("name").map(|v| v.to_string()),
@@ -233,12 +257,19 @@ mod tests {
         assert_eq!(row.len(), 2);
         // Another row of the same result keeps the result's columns.
         assert_eq!(self::row().columns().to_vec(), ["name", "id"]);
-        // Rows whose columns changed alike share their new list.
+        // Setting a column the result has keeps the row its result's; adding one gives the
+        // row columns of its own, in order.
         let mut other = self::row();
         other.set("id", Dynamic::from(9_i64));
-        other.set("extra", Dynamic::FALSE);
-        other.remove("name");
-        assert_eq!(other.list, row.list);
+        assert!(matches!(other, Row::Result { .. }));
+        assert!(other.remove("nope").is_none());
+        assert!(matches!(other, Row::Result { .. }));
+        for i in 0..1000 {
+            other.set(&format!("k{i}"), Dynamic::from(i64::from(i)));
+        }
+        assert_eq!(other.len(), 1002);
+        assert_eq!(other.columns()[..3].to_vec(), ["name", "id", "k0"]);
+        assert_eq!(other.get("k999").and_then(|v| v.as_int().ok()), Some(999));
     }
 
     #[test]

@@ -36,7 +36,7 @@ impl Rows {
     pub(crate) fn first_value(&self) -> Dynamic {
         self.rows
             .first()
-            .and_then(|row| row.read_lock::<Row>()?.values().first().cloned())
+            .and_then(|row| row.read_lock::<Row>()?.values().next().cloned())
             .unwrap_or(Dynamic::UNIT)
     }
 

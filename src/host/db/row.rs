@@ -38,7 +38,7 @@ pub(super) fn register(host: &mut Host) {
         "keys", "row: Row -> Array", "The row's column names, in the query's order",
             |row: &mut Row| -> Array { row.columns().iter().map(|k| k.as_str().into()).collect() };
         "values", "row: Row -> Array", "The row's values, in the query's order",
-            |row: &mut Row| -> Array { row.values().to_vec() };
+            |row: &mut Row| -> Array { row.values().cloned().collect() };
         "len", "row: Row -> int", "How many columns the row has",
             |row: &mut Row| -> rhai::INT { rhai::INT::try_from(row.len()).unwrap_or(rhai::INT::MAX) };
         "is_empty", "row: Row -> bool", "Whether the row has no columns",
