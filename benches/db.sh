@@ -212,27 +212,34 @@ hyperfine -N --warmup 1 --runs "$BENCH_RUNS" --style basic --export-json "$TMP/o
     -n "adminsh dry" "$A -C $D --dry-run $D/tx.rhai $BENCH_TX_ROWS" \
     -n "adminsh dry0" "$A -C $D --dry-run $D/tx.rhai 0" >&2
 
+# `measure FILE WHO CMD...`: runs CMD once under GNU time and appends WHO, its wall time (ns)
+# and its peak RSS (KiB) to $TMP/out/FILE.tsv; its stdout is left in $TMP/out/stdout.
+measure() {
+    local file=$1 who=$2 start end
+    shift 2
+    start=$(date +%s%N)
+    /usr/bin/time -f %M -o "$TMP/out/rss" "$@" > "$TMP/out/stdout" 2> "$TMP/out/stderr" || die "$who: $(cat "$TMP/out/stderr")"
+    end=$(date +%s%N)
+    printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/$file.tsv"
+}
+
 log "db::each over $BENCH_EACH_ROWS rows"
 for ((i = 0; i < BENCH_RUNS; i++)); do
-    for who in adminsh psycopg; do
-        if [[ $who == adminsh ]]; then cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/each.rhai" "$BENCH_EACH_ROWS"); else cmd=("$VPY" "$TMP/each.py" "$BENCH_EACH_ROWS"); fi
-        start=$(date +%s%N)
-        /usr/bin/time -f %M -o "$TMP/out/rss" "${cmd[@]}" > "$TMP/out/stdout"
-        end=$(date +%s%N)
-        [[ $(cat "$TMP/out/stdout") == "$BENCH_EACH_ROWS" ]] || die "$who walked $(cat "$TMP/out/stdout") rows"
-        printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/each.tsv"
-    done
+    measure each adminsh "$ADMINSH" -C "$TMP/app" "$TMP/app/each.rhai" "$BENCH_EACH_ROWS"
+    [[ $(cat "$TMP/out/stdout") == "$BENCH_EACH_ROWS" ]] || die "adminsh walked $(cat "$TMP/out/stdout") rows"
+    measure each psycopg "$VPY" "$TMP/each.py" "$BENCH_EACH_ROWS"
+    [[ $(cat "$TMP/out/stdout") == "$BENCH_EACH_ROWS" ]] || die "psycopg walked $(cat "$TMP/out/stdout") rows"
 done
 
 log "db::query of $BENCH_EACH_ROWS rows"
 for ((i = 0; i < BENCH_RUNS; i++)); do
     for who in adminsh tuple dict; do
-        if [[ $who == adminsh ]]; then cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/query.rhai" "$BENCH_EACH_ROWS"); else cmd=("$VPY" "$TMP/query_$who.py" "$BENCH_EACH_ROWS"); fi
-        start=$(date +%s%N)
-        /usr/bin/time -f %M -o "$TMP/out/rss" "${cmd[@]}" > "$TMP/out/stdout"
-        end=$(date +%s%N)
+        if [[ $who == adminsh ]]; then
+            measure query adminsh "$ADMINSH" -C "$TMP/app" "$TMP/app/query.rhai" "$BENCH_EACH_ROWS"
+        else
+            measure query "$who" "$VPY" "$TMP/query_$who.py" "$BENCH_EACH_ROWS"
+        fi
         [[ $(cat "$TMP/out/stdout") == "$BENCH_EACH_ROWS" ]] || die "$who read $(cat "$TMP/out/stdout") rows"
-        printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/query.tsv"
     done
 done
 
@@ -240,14 +247,10 @@ log "backfill of $BENCH_BACKFILL_ROWS rows"
 for ((i = 0; i < BENCH_RUNS; i++)); do
     for who in step once bare psycopg shards1 shards2 shards4; do
         case $who in
-            psycopg) cmd=("$VPY" "$TMP/backfill.py") ;;
-            shards*) cmd=("$ADMINSH" -C "$TMP/app" --shards "${who#shards}" "$TMP/app/backfill_step.rhai") ;;
-            *) cmd=("$ADMINSH" -C "$TMP/app" "$TMP/app/backfill_$who.rhai") ;;
+            psycopg) measure backfill "$who" "$VPY" "$TMP/backfill.py" ;;
+            shards*) measure backfill "$who" "$ADMINSH" -C "$TMP/app" --shards "${who#shards}" "$TMP/app/backfill_step.rhai" ;;
+            *) measure backfill "$who" "$ADMINSH" -C "$TMP/app" "$TMP/app/backfill_$who.rhai" ;;
         esac
-        start=$(date +%s%N)
-        /usr/bin/time -f %M -o "$TMP/out/rss" "${cmd[@]}" > "$TMP/out/stdout" 2> "$TMP/out/stderr" || die "$who: $(cat "$TMP/out/stderr")"
-        end=$(date +%s%N)
-        printf '%s\t%s\t%s\n' "$who" "$(( end - start ))" "$(tail -n 1 "$TMP/out/rss")" >> "$TMP/out/backfill.tsv"
     done
 done
 [[ $(psql -X -q -t -A "$URL" -c "select count(*) from b where v <> $(( 7 * BENCH_RUNS ))") == 0 ]] || die "a backfill missed rows, or did one twice"
