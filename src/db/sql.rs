@@ -586,6 +586,11 @@ mod tests {
             ("update t set a = ? where b in (values (1))", None),
             ("insert into t (a) values ()", None),
             ("insert into t (a) values (?", None),
+            ("explain insert into t (a) values (?)", None),
+            ("insert into t (a) values (?) returning id", None),
+            // The row opens with `(` and closes with `)`, nothing else.
+            ("insert into t (a) values + ?)", None),
+            ("insert into t (a) values (?]", None),
         ] {
             assert_eq!(row(sql), found, "{sql}");
         }
