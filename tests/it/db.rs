@@ -524,6 +524,16 @@ fn mysql_exec_many_sends_many_rows_a_statement(db: &Db) {
         "2500\t7500\tname 1\t2500"
     );
     db.sql("drop table wide");
+    // A MyISAM table keeps the rows before a failure: the statement's sets are named, never
+    // sent again (which would put them in twice).
+    db.sql("create table plain (id integer primary key) engine = MyISAM");
+    db.app()
+        .args(&["-e", "let sets = []; for i in 1..=2500 { sets.push([if i == 500 { 1 } else { i }]); }\ndb::exec_many(\"insert into plain (id) values ($1)\", sets)"])
+        .status(1)
+        .stderr_contains("parameter sets 1 to 1000 (one statement): Duplicate entry '1'")
+        .run();
+    assert_eq!(db.count("plain"), "499");
+    db.sql("drop table plain");
 }
 
 /// The same script works on every database.

@@ -20,6 +20,12 @@ use super::{Backend, Canceller, DbError, EachError, ErrorKind, RowFn};
 
 mod many;
 
+/// `MySQL`'s warning that a rollback left a table that is not transactional changed.
+const NOT_UNDONE: u32 = 1196;
+
+/// Taken before each statement of many rows `exec_many` sends.
+const SAVEPOINT: &str = "SAVEPOINT adminsh_rows";
+
 /// `MySQL`'s number for "binary" as a character set: such strings are bytes.
 const BINARY_CHARSET: u16 = 63;
 
@@ -103,9 +109,17 @@ impl Mysql {
         Ok(backend)
     }
 
-    /// Whether the server says a transaction is open (`false` when it cannot say).
-    fn in_transaction(&self) -> bool {
-        matches!(self.transaction_token(), Ok(Some(token)) if token.starts_with('1'))
+    /// After a statement of many rows failed: whether the transaction is still open and rolling
+    /// back to the savepoint before the statement undid all of it (no warning that a table could
+    /// not be rolled back).
+    fn undone(&self) -> bool {
+        let open = matches!(self.transaction_token(), Ok(Some(token)) if token.starts_with('1'));
+        open && self.control(&format!("ROLLBACK TO {SAVEPOINT}")).is_ok()
+            && self
+                .conn()
+                .ok()
+                .and_then(|mut conn| conn.query::<(String, u32, String), _>("SHOW WARNINGS").ok())
+                .is_some_and(|warnings| warnings.iter().all(|(_, code, _)| *code != NOT_UNDONE))
     }
 
     /// The connection, unless a `db::each` walk streams over it.
@@ -220,8 +234,9 @@ impl Backend for Mysql {
     /// trip for each thousand rows instead of each row. A statement that fails is undone by
     /// the server (`InnoDB` rolls back a failed statement, and `exec_many` runs in a
     /// transaction), and its sets are sent again one by one, so the error names the set that
-    /// fails, as it does everywhere else; where the failure ended the transaction (a deadlock)
-    /// or Ctrl-C caused it, the error names the statement's sets instead.
+    /// fails, as it does everywhere else; where the failure ended the transaction (a deadlock),
+    /// left rows a rollback cannot take back (`MyISAM`) or came of Ctrl-C, the error names the
+    /// statement's sets instead.
     fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
         let translated = sql::translate(sql, Dialect::Mysql).map_err(DbError::refused)?;
         let Some(row) = sql::mysql_values_row(&translated.sql).filter(|_| sets.len() > 1) else {
@@ -232,6 +247,9 @@ impl Backend for Mysql {
         while first < sets.len() {
             let (taken, params) = many::chunk(&translated, &sets[first..], first)?;
             let text = many::statement(&translated.sql, row, taken);
+            // Where the statement fails, the savepoint undoes what it did, and the server says
+            // whether something could not be undone (a table that is not transactional).
+            self.control(SAVEPOINT)?;
             let sent = self.conn().and_then(|mut conn| {
                 let result = conn
                     .exec_iter(text, Params::Positional(params))
@@ -240,9 +258,11 @@ impl Backend for Mysql {
             });
             total += match sent {
                 Ok(n) => n,
-                // Sent again only while the transaction is still open: a deadlock ends it,
-                // and what followed would commit on its own. Never after Ctrl-C.
-                Err(e) if crate::interrupt::interrupted() || !self.in_transaction() => {
+                // Sent again only when the statement is undone whole and the transaction still
+                // open: a deadlock ends it, and what followed would commit on its own; a
+                // MyISAM table keeps the rows before the failure, which would go in twice.
+                // Never after Ctrl-C.
+                Err(e) if crate::interrupt::interrupted() || !self.undone() => {
                     return Err(DbError {
                         message: format!(
                             "parameter sets {} to {} (one statement): {}",
