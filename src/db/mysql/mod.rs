@@ -231,12 +231,11 @@ impl Backend for Mysql {
 
     /// An `INSERT` of one row of placeholders goes as statements of many rows (a thousand sets
     /// each, fewer when their values are large), as `PyMySQL`'s `executemany` sends it: one round
-    /// trip for each thousand rows instead of each row. A statement that fails is undone by
-    /// the server (`InnoDB` rolls back a failed statement, and `exec_many` runs in a
-    /// transaction), and its sets are sent again one by one, so the error names the set that
-    /// fails, as it does everywhere else; where the failure ended the transaction (a deadlock),
-    /// left rows a rollback cannot take back (`MyISAM`) or came of Ctrl-C, the error names the
-    /// statement's sets instead.
+    /// trip for each thousand rows instead of each row. A statement that fails is rolled back
+    /// to the savepoint taken before it (`exec_many` runs in a transaction), and its sets are
+    /// sent again one by one, so the error names the set that fails, as it does everywhere
+    /// else; where the failure ended the transaction (a deadlock), left rows a rollback cannot
+    /// take back (`MyISAM`) or came of Ctrl-C, the error names the statement's sets instead.
     fn exec_many(&self, sql: &str, sets: &[Array]) -> Result<u64, DbError> {
         let translated = sql::translate(sql, Dialect::Mysql).map_err(DbError::refused)?;
         let Some(row) = sql::mysql_values_row(&translated.sql).filter(|_| sets.len() > 1) else {
