@@ -21,22 +21,18 @@
 #   5. Startup of `adminsh -e 1` (the database connects on first use, so it pays nothing), and
 #      the binary's size.
 #
-# Run from anywhere:   benches/db.sh          (BENCH_RUNS=N runs each, the median reported)
+# Run from anywhere:   benches/db.sh          (BENCH_RUNS=N runs each, the median reported;
+#                      ADMINSH=path times a binary built already)
 # Needs: PostgreSQL's server binaries (initdb, pg_ctl), psql, python3 with venv (psycopg[binary]
 # is installed into a scratch virtualenv), hyperfine and GNU time. Prints a Markdown table and
 # writes it to benches/db-results.md.
 
 set -euo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-# Where cargo builds: $CARGO_TARGET_DIR when set (relative to the clone, as cargo reads it).
-TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${BENCH_RUNS:=3}" "${BENCH_TX_ROWS:=10000}" "${BENCH_AUTO_ROWS:=1000}" "${BENCH_EACH_ROWS:=1000000}"
 : "${BENCH_BACKFILL_ROWS:=1000000}"
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'benches/db.sh: %s\n' "$*" >&2; exit 1; }
 
 command -v hyperfine >/dev/null || die "hyperfine is missing: apt-get install hyperfine"
 [[ -x /usr/bin/time ]] || die "GNU time is missing: apt-get install time"
@@ -45,12 +41,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [[ -x "$PGBIN/initdb" ]] || die "PostgreSQL's server is missing: apt-get install postgresql"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
-cd "$ROOT"
-log "cargo dist"
-cargo dist
-# Built for the host named explicitly (.cargo/config.toml), so under target/<host>/.
-HOST=$(rustc -vV | sed -n 's/^host: //p')
-ADMINSH="$TARGET/$HOST/release/adminsh"
+shipped_binary
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-dbbench.XXXXXX")
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -20,14 +20,9 @@
 
 set -euo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-# Where cargo builds: $CARGO_TARGET_DIR when set (relative to the clone, as cargo reads it).
-TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${BENCH_LINES:=10000000}" "${BENCH_RUNS:=5}"
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'benches/lines.sh: %s\n' "$*" >&2; exit 1; }
 
 [[ "$BENCH_LINES" =~ ^[1-9][0-9]*$ ]] || die "BENCH_LINES must be a positive whole number"
 command -v hyperfine >/dev/null || die "hyperfine is missing (apt-get install hyperfine)"
@@ -35,14 +30,7 @@ command -v hyperfine >/dev/null || die "hyperfine is missing (apt-get install hy
 command -v python3 >/dev/null || die "python3 is missing"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
-cd "$ROOT"
-if [[ -z "${ADMINSH:-}" ]]; then
-    log "cargo dist"
-    cargo dist
-    # Built for the host named explicitly (.cargo/config.toml), so under target/<host>/.
-    HOST=$(rustc -vV | sed -n 's/^host: //p')
-    ADMINSH="$TARGET/$HOST/release/adminsh"
-fi
+shipped_binary
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

@@ -9,20 +9,17 @@
 #      against cursor.execute per row.
 #   3. Reading the 10,000 rows back: db::query against fetchall().
 #
-# Run from anywhere:   benches/mysql.sh       (BENCH_ROWS=N, BENCH_RUNS=N)
+# Run from anywhere:   benches/mysql.sh       (BENCH_ROWS=N, BENCH_RUNS=N; ADMINSH=path times a
+#                      binary built already)
 # Needs: mariadb-server (mariadb-install-db, mariadbd), python3 with venv (PyMySQL is installed
 # into a scratch virtualenv), hyperfine. Prints a Markdown table and writes it to
 # benches/mysql-results.md.
 
 set -euo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${BENCH_ROWS:=10000}" "${BENCH_RUNS:=5}"
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'benches/mysql.sh: %s\n' "$*" >&2; exit 1; }
 
 [[ "$BENCH_ROWS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROWS must be a positive whole number"
 command -v hyperfine >/dev/null || die "hyperfine is missing: apt-get install hyperfine"
@@ -31,11 +28,7 @@ SERVER=$(ls /usr/sbin/mariadbd /usr/sbin/mysqld 2>/dev/null | head -n 1)
 [[ -n "$SERVER" ]] || die "mariadbd is missing: apt-get install mariadb-server"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
-cd "$ROOT"
-log "cargo dist"
-cargo dist
-HOST=$(rustc -vV | sed -n 's/^host: //p')
-ADMINSH="$TARGET/$HOST/release/adminsh"
+shipped_binary
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-mysqlbench.XXXXXX")
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -17,26 +17,15 @@
 
 set -euo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-# Where cargo builds: $CARGO_TARGET_DIR when set (relative to the clone, as cargo reads it).
-TARGET=$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${BENCH_ROWS:=100000}" "${BENCH_RUNS:=5}"
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'benches/sqlite.sh: %s\n' "$*" >&2; exit 1; }
 
 [[ "$BENCH_ROWS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROWS must be a positive whole number"
 command -v hyperfine >/dev/null || die "hyperfine is missing (apt-get install hyperfine)"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
-cd "$ROOT"
-if [[ -z "${ADMINSH:-}" ]]; then
-    log "cargo dist"
-    cargo dist
-    HOST=$(rustc -vV | sed -n 's/^host: //p')
-    ADMINSH="$TARGET/$HOST/release/adminsh"
-fi
+shipped_binary
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/adminsh-sqlitebench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
