@@ -6,9 +6,10 @@
 
 use rhai::{Array, Dynamic};
 
-/// `rows` (maps or a query's rows) under `columns`, one line each; `None` if a row is neither. A cell is a
-/// string as it is, `()` or a missing key empty, anything else `text(value)`; a line break or
-/// another control character in a cell shows escaped (`\n`), so each row stays one line.
+/// `rows` (maps or a query's rows) under `columns`, one line each; `None` if a row is neither.
+/// A cell is a string as it is, `()` or a missing key empty, anything else `text(value)`; a line
+/// break or another control character in a cell shows escaped (`\n`), so each row stays one
+/// line.
 pub(crate) fn render(
     columns: &[String],
     rows: &Array,
