@@ -90,7 +90,8 @@ mod tests {
         let row = sql::mysql_values_row(&translated.sql).unwrap();
         assert_eq!(
             statement(&translated.sql, row, 3),
-            "insert into t (a, b) values (?, ?), (?, ?), (?, ?) on duplicate key update a = values(a)"
+            "insert into t (a, b) values (?, ?), (?, ?), (?, ?) \
+             on duplicate key update a = values(a)"
         );
         let sets: Vec<Array> = (0..2500_i64)
             .map(|i| vec![Dynamic::from(i), Dynamic::from(format!("v{i}"))])

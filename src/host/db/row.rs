@@ -40,13 +40,16 @@ pub(super) fn register(host: &mut Host) {
         "values", "row: Row -> Array", "The row's values, in the query's order",
             |row: &mut Row| -> Array { row.values().cloned().collect() };
         "len", "row: Row -> int", "How many columns the row has",
-            |row: &mut Row| -> rhai::INT { rhai::INT::try_from(row.len()).unwrap_or(rhai::INT::MAX) };
+            |row: &mut Row| -> rhai::INT {
+                rhai::INT::try_from(row.len()).unwrap_or(rhai::INT::MAX)
+            };
         "is_empty", "row: Row -> bool", "Whether the row has no columns",
             |row: &mut Row| row.len() == 0;
         "contains", "row: Row, column: String -> bool",
             "Whether the row has this column (also `\"email\" in row`)",
             |row: &mut Row, column: &str| row.get(column).is_some();
-        "get", "row: Row, column: String -> ?", "The column's value; () if the row has no such column",
+        "get", "row: Row, column: String -> ?",
+            "The column's value; () if the row has no such column",
             |row: &mut Row, column: &str| row.get(column).cloned().unwrap_or(Dynamic::UNIT);
         "remove", "row: Row, column: String -> ?",
             "Takes the column out of the row and returns its value (() if there was none)",
@@ -55,7 +58,8 @@ pub(super) fn register(host: &mut Host) {
             "The row as a map (sorted keys, as every map's), for what takes only maps",
             |row: &mut Row| row.to_map();
         "mixin", "row: Row, map: Map",
-            "Sets each of the map's keys in the row (also `row += map`; `row + map` is a changed copy)",
+            "Sets each of the map's keys in the row (also `row += map`; `row + map` is a changed \
+             copy)",
             |row: &mut Row, map: Map| mixin(row, map);
     );
     host.engine
@@ -75,7 +79,8 @@ fn column_of(row: &Row, column: &str) -> RhaiResult<Dynamic> {
             .map(|name| format!("did you mean `{name}`? "))
             .unwrap_or_default();
         runtime_error(format!(
-            "the row has no column `{column}`; {meant}its columns: {} (row.get(\"{column}\") is () for a column that may be missing)",
+            "the row has no column `{column}`; {meant}its columns: {} (row.get(\"{column}\") is \
+             () for a column that may be missing)",
             columns.join(", ")
         ))
     })
