@@ -29,7 +29,7 @@ impl Rows {
     /// Adds a row, one value per column.
     pub(crate) fn push(&mut self, values: Vec<Dynamic>) {
         let list = *self.list.get_or_insert_with(|| List::of(&self.columns));
-        self.rows.push(Dynamic::from(Row::new(list, values)));
+        self.rows.push(row(list, values));
     }
 
     /// The first value of the first row (`()` when there is none).
@@ -47,7 +47,7 @@ impl Rows {
 
     /// The array as a value tagged with its column order (kept for an empty result too).
     pub(crate) fn into_value(self) -> Dynamic {
-        let tag = List::of(&self.columns).tag();
+        let tag = self.list.unwrap_or_else(|| List::of(&self.columns)).tag();
         let mut value = Dynamic::from_array(self.rows);
         value.set_tag(tag);
         value
