@@ -77,7 +77,7 @@ pub(super) fn register(host: &mut Host, session: &Rc<Session>) -> Shared<Module>
         session: session.clone(),
     });
     db_rows!(host, module, api;
-        "query", "sql: String -> Array", "The rows of a query, as maps; db::query only reads",
+        "query", "sql: String -> Array", "The rows of a query, each read as a map; db::query only reads",
             |ctx, api, conn, sql: &str| api.query(&conn, sql, Vec::new());
         "query", "sql: String, params: Array -> Array", "The rows of a query with parameters $1, $2, ...",
             |ctx, api, conn, sql: &str, params: Array| api.query(&conn, sql, params);
