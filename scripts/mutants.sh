@@ -35,7 +35,7 @@ root=$PWD
 # (names of unit tests and `it` tests; a test runs when its name contains one of them).
 groups=(
   "secrets;^src/(release/(redactor|secrets)|sink)\\.rs:;release::redactor release::secrets secrets::"
-  "db;^src/db/(sql|conn|cancel)\\.rs:;db::"
+  "db;^src/db/(sql|pg_grammar|conn|cancel)\\.rs:;db::"
   "imports;^src/host/modules\\.rs:;host::modules import module"
   "files;^src/(host/file_tree/|host/file_io/|state/files\\.rs|small_file\\.rs);files:: file_io:: file_tree:: attack_files:: links:: special_files:: state::files small_file::"
   "audit;^src/(audit/mod|log)\\.rs:;closed_pipes:: audit full_disk:: logging_goes_to_stderr pause::a_paused ui::a_backfill"

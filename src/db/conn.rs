@@ -13,6 +13,7 @@ use std::time::Duration;
 use rhai::{Array, Dynamic};
 
 use super::cancel::{Busy, Why};
+use super::pg_grammar;
 use super::sql::{self, Dialect};
 use super::url::{self, Target};
 use super::value::Rows;
@@ -262,6 +263,11 @@ impl Conn {
             if dialect == Dialect::Mysql {
                 sql::plain_mysql(sql).map_err(DbError::refused)?;
             }
+        }
+        if dialect == Dialect::Postgres
+            && let Some(why) = pg_grammar::refusal(sql, self.guarded)
+        {
+            return Err(DbError::refused(why));
         }
         Ok(start)
     }

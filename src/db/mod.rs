@@ -8,6 +8,7 @@
 mod cancel;
 mod conn;
 mod mysql;
+mod pg_grammar;
 mod pg_value;
 mod postgres;
 mod sql;

@@ -176,10 +176,7 @@ pub(crate) fn reserved(sql: &str, dialect: Dialect) -> Option<String> {
     ) && !(first == "start"
         && words.get(1).is_some_and(|w| w == "replica" || w == "slave"));
     if control {
-        return Some(format!(
-            "`{first}`: adminsh begins and ends transactions itself (db::transaction(|| ...)), so \
-             that rollback on errors, the dry-run sandbox and read-only mode hold"
-        ));
+        return Some(transaction_control(first));
     }
     if !matches!(first, "set" | "reset" | "pragma") {
         return None;
@@ -191,13 +188,58 @@ pub(crate) fn reserved(sql: &str, dialect: Dialect) -> Option<String> {
             || words.iter().any(|w| w == "transaction"));
     let query_only = first == "pragma" && lower.contains("query_only");
     if read_only_switch || query_only {
-        return Some(
-            "a statement that changes the session's transaction mode: adminsh sets it \
-             (read-only with --read-only; db::transaction for transactions)"
-                .to_owned(),
-        );
+        return Some(MODE_SWITCH.to_owned());
     }
     None
+}
+
+/// Why transaction control (`keyword` begins it) is refused.
+pub(crate) fn transaction_control(keyword: &str) -> String {
+    format!(
+        "`{keyword}`: adminsh begins and ends transactions itself (db::transaction(|| ...)), so \
+         that rollback on errors, the dry-run sandbox and read-only mode hold"
+    )
+}
+
+/// Why a statement that changes the session's transaction mode is refused.
+pub(crate) const MODE_SWITCH: &str = "a statement that changes the session's transaction mode: \
+     adminsh sets it (read-only with --read-only; db::transaction for transactions)";
+
+/// Functions that act outside the transaction: by these names, or names that begin so.
+const OUTSIDE_PREFIXES: &[&str] = &["dblink", "lo_import", "lo_export", "pg_file_"];
+const OUTSIDE_NAMES: &[&str] = &[
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_promote",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_create_logical_replication_slot",
+    "pg_create_physical_replication_slot",
+    "pg_drop_replication_slot",
+    "pg_replication_origin_create",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "outfile",
+    "dumpfile",
+    "load_file",
+    "sys_exec",
+    "sys_eval",
+];
+
+/// Whether a function (its name in lower case) acts outside the transaction.
+pub(crate) fn acts_outside(name: &str) -> bool {
+    OUTSIDE_NAMES.contains(&name) || OUTSIDE_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Why what `name` names is refused in a guarded mode.
+pub(crate) fn outside_refusal(name: &str) -> String {
+    format!(
+        "`{name}` acts outside the transaction (another connection, the server's files or \
+         sessions), where a dry run's rollback and a read-only transaction do not reach"
+    )
 }
 
 /// What a statement names that acts outside the transaction, where neither a rollback nor a
@@ -207,28 +249,6 @@ pub(crate) fn reserved(sql: &str, dialect: Dialect) -> Option<String> {
 /// quotes counts as well. A function of the app's that does such things inside is beyond any
 /// reading of the SQL: give such runs a role that may only read.
 pub(crate) fn outside_effects(sql: &str, dialect: Dialect) -> Option<String> {
-    const PREFIXES: &[&str] = &["dblink", "lo_import", "lo_export", "pg_file_"];
-    const NAMES: &[&str] = &[
-        "pg_terminate_backend",
-        "pg_cancel_backend",
-        "pg_reload_conf",
-        "pg_rotate_logfile",
-        "pg_promote",
-        "pg_switch_wal",
-        "pg_create_restore_point",
-        "pg_create_logical_replication_slot",
-        "pg_create_physical_replication_slot",
-        "pg_drop_replication_slot",
-        "pg_replication_origin_create",
-        "pg_read_file",
-        "pg_read_binary_file",
-        "pg_ls_dir",
-        "outfile",
-        "dumpfile",
-        "load_file",
-        "sys_exec",
-        "sys_eval",
-    ];
     let names = Lexer::new(sql, dialect).filter_map(|(start, end, token)| {
         let text = &sql[start..end];
         match token {
@@ -243,13 +263,8 @@ pub(crate) fn outside_effects(sql: &str, dialect: Dialect) -> Option<String> {
     });
     let copy = first_keyword(sql, dialect) == "copy";
     for name in names {
-        if copy || NAMES.contains(&name.as_str()) || PREFIXES.iter().any(|p| name.starts_with(p)) {
-            let name = if copy { "copy".to_owned() } else { name };
-            return Some(format!(
-                "`{name}` acts outside the transaction (another connection, the server's files \
-                 or sessions), where a dry run's rollback and a read-only transaction do not \
-                 reach"
-            ));
+        if copy || acts_outside(&name) {
+            return Some(outside_refusal(if copy { "copy" } else { &name }));
         }
     }
     None

@@ -470,6 +470,7 @@ fn postgres() {
     postgres_types(&db);
     aborted_transactions(&db);
     dry_run_says_what_a_rollback_cannot_undo(&db);
+    the_grammar_finds_what_acts_outside_the_transaction(&db);
     a_secret_the_server_sends_back_changed_is_masked(&db);
     a_batch_whose_lock_wait_timed_out_is_tried_again(&db);
     a_signal_during_commit_rolls_back(&db);
@@ -813,6 +814,72 @@ fn interrupted_statements_that_return_roll_back(db: &Db, sent: Signal) {
         }
     }
     db.sql("drop table customers");
+}
+
+/// `dblink_exec`, which deletes through a second connection where no rollback reaches, called
+/// in shapes our lexer does not read (a name in `U&"..."` escapes, a `do` block's body, a
+/// string read with `standard_conforming_strings` off): each shape deletes the row when run
+/// unguarded, so it is a real call, and under `--dry-run` and `--read-only` `PostgreSQL`'s own
+/// grammar finds the call and adminsh refuses the statement before the server sees it.
+fn the_grammar_finds_what_acts_outside_the_transaction(db: &Db) {
+    db.sql("create extension if not exists dblink");
+    let delete = |id: u32| format!("'{}', 'delete from customers where id = {id}'", db.url());
+    let shapes = [
+        format!("select U&\"\\0064blink_exec\"({})", delete(1)),
+        format!(
+            "select * from (select 1) s, lateral U&\"\\0064blink_exec\"({}) d",
+            delete(1)
+        ),
+        format!(
+            "do $$ begin perform U&\"\\0064blink_exec\"({}); end $$",
+            delete(1)
+        ),
+        format!(
+            "do $$ declare r text; begin r := U&\"\\0064blink_exec\"({}); end $$",
+            delete(1)
+        ),
+        format!(
+            "do $$ begin execute 'select dbl' || 'ink_exec(' || quote_literal('{}') || ', ''delete from customers where id = 1'')'; end $$",
+            db.url()
+        ),
+    ];
+    // Read with standard_conforming_strings off, as a role's or database's setting may have
+    // it, the backslash escapes the quote and the call is outside the string.
+    let off = format!("select 'it\\'s', dblink_exec({})", delete(1));
+    for (shape, strings_off) in shapes.iter().map(|s| (s, false)).chain([(&off, true)]) {
+        if strings_off {
+            db.sql("alter role postgres set standard_conforming_strings = off");
+        }
+        for mode in ["--dry-run", "--read-only"] {
+            db.customers();
+            let out = db
+                .app()
+                .args(&[mode, "-e", &format!("db::exec({})", rhai_string(shape))])
+                .status(1)
+                .stderr_contains("db::exec refused ")
+                .run();
+            assert!(
+                out.stderr.contains("acts outside the transaction")
+                    || out.stderr.contains("built at run time"),
+                "{mode} {shape}: {}",
+                out.stderr
+            );
+            assert_eq!(db.count("customers"), "2", "{mode} {shape}");
+            db.sql("drop table customers");
+        }
+        db.customers();
+        db.app()
+            .args(&["-e", &format!("db::exec({})", rhai_string(shape))])
+            .any_stdout()
+            .any_stderr()
+            .run();
+        assert_eq!(db.count("customers"), "1", "unguarded, {shape} deletes");
+        db.sql("drop table customers");
+        if strings_off {
+            db.sql("alter role postgres reset standard_conforming_strings");
+        }
+    }
+    db.sql("drop extension dblink");
 }
 
 /// Ctrl-C or SIGTERM while the COMMIT itself runs (a deferred constraint trigger makes it
