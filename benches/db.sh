@@ -7,7 +7,8 @@
 #   2. 1,000 single-row updates, each autocommitted.
 #   2b. 10,000 inserts as one batch: db::exec_many against psycopg's executemany (both in one
 #      transaction; both pipeline), and the same 10,000 updates as (1) in a dry run, where every
-#      statement also runs the dry run's checks.
+#      statement also runs the dry run's checks, and again with each value written into the
+#      statement's text (each statement then read by PostgreSQL's grammar, none remembered).
 #   3. Streaming 1,000,000 rows: db::each vs psycopg's server-side cursor: rows/s and peak RSS.
 #   3b. Reading 1,000,000 rows into memory: db::query vs psycopg's fetchall (tuples, its
 #      default, and dicts, as a script reading columns by name would): time and peak RSS.
@@ -79,6 +80,12 @@ touch "$TMP/app/adminsh.toml"
 cat > "$TMP/app/tx.rhai" <<'EOF'
 let n = ARGS[0].parse_int();
 db::transaction(|| { for i in 1..=n { db::exec("update t set v = v + 1 where id = $1", [i]); } });
+EOF
+# The same updates with the value in the statement's text: every statement a text not seen
+# before, so each is read by PostgreSQL's grammar (the dry run's checks) before it is sent.
+cat > "$TMP/app/tx_text.rhai" <<'EOF'
+let n = ARGS[0].parse_int();
+db::transaction(|| { for i in 1..=n { db::exec("update t set v = v + 1 where id = " + i); } });
 EOF
 cat > "$TMP/app/auto.rhai" <<'EOF'
 let n = ARGS[0].parse_int();
@@ -201,7 +208,8 @@ hyperfine -N --warmup 1 --runs "$BENCH_RUNS" --style basic --export-json "$TMP/o
     -n "adminsh many0" "$A -C $D $D/many.rhai 0" \
     -n "psycopg many0" "$V $T/many.py 0" \
     -n "adminsh dry" "$A -C $D --dry-run $D/tx.rhai $BENCH_TX_ROWS" \
-    -n "adminsh dry0" "$A -C $D --dry-run $D/tx.rhai 0" >&2
+    -n "adminsh dry0" "$A -C $D --dry-run $D/tx.rhai 0" \
+    -n "adminsh dry text" "$A -C $D --dry-run $D/tx_text.rhai $BENCH_TX_ROWS" >&2
 
 # `measure FILE WHO CMD...`: runs CMD once under GNU time and appends WHO, its wall time (ns)
 # and its peak RSS (KiB) to $TMP/out/FILE.tsv; its stdout is left in $TMP/out/stdout.
@@ -271,6 +279,8 @@ for w in ("adminsh", "psycopg"):
 tx_psycopg = (mean["psycopg tx"] - mean["psycopg 0"]) / tx * 1e6
 dry = (many["adminsh dry"] - many["adminsh dry0"]) / tx * 1e6
 print(f"| {tx:,} updates, one transaction, `--dry-run` | adminsh | {many['adminsh dry'] * 1000:.0f} | {dry:.1f} | {dry / tx_psycopg:.2f}x |")
+dry_text = (many["adminsh dry text"] - many["adminsh dry0"]) / tx * 1e6
+print(f"| {tx:,} updates, one transaction, `--dry-run`, each value in the statement's text | adminsh | {many['adminsh dry text'] * 1000:.0f} | {dry_text:.1f} | {dry_text / tx_psycopg:.2f}x |")
 rows = {}
 for line in open(f"{out}/each.tsv"):
     who, ns, rss = line.split("\t")

@@ -167,6 +167,24 @@ impl Postgres {
         Ok(stmt)
     }
 
+    /// Whether a statement for its effect goes unnamed, with its execution: a text not seen
+    /// before that takes no parameters (`"... where id = " + id`), which prepared would cost a
+    /// round trip of its own, and would be prepared for nothing if it is not sent again. A
+    /// `$` anywhere (a placeholder, or a dollar quote) keeps the prepared path, where a wrong
+    /// count of parameters is said before anything runs.
+    fn unnamed(&self, sql: &str, params: &[Dynamic]) -> bool {
+        params.is_empty() && !sql.contains('$') && !self.statements.borrow().contains_key(sql)
+    }
+
+    /// A statement for its effect, ready to send: unnamed, or prepared with its parameters.
+    fn bound_exec<'s>(&self, sql: &'s str, params: &[Dynamic]) -> Result<Bound<'s>, DbError> {
+        if self.unnamed(sql, params) {
+            return Ok(Bound::Unnamed(sql));
+        }
+        let (stmt, params) = self.bound(sql, params)?;
+        Ok(Bound::Prepared(stmt, params))
+    }
+
     /// The statement, prepared, with its parameters checked against what it takes.
     fn bound(&self, sql: &str, params: &[Dynamic]) -> Result<(Statement, Vec<Param>), DbError> {
         let params = Param::all(params)?;
@@ -206,13 +224,11 @@ impl Postgres {
         sql: &str,
         params: &[Dynamic],
     ) -> Result<(u64, Option<String>), DbError> {
-        let (stmt, params) = self.bound(sql, params)?;
+        let bound = self.bound_exec(sql, params)?;
         let question = self.prepared(TOKEN)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let client = self.client();
         let (done, token_row) = self.wait(futures_util::future::join(
-            client.execute(&stmt, &refs),
+            bound.execute(client),
             client.query_one(&question, &[]),
         ));
         let rows = done.map_err(|e| read_only(self.failed(sql, &e)))?;
@@ -263,10 +279,8 @@ impl Backend for Postgres {
     }
 
     fn exec(&self, sql: &str, params: &[Dynamic]) -> Result<u64, DbError> {
-        let (stmt, params) = self.bound(sql, params)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        self.wait(self.client().execute(&stmt, &refs))
+        let bound = self.bound_exec(sql, params)?;
+        self.wait(bound.execute(self.client()))
             .map_err(|e| read_only(self.failed(sql, &e)))
     }
 
@@ -411,11 +425,12 @@ impl Backend for Postgres {
         // A statement not prepared yet is prepared inside the savepoint: a prepare the server
         // refuses (a table that does not exist) aborts the transaction as a failed statement
         // does.
-        let saved_first = !self.statements.borrow().contains_key(sql);
+        // An unnamed statement is parsed as it runs, inside the savepoint sent with it.
+        let saved_first = !self.unnamed(sql, params) && !self.statements.borrow().contains_key(sql);
         if saved_first {
             self.control("SAVEPOINT adminsh_statement")?;
         }
-        let (stmt, params) = match self.bound(sql, params) {
+        let bound = match self.bound_exec(sql, params) {
             Ok(bound) => bound,
             Err(e) => {
                 if saved_first {
@@ -424,8 +439,6 @@ impl Backend for Postgres {
                 return Err(e);
             }
         };
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         // Prepared once: a question asked after every statement must cost one round trip.
         let question = self.prepared(TOKEN)?;
         let client = self.client();
@@ -437,7 +450,7 @@ impl Backend for Postgres {
                     client.batch_execute("SAVEPOINT adminsh_statement").await
                 }
             },
-            client.execute(&stmt, &refs),
+            bound.execute(client),
             client.query_one(&question, &[]),
             client.batch_execute("RELEASE SAVEPOINT adminsh_statement"),
         ));
@@ -478,6 +491,28 @@ impl Backend for Postgres {
                 }
             });
         })
+    }
+}
+
+/// A statement for its effect, ready to send (`Postgres::bound_exec`).
+enum Bound<'s> {
+    /// Prepared (and kept), its parameters checked against what it takes.
+    Prepared(Statement, Vec<Param>),
+    /// Parsed, bound and run in one round trip, as the server's unnamed statement.
+    Unnamed(&'s str),
+}
+
+impl Bound<'_> {
+    /// Runs it: the rows it affected.
+    async fn execute(&self, client: &Client) -> Result<u64, tokio_postgres::Error> {
+        match self {
+            Bound::Prepared(stmt, params) => {
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                client.execute(stmt, &refs).await
+            }
+            Bound::Unnamed(sql) => client.execute_typed(sql, &[]).await,
+        }
     }
 }
 
