@@ -205,14 +205,21 @@ pub(crate) fn render(
             }
         };
     }
-    let pos = error.take_position();
+    let text = text_of(&current);
+    let mut pos = error.take_position();
+    if pos.is_none()
+        && let Some(site) = text
+            .as_deref()
+            .and_then(|text| crate::hints::lent_handle_call(&error, text))
+    {
+        pos = site;
+    }
     let mut message = match &error {
         EvalAltResult::ErrorRuntime(value, _) if value.is_string() => value.to_string(),
         EvalAltResult::ErrorRuntime(value, _) => format!("uncaught exception: {value}"),
         other => crate::limits::describe(other)
             .unwrap_or_else(|| crate::hints::plain_types(&other.to_string())),
     };
-    let text = text_of(&current);
     if let Some(hint) = crate::hints::hint(&error, pos, text.as_deref(), known) {
         message.push_str(&format!("; {hint}"));
     }

@@ -104,6 +104,34 @@ pub(crate) fn hint(
     }
 }
 
+/// Where the script calls `h.transaction(...)` with a closure that uses `h` again: the call a
+/// data race on `'transaction'` comes from, which Rhai raises before the call, with no place.
+/// The first such call in the text, at its method's name.
+pub(crate) fn lent_handle_call(error: &EvalAltResult, text: &str) -> Option<Position> {
+    const CALL: &str = ".transaction(";
+    if !matches!(error, EvalAltResult::ErrorDataRace(what, _) if what.ends_with("'transaction'")) {
+        return None;
+    }
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(CALL).find_map(|(at, _)| {
+        let before = &text[..at];
+        let receiver = &before[before.trim_end_matches(is_name).len()..];
+        let after = &text[at + CALL.len()..];
+        let used_again = after
+            .match_indices(&format!("{receiver}."))
+            .any(|(i, _)| !after[..i].ends_with(is_name));
+        if receiver.is_empty() || !used_again {
+            return None;
+        }
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 2;
+        Some(Position::new(
+            u16::try_from(line).ok()?,
+            u16::try_from(column).ok()?,
+        ))
+    })
+}
+
 /// `count(x)` where `count` is a variable or a parameter: a closure is called with `.call`.
 fn closure_variable(name: &str, pos: Position, text: &str, known: &Known) -> Option<String> {
     let call = pos
@@ -239,6 +267,45 @@ pub(crate) fn plain_types(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lent_handle_is_found_where_its_closure_uses_it_again() {
+        let race = EvalAltResult::ErrorDataRace(
+            "argument #1 of function 'transaction'".into(),
+            Position::NONE,
+        );
+        let cases: &[(&str, Option<(u16, u16)>)] = &[
+            ("l.transaction(|| l.exec(1))", Some((1, 3))),
+            (
+                "let x = 1;\n  conn.transaction(|| {\n    conn.exec(1)\n  })",
+                Some((2, 8)),
+            ),
+            ("l.transaction(|tx| tx.exec(1))", None),
+            ("l.transaction(|| xl.exec(1))", None),
+            ("db::transaction(|| db::exec(1))", None),
+            ("(l).transaction(|| l.exec(1))", None),
+            (
+                "a.transaction(|tx| 1);\nb.transaction(|| b.exec(1))",
+                Some((2, 3)),
+            ),
+            ("é.transaction(|| é.exec(1))", Some((1, 3))),
+        ];
+        for (text, want) in cases {
+            let got = lent_handle_call(&race, text).map(|p| {
+                (
+                    u16::try_from(p.line().unwrap()).unwrap(),
+                    u16::try_from(p.position().unwrap()).unwrap(),
+                )
+            });
+            assert_eq!(got, *want, "{text:?}");
+        }
+        let other =
+            EvalAltResult::ErrorDataRace("argument #1 of function 'each'".into(), Position::NONE);
+        assert_eq!(
+            lent_handle_call(&other, "l.transaction(|| l.exec(1))"),
+            None
+        );
+    }
 
     fn hint_for(code: &str, line: usize, column: usize, signature: &str) -> Option<String> {
         let error = EvalAltResult::ErrorFunctionNotFound(signature.into(), Position::NONE);

@@ -2252,5 +2252,18 @@ print(db::scalar("select group_concat(id) from customers"));
             "take the handle as the closure's parameter, `l.transaction(|tx| tx.exec(...))`",
         )
         .run();
+    // Rhai gives the data race no place: adminsh finds the call in the script.
+    let lent = "let l = db::connect(\"DATABASE_URL\");\nprint(1);\n  l.transaction(|| {\n    l.exec(\"delete from customers\")\n  });\n";
+    db.app()
+        .script("lent", lent)
+        .args(&["lent"])
+        .status(1)
+        .stdout("1\n")
+        .stderr_contains(
+            "scripts/lent.rhai:3:5: Data race detected on argument #1 of function 'transaction'; \
+             the closure uses the handle",
+        )
+        .stderr_contains("\n 3 |   l.transaction(|| {\n   |     ^\n")
+        .run();
     assert_eq!(db.count("customers"), "3");
 }
