@@ -130,6 +130,7 @@ fn all_behaviours(db: &Db) {
     for sent in [Signal::Int, Signal::Term] {
         interrupted_statements_that_return_roll_back(db, sent);
     }
+    interrupts_at_any_moment_leave_all_or_nothing(db);
     smuggled_statements_change_nothing_in_guarded_modes(db);
     dry_run_sandbox(db);
     read_only(db);
@@ -769,6 +770,85 @@ fn interrupted(db: &Db, sent: Signal) {
     // PostgreSQL ends the killed client's transaction when it sees the socket close.
     crate::support::wait::wait_until("the killed transaction to end", || db.count("t") == "0");
     db.sql("drop table t");
+}
+
+/// Ctrl-C or SIGTERM at a moment drawn at random over a transaction's whole life (connecting,
+/// its statements, the COMMIT, what follows): the transaction is all or nothing, and a run told
+/// it committed has committed it. `ADMINSH_SIGNAL_RUNS` runs (default 6, 16 under `CI`), from
+/// `ADMINSH_FUZZ_SEED` (default: new from the clock); a failure names the seed and the moment.
+fn interrupts_at_any_moment_leave_all_or_nothing(db: &Db) {
+    use crate::fuzz::{Rng, env_number};
+    const ROWS: usize = 300;
+    db.sql("create table signalled (id integer primary key)");
+    let app = db.app().script(
+        "fill",
+        &format!(
+            r#"db::transaction(|| {{ for i in 1..={ROWS} {{ db::exec("insert into signalled (id) values ($1)", [i]); }} }});
+print("committed");"#
+        ),
+    );
+    let started = Instant::now();
+    let first = finish(app.spawn(&["fill"]), "a run left alone");
+    let whole = started.elapsed();
+    assert!(first.status.success(), "{}: {first:?}", db.name());
+    assert_eq!(db.count("signalled"), ROWS.to_string(), "{}", db.name());
+    let ci = crate::support::tools::in_ci();
+    let runs: u64 = env_number("ADMINSH_SIGNAL_RUNS").unwrap_or(if ci { 16 } else { 6 });
+    let seed = crate::fuzz::seed();
+    for run in 0..runs {
+        db.sql("delete from signalled");
+        let mut rng = Rng::new(seed, run);
+        // From the start to a little past the end of a run that is not interrupted.
+        let moment = whole.mul_f64(rng.below(1200) as f64 / 1000.0);
+        let sent = if rng.chance(50) {
+            Signal::Int
+        } else {
+            Signal::Term
+        };
+        let child = app.spawn(&["fill"]);
+        std::thread::sleep(moment);
+        signal(child.id(), sent);
+        let output = finish(child, "adminsh to stop");
+        let what = format!(
+            "{} seed {seed} run {run}: {sent:?} after {moment:?} (a whole run {whole:?})",
+            db.name()
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // A signal in the first milliseconds, before adminsh has set its handlers (and before
+        // it has done anything), ends it as the signal's default does.
+        let killed_at_start = {
+            use std::os::unix::process::ExitStatusExt;
+            matches!(output.status.signal(), Some(libc::SIGINT | libc::SIGTERM))
+        };
+        assert!(
+            (matches!(output.status.code(), Some(0 | 130 | 143)) || killed_at_start)
+                && !stderr.contains("panicked"),
+            "{what}: {:?}\n{stderr}",
+            output.status
+        );
+        let count = db.count("signalled");
+        assert!(
+            count == "0" || count == ROWS.to_string(),
+            "{what}: {count} rows: a part of the transaction committed\n{stderr}"
+        );
+        if String::from_utf8_lossy(&output.stdout).contains("committed") {
+            assert_eq!(
+                count,
+                ROWS.to_string(),
+                "{what}: said committed, and is not"
+            );
+        }
+        if output.status.code() == Some(0) {
+            assert_eq!(count, ROWS.to_string(), "{what}: exit 0 without the rows");
+        }
+        if killed_at_start {
+            assert!(
+                count == "0" && output.stdout.is_empty(),
+                "{what}: ended by the signal, though it had begun"
+            );
+        }
+    }
+    db.sql("drop table signalled");
 }
 
 /// Statements that a cancel does not fail: `MySQL`'s `SLEEP` returns 1, a `PostgreSQL` block can
