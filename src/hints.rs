@@ -97,7 +97,8 @@ pub(crate) fn hint(
         // `l.transaction(|| l.exec(..))`: Rhai lends `l` to the method called on it.
         EvalAltResult::ErrorDataRace(what, _) if what.ends_with("'transaction'") => Some(
             "the closure uses the handle whose transaction it runs in, which Rhai lends to that \
-             call: take the handle as the closure's parameter, `l.transaction(|tx| tx.exec(...))`"
+             call: take the handle as the closure's parameter, `l.transaction(|tx| tx.exec(...))`, \
+             or call it as a function, `transaction(l, || l.exec(...))`"
                 .to_owned(),
         ),
         _ => None,

@@ -2312,14 +2312,17 @@ print(l.scalar("select count(*) from customers"));
 db::transaction(|tx| tx.exec("insert into customers (id, name) values (4, 'Di')"));
 l.transaction(|| print("no parameter"));
 print(db::scalar("select group_concat(id) from customers"));
+try {{ transaction(l, || {{ l.exec("delete from customers"); fail("called as a function") }}) }} catch (e) {{ print(e) }}
+transaction(l, || l.exec("delete from customers where id = 4"));
+print(db::scalar("select group_concat(id) from customers"));
 "#
     );
     db.app()
         .script("fix", &script)
         .args(&["fix"])
-        .stdout("2,3\nundo\n2\nno parameter\n2,3,4\n")
+        .stdout("2,3\nundo\n2\nno parameter\n2,3,4\ncalled as a function\n2,3\n")
         .run();
-    assert_eq!(db.count("customers"), "3");
+    assert_eq!(db.count("customers"), "2");
     db.app()
         .args(&[
             "-e",
@@ -2329,7 +2332,8 @@ print(db::scalar("select group_concat(id) from customers"));
         ])
         .status(1)
         .stderr_contains(
-            "take the handle as the closure's parameter, `l.transaction(|tx| tx.exec(...))`",
+            "take the handle as the closure's parameter, `l.transaction(|tx| tx.exec(...))`, \
+             or call it as a function, `transaction(l, || l.exec(...))`",
         )
         .run();
     // Rhai gives the data race no place: adminsh finds the call in the script.
@@ -2345,5 +2349,5 @@ print(db::scalar("select group_concat(id) from customers"));
         )
         .stderr_contains("\n 3 |   l.transaction(|| {\n   |     ^\n")
         .run();
-    assert_eq!(db.count("customers"), "3");
+    assert_eq!(db.count("customers"), "2");
 }
