@@ -518,7 +518,14 @@ mod tests {
 
     #[test]
     fn a_reading_is_remembered_and_the_memory_is_bounded() {
-        for i in 0..(REMEMBERED * 2) {
+        let remembered =
+            |sql: &str| READINGS.with(|r| r.borrow().contains_key(&(true, sql.into())));
+        READINGS.with(|r| r.borrow_mut().clear());
+        for i in 0..REMEMBERED {
+            assert_eq!(refusal(&format!("select {i}"), true), None);
+        }
+        assert!(remembered("select 0") && remembered(&format!("select {}", REMEMBERED - 1)));
+        for i in REMEMBERED..(REMEMBERED * 2) {
             assert_eq!(refusal(&format!("select {i}"), true), None);
         }
         assert!(READINGS.with(|r| r.borrow().len()) <= REMEMBERED);
