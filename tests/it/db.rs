@@ -536,6 +536,72 @@ fn mysql_exec_many_sends_many_rows_a_statement(db: &Db) {
         .run();
     assert_eq!(db.count("plain"), "499");
     db.sql("drop table plain");
+    a_deadlocked_statement_of_many_rows_is_not_sent_again(db);
+}
+
+/// A statement of many rows that loses a deadlock: `InnoDB` rolls back the whole transaction
+/// (it is the lighter one), so its sets are named and not sent again one at a time, which
+/// would insert rows outside any transaction. A second session holds the row the statement
+/// needs (an uncommitted `1500`) and then waits for a row the script locked first.
+fn a_deadlocked_statement_of_many_rows_is_not_sent_again(db: &Db) {
+    let Db::Mariadb(server) = db else {
+        unreachable!()
+    };
+    db.sql(
+        "create table locks (id integer primary key, v integer not null);
+         insert into locks values (1, 0);
+         create table dl (id integer primary key);
+         create table heavy (id integer primary key, v integer not null default 0);
+         insert into heavy (id) select seq from seq_1_to_50000;",
+    );
+    let t = db.app().script(
+        "fill",
+        r#"db::transaction(|| {
+    db::exec("update locks set v = 1 where id = 1");
+    write_file("a_locked", "yes\n");
+    while !exists("b_ready") { sleep(0.02); }
+    let sets = []; for i in 1..=2500 { sets.push([i]); }
+    db::exec_many("insert into dl (id) values ($1)", sets);
+});"#,
+    );
+    let child = t.spawn(&["fill"]);
+    wait_for_file(&t.path().join("a_locked"));
+    // Heavier than the script's transaction, so that InnoDB picks the script's as the victim.
+    let mut other = server.session(
+        "begin;
+         update heavy set v = v + 1;
+         insert into dl values (1500);
+         do sleep(2);
+         update locks set v = 2 where id = 1;
+         commit;",
+    );
+    crate::support::wait::wait_until("the other session to hold 1500", || {
+        if let Some(status) = other.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(other.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            panic!("the other session ended early, {status}: {stderr}");
+        }
+        db.sql("set session transaction isolation level read uncommitted; select count(*) from dl")
+            .trim()
+            == "1"
+    });
+    std::fs::write(t.path().join("b_ready"), "").unwrap();
+    let output = finish(child, "adminsh to stop");
+    let other = other.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("parameter sets 1001 to 2000 (one statement): Deadlock found"),
+        "{stderr}"
+    );
+    assert!(
+        other.status.success(),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    assert_eq!(db.sql("select group_concat(id) from dl").trim(), "1500");
+    assert_eq!(db.sql("select v from locks").trim(), "2");
+    db.sql("drop table locks; drop table dl; drop table heavy");
 }
 
 /// The same script works on every database.
