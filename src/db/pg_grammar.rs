@@ -417,6 +417,42 @@ mod tests {
                 Some("lo_import"),
             ),
             ("commit", Some("`commit`"), Some("`commit`")),
+            ("begin", Some("`begin`"), Some("`begin`")),
+            ("savepoint s", Some("`savepoint`"), Some("`savepoint`")),
+            ("release s", Some("`release`"), Some("`release`")),
+            (
+                "rollback to s",
+                Some("`rollback to`"),
+                Some("`rollback to`"),
+            ),
+            (
+                "commit prepared 'x'",
+                Some("`commit prepared`"),
+                Some("`commit prepared`"),
+            ),
+            (
+                "rollback prepared 'x'",
+                Some("`rollback prepared`"),
+                Some("`rollback prepared`"),
+            ),
+            // Unguarded, a tree with a node refused everywhere is walked whole: what only a
+            // guarded run refuses still runs.
+            (
+                "select dblink_exec('a', 'b'); set search_path = app",
+                None,
+                Some("dblink_exec"),
+            ),
+            (
+                "copy t to stdout; set search_path = app",
+                None,
+                Some("`copy`"),
+            ),
+            ("load 'x'; set search_path = app", None, Some("`load`")),
+            (
+                "do $$ begin execute 'select 1'; end $$; set search_path = app",
+                None,
+                Some("built at run time"),
+            ),
             ("/* */--\rcommit", Some("`commit`"), Some("`commit`")),
             ("select 1; commit", Some("`commit`"), Some("`commit`")),
             ("end", Some("`commit`"), Some("`commit`")),
