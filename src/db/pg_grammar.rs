@@ -43,27 +43,36 @@ const GUARD_SETTINGS: &[&str] = &[
 /// How many statements' readings a thread keeps: a script's loop sends the same text again.
 const REMEMBERED: usize = 512;
 
-/// A statement's text, and whether the run is guarded.
-type Statement = (bool, Box<str>);
+/// The longest text whose reading is kept, so that what is kept stays small (512 texts of
+/// 4 KiB at most); a longer one is read each time it is sent.
+const REMEMBERED_LENGTH: usize = 4096;
+
+/// Whether the run was guarded when a text was read, and what its reading found.
+type Reading = (bool, Option<String>);
 
 thread_local! {
-    static READINGS: RefCell<HashMap<Statement, Option<String>>> = RefCell::new(HashMap::new());
+    static READINGS: RefCell<HashMap<Box<str>, Reading>> = RefCell::new(HashMap::new());
 }
 
 /// Why `PostgreSQL`'s grammar says this statement may not run here, if it does.
 pub(crate) fn refusal(sql: &str, guarded: bool) -> Option<String> {
-    let known = READINGS.with(|r| r.borrow().get(&(guarded, sql.into())).cloned());
+    let known = READINGS.with(|r| match r.borrow().get(sql) {
+        Some((read_guarded, why)) if *read_guarded == guarded => Some(why.clone()),
+        _ => None,
+    });
     if let Some(why) = known {
         return why;
     }
     let why = statement(sql, guarded);
-    READINGS.with(|r| {
-        let mut readings = r.borrow_mut();
-        if readings.len() >= REMEMBERED {
-            readings.clear();
-        }
-        readings.insert((guarded, sql.into()), why.clone());
-    });
+    if sql.len() <= REMEMBERED_LENGTH {
+        READINGS.with(|r| {
+            let mut readings = r.borrow_mut();
+            if readings.len() >= REMEMBERED {
+                readings.clear();
+            }
+            readings.insert(sql.into(), (guarded, why.clone()));
+        });
+    }
     why
 }
 
@@ -80,8 +89,8 @@ fn statement(sql: &str, guarded: bool) -> Option<String> {
     readings
         .iter()
         .find_map(|&options| match parse_as(sql, options, guarded) {
-            Reading::Tree(tree) => walk(&tree, guarded),
-            Reading::NotSql | Reading::Plain => None,
+            Parsed::Tree(tree) => walk(&tree, guarded),
+            Parsed::NotSql | Parsed::Plain => None,
         })
 }
 
@@ -100,7 +109,7 @@ const WATCHED_GUARDED: &[&str] = &[
 ];
 
 /// What `libpg_query` made of a text.
-enum Reading {
+enum Parsed {
     /// Not SQL to `PostgreSQL` 17's grammar.
     NotSql,
     /// SQL with no node of a type a refusal comes from.
@@ -110,9 +119,9 @@ enum Reading {
 }
 
 /// `libpg_query`'s reading of `sql` with parser options (`PG_QUERY_PARSE_*`).
-fn parse_as(sql: &str, options: c_int, guarded: bool) -> Reading {
+fn parse_as(sql: &str, options: c_int, guarded: bool) -> Parsed {
     let Ok(input) = CString::new(sql) else {
-        return Reading::NotSql;
+        return Parsed::NotSql;
     };
     // SAFETY: `input` is a NUL-terminated string that outlives the call; the result is read
     // before it is freed, once, by the function libpg_query gives for it.
@@ -130,12 +139,12 @@ fn parse_as(sql: &str, options: c_int, guarded: bool) -> Reading {
                 // As deep as the SQL nests: a limit would leave a call buried in 40 nested
                 // expressions unread. adminsh's thread has the stack for it (main.rs).
                 json.disable_recursion_limit();
-                Value::deserialize(&mut json).map_or(Reading::NotSql, Reading::Tree)
+                Value::deserialize(&mut json).map_or(Parsed::NotSql, Parsed::Tree)
             } else {
-                Reading::Plain
+                Parsed::Plain
             }
         } else {
-            Reading::NotSql
+            Parsed::NotSql
         };
         pg_query_free_parse_result(result);
         reading
@@ -345,11 +354,11 @@ fn plpgsql_walk(value: &Value) -> Option<String> {
 fn embedded(expr: &Value) -> Option<String> {
     let query = text(expr.get("query"));
     let mode = expr.get("parseMode").and_then(Value::as_i64).unwrap_or(0);
-    let reading = c_int::try_from(mode).map_or(Reading::NotSql, |m| parse_as(query, m, true));
+    let reading = c_int::try_from(mode).map_or(Parsed::NotSql, |m| parse_as(query, m, true));
     match reading {
-        Reading::Tree(tree) => walk(&tree, true),
-        Reading::Plain => None,
-        Reading::NotSql => Some(format!(
+        Parsed::Tree(tree) => walk(&tree, true),
+        Parsed::Plain => None,
+        Parsed::NotSql => Some(format!(
             "`{}` in a `do` block, which PostgreSQL's grammar does not read, in a dry run or a \
              read-only run",
             query.trim()
@@ -554,8 +563,7 @@ mod tests {
 
     #[test]
     fn a_reading_is_remembered_and_the_memory_is_bounded() {
-        let remembered =
-            |sql: &str| READINGS.with(|r| r.borrow().contains_key(&(true, sql.into())));
+        let remembered = |sql: &str| READINGS.with(|r| r.borrow().contains_key(sql));
         READINGS.with(|r| r.borrow_mut().clear());
         for i in 0..REMEMBERED {
             assert_eq!(refusal(&format!("select {i}"), true), None);
@@ -567,6 +575,12 @@ mod tests {
         assert!(READINGS.with(|r| r.borrow().len()) <= REMEMBERED);
         assert!(refusal("select dblink_exec('a', 'b')", true).is_some());
         assert!(refusal("select dblink_exec('a', 'b')", true).is_some());
+        // Read again when the mode differs from the one it was read in.
+        assert!(refusal("select dblink_exec('a', 'b')", false).is_none());
+        assert!(refusal("select dblink_exec('a', 'b')", true).is_some());
+        let long = format!("select '{}'", "x".repeat(REMEMBERED_LENGTH));
+        assert_eq!(refusal(&long, true), None);
+        assert!(!remembered(&long));
     }
 
     /// Nesting as deep as the grammar reads (a sum of 100,000 terms is a tree 100,000 deep)
