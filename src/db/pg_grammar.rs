@@ -538,6 +538,11 @@ mod tests {
                 None,
                 Some("`commit`"),
             ),
+            (
+                "do $$ begin update t set a = 1; rollback; end $$",
+                None,
+                Some("`rollback`"),
+            ),
             ("do $x$ begin perform '$adminsh$'; end $x$", None, None),
             ("do $$ begin perform 1; end $$", None, None),
             (
