@@ -89,7 +89,7 @@ fn statement(sql: &str, guarded: bool) -> Option<String> {
     readings
         .iter()
         .find_map(|&options| match parse_as(sql, options, guarded) {
-            Parsed::Tree(tree) => walk(&tree, guarded),
+            Parsed::Tree(tree) => walk(&tree, sql, guarded),
             Parsed::NotSql | Parsed::Plain => None,
         })
 }
@@ -106,6 +106,7 @@ const WATCHED_GUARDED: &[&str] = &[
     "\"CopyStmt\":",
     "\"LoadStmt\":",
     "\"DoStmt\":",
+    "\"CreateFunctionStmt\":",
 ];
 
 /// What `libpg_query` made of a text.
@@ -167,26 +168,26 @@ unsafe extern "C" {
 }
 
 /// The first refusal in a tree, depth first.
-fn walk(value: &Value, guarded: bool) -> Option<String> {
+fn walk(value: &Value, sql: &str, guarded: bool) -> Option<String> {
     match value {
         Value::Object(fields) => {
             for (key, node) in fields {
-                if let Some(why) = node_refusal(key, node, guarded) {
+                if let Some(why) = node_refusal(key, node, sql, guarded) {
                     return Some(why);
                 }
-                if let Some(why) = walk(node, guarded) {
+                if let Some(why) = walk(node, sql, guarded) {
                     return Some(why);
                 }
             }
             None
         }
-        Value::Array(items) => items.iter().find_map(|item| walk(item, guarded)),
+        Value::Array(items) => items.iter().find_map(|item| walk(item, sql, guarded)),
         _ => None,
     }
 }
 
 /// Why a node of type `kind` is refused, if it is.
-fn node_refusal(kind: &str, node: &Value, guarded: bool) -> Option<String> {
+fn node_refusal(kind: &str, node: &Value, sql: &str, guarded: bool) -> Option<String> {
     match kind {
         "TransactionStmt" => Some(sql::transaction_control(transaction_keyword(text(
             node.get("kind"),
@@ -210,6 +211,7 @@ fn node_refusal(kind: &str, node: &Value, guarded: bool) -> Option<String> {
         "CopyStmt" if guarded => Some(sql::outside_refusal("copy")),
         "LoadStmt" if guarded => Some(sql::outside_refusal("load")),
         "DoStmt" if guarded => do_block(node),
+        "CreateFunctionStmt" if guarded => definition(node, sql),
         _ => None,
     }
 }
@@ -321,6 +323,56 @@ fn do_block(node: &Value) -> Option<String> {
     plpgsql_walk(&tree)
 }
 
+/// `create function` or `create procedure` in a guarded mode, whose function a dry run may
+/// call next: its body read as a `do` block's is (PL/pgSQL by PL/pgSQL's grammar, over the
+/// whole statement `sql`; SQL as statements, a `begin atomic` body being in the tree already);
+/// refused in any other language, whose code cannot be read.
+fn definition(node: &Value, sql: &str) -> Option<String> {
+    let mut language = "sql".to_owned();
+    let mut body = None;
+    for option in node
+        .get("options")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(option) = option.get("DefElem") else {
+            continue;
+        };
+        let arg = option.get("arg");
+        match text(option.get("defname")) {
+            "language" => {
+                language = text(
+                    arg.and_then(|a| a.get("String"))
+                        .and_then(|s| s.get("sval")),
+                )
+                .to_ascii_lowercase();
+            }
+            "as" => {
+                body = arg
+                    .and_then(|a| a.pointer("/List/items/0/String/sval"))
+                    .and_then(Value::as_str);
+            }
+            _ => {}
+        }
+    }
+    match language.as_str() {
+        "sql" => body.and_then(|body| statement(body, true)),
+        "plpgsql" => match pg_query::parse_plpgsql(sql) {
+            Ok(tree) => plpgsql_walk(&tree),
+            Err(_) => Some(
+                "a PL/pgSQL function PostgreSQL's PL/pgSQL grammar does not read, created in a \
+                 dry run or a read-only run"
+                    .to_owned(),
+            ),
+        },
+        other => Some(format!(
+            "a function in {other} created in a dry run or a read-only run: only SQL and \
+             PL/pgSQL bodies can be read for what acts outside the transaction"
+        )),
+    }
+}
+
 /// The first refusal in a PL/pgSQL tree.
 fn plpgsql_walk(value: &Value) -> Option<String> {
     match value {
@@ -356,7 +408,7 @@ fn embedded(expr: &Value) -> Option<String> {
     let mode = expr.get("parseMode").and_then(Value::as_i64).unwrap_or(0);
     let reading = c_int::try_from(mode).map_or(Parsed::NotSql, |m| parse_as(query, m, true));
     match reading {
-        Parsed::Tree(tree) => walk(&tree, true),
+        Parsed::Tree(tree) => walk(&tree, query, true),
         Parsed::Plain => None,
         Parsed::NotSql => Some(format!(
             "`{}` in a `do` block, which PostgreSQL's grammar does not read, in a dry run or a \
@@ -545,6 +597,42 @@ mod tests {
             ),
             ("do $x$ begin perform '$adminsh$'; end $x$", None, None),
             ("do $$ begin perform 1; end $$", None, None),
+            // A function created in a dry run may be called next: its body is read.
+            (
+                "create function f() returns void language plpgsql as $$ begin perform dblink_exec('a', 'b'); end $$",
+                None,
+                Some("dblink_exec"),
+            ),
+            (
+                "create function f(x int) returns int language plpgsql as $$ begin x := x + 1; return x; end $$",
+                None,
+                None,
+            ),
+            (
+                "create function f() returns text language sql as $$ select dblink_exec('a', 'b') $$",
+                None,
+                Some("dblink_exec"),
+            ),
+            (
+                "create function f() returns int as 'select 1' language sql",
+                None,
+                None,
+            ),
+            (
+                "create function f() returns int language sql begin atomic select lo_import('x'); end",
+                None,
+                Some("lo_import"),
+            ),
+            (
+                "create function f() returns int as 'lib', 'f' language c",
+                None,
+                Some(" c "),
+            ),
+            (
+                "create procedure p() language plpgsql as $$ begin commit; end $$",
+                None,
+                Some("`commit`"),
+            ),
             (
                 "do language plpython3u $$ import os $$",
                 None,

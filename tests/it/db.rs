@@ -1025,6 +1025,30 @@ fn the_grammar_finds_what_acts_outside_the_transaction(db: &Db) {
             db.sql("alter role postgres reset standard_conforming_strings");
         }
     }
+    // A function created in a dry run, then called: its body is read when it is created.
+    let created = format!(
+        "db::exec({}); db::exec(\"select smuggle()\")",
+        rhai_string(&format!(
+            "create function smuggle() returns void language plpgsql as $$ begin perform U&\"\\0064blink_exec\"({}); end $$",
+            delete(1)
+        ))
+    );
+    db.customers();
+    for mode in ["--dry-run", "--read-only"] {
+        db.app()
+            .args(&[mode, "-e", &created])
+            .status(1)
+            .stderr_contains("db::exec refused `dblink_exec` acts outside the transaction")
+            .run();
+        assert_eq!(db.count("customers"), "2", "{mode}: a created function");
+    }
+    db.app().args(&["-e", &created]).any_stdout().run();
+    assert_eq!(
+        db.count("customers"),
+        "1",
+        "unguarded, the created function deletes"
+    );
+    db.sql("drop table customers; drop function smuggle()");
     db.sql("drop extension dblink");
 }
 
