@@ -510,6 +510,11 @@ mod tests {
             ),
             ("load 'x'; set search_path = app", None, Some("`load`")),
             (
+                "create function f() returns int as 'lib', 'f' language c; set search_path = app",
+                None,
+                Some(" c "),
+            ),
+            (
                 "do $$ begin execute 'select 1'; end $$; set search_path = app",
                 None,
                 Some("built at run time"),
