@@ -279,34 +279,17 @@ fn function_refusal(call: &Value) -> Option<String> {
 /// built at run time (`execute`), when it ends the transaction, or when it is in another
 /// language or cannot be read.
 fn do_block(node: &Value) -> Option<String> {
-    let mut body = None;
-    let mut language = "plpgsql".to_owned();
-    for arg in node
-        .get("args")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(option) = arg.get("DefElem") else {
-            continue;
-        };
-        let value = option
-            .get("arg")
-            .and_then(|a| a.get("String"))
-            .map(|s| text(s.get("sval")).to_owned());
-        match text(option.get("defname")) {
-            "as" => body = value,
-            "language" => language = value.unwrap_or_default().to_ascii_lowercase(),
-            _ => {}
-        }
-    }
+    let args = node.get("args");
+    let body = text(option(args, "as").and_then(|a| a.pointer("/String/sval")));
+    let language = option(args, "language")
+        .and_then(|a| a.pointer("/String/sval"))
+        .map_or("plpgsql".to_owned(), |l| text(Some(l)).to_ascii_lowercase());
     if language != "plpgsql" {
         return Some(format!(
             "a `do` block in {language} in a dry run or a read-only run: only PL/pgSQL's can be \
              read for what acts outside the transaction"
         ));
     }
-    let body = body.unwrap_or_default();
     let mut tag = String::from("$adminsh$");
     while body.contains(&tag) {
         tag.insert(tag.len() - 1, '_');
@@ -328,34 +311,13 @@ fn do_block(node: &Value) -> Option<String> {
 /// whole statement `sql`; SQL as statements, a `begin atomic` body being in the tree already);
 /// refused in any other language, whose code cannot be read.
 fn definition(node: &Value, sql: &str) -> Option<String> {
-    let mut language = "sql".to_owned();
-    let mut body = None;
-    for option in node
-        .get("options")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(option) = option.get("DefElem") else {
-            continue;
-        };
-        let arg = option.get("arg");
-        match text(option.get("defname")) {
-            "language" => {
-                language = text(
-                    arg.and_then(|a| a.get("String"))
-                        .and_then(|s| s.get("sval")),
-                )
-                .to_ascii_lowercase();
-            }
-            "as" => {
-                body = arg
-                    .and_then(|a| a.pointer("/List/items/0/String/sval"))
-                    .and_then(Value::as_str);
-            }
-            _ => {}
-        }
-    }
+    let options = node.get("options");
+    let body = option(options, "as")
+        .and_then(|a| a.pointer("/List/items/0/String/sval"))
+        .and_then(Value::as_str);
+    let language = option(options, "language")
+        .and_then(|a| a.pointer("/String/sval"))
+        .map_or("sql".to_owned(), |l| text(Some(l)).to_ascii_lowercase());
     match language.as_str() {
         "sql" => body.and_then(|body| statement(body, true)),
         "plpgsql" => match pg_query::parse_plpgsql(sql) {
@@ -416,6 +378,16 @@ fn embedded(expr: &Value) -> Option<String> {
             query.trim()
         )),
     }
+}
+
+/// The argument of the `DefElem` named `name` in a list of options (`language`, `as`).
+fn option<'a>(options: Option<&'a Value>, name: &str) -> Option<&'a Value> {
+    options?
+        .as_array()?
+        .iter()
+        .filter_map(|o| o.get("DefElem"))
+        .find(|o| text(o.get("defname")) == name)?
+        .get("arg")
 }
 
 /// A string field, or `""`.
